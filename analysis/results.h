@@ -1,0 +1,86 @@
+/* The SQLite results store: one `runs` row per simulation run, generic
+ * per-run metrics, and model-defined output tables (see analysis/SCHEMA.md).
+ *
+ * Ownership: results_open returns a store owned by the caller and released
+ * by results_close. Tables from results_table_new belong to the store and are
+ * freed by results_close; callers must not use them afterwards. All strings
+ * passed in are copied; results_errmsg returns a string owned by the store,
+ * valid until the next call on it.
+ *
+ * Writes go through prepared statements inside batched transactions: a batch
+ * commits after RESULTS_BATCH_ROWS pending writes (model rows and metrics),
+ * and at results_run_begin, results_run_end and results_close. A store is
+ * used by one thread at a time. */
+#ifndef CM_RESULTS_H
+#define CM_RESULTS_H
+
+#include <stdint.h>
+
+#include "cm.h"
+
+/* PRAGMA user_version written and accepted by this build. */
+#define RESULTS_SCHEMA_VERSION 1
+/* PRAGMA application_id marking a cloudmix results file ("CMIX"). */
+#define RESULTS_APPLICATION_ID 0x434D4958
+/* Pending writes per committed transaction. */
+#define RESULTS_BATCH_ROWS 10000
+/* How long a write waits for another connection's lock, in milliseconds. */
+#define RESULTS_BUSY_TIMEOUT_MS 5000
+
+typedef struct results results;
+typedef struct results_table results_table;
+
+/* Open or create the results file at path, switch it to WAL. An existing
+ * cloudmix file is kept and new runs are appended. Returns NULL on failure
+ * and, if err is not NULL, sets *err to a g_malloc'd one-line message naming
+ * the file (not an SQLite database, not a cloudmix file, unknown schema
+ * version, cannot open); the caller g_free's it. */
+results *results_open(const char *path, char **err);
+/* Commit everything pending, free all tables and statements, close the
+ * file. Returns 0, or CM_EDB if the final commit or close failed (the store
+ * is freed either way). NULL-safe. */
+int results_close(results *r);
+/* Text of the last error on r (SQLite's message, or argument errors);
+ * "not an error" if none. */
+const char *results_errmsg(results *r);
+
+/* Insert a run row with status 'running', started_at now (UTC), version
+ * cm_version, and commit it. model must not be NULL; scenario_path and
+ * scenario_text may be NULL (stored as NULL). seed is stored as the same 64
+ * bits in a signed INTEGER. Returns the run id (> 0), CM_EINVAL, or CM_EDB. */
+int64_t results_run_begin(results *r, const char *model,
+                          const char *scenario_path, const char *scenario_text,
+                          uint64_t seed);
+/* Finish a run: status "ok" or "failed", with its wall time in seconds,
+ * events processed and final simulated time in ns; commits. Returns 0,
+ * CM_EINVAL (bad status), CM_ERANGE (events > INT64_MAX), CM_ENOENT (no such
+ * run) or CM_EDB. */
+int results_run_end(results *r, int64_t run_id, const char *status,
+                    double wall_seconds, uint64_t events, int64_t sim_end_ns);
+/* Set summary figure name of a run (the last value set wins; NaN is stored
+ * as NULL). Returns 0, CM_EINVAL or CM_EDB (also for an unknown run id). */
+int results_metric(results *r, int64_t run_id, const char *name,
+                   double value);
+
+/* A model output table. create_sql is run once (one or more statements,
+ * normally CREATE TABLE IF NOT EXISTS plus any CREATE INDEX IF NOT EXISTS);
+ * insert_sql is a single INSERT with ? placeholders, prepared once. Returns
+ * NULL (see results_errmsg) if either fails. */
+results_table *results_table_new(results *r, const char *create_sql,
+                                 const char *insert_sql);
+/* Bind parameter col (1-based) of the next row. A bad col is reported by
+ * the following results_row. NULL t is ignored. */
+void results_bind_int(results_table *t, int col, int64_t v);
+void results_bind_double(results_table *t, int col, double v);
+/* v is copied; NULL binds NULL. */
+void results_bind_text(results_table *t, int col, const char *v);
+void results_bind_null(results_table *t, int col);
+/* Append the bound row, then clear all bindings (unbound parameters of the
+ * next row are NULL). Returns 0, CM_EINVAL (t NULL) or CM_EDB (bind or
+ * insert failed; the row is not written). */
+int results_row(results_table *t);
+/* Model-table rows appended through results_row since open (committed or
+ * pending). */
+uint64_t results_rows_written(const results *r);
+
+#endif

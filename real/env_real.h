@@ -1,0 +1,37 @@
+/* The real backend of the seam (owned by real/env_real.c): wall-clock time
+ * from a private GLib main context, timers in an eventq, datagrams over UDP
+ * sockets named through a per-env address book (cm_addr -> host:port).
+ *
+ * Real-mode notes: env_now is monotonic ns since env_real_new and is cached
+ * for the length of each dispatch (one value per callback). in_flight is
+ * always 0 (unknowable); a datagram lost on the wire or sent to a port
+ * nobody listens on is counted nowhere, so tests compare the sender's sent
+ * with delivered + dropped_* + send_errors when both ends are in one process.
+ * Sockets open on the first env_bind and stay open until env_free (the port
+ * is stable across unbind/rebind; datagrams reaching an unbound address are
+ * counted dropped_unbound). Source addresses map back to cm_addr by exact
+ * host:port, so give peers concrete addresses (not 0.0.0.0 / ::). */
+#ifndef CM_ENV_REAL_H
+#define CM_ENV_REAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "env.h"
+
+/* A real env; NULL if out of memory. */
+env *env_real_new(uint64_t seed);
+
+/* Put a in the address book as host:port (numeric IPv4/IPv6 or a name,
+ * first getaddrinfo answer). port 0: ephemeral, chosen at env_bind. Returns
+ * 0, CM_EINVAL if a is 0 or host is unresolvable, CM_EEXIST if a's socket is
+ * already open or another address already has this host:port. */
+int env_real_add_peer(env *e, cm_addr a, const char *host, uint16_t port);
+
+/* The port of a's open socket, or CM_ENOENT if a was never bound here. */
+int env_real_port(env *e, cm_addr a);
+
+/* True if e is a real env. */
+bool env_real_is(env *e);
+
+#endif

@@ -1,0 +1,81 @@
+/* The seam's public functions: argument checks, then the backend's op. */
+#include "env_impl.h"
+
+#include <stdlib.h>
+
+env *env__new(const struct env_ops *ops, void *impl, uint64_t seed) {
+  env *e = calloc(1, sizeof(*e));
+  if (!e) return NULL;
+  e->ops = ops;
+  e->impl = impl;
+  e->seed = seed;
+  e->streams = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)rng_free);
+  return e;
+}
+
+cm_time env_now(env *e) { return e->ops->now(e); }
+
+timer_id env_after(env *e, cm_time delay, env_fn fn, void *arg) {
+  if (!fn) cm_fatal(CM_LOC, "env_after: NULL callback");
+  if (delay < 0) cm_fatal(CM_LOC, "env_after: negative delay %lld", (long long)delay);
+  return e->ops->after(e, delay, fn, arg);
+}
+
+bool env_cancel(env *e, timer_id t) { return t != 0 && e->ops->cancel(e, t); }
+
+int env_bind(env *e, cm_addr self, env_datagram_fn fn, void *arg) {
+  if (self == 0 || !fn) return CM_EINVAL;
+  return e->ops->bind(e, self, fn, arg);
+}
+
+int env_unbind(env *e, cm_addr self) {
+  if (self == 0) return CM_EINVAL;
+  return e->ops->unbind(e, self);
+}
+
+int env_send(env *e, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len) {
+  if (from == 0 || to == 0 || (!pkt && len)) return CM_EINVAL;
+  return e->ops->send(e, from, to, pkt, len);
+}
+
+void env_net_stats(env *e, struct env_net_stats *out) { e->ops->net_stats(e, out); }
+
+int env_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
+  if (!inv || !done) return CM_EINVAL;
+  if (!e->ops->invoke) return CM_ENOSYS;
+  return e->ops->invoke(e, inv, done, arg);
+}
+
+int env_put(env *e, uint32_t store, const char *key, const uint8_t *v, size_t len, env_store_fn done, void *arg) {
+  if (!key || !done || (!v && len)) return CM_EINVAL;
+  if (!e->ops->put) return CM_ENOSYS;
+  return e->ops->put(e, store, key, v, len, done, arg);
+}
+
+int env_get(env *e, uint32_t store, const char *key, env_store_fn done, void *arg) {
+  if (!key || !done) return CM_EINVAL;
+  if (!e->ops->get) return CM_ENOSYS;
+  return e->ops->get(e, store, key, done, arg);
+}
+
+rng *env_rng(env *e, const char *stream_name) {
+  rng *r = g_hash_table_lookup(e->streams, stream_name);
+  if (r) return r;
+  r = rng_new(e->seed, stream_name);
+  if (!r) cm_fatal(CM_LOC, "env_rng: out of memory");
+  g_hash_table_insert(e->streams, g_strdup(stream_name), r);
+  return r;
+}
+
+uint64_t env_seed(env *e) { return e->seed; }
+
+int env_run(env *e, cm_time until) { return e->ops->run(e, until); }
+
+void env_stop(env *e) { e->ops->stop(e); }
+
+void env_free(env *e) {
+  if (!e) return;
+  e->ops->free_impl(e);
+  g_hash_table_destroy(e->streams);
+  free(e);
+}

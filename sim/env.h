@@ -1,0 +1,139 @@
+/* The seam: the only door between model code and the world.
+ *
+ * Model code (everything under models/) sees time, randomness, datagrams,
+ * invocations and storage only through these calls. A backend is a const
+ * table of function pointers (struct env_ops, in env_impl.h) behind the
+ * opaque env handle: env_sim.c answers in virtual time from the event queue
+ * and the world models, real/env_real.c in wall-clock time from a GLib main
+ * loop and real sockets. The public functions below check their arguments
+ * and forward to the backend.
+ *
+ * Callback contract (both backends, tested in tests/unit/test_env.c):
+ *  - a call that returns an error never calls back;
+ *  - a callback never runs inside the call that registered it;
+ *  - timer and request ids are never 0; cancelling a timer that fired or was
+ *    cancelled returns false;
+ *  - time is int64 nanoseconds and is one value during a callback;
+ *  - pointer arguments are borrowed: the backend copies what it keeps.
+ *    Pointers handed to a callback are valid until the callback returns. */
+#ifndef CM_ENV_H
+#define CM_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cm.h"
+#include "rng.h"
+
+typedef struct env env;
+typedef uint64_t timer_id;
+
+/* A datagram endpoint: a small integer naming a node. 0 is invalid. Each
+ * backend maps it to its world: a simulated host, or a UDP host:port. */
+typedef uint32_t cm_addr;
+
+/* Largest datagram the seam carries (bytes): the IPv4 UDP payload limit. */
+#define CM_DATAGRAM_MAX 65507u
+
+typedef void (*env_fn)(env *e, void *arg);
+
+/* A datagram arrived for `to` from `from`. pkt is valid until return. */
+typedef void (*env_datagram_fn)(env *e, void *arg, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len);
+
+/* A function invocation request. Filled in by the Cloudless issues; the
+ * fields here are what every backend needs to route it. */
+struct invocation {
+  const char *function; /* function name */
+  uint32_t provider;    /* provider index in the world / endpoint table */
+  uint32_t bin;         /* compute bin (memory/CPU configuration) */
+  size_t request_bytes;
+  size_t response_bytes;
+};
+
+/* How an invocation ended. Every invocation ends in exactly one outcome. */
+enum invoke_status {
+  INVOKE_OK = 0,
+  INVOKE_ERROR,     /* provider returned an error (5xx) */
+  INVOKE_THROTTLED, /* concurrency limit hit (e.g. HTTP 429) */
+  INVOKE_TIMEOUT,
+  INVOKE_NETWORK,   /* unreachable / connection failed */
+};
+
+struct invoke_result {
+  enum invoke_status status;
+  int http_status;   /* real mode; 0 in sim */
+  cm_time latency;   /* request sent to response received */
+  cm_time exec_time; /* T_e as reported by the platform */
+  bool cold_start;
+};
+
+typedef void (*env_invoke_fn)(env *e, void *arg, const struct invoke_result *res);
+
+/* Storage completion: status 0 or a CM_E* code; for a get, data/len is the
+ * value (valid until return). */
+typedef void (*env_store_fn)(env *e, void *arg, int status, const uint8_t *data, size_t len);
+
+/* Datagram outcome counters: every datagram handed to env_send ends in
+ * exactly one of delivered / lost / dropped_*. in_flight are still on the
+ * wire (sim) and not yet any of those. */
+struct env_net_stats {
+  uint64_t sent;
+  uint64_t delivered;
+  uint64_t lost;              /* link loss (sim) */
+  uint64_t dropped_unbound;   /* nobody bound at the destination */
+  uint64_t dropped_unknown;   /* from an address not in the peer table (real) */
+  uint64_t dropped_oversize;  /* longer than CM_DATAGRAM_MAX or truncated */
+  uint64_t send_errors;       /* the OS refused the send (real) */
+  uint64_t in_flight;
+};
+
+/* Current time in ns: virtual (sim) or monotonic since env creation (real). */
+cm_time env_now(env *e);
+
+/* Call fn(e, arg) after delay >= 0 ns. Returns a timer id (never 0). */
+timer_id env_after(env *e, cm_time delay, env_fn fn, void *arg);
+
+/* Cancel a pending timer: true if it was pending and now never fires. */
+bool env_cancel(env *e, timer_id t);
+
+/* Receive datagrams addressed to self. One handler per address; rebinding
+ * an address fails with CM_EEXIST. Returns 0 or a CM_E* code. */
+int env_bind(env *e, cm_addr self, env_datagram_fn fn, void *arg);
+/* Stop receiving for self (0, or CM_ENOENT if not bound). */
+int env_unbind(env *e, cm_addr self);
+
+/* Send len bytes from `from` (which must be bound) to `to`. The bytes are
+ * copied. Returns 0 when handed to the network (its fate is then counted in
+ * env_net_stats), or a CM_E* code when refused outright. */
+int env_send(env *e, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len);
+
+void env_net_stats(env *e, struct env_net_stats *out);
+
+/* Invoke a function; done is called exactly once later with the outcome.
+ * Returns 0, or CM_ENOSYS where the backend has no invoker (yet). */
+int env_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg);
+
+/* Universal storage hooks (Cloudless II fills them in): put copies v. */
+int env_put(env *e, uint32_t store, const char *key, const uint8_t *v, size_t len, env_store_fn done, void *arg);
+int env_get(env *e, uint32_t store, const char *key, env_store_fn done, void *arg);
+
+/* The named random stream (created on first use, owned by e, valid until
+ * env_free). Its draws depend only on the env's seed and the name. */
+rng *env_rng(env *e, const char *stream_name);
+
+/* The master seed this env was created with. */
+uint64_t env_seed(env *e);
+
+/* Drive the world: run until `until` (ns, on env_now's clock) or until
+ * env_stop. Returns 0, or a CM_E* code if the backend failed. Not to be
+ * called from a callback. */
+int env_run(env *e, cm_time until);
+
+/* Ask env_run to return once the current callback finishes. */
+void env_stop(env *e);
+
+/* Free the env. Pending timers are dropped without being called. */
+void env_free(env *e);
+
+#endif

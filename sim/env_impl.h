@@ -1,0 +1,37 @@
+/* For backends only: the env handle's layout and the operations table a
+ * backend implements. Model code includes env.h, never this file. */
+#ifndef CM_ENV_IMPL_H
+#define CM_ENV_IMPL_H
+
+#include <glib.h>
+
+#include "env.h"
+
+struct env_ops {
+  const char *name; /* "sim", "real", ... */
+  cm_time (*now)(env *e);
+  timer_id (*after)(env *e, cm_time delay, env_fn fn, void *arg);
+  bool (*cancel)(env *e, timer_id t);
+  int (*bind)(env *e, cm_addr self, env_datagram_fn fn, void *arg);
+  int (*unbind)(env *e, cm_addr self);
+  int (*send)(env *e, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len);
+  void (*net_stats)(env *e, struct env_net_stats *out);
+  int (*invoke)(env *e, const struct invocation *inv, env_invoke_fn done, void *arg); /* NULL: CM_ENOSYS */
+  int (*put)(env *e, uint32_t store, const char *key, const uint8_t *v, size_t len, env_store_fn done, void *arg);
+  int (*get)(env *e, uint32_t store, const char *key, env_store_fn done, void *arg);
+  int (*run)(env *e, cm_time until);
+  void (*stop)(env *e);
+  void (*free_impl)(env *e); /* frees impl; env_free frees the rest */
+};
+
+struct env {
+  const struct env_ops *ops;
+  void *impl;
+  uint64_t seed;
+  GHashTable *streams; /* name -> rng*, owned */
+};
+
+/* Allocate an env for a backend (streams table set up). */
+env *env__new(const struct env_ops *ops, void *impl, uint64_t seed);
+
+#endif

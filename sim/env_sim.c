@@ -1,0 +1,263 @@
+/* The sim backend: timers are engine events, datagrams are copied into
+ * pooled buffers and delivered by an engine event after the link's delay. */
+#include "env_sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env_impl.h"
+
+#define CHUNK 256
+#define SMALL_PKT 4096
+
+struct timer_rec {
+  env *e;
+  env_fn fn;
+  void *arg;
+  struct timer_rec *next_free;
+};
+
+struct pkt {
+  env *e;
+  struct pkt *prev, *next; /* in-flight list, or next = free list */
+  cm_addr from, to;
+  size_t len, cap;
+  uint8_t data[];
+};
+
+struct binding {
+  env_datagram_fn fn;
+  void *arg;
+};
+
+struct pair {
+  struct link_model m;
+  rng *r;
+};
+
+struct sim {
+  engine *en;
+  GHashTable *binds;  /* addr -> struct binding* */
+  GHashTable *links;  /* (from << 32 | to) -> struct link_model*, wildcards 0 */
+  GHashTable *pairs;  /* (from << 32 | to) -> struct pair*, resolved cache */
+  GPtrArray *chunks;  /* timer_rec chunks, freed at the end */
+  struct timer_rec *free_timers;
+  struct pkt *free_pkts;     /* SMALL_PKT-capacity buffers */
+  struct pkt *in_flight;     /* doubly linked */
+  struct env_net_stats st;
+};
+
+static struct sim *S(env *e) { return e->impl; }
+static gpointer key(cm_addr from, cm_addr to) { return GSIZE_TO_POINTER(((guint64)from << 32) | to); }
+
+static cm_time sim_now(env *e) { return engine_now(S(e)->en); }
+
+static void timer_fire(engine *en, void *arg) {
+  struct timer_rec *t = arg;
+  struct sim *s = S(t->e);
+  env_fn fn = t->fn;
+  void *a = t->arg;
+  env *e = t->e;
+  t->next_free = s->free_timers;
+  s->free_timers = t;
+  fn(e, a);
+}
+
+static timer_id sim_after(env *e, cm_time delay, env_fn fn, void *arg) {
+  struct sim *s = S(e);
+  if (!s->free_timers) {
+    struct timer_rec *c = calloc(CHUNK, sizeof(*c));
+    if (!c) cm_fatal(CM_LOC, "env_after: out of memory");
+    g_ptr_array_add(s->chunks, c);
+    for (int i = CHUNK; i-- > 0;) {
+      c[i].next_free = s->free_timers;
+      s->free_timers = &c[i];
+    }
+  }
+  struct timer_rec *t = s->free_timers;
+  s->free_timers = t->next_free;
+  *t = (struct timer_rec){.e = e, .fn = fn, .arg = arg};
+  return engine_after(s->en, delay, timer_fire, t);
+}
+
+static bool sim_cancel(env *e, timer_id id) {
+  struct sim *s = S(e);
+  void *arg = NULL;
+  if (!engine_cancel(s->en, id, &arg)) return false;
+  struct timer_rec *t = arg;
+  t->next_free = s->free_timers;
+  s->free_timers = t;
+  return true;
+}
+
+static int sim_bind(env *e, cm_addr self, env_datagram_fn fn, void *arg) {
+  struct sim *s = S(e);
+  if (g_hash_table_contains(s->binds, GUINT_TO_POINTER(self))) return CM_EEXIST;
+  struct binding *b = g_new(struct binding, 1);
+  *b = (struct binding){fn, arg};
+  g_hash_table_insert(s->binds, GUINT_TO_POINTER(self), b);
+  return CM_OK;
+}
+
+static int sim_unbind(env *e, cm_addr self) {
+  return g_hash_table_remove(S(e)->binds, GUINT_TO_POINTER(self)) ? CM_OK : CM_ENOENT;
+}
+
+static struct pair *pair_get(env *e, cm_addr from, cm_addr to) {
+  struct sim *s = S(e);
+  struct pair *p = g_hash_table_lookup(s->pairs, key(from, to));
+  if (p) return p;
+  static const struct link_model ideal = {0};
+  const struct link_model *m = g_hash_table_lookup(s->links, key(from, to));
+  if (!m) m = g_hash_table_lookup(s->links, key(from, 0));
+  if (!m) m = g_hash_table_lookup(s->links, key(0, to));
+  if (!m) m = g_hash_table_lookup(s->links, key(0, 0));
+  p = g_new(struct pair, 1);
+  p->m = m ? *m : ideal;
+  char name[48];
+  snprintf(name, sizeof name, "link:%u->%u", from, to);
+  p->r = env_rng(e, name);
+  g_hash_table_insert(s->pairs, key(from, to), p);
+  return p;
+}
+
+static void pkt_release(struct sim *s, struct pkt *p) {
+  if (p->prev) p->prev->next = p->next;
+  else s->in_flight = p->next;
+  if (p->next) p->next->prev = p->prev;
+  if (p->cap == SMALL_PKT) {
+    p->next = s->free_pkts;
+    s->free_pkts = p;
+  } else {
+    free(p);
+  }
+}
+
+static void pkt_deliver(engine *en, void *arg) {
+  struct pkt *p = arg;
+  env *e = p->e;
+  struct sim *s = S(e);
+  s->st.in_flight--;
+  struct binding *b = g_hash_table_lookup(s->binds, GUINT_TO_POINTER(p->to));
+  if (!b) {
+    s->st.dropped_unbound++;
+  } else {
+    s->st.delivered++;
+    b->fn(e, b->arg, p->from, p->to, p->data, p->len);
+  }
+  pkt_release(s, p);
+}
+
+static int sim_send(env *e, cm_addr from, cm_addr to, const uint8_t *data, size_t len) {
+  struct sim *s = S(e);
+  if (!g_hash_table_contains(s->binds, GUINT_TO_POINTER(from))) return CM_ENOENT;
+  if (len > CM_DATAGRAM_MAX) return CM_EINVAL;
+  s->st.sent++;
+  struct pair *pr = pair_get(e, from, to);
+  if (pr->m.loss > 0 && rng_uniform(pr->r) < pr->m.loss) {
+    s->st.lost++;
+    return CM_OK;
+  }
+  cm_time d = pr->m.latency;
+  if (pr->m.jitter_sd > 0) d += (cm_time)fabs(rng_normal(pr->r, 0, (double)pr->m.jitter_sd));
+  if (pr->m.bandwidth_bps > 0) d += cm_time_from_s((double)len * 8.0 / pr->m.bandwidth_bps);
+  struct pkt *p;
+  if (len <= SMALL_PKT && s->free_pkts) {
+    p = s->free_pkts;
+    s->free_pkts = p->next;
+  } else {
+    size_t cap = len <= SMALL_PKT ? SMALL_PKT : len;
+    p = malloc(sizeof(*p) + cap);
+    if (!p) cm_fatal(CM_LOC, "env_send: out of memory");
+    p->cap = cap;
+  }
+  p->e = e;
+  p->from = from;
+  p->to = to;
+  p->len = len;
+  if (len) memcpy(p->data, data, len);
+  p->prev = NULL;
+  p->next = s->in_flight;
+  if (s->in_flight) s->in_flight->prev = p;
+  s->in_flight = p;
+  s->st.in_flight++;
+  engine_after(s->en, d, pkt_deliver, p);
+  return CM_OK;
+}
+
+static void sim_net_stats(env *e, struct env_net_stats *out) { *out = S(e)->st; }
+
+static int sim_run(env *e, cm_time until) {
+  engine_run_until(S(e)->en, until);
+  return CM_OK;
+}
+
+static void sim_stop(env *e) { engine_stop(S(e)->en); }
+
+static void sim_free(env *e) {
+  struct sim *s = S(e);
+  engine_free(s->en);
+  while (s->in_flight) pkt_release(s, s->in_flight);
+  while (s->free_pkts) {
+    struct pkt *p = s->free_pkts;
+    s->free_pkts = p->next;
+    free(p);
+  }
+  g_ptr_array_free(s->chunks, TRUE);
+  g_hash_table_destroy(s->binds);
+  g_hash_table_destroy(s->links);
+  g_hash_table_destroy(s->pairs);
+  free(s);
+}
+
+static const struct env_ops sim_ops = {
+    .name = "sim",
+    .now = sim_now,
+    .after = sim_after,
+    .cancel = sim_cancel,
+    .bind = sim_bind,
+    .unbind = sim_unbind,
+    .send = sim_send,
+    .net_stats = sim_net_stats,
+    .run = sim_run,
+    .stop = sim_stop,
+    .free_impl = sim_free,
+};
+
+env *env_sim_new(uint64_t seed) {
+  struct sim *s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  s->en = engine_new();
+  s->binds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  s->links = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  s->pairs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  s->chunks = g_ptr_array_new_with_free_func(free);
+  env *e = s->en ? env__new(&sim_ops, s, seed) : NULL;
+  if (!e) {
+    if (s->en) engine_free(s->en);
+    g_hash_table_destroy(s->binds);
+    g_hash_table_destroy(s->links);
+    g_hash_table_destroy(s->pairs);
+    g_ptr_array_free(s->chunks, TRUE);
+    free(s);
+  }
+  return e;
+}
+
+engine *env_sim_engine(env *e) {
+  if (e->ops != &sim_ops) cm_fatal(CM_LOC, "env_sim_engine: not a sim env");
+  return S(e)->en;
+}
+
+int env_sim_set_link(env *e, cm_addr from, cm_addr to, const struct link_model *m) {
+  if (e->ops != &sim_ops || !m) return CM_EINVAL;
+  if (m->latency < 0 || m->jitter_sd < 0 || !(m->loss >= 0 && m->loss <= 1) || !(m->bandwidth_bps >= 0))
+    return CM_EINVAL;
+  struct link_model *c = g_new(struct link_model, 1);
+  *c = *m;
+  g_hash_table_insert(S(e)->links, key(from, to), c);
+  g_hash_table_remove_all(S(e)->pairs); /* re-resolve on next send */
+  return CM_OK;
+}

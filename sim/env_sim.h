@@ -1,0 +1,32 @@
+/* The sim backend of the seam: virtual time from the engine, datagrams over
+ * modelled links (latency, jitter, loss, bandwidth). Invoke and storage
+ * hooks answer CM_ENOSYS until the Cloudless world models fill them in. */
+#ifndef CM_ENV_SIM_H
+#define CM_ENV_SIM_H
+
+#include "engine.h"
+#include "env.h"
+
+/* A one-way link. Delivery delay = latency + |N(0, jitter_sd)| + len * 8 /
+ * bandwidth_bps (bandwidth 0: unlimited). Each datagram is lost with
+ * probability loss, drawn from the stream "link:FROM->TO". */
+struct link_model {
+  cm_time latency;
+  cm_time jitter_sd;
+  double loss;          /* [0, 1] */
+  double bandwidth_bps; /* 0 = unlimited */
+};
+
+/* A sim env with its own engine; NULL if out of memory. Default link:
+ * 0 latency, no jitter, no loss, unlimited bandwidth. */
+env *env_sim_new(uint64_t seed);
+
+/* The engine under e (owned by e), for drivers and world models. */
+engine *env_sim_engine(env *e);
+
+/* Set the link from -> to. 0 in either place is a wildcard: (a, 0) is every
+ * link out of a, (0, 0) the default. The most specific match wins: exact,
+ * then (from, 0), then (0, to), then the default. CM_EINVAL on a bad model. */
+int env_sim_set_link(env *e, cm_addr from, cm_addr to, const struct link_model *m);
+
+#endif

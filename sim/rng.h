@@ -1,0 +1,46 @@
+/* Named, reproducible random streams. Each stream is a GSL mt19937
+ * generator seeded from BLAKE2b(master seed || stream name), so a stream's
+ * draws depend only on the master seed and its own name: adding an entity or
+ * a stream never changes the draws of another. Distributions come from GSL. */
+#ifndef CM_RNG_H
+#define CM_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+typedef struct rng rng;
+
+/* The 64-bit seed derived for (master, name): the first 8 bytes (little
+ * endian) of BLAKE2b-256 over "cloudmix-rng-v1", the master seed as 8
+ * little-endian bytes, and the name. */
+uint64_t rng_derive_seed(uint64_t master, const char *name);
+
+/* A new stream for (master, name); NULL if out of memory. name is copied. */
+rng *rng_new(uint64_t master, const char *name);
+void rng_free(rng *r);
+
+/* The stream's name (owned by r) and its GSL generator (owned by r, valid
+ * until rng_free), for GSL calls not wrapped here. */
+const char *rng_name(const rng *r);
+gsl_rng *rng_gsl(rng *r);
+
+/* Draws. Means, scales and bounds in the caller's unit. */
+double rng_uniform(rng *r);                              /* [0, 1) */
+double rng_uniform_range(rng *r, double lo, double hi);  /* [lo, hi) */
+double rng_exponential(rng *r, double mean);
+double rng_normal(rng *r, double mean, double sd);
+double rng_lognormal(rng *r, double mu, double sigma);   /* of the log */
+double rng_pareto(rng *r, double shape, double scale);   /* x >= scale */
+uint64_t rng_below(rng *r, uint64_t n);                  /* [0, n), n >= 1 */
+
+/* An empirical distribution from samples: draws pick uniformly among the
+ * samples (GSL's discrete preprocessing with equal weights, so weighted
+ * samples are one call away). */
+typedef struct rng_empirical rng_empirical;
+rng_empirical *rng_empirical_new(const double *samples, size_t n);
+void rng_empirical_free(rng_empirical *e);
+double rng_empirical_draw(rng *r, const rng_empirical *e);
+
+#endif

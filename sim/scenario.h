@@ -1,0 +1,70 @@
+/* Scenario files: GKeyFile (INI) files with includes and --set overrides,
+ * validated against a typed schema (common [run] keys plus one model's keys). */
+#ifndef CM_SCENARIO_H
+#define CM_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum scn_type { SCN_INT, SCN_DOUBLE, SCN_BOOL, SCN_STRING, SCN_ENUM };
+
+/* One schema key. group is an exact group name or a pattern ending in ".*"
+ * ("provider.*" matches "provider.aws"). def NULL means required: always for
+ * exact groups, and in each present group matching a pattern (a pattern
+ * group itself is never required to exist). */
+struct scn_key {
+  const char *group;
+  const char *key;
+  enum scn_type type;
+  double min, max;     /* inclusive range for INT/DOUBLE; -INFINITY/INFINITY = open */
+  const char *choices; /* ENUM: "a|b|c" */
+  const char *def;     /* default as text; NULL = required */
+  const char *doc;     /* one line: meaning, unit, and the source of the default */
+};
+
+struct scn_model {
+  const char *name;
+  const struct scn_key *keys;
+  size_t nkeys;
+};
+
+typedef struct scenario scenario;
+
+/* Load path: parse, expand [scenario] include = a.ini;b.ini (relative to the
+ * including file; included files first, the includer overrides), apply
+ * overrides ("group.key=value", split at the LAST '.'), pick the model named
+ * by [run] model (always an enum over the models' names, always required),
+ * validate every key against common + that model's schema, fill defaults.
+ * On any problem returns NULL and sets *err (g_malloc'd, one line, no
+ * trailing newline) if err is not NULL. [scenario] allows include and
+ * description (free text). */
+scenario *scenario_load(const char *path, const struct scn_key *common, size_t ncommon,
+                        const struct scn_model *models, size_t nmodels,
+                        const char *const *overrides, char **err);
+void scenario_free(scenario *s);
+
+const char *scenario_path(const scenario *s);
+const char *scenario_model(const scenario *s);
+
+/* The effective scenario as INI text after includes, overrides and defaults:
+ * [scenario] description (if any), then groups and keys in schema order
+ * (pattern groups in file order), "key = value" lines. Deterministic and
+ * loadable again. Owned by s. */
+const char *scenario_text(const scenario *s);
+
+/* Typed values. A key not in the schema, a type mismatch, or a key with no
+ * value (a pattern group that is absent) is a programming error: cm_fatal.
+ * scenario_string works for every type (the value as text); owned by s. */
+int64_t scenario_int(const scenario *s, const char *group, const char *key);
+double scenario_double(const scenario *s, const char *group, const char *key);
+bool scenario_bool(const scenario *s, const char *group, const char *key);
+const char *scenario_string(const scenario *s, const char *group, const char *key);
+/* Whether the key has a value (set or defaulted); false for unknown keys. */
+bool scenario_has(const scenario *s, const char *group, const char *key);
+
+/* Groups present that match pattern ("provider.*", or an exact name), in
+ * file order; NULL-terminated array owned by s (valid until free). */
+const char *const *scenario_groups(const scenario *s, const char *pattern);
+
+#endif
