@@ -1,0 +1,59 @@
+/* cloudmix: dispatch to a subcommand. Exit codes: 0 ok, 1 run failed,
+ * 2 bad usage or bad input. */
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cli.h"
+
+struct subcommand {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *summary;
+};
+
+static const struct subcommand subs[] = {
+    {"run", cli_run, "run a scenario in simulation and write its results to SQLite"},
+    {"bench", bench_main, "run the built-in benchmarks (engine-hold, mm1, results-store)"},
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "Usage: cloudmix <subcommand> [options]\n\n"
+             "A discrete-event simulator and emulation testbed for Cloudless (serverless\n"
+             "across edge and clouds) and Mixclaves (enclave mixnets).\n\nSubcommands:\n");
+  for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) fprintf(f, "  %-8s %s\n", subs[i].name, subs[i].summary);
+  fprintf(f, "\n`cloudmix <subcommand> --help` describes each one. `cloudmix --version` prints\n"
+             "the code version. Exit codes: 0 ok, 1 run failed, 2 bad usage or bad input.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return CM_EXIT_USAGE;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+    printf("cloudmix %s\n", cm_version);
+    return CM_EXIT_OK;
+  }
+  if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (argc > 2 && strcmp(cmd, "help") == 0) {
+      char *hargv[] = {argv[2], "--help", NULL};
+      for (size_t i = 0; i < G_N_ELEMENTS(subs); i++)
+        if (!strcmp(subs[i].name, argv[2])) return subs[i].fn(2, hargv);
+    }
+    usage(stdout);
+    return CM_EXIT_OK;
+  }
+  for (size_t i = 0; i < G_N_ELEMENTS(subs); i++)
+    if (!strcmp(subs[i].name, cmd)) return subs[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "cloudmix: unknown subcommand '%s'", cmd);
+  for (size_t i = 0; i < G_N_ELEMENTS(subs); i++)
+    if (g_str_has_prefix(subs[i].name, (char[]){cmd[0], 0})) {
+      fprintf(stderr, "; did you mean '%s'?", subs[i].name);
+      break;
+    }
+  fprintf(stderr, "\nRun 'cloudmix --help' for the list.\n");
+  return CM_EXIT_USAGE;
+}

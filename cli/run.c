@@ -1,0 +1,114 @@
+/* `cloudmix run SCENARIO`: load and validate the scenario, open the results
+ * store, record the run, hand over to the model's runner, close the run. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cli.h"
+
+static int usage_error(GOptionContext *ctx, const char *msg) {
+  fprintf(stderr, "cloudmix run: %s\nRun 'cloudmix run --help' for usage.\n", msg);
+  g_option_context_free(ctx);
+  return CM_EXIT_USAGE;
+}
+
+/* results/<scenario basename without .ini>.db */
+static char *default_out(const char *path) {
+  char *base = g_path_get_basename(path);
+  if (g_str_has_suffix(base, ".ini")) base[strlen(base) - 4] = 0;
+  char *out = g_strdup_printf("results/%s.db", base);
+  g_free(base);
+  return out;
+}
+
+int cli_run(int argc, char **argv) {
+  gint64 seed = -1;
+  gchar *out = NULL;
+  gchar **sets = NULL;
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+      {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Master seed (default: [run] seed of the scenario, else 1)", "N"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Results database (default: results/SCENARIO.db)", "FILE.db"},
+      {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a scenario key (repeatable)", "GROUP.KEY=VALUE"},
+      {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar and no summary table", NULL},
+      {NULL, 0, 0, 0, NULL, NULL, NULL}};
+  GOptionContext *ctx = g_option_context_new("SCENARIO.ini - run a scenario in simulation");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  GString *desc = g_string_new("Models:\n");
+  for (size_t i = 0; i < cli_nmodels; i++) g_string_append_printf(desc, "  %-8s %s\n", cli_models[i].name, cli_models[i].summary);
+  g_string_append(desc, "\nThe results store is SQLite (tables in analysis/SCHEMA.md); a second run into\n"
+                        "the same file appends. Exit codes: 0 ok, 1 run failed, 2 bad usage or input.");
+  g_option_context_set_description(ctx, desc->str);
+  g_string_free(desc, TRUE);
+  GError *gerr = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
+    int rc = usage_error(ctx, gerr->message);
+    g_error_free(gerr);
+    return rc;
+  }
+  if (argc != 2) {
+    g_strfreev(sets);
+    g_free(out);
+    return usage_error(ctx, argc < 2 ? "missing SCENARIO file" : "expected exactly one SCENARIO file");
+  }
+  g_option_context_free(ctx);
+
+  int rc = CM_EXIT_USAGE;
+  char *err = NULL;
+  results *db = NULL;
+  struct scn_model *models = g_new(struct scn_model, cli_nmodels);
+  for (size_t i = 0; i < cli_nmodels; i++)
+    models[i] = (struct scn_model){cli_models[i].name, cli_models[i].keys, *cli_models[i].nkeys};
+  scenario *s = scenario_load(argv[1], cli_run_keys, cli_nrun_keys, models, cli_nmodels, (const char *const *)sets, &err);
+  if (!s) {
+    fprintf(stderr, "cloudmix: %s\n", err);
+    goto out;
+  }
+  if (!out) out = default_out(argv[1]);
+  char *dir = g_path_get_dirname(out);
+  if (g_mkdir_with_parents(dir, 0755) != 0) {
+    fprintf(stderr, "cloudmix: cannot create directory '%s' for the results\n", dir);
+    g_free(dir);
+    goto out;
+  }
+  g_free(dir);
+  db = results_open(out, &err);
+  if (!db) {
+    fprintf(stderr, "cloudmix: %s\n", err);
+    goto out;
+  }
+  struct run_ctx c = {.s = s, .db = db, .quiet = quiet};
+  c.seed = seed >= 0 ? (uint64_t)seed : (uint64_t)scenario_int(s, "run", "seed");
+  c.run_id = results_run_begin(db, scenario_model(s), scenario_path(s), scenario_text(s), c.seed);
+  if (c.run_id <= 0) {
+    fprintf(stderr, "cloudmix: %s: cannot record the run: %s\n", out, results_errmsg(db));
+    rc = CM_EXIT_FAILED;
+    goto out;
+  }
+  const struct model_entry *m = NULL;
+  for (size_t i = 0; i < cli_nmodels; i++)
+    if (!strcmp(cli_models[i].name, scenario_model(s))) m = &cli_models[i];
+  double t0 = cli_wall_s();
+  rc = m->run(&c);
+  double wall = cli_wall_s() - t0;
+  if (results_run_end(db, c.run_id, rc == 0 ? "ok" : "failed", wall, c.events, c.sim_end) != 0) {
+    fprintf(stderr, "cloudmix: %s: cannot finish the run record: %s\n", out, results_errmsg(db));
+    rc = CM_EXIT_FAILED;
+  }
+  if (!quiet && rc == 0)
+    printf("run %lld: %llu events in %.3f s wall (%.2f M events/s); results in %s\n", (long long)c.run_id,
+           (unsigned long long)c.events, wall, wall > 0 ? (double)c.events / wall / 1e6 : 0.0, out);
+out:
+  if (db && results_close(db) != 0 && rc == 0) {
+    fprintf(stderr, "cloudmix: %s: closing the results store failed\n", out);
+    rc = CM_EXIT_FAILED;
+  }
+  g_free(err);
+  scenario_free(s);
+  g_free(models);
+  g_strfreev(sets);
+  g_free(out);
+  return rc;
+}

@@ -1,0 +1,88 @@
+#!/bin/sh
+# Integration tests of the cloudmix program: determinism of the results
+# tables, exit codes and messages for malformed scenarios, --help on every
+# subcommand, the benchmarks in quick mode. Needs CLOUDMIX (the binary);
+# run from the repository root (make integration does both).
+set -u
+: "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/     /'; }
+
+# Everything in the results store but the wall-clock columns of runs.
+model_dump() {
+  sqlite3 "$1" .dump | grep -v '^INSERT INTO runs '
+  sqlite3 "$1" 'SELECT id, model, scenario_path, scenario_text, seed, version, events, sim_end_ns, status FROM runs'
+}
+
+short="--set run.duration_s=600"
+# --- determinism -----------------------------------------------------------
+$CLOUDMIX run scenarios/demo.ini $short --quiet --out "$T/a.db" &&
+  $CLOUDMIX run scenarios/demo.ini $short --quiet --out "$T/b.db" &&
+  $CLOUDMIX run scenarios/demo.ini $short --quiet --seed 2 --out "$T/c.db" || bad "demo runs exit 0"
+model_dump "$T/a.db" > "$T/a.sql"; model_dump "$T/b.db" > "$T/b.sql"; model_dump "$T/c.db" > "$T/c.sql"
+if [ -s "$T/a.sql" ] && cmp -s "$T/a.sql" "$T/b.sql"; then ok "same scenario and seed: byte-identical model tables"
+else bad "same scenario and seed: byte-identical model tables" "$(diff "$T/a.sql" "$T/b.sql" | head -5)"; fi
+if ! cmp -s "$T/a.sql" "$T/c.sql"; then ok "different seed: different tables"; else bad "different seed: different tables"; fi
+jobs=$(sqlite3 "$T/a.db" "SELECT count(*) FROM demo_jobs")
+arr=$(sqlite3 "$T/a.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name = 'arrivals'")
+if [ "$jobs" -gt 0 ] && [ "$jobs" = "$arr" ]; then ok "every invocation has one recorded outcome ($jobs)"
+else bad "every invocation has one recorded outcome" "jobs=$jobs arrivals=$arr"; fi
+# A finite queue drops, and the drops are recorded with their reason.
+$CLOUDMIX run scenarios/demo.ini $short --quiet --set demo.queue_capacity=1 --set demo.arrival_rate_per_s=60 \
+  --out "$T/d.db" || bad "finite queue run exits 0"
+dropped=$(sqlite3 "$T/d.db" "SELECT count(*) FROM demo_jobs WHERE outcome = 'dropped_queue_full'")
+total=$(sqlite3 "$T/d.db" "SELECT count(*) = (SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='arrivals') FROM demo_jobs")
+if [ "$dropped" -gt 0 ] && [ "$total" = 1 ]; then ok "queue-full drops recorded ($dropped)"; else bad "queue-full drops recorded" "dropped=$dropped"; fi
+
+# --- malformed scenarios: exit 2, one line naming file (group, key) --------
+expect_bad() { # name, expected message fragment, args...
+  name=$1; want=$2; shift 2
+  out=$($CLOUDMIX run "$@" --quiet --out "$T/bad.db" 2>&1 >/dev/null); rc=$?
+  lines=$(printf '%s\n' "$out" | wc -l)
+  case "$out" in
+    *"$want"*) if [ $rc -eq 2 ] && [ "$lines" -eq 1 ]; then ok "$name -> exit 2: $out"; else bad "$name" "rc=$rc lines=$lines: $out"; fi ;;
+    *) bad "$name" "rc=$rc, wanted '$want' in: $out" ;;
+  esac
+}
+D=tests/integration/data
+expect_bad "unknown key" "$D/unknown_key.ini:15: [demo] servres: unknown key; did you mean 'servers'?" $D/unknown_key.ini
+expect_bad "wrong type" "$D/wrong_type.ini:13: [demo] servers: found 'ten', expected an integer" $D/wrong_type.ini
+expect_bad "negative rate" "$D/negative_rate.ini:11: [demo] arrival_rate_per_s: found '-5', expected a number" $D/negative_rate.ini
+expect_bad "missing file" "$T/nope.ini: cannot open: No such file or directory" "$T/nope.ini"
+: > "$T/empty.ini"
+expect_bad "empty file" "$T/empty.ini: empty scenario" "$T/empty.ini"
+head -c 4096 /dev/urandom > "$T/garbage.ini"
+expect_bad "binary garbage" "$T/garbage.ini: not a scenario file" "$T/garbage.ini"
+printf '\177ELF\002\001\001\000garbage\n' > "$T/elf.ini"
+expect_bad "binary header" "$T/elf.ini: not a scenario file" "$T/elf.ini"
+expect_bad "unknown group" "$D/unknown_group.ini:13: [dmeo]: unknown group; did you mean [demo]?" $D/unknown_group.ini
+expect_bad "missing required key" "[demo] arrival_rate_per_s: missing" $D/missing_rate.ini
+expect_bad "bad --set" "--set demo.servers=0: [demo] servers: found '0'" scenarios/demo.ini --set demo.servers=0
+expect_bad "bad --set syntax" "--set 'servers': expected group.key=value" scenarios/demo.ini --set servers
+# bad usage
+$CLOUDMIX run >/dev/null 2>&1; [ $? -eq 2 ] && ok "run without scenario -> 2" || bad "run without scenario -> 2"
+$CLOUDMIX nosuch >/dev/null 2>&1; [ $? -eq 2 ] && ok "unknown subcommand -> 2" || bad "unknown subcommand -> 2"
+$CLOUDMIX run scenarios/demo.ini --seed x >/dev/null 2>&1; [ $? -eq 2 ] && ok "bad --seed -> 2" || bad "bad --seed -> 2"
+printf 'not sqlite' > "$T/notdb.db"
+out=$($CLOUDMIX run scenarios/demo.ini --quiet --out "$T/notdb.db" 2>&1); rc=$?
+case "$out" in *notdb.db*) [ $rc -eq 2 ] && ok "results file not ours -> 2" || bad "results file not ours" "rc=$rc $out" ;; *) bad "results file not ours" "$out" ;; esac
+
+# --- help and version --------------------------------------------------------
+for sub in run bench; do
+  if $CLOUDMIX $sub --help | grep -q Usage; then ok "$sub --help"; else bad "$sub --help"; fi
+done
+$CLOUDMIX --help | grep -q Subcommands && ok "--help" || bad "--help"
+$CLOUDMIX --version | grep -q '^cloudmix ' && ok "--version" || bad "--version"
+
+# --- benchmarks run (quick sizes; figures are not judged here) --------------
+bout=$($CLOUDMIX bench --quick 2>/dev/null); rc=$?
+for b in engine-hold mm1 results-store; do
+  if [ $rc -eq 0 ] && printf '%s\n' "$bout" | grep -q "^bench $b "; then ok "bench $b prints"; else bad "bench $b prints" "rc=$rc"; fi
+done
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
