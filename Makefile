@@ -40,7 +40,7 @@ deps:
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	command -v gnuplot >/dev/null || missing="$$missing gnuplot"; \
 	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
-	[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import simpy' 2>/dev/null || missing="$$missing simpy"; \
+	/usr/bin/python3 -c 'import simpy' 2>/dev/null || /usr/bin/python3 -c 'import SimPy' 2>/dev/null || missing="$$missing simpy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing; installing Debian packages: $(DEB_PKGS)"; \
 	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
@@ -51,25 +51,32 @@ deps:
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/sim/version.o: FORCE
+# version.c is rewritten only when `git describe` changes, so a rebuild
+# relinks only then.
+$(BUILD)/version.c: FORCE
 	@mkdir -p $(dir $@)
-	@printf 'const char cm_version[] = "%s";\n' "$(VERSION)" > $(BUILD)/version.c.new
-	@cmp -s $(BUILD)/version.c.new $(BUILD)/version.c || mv $(BUILD)/version.c.new $(BUILD)/version.c
-	$(CC) $(CFLAGS) -c $(BUILD)/version.c -o $@
+	@printf 'const char cm_version[] = "%s";\n' "$(VERSION)" > $@.new
+	@cmp -s $@.new $@ && rm -f $@.new || mv $@.new $@
+$(BUILD)/obj/sim/version.o: $(BUILD)/version.c
+	@mkdir -p $(dir $@)
+	@$(CC) $(CFLAGS) -c $< -o $@
 FORCE:
 
 $(BUILD)/libcloudmix.a: $(LIB_OBJ) $(BUILD)/obj/sim/version.o
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/cloudmix: $(CLI_OBJ) $(BUILD)/libcloudmix.a
-	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcloudmix.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $< $(BUILD)/libcloudmix.a $(LDFLAGS) $(LDLIBS) -o $@
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $< $(BUILD)/libcloudmix.a $(LDFLAGS) $(LDLIBS) -o $@
 
 demo: deps
 	@$(MAKE) --no-print-directory all

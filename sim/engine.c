@@ -56,12 +56,10 @@ uint64_t engine_run_until(engine *en, cm_time horizon) {
   struct eventq_item it;
   en->stop = false;
   while (!en->stop) {
-    cm_time next = eventq_peek_time(en->q);
-    if (next > horizon || next == CM_TIME_MAX) {
+    if (!eventq_pop_until(en->q, horizon, &it)) {
       if (horizon != CM_TIME_MAX && horizon > en->now) en->now = horizon;
       break;
     }
-    eventq_pop(en->q, &it);
     en->now = it.time;
     en->events++;
     ((engine_fn)it.fn)(en, it.arg);

@@ -73,7 +73,7 @@ case "$out" in *notdb.db*) [ $rc -eq 2 ] && ok "results file not ours -> 2" || b
 
 # --- help and version --------------------------------------------------------
 for sub in run bench; do
-  if $CLOUDMIX $sub --help | grep -q Usage; then ok "$sub --help"; else bad "$sub --help"; fi
+  if $CLOUDMIX $sub --help | grep -qi usage; then ok "$sub --help"; else bad "$sub --help"; fi
 done
 $CLOUDMIX --help | grep -q Subcommands && ok "--help" || bad "--help"
 $CLOUDMIX --version | grep -q '^cloudmix ' && ok "--version" || bad "--version"

@@ -135,10 +135,113 @@ static void test_bounded_memory(void **state) {
   eventq_free(q);
 }
 
+/* A push earlier than a peeked (not popped) minimum waits in the side heap
+ * and still comes out first, ties in insertion order. */
+static void test_push_below_peeked(void **state) {
+  eventq *q = eventq_new();
+  eventq_push(q, 1000, fn_a, (void *)1);
+  assert_int_equal(eventq_peek_time(q), 1000);
+  eventq_push(q, 500, fn_a, (void *)2);
+  eventq_push(q, 500, fn_a, (void *)3);
+  eventq_push(q, 700, fn_a, (void *)4);
+  uint64_t c = eventq_push(q, 600, fn_a, (void *)5);
+  void *arg;
+  assert_true(eventq_cancel(q, c, &arg));
+  assert_int_equal((intptr_t)arg, 5);
+  intptr_t want[] = {2, 3, 4, 1};
+  struct eventq_item it;
+  for (int i = 0; i < 4; i++) {
+    assert_true(eventq_pop(q, &it));
+    assert_int_equal((intptr_t)it.arg, want[i]);
+  }
+  assert_false(eventq_pop(q, &it));
+  eventq_free(q);
+}
+
+/* Differential test against a reference: random pushes (at or after the
+ * last popped time, many ties), peeks, pops and cancels; every pop must be
+ * the reference's minimum by (time, insertion). */
+struct ref_ev {
+  cm_time t;
+  uint64_t seq, id;
+  bool live;
+};
+
+static void test_differential(void **state) {
+  enum { OPS = 100000, MAXN = 4096 };
+  eventq *q = eventq_new();
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(g, 11);
+  struct ref_ev *ref = calloc(MAXN, sizeof *ref);
+  size_t nref = 0, nlive = 0;
+  uint64_t seq = 0;
+  cm_time now = 0;
+  struct eventq_item it;
+  for (int op = 0; op < OPS; op++) {
+    unsigned r = (unsigned)gsl_rng_uniform_int(g, 100);
+    if (r < 45 && nref < MAXN) {
+      /* spread: 0 (a tie with now), small, or huge increments */
+      unsigned k = (unsigned)gsl_rng_uniform_int(g, 4);
+      cm_time d = k == 0   ? 0
+                  : k == 1 ? (cm_time)gsl_rng_uniform_int(g, 8)
+                  : k == 2 ? (cm_time)gsl_rng_uniform_int(g, 100000)
+                           : (cm_time)gsl_rng_uniform_int(g, 1u << 30) << 12;
+      cm_time t = now + d;
+      ref[nref] = (struct ref_ev){t, ++seq, eventq_push(q, t, fn_a, (void *)(uintptr_t)seq), true};
+      assert_int_not_equal(ref[nref].id, 0);
+      nref++;
+      nlive++;
+    } else if (r < 55 && nref) {
+      size_t i = gsl_rng_uniform_int(g, nref);
+      void *arg = NULL;
+      bool ok = eventq_cancel(q, ref[i].id, &arg);
+      assert_int_equal(ok, ref[i].live);
+      if (ok) {
+        assert_int_equal((uintptr_t)arg, ref[i].seq);
+        ref[i].live = false;
+        nlive--;
+      }
+    } else if (r < 65) {
+      cm_time best = CM_TIME_MAX;
+      for (size_t i = 0; i < nref; i++)
+        if (ref[i].live && ref[i].t < best) best = ref[i].t;
+      assert_int_equal(eventq_peek_time(q), best);
+    } else {
+      size_t bi = SIZE_MAX;
+      for (size_t i = 0; i < nref; i++)
+        if (ref[i].live &&
+            (bi == SIZE_MAX || ref[i].t < ref[bi].t || (ref[i].t == ref[bi].t && ref[i].seq < ref[bi].seq)))
+          bi = i;
+      if (bi == SIZE_MAX) {
+        assert_false(eventq_pop(q, &it));
+        continue;
+      }
+      assert_true(eventq_pop(q, &it));
+      assert_int_equal(it.time, ref[bi].t);
+      assert_int_equal((uintptr_t)it.arg, ref[bi].seq);
+      assert_false(eventq_cancel(q, ref[bi].id, NULL)); /* fired */
+      ref[bi].live = false;
+      nlive--;
+      now = it.time;
+    }
+    assert_int_equal(eventq_size(q), nlive);
+    if (nref == MAXN || nref > 2 * nlive + 64) { /* compact the reference */
+      size_t w = 0;
+      for (size_t i = 0; i < nref; i++)
+        if (ref[i].live) ref[w++] = ref[i];
+      nref = w;
+    }
+  }
+  free(ref);
+  gsl_rng_free(g);
+  eventq_free(q);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_order_matches_sort), cmocka_unit_test(test_hold_order), cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_sweep),              cmocka_unit_test(test_bounded_memory),
+      cmocka_unit_test(test_push_below_peeked),  cmocka_unit_test(test_differential),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,76 @@
+/* `cloudmix bench`: parses the benchmark names and --quick/--help, then runs
+ * the selected benchmarks in a fixed order (engine-hold, mm1, results-store). */
+#include "bench.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bench_util.h"
+
+struct bench_def {
+  const char *name;
+  int (*run)(bool quick);
+  const char *what;
+};
+
+static const struct bench_def benches[] = {
+  {"engine-hold", bench_engine_hold,
+   "hold model (pop the minimum, push it back at t + Exp(1 s)) at 1e3, 1e5 and 1e6\n"
+   "      pending events: the engine with self-rescheduling callbacks, the event queue\n"
+   "      alone, and a plain binary heap built into the benchmark, on identical input;\n"
+   "      events (ops) per second, median of 3 interleaved repetitions, and the ratios"},
+  {"mm1", bench_mm1,
+   "M/M/1 queue (lambda 0.9/s, mu 1.0/s) on the engine, 1e6 customers: events/s,\n"
+   "      customers/s, mean time in system against the analytic 10 s; the same model\n"
+   "      in SimPy (/usr/bin/python3, tests/bench/mm1_simpy.py, 2e5 customers) and the\n"
+   "      ratio of event rates"},
+  {"results-store", bench_results_store,
+   "rows/s of 6-column job rows written to SQLite through analysis/results.h (1e6\n"
+   "      rows), and the share of an M/M/1 run's time spent writing one row per customer"},
+};
+#define NBENCH (sizeof(benches) / sizeof(benches[0]))
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: cloudmix bench [--quick] [NAME...]\n"
+             "Runs the named benchmarks (default: all) and prints one line per figure group,\n"
+             "`bench NAME key=value ...`, on stdout; progress goes to stderr. Every figure is\n"
+             "measured in this run. --quick uses small sizes (a few seconds; checks that the\n"
+             "benchmarks run, its figures are not meaningful).\n\nbenchmarks:\n");
+  for (size_t i = 0; i < NBENCH; i++) fprintf(f, "  %s\n      %s\n", benches[i].name, benches[i].what);
+}
+
+int bench_main(int argc, char **argv) {
+  bool quick = false, any = false;
+  bool sel[NBENCH] = {false};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--quick") == 0) {
+      quick = true;
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      return 0;
+    } else {
+      size_t k = 0;
+      while (k < NBENCH && strcmp(a, benches[k].name) != 0) k++;
+      if (k == NBENCH) {
+        fprintf(stderr, "cloudmix bench: unknown %s '%s' (benchmarks: engine-hold, mm1, results-store; "
+                        "options: --quick, --help)\n", a[0] == '-' ? "option" : "benchmark", a);
+        return 2;
+      }
+      sel[k] = true;
+      any = true;
+    }
+  }
+  int rc = 0;
+  for (size_t k = 0; k < NBENCH; k++) {
+    if (any && !sel[k]) continue;
+    fflush(stdout);
+    if (benches[k].run(quick) != 0) {
+      fprintf(stderr, "cloudmix bench: %s failed\n", benches[k].name);
+      rc = 1;
+    }
+    fflush(stdout);
+  }
+  return rc;
+}
