@@ -106,7 +106,7 @@ sanitize: deps
 # Model code reaches the world only through env: no clocks, sockets, files,
 # libc randomness or backend switches under models/.
 check-style:
-	@bad=$$(grep -rnE '\b(clock_gettime|gettimeofday|g_get_monotonic_time|g_get_real_time|time\(|rand\(|srand|random\(|socket\(|sendto|recvfrom|fopen|open\(|getenv)|#\s*if(n?def)?\s.*\bSIM\b' models/ || true); \
+	@bad=$$(grep -rnE '\b(clock_gettime|gettimeofday|g_get_monotonic_time|g_get_real_time|time\(|rand\(|srand|random\(|socket\(|sendto|recvfrom|fopen|open\(|getenv)|#\s*if(n?def)?\s.*\bSIM\b' --include='*.c' --include='*.h' models/ || true); \
 	if [ -n "$$bad" ]; then echo "check-style: model code reaches past the seam:"; echo "$$bad"; exit 1; fi; \
 	echo "check-style: ok (models/ uses only env)"
 
