@@ -14,7 +14,7 @@ DEB_PKGS  := libglib2.0-dev libgsl-dev libsodium-dev libsqlite3-dev libcmocka-de
 BUILD     ?= build
 CC        ?= cc
 OPT       ?= -O2 -g
-WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
+WARN      := -Wall -Wextra -Werror
 CFLAGS    += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Isim -Imodels -Ireal -Ianalysis -Icli
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

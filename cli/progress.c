@@ -20,7 +20,7 @@ void progress_init(struct progress *p, bool quiet, cm_time horizon) {
   p->drawn = false;
 }
 
-void progress_tick(engine *en, void *arg, cm_time now, uint64_t events) {
+void progress_tick(engine *en CM_UNUSED, void *arg, cm_time now, uint64_t events) {
   struct progress *p = arg;
   if (!p->enabled) return;
   double w = cli_wall_s();

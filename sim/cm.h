@@ -36,6 +36,9 @@ enum {
 /* A static string describing err (one of the CM_E* codes). */
 const char *cm_strerror(int err);
 
+/* Marks a parameter a callback signature requires but this body ignores. */
+#define CM_UNUSED __attribute__((unused))
+
 /* Where a fatal error happened. */
 #define CM_LOC __FILE__, __LINE__
 

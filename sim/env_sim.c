@@ -54,7 +54,7 @@ static gpointer key(cm_addr from, cm_addr to) { return GSIZE_TO_POINTER(((guint6
 
 static cm_time sim_now(env *e) { return engine_now(S(e)->en); }
 
-static void timer_fire(engine *en, void *arg) {
+static void timer_fire(engine *en CM_UNUSED, void *arg) {
   struct timer_rec *t = arg;
   struct sim *s = S(t->e);
   env_fn fn = t->fn;
@@ -135,7 +135,7 @@ static void pkt_release(struct sim *s, struct pkt *p) {
   }
 }
 
-static void pkt_deliver(engine *en, void *arg) {
+static void pkt_deliver(engine *en CM_UNUSED, void *arg) {
   struct pkt *p = arg;
   env *e = p->e;
   struct sim *s = S(e);

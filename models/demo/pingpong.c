@@ -27,7 +27,7 @@ static void send_ping(struct pingpong *pp) {
   pp->timer = env_after(pp->e, pp->timeout, on_timeout, pp);
 }
 
-static void on_timeout(env *e, void *arg) {
+static void on_timeout(env *e CM_UNUSED, void *arg) {
   struct pingpong *pp = arg;
   pp->timer = 0;
   pp->retries++;
@@ -42,7 +42,7 @@ static void send_pong(env *e, void *arg) {
   env_send(e, r->pp->b, r->pp->a, pkt, sizeof pkt);
 }
 
-static void on_b(env *e, void *arg, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len) {
+static void on_b(env *e, void *arg, cm_addr from, cm_addr to CM_UNUSED, const uint8_t *pkt, size_t len) {
   struct pingpong *pp = arg;
   if (len != PKT_LEN || pkt[0] != 'P' || from != pp->a) {
     pp->malformed++;
@@ -54,7 +54,7 @@ static void on_b(env *e, void *arg, cm_addr from, cm_addr to, const uint8_t *pkt
   env_after(e, pp->reply_delay, send_pong, r);
 }
 
-static void on_a(env *e, void *arg, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len) {
+static void on_a(env *e, void *arg, cm_addr from, cm_addr to CM_UNUSED, const uint8_t *pkt, size_t len) {
   struct pingpong *pp = arg;
   if (len != PKT_LEN || pkt[0] != 'O' || from != pp->b || get_u32(pkt + 1) != pp->seq || pp->finished) {
     pp->malformed++; /* malformed, or a late duplicate of an answered ping */

@@ -7,4 +7,6 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+
+#include "cm.h"
 #endif

@@ -13,11 +13,11 @@ struct log {
 
 static struct log L;
 
-static void rec(engine *en, void *arg) { L.order[L.n++] = (int)(intptr_t)arg; }
+static void rec(engine *en CM_UNUSED, void *arg) { L.order[L.n++] = (int)(intptr_t)arg; }
 
 /* Like libuv's timer_order: equal times fire in scheduling order, whichever
  * order that is. */
-static void test_ties_both_ways(void **state) {
+static void test_ties_both_ways(void **state CM_UNUSED) {
   engine *en = engine_new();
   L.n = 0;
   engine_at(en, 10, rec, (void *)1);
@@ -39,7 +39,7 @@ static void sched_now(engine *en, void *arg) {
   engine_after(en, 0, rec, (void *)99); /* runs after 2 and 3, already due */
 }
 
-static void test_now_runs_after_due(void **state) {
+static void test_now_runs_after_due(void **state CM_UNUSED) {
   engine *en = engine_new();
   L.n = 0;
   engine_at(en, 5, sched_now, (void *)1);
@@ -55,7 +55,7 @@ static void test_now_runs_after_due(void **state) {
   engine_free(en);
 }
 
-static void test_run_until_horizon(void **state) {
+static void test_run_until_horizon(void **state CM_UNUSED) {
   engine *en = engine_new();
   L.n = 0;
   engine_at(en, 100, rec, (void *)1);
@@ -76,7 +76,7 @@ static void stopper(engine *en, void *arg) {
   engine_stop(en);
 }
 
-static void test_stop(void **state) {
+static void test_stop(void **state CM_UNUSED) {
   engine *en = engine_new();
   L.n = 0;
   engine_at(en, 1, stopper, (void *)1);
@@ -88,7 +88,7 @@ static void test_stop(void **state) {
   engine_free(en);
 }
 
-static void test_cancel(void **state) {
+static void test_cancel(void **state CM_UNUSED) {
   engine *en = engine_new();
   L.n = 0;
   uint64_t a = engine_at(en, 1, rec, (void *)1);
@@ -113,13 +113,13 @@ static void chain(engine *en, void *arg) {
 }
 
 static int reports;
-static void progress(engine *en, void *arg, cm_time now, uint64_t events) {
+static void progress(engine *en, void *arg CM_UNUSED, cm_time now, uint64_t events) {
   reports++;
   assert_int_equal(events % 1000, 0);
   assert_int_equal(now, engine_now(en));
 }
 
-static void test_progress(void **state) {
+static void test_progress(void **state CM_UNUSED) {
   engine *en = engine_new();
   reports = 0;
   engine_set_progress(en, progress, NULL, 1000);

@@ -24,7 +24,7 @@ static void run_pingpong(env *e, cm_time deadline) {
   pingpong_stop(&pp);
 }
 
-static void test_pingpong_sim(void **state) {
+static void test_pingpong_sim(void **state CM_UNUSED) {
   env *e = env_sim_new(1);
   struct link_model m = {.latency = CM_MS(10), .jitter_sd = CM_MS(1)};
   assert_int_equal(env_sim_set_link(e, 0, 0, &m), 0);
@@ -36,7 +36,7 @@ static void test_pingpong_sim(void **state) {
   env_free(e);
 }
 
-static void test_pingpong_real(void **state) {
+static void test_pingpong_real(void **state CM_UNUSED) {
   env *e = env_real_new(1);
   assert_non_null(e);
   assert_int_equal(env_real_add_peer(e, A, "127.0.0.1", 0), 0);
@@ -47,7 +47,7 @@ static void test_pingpong_real(void **state) {
 
 /* With loss on the link, the model's timeout re-sends and still completes
  * every round; every datagram is accounted for. */
-static void test_pingpong_sim_lossy(void **state) {
+static void test_pingpong_sim_lossy(void **state CM_UNUSED) {
   env *e = env_sim_new(7);
   struct link_model m = {.latency = CM_MS(5), .loss = 0.2};
   assert_int_equal(env_sim_set_link(e, 0, 0, &m), 0);
@@ -66,15 +66,15 @@ static void test_pingpong_sim_lossy(void **state) {
 
 static int got;
 static cm_time got_at;
-static void on_dgram(env *e, void *arg, cm_addr from, cm_addr to, const uint8_t *p, size_t len) {
+static void on_dgram(env *e, void *arg CM_UNUSED, cm_addr from CM_UNUSED, cm_addr to CM_UNUSED, const uint8_t *p CM_UNUSED, size_t len CM_UNUSED) {
   got++;
   got_at = env_now(e);
 }
 
-static void on_invoked(env *e, void *arg, const struct invoke_result *r) { fail(); }
+static void on_invoked(env *e CM_UNUSED, void *arg CM_UNUSED, const struct invoke_result *r CM_UNUSED) { fail(); }
 
 /* Latency + bandwidth: 1000 bytes at 8 Mbit/s take 1 ms on the wire. */
-static void test_sim_link_delay(void **state) {
+static void test_sim_link_delay(void **state CM_UNUSED) {
   env *e = env_sim_new(1);
   struct link_model m = {.latency = CM_MS(3), .bandwidth_bps = 8e6};
   env_sim_set_link(e, A, B, &m);
@@ -106,9 +106,9 @@ static void test_sim_link_delay(void **state) {
 }
 
 static int fired;
-static void tick(env *e, void *arg) { fired++; }
+static void tick(env *e CM_UNUSED, void *arg CM_UNUSED) { fired++; }
 
-static void test_sim_timers(void **state) {
+static void test_sim_timers(void **state CM_UNUSED) {
   env *e = env_sim_new(1);
   fired = 0;
   timer_id t1 = env_after(e, CM_MS(1), tick, NULL);
@@ -128,7 +128,7 @@ static void test_sim_timers(void **state) {
 }
 
 /* Named streams: same seed and name give the same draws in both backends. */
-static void test_rng_same_in_both(void **state) {
+static void test_rng_same_in_both(void **state CM_UNUSED) {
   env *s = env_sim_new(5), *r = env_real_new(5);
   for (int i = 0; i < 10; i++) assert_true(rng_uniform(env_rng(s, "x")) == rng_uniform(env_rng(r, "x")));
   assert_ptr_equal(env_rng(s, "x"), env_rng(s, "x"));

@@ -51,7 +51,7 @@ static void schedule_ties(env *e, void *arg) {
   env_after(e, 0, record, &t[4]);
 }
 
-static void test_timer_order(void **state) {
+static void test_timer_order(void **state CM_UNUSED) {
   env *e = env_real_new(1);
   assert_non_null(e);
   assert_true(env_real_is(e));
@@ -89,7 +89,7 @@ static void outer(env *e, void *arg) {
   r->in_cb = false;
 }
 
-static void test_timer_zero_delay_not_reentrant(void **state) {
+static void test_timer_zero_delay_not_reentrant(void **state CM_UNUSED) {
   env *e = env_real_new(1);
   struct reent r = {0};
   env_after(e, 0, outer, &r);
@@ -105,7 +105,7 @@ static void stop_cb(env *e, void *arg) {
   env_stop(e);
 }
 
-static void test_timer_cancel(void **state) {
+static void test_timer_cancel(void **state CM_UNUSED) {
   env *e = env_real_new(1);
   int fired = 0;
   timer_id t = env_after(e, CM_MS(1), stop_cb, &fired);
@@ -138,7 +138,7 @@ static void clock_cb(env *e, void *arg) {
   env_stop(e);
 }
 
-static void test_clock(void **state) {
+static void test_clock(void **state CM_UNUSED) {
   env *e = env_real_new(1);
   cm_time a = env_now(e);
   assert_true(a >= 0);
@@ -159,7 +159,7 @@ static void test_clock(void **state) {
   env_free(e);
 }
 
-static void test_run_deadline(void **state) {
+static void test_run_deadline(void **state CM_UNUSED) {
   env *e = env_real_new(1);
   cm_time t0 = env_now(e);
   assert_int_equal(env_run(e, t0 + CM_MS(30)), 0);
@@ -169,10 +169,10 @@ static void test_run_deadline(void **state) {
   env_free(e);
 }
 
-static void never(env *e, void *arg) { fail_msg("dropped timer fired"); }
+static void never(env *e CM_UNUSED, void *arg CM_UNUSED) { fail_msg("dropped timer fired"); }
 
 /* Each env has its own GMainContext: running one never fires another's. */
-static void test_two_envs(void **state) {
+static void test_two_envs(void **state CM_UNUSED) {
   env *a = env_real_new(1), *b = env_real_new(2);
   int fired_a = 0, fired_b = 0;
   env_after(a, 0, stop_cb, &fired_a);
@@ -186,7 +186,7 @@ static void test_two_envs(void **state) {
   env_free(b);
 }
 
-static void test_free_with_pending(void **state) {
+static void test_free_with_pending(void **state CM_UNUSED) {
   env *e = env_real_new(1);
   for (int i = 0; i < 100; i++) env_after(e, CM_S(1 + i), never, NULL);
   env_after(e, 0, never, NULL);
@@ -239,7 +239,7 @@ static env *two_peers(struct net *n) {
   return e;
 }
 
-static void test_udp_exchange(void **state) {
+static void test_udp_exchange(void **state CM_UNUSED) {
   struct net n = {0};
   env *e = two_peers(&n);
   for (uint32_t i = 0; i < N_PKTS; i++) assert_int_equal(env_send(e, 1, 2, (uint8_t *)&i, 4), 0);
@@ -257,9 +257,9 @@ static void test_udp_exchange(void **state) {
   env_free(e);
 }
 
-static void invoke_done(env *e, void *arg, const struct invoke_result *res) { fail(); }
+static void invoke_done(env *e CM_UNUSED, void *arg CM_UNUSED, const struct invoke_result *res CM_UNUSED) { fail(); }
 
-static void test_send_refused(void **state) {
+static void test_send_refused(void **state CM_UNUSED) {
   struct net n = {0};
   env *e = two_peers(&n);
   static uint8_t big[CM_DATAGRAM_MAX + 1];
@@ -295,7 +295,7 @@ static void poll_cb(env *e, void *arg) {
   else env_after(e, CM_MS(1), poll_cb, p);
 }
 
-static void test_unknown_source(void **state) {
+static void test_unknown_source(void **state CM_UNUSED) {
   struct net n = {0};
   env *e = two_peers(&n);
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -316,7 +316,7 @@ static void test_unknown_source(void **state) {
   env_free(e);
 }
 
-static void test_unbound_drop(void **state) {
+static void test_unbound_drop(void **state CM_UNUSED) {
   struct net n = {0};
   env *e = two_peers(&n);
   int port = env_real_port(e, 2);
@@ -341,7 +341,7 @@ static void test_unbound_drop(void **state) {
 
 /* IPv6 carries UDP payloads beyond CM_DATAGRAM_MAX: the receiver counts
  * them dropped_oversize. Skipped where ::1 is unavailable. */
-static void test_oversize_receive(void **state) {
+static void test_oversize_receive(void **state CM_UNUSED) {
   int fd = socket(AF_INET6, SOCK_DGRAM, 0);
   struct sockaddr_in6 me = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
   socklen_t mlen = sizeof me;

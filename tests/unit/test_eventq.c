@@ -17,7 +17,7 @@ static int cmp_pair(const void *a, const void *b) {
 }
 
 /* Random times with many ties come out sorted by (time, insertion). */
-static void test_order_matches_sort(void **state) {
+static void test_order_matches_sort(void **state CM_UNUSED) {
   enum { N = 20000 };
   eventq *q = eventq_new();
   gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
@@ -42,7 +42,7 @@ static void test_order_matches_sort(void **state) {
 }
 
 /* Interleaved pops and pushes (the root-hole path) keep the order. */
-static void test_hold_order(void **state) {
+static void test_hold_order(void **state CM_UNUSED) {
   eventq *q = eventq_new();
   gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
   for (int i = 0; i < 1000; i++) eventq_push(q, (cm_time)gsl_rng_uniform_int(g, 1000), fn_a, NULL);
@@ -59,7 +59,7 @@ static void test_hold_order(void **state) {
   eventq_free(q);
 }
 
-static void test_cancel(void **state) {
+static void test_cancel(void **state CM_UNUSED) {
   eventq *q = eventq_new();
   uint64_t ids[100];
   for (int i = 0; i < 100; i++) ids[i] = eventq_push(q, i, fn_a, (void *)(intptr_t)i);
@@ -90,7 +90,7 @@ static void test_cancel(void **state) {
 }
 
 /* Cancelling most of a large queue sweeps dead entries; order survives. */
-static void test_sweep(void **state) {
+static void test_sweep(void **state CM_UNUSED) {
   enum { N = 10000 };
   eventq *q = eventq_new();
   uint64_t *ids = malloc(sizeof(uint64_t) * N);
@@ -116,7 +116,7 @@ static void test_sweep(void **state) {
 
 /* Memory grows with pending events, not with events processed: a hold
  * model with timeouts that are set and cancelled keeps a flat footprint. */
-static void test_bounded_memory(void **state) {
+static void test_bounded_memory(void **state CM_UNUSED) {
   eventq *q = eventq_new();
   gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
   for (int i = 0; i < 1000; i++) eventq_push(q, (cm_time)gsl_rng_uniform_int(g, 1000), fn_a, NULL);
@@ -137,7 +137,7 @@ static void test_bounded_memory(void **state) {
 
 /* A push earlier than a peeked (not popped) minimum waits in the side heap
  * and still comes out first, ties in insertion order. */
-static void test_push_below_peeked(void **state) {
+static void test_push_below_peeked(void **state CM_UNUSED) {
   eventq *q = eventq_new();
   eventq_push(q, 1000, fn_a, (void *)1);
   assert_int_equal(eventq_peek_time(q), 1000);
@@ -167,7 +167,7 @@ struct ref_ev {
   bool live;
 };
 
-static void test_differential(void **state) {
+static void test_differential(void **state CM_UNUSED) {
   enum { OPS = 100000, MAXN = 4096 };
   eventq *q = eventq_new();
   gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);

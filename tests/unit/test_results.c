@@ -15,7 +15,7 @@
 #include "results.h"
 
 /* Per-test temporary directory; teardown deletes it and all its files. */
-static int tmp_setup(void **state) {
+static int tmp_setup(void **state CM_UNUSED) {
   GError *gerr = NULL;
   char *dir = g_dir_make_tmp("cm_results_XXXXXX", &gerr);
   if (!dir) {
@@ -26,7 +26,7 @@ static int tmp_setup(void **state) {
   return 0;
 }
 
-static int tmp_teardown(void **state) {
+static int tmp_teardown(void **state CM_UNUSED) {
   char *dir = *state;
   GDir *d = g_dir_open(dir, 0, NULL);
   if (d) {
@@ -77,13 +77,13 @@ static char *db_text(const char *path, const char *sql) {
   return v;
 }
 
-static void test_close_null(void **state) {
+static void test_close_null(void **state CM_UNUSED) {
   assert_int_equal(results_close(NULL), CM_OK);
   assert_string_equal(results_errmsg(NULL), "no results store");
   assert_int_equal(results_rows_written(NULL), 0);
 }
 
-static void test_open_create(void **state) {
+static void test_open_create(void **state CM_UNUSED) {
   char *path = tmp_path(state, "out.db");
   char *err = NULL;
   results *r = results_open(path, &err);
@@ -104,7 +104,7 @@ static void test_open_create(void **state) {
   g_free(path);
 }
 
-static void test_run_roundtrip(void **state) {
+static void test_run_roundtrip(void **state CM_UNUSED) {
   char *path = tmp_path(state, "out.db");
   results *r = results_open(path, NULL);
   assert_non_null(r);
@@ -156,7 +156,7 @@ static const char jobs_create[] =
 static const char jobs_insert[] =
     "INSERT INTO t_jobs (run_id, job, t_ns, size, tag) VALUES (?, ?, ?, ?, ?)";
 
-static void test_model_table_batches(void **state) {
+static void test_model_table_batches(void **state CM_UNUSED) {
   char *path = tmp_path(state, "out.db");
   results *r = results_open(path, NULL);
   assert_non_null(r);
@@ -208,7 +208,7 @@ static void test_model_table_batches(void **state) {
   g_free(path);
 }
 
-static void test_reopen_appends(void **state) {
+static void test_reopen_appends(void **state CM_UNUSED) {
   char *path = tmp_path(state, "out.db");
   for (int i = 1; i <= 2; i++) {
     results *r = results_open(path, NULL);
@@ -238,7 +238,7 @@ static void expect_open_fails(const char *path, const char *why) {
   assert_null(results_open(path, NULL));
 }
 
-static void test_open_bad_files(void **state) {
+static void test_open_bad_files(void **state CM_UNUSED) {
   /* Not SQLite at all: refused, and left untouched. */
   char *path = tmp_path(state, "garbage.db");
   const char junk[] = "this is not an SQLite database, just some text\n";
@@ -344,7 +344,7 @@ static GString *dump_db(const char *path) {
   return out;
 }
 
-static void test_deterministic_dump(void **state) {
+static void test_deterministic_dump(void **state CM_UNUSED) {
   char *a = tmp_path(state, "a.db");
   char *b = tmp_path(state, "b.db");
   write_sequence(a, 1.5);

@@ -69,7 +69,7 @@ static void expect_set_err(const char *set, const char *msg) {
   expect_err(FIX("good.ini"), ov, msg, false);
 }
 
-static void test_good_values_and_text(void **state) {
+static void test_good_values_and_text(void **state CM_UNUSED) {
   scenario *s = load_ok(FIX("good.ini"), NULL);
   assert_string_equal(scenario_path(s), FIX("good.ini"));
   assert_string_equal(scenario_model(s), "demo");
@@ -100,7 +100,7 @@ static void test_good_values_and_text(void **state) {
   scenario_free(s);
 }
 
-static void test_defaults(void **state) {
+static void test_defaults(void **state CM_UNUSED) {
   const char *ov[] = {"scenario.description=", NULL};
   scenario *s =
       load_ok(FIX("missing_required.ini"), (const char *[]){"demo.arrival_rate_per_s=2", NULL});
@@ -116,7 +116,7 @@ static void test_defaults(void **state) {
   scenario_free(s);
 }
 
-static void test_deterministic_and_round_trip(void **state) {
+static void test_deterministic_and_round_trip(void **state CM_UNUSED) {
   scenario *a = load_ok(FIX("with_include.ini"), NULL), *b = load_ok(FIX("with_include.ini"), NULL);
   assert_string_equal(scenario_text(a), scenario_text(b));
   GError *ge = NULL;
@@ -135,7 +135,7 @@ static void test_deterministic_and_round_trip(void **state) {
   g_free(dir);
 }
 
-static void test_includes(void **state) {
+static void test_includes(void **state CM_UNUSED) {
   scenario *s = load_ok(FIX("with_include.ini"), NULL);
   assert_true(scenario_double(s, "run", "duration_s") == 30.0);            /* defaults.ini */
   assert_true(scenario_double(s, "demo", "arrival_rate_per_s") == 10);     /* defaults.ini */
@@ -154,7 +154,7 @@ static void test_includes(void **state) {
   expect_err(FIX("missing_include.ini"), NULL, missing, false);
 }
 
-static void test_overrides(void **state) {
+static void test_overrides(void **state CM_UNUSED) {
   const char *ov[] = {"demo.servers=16",   "run.duration_s=2.5e1",      "demo.service=constant",
                       "demo.verbose=true", "scenario.description=a\nb", NULL};
   scenario *s = load_ok(FIX("good.ini"), ov);
@@ -196,7 +196,7 @@ static void test_overrides(void **state) {
                                            "cannot be set by --set; include from a file");
 }
 
-static void test_type_errors(void **state) {
+static void test_type_errors(void **state CM_UNUSED) {
   const char *dbl[] = {"nan", "inf", "-inf", "1.5x", "", " ", "0x10", "1e999", "e5", "1e", "."};
   for (size_t i = 0; i < G_N_ELEMENTS(dbl); i++) {
     char *set = g_strdup_printf("demo.arrival_rate_per_s=%s", dbl[i]);
@@ -228,7 +228,7 @@ static void test_type_errors(void **state) {
                  "'zzzzzzzz', expected one of: exponential, lognormal, constant");
 }
 
-static void test_file_errors(void **state) {
+static void test_file_errors(void **state CM_UNUSED) {
   expect_err(FIX("does_not_exist.ini"), NULL,
              FIX("does_not_exist.ini") ": cannot open: No such file or directory", false);
   expect_err(FIX("empty.ini"), NULL,
@@ -279,7 +279,7 @@ static void test_file_errors(void **state) {
              false);
 }
 
-static void test_patterns(void **state) {
+static void test_patterns(void **state CM_UNUSED) {
   scenario *s = load_ok(FIX("other.ini"), NULL);
   assert_string_equal(scenario_model(s), "other");
   const char *const *g = scenario_groups(s, "provider.*");
@@ -328,7 +328,7 @@ static void expect_bytes_err(const char *bytes, size_t len, const char *msg) {
   g_free(dir);
 }
 
-static void test_binary(void **state) {
+static void test_binary(void **state CM_UNUSED) {
   char buf[4096];
   GRand *r = g_rand_new_with_seed(20240601);
   for (size_t i = 0; i < sizeof buf; i++) buf[i] = (char)g_rand_int_range(r, 0, 256);
@@ -385,7 +385,7 @@ static void expect_abort(int which) {
   scenario_free(s);
 }
 
-static void test_accessor_misuse(void **state) {
+static void test_accessor_misuse(void **state CM_UNUSED) {
   for (int i = 0; i < 3; i++) expect_abort(i);
 }
 
