@@ -25,9 +25,9 @@ const size_t demo_nkeys = sizeof demo_keys / sizeof demo_keys[0];
 
 static const char create_jobs[] =
     "CREATE TABLE IF NOT EXISTS demo_jobs ("
-    " run_id INTEGER NOT NULL REFERENCES runs(id), job INTEGER NOT NULL,"
+    " run_id INTEGER NOT NULL, job INTEGER NOT NULL,"
     " arrival_ns INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,"
-    " server INTEGER, outcome TEXT NOT NULL, PRIMARY KEY (run_id, job)) WITHOUT ROWID";
+    " server INTEGER, outcome TEXT NOT NULL)";
 static const char insert_jobs[] = "INSERT INTO demo_jobs VALUES (?, ?, ?, ?, ?, ?, ?)";
 
 struct sink {
