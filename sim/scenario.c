@@ -1,11 +1,9 @@
-/* Scenario loader: reads GKeyFile files with includes and --set overrides,
- * validates them against a schema with one-line "FILE:LINE: [group] key:"
- * errors, and keeps the effective scenario as values and as INI text. */
+/* Scenario loading: reading files with their includes, merging them and the
+ * --set overrides, filling defaults, the effective text, and the public API. */
 #include "scenario.h"
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +11,7 @@
 #include <glib.h>
 
 #include "cm.h"
-
-/* A group (key NULL) or one key's value. */
-struct item {
-  char *group, *key;
-  char *raw, *str; /* the value as written (escaped) and unescaped */
-  char *file;      /* where it came from: a path, "--set ...", "(default)" */
-  int line;        /* 1-based line in file, 0 = none */
-  int64_t i;
-  double d;
-  bool b;
-};
-
-struct scenario {
-  char *path, *model, *text, *choices;
-  GPtrArray *items;  /* struct item *, first-appearance order */
-  GPtrArray *schema; /* const struct scn_key *, schema order */
-  struct scn_key model_key;
-  GPtrArray *chain;  /* the include chain while loading */
-  GHashTable *lists; /* pattern -> NULL-terminated GPtrArray of group names */
-};
+#include "scenario_impl.h"
 
 static const struct scn_key builtin_keys[] = {
     {"scenario", "description", SCN_STRING, -INFINITY, INFINITY, NULL, NULL,
@@ -41,115 +20,7 @@ static const struct scn_key builtin_keys[] = {
      "files loaded first, ';'-separated, relative to this file"},
 };
 
-/* Sets *err (the first error wins) to "file:line: msg", "file: msg" (line
- * 0) or msg (file NULL), made one line of valid UTF-8. Returns CM_EPARSE. */
-__attribute__((format(printf, 4, 5))) static int scenario_fail(char **err, const char *file,
-                                                               int line, const char *fmt, ...) {
-  if (*err) return CM_EPARSE;
-  va_list ap;
-  va_start(ap, fmt);
-  char *msg = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  char *full = !file      ? g_strdup(msg)
-               : line > 0 ? g_strdup_printf("%s:%d: %s", file, line, msg)
-                          : g_strdup_printf("%s: %s", file, msg);
-  *err = g_utf8_make_valid(full, -1);
-  for (char *p = *err; *p; p++)
-    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-  g_free(msg);
-  g_free(full);
-  return CM_EPARSE;
-}
-
-static size_t scenario_distance(const char *a, const char *b) {
-  size_t n = strlen(a), m = strlen(b), *row = g_new(size_t, m + 1);
-  for (size_t j = 0; j <= m; j++) row[j] = j;
-  for (size_t i = 1; i <= n; i++) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= m; j++) {
-      size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
-      if (up + 1 < best) best = up + 1;
-      if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
-      row[j] = best;
-      diag = up;
-    }
-  }
-  size_t d = row[m];
-  g_free(row);
-  return d;
-}
-
-/* "did you mean <o>x<c>?" for the closest candidate when its Levenshtein
- * distance is at most max(2, len/3); else "known <what>: <o>a<c>, ..." or,
- * with what NULL, "". g_malloc'd. */
-static char *scenario_hint(const char *word, char **cands, const char *o, const char *c,
-                           const char *what) {
-  size_t len = strlen(word), best = SIZE_MAX;
-  const char *pick = NULL;
-  for (int i = 0; cands[i] && len <= 256; i++) {
-    size_t d = scenario_distance(word, cands[i]);
-    if (d < best) best = d, pick = cands[i];
-  }
-  if (pick && best <= MAX(2, len / 3)) return g_strdup_printf("did you mean %s%s%s?", o, pick, c);
-  if (!what) return g_strdup("");
-  GString *t = g_string_new(NULL);
-  g_string_printf(t, "known %s: ", what);
-  for (int i = 0; cands[i]; i++)
-    g_string_append_printf(t, "%s%s%s%s", i ? ", " : "", o, cands[i], c);
-  return g_string_free(t, FALSE);
-}
-
-static void scenario_add_unique(GPtrArray *a, char *s) {
-  if (g_ptr_array_find_with_equal_func(a, s, g_str_equal, NULL))
-    g_free(s);
-  else
-    g_ptr_array_add(a, s);
-}
-
-static bool scenario_is_pattern(const char *group) {
-  size_t n = strlen(group);
-  return n >= 2 && !strcmp(group + n - 2, ".*");
-}
-
-static bool scenario_group_matches(const char *pattern, const char *name) {
-  size_t n = strlen(pattern);
-  if (scenario_is_pattern(pattern)) return !strncmp(name, pattern, n - 1) && name[n - 1];
-  return !strcmp(pattern, name);
-}
-
-/* The schema key for (group, key): exact group names win over patterns. */
-static const struct scn_key *scenario_schema_find(const scenario *s, const char *group,
-                                                  const char *key) {
-  for (int pass = 0; pass < 2; pass++)
-    for (guint i = 0; s->schema && i < s->schema->len; i++) {
-      const struct scn_key *k = s->schema->pdata[i];
-      if (!strcmp(k->key, key) &&
-          (pass ? scenario_group_matches(k->group, group) : !strcmp(k->group, group)))
-        return k;
-    }
-  return NULL;
-}
-
-static char *scenario_expected(const struct scn_key *k) {
-  const char *what = k->type == SCN_INT ? "an integer" : "a number";
-  if (k->type == SCN_BOOL) return g_strdup("true or false");
-  if (k->type == SCN_STRING) return g_strdup("a string");
-  if (k->type == SCN_ENUM) {
-    char **ch = g_strsplit(k->choices ? k->choices : "", "|", -1);
-    char *list = g_strjoinv(", ", ch), *r = g_strdup_printf("one of: %s", list);
-    g_strfreev(ch);
-    g_free(list);
-    return r;
-  }
-  if (isfinite(k->min) && isfinite(k->max))
-    return g_strdup_printf("%s in [%g, %g]", what, k->min, k->max);
-  if (isfinite(k->min)) return g_strdup_printf("%s >= %g", what, k->min);
-  if (isfinite(k->max)) return g_strdup_printf("%s <= %g", what, k->max);
-  return g_strdup(what);
-}
-
-static void scenario_item_free(void *p) {
+static void item_free(void *p) {
   struct item *it = p;
   g_free(it->group);
   g_free(it->key);
@@ -159,7 +30,7 @@ static void scenario_item_free(void *p) {
   g_free(it);
 }
 
-static struct item *scenario_item_find(const scenario *s, const char *group, const char *key) {
+static struct item *item_find(const scenario *s, const char *group, const char *key) {
   for (guint i = 0; i < s->items->len; i++) {
     struct item *it = s->items->pdata[i];
     if (!strcmp(it->group, group) && (key ? it->key && !strcmp(it->key, key) : !it->key)) return it;
@@ -169,11 +40,10 @@ static struct item *scenario_item_find(const scenario *s, const char *group, con
 
 /* Adds group (key NULL; kept if present) or sets group.key, taking raw and
  * str; a later set replaces value and origin. */
-static struct item *scenario_item_set(scenario *s, const char *group, const char *key, char *raw,
-                                      char *str, const char *file, int line) {
-  if (key && !scenario_item_find(s, group, NULL))
-    scenario_item_set(s, group, NULL, NULL, NULL, file, 0);
-  struct item *it = scenario_item_find(s, group, key);
+static struct item *item_set(scenario *s, const char *group, const char *key, char *raw, char *str,
+                             const char *file, int line) {
+  if (key && !item_find(s, group, NULL)) item_set(s, group, NULL, NULL, NULL, file, 0);
+  struct item *it = item_find(s, group, key);
   if (it && !key) return it;
   if (!it) {
     it = g_new0(struct item, 1);
@@ -193,7 +63,7 @@ static struct item *scenario_item_set(scenario *s, const char *group, const char
 
 /* 1-based line of "[group]" (key NULL; the first) or of "key =" inside it
  * (the last, as GKeyFile keeps the last value); 0 if not found. */
-static int scenario_text_line(char **lines, const char *group, const char *key) {
+static int text_line(char **lines, const char *group, const char *key) {
   int found = 0;
   bool in = false;
   size_t gl = strlen(group), kl = key ? strlen(key) : 0;
@@ -212,7 +82,7 @@ static int scenario_text_line(char **lines, const char *group, const char *key) 
   return found;
 }
 
-static char *scenario_file_read(const char *path, size_t *len, char **err) {
+static char *read_file(const char *path, size_t *len, char **err) {
   FILE *f = fopen(path, "rb");
   bool opened = f != NULL;
   int e = opened ? 0 : errno;
@@ -224,17 +94,16 @@ static char *scenario_file_read(const char *path, size_t *len, char **err) {
   if (opened) fclose(f);
   *len = buf->len;
   if (!e) return g_string_free(buf, FALSE);
-  scenario_fail(err, path, 0, "cannot %s: %s", opened ? "read" : "open", g_strerror(e));
+  scenario__fail(err, path, 0, "cannot %s: %s", opened ? "read" : "open", g_strerror(e));
   g_string_free(buf, TRUE);
   return NULL;
 }
 
-static int scenario_load_file(scenario *s, const char *path, bool top, char **err);
+static int load_file(scenario *s, const char *path, bool top, char **err);
 
 /* Loads the files named by [scenario] include of kf (read from path). */
-static int scenario_includes(scenario *s, GKeyFile *kf, const char *path, char **lines,
-                             char **err) {
-  int rc = 0, line = scenario_text_line(lines, "scenario", "include");
+static int load_includes(scenario *s, GKeyFile *kf, const char *path, char **lines, char **err) {
+  int rc = 0, line = text_line(lines, "scenario", "include");
   char **inc = g_key_file_get_string_list(kf, "scenario", "include", NULL, NULL);
   char *dir = g_path_get_dirname(path);
   for (int i = 0; !rc && inc && inc[i]; i++) {
@@ -243,9 +112,9 @@ static int scenario_includes(scenario *s, GKeyFile *kf, const char *path, char *
     ip = g_path_is_absolute(item) ? g_strdup(item) : g_build_filename(dir, item, NULL);
     if (!(rp = realpath(ip, NULL))) {
       int e = errno;
-      rc = scenario_fail(err, path, line,
-                         "[scenario] include: found '%.80s', expected a readable file (%s: %s)",
-                         item, ip, g_strerror(e));
+      rc = scenario__fail(err, path, line,
+                          "[scenario] include: found '%.80s', expected a readable file (%s: %s)",
+                          item, ip, g_strerror(e));
     }
     for (guint j = 0; !rc && j < s->chain->len; j++) {
       char *other = realpath(s->chain->pdata[j], NULL);
@@ -253,14 +122,14 @@ static int scenario_includes(scenario *s, GKeyFile *kf, const char *path, char *
         GString *c = g_string_new(NULL);
         for (guint k = j; k < s->chain->len; k++)
           g_string_append_printf(c, "%s -> ", (char *)s->chain->pdata[k]);
-        rc = scenario_fail(err, path, line,
-                           "[scenario] include: found '%.80s', expected no include cycle (%s%s)",
-                           item, c->str, ip);
+        rc = scenario__fail(err, path, line,
+                            "[scenario] include: found '%.80s', expected no include cycle (%s%s)",
+                            item, c->str, ip);
         g_string_free(c, TRUE);
       }
       free(other);
     }
-    if (!rc) rc = scenario_load_file(s, ip, false, err);
+    if (!rc) rc = load_file(s, ip, false, err);
     free(rp);
     g_free(ip);
   }
@@ -270,25 +139,25 @@ static int scenario_includes(scenario *s, GKeyFile *kf, const char *path, char *
 }
 
 /* Copies every group and key of kf (read from path) into s. */
-static int scenario_merge(scenario *s, GKeyFile *kf, const char *path, char **lines, char **err) {
+static int merge_keys(scenario *s, GKeyFile *kf, const char *path, char **lines, char **err) {
   int rc = 0;
   char **groups = g_key_file_get_groups(kf, NULL);
   for (int g = 0; !rc && groups[g]; g++) {
     const char *gn = groups[g];
-    scenario_item_set(s, gn, NULL, NULL, NULL, path, scenario_text_line(lines, gn, NULL));
+    item_set(s, gn, NULL, NULL, NULL, path, text_line(lines, gn, NULL));
     char **keys = g_key_file_get_keys(kf, gn, NULL, NULL);
     for (int k = 0; !rc && keys && keys[k]; k++) {
       if (!strcmp(gn, "scenario") && !strcmp(keys[k], "include")) continue;
       GError *ge = NULL;
       char *raw = g_key_file_get_value(kf, gn, keys[k], NULL);
       char *str = g_key_file_get_string(kf, gn, keys[k], &ge);
-      int line = scenario_text_line(lines, gn, keys[k]);
+      int line = text_line(lines, gn, keys[k]);
       if (str) {
-        scenario_item_set(s, gn, keys[k], raw, str, path, line);
+        item_set(s, gn, keys[k], raw, str, path, line);
         continue;
       }
-      rc = scenario_fail(err, path, line, "[%s] %s: found '%.80s', expected valid escapes (%s)", gn,
-                         keys[k], raw, ge->message);
+      rc = scenario__fail(err, path, line, "[%s] %s: found '%.80s', expected valid escapes (%s)",
+                          gn, keys[k], raw, ge->message);
       g_error_free(ge);
       g_free(raw);
     }
@@ -299,9 +168,9 @@ static int scenario_merge(scenario *s, GKeyFile *kf, const char *path, char **li
 }
 
 /* Reads path and its includes into s; the top file must not be blank. */
-static int scenario_load_file(scenario *s, const char *path, bool top, char **err) {
+static int load_file(scenario *s, const char *path, bool top, char **err) {
   size_t len = 0;
-  char *data = scenario_file_read(path, &len, err), **lines = NULL;
+  char *data = read_file(path, &len, err), **lines = NULL;
   if (!data) return CM_ENOENT;
   GKeyFile *kf = g_key_file_new();
   GError *ge = NULL;
@@ -309,24 +178,25 @@ static int scenario_load_file(scenario *s, const char *path, bool top, char **er
   char *start = NULL;
   int rc = 0;
   if (memchr(data, '\0', len)) {
-    rc = scenario_fail(err, path, 0, "not a scenario file (contains NUL bytes)");
+    rc = scenario__fail(err, path, 0, "not a scenario file (contains NUL bytes)");
   } else if (!g_utf8_validate(data, (gssize)len, &bad)) {
     int line = 1;
     for (const char *p = data; p < bad; p++) line += *p == '\n';
-    rc = scenario_fail(err, path, 0, "not a scenario file (invalid UTF-8 on line %d)", line);
+    rc = scenario__fail(err, path, 0, "not a scenario file (invalid UTF-8 on line %d)", line);
   } else if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &ge)) {
-    rc = scenario_fail(err, path, 0, "not a scenario file (%s)", ge->message);
+    rc = scenario__fail(err, path, 0, "not a scenario file (%s)", ge->message);
     g_error_free(ge);
   } else if (top && !(start = g_key_file_get_start_group(kf))) { /* blanks and comments */
-    char *exp = scenario_expected(&s->model_key);
-    rc = scenario_fail(err, path, 0, "empty scenario; expected a [run] group with model = %s", exp);
+    char *exp = scenario__expected(&s->model_key);
+    rc =
+        scenario__fail(err, path, 0, "empty scenario; expected a [run] group with model = %s", exp);
     g_free(exp);
   } else {
     lines = g_strsplit(data, "\n", -1);
     g_ptr_array_add(s->chain, g_strdup(path));
     if (g_key_file_has_key(kf, "scenario", "include", NULL))
-      rc = scenario_includes(s, kf, path, lines, err);
-    if (!rc) rc = scenario_merge(s, kf, path, lines, err);
+      rc = load_includes(s, kf, path, lines, err);
+    if (!rc) rc = merge_keys(s, kf, path, lines, err);
     g_ptr_array_set_size(s->chain, s->chain->len - 1);
   }
   g_free(start);
@@ -338,7 +208,7 @@ static int scenario_load_file(scenario *s, const char *path, bool top, char **er
 
 /* Applies "group.key=value" (split at the first '=', then the last '.');
  * the value is literal text. */
-static int scenario_override(scenario *s, const char *ov, char **err) {
+static int apply_override(scenario *s, const char *ov, char **err) {
   const char *eq = strchr(ov, '='), *dot = NULL;
   for (const char *p = ov; eq && p < eq; p++)
     if (*p == '.') dot = p;
@@ -347,15 +217,14 @@ static int scenario_override(scenario *s, const char *ov, char **err) {
   char *origin = g_strdup_printf("--set %s", ov);
   int rc = 0;
   if (!dot || !*group || !*key || !g_utf8_validate(ov, -1, NULL)) {
-    rc = scenario_fail(err, NULL, 0, "--set '%.80s': expected group.key=value", ov);
+    rc = scenario__fail(err, NULL, 0, "--set '%.80s': expected group.key=value", ov);
   } else if (!strcmp(group, "scenario") && !strcmp(key, "include")) {
-    rc = scenario_fail(err, origin, 0,
-                       "[scenario] include: cannot be set by --set; include from a file");
+    rc = scenario__fail(err, origin, 0,
+                        "[scenario] include: cannot be set by --set; include from a file");
   } else {
     GKeyFile *t = g_key_file_new(); /* escape the literal value as GKeyFile would */
     g_key_file_set_string(t, "g", "k", eq + 1);
-    scenario_item_set(s, group, key, g_key_file_get_value(t, "g", "k", NULL), g_strdup(eq + 1),
-                      origin, 0);
+    item_set(s, group, key, g_key_file_get_value(t, "g", "k", NULL), g_strdup(eq + 1), origin, 0);
     g_key_file_free(t);
   }
   g_free(group);
@@ -364,136 +233,49 @@ static int scenario_override(scenario *s, const char *ov, char **err) {
   return rc;
 }
 
-/* Base-10 integers only: no "1.5", "1e3", hex or junk. */
-static bool scenario_parse_int(const char *v, int64_t *out) {
-  char *end = NULL;
-  if (!*v || v[strspn(v, "0123456789+-")]) return false;
-  errno = 0;
-  *out = strtoll(v, &end, 10);
-  return end != v && !*end && !errno;
-}
-
-/* Decimal and exponent forms only: no nan, inf, hex, junk or empty. */
-static bool scenario_parse_double(const char *v, double *out) {
-  char *end = NULL;
-  if (!*v || v[strspn(v, "0123456789+-.eE")]) return false;
-  *out = g_ascii_strtod(v, &end);
-  return end != v && !*end && isfinite(*out);
-}
-
-/* Parses it against k into its typed fields; an error message otherwise. */
-static int scenario_check(struct item *it, const struct scn_key *k, char **err) {
-  char *v = g_strstrip(g_strdup(it->str)), *hint = NULL;
-  bool ok = true;
-  if (k->type == SCN_INT) {
-    ok = scenario_parse_int(v, &it->i) && it->i >= k->min && it->i <= k->max;
-  } else if (k->type == SCN_DOUBLE) {
-    ok = scenario_parse_double(v, &it->d) && it->d >= k->min && it->d <= k->max;
-  } else if (k->type == SCN_BOOL) {
-    it->b = !strcmp(v, "true");
-    ok = it->b || !strcmp(v, "false");
-  } else if (k->type == SCN_ENUM) {
-    char **ch = g_strsplit(k->choices ? k->choices : "", "|", -1);
-    ok = g_strv_contains((const char *const *)ch, v);
-    if (!ok) hint = scenario_hint(v, ch, "'", "'", NULL);
-    g_strfreev(ch);
-  }
-  int rc = 0;
-  if (ok && k->type != SCN_STRING) { /* keep the stripped spelling */
-    g_free(it->raw);
-    g_free(it->str);
-    it->raw = g_strdup(v);
-    it->str = g_strdup(v);
-  }
-  if (!ok) {
-    char *exp = scenario_expected(k);
-    const char *sep = hint && *hint ? "; " : "";
-    rc = scenario_fail(err, it->file, it->line, "[%s] %s: found '%.80s', expected %s%s%s",
-                       it->group, it->key, it->str, exp, sep, hint ? hint : "");
-    g_free(exp);
-  }
-  g_free(hint);
-  g_free(v);
-  return rc;
-}
-
-/* Checks a group or key of the file against the schema. */
-static int scenario_check_item(scenario *s, struct item *it, char **err) {
-  const struct scn_key *k = NULL;
-  bool known = false;
-  for (guint i = 0; i < s->schema->len && !known; i++)
-    known = scenario_group_matches(((const struct scn_key *)s->schema->pdata[i])->group, it->group);
-  if (known && it->key && (k = scenario_schema_find(s, it->group, it->key)))
-    return scenario_check(it, k, err);
-  if (known && !it->key) return 0;
-  GPtrArray *cands = g_ptr_array_new_with_free_func(g_free);
-  const char *dot = strchr(it->group, '.');
-  for (guint i = 0; i < s->schema->len; i++) {
-    const struct scn_key *c = s->schema->pdata[i];
-    if (it->key && scenario_group_matches(c->group, it->group))
-      scenario_add_unique(cands, g_strdup(c->key));
-    else if (!it->key && dot && scenario_is_pattern(c->group)) /* providr.aws: provider.aws */
-      scenario_add_unique(cands,
-                          g_strdup_printf("%.*s%s", (int)strlen(c->group) - 1, c->group, dot + 1));
-    else if (!it->key)
-      scenario_add_unique(cands, g_strdup(c->group));
-  }
-  g_ptr_array_add(cands, NULL);
-  char **cv = (char **)cands->pdata;
-  char *hint = it->key ? scenario_hint(it->key, cv, "'", "'", "keys")
-                       : scenario_hint(it->group, cv, "[", "]", "groups");
-  int rc = scenario_fail(err, it->file, it->line, "[%s]%s%s: unknown %s; %s", it->group,
-                         it->key ? " " : "", it->key ? it->key : "", it->key ? "key" : "group",
-                         hint);
-  g_free(hint);
-  g_ptr_array_unref(cands);
-  return rc;
-}
-
 /* Key k of group name: its default filled in, or an error if required. */
-static int scenario_fill(scenario *s, const struct scn_key *k, const char *name, const char *file,
-                         char **err) {
-  if (scenario_item_find(s, name, k->key) ||
+static int fill_default(scenario *s, const struct scn_key *k, const char *name, const char *file,
+                        char **err) {
+  if (item_find(s, name, k->key) ||
       (k >= builtin_keys && k < builtin_keys + G_N_ELEMENTS(builtin_keys)))
     return 0;
   if (!k->def) {
-    char *exp = scenario_expected(k);
-    int rc = scenario_fail(err, file, 0, "[%s] %s: missing; expected %s%s%s%s", name, k->key, exp,
-                           k->doc ? " (meaning: " : "", k->doc ? k->doc : "", k->doc ? ")" : "");
+    char *exp = scenario__expected(k);
+    int rc = scenario__fail(err, file, 0, "[%s] %s: missing; expected %s%s%s%s", name, k->key, exp,
+                            k->doc ? " (meaning: " : "", k->doc ? k->doc : "", k->doc ? ")" : "");
     g_free(exp);
     return rc;
   }
   char *bad = NULL;
-  struct item *it =
-      scenario_item_set(s, name, k->key, g_strdup(k->def), g_strdup(k->def), "(default)", 0);
-  if (scenario_check(it, k, &bad))
+  struct item *it = item_set(s, name, k->key, g_strdup(k->def), g_strdup(k->def), "(default)", 0);
+  if (scenario__check_value(it, k, &bad))
     cm_fatal(CM_LOC, "scenario: schema default of [%s] %s is invalid: %s", name, k->key, bad);
   return 0;
 }
 
-static int scenario_defaults(scenario *s, char **err) {
+static int fill_defaults(scenario *s, char **err) {
   int rc = 0;
   guint n = s->items->len; /* defaults never add pattern groups */
   for (guint i = 0; !rc && i < s->schema->len; i++) {
     const struct scn_key *k = s->schema->pdata[i];
-    if (!scenario_is_pattern(k->group)) rc = scenario_fill(s, k, k->group, s->path, err);
-    for (guint j = 0; !rc && scenario_is_pattern(k->group) && j < n; j++) {
+    if (!scenario__is_pattern(k->group)) rc = fill_default(s, k, k->group, s->path, err);
+    for (guint j = 0; !rc && scenario__is_pattern(k->group) && j < n; j++) {
       struct item *g = s->items->pdata[j];
-      if (!g->key && scenario_group_matches(k->group, g->group) &&
-          scenario_schema_find(s, g->group, k->key) == k)
-        rc = scenario_fill(s, k, g->group, g->line ? g->file : s->path, err);
+      if (!g->key && scenario__group_matches(k->group, g->group) &&
+          scenario__schema_find(s, g->group, k->key) == k)
+        rc = fill_default(s, k, g->group, g->line ? g->file : s->path, err);
     }
   }
   return rc;
 }
 
-static void scenario_emit(const scenario *s, GString *t, const char *name, GHashTable *done) {
+static void emit_group(const scenario *s, GString *t, const char *name, GHashTable *done) {
   if (!g_hash_table_add(done, (char *)name)) return;
   bool header = false;
   for (guint i = 0; i < s->schema->len; i++) {
     const struct scn_key *k = s->schema->pdata[i];
-    struct item *it = scenario_item_find(s, name, k->key);
-    if (!it || scenario_schema_find(s, name, k->key) != k) continue;
+    struct item *it = item_find(s, name, k->key);
+    if (!it || scenario__schema_find(s, name, k->key) != k) continue;
     if (!header) g_string_append_printf(t, "%s[%s]\n", t->len ? "\n" : "", name);
     header = true;
     g_string_append_printf(t, "%s = %s\n", k->key, it->raw);
@@ -502,17 +284,17 @@ static void scenario_emit(const scenario *s, GString *t, const char *name, GHash
 
 /* Groups in schema order (a pattern's groups in file order), keys in
  * schema order. */
-static char *scenario_text_build(const scenario *s) {
+static char *build_text(const scenario *s) {
   GString *t = g_string_new(NULL);
   GHashTable *done = g_hash_table_new(g_str_hash, g_str_equal);
   GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
   for (guint i = 0; i < s->schema->len; i++) {
     const char *group = ((const struct scn_key *)s->schema->pdata[i])->group;
     if (!g_hash_table_add(seen, (char *)group)) continue;
-    if (!scenario_is_pattern(group)) scenario_emit(s, t, group, done);
-    for (guint j = 0; scenario_is_pattern(group) && j < s->items->len; j++) {
+    if (!scenario__is_pattern(group)) emit_group(s, t, group, done);
+    for (guint j = 0; scenario__is_pattern(group) && j < s->items->len; j++) {
       struct item *g = s->items->pdata[j];
-      if (!g->key && scenario_group_matches(group, g->group)) scenario_emit(s, t, g->group, done);
+      if (!g->key && scenario__group_matches(group, g->group)) emit_group(s, t, g->group, done);
     }
   }
   g_hash_table_unref(seen);
@@ -522,8 +304,8 @@ static char *scenario_text_build(const scenario *s) {
 
 /* [run] model is always a required enum over the models' names; common's
  * entry for it, if any, gives its doc and its place in the text. */
-static void scenario_schema_init(scenario *s, const struct scn_key *common, size_t ncommon,
-                                 const struct scn_model *models, size_t nmodels) {
+static void schema_init(scenario *s, const struct scn_key *common, size_t ncommon,
+                        const struct scn_model *models, size_t nmodels) {
   const char **names = g_new0(const char *, nmodels + 1);
   for (size_t i = 0; i < nmodels; i++) names[i] = models[i].name;
   s->choices = g_strjoinv("|", (char **)names);
@@ -554,31 +336,31 @@ scenario *scenario_load(const char *path, const struct scn_key *common, size_t n
   *errp = NULL;
   scenario *s = g_new0(scenario, 1);
   s->path = g_strdup(path);
-  s->items = g_ptr_array_new_with_free_func(scenario_item_free);
+  s->items = g_ptr_array_new_with_free_func(item_free);
   s->chain = g_ptr_array_new_with_free_func(g_free);
   s->lists =
       g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
-  scenario_schema_init(s, common, ncommon, models, nmodels);
-  int rc = scenario_load_file(s, path, true, errp);
+  schema_init(s, common, ncommon, models, nmodels);
+  int rc = load_file(s, path, true, errp);
   for (size_t i = 0; !rc && overrides && overrides[i]; i++)
-    rc = scenario_override(s, overrides[i], errp);
-  struct item *me = rc ? NULL : scenario_item_find(s, "run", "model");
+    rc = apply_override(s, overrides[i], errp);
+  struct item *me = rc ? NULL : item_find(s, "run", "model");
   if (!rc && !me) {
-    char *exp = scenario_expected(&s->model_key);
-    rc = scenario_fail(errp, path, 0, "[run] model: missing; expected %s (meaning: %s)", exp,
-                       s->model_key.doc ? s->model_key.doc : "the model to simulate");
+    char *exp = scenario__expected(&s->model_key);
+    rc = scenario__fail(errp, path, 0, "[run] model: missing; expected %s (meaning: %s)", exp,
+                        s->model_key.doc ? s->model_key.doc : "the model to simulate");
     g_free(exp);
   }
-  if (!rc && !(rc = scenario_check(me, &s->model_key, errp))) {
+  if (!rc && !(rc = scenario__check_value(me, &s->model_key, errp))) {
     const struct scn_model *m = models;
     while (m < models + nmodels - 1 && strcmp(m->name, me->str)) m++; /* it is there */
     s->model = g_strdup(m->name);
     for (size_t i = 0; i < m->nkeys; i++) g_ptr_array_add(s->schema, (void *)&m->keys[i]);
   }
   for (guint i = 0; !rc && i < s->items->len; i++)
-    rc = scenario_check_item(s, s->items->pdata[i], errp);
-  if (!rc) rc = scenario_defaults(s, errp);
-  if (!rc) s->text = scenario_text_build(s);
+    rc = scenario__check_item(s, s->items->pdata[i], errp);
+  if (!rc) rc = fill_defaults(s, errp);
+  if (!rc) s->text = build_text(s);
   if (!rc) return s;
   scenario_free(s);
   g_free(local);
@@ -603,36 +385,36 @@ const char *scenario_model(const scenario *s) { return s->model; }
 const char *scenario_text(const scenario *s) { return s->text; }
 
 /* The item for a schema key of the given type (-1: any); cm_fatal if not. */
-static const struct item *scenario_value(const scenario *s, const char *group, const char *key,
-                                         int type, const char *fn) {
-  const struct scn_key *k = scenario_schema_find(s, group, key);
+static const struct item *find_value(const scenario *s, const char *group, const char *key,
+                                     int type, const char *fn) {
+  const struct scn_key *k = scenario__schema_find(s, group, key);
   if (!k)
     cm_fatal(CM_LOC, "%s: [%s] %s is not in the schema of model %s", fn, group, key, s->model);
   if (type >= 0 && (int)k->type != type)
     cm_fatal(CM_LOC, "%s: [%s] %s has another type in the schema", fn, group, key);
-  const struct item *it = scenario_item_find(s, group, key);
+  const struct item *it = item_find(s, group, key);
   if (!it) cm_fatal(CM_LOC, "%s: [%s] %s has no value (group absent?)", fn, group, key);
   return it;
 }
 
 int64_t scenario_int(const scenario *s, const char *group, const char *key) {
-  return scenario_value(s, group, key, SCN_INT, __func__)->i;
+  return find_value(s, group, key, SCN_INT, __func__)->i;
 }
 
 double scenario_double(const scenario *s, const char *group, const char *key) {
-  return scenario_value(s, group, key, SCN_DOUBLE, __func__)->d;
+  return find_value(s, group, key, SCN_DOUBLE, __func__)->d;
 }
 
 bool scenario_bool(const scenario *s, const char *group, const char *key) {
-  return scenario_value(s, group, key, SCN_BOOL, __func__)->b;
+  return find_value(s, group, key, SCN_BOOL, __func__)->b;
 }
 
 const char *scenario_string(const scenario *s, const char *group, const char *key) {
-  return scenario_value(s, group, key, -1, __func__)->str;
+  return find_value(s, group, key, -1, __func__)->str;
 }
 
 bool scenario_has(const scenario *s, const char *group, const char *key) {
-  return scenario_schema_find(s, group, key) && scenario_item_find(s, group, key);
+  return scenario__schema_find(s, group, key) && item_find(s, group, key);
 }
 
 const char *const *scenario_groups(const scenario *s, const char *pattern) {
@@ -641,7 +423,7 @@ const char *const *scenario_groups(const scenario *s, const char *pattern) {
     a = g_ptr_array_new();
     for (guint i = 0; i < s->items->len; i++) {
       struct item *it = s->items->pdata[i];
-      if (!it->key && scenario_group_matches(pattern, it->group)) g_ptr_array_add(a, it->group);
+      if (!it->key && scenario__group_matches(pattern, it->group)) g_ptr_array_add(a, it->group);
     }
     g_ptr_array_add(a, NULL);
     g_hash_table_insert(s->lists, g_strdup(pattern), a);
