@@ -1,9 +1,10 @@
 /* The hold-model benchmark (Vaucher & Duval; Jones 1986): N pending events,
- * then K times pop the minimum and push it back at t + Exp(mean 1 s). Three
+ * then K times pop the minimum and push it back at t + Exp(mean 1 s). Four
  * variants see the same pre-generated increments: the engine (a callback
  * that reschedules itself with engine_after), the event queue alone (pop +
- * push, no callbacks), and a textbook array binary heap; repetitions are
- * interleaved and the median of 3 is reported. */
+ * push, no callbacks), a textbook array binary heap (the baseline), and the
+ * 4-ary hole-sifted heap the event queue replaced (heap4.c); repetitions
+ * are interleaved and the median of 3 is reported. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,6 +13,7 @@
 #include "bench_util.h"
 #include "engine.h"
 #include "eventq.h"
+#include "heap4.h"
 #include "rng.h"
 
 #define RING_BITS 20
@@ -151,6 +153,25 @@ static int run_binheap(const cm_time *inc, size_t n, uint64_t warm, uint64_t k, 
   return rc;
 }
 
+static int run_heap4(const cm_time *inc, size_t n, uint64_t warm, uint64_t k, double *secs, cm_time *last) {
+  heap4 *q = heap4_new();
+  if (!q) return -1;
+  size_t idx = 0;
+  int rc = 0;
+  struct heap4_item it = {0, NULL, NULL};
+  for (size_t i = 0; i < n; i++)
+    if (!heap4_push(q, inc[idx++ & RING_MASK], dummy_fn, NULL)) rc = -1;
+  double t0 = 0;
+  for (uint64_t j = 0; j < warm + k && rc == 0; j++) {
+    if (j == warm) t0 = bench_now();
+    if (!heap4_pop(q, &it) || !heap4_push(q, it.time + inc[idx++ & RING_MASK], it.fn, it.arg)) rc = -1;
+  }
+  *secs = bench_now() - t0;
+  *last = it.time;
+  heap4_free(q);
+  return rc;
+}
+
 typedef int (*hold_variant)(const cm_time *, size_t, uint64_t, uint64_t, double *, cm_time *);
 
 int bench_engine_hold(bool quick) {
@@ -171,8 +192,9 @@ int bench_engine_hold(bool quick) {
   for (size_t i = 0; i <= RING_MASK; i++) inc[i] = (cm_time)(gsl_ran_exponential(rng_gsl(r), 1e9) + 0.5);
   rng_free(r);
 
-  static const hold_variant variants[3] = {run_engine, run_eventq, run_binheap};
-  static const char *const vname[3] = {"engine", "eventq", "binheap"};
+  enum { NV = 4 };
+  static const hold_variant variants[NV] = {run_engine, run_eventq, run_binheap, run_heap4};
+  static const char *const vname[NV] = {"engine", "eventq", "binheap", "heap4"};
   int rc = 0;
   for (size_t s = 0; s < nsizes && rc == 0; s++) {
     size_t n = sizes[s];
@@ -180,11 +202,11 @@ int bench_engine_hold(bool quick) {
     fprintf(stderr, "bench engine-hold: pending=%zu, %llu timed holds after %llu warm-up holds, "
                     "%d interleaved repetitions per variant...\n",
             n, (unsigned long long)k, (unsigned long long)warm, REPS);
-    double secs[3][REPS];
-    cm_time last[3][REPS];
+    double secs[NV][REPS];
+    cm_time last[NV][REPS];
     for (int rep = 0; rep < REPS && rc == 0; rep++) {
-      for (int j = 0; j < 3; j++) {
-        int v = (j + rep) % 3; /* rotate the order so no variant always runs first */
+      for (int j = 0; j < NV; j++) {
+        int v = (j + rep) % NV; /* rotate the order so no variant always runs first */
         if (variants[v](inc, n, warm, k, &secs[v][rep], &last[v][rep]) != 0) {
           fprintf(stderr, "bench engine-hold: %s variant failed at pending=%zu\n", vname[v], n);
           rc = 1;
@@ -194,7 +216,7 @@ int bench_engine_hold(bool quick) {
     }
     if (rc) break;
     /* Same input, same tie-breaking: every run must end on the same event. */
-    for (int v = 0; v < 3; v++)
+    for (int v = 0; v < NV; v++)
       for (int rep = 0; rep < REPS; rep++)
         if (last[v][rep] != last[0][0]) {
           fprintf(stderr, "bench engine-hold: %s ended at t=%lld, engine at %lld: variants disagree\n",
@@ -202,15 +224,15 @@ int bench_engine_hold(bool quick) {
           rc = 1;
         }
     if (rc) break;
-    double rate[3];
-    for (int v = 0; v < 3; v++) {
+    double rate[NV];
+    for (int v = 0; v < NV; v++) {
       double med = bench_median3(secs[v][0], secs[v][1], secs[v][2]);
       rate[v] = (double)k / med;
       fprintf(stderr, "  %-7s %.3f %.3f %.3f s (median %.3f s)\n", vname[v], secs[v][0], secs[v][1], secs[v][2], med);
     }
     printf("bench engine-hold pending=%zu engine_events_per_s=%.0f eventq_ops_per_s=%.0f binheap_ops_per_s=%.0f "
-           "ratio_engine_vs_binheap=%.2f ratio_eventq_vs_binheap=%.2f\n",
-           n, rate[0], rate[1], rate[2], rate[0] / rate[2], rate[1] / rate[2]);
+           "heap4_ops_per_s=%.0f ratio_engine_vs_binheap=%.2f ratio_eventq_vs_binheap=%.2f ratio_heap4_vs_binheap=%.2f\n",
+           n, rate[0], rate[1], rate[2], rate[3], rate[0] / rate[2], rate[1] / rate[2], rate[3] / rate[2]);
     fflush(stdout);
   }
   free(inc);
