@@ -52,6 +52,15 @@ struct sim {
 static struct sim *S(env *e) { return e->impl; }
 static gpointer key(cm_addr from, cm_addr to) { return GSIZE_TO_POINTER(((guint64)from << 32) | to); }
 
+/* Hash of a packed (from, to) key: g_direct_hash would keep only `to`. */
+static guint pair_hash(gconstpointer k) {
+  guint64 x = (guint64)GPOINTER_TO_SIZE(k);
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  return (guint)x;
+}
+
 static cm_time sim_now(env *e) { return engine_now(S(e)->en); }
 
 static void timer_fire(engine *en CM_UNUSED, void *arg) {
@@ -231,8 +240,8 @@ env *env_sim_new(uint64_t seed) {
   if (!s) return NULL;
   s->en = engine_new();
   s->binds = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-  s->links = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-  s->pairs = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  s->links = g_hash_table_new_full(pair_hash, g_direct_equal, NULL, g_free);
+  s->pairs = g_hash_table_new_full(pair_hash, g_direct_equal, NULL, g_free);
   s->chunks = g_ptr_array_new_with_free_func(free);
   env *e = s->en ? env__new(&sim_ops, s, seed) : NULL;
   if (!e) {
