@@ -67,7 +67,7 @@ FORCE:
 
 $(BUILD)/libcloudmix.a: $(LIB_OBJ) $(BUILD)/obj/sim/version.o
 	@rm -f $@
-	@ar rcs $@ $^
+	@$(AR) rcs $@ $^
 
 $(BUILD)/cloudmix: $(CLI_OBJ) $(BUILD)/libcloudmix.a
 	@echo "  LINK    $@"

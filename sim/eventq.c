@@ -10,6 +10,8 @@
 #define SLOT_LIVE 1u
 #define SLOT_DEAD 2u
 #define SWEEP_MIN 64
+#define SMALL_MAX 32 /* a small queue is a sorted array up to this many entries */
+#define SMALL_LOW 8  /* a radix queue this small goes back to the array */
 
 struct ent {
   cm_time time;
@@ -47,7 +49,11 @@ struct early {
 };
 
 struct eventq {
-  /* bucket 0, entries with time == last, popped from the front */
+  /* small mode: entries sorted by (time, insertion) in sm[sh .. sn) */
+  bool small;
+  uint32_t sh, sn;
+  struct ent sm[SMALL_MAX];
+  /* radix mode: bucket 0, entries with time == last, popped from the front */
   struct ent *zero;
   size_t zhead, zn, zcap;
   struct bucket b[NB]; /* b[0] unused */
@@ -268,6 +274,17 @@ static void compact(eventq *q, unsigned bi) {
 
 /* Drop dead entries everywhere, O(n). */
 static void sweep(eventq *q) {
+  uint32_t sw = 0;
+  for (uint32_t r = q->sh; r < q->sn; r++) {
+    if (q->slots[q->sm[r].slot].state == SLOT_DEAD) {
+      q->n--;
+      slot_free(q, q->sm[r].slot);
+    } else {
+      q->sm[sw++] = q->sm[r];
+    }
+  }
+  q->sh = 0;
+  q->sn = sw;
   size_t w = 0;
   for (size_t r = q->zhead; r < q->zn; r++) {
     if (q->slots[q->zero[r].slot].state == SLOT_DEAD) {
@@ -296,9 +313,59 @@ static void sweep(eventq *q) {
   q->ndead = 0;
 }
 
+/* ---- small mode --------------------------------------------------------- */
+
+/* Insert into the sorted array after every entry of equal or lower time. */
+static void small_insert(eventq *q, const struct ent *x) {
+  uint32_t i = q->sn++;
+  while (i > q->sh && q->sm[i - 1].time > x->time) {
+    q->sm[i] = q->sm[i - 1];
+    i--;
+  }
+  q->sm[i] = *x;
+}
+
+/* The array is full: move its entries, in order, into the radix buckets. */
+static void to_radix(eventq *q) {
+  q->small = false;
+  q->last = q->popped; /* no entry is earlier than the last pop */
+  q->zhead = q->zn = 0;
+  for (uint32_t i = q->sh; i < q->sn; i++)
+    if (append(q, bucket_of(q, q->sm[i].time), &q->sm[i]) != CM_OK) cm_fatal(CM_LOC, "eventq: out of memory");
+  q->sh = q->sn = 0;
+}
+
+/* Few entries left and none in bucket 0 or the early heap: collect the
+ * buckets into the array. Equal times share a bucket in insertion order, so
+ * a stable sort by time restores (time, insertion) order. */
+static void to_small(eventq *q) {
+  q->sh = q->sn = 0;
+  while (q->nonempty) {
+    unsigned bi = 1u + (unsigned)__builtin_ctzll(q->nonempty);
+    q->nonempty &= ~(1ull << (bi - 1));
+    for (struct chunk *c = q->b[bi].head, *next; c; c = next) {
+      for (uint32_t i = 0; i < c->n; i++) {
+        if (dead(q, &c->e[i]))
+          drop(q, &c->e[i]);
+        else
+          small_insert(q, &c->e[i]);
+      }
+      next = c->next;
+      chunk_put(q, c);
+    }
+    q->b[bi] = (struct bucket){0};
+  }
+  q->zhead = q->zn = 0;
+  q->small = true;
+}
+
 /* ---- public ------------------------------------------------------------- */
 
-eventq *eventq_new(void) { return calloc(1, sizeof(eventq)); }
+eventq *eventq_new(void) {
+  eventq *q = calloc(1, sizeof(eventq));
+  if (q) q->small = true;
+  return q;
+}
 
 void eventq_free(eventq *q) {
   if (!q) return;
@@ -324,7 +391,20 @@ uint64_t eventq_push(eventq *q, cm_time t, eventq_fn fn, void *arg) {
   uint32_t s;
   if (slot_take(q, &s) != CM_OK) return 0;
   struct ent x = {.time = t, .fn = fn, .arg = arg, .slot = s, .gen = q->slots[s].gen};
-  int rc = t < q->last ? early_push(q, &x) : append(q, bucket_of(q, t), &x);
+  if (q->small && q->sn == SMALL_MAX) {
+    if (q->sh > 0) { /* slide the live part to the start */
+      memmove(q->sm, q->sm + q->sh, (q->sn - q->sh) * sizeof(struct ent));
+      q->sn -= q->sh;
+      q->sh = 0;
+    } else {
+      to_radix(q);
+    }
+  }
+  int rc = CM_OK;
+  if (q->small)
+    small_insert(q, &x);
+  else
+    rc = t < q->last ? early_push(q, &x) : append(q, bucket_of(q, t), &x);
   if (rc != CM_OK) {
     q->free_slots[q->nfree++] = s;
     return 0;
@@ -336,30 +416,44 @@ uint64_t eventq_push(eventq *q, cm_time t, eventq_fn fn, void *arg) {
 }
 
 /* The earliest live entry, dead ones dropped on the way; NULL if none.
- * *early tells whether it is the early heap's root. */
-static struct ent *front(eventq *q, bool *early) {
-  while (q->nearly) {
-    struct ent *x = &q->early[0].e;
-    if (q->slots[x->slot].state != SLOT_DEAD) {
-      *early = true;
-      return x;
+ * *where tells where it is: 0 the array, 1 the early heap, 2 bucket 0. */
+static struct ent *front(eventq *q, int *where) {
+  if (!q->small) {
+    *where = 1;
+    while (q->nearly) {
+      struct ent *x = &q->early[0].e;
+      if (q->slots[x->slot].state != SLOT_DEAD) return x;
+      drop(q, x);
+      early_pop(q);
     }
-    drop(q, x);
-    early_pop(q);
+    *where = 2;
+    for (;;) {
+      if (q->zhead == q->zn) {
+        if (q->n <= SMALL_LOW) {
+          to_small(q);
+          break;
+        }
+        if (!refill(q)) return NULL;
+      }
+      struct ent *x = &q->zero[q->zhead];
+      if (!dead(q, x)) return x;
+      drop(q, x);
+      q->zhead++;
+    }
   }
-  *early = false;
-  for (;;) {
-    if (q->zhead == q->zn && !refill(q)) return NULL;
-    struct ent *x = &q->zero[q->zhead];
+  *where = 0;
+  for (; q->sh < q->sn; q->sh++) {
+    struct ent *x = &q->sm[q->sh];
     if (!dead(q, x)) return x;
     drop(q, x);
-    q->zhead++;
   }
+  q->sh = q->sn = 0;
+  return NULL;
 }
 
 bool eventq_pop_until(eventq *q, cm_time limit, struct eventq_item *out) {
-  bool early;
-  struct ent *x = front(q, &early);
+  int where;
+  struct ent *x = front(q, &where);
   if (!x || x->time > limit) return false;
   out->time = x->time;
   out->fn = x->fn;
@@ -367,7 +461,9 @@ bool eventq_pop_until(eventq *q, cm_time limit, struct eventq_item *out) {
   q->popped = x->time;
   q->n--;
   slot_free(q, x->slot);
-  if (early)
+  if (where == 0)
+    q->sh++;
+  else if (where == 1)
     early_pop(q);
   else
     q->zhead++;
@@ -377,8 +473,8 @@ bool eventq_pop_until(eventq *q, cm_time limit, struct eventq_item *out) {
 bool eventq_pop(eventq *q, struct eventq_item *out) { return eventq_pop_until(q, CM_TIME_MAX, out); }
 
 cm_time eventq_peek_time(eventq *q) {
-  bool early;
-  struct ent *x = front(q, &early);
+  int where;
+  struct ent *x = front(q, &where);
   return x ? x->time : CM_TIME_MAX;
 }
 

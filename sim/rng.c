@@ -8,6 +8,8 @@
 #include <gsl/gsl_randist.h>
 #include <sodium.h>
 
+#include "cm.h"
+
 struct rng {
   gsl_rng *g;
   char *name;
@@ -19,35 +21,55 @@ struct rng_empirical {
   size_t n;
 };
 
-uint64_t rng_derive_seed(uint64_t master, const char *name) {
+void rng_derive(uint64_t master, const char *name, uint8_t out[32]) {
   static const char domain[] = "cloudmix-rng-v1";
-  unsigned char m[8], out[32];
+  unsigned char m[8];
   for (int i = 0; i < 8; i++) m[i] = (unsigned char)(master >> (8 * i));
   crypto_generichash_state st;
-  crypto_generichash_init(&st, NULL, 0, sizeof(out));
+  crypto_generichash_init(&st, NULL, 0, 32);
   crypto_generichash_update(&st, (const unsigned char *)domain, sizeof(domain) - 1);
   crypto_generichash_update(&st, m, sizeof(m));
   crypto_generichash_update(&st, (const unsigned char *)name, strlen(name));
-  crypto_generichash_final(&st, out, sizeof(out));
-  uint64_t s = 0;
-  for (int i = 0; i < 8; i++) s |= (uint64_t)out[i] << (8 * i);
-  return s;
+  crypto_generichash_final(&st, out, 32);
 }
+
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+uint64_t rng_derive_seed(uint64_t master, const char *name) {
+  uint8_t d[32];
+  rng_derive(master, name, d);
+  return (uint64_t)le32(d) | (uint64_t)le32(d + 4) << 32;
+}
+
+/* GSL's taus113 state (rng/taus113.c); checked against gsl_rng_size. */
+struct taus113_state {
+  unsigned long z1, z2, z3, z4;
+};
 
 rng *rng_new(uint64_t master, const char *name) {
   rng *r = calloc(1, sizeof(*r));
   if (!r) return NULL;
   r->name = strdup(name);
-  r->g = gsl_rng_alloc(gsl_rng_mt19937);
+  r->g = gsl_rng_alloc(gsl_rng_taus113);
   if (!r->name || !r->g) {
     rng_free(r);
     return NULL;
   }
-  /* mt19937 takes 32 bits of seed; fold the 64 derived bits into them. A
-   * zero seed means "default" to GSL, so map it away. */
-  uint64_t s = rng_derive_seed(master, name);
-  unsigned long s32 = (unsigned long)((s ^ (s >> 32)) & 0xffffffffu);
-  gsl_rng_set(r->g, s32 ? s32 : 0x9e3779b9UL);
+  if (gsl_rng_size(r->g) != sizeof(struct taus113_state))
+    cm_fatal(CM_LOC, "rng: this GSL's taus113 state is not the expected four words");
+  uint8_t d[32];
+  rng_derive(master, name, d);
+  static const unsigned long minimum[4] = {2, 8, 16, 128};
+  unsigned long z[4];
+  for (int i = 0; i < 4; i++) {
+    z[i] = le32(d + 4 * i);
+    if (z[i] < minimum[i]) z[i] += minimum[i];
+  }
+  struct taus113_state *st = gsl_rng_state(r->g);
+  *st = (struct taus113_state){z[0], z[1], z[2], z[3]};
+  for (int i = 0; i < 10; i++) gsl_rng_get(r->g);
   return r;
 }
 

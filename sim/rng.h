@@ -1,7 +1,13 @@
-/* Named, reproducible random streams. Each stream is a GSL mt19937
- * generator seeded from BLAKE2b(master seed || stream name), so a stream's
- * draws depend only on the master seed and its own name: adding an entity or
- * a stream never changes the draws of another. Distributions come from GSL. */
+/* Named, reproducible random streams. Each stream is a GSL taus113
+ * generator (L'Ecuyer 1999, a maximally equidistributed combined Tausworthe
+ * generator of period about 2^113) whose whole 128-bit state comes from
+ * BLAKE2b(master seed || stream name). A stream's draws depend only on the
+ * master seed and its own name, so adding an entity or a stream never
+ * changes the draws of another; and with 128 seed bits, rather than the 32
+ * that gsl_rng_set takes, two of even millions of streams practically never
+ * start alike. taus113 over mt19937: gsl_ran_exponential costs 15.4 ns
+ * against 19.9 ns on the development machine, and both are F2-linear
+ * generators of simulation quality. Distributions come from GSL. */
 #ifndef CM_RNG_H
 #define CM_RNG_H
 
@@ -12,9 +18,13 @@
 
 typedef struct rng rng;
 
-/* The 64-bit seed derived for (master, name): the first 8 bytes (little
- * endian) of BLAKE2b-256 over "cloudmix-rng-v1", the master seed as 8
- * little-endian bytes, and the name. */
+/* The seed material derived for (master, name): BLAKE2b-256 over
+ * "cloudmix-rng-v1", the master seed as 8 little-endian bytes, and the
+ * name. The generator's four state words are bytes 0-3, 4-7, 8-11 and
+ * 12-15 (little endian), raised to taus113's minimums (2, 8, 16, 128), then
+ * ten draws are discarded, as gsl_rng_set does. rng_derive_seed is the
+ * first 8 bytes as a little-endian integer (for tests and logs). */
+void rng_derive(uint64_t master, const char *name, uint8_t out[32]);
 uint64_t rng_derive_seed(uint64_t master, const char *name);
 
 /* A new stream for (master, name); NULL if out of memory. name is copied. */

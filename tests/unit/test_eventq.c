@@ -167,19 +167,26 @@ struct ref_ev {
   bool live;
 };
 
-static void test_differential(void **state CM_UNUSED) {
+/* Push probability (percent of operations): fixed, or swinging between
+ * growth and shrinkage so that the queue crosses the small-array / radix
+ * boundary (32 up, 8 down) again and again. */
+static void differential(unsigned seed, bool swing) {
   enum { OPS = 100000, MAXN = 4096 };
   eventq *q = eventq_new();
   gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
-  gsl_rng_set(g, 11);
+  gsl_rng_set(g, seed);
+  unsigned push_pct = 45;
   struct ref_ev *ref = calloc(MAXN, sizeof *ref);
   size_t nref = 0, nlive = 0;
   uint64_t seq = 0;
   cm_time now = 0;
   struct eventq_item it;
   for (int op = 0; op < OPS; op++) {
+    if (swing && nlive > 60) push_pct = 25;
+    if (swing && nlive < 3) push_pct = 65;
     unsigned r = (unsigned)gsl_rng_uniform_int(g, 100);
-    if (r < 45 && nref < MAXN) {
+    unsigned cut = push_pct; /* then 10% cancels, 10% peeks, the rest pops */
+    if (r < cut && nref < MAXN) {
       /* spread: 0 (a tie with now), small, or huge increments */
       unsigned k = (unsigned)gsl_rng_uniform_int(g, 4);
       cm_time d = k == 0   ? 0
@@ -191,7 +198,7 @@ static void test_differential(void **state CM_UNUSED) {
       assert_int_not_equal(ref[nref].id, 0);
       nref++;
       nlive++;
-    } else if (r < 55 && nref) {
+    } else if (r < cut + 10 && nref) {
       size_t i = gsl_rng_uniform_int(g, nref);
       void *arg = NULL;
       bool ok = eventq_cancel(q, ref[i].id, &arg);
@@ -201,7 +208,7 @@ static void test_differential(void **state CM_UNUSED) {
         ref[i].live = false;
         nlive--;
       }
-    } else if (r < 65) {
+    } else if (r < cut + 20) {
       cm_time best = CM_TIME_MAX;
       for (size_t i = 0; i < nref; i++)
         if (ref[i].live && ref[i].t < best) best = ref[i].t;
@@ -237,11 +244,18 @@ static void test_differential(void **state CM_UNUSED) {
   eventq_free(q);
 }
 
+static void test_differential(void **state CM_UNUSED) { differential(11, false); }
+static void test_differential_modes(void **state CM_UNUSED) {
+  differential(12, true);
+  differential(13, true);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_order_matches_sort), cmocka_unit_test(test_hold_order), cmocka_unit_test(test_cancel),
       cmocka_unit_test(test_sweep),              cmocka_unit_test(test_bounded_memory),
       cmocka_unit_test(test_push_below_peeked),  cmocka_unit_test(test_differential),
+      cmocka_unit_test(test_differential_modes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

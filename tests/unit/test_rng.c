@@ -47,15 +47,17 @@ static void test_independent_of_others(void **state CM_UNUSED) {
   rng_free(third);
 }
 
-/* Known answer: freezes the derivation, so a change to it is seen. The
- * value was computed once by this code (BLAKE2b-256, see rng.h). */
+/* Known answer, computed independently of this code: Python's
+ * hashlib.blake2b for the seed material, and L'Ecuyer's lfsr113 recurrence
+ * (the one GSL's taus113 implements) written out in Python for the first
+ * draw after the state setup and ten discarded draws described in rng.h. */
 static void test_derivation_known_answer(void **state CM_UNUSED) {
   uint64_t s = rng_derive_seed(1, "demo:arrivals");
   rng *a = rng_new(1, "demo:arrivals");
   unsigned long first = gsl_rng_get(rng_gsl(a));
   rng_free(a);
-  assert_int_equal(s, 0x40a926050953fef2ull); /* also hashlib.blake2b in Python */
-  assert_int_equal(first, 2392206397ul);
+  assert_int_equal(s, 0x40a926050953fef2ull);
+  assert_int_equal(first, 0x0b07a55aul);
 }
 
 static void test_distribution_means(void **state CM_UNUSED) {
