@@ -24,6 +24,8 @@
 #define RESULTS_APPLICATION_ID 0x434D4958
 /* Pending writes per committed transaction. */
 #define RESULTS_BATCH_ROWS 10000
+/* Model-table rows written per multi-row INSERT (divides RESULTS_BATCH_ROWS). */
+#define RESULTS_MULTI_ROWS 50
 /* How long a write waits for another connection's lock, in milliseconds. */
 #define RESULTS_BUSY_TIMEOUT_MS 5000
 
@@ -76,11 +78,18 @@ void results_bind_double(results_table *t, int col, double v);
 void results_bind_text(results_table *t, int col, const char *v);
 void results_bind_null(results_table *t, int col);
 /* Append the bound row, then clear all bindings (unbound parameters of the
- * next row are NULL). Returns 0, CM_EINVAL (t NULL) or CM_EDB (bind or
- * insert failed; the row is not written). */
+ * next row are NULL). Rows are buffered and inserted RESULTS_MULTI_ROWS at
+ * a time, so an insert failure (a constraint, a full disk) is reported by
+ * the results_row that fills the buffer, or by the next results_flush,
+ * results_metric, results_run_end or results_close: CM_EDB, with the
+ * failing row named in results_errmsg; the other rows are still written.
+ * Returns 0, CM_EINVAL (t NULL) or CM_EDB (a bad column: this row is
+ * dropped; or an insert failed). */
 int results_row(results_table *t);
+/* Write every buffered row and commit. Returns 0, CM_EINVAL or CM_EDB. */
+int results_flush(results *r);
 /* Model-table rows appended through results_row since open (committed or
- * pending). */
+ * pending), less those whose insert failed. */
 uint64_t results_rows_written(const results *r);
 
 #endif
