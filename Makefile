@@ -30,7 +30,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test unit integration bench sanitize check-style clean
+.PHONY: all deps demo test unit integration bench sanitize fuzz check-style clean
 all: $(BUILD)/cloudmix
 
 # Install what pkg-config (or PATH) misses; do nothing when all is present.
@@ -102,6 +102,17 @@ bench: deps
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all unit integration
+
+# libFuzzer targets (clang), each for FUZZ_SECONDS, seeded with the
+# scenario files of the tree. Not part of `make test`: a fuzz run is open-ended.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)" >&2; exit 1; }
+	@mkdir -p $(BUILD)/fuzz/corpus
+	@cp scenarios/*.ini tests/data/scenarios/*.ini $(BUILD)/fuzz/corpus/
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isim $(PKG_CFLAGS) tests/fuzz/fuzz_scenario.c \
+	  sim/scenario.c sim/scenario_check.c sim/cm.c $(PKG_LIBS) -lm -o $(BUILD)/fuzz/fuzz_scenario
+	cd $(BUILD)/fuzz && ./fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus
 
 # Model code reaches the world only through env: no clocks, sockets, files,
 # libc randomness or backend switches under models/.
