@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -26,9 +27,14 @@ static const struct scn_key other_keys[] = {
 };
 static const struct scn_model models[] = {{"demo", demo_keys, 5}, {"other", other_keys, 1}};
 
+static char path[64];
+static void remove_input(void) { unlink(path); }
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static char path[64];
-  if (!path[0]) snprintf(path, sizeof path, "/tmp/fuzz-scenario-%d.ini", (int)getpid());
+  if (!path[0]) {
+    snprintf(path, sizeof path, "/tmp/fuzz-scenario-%d.ini", (int)getpid());
+    atexit(remove_input);
+  }
   FILE *f = fopen(path, "wb");
   if (!f) return 0;
   fwrite(data, 1, size, f);
