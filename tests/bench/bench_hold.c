@@ -158,7 +158,7 @@ static int run_heap4(const cm_time *inc, size_t n, uint64_t warm, uint64_t k, do
   if (!q) return -1;
   size_t idx = 0;
   int rc = 0;
-  struct heap4_item it = {0, NULL, NULL};
+  struct eventq_item it = {0, NULL, NULL};
   for (size_t i = 0; i < n; i++)
     if (!heap4_push(q, inc[idx++ & RING_MASK], dummy_fn, NULL)) rc = -1;
   double t0 = 0;

@@ -162,7 +162,7 @@ uint64_t heap4_push(heap4 *q, cm_time t, eventq_fn fn, void *arg) {
   return ((uint64_t)sl->gen << 32) | (uint64_t)(s + 1);
 }
 
-bool heap4_pop(heap4 *q, struct heap4_item *out) {
+bool heap4_pop(heap4 *q, struct eventq_item *out) {
   if (q->hole) fill_hole(q);
   if (q->n == 0) return false;
   uint32_t s = q->heap[0].slot;

@@ -11,16 +11,10 @@
 
 typedef struct heap4 heap4;
 
-struct heap4_item {
-  cm_time time;
-  eventq_fn fn;
-  void *arg;
-};
-
 heap4 *heap4_new(void);
 void heap4_free(heap4 *q);
 /* Returns an id (never 0), or 0 when out of memory. */
 uint64_t heap4_push(heap4 *q, cm_time t, eventq_fn fn, void *arg);
-bool heap4_pop(heap4 *q, struct heap4_item *out);
+bool heap4_pop(heap4 *q, struct eventq_item *out); /* the event queue's item type */
 
 #endif
