@@ -272,34 +272,31 @@ static void compact(eventq *q, unsigned bi) {
   }
 }
 
+/* Keep the live entries of a[from .. to) at the front of a; returns how
+ * many there are. */
+static size_t compact_array(eventq *q, struct ent *a, size_t from, size_t to) {
+  size_t w = 0;
+  for (size_t r = from; r < to; r++) {
+    if (q->slots[a[r].slot].state == SLOT_DEAD) {
+      q->n--;
+      slot_free(q, a[r].slot);
+    } else {
+      a[w++] = a[r];
+    }
+  }
+  return w;
+}
+
 /* Drop dead entries everywhere, O(n). */
 static void sweep(eventq *q) {
-  uint32_t sw = 0;
-  for (uint32_t r = q->sh; r < q->sn; r++) {
-    if (q->slots[q->sm[r].slot].state == SLOT_DEAD) {
-      q->n--;
-      slot_free(q, q->sm[r].slot);
-    } else {
-      q->sm[sw++] = q->sm[r];
-    }
-  }
+  q->sn = (uint32_t)compact_array(q, q->sm, q->sh, q->sn);
   q->sh = 0;
-  q->sn = sw;
-  size_t w = 0;
-  for (size_t r = q->zhead; r < q->zn; r++) {
-    if (q->slots[q->zero[r].slot].state == SLOT_DEAD) {
-      q->n--;
-      slot_free(q, q->zero[r].slot);
-    } else {
-      q->zero[w++] = q->zero[r];
-    }
-  }
+  q->zn = compact_array(q, q->zero, q->zhead, q->zn);
   q->zhead = 0;
-  q->zn = w;
   for (unsigned bi = 1; bi < NB; bi++) compact(q, bi);
   /* The early heap: keep the live entries and rebuild the heap order (the
    * writes never overtake the reads). */
-  w = 0;
+  size_t w = 0;
   for (size_t r = 0; r < q->nearly; r++) {
     struct early y = q->early[r];
     if (q->slots[y.e.slot].state == SLOT_DEAD) {
