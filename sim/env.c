@@ -2,6 +2,7 @@
 #include "env_impl.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 env *env__new(const struct env_ops *ops, void *impl, uint64_t seed) {
   env *e = calloc(1, sizeof(*e));
@@ -68,6 +69,12 @@ rng *env_rng(env *e, const char *stream_name) {
 }
 
 uint64_t env_seed(env *e) { return e->seed; }
+
+int64_t env_wall_ns(env *e CM_UNUSED) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
 
 int env_run(env *e, cm_time until) { return e->ops->run(e, until); }
 

@@ -41,14 +41,15 @@ typedef void (*env_fn)(env *e, void *arg);
 /* A datagram arrived for `to` from `from`. pkt is valid until return. */
 typedef void (*env_datagram_fn)(env *e, void *arg, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len);
 
-/* A function invocation request. Filled in by the Cloudless issues; the
- * fields here are what every backend needs to route it. */
+/* A function invocation request. Strings are borrowed for the call. */
 struct invocation {
+  uint64_t id;          /* caller's id, for logs; any value */
   const char *function; /* function name */
   uint32_t provider;    /* provider index in the world / endpoint table */
-  uint32_t bin;         /* compute bin (memory/CPU configuration) */
-  size_t request_bytes;
-  size_t response_bytes;
+  uint32_t bin;         /* compute bin (memory/CPU configuration) of that provider */
+  size_t request_bytes; /* payload sent with the call */
+  size_t response_bytes;/* payload returned */
+  cm_time timeout;      /* give up (INVOKE_TIMEOUT) after this long; 0 = the backend's default */
 };
 
 /* How an invocation ended. Every invocation ends in exactly one outcome. */
@@ -59,13 +60,20 @@ enum invoke_status {
   INVOKE_TIMEOUT,
   INVOKE_NETWORK,   /* unreachable / connection failed */
 };
+#define INVOKE_NSTATUS 5
 
+/* What came back. Times the platform reports (exec, init) are 0 when the
+ * call did not run. */
 struct invoke_result {
   enum invoke_status status;
-  int http_status;   /* real mode; 0 in sim */
-  cm_time latency;   /* request sent to response received */
-  cm_time exec_time; /* T_e as reported by the platform */
+  int http_status;    /* real mode; in sim the status a real platform would send */
+  cm_time latency;    /* request sent to response received */
+  cm_time exec_time;  /* T_e as reported by the platform (billed duration before rounding) */
+  cm_time init_time;  /* cold-start initialisation, 0 when warm */
   bool cold_start;
+  double mem_peak_mb; /* memory of the function, sampled every 0.1 s while it ran */
+  double mem_mean_mb;
+  uint32_t mem_samples;
 };
 
 typedef void (*env_invoke_fn)(env *e, void *arg, const struct invoke_result *res);
@@ -121,6 +129,11 @@ int env_get(env *e, uint32_t store, const char *key, env_store_fn done, void *ar
 /* The named random stream (created on first use, owned by e, valid until
  * env_free). Its draws depend only on the env's seed and the name. */
 rng *env_rng(env *e, const char *stream_name);
+
+/* Wall-clock nanoseconds (monotonic, any origin), in both backends: only
+ * for measuring the model's own overhead (the scheduler's T_s). Never feed it
+ * into a decision: results built on it are not reproducible. */
+int64_t env_wall_ns(env *e);
 
 /* The master seed this env was created with. */
 uint64_t env_seed(env *e);

@@ -47,6 +47,8 @@ struct sim {
   struct pkt *free_pkts;     /* SMALL_PKT-capacity buffers */
   struct pkt *in_flight;     /* doubly linked */
   struct env_net_stats st;
+  env_sim_invoke_fn invoke;
+  void *world;
 };
 
 static struct sim *S(env *e) { return e->impl; }
@@ -196,6 +198,12 @@ static int sim_send(env *e, cm_addr from, cm_addr to, const uint8_t *data, size_
   return CM_OK;
 }
 
+static int sim_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
+  struct sim *s = S(e);
+  if (!s->invoke) return CM_ENOSYS;
+  return s->invoke(s->world, e, inv, done, arg);
+}
+
 static void sim_net_stats(env *e, struct env_net_stats *out) { *out = S(e)->st; }
 
 static int sim_run(env *e, cm_time until) {
@@ -230,6 +238,7 @@ static const struct env_ops sim_ops = {
     .unbind = sim_unbind,
     .send = sim_send,
     .net_stats = sim_net_stats,
+    .invoke = sim_invoke,
     .run = sim_run,
     .stop = sim_stop,
     .free_impl = sim_free,
@@ -269,4 +278,10 @@ int env_sim_set_link(env *e, cm_addr from, cm_addr to, const struct link_model *
   g_hash_table_insert(S(e)->links, key(from, to), c);
   g_hash_table_remove_all(S(e)->pairs); /* re-resolve on next send */
   return CM_OK;
+}
+
+void env_sim_set_invoker(env *e, env_sim_invoke_fn fn, void *world) {
+  if (e->ops != &sim_ops) cm_fatal(CM_LOC, "env_sim_set_invoker: not a sim env");
+  S(e)->invoke = fn;
+  S(e)->world = world;
 }

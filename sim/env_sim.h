@@ -1,6 +1,7 @@
 /* The sim backend of the seam: virtual time from the engine, datagrams over
- * modelled links (latency, jitter, loss, bandwidth). Invoke and storage
- * hooks answer CM_ENOSYS until the Cloudless world models fill them in. */
+ * modelled links (latency, jitter, loss, bandwidth). Invocations go to the
+ * invoker a world model installs (env_sim_set_invoker); storage hooks answer
+ * CM_ENOSYS until Cloudless II fills them in. */
 #ifndef CM_ENV_SIM_H
 #define CM_ENV_SIM_H
 
@@ -28,5 +29,12 @@ engine *env_sim_engine(env *e);
  * link out of a, (0, 0) the default. The most specific match wins: exact,
  * then (from, 0), then (0, to), then the default. CM_EINVAL on a bad model. */
 int env_sim_set_link(env *e, cm_addr from, cm_addr to, const struct link_model *m);
+
+/* Who answers env_invoke in this sim env: a world model (sim/faas.c) or a
+ * test's scripted platform. fn must honour the seam's callback contract
+ * (done later, exactly once, never inside fn). NULL fn: CM_ENOSYS again. */
+typedef int (*env_sim_invoke_fn)(void *world, env *e, const struct invocation *inv, env_invoke_fn done,
+                                 void *arg);
+void env_sim_set_invoker(env *e, env_sim_invoke_fn fn, void *world);
 
 #endif
