@@ -33,6 +33,9 @@ struct model_entry {
   const struct scn_key *keys;
   const size_t *nkeys;
   model_run_fn run;
+  /* Cross-key checks the schema cannot make, run before the results store
+   * is opened (NULL: none). 0, or an error with *err set (one line). */
+  int (*check)(const scenario *s, char **err);
   const char *summary; /* one line for `cloudmix run --help` */
 };
 
@@ -59,13 +62,27 @@ void progress_done(struct progress *p);
 /* Wall clock (monotonic) in seconds, for timing runs. */
 double cli_wall_s(void);
 
+/* Load a scenario against every model's schema, with overrides, then the
+ * model's cross-key check. NULL with *err (one line) on any problem. */
+scenario *cli_scenario_load(const char *path, const char *const *sets, char **err);
+/* results/<scenario basename without .ini>.db (g_malloc'd). */
+char *cli_default_out(const char *path);
+
 /* Subcommands. argv[0] is the subcommand name. */
 int cli_run(int argc, char **argv);
 int bench_main(int argc, char **argv);
+int cli_compare(int argc, char **argv);
+int cli_plot(int argc, char **argv);
 
 /* The demo model's runner (cli/run_demo.c) and its schema. */
 int run_demo(struct run_ctx *c);
 extern const struct scn_key demo_keys[];
 extern const size_t demo_nkeys;
+
+/* The cloudless model (cli/run_cloudless.c, cli/cloudless_keys.c). */
+int run_cloudless(struct run_ctx *c);
+int cloudless_check(const scenario *s, char **err);
+extern const struct scn_key cloudless_keys[];
+extern const size_t cloudless_nkeys;
 
 #endif

@@ -15,7 +15,9 @@ struct subcommand {
 
 static const struct subcommand subs[] = {
     {"run", cli_run, "run a scenario in simulation and write its results to SQLite"},
-    {"bench", bench_main, "run the built-in benchmarks (engine-hold, mm1, results-store)"},
+    {"compare", cli_compare, "run a cloudless scenario under several policies and seeds; table with 95% CIs"},
+    {"plot", cli_plot, "draw a results database's figure as a PNG with gnuplot"},
+    {"bench", bench_main, "run the built-in benchmarks (engine-hold, mm1, results-store, cloudless-live)"},
 };
 
 static void usage(FILE *f) {

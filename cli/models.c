@@ -3,7 +3,7 @@
 #include "cli.h"
 
 const struct scn_key cli_run_keys[] = {
-    {"run", "model", SCN_ENUM, 0, 0, "demo", NULL, "which model the scenario runs"},
+    {"run", "model", SCN_ENUM, 0, 0, "demo|cloudless", NULL, "which model the scenario runs"},
     {"run", "duration_s", SCN_DOUBLE, 1e-9, 1e9, NULL, "3600",
      "simulated time over which the workload arrives (s); default: one hour"},
     {"run", "seed", SCN_INT, 0, 9007199254740991.0, NULL, "1",
@@ -12,6 +12,8 @@ const struct scn_key cli_run_keys[] = {
 const size_t cli_nrun_keys = sizeof cli_run_keys / sizeof cli_run_keys[0];
 
 const struct model_entry cli_models[] = {
-    {"demo", demo_keys, &demo_nkeys, run_demo, "one serverless provider as an M/G/c queue (replaced by the UAV flight)"},
+    {"cloudless", cloudless_keys, &cloudless_nkeys, run_cloudless, cloudless_check,
+     "the Cloudless broker placing calls across edge and clouds (providers, flight, faults)"},
+    {"demo", demo_keys, &demo_nkeys, run_demo, NULL, "one serverless provider as an M/G/c queue (replaced by the UAV flight)"},
 };
 const size_t cli_nmodels = sizeof cli_models / sizeof cli_models[0];

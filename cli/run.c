@@ -23,6 +23,22 @@ static char *default_out(const char *path) {
   return out;
 }
 
+scenario *cli_scenario_load(const char *path, const char *const *sets, char **err) {
+  struct scn_model *models = g_new(struct scn_model, cli_nmodels);
+  for (size_t i = 0; i < cli_nmodels; i++)
+    models[i] = (struct scn_model){cli_models[i].name, cli_models[i].keys, *cli_models[i].nkeys};
+  scenario *s = scenario_load(path, cli_run_keys, cli_nrun_keys, models, cli_nmodels, sets, err);
+  g_free(models);
+  for (size_t i = 0; s && i < cli_nmodels; i++)
+    if (!strcmp(cli_models[i].name, scenario_model(s)) && cli_models[i].check && cli_models[i].check(s, err) != 0) {
+      scenario_free(s);
+      return NULL;
+    }
+  return s;
+}
+
+char *cli_default_out(const char *path) { return default_out(path); }
+
 int cli_run(int argc, char **argv) {
   gint64 seed = -1;
   gchar *out = NULL;
@@ -58,10 +74,7 @@ int cli_run(int argc, char **argv) {
   int rc = CM_EXIT_USAGE;
   char *err = NULL;
   results *db = NULL;
-  struct scn_model *models = g_new(struct scn_model, cli_nmodels);
-  for (size_t i = 0; i < cli_nmodels; i++)
-    models[i] = (struct scn_model){cli_models[i].name, cli_models[i].keys, *cli_models[i].nkeys};
-  scenario *s = scenario_load(argv[1], cli_run_keys, cli_nrun_keys, models, cli_nmodels, (const char *const *)sets, &err);
+  scenario *s = cli_scenario_load(argv[1], (const char *const *)sets, &err);
   if (!s) {
     fprintf(stderr, "cloudmix: %s\n", err);
     goto out;
@@ -107,7 +120,6 @@ out:
   }
   g_free(err);
   scenario_free(s);
-  g_free(models);
   g_strfreev(sets);
   g_free(out);
   return rc;

@@ -1,5 +1,6 @@
 /* `cloudmix bench`: parses the benchmark names and --quick/--help, then runs
- * the selected benchmarks in a fixed order (engine-hold, mm1, results-store). */
+ * the selected benchmarks in a fixed order (engine-hold, mm1, results-store,
+ * cloudless-live). */
 #include "bench.h"
 
 #include <stdbool.h>
@@ -28,6 +29,10 @@ static const struct bench_def benches[] = {
   {"results-store", bench_results_store,
    "rows/s of 6-column job rows written to SQLite through analysis/results.h (1e6\n"
    "      rows), and the share of an M/M/1 run's time spent writing one row per customer"},
+  {"cloudless-live", bench_cloudless_live,
+   "simulated calls per wall second through the Cloudless stack (open-loop workload,\n"
+   "      live scheduler with billing and the built-in benchmark, four simulated\n"
+   "      providers), 10 M calls per live policy; goal 1 M calls/s; peak RSS"},
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
@@ -54,7 +59,7 @@ int bench_main(int argc, char **argv) {
       size_t k = 0;
       while (k < NBENCH && strcmp(a, benches[k].name) != 0) k++;
       if (k == NBENCH) {
-        fprintf(stderr, "cloudmix bench: unknown %s '%s' (benchmarks: engine-hold, mm1, results-store; "
+        fprintf(stderr, "cloudmix bench: unknown %s '%s' (benchmarks: engine-hold, mm1, results-store, cloudless-live; "
                         "options: --quick, --help)\n", a[0] == '-' ? "option" : "benchmark", a);
         return 2;
       }

@@ -14,7 +14,7 @@ bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" |
 
 # Everything in the results store but the wall-clock columns of runs.
 model_dump() {
-  sqlite3 "$1" .dump | grep -v '^INSERT INTO runs '
+  sqlite3 "$1" .dump | grep -v '^INSERT INTO runs ' | grep -v "^INSERT INTO run_metrics VALUES([0-9]*,'wall_"
   sqlite3 "$1" 'SELECT id, model, scenario_path, scenario_text, seed, version, events, sim_end_ns, status FROM runs'
 }
 

@@ -1,0 +1,240 @@
+/* plot_draw: open a results file (query only), check it is a cloudmix file,
+ * find the run (or the compare set) and the figure kind, then draw the
+ * figure in a temporary directory that is removed afterwards. */
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "plot_impl.h"
+#include "results.h"
+
+static const struct kind_entry {
+  const char *name;
+  const char *prefix; /* scenario basename prefix that selects it under PLOT_AUTO */
+  int (*draw)(struct plot_ctx *p);
+} kinds[PLOT_NKINDS] = {
+    [PLOT_AUTO] = {"auto", NULL, NULL},
+    [PLOT_FIG5] = {"fig5", "fig5-", plot__fig5},
+    [PLOT_FIG8] = {"fig8", "fig8-", plot__fig8},
+    [PLOT_FIG9] = {"fig9", "fig9-", plot__fig9},
+    [PLOT_SEC65] = {"sec65", "sec65-", plot__sec65},
+    [PLOT_UAV] = {"uav", "uav-", plot__uav},
+    [PLOT_COMPARE] = {"compare", NULL, plot__compare},
+};
+
+const char *plot_kind_name(enum plot_kind k) { return (unsigned)k < PLOT_NKINDS ? kinds[k].name : "?"; }
+
+int plot_kind_parse(const char *name, enum plot_kind *out) {
+  for (int k = 0; k < PLOT_NKINDS; k++)
+    if (name && !strcmp(name, kinds[k].name)) {
+      *out = (enum plot_kind)k;
+      return 0;
+    }
+  return CM_EINVAL;
+}
+
+void plot_result_clear(struct plot_result *r) {
+  if (!r) return;
+  g_free(r->out_path);
+  g_free(r->warnings);
+  memset(r, 0, sizeof *r);
+}
+
+char *plot_default_out(const struct plot_opts *o) {
+  GString *s = g_string_new(o->db_path);
+  if (g_str_has_suffix(s->str, ".db")) g_string_truncate(s, s->len - 3);
+  if (o->run_id) g_string_append_printf(s, "-run%lld", (long long)o->run_id);
+  if (o->kind != PLOT_AUTO) g_string_append_printf(s, "-%s", plot_kind_name(o->kind));
+  g_string_append(s, ".png");
+  return g_string_free(s, FALSE);
+}
+
+/* SQLite builds without the math functions lack sqrt; the figures use it. */
+static void sql_sqrt(sqlite3_context *c, int argc CM_UNUSED, sqlite3_value **v) {
+  if (sqlite3_value_type(v[0]) == SQLITE_NULL) sqlite3_result_null(c);
+  else sqlite3_result_double(c, sqrt(sqlite3_value_double(v[0])));
+}
+
+/* One integer from a query with ?1 bound to arg; 0 if no row, -1 on error. */
+static int query_int(struct plot_ctx *p, const char *sql, int64_t arg, int64_t *out) {
+  sqlite3_stmt *st = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_bind_parameter_count(st) >= 1) sqlite3_bind_int64(st, 1, arg);
+    int s = sqlite3_step(st);
+    if (s == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+      *out = sqlite3_column_int64(st, 0);
+      rc = 1;
+    } else if (s == SQLITE_ROW || s == SQLITE_DONE) rc = 0;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Open the file and check it is a cloudmix results file of our schema. */
+static int open_db(struct plot_ctx *p) {
+  if (!g_file_test(p->db_path, G_FILE_TEST_EXISTS))
+    return plot__fail(p, CM_ENOENT, "no such file; expected a cloudmix results database (.db)");
+  if (g_file_test(p->db_path, G_FILE_TEST_IS_DIR))
+    return plot__fail(p, CM_EINVAL, "is a directory; expected a cloudmix results database (.db)");
+  /* Read-write when allowed, so that closing the last connection to a WAL
+   * file removes its -wal and -shm files (a read-only connection leaves
+   * them behind); query_only makes sure nothing is written. */
+  if (sqlite3_open_v2(p->db_path, &p->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    sqlite3_close(p->db);
+    p->db = NULL;
+    if (sqlite3_open_v2(p->db_path, &p->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+      return plot__fail(p, CM_EINVAL, "cannot open: %s", p->db ? sqlite3_errmsg(p->db) : "out of memory");
+  }
+  sqlite3_busy_timeout(p->db, RESULTS_BUSY_TIMEOUT_MS);
+  sqlite3_exec(p->db, "PRAGMA query_only = ON", NULL, NULL, NULL);
+  int64_t app = 0, ver = 0;
+  if (query_int(p, "PRAGMA application_id", 0, &app) < 0 || query_int(p, "PRAGMA user_version", 0, &ver) < 0)
+    return plot__fail(p, CM_EINVAL, "%s; expected a cloudmix results database",
+                      sqlite3_errcode(p->db) == SQLITE_NOTADB ? "not an SQLite database" : sqlite3_errmsg(p->db));
+  if (app != RESULTS_APPLICATION_ID)
+    return plot__fail(p, CM_EINVAL, "not a cloudmix results database (application_id 0x%08x, expected 0x%08x)",
+                      (unsigned)app, (unsigned)RESULTS_APPLICATION_ID);
+  if (ver != RESULTS_SCHEMA_VERSION)
+    return plot__fail(p, CM_EINVAL, "results schema version %lld; this build reads version %d", (long long)ver,
+                      RESULTS_SCHEMA_VERSION);
+  if (sqlite3_create_function(p->db, "sqrt", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_sqrt, NULL, NULL) !=
+      SQLITE_OK)
+    return plot__fail(p, CM_EINVAL, "cannot register sqrt: %s", sqlite3_errmsg(p->db));
+  return 0;
+}
+
+/* The first run of the compare set whose runs include run (every run of a
+ * compare set is one of policies x seeds, numbered from first_run_id);
+ * 0 if none. */
+static int64_t compare_of(struct plot_ctx *p, int64_t run) {
+  int64_t first = 0;
+  if (!plot__has_table(p, "compare_results")) return 0;
+  if (query_int(p,
+                "SELECT first_run_id FROM compare_results GROUP BY first_run_id"
+                " HAVING first_run_id <= ?1 AND ?1 < first_run_id + count(DISTINCT policy) * max(seeds)"
+                " ORDER BY first_run_id DESC LIMIT 1",
+                run, &first) <= 0)
+    return 0;
+  return first;
+}
+
+/* Read the run's model, scenario and seed into p; check the model. */
+static int load_run(struct plot_ctx *p, int64_t run, int need_cloudless) {
+  sqlite3_stmt *st = NULL;
+  int rc = 0;
+  if (sqlite3_prepare_v2(p->db, "SELECT model, scenario_path, seed FROM runs WHERE id = ?1", -1, &st, NULL) !=
+      SQLITE_OK)
+    return plot__fail(p, CM_EINVAL, "cannot read runs: %s", sqlite3_errmsg(p->db));
+  sqlite3_bind_int64(st, 1, run);
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    int64_t lo = 0, hi = 0;
+    query_int(p, "SELECT min(id) FROM runs", 0, &lo);
+    query_int(p, "SELECT max(id) FROM runs", 0, &hi);
+    rc = plot__fail(p, CM_ENOENT, "no run %lld; expected a run id in %lld..%lld", (long long)run, (long long)lo,
+                    (long long)hi);
+    goto done;
+  }
+  const char *model = (const char *)sqlite3_column_text(st, 0), *path = (const char *)sqlite3_column_text(st, 1);
+  if (need_cloudless && strcmp(model, "cloudless") != 0) {
+    rc = plot__fail(p, CM_EINVAL, "run %lld is a '%s' run; expected a cloudless run", (long long)run, model);
+    goto done;
+  }
+  p->run_id = run;
+  p->scenario = path ? g_path_get_basename(path) : g_strdup("(no scenario file)");
+  p->seed = sqlite3_column_int64(st, 2);
+done:
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* Decide run and kind as plot_draw documents. */
+static int resolve(struct plot_ctx *p, const struct plot_opts *o) {
+  int64_t run = o->run_id;
+  if (!run && query_int(p, "SELECT max(id) FROM runs", 0, &run) <= 0)
+    return plot__fail(p, CM_ENOENT, "holds no runs; expected at least one run (cloudmix run ... --out %s)",
+                      p->db_path);
+  p->kind = o->kind;
+  if (p->kind == PLOT_AUTO && !o->run_id && compare_of(p, run)) p->kind = PLOT_COMPARE;
+  if (p->kind == PLOT_COMPARE) {
+    if (!plot__has_table(p, "compare_results"))
+      return plot__fail(p, CM_EINVAL, "no table compare_results; the compare kind needs the output of cloudmix compare");
+    int64_t first = compare_of(p, run);
+    if (!first && !o->run_id) query_int(p, "SELECT max(first_run_id) FROM compare_results", 0, &first);
+    if (!first)
+      return plot__fail(p, CM_EINVAL, "run %lld is not part of a cloudmix compare set in compare_results",
+                        (long long)run);
+    return load_run(p, first, 0);
+  }
+  int rc = load_run(p, run, 1);
+  if (rc < 0 || p->kind != PLOT_AUTO) return rc;
+  for (int k = 0; k < PLOT_NKINDS; k++)
+    if (kinds[k].prefix && g_str_has_prefix(p->scenario, kinds[k].prefix)) {
+      p->kind = (enum plot_kind)k;
+      return 0;
+    }
+  return plot__fail(p, CM_EINVAL,
+                    "cannot tell the figure from run %lld's scenario '%s' (expected a name starting fig5-, fig8-, "
+                    "fig9-, sec65- or uav-); choose a kind: fig5, fig8, fig9, sec65, uav or compare",
+                    (long long)run, p->scenario);
+}
+
+/* Remove the temporary directory and what is in it (only files). */
+static void remove_tmpdir(const char *dir) {
+  GDir *d = g_dir_open(dir, 0, NULL);
+  if (d) {
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+      char *f = g_build_filename(dir, name, NULL);
+      g_unlink(f);
+      g_free(f);
+    }
+    g_dir_close(d);
+  }
+  g_rmdir(dir);
+}
+
+int plot_draw(const struct plot_opts *o, struct plot_result *res, char **err) {
+  struct plot_ctx p = {.db_path = o->db_path, .gp = g_string_new(NULL), .width = 1000, .height = 600};
+  int rc = open_db(&p);
+  if (rc == 0) rc = resolve(&p, o);
+  if (rc == 0) {
+    char *out = o->out_path ? g_strdup(o->out_path) : plot_default_out(o);
+    p.out_path = g_canonicalize_filename(out, NULL);
+    g_free(out);
+    char *dir = g_path_get_dirname(p.out_path);
+    if (g_mkdir_with_parents(dir, 0755) != 0)
+      rc = plot__fail(&p, CM_EIO, "cannot create the directory %s for the plot: %s", dir, g_strerror(errno));
+    g_free(dir);
+  }
+  if (rc == 0) {
+    GError *gerr = NULL;
+    p.tmpdir = g_dir_make_tmp("cloudmix-plot-XXXXXX", &gerr);
+    if (!p.tmpdir) {
+      rc = plot__fail(&p, CM_EIO, "cannot make a temporary directory: %s", gerr->message);
+      g_error_free(gerr);
+    }
+  }
+  if (rc == 0) rc = kinds[p.kind].draw(&p);
+  if (p.tmpdir) remove_tmpdir(p.tmpdir);
+  if (rc == 0) {
+    res->kind = p.kind;
+    res->run_id = p.run_id;
+    res->out_path = p.out_path;
+    res->warnings = p.warnings;
+    p.out_path = p.warnings = NULL;
+  } else if (err) {
+    *err = p.err ? p.err : g_strdup_printf("%s: %s", o->db_path, cm_strerror(rc));
+    p.err = NULL;
+  }
+  sqlite3_close(p.db);
+  g_string_free(p.gp, TRUE);
+  g_free(p.scenario);
+  g_free(p.out_path);
+  g_free(p.tmpdir);
+  g_free(p.err);
+  g_free(p.warnings);
+  return rc;
+}

@@ -1,0 +1,74 @@
+/* Figures from a cloudmix results file: reads the cloudless tables of one
+ * run (or the table of one `cloudmix compare`) and draws a PNG by running
+ * gnuplot as a separate program on data files written to a temporary
+ * directory, which is removed afterwards. The results file is only read
+ * (PRAGMA query_only).
+ *
+ * Ownership: strings in struct plot_opts are borrowed. plot_draw fills a
+ * struct plot_result whose strings are g_malloc'd and released by
+ * plot_result_clear; *err is g_malloc'd, the caller g_free's it. */
+#ifndef CM_PLOT_H
+#define CM_PLOT_H
+
+#include <stdint.h>
+
+#include "cm.h"
+
+/* Buckets in the centered moving window that smooths throughput (fig8, fig9). */
+#define PLOT_WINDOW 3
+
+enum plot_kind {
+  PLOT_AUTO,    /* chosen by plot_draw, see there */
+  PLOT_FIG5,    /* mean execution time per provider and function, sd bars (seed Fig. 5) */
+  PLOT_FIG8,    /* per-provider and total throughput over time (seed Fig. 8) */
+  PLOT_FIG9,    /* per-provider throughput with fault start times (seed Fig. 9) */
+  PLOT_SEC65,   /* latency of each call in order, per provider (seed section 6.5) */
+  PLOT_UAV,     /* latency over flight time by provider, zone changes marked */
+  PLOT_COMPARE, /* mean latency and cost per 1000 calls per policy, 95% CIs */
+  PLOT_NKINDS
+};
+
+/* "auto", "fig5", ... (static). */
+const char *plot_kind_name(enum plot_kind k);
+/* Parse a kind name as plot_kind_name prints it. Returns 0 or CM_EINVAL. */
+int plot_kind_parse(const char *name, enum plot_kind *out);
+
+struct plot_opts {
+  const char *db_path;  /* results file */
+  int64_t run_id;       /* 0: the newest run */
+  enum plot_kind kind;
+  const char *out_path; /* NULL: plot_default_out */
+};
+
+struct plot_result {
+  enum plot_kind kind; /* the kind drawn (never PLOT_AUTO) */
+  int64_t run_id;      /* the run drawn; for PLOT_COMPARE the compare's first run */
+  char *out_path;      /* the PNG written */
+  char *warnings;      /* what gnuplot wrote on stderr although it succeeded; NULL if nothing */
+};
+
+/* Free the strings of r and zero it. NULL-safe. */
+void plot_result_clear(struct plot_result *r);
+
+/* The default PNG for o: o->db_path without its ".db" suffix, then
+ * "-runID" if o->run_id is set and "-KIND" if o->kind is not PLOT_AUTO,
+ * then ".png". g_malloc'd. */
+char *plot_default_out(const struct plot_opts *o);
+
+/* Draw the figure o asks for. The run is o->run_id, or the newest run in
+ * the file. With PLOT_AUTO the kind is PLOT_COMPARE when no run was given
+ * and the newest run is one of a `cloudmix compare` set (compare_results
+ * holds a comparison whose runs include it); otherwise it follows the
+ * basename of the run's scenario file: fig5-, fig8-, fig9-, sec65-, uav-.
+ * PLOT_COMPARE draws the comparison whose runs include o->run_id (or the
+ * newest one). The directories of the output file are created as needed.
+ *
+ * Returns 0 with res filled in; or, with *err set to one line naming the
+ * file: CM_ENOENT (no such file or run), CM_EINVAL (not a cloudmix results
+ * file; the run is not a cloudless run; no kind could be chosen; the
+ * tables or rows the kind needs are missing) — bad input; or CM_EIO
+ * (gnuplot missing or failed, with its stderr; a temporary file could not
+ * be written) — the plot failed. res is untouched on failure. */
+int plot_draw(const struct plot_opts *o, struct plot_result *res, char **err);
+
+#endif

@@ -1,0 +1,89 @@
+/* The cloudless runner's pieces: the scenario turned into world and broker
+ * configuration (cloudless_config.c), the run itself (run_cloudless.c), and
+ * the per-run summary that `compare` collects across policies and seeds. */
+#ifndef CM_CLI_CLOUDLESS_H
+#define CM_CLI_CLOUDLESS_H
+
+#include "cli.h"
+#include "cloudless/sched.h"
+#include "cloudless/workload.h"
+#include "faas.h"
+#include "mobility.h"
+
+#define CL_MAX_PROVIDERS 64
+#define CL_MAX_ZONES 32
+
+struct cl_zone {
+  char name[FAAS_NAME_MAX];
+  double x_km, y_km, radius_km;
+  cm_time radio_latency;
+  double uplink_bps;
+  cm_time up_mean, down_mean;
+  char function[FAAS_NAME_MAX];
+  double rate_per_s;
+};
+
+struct cl_site {
+  double x_km, y_km;
+  cm_time backhaul, offnet;
+  bool onboard;
+  int carrier_zone; /* index in zones, -1 none */
+};
+
+
+/* Everything a run needs, parsed and cross-checked from the scenario. */
+struct cl_config {
+  struct faas_provider *providers;
+  struct sched_provider *sched_providers;
+  struct cl_site *sites;
+  uint32_t nproviders;
+  struct faas_function *functions;
+  uint32_t nfunctions;
+  struct faas_fault *faults;
+  uint32_t nfaults;
+  struct cl_zone *zones;
+  uint32_t nzones;
+  struct mobility_waypoint *waypoints;
+  uint32_t nwaypoints;
+  cm_time flight_update;
+  struct sched_config sched;
+  char policy[16];
+  struct workload_config work;
+  bool per_provider;
+  char **functions_per_provider; /* per_provider: NULL-terminated */
+  uint64_t calls_per_provider;
+  uint32_t cache_entries;
+  cm_time cache_ttl;
+  cm_time probe_period;
+  bool record_calls;
+  cm_time series_step;
+  double budget_usd;
+  cm_time duration;
+};
+
+/* Parse s into a config (NULL and *err, one line naming the file, group and
+ * key, on a semantic problem the schema cannot see: an unknown provider in
+ * a fault, a function that is not defined, a flight leaving every zone). */
+struct cl_config *cl_config_new(const scenario *s, char **err);
+void cl_config_free(struct cl_config *c);
+
+/* The flight's mobility config from c (zones and sites allocated; free
+ * with cl_mobility_config_free; waypoints borrowed from c). */
+void cl_mobility_config(const struct cl_config *c, struct mobility_config *mc);
+void cl_mobility_config_free(struct mobility_config *mc);
+
+/* One run's headline figures (latencies in s). */
+struct cl_summary {
+  uint64_t calls, completed, cached, failed, unfinished;
+  double mean_s, p50_s, p95_s, p99_s;
+  double cost_usd, cost_per_1000_usd, throughput_per_s, cache_hit_ratio;
+  uint64_t zone_changes;
+  double sched_overhead_ns; /* mean T_s per call (wall clock, not reproducible) */
+};
+
+/* Run the cloudless model of c->s; fills *out if not NULL. */
+int cloudless_run(struct run_ctx *c, struct cl_summary *out);
+/* The registry's check hook: cl_config_new then free. */
+int cloudless_check(const scenario *s, char **err);
+
+#endif

@@ -1,0 +1,118 @@
+/* The scenario schema of the cloudless model: the broker ([cloudless]), the
+ * workload ([workload]), functions, providers, faults, the UAV flight and
+ * its zones. Defaults here are neutral (no limit, no variability); the
+ * numbers of the continuum, each with its source, live in
+ * scenarios/cloudless/continuum.ini, which scenarios include. */
+#include <math.h>
+
+#include "cli.h"
+
+#define INF INFINITY
+
+const struct scn_key cloudless_keys[] = {
+    /* the broker */
+    {"cloudless", "policy", SCN_ENUM, 0, 0, "loi|cost|latency|mix|random", "latency",
+     "live scheduling policy (seed 5.1.4): least outstanding, least cost, least latency, linear mix, random"},
+    {"cloudless", "w_outstanding", SCN_DOUBLE, 0, 1e6, NULL, "1", "mix: weight of normalised outstanding invocations"},
+    {"cloudless", "w_cost", SCN_DOUBLE, 0, 1e6, NULL, "1", "mix: weight of normalised expected cost"},
+    {"cloudless", "w_latency", SCN_DOUBLE, 0, 1e6, NULL, "1", "mix: weight of normalised latency moving average"},
+    {"cloudless", "latency_window", SCN_INT, 1, 1e6, NULL, "10", "successful latencies in the moving average"},
+    {"cloudless", "explore_prob", SCN_DOUBLE, 0, 1, NULL, "0.05",
+     "probability a call goes to a random usable provider (exploration)"},
+    {"cloudless", "max_attempts", SCN_INT, 1, 1000, NULL, "8", "attempts per call before it fails"},
+    {"cloudless", "backoff_ms", SCN_DOUBLE, 0, 1e9, NULL, "100",
+     "first backoff of a provider after a failure; doubles per consecutive failure"},
+    {"cloudless", "backoff_max_s", SCN_DOUBLE, 0, 1e9, NULL, "10", "longest backoff"},
+    {"cloudless", "timeout_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "60", "per-attempt timeout"},
+    {"cloudless", "budget_usd", SCN_DOUBLE, 0, INF, NULL, "0", "billing budget for the run; 0 = none"},
+    {"cloudless", "cache_entries", SCN_INT, 0, 1e9, NULL, "0", "memoisation cache size (seed 4e); 0 = no cache"},
+    {"cloudless", "cache_ttl_s", SCN_DOUBLE, 0, 1e12, NULL, "3600", "memoised results expire after this"},
+    {"cloudless", "probe_period_s", SCN_DOUBLE, 0, 1e9, NULL, "0",
+     "periodic empty-function benchmark per provider (scheduling delay, seed 5.1.2); 0 = off"},
+    {"cloudless", "record", SCN_ENUM, 0, 0, "summary|calls", "summary",
+     "summary: streaming statistics only; calls: also one cloudless_calls row per call"},
+    {"cloudless", "series_step_s", SCN_DOUBLE, 1e-3, 1e9, NULL, "1", "bucket of the per-provider time series"},
+    /* the workload */
+    {"workload", "mode", SCN_ENUM, 0, 0, "open|closed|per_provider", "open",
+     "open: Poisson arrivals; closed: client threads; per_provider: calls_per_provider serial calls on each provider "
+     "in turn (no policy)"},
+    {"workload", "function", SCN_STRING, 0, 0, NULL, "resnet18", "function called (a [function.*] group)"},
+    {"workload", "functions", SCN_STRING, 0, 0, NULL, "",
+     "per_provider: comma-separated functions, each run on every provider; empty = function"},
+    {"workload", "rate_per_s", SCN_DOUBLE, 1e-9, 1e9, NULL, "1", "open: arrival rate"},
+    {"workload", "threads_start", SCN_INT, 0, 1e6, NULL, "1", "closed: threads at time 0"},
+    {"workload", "threads_end", SCN_INT, 0, 1e6, NULL, "1", "closed: threads at the end of the ramp"},
+    {"workload", "ramp_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "closed: ramp duration"},
+    {"workload", "think_ms", SCN_DOUBLE, 0, 1e9, NULL, "0", "closed: pause between a thread's calls"},
+    {"workload", "calls_per_provider", SCN_INT, 1, 1e9, NULL, "100", "per_provider: serial calls per provider"},
+    {"workload", "max_calls", SCN_INT, 0, 1e12, NULL, "0", "stop after this many calls; 0 = until duration_s"},
+    {"workload", "request_kb", SCN_DOUBLE, 0, 1e7, NULL, "4096", "payload sent (seed 6.2: 4 MB of 30 images)"},
+    {"workload", "response_kb", SCN_DOUBLE, 0, 1e7, NULL, "1", "payload returned (30 labels)"},
+    {"workload", "memo_keys", SCN_INT, 0, 1e12, NULL, "0",
+     "distinct inputs, uniformly drawn, for the memoisation cache; 0 = every input new"},
+    /* functions */
+    {"function.*", "gflop", SCN_DOUBLE, 0, 1e9, NULL, NULL, "work per call, 1e9 floating-point operations"},
+    {"function.*", "memory_mb", SCN_DOUBLE, 1, 1e7, NULL, "256", "resident memory while running"},
+    /* providers */
+    {"provider.*", "platform", SCN_ENUM, 0, 0, "lambda|azure|cloudrun|openfaas|fission", NULL, "platform type"},
+    {"provider.*", "tier", SCN_ENUM, 0, 0, "local_edge|remote_edge|cloud", NULL, "tier of the continuum (seed Fig. 1)"},
+    {"provider.*", "region", SCN_STRING, 0, 0, NULL, "", "region name (informational)"},
+    {"provider.*", "price", SCN_STRING, 0, 0, NULL, NULL,
+     "price list: lambda, azure, cloudrun, openfaas-eks, fission-eks, openfaas-aks, fission-aks, openfaas-gke, "
+     "fission-gke, edge"},
+    {"provider.*", "bin_memory_mb", SCN_DOUBLE, 1, 1e7, NULL, "2048", "memory of the compute bin the broker uses"},
+    {"provider.*", "bin_vcpu", SCN_DOUBLE, 0.01, 1e4, NULL, "1", "vCPUs of that bin"},
+    {"provider.*", "gflops_per_vcpu", SCN_DOUBLE, 1e-3, 1e9, NULL, "20", "sustained inference speed of one vCPU"},
+    {"provider.*", "exec_overhead_ms", SCN_DOUBLE, 0, 1e9, NULL, "0", "fixed part of each execution"},
+    {"provider.*", "exec_cv", SCN_DOUBLE, 0, 10, NULL, "0", "lognormal noise of execution time, sd/mean"},
+    {"provider.*", "cold_start_ms", SCN_DOUBLE, 0, 1e9, NULL, "0", "extra latency without an idle warm container"},
+    {"provider.*", "cold_start_cv", SCN_DOUBLE, 0, 10, NULL, "0", "sd/mean of the cold start"},
+    {"provider.*", "keep_alive_s", SCN_DOUBLE, 0, 1e9, NULL, "600", "idle warm containers are reclaimed after this"},
+    {"provider.*", "prewarm", SCN_INT, 0, 1e6, NULL, "0",
+     "warm containers of every function at the start (a warm-up; the seed measures warm starts, 5.1.2 c)"},
+    {"provider.*", "sched_delay_ms", SCN_DOUBLE, 0, 1e9, NULL, "0", "platform scheduling delay (seed 6.1)"},
+    {"provider.*", "sched_delay_cv", SCN_DOUBLE, 0, 10, NULL, "0", "sd/mean of the scheduling delay"},
+    {"provider.*", "concurrency_limit", SCN_INT, 0, 1e9, NULL, "0", "running invocations at most; 0 = none"},
+    {"provider.*", "container_concurrency", SCN_INT, 1, 1e6, NULL, "1", "requests per container (Cloud Run)"},
+    {"provider.*", "queue_max", SCN_INT, 0, 1e9, NULL, "0", "queued requests at most where the platform queues"},
+    {"provider.*", "queue_timeout_s", SCN_DOUBLE, 0, 1e9, NULL, "10", "a queued request fails after this"},
+    {"provider.*", "cpu_cores", SCN_DOUBLE, 0, 1e6, NULL, "0", "local-edge capacity in cores; 0 = unlimited"},
+    {"provider.*", "memory_mb", SCN_DOUBLE, 0, 1e9, NULL, "0", "local-edge capacity in MB; 0 = unlimited"},
+    {"provider.*", "drift_amplitude", SCN_DOUBLE, 0, 0.99, NULL, "0", "slow sinusoidal drift of speed (seed 6.5)"},
+    {"provider.*", "drift_period_s", SCN_DOUBLE, 1e-3, 1e12, NULL, "3600", "period of the drift"},
+    {"provider.*", "contention_factor", SCN_DOUBLE, 1, 100, NULL, "1",
+     "slow-down while other processes contend (edge, seed 6.5); 1 = none"},
+    {"provider.*", "contention_on_s", SCN_DOUBLE, 0, 1e9, NULL, "10", "mean contended period"},
+    {"provider.*", "contention_off_s", SCN_DOUBLE, 0, 1e9, NULL, "30", "mean uncontended period"},
+    {"provider.*", "latency_ms", SCN_DOUBLE, 0, 1e9, NULL, "0", "one-way client link latency (without a flight)"},
+    {"provider.*", "jitter_ms", SCN_DOUBLE, 0, 1e9, NULL, "0", "sd of the link's extra delay"},
+    {"provider.*", "bandwidth_mbps", SCN_DOUBLE, 0, 1e9, NULL, "0", "client link bandwidth; 0 = unlimited"},
+    {"provider.*", "error_rate", SCN_DOUBLE, 0, 1, NULL, "0", "background probability of a 5xx"},
+    {"provider.*", "x_km", SCN_DOUBLE, -1e5, 1e5, NULL, "0", "flight: site position"},
+    {"provider.*", "y_km", SCN_DOUBLE, -1e5, 1e5, NULL, "0", "flight: site position"},
+    {"provider.*", "backhaul_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "flight: one-way latency from the radio network to the site"},
+    {"provider.*", "onboard", SCN_BOOL, 0, 0, NULL, "false", "flight: the site rides on the UAV (local edge)"},
+    {"provider.*", "carrier_zone", SCN_STRING, 0, 0, NULL, "",
+     "flight: zone whose 5G network hosts the site (AWS Wavelength); empty = none"},
+    {"provider.*", "offnet_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "flight: extra one-way latency outside the carrier zone"},
+    /* faults */
+    {"fault.*", "provider", SCN_STRING, 0, 0, NULL, NULL, "provider the fault hits"},
+    {"fault.*", "kind", SCN_ENUM, 0, 0, "outage|errors|slowdown|timeout|link_down", NULL, "what goes wrong"},
+    {"fault.*", "start_s", SCN_DOUBLE, 0, 1e12, NULL, NULL, "start (simulated s)"},
+    {"fault.*", "end_s", SCN_DOUBLE, 0, 1e12, NULL, NULL, "end (simulated s)"},
+    {"fault.*", "value", SCN_DOUBLE, 0, 1e6, NULL, "1", "errors: probability; slowdown: factor"},
+    /* the UAV flight */
+    {"flight", "waypoints", SCN_STRING, 0, 0, NULL, "", "t_s:x_km,y_km;... (empty and no trace: no flight)"},
+    {"flight", "trace", SCN_STRING, 0, 0, NULL, "", "CSV trace t_s,x_km,y_km (relative to the scenario file)"},
+    {"flight", "update_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "1", "how often the position and links are updated"},
+    {"zone.*", "x_km", SCN_DOUBLE, -1e5, 1e5, NULL, NULL, "centre"},
+    {"zone.*", "y_km", SCN_DOUBLE, -1e5, 1e5, NULL, "0", "centre"},
+    {"zone.*", "radius_km", SCN_DOUBLE, 0, 1e6, NULL, NULL, "radius; the smallest zone holding the UAV wins"},
+    {"zone.*", "radio_ms", SCN_DOUBLE, 0, 1e6, NULL, "20", "one-way radio-access latency"},
+    {"zone.*", "uplink_mbps", SCN_DOUBLE, 1e-3, 1e6, NULL, "20", "radio bandwidth"},
+    {"zone.*", "up_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "intermittent link: mean up period; 0 = always up"},
+    {"zone.*", "down_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "intermittent link: mean down period"},
+    {"zone.*", "function", SCN_STRING, 0, 0, NULL, "", "workload function in this zone; empty = keep"},
+    {"zone.*", "rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "open-loop rate in this zone; 0 = keep"},
+};
+const size_t cloudless_nkeys = sizeof cloudless_keys / sizeof cloudless_keys[0];

@@ -1,0 +1,91 @@
+/* `cloudmix plot DB`: draw the figure of a run (or of a `cloudmix compare`)
+ * from a results database as a PNG, with gnuplot (analysis/plot.h). */
+#include <stdio.h>
+
+#include <glib.h>
+
+#include "cli.h"
+#include "plot.h"
+
+static int usage_error(GOptionContext *ctx, const char *msg) {
+  fprintf(stderr, "cloudmix plot: %s\nRun 'cloudmix plot --help' for usage.\n", msg);
+  g_option_context_free(ctx);
+  return CM_EXIT_USAGE;
+}
+
+int cli_plot(int argc, char **argv) {
+  gchar *kind_name = NULL, *out = NULL;
+  gint64 run = 0;
+  GOptionEntry entries[] = {
+      {"run", 'r', 0, G_OPTION_ARG_INT64, &run, "Run to draw (default: the newest run in DB)", "ID"},
+      {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name, "Figure: auto (default), fig5, fig8, fig9, sec65, uav, compare",
+       "KIND"},
+      {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "PNG to write (default: see below)", "FILE.png"},
+      {NULL, 0, 0, 0, NULL, NULL, NULL}};
+  GOptionContext *ctx = g_option_context_new("DB - draw a figure of a cloudless run as a PNG");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_option_context_set_description(
+      ctx,
+      "Figures (each title names the seed figure it reproduces):\n"
+      "  fig5     mean execution time per provider, one bar per function, sd error bars\n"
+      "           (cloudless_providers rows of a [workload] mode = per_provider run)\n"
+      "  fig8     completed calls/s per provider and in total over time, centered\n"
+      "           moving average of 3 buckets (cloudless_series)\n"
+      "  fig9     the same per provider, dashed lines at outage starts (cloudless_events)\n"
+      "  sec65    latency of each call in order, one line per provider, mean and sd in\n"
+      "           the legend (cloudless_calls: needs record = calls)\n"
+      "  uav      latency of each call over flight time, coloured by provider, lines at\n"
+      "           zone changes (cloudless_calls: needs record = calls)\n"
+      "  compare  per policy, mean latency and cost per 1000 calls with 95% CIs, from the\n"
+      "           compare_results of a `cloudmix compare` into DB\n"
+      "\n"
+      "auto picks compare when no --run is given and the newest run in DB belongs to a\n"
+      "`cloudmix compare`; otherwise it follows the run's scenario file name: fig5-*,\n"
+      "fig8-*, fig9-*, sec65-*, uav-*. With --run ID, compare draws the comparison\n"
+      "that ID belongs to.\n"
+      "\n"
+      "The default PNG is DB with .db replaced by .png, with -runID inserted when\n"
+      "--run is given and -KIND when --kind is (e.g. results/x-run3-fig8.png).\n"
+      "gnuplot (Debian: gnuplot-nox) must be on PATH; it runs on data files in a\n"
+      "temporary directory that is removed afterwards (terminal pngcairo, else png).\n"
+      "\n"
+      "Exit codes: 0 ok, 1 gnuplot missing or failed, 2 bad usage or input (no such\n"
+      "file, not a cloudmix database, no such run, the tables the figure needs missing).");
+  GError *gerr = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
+    int rc = usage_error(ctx, gerr->message);
+    g_error_free(gerr);
+    return rc;
+  }
+  struct plot_opts o = {.run_id = run, .kind = PLOT_AUTO, .out_path = out};
+  struct plot_result res = {0};
+  char *msg = NULL, *err = NULL;
+  const char *bad = NULL;
+  int rc = CM_EXIT_OK;
+  if (argc != 2) bad = argc < 2 ? "missing DB (a results database)" : "expected exactly one DB";
+  else if (run < 0) bad = "--run: expected a run id >= 1";
+  else if (kind_name && plot_kind_parse(kind_name, &o.kind) != 0)
+    bad = msg = g_strdup_printf("--kind: unknown kind '%s'; expected auto, fig5, fig8, fig9, sec65, uav or compare",
+                                kind_name);
+  if (bad) {
+    rc = usage_error(ctx, bad);
+    goto done;
+  }
+  g_option_context_free(ctx);
+  o.db_path = argv[1];
+  int prc = plot_draw(&o, &res, &err);
+  if (prc != 0) {
+    fprintf(stderr, "cloudmix plot: %s\n", err);
+    rc = prc == CM_EIO ? CM_EXIT_FAILED : CM_EXIT_USAGE;
+  } else {
+    if (res.warnings) fprintf(stderr, "cloudmix plot: gnuplot: %s\n", res.warnings);
+    printf("%s: %s of run %lld\n", res.out_path, plot_kind_name(res.kind), (long long)res.run_id);
+  }
+done:
+  g_free(msg);
+  g_free(err);
+  plot_result_clear(&res);
+  g_free(kind_name);
+  g_free(out);
+  return rc;
+}

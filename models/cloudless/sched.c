@@ -1,0 +1,522 @@
+/* The live scheduler (seed 5.1.4). Per provider it keeps this broker's
+ * outstanding count, a ring of the last latency_window successful warm
+ * latencies (the latency less any cold-start init)
+ * and execution times (integer sums, so the moving averages are exact and
+ * reproducible), the expected cost of a call (price x mean execution time)
+ * and an exponential backoff. A decision builds the policy's view in
+ * O(providers) and asks the policy (or, with probability explore_prob, a
+ * uniform draw). Call records come from a pool of fixed-size chunks, so
+ * steady state allocates nothing per call; an invocation's callback finds
+ * its record through a weak reference (end of file), so results arriving
+ * after sched_free are ignored. */
+#include "cloudless/sched.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cloudless/benchmark.h"
+#include "cloudless/billing.h"
+#include "cloudless/cache.h"
+#include "cloudless/policy.h"
+
+#define MAX_PROVIDERS 64
+#define MAX_WINDOW (1u << 20)
+#define CHUNK_BITS 10
+#define CHUNK (1u << CHUNK_BITS)
+#define MAX_RECORDS (1u << 24) /* the index part of a weak-reference arg */
+#define NIL UINT32_MAX
+
+/* Failure reasons, in sched_stats.failed_by_reason order. */
+enum why { W_THROTTLED, W_ERROR, W_TIMEOUT, W_NETWORK, W_BUDGET, W_NO_PROVIDER, W_NONE };
+static const char *const why_name[] = {"throttled", "error", "timeout", "network", "budget", "no_provider"};
+
+static enum why why_of(enum invoke_status st) {
+  switch (st) {
+  case INVOKE_THROTTLED: return W_THROTTLED;
+  case INVOKE_TIMEOUT: return W_TIMEOUT;
+  case INVOKE_NETWORK: return W_NETWORK;
+  default: return W_ERROR;
+  }
+}
+
+enum state { C_FREE, C_INVOKING, C_WAITING, C_ENDING };
+
+struct call {
+  sched *s;
+  char function[SCHED_NAME_MAX];
+  uint64_t id, key;
+  size_t req, resp;
+  cm_time submitted, start; /* start: of the current attempt */
+  uint64_t tried;           /* bit i: provider i tried by this call */
+  uint32_t attempts, slot, next_free;
+  int provider;             /* of the current / last attempt */
+  enum state state;
+  enum sched_outcome outcome; /* C_ENDING: how it ends */
+  enum why why;             /* C_ENDING and failed: why */
+  enum invoke_status last_status;
+  timer_id timer;
+  double cost;
+  int64_t overhead, last_ts; /* T_s of the call; of its last decision */
+  struct invoke_result res;  /* of the last attempt */
+};
+
+struct prov {
+  struct sched_provider cfg;
+  uint32_t outstanding, fails;
+  uint32_t ring_n, ring_pos;
+  cm_time *lat, *exec; /* rings of latency_window */
+  int64_t lat_sum, exec_sum;
+  cm_time backoff_until;
+  double exp_cost;
+};
+
+struct sched {
+  env *e;
+  struct sched_config cfg;
+  uint32_t n;
+  struct prov *p;
+  const struct policy_ops *policy, *uniform;
+  struct policy_pstate *pv;
+  struct policy_view view;
+  rng *r_policy, *r_explore;
+  billing *bill;
+  cache *cache;
+  sched_done_fn done;
+  void *done_arg;
+  const struct benchmark **bench;
+  uint32_t nbench;
+  struct call **chunks;
+  uint32_t nchunks, free_head;
+  uint64_t ref;
+  struct sched_stats st;
+};
+
+static void dispatch(sched *s, struct call *c, bool in_call);
+
+/* ---- call records ---- */
+
+static struct call *rec_at(sched *s, uint32_t slot) { return &s->chunks[slot >> CHUNK_BITS][slot & (CHUNK - 1)]; }
+
+static struct call *rec_alloc(sched *s) {
+  if (s->free_head == NIL) {
+    if ((s->nchunks + 1) * CHUNK > MAX_RECORDS) cm_fatal(CM_LOC, "sched: more than %u calls in flight", MAX_RECORDS);
+    s->chunks = g_renew(struct call *, s->chunks, s->nchunks + 1);
+    struct call *ch = g_new0(struct call, CHUNK);
+    s->chunks[s->nchunks] = ch;
+    for (uint32_t i = CHUNK; i-- > 0;) {
+      ch[i].next_free = s->free_head;
+      s->free_head = s->nchunks * CHUNK + i;
+    }
+    s->nchunks++;
+  }
+  uint32_t slot = s->free_head;
+  struct call *c = rec_at(s, slot);
+  s->free_head = c->next_free;
+  *c = (struct call){.s = s, .slot = slot, .provider = -1, .why = W_NONE};
+  return c;
+}
+
+static void rec_free(sched *s, struct call *c) {
+  c->state = C_FREE;
+  c->next_free = s->free_head;
+  s->free_head = c->slot;
+}
+
+/* ---- outcomes ---- */
+
+/* Ends c with one record; the done callback runs last, so it may make calls
+ * or even free the scheduler. */
+static void finish(sched *s, struct call *c, enum sched_outcome o, enum why why) {
+  char fn[SCHED_NAME_MAX];
+  memcpy(fn, c->function, sizeof(fn));
+  const struct invoke_result *res = &c->res;
+  struct sched_record r = {
+      .id = c->id, .function = fn, .provider = c->attempts ? c->provider : -1, .attempts = c->attempts,
+      .submitted = c->submitted, .finished = env_now(s->e), .exec = res->exec_time, .init = res->init_time,
+      .net = c->attempts ? res->latency - res->exec_time - res->init_time : 0, .cold = res->cold_start,
+      .mem_peak_mb = res->mem_peak_mb, .cost_usd = c->cost, .outcome = o,
+      .reason = o == SCHED_COMPLETED ? "completed" : o == SCHED_CACHED ? "cached" : why_name[why],
+      .overhead_ns = c->overhead};
+  s->st.in_flight--;
+  if (o == SCHED_COMPLETED) {
+    s->st.completed++;
+  } else if (o == SCHED_CACHED) {
+    s->st.cached++;
+  } else {
+    s->st.failed++;
+    s->st.failed_by_reason[why]++;
+  }
+  rec_free(s, c);
+  if (s->done) s->done(s->done_arg, &r);
+}
+
+static void on_end(env *e CM_UNUSED, void *arg) {
+  struct call *c = arg;
+  c->timer = 0;
+  finish(c->s, c, c->outcome, c->why);
+}
+
+/* Ends c later (inside sched_call) or now. */
+static void end(sched *s, struct call *c, enum sched_outcome o, enum why why, bool in_call) {
+  if (!in_call) {
+    finish(s, c, o, why);
+    return;
+  }
+  c->state = C_ENDING;
+  c->outcome = o;
+  c->why = why;
+  c->timer = env_after(s->e, 0, on_end, c);
+}
+
+/* ---- attempts ---- */
+
+static struct benchmark_attempt attempt_of(const struct call *c) {
+  return (struct benchmark_attempt){.provider = (uint32_t)c->provider, .function = c->function,
+                                    .call_id = c->id, .attempt = c->attempts, .start = c->start,
+                                    .overhead_ns = c->last_ts};
+}
+
+static cm_time backoff(const struct sched_config *cfg, uint32_t fails) {
+  cm_time b = cfg->backoff_base;
+  for (uint32_t k = 1; k < fails && b < cfg->backoff_max; k++) b = b > cfg->backoff_max / 2 ? cfg->backoff_max : 2 * b;
+  return b < cfg->backoff_max ? b : cfg->backoff_max;
+}
+
+static void observe(sched *s, struct prov *p, cm_time latency, cm_time exec) {
+  uint32_t w = s->cfg.latency_window;
+  if (p->ring_n == w) {
+    p->lat_sum -= p->lat[p->ring_pos];
+    p->exec_sum -= p->exec[p->ring_pos];
+  } else {
+    p->ring_n++;
+  }
+  p->lat[p->ring_pos] = latency;
+  p->exec[p->ring_pos] = exec;
+  p->lat_sum += latency;
+  p->exec_sum += exec;
+  p->ring_pos = p->ring_pos + 1 == w ? 0 : p->ring_pos + 1;
+  p->exp_cost = cost_invocation(&p->cfg.price, p->exec_sum / p->ring_n, true);
+}
+
+/* An attempt's result: charge it, tell the benchmarks, learn, then end the
+ * call or retry it elsewhere. */
+static void attempt_done(sched *s, struct call *c, const struct invoke_result *res) {
+  struct prov *p = &s->p[c->provider];
+  p->outstanding--;
+  if (res->status != INVOKE_THROTTLED && res->status != INVOKE_NETWORK) {
+    double usd = cost_invocation(&p->cfg.price, res->exec_time, true);
+    c->cost += usd;
+    if (s->bill) billing_charge(s->bill, (uint32_t)c->provider, usd);
+  }
+  c->res = *res;
+  if (s->nbench) {
+    struct benchmark_attempt a = attempt_of(c);
+    for (uint32_t i = 0; i < s->nbench; i++)
+      if (s->bench[i]->after) s->bench[i]->after(s->bench[i]->state, &a, res);
+  }
+  if (res->status == INVOKE_OK) {
+    p->fails = 0;
+    p->backoff_until = 0;
+    /* The warm latency: a cold start's init is a one-off of that container,
+     * not the provider's latency (the seed schedules on warm figures, 5.1.2 c). */
+    observe(s, p, res->latency - res->init_time, res->exec_time);
+    s->st.per_provider_completed[c->provider]++;
+    if (s->cache && c->key) cache_insert(s->cache, c->function, c->key, (uint64_t)c->provider, env_now(s->e));
+    finish(s, c, SCHED_COMPLETED, W_NONE);
+    return;
+  }
+  c->last_status = res->status;
+  p->fails++;
+  if (s->cfg.backoff_base > 0) {
+    cm_time until = env_now(s->e) + backoff(&s->cfg, p->fails);
+    if (until > p->backoff_until) p->backoff_until = until;
+  }
+  dispatch(s, c, false);
+}
+
+static void on_result(env *e CM_UNUSED, void *arg, const struct invoke_result *res) {
+  uint32_t slot;
+  sched *s = sched__ref_resolve(arg, &slot);
+  if (!s) return; /* the scheduler was freed meanwhile */
+  attempt_done(s, rec_at(s, slot), res);
+}
+
+static void on_refused(env *e CM_UNUSED, void *arg) {
+  struct call *c = arg;
+  c->timer = 0;
+  attempt_done(c->s, c, &(struct invoke_result){.status = INVOKE_NETWORK});
+}
+
+static void launch(sched *s, struct call *c, uint32_t i, cm_time now) {
+  struct prov *p = &s->p[i];
+  c->attempts++;
+  s->st.attempts++;
+  if (c->attempts > 1) s->st.retries++;
+  c->tried |= 1ull << i;
+  c->provider = (int)i;
+  c->start = now;
+  c->state = C_INVOKING;
+  p->outstanding++;
+  if (s->nbench) {
+    struct benchmark_attempt a = attempt_of(c);
+    for (uint32_t k = 0; k < s->nbench; k++)
+      if (s->bench[k]->before) s->bench[k]->before(s->bench[k]->state, &a);
+  }
+  struct invocation inv = {.id = c->id, .function = c->function, .provider = p->cfg.env_provider,
+                           .bin = p->cfg.bin, .request_bytes = c->req, .response_bytes = c->resp,
+                           .timeout = s->cfg.timeout};
+  if (env_invoke(s->e, &inv, on_result, sched__ref_arg(s->ref, c->slot)) != 0)
+    c->timer = env_after(s->e, 0, on_refused, c); /* refused: a network failure of this attempt, later */
+}
+
+static void on_wake(env *e CM_UNUSED, void *arg) {
+  struct call *c = arg;
+  c->timer = 0;
+  dispatch(c->s, c, false);
+}
+
+/* Place c's next attempt, wait for a backoff to end, or fail it. */
+static void dispatch(sched *s, struct call *c, bool in_call) {
+  if (c->attempts >= s->cfg.max_attempts) {
+    end(s, c, SCHED_FAILED, why_of(c->last_status), in_call);
+    return;
+  }
+  cm_time now = env_now(s->e), wake = CM_TIME_MAX;
+  int64_t t0 = env_wall_ns(s->e);
+  bool budget = false, backing_off = false;
+  uint32_t usable = 0;
+  for (uint32_t i = 0; i < s->n; i++) {
+    struct prov *p = &s->p[i];
+    struct policy_pstate *v = &s->pv[i];
+    v->outstanding = p->outstanding;
+    v->latency_s = p->ring_n ? (double)p->lat_sum / p->ring_n / 1e9 : NAN;
+    v->cost_usd = p->exp_cost;
+    bool ok = !(c->tried >> i & 1);
+    if (ok && s->bill && !billing_allows(s->bill, p->exp_cost)) {
+      ok = false;
+      budget = true;
+    }
+    if (ok && p->backoff_until > now) {
+      ok = false;
+      backing_off = true;
+      if (p->backoff_until < wake) wake = p->backoff_until;
+    }
+    v->usable = ok;
+    usable += ok;
+  }
+  int pick = -1;
+  if (usable) {
+    if (s->cfg.explore_prob > 0 && rng_uniform(s->r_explore) < s->cfg.explore_prob)
+      pick = s->uniform->choose(&s->view, s->r_explore);
+    else
+      pick = s->policy->choose(&s->view, s->r_policy);
+  }
+  c->last_ts = env_wall_ns(s->e) - t0;
+  c->overhead += c->last_ts;
+  if (pick >= 0) {
+    launch(s, c, (uint32_t)pick, now);
+  } else if (backing_off) {
+    c->state = C_WAITING;
+    c->timer = env_after(s->e, wake - now, on_wake, c);
+  } else {
+    end(s, c, SCHED_FAILED, budget ? W_BUDGET : c->attempts ? why_of(c->last_status) : W_NO_PROVIDER, in_call);
+  }
+}
+
+/* ---- public ---- */
+
+static bool bad_price(const struct cost_price *p) {
+  const double v[] = {p->usd_per_gb_s, p->usd_per_vcpu_s, p->usd_per_gib_s, p->usd_per_request,
+                      p->cluster_usd_per_s, p->memory_gb, p->vcpu};
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+    if (!(v[i] >= 0) || !isfinite(v[i])) return true;
+  return p->kind > COST_CLUSTER || p->granularity < 0 || p->minimum < 0;
+}
+
+static char *check(const struct sched_config *cfg) {
+  if (!cfg->providers || cfg->nproviders == 0) return g_strdup("sched: no providers");
+  if (cfg->nproviders > MAX_PROVIDERS)
+    return g_strdup_printf("sched: %u providers: at most %d", cfg->nproviders, MAX_PROVIDERS);
+  for (uint32_t i = 0; i < cfg->nproviders; i++) {
+    const struct sched_provider *p = &cfg->providers[i];
+    if (strnlen(p->name, SCHED_NAME_MAX) == SCHED_NAME_MAX)
+      return g_strdup_printf("sched: provider %u: name not terminated within %d bytes", i, SCHED_NAME_MAX);
+    if (bad_price(&p->price)) return g_strdup_printf("sched: provider %u (%s): bad price", i, p->name);
+  }
+  if (!policy_find(cfg->policy))
+    return g_strdup_printf("sched: unknown policy '%s'; expected one of %s", cfg->policy ? cfg->policy : "(null)",
+                           policy_names());
+  const double w[] = {cfg->w_outstanding, cfg->w_cost, cfg->w_latency};
+  for (int i = 0; i < 3; i++)
+    if (!(w[i] >= 0) || !isfinite(w[i])) return g_strdup("sched: mix weights must be finite and >= 0");
+  if (strcmp(cfg->policy, "mix") == 0 && w[0] + w[1] + w[2] == 0)
+    return g_strdup("sched: policy mix needs at least one positive weight");
+  if (cfg->latency_window == 0 || cfg->latency_window > MAX_WINDOW)
+    return g_strdup_printf("sched: latency_window %u: expected 1 .. %u", cfg->latency_window, MAX_WINDOW);
+  if (!(cfg->explore_prob >= 0 && cfg->explore_prob <= 1))
+    return g_strdup_printf("sched: explore_prob %g: expected 0 .. 1", cfg->explore_prob);
+  if (cfg->max_attempts == 0) return g_strdup("sched: max_attempts must be >= 1");
+  if (cfg->backoff_base < 0 || cfg->backoff_max < cfg->backoff_base)
+    return g_strdup("sched: backoff: expected 0 <= backoff_base <= backoff_max");
+  if (cfg->timeout < 0) return g_strdup("sched: negative timeout");
+  return NULL;
+}
+
+sched *sched_new(env *e, const struct sched_config *cfg, billing *bill, cache *c, sched_done_fn done, void *arg,
+                 char **err) {
+  char *msg = !e || !cfg ? g_strdup("sched: NULL env or config") : check(cfg);
+  if (!msg && bill && billing_nproviders(bill) < cfg->nproviders)
+    msg = g_strdup_printf("sched: billing has %u providers, the scheduler %u", billing_nproviders(bill),
+                          cfg->nproviders);
+  if (msg) {
+    if (err) *err = msg; else g_free(msg);
+    return NULL;
+  }
+  sched *s = g_new0(sched, 1);
+  s->e = e;
+  s->cfg = *cfg;
+  s->cfg.providers = NULL;
+  s->cfg.policy = NULL;
+  s->n = cfg->nproviders;
+  s->p = g_new0(struct prov, s->n);
+  for (uint32_t i = 0; i < s->n; i++) {
+    s->p[i].cfg = cfg->providers[i];
+    s->p[i].lat = g_new(cm_time, cfg->latency_window);
+    s->p[i].exec = g_new(cm_time, cfg->latency_window);
+  }
+  s->policy = policy_find(cfg->policy);
+  s->uniform = policy_find("random");
+  s->pv = g_new0(struct policy_pstate, s->n);
+  s->view = (struct policy_view){.n = s->n, .p = s->pv, .w_outstanding = cfg->w_outstanding,
+                                 .w_cost = cfg->w_cost, .w_latency = cfg->w_latency};
+  s->r_policy = env_rng(e, "cloudless:sched:policy");
+  s->r_explore = env_rng(e, "cloudless:sched:explore");
+  s->bill = bill;
+  s->cache = c;
+  s->done = done;
+  s->done_arg = arg;
+  s->free_head = NIL;
+  s->ref = sched__ref_new(s);
+  return s;
+}
+
+void sched_free(sched *s) {
+  if (!s) return;
+  sched__ref_drop(s->ref);
+  for (uint32_t k = 0; k < s->nchunks; k++) {
+    for (uint32_t i = 0; i < CHUNK; i++)
+      if (s->chunks[k][i].state != C_FREE && s->chunks[k][i].timer) env_cancel(s->e, s->chunks[k][i].timer);
+    g_free(s->chunks[k]);
+  }
+  for (uint32_t i = 0; i < s->n; i++) {
+    g_free(s->p[i].lat);
+    g_free(s->p[i].exec);
+  }
+  g_free(s->chunks);
+  g_free(s->p);
+  g_free(s->pv);
+  g_free(s->bench);
+  g_free(s);
+}
+
+void sched_add_benchmark(sched *s, const struct benchmark *b) {
+  if (!b) return;
+  s->bench = g_renew(const struct benchmark *, s->bench, s->nbench + 1);
+  s->bench[s->nbench++] = b;
+}
+
+int sched_call(sched *s, const struct sched_call *call) {
+  if (!call || !call->function) return CM_EINVAL;
+  size_t len = strnlen(call->function, SCHED_NAME_MAX);
+  if (len == SCHED_NAME_MAX) return CM_EINVAL;
+  struct call *c = rec_alloc(s);
+  memcpy(c->function, call->function, len + 1);
+  c->id = call->id;
+  c->key = call->input_key;
+  c->req = call->request_bytes;
+  c->resp = call->response_bytes;
+  c->submitted = env_now(s->e);
+  c->state = C_INVOKING;
+  s->st.calls++;
+  s->st.in_flight++;
+  if (s->cache && c->key && cache_lookup(s->cache, c->function, c->key, c->submitted, NULL))
+    end(s, c, SCHED_CACHED, W_NONE, true);
+  else
+    dispatch(s, c, true);
+  return CM_OK;
+}
+
+void sched_stats(const sched *s, struct sched_stats *out) { *out = s->st; }
+uint32_t sched_nproviders(const sched *s) { return s->n; }
+
+double sched_latency_ma(const sched *s, uint32_t p) {
+  if (p >= s->n || s->p[p].ring_n == 0) return NAN;
+  return (double)s->p[p].lat_sum / s->p[p].ring_n / 1e9;
+}
+
+uint32_t sched_outstanding(const sched *s, uint32_t p) { return p < s->n ? s->p[p].outstanding : 0; }
+double sched_expected_cost(const sched *s, uint32_t p) { return p < s->n ? s->p[p].exp_cost : 0; }
+cm_time sched_backoff_until(const sched *s, uint32_t p) { return p < s->n ? s->p[p].backoff_until : 0; }
+
+/* ---- weak references: a per-thread table of owners by slot, each with a
+ * generation drawn from a counter that survives the table, so a stale arg
+ * never matches a later owner of its slot (until 2^24 owners later). ---- */
+
+#define REF_SLOT_BITS 16
+#define REF_GEN_BITS 24
+#define REF_IDX_BITS 24
+#define MASK(bits) ((UINT64_C(1) << (bits)) - 1)
+_Static_assert(sizeof(uintptr_t) >= 8, "weak references pack 64 bits into a pointer");
+
+static _Thread_local struct {
+  void **owner;
+  uint32_t *gen;
+  uint32_t cap, live, next_gen;
+} refs;
+
+uint64_t sched__ref_new(void *owner) {
+  uint32_t slot = 0;
+  while (slot < refs.cap && refs.owner[slot]) slot++;
+  if (slot == refs.cap) {
+    uint32_t cap = refs.cap ? 2 * refs.cap : 8;
+    if (cap > (1u << REF_SLOT_BITS)) cm_fatal(CM_LOC, "sched: more than %u live schedulers and probes", refs.cap);
+    refs.owner = g_renew(void *, refs.owner, cap);
+    refs.gen = g_renew(uint32_t, refs.gen, cap);
+    for (uint32_t i = refs.cap; i < cap; i++) refs.owner[i] = NULL;
+    refs.cap = cap;
+  }
+  uint32_t gen;
+  do gen = (uint32_t)(++refs.next_gen & MASK(REF_GEN_BITS));
+  while (gen == 0);
+  refs.owner[slot] = owner;
+  refs.gen[slot] = gen;
+  refs.live++;
+  return (uint64_t)gen << REF_SLOT_BITS | slot;
+}
+
+void sched__ref_drop(uint64_t ref) {
+  uint32_t slot = (uint32_t)(ref & MASK(REF_SLOT_BITS));
+  if (slot >= refs.cap || !refs.owner[slot] || refs.gen[slot] != ref >> REF_SLOT_BITS) return;
+  refs.owner[slot] = NULL;
+  if (--refs.live == 0) { /* nothing left: release the table */
+    g_free(refs.owner);
+    g_free(refs.gen);
+    refs.owner = NULL;
+    refs.gen = NULL;
+    refs.cap = 0;
+  }
+}
+
+void *sched__ref_arg(uint64_t ref, uint32_t idx) {
+  return (void *)(uintptr_t)(ref << REF_IDX_BITS | (idx & MASK(REF_IDX_BITS)));
+}
+
+void *sched__ref_resolve(void *arg, uint32_t *idx) {
+  uint64_t v = (uint64_t)(uintptr_t)arg, ref = v >> REF_IDX_BITS;
+  uint32_t slot = (uint32_t)(ref & MASK(REF_SLOT_BITS));
+  *idx = (uint32_t)(v & MASK(REF_IDX_BITS));
+  if (slot >= refs.cap || !refs.owner[slot] || refs.gen[slot] != ref >> REF_SLOT_BITS) return NULL;
+  return refs.owner[slot];
+}

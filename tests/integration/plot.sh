@@ -1,0 +1,113 @@
+#!/bin/sh
+# Integration tests of `cloudmix plot`: runs each Cloudless scenario (and a
+# small `cloudmix compare`) into a temporary directory, draws every figure
+# kind and checks each PNG exists, is not empty and starts with the PNG
+# signature; then the default names, the exit codes and one-line messages
+# for bad input, a missing gnuplot, and that plot leaves no temporary files
+# and does not change the database. Builds nothing.
+# Usage: sh tests/integration/plot.sh path/to/cloudmix
+set -u
+[ $# -eq 1 ] || { echo "usage: $0 path/to/cloudmix" >&2; exit 2; }
+case "$1" in /*) CM=$1 ;; *) CM=$(pwd)/$1 ;; esac
+[ -x "$CM" ] || { echo "$0: $CM: not an executable" >&2; exit 2; }
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+S=$ROOT/scenarios/cloudless
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+mkdir "$T/tmp"
+TMPDIR=$T/tmp
+export TMPDIR
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/     /'; }
+
+# png NAME FILE: FILE exists, is not empty and starts with the PNG signature.
+png() {
+  if [ ! -s "$2" ]; then bad "$1" "no PNG (or an empty one) at $2"; return; fi
+  magic=$(head -c 8 "$2" | od -An -tx1 | tr -d ' \n')
+  size=$(wc -c < "$2" | tr -d ' ')
+  if [ "$magic" = 89504e470d0a1a0a ]; then ok "$1 ($size bytes)"; else bad "$1" "bad signature $magic in $2"; fi
+}
+
+# plot_ok NAME WANT ARGS...: plot exits 0, reports WANT (e.g. "fig8 of run 1").
+plot_ok() {
+  name=$1; want=$2; shift 2
+  out=$("$CM" plot "$@" 2>&1); rc=$?
+  case "$out" in
+    *"$want"*) [ $rc -eq 0 ] && ok "$name: $want" || bad "$name" "rc=$rc: $out" ;;
+    *) bad "$name" "rc=$rc, wanted '$want' in: $out" ;;
+  esac
+}
+
+# plot_bad NAME RC WANT ARGS...: plot exits RC, with WANT in a one-line
+# message (usage errors add the line pointing to --help).
+plot_bad() {
+  name=$1; want_rc=$2; want=$3; shift 3
+  out=$("$CM" plot "$@" 2>&1 >/dev/null); rc=$?
+  lines=$(printf '%s\n' "$out" | grep -vc "^Run 'cloudmix plot --help' for usage")
+  case "$out" in
+    *"$want"*) if [ $rc -eq "$want_rc" ] && [ "$lines" -eq 1 ]; then ok "$name -> exit $rc: $out"
+               else bad "$name" "rc=$rc lines=$lines: $out"; fi ;;
+    *) bad "$name" "rc=$rc, wanted '$want' in: $out" ;;
+  esac
+}
+
+# --- every figure kind, chosen from the scenario name ------------------------
+for sk in fig5-resnet:fig5 fig8-live-concurrency:fig8 fig9-fault-tolerance:fig9 sec65-variability:sec65 uav-flight:uav; do
+  scn=${sk%%:*}; kind=${sk##*:}
+  if ! "$CM" run "$S/$scn.ini" --quiet --out "$T/$scn.db" >/dev/null 2>"$T/err"; then
+    bad "run $scn.ini" "$(cat "$T/err")"; continue
+  fi
+  sum=$(cksum < "$T/$scn.db")
+  plot_ok "plot $scn.db" "$kind of run 1" "$T/$scn.db"
+  png "$kind figure" "$T/$scn.png"
+  [ "$(cksum < "$T/$scn.db")" = "$sum" ] && ok "$kind: database unchanged" || bad "$kind: database changed by plot"
+done
+
+# --- compare, explicit kinds and run, default names --------------------------
+if "$CM" compare "$S/fig9-fault-tolerance.ini" --seeds 2 --policies latency,random --quiet \
+     --out "$T/cmp.db" >/dev/null 2>"$T/err"; then
+  plot_ok "plot cmp.db picks compare" "compare of run 1" "$T/cmp.db"
+  png "compare figure" "$T/cmp.png"
+  plot_ok "plot cmp.db --run 3 is that run's figure" "fig9 of run 3" "$T/cmp.db" --run 3
+  png "fig9 figure of one compare run" "$T/cmp-run3.png"
+  plot_ok "--kind compare --run 4 finds its comparison" "compare of run 1" "$T/cmp.db" --run 4 --kind compare
+  png "compare figure by run" "$T/cmp-run4-compare.png"
+else
+  bad "compare fig9-fault-tolerance.ini" "$(cat "$T/err")"
+fi
+plot_ok "--kind fig9 on the fig8 run" "fig9 of run 1" "$T/fig8-live-concurrency.db" --kind fig9
+png "fig9 figure of the fig8 run (default name -KIND)" "$T/fig8-live-concurrency-fig9.png"
+plot_ok "--out" "fig8 of run 1" "$T/fig8-live-concurrency.db" --out "$T/sub/dir/f8.png"
+png "fig8 figure at --out in a new directory" "$T/sub/dir/f8.png"
+
+# --- bad input: exit 2, one line naming the file ------------------------------
+plot_bad "missing DB" 2 "$T/nope.db: no such file" "$T/nope.db"
+printf 'not sqlite at all, just text\n' > "$T/junk.db"
+plot_bad "not SQLite" 2 "$T/junk.db: not an SQLite database" "$T/junk.db"
+"$CM" run "$ROOT/scenarios/demo.ini" --quiet --set run.duration_s=10 --out "$T/demo.db" >/dev/null 2>&1
+plot_bad "demo run" 2 "$T/demo.db: run 1 is a 'demo' run" "$T/demo.db"
+plot_bad "no such run" 2 "$T/fig8-live-concurrency.db: no run 7" "$T/fig8-live-concurrency.db" --run 7
+plot_bad "fig5 needs per-provider rows" 2 "mode = per_provider" "$T/fig8-live-concurrency.db" --kind fig5
+plot_bad "compare needs compare_results" 2 "no table compare_results" "$T/fig8-live-concurrency.db" --kind compare
+plot_bad "unknown kind" 2 "--kind: unknown kind 'fig7'" "$T/fig8-live-concurrency.db" --kind fig7
+"$CM" run "$S/sec65-variability.ini" --quiet --set cloudless.record=summary --out "$T/summary.db" >/dev/null 2>&1
+plot_bad "sec65 without calls" 2 "run the scenario with record = calls" "$T/summary.db"
+plot_bad "no DB" 2 "missing DB"
+
+# --- gnuplot missing: exit 1 ---------------------------------------------------
+out=$(PATH=/nonexistent "$CM" plot "$T/fig8-live-concurrency.db" --out "$T/x.png" 2>&1); rc=$?
+case "$out" in
+  *"gnuplot not found"*) [ $rc -eq 1 ] && ok "no gnuplot -> exit 1" || bad "no gnuplot" "rc=$rc: $out" ;;
+  *) bad "no gnuplot" "rc=$rc: $out" ;;
+esac
+
+# --- no temporary directory left, no WAL left -----------------------------------
+left=$(ls -A "$T/tmp")
+[ -z "$left" ] && ok "temporary directories removed" || bad "temporary directories left" "$left"
+wal=$(ls "$T"/*-wal "$T"/*-shm 2>/dev/null)
+[ -z "$wal" ] && ok "no -wal/-shm files left" || bad "-wal/-shm files left" "$wal"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
