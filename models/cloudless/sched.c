@@ -52,6 +52,7 @@ struct call {
   uint64_t tried;           /* bit i: provider i tried by this call */
   uint32_t attempts, slot, next_free;
   int provider;             /* of the current / last attempt */
+  uint32_t fn;              /* index of the function's statistics */
   enum state state;
   enum sched_outcome outcome; /* C_ENDING: how it ends */
   enum why why;             /* C_ENDING and failed: why */
@@ -65,10 +66,16 @@ struct call {
 struct prov {
   struct sched_provider cfg;
   uint32_t outstanding, fails;
+  cm_time backoff_until;
+};
+
+/* What the broker learned of one function on one provider: benchmarks are
+ * per function (seed 5.1.2), so a UAV switching from ResNet18 to ResNet152
+ * does not judge a provider by the other model's latencies. */
+struct fstat {
   uint32_t ring_n, ring_pos;
   cm_time *lat, *exec; /* rings of latency_window */
   int64_t lat_sum, exec_sum;
-  cm_time backoff_until;
   double exp_cost;
 };
 
@@ -91,6 +98,10 @@ struct sched {
   uint32_t nchunks, free_head;
   uint64_t ref;
   struct sched_stats st;
+  GHashTable *fn_index; /* function name -> index + 1 */
+  GPtrArray *fstats;    /* per function index: struct fstat[n] */
+  char last_name[SCHED_NAME_MAX];
+  uint32_t last_fn;
 };
 
 static void dispatch(sched *s, struct call *c, bool in_call);
@@ -184,7 +195,33 @@ static cm_time backoff(const struct sched_config *cfg, uint32_t fails) {
   return b < cfg->backoff_max ? b : cfg->backoff_max;
 }
 
-static void observe(sched *s, struct prov *p, cm_time latency, cm_time exec) {
+/* The statistics of function name (created on first use). */
+static uint32_t fn_index(sched *s, const char *name) {
+  if (s->fstats->len && strcmp(name, s->last_name) == 0) return s->last_fn;
+  gpointer v = g_hash_table_lookup(s->fn_index, name);
+  uint32_t i;
+  if (v) {
+    i = GPOINTER_TO_UINT(v) - 1;
+  } else {
+    i = s->fstats->len;
+    struct fstat *f = g_new0(struct fstat, s->n);
+    for (uint32_t k = 0; k < s->n; k++) {
+      f[k].lat = g_new(cm_time, s->cfg.latency_window);
+      f[k].exec = g_new(cm_time, s->cfg.latency_window);
+    }
+    g_ptr_array_add(s->fstats, f);
+    g_hash_table_insert(s->fn_index, g_strdup(name), GUINT_TO_POINTER(i + 1));
+  }
+  g_strlcpy(s->last_name, name, sizeof s->last_name);
+  s->last_fn = i;
+  return i;
+}
+
+static struct fstat *fstat_of(const sched *s, uint32_t fn, uint32_t p) {
+  return &((struct fstat *)g_ptr_array_index(s->fstats, fn))[p];
+}
+
+static void observe(sched *s, struct prov *pr, struct fstat *p, cm_time latency, cm_time exec) {
   uint32_t w = s->cfg.latency_window;
   if (p->ring_n == w) {
     p->lat_sum -= p->lat[p->ring_pos];
@@ -197,7 +234,7 @@ static void observe(sched *s, struct prov *p, cm_time latency, cm_time exec) {
   p->lat_sum += latency;
   p->exec_sum += exec;
   p->ring_pos = p->ring_pos + 1 == w ? 0 : p->ring_pos + 1;
-  p->exp_cost = cost_invocation(&p->cfg.price, p->exec_sum / p->ring_n, true);
+  p->exp_cost = cost_invocation(&pr->cfg.price, p->exec_sum / p->ring_n, true);
 }
 
 /* An attempt's result: charge it, tell the benchmarks, learn, then end the
@@ -221,7 +258,7 @@ static void attempt_done(sched *s, struct call *c, const struct invoke_result *r
     p->backoff_until = 0;
     /* The warm latency: a cold start's init is a one-off of that container,
      * not the provider's latency (the seed schedules on warm figures, 5.1.2 c). */
-    observe(s, p, res->latency - res->init_time, res->exec_time);
+    observe(s, p, fstat_of(s, c->fn, (uint32_t)c->provider), res->latency - res->init_time, res->exec_time);
     s->st.per_provider_completed[c->provider]++;
     if (s->cache && c->key) cache_insert(s->cache, c->function, c->key, (uint64_t)c->provider, env_now(s->e));
     finish(s, c, SCHED_COMPLETED, W_NONE);
@@ -289,12 +326,13 @@ static void dispatch(sched *s, struct call *c, bool in_call) {
   uint32_t usable = 0;
   for (uint32_t i = 0; i < s->n; i++) {
     struct prov *p = &s->p[i];
+    const struct fstat *f = fstat_of(s, c->fn, i);
     struct policy_pstate *v = &s->pv[i];
     v->outstanding = p->outstanding;
-    v->latency_s = p->ring_n ? (double)p->lat_sum / p->ring_n / 1e9 : NAN;
-    v->cost_usd = p->exp_cost;
+    v->latency_s = f->ring_n ? (double)f->lat_sum / f->ring_n / 1e9 : NAN;
+    v->cost_usd = f->exp_cost;
     bool ok = !(c->tried >> i & 1);
-    if (ok && s->bill && !billing_allows(s->bill, p->exp_cost)) {
+    if (ok && s->bill && !billing_allows(s->bill, f->exp_cost)) {
       ok = false;
       budget = true;
     }
@@ -381,11 +419,9 @@ sched *sched_new(env *e, const struct sched_config *cfg, billing *bill, cache *c
   s->cfg.policy = NULL;
   s->n = cfg->nproviders;
   s->p = g_new0(struct prov, s->n);
-  for (uint32_t i = 0; i < s->n; i++) {
-    s->p[i].cfg = cfg->providers[i];
-    s->p[i].lat = g_new(cm_time, cfg->latency_window);
-    s->p[i].exec = g_new(cm_time, cfg->latency_window);
-  }
+  for (uint32_t i = 0; i < s->n; i++) s->p[i].cfg = cfg->providers[i];
+  s->fn_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  s->fstats = g_ptr_array_new();
   s->policy = policy_find(cfg->policy);
   s->uniform = policy_find("random");
   s->pv = g_new0(struct policy_pstate, s->n);
@@ -410,10 +446,16 @@ void sched_free(sched *s) {
       if (s->chunks[k][i].state != C_FREE && s->chunks[k][i].timer) env_cancel(s->e, s->chunks[k][i].timer);
     g_free(s->chunks[k]);
   }
-  for (uint32_t i = 0; i < s->n; i++) {
-    g_free(s->p[i].lat);
-    g_free(s->p[i].exec);
+  for (guint k = 0; k < s->fstats->len; k++) {
+    struct fstat *f = g_ptr_array_index(s->fstats, k);
+    for (uint32_t i = 0; i < s->n; i++) {
+      g_free(f[i].lat);
+      g_free(f[i].exec);
+    }
+    g_free(f);
   }
+  g_ptr_array_free(s->fstats, TRUE);
+  g_hash_table_destroy(s->fn_index);
   g_free(s->chunks);
   g_free(s->p);
   g_free(s->pv);
@@ -433,6 +475,7 @@ int sched_call(sched *s, const struct sched_call *call) {
   if (len == SCHED_NAME_MAX) return CM_EINVAL;
   struct call *c = rec_alloc(s);
   memcpy(c->function, call->function, len + 1);
+  c->fn = fn_index(s, c->function);
   c->id = call->id;
   c->key = call->input_key;
   c->req = call->request_bytes;
@@ -451,13 +494,28 @@ int sched_call(sched *s, const struct sched_call *call) {
 void sched_stats(const sched *s, struct sched_stats *out) { *out = s->st; }
 uint32_t sched_nproviders(const sched *s) { return s->n; }
 
-double sched_latency_ma(const sched *s, uint32_t p) {
-  if (p >= s->n || s->p[p].ring_n == 0) return NAN;
-  return (double)s->p[p].lat_sum / s->p[p].ring_n / 1e9;
+/* The statistics of function (NULL: the last called), or NULL. */
+static const struct fstat *lookup(const sched *s, const char *function, uint32_t p) {
+  if (p >= s->n || s->fstats->len == 0) return NULL;
+  uint32_t fn = s->last_fn;
+  if (function) {
+    gpointer v = g_hash_table_lookup(s->fn_index, function);
+    if (!v) return NULL;
+    fn = GPOINTER_TO_UINT(v) - 1;
+  }
+  return fstat_of(s, fn, p);
+}
+
+double sched_latency_ma(const sched *s, const char *function, uint32_t p) {
+  const struct fstat *f = lookup(s, function, p);
+  return f && f->ring_n ? (double)f->lat_sum / f->ring_n / 1e9 : NAN;
 }
 
 uint32_t sched_outstanding(const sched *s, uint32_t p) { return p < s->n ? s->p[p].outstanding : 0; }
-double sched_expected_cost(const sched *s, uint32_t p) { return p < s->n ? s->p[p].exp_cost : 0; }
+double sched_expected_cost(const sched *s, const char *function, uint32_t p) {
+  const struct fstat *f = lookup(s, function, p);
+  return f ? f->exp_cost : 0;
+}
 cm_time sched_backoff_until(const sched *s, uint32_t p) { return p < s->n ? s->p[p].backoff_until : 0; }
 
 /* ---- weak references: a per-thread table of owners by slot, each with a

@@ -1,6 +1,7 @@
 /* The live scheduler (seed 5.1.4): each call is placed on a provider by a
  * policy at the moment it is made, with a probability of random exploration.
- * It learns from outcomes: successful latencies, less any cold-start init
+ * It learns from outcomes, per (function, provider) as the seed benchmarks
+ * per function: successful latencies, less any cold-start init
  * (the seed schedules on warm figures, 5.1.2 c), feed a moving average over
  * a window; a throttle (429), an error, a timeout or a network failure puts
  * the provider in exponential backoff (excluded from choice until it
@@ -138,9 +139,11 @@ void sched_stats(const sched *s, struct sched_stats *out);
 /* The policy's per-provider view right now (for tests and logs). A bad
  * index gives NAN / 0. */
 uint32_t sched_nproviders(const sched *s);
-double sched_latency_ma(const sched *s, uint32_t p);      /* seconds; NAN before the first success */
+/* Per (function, provider): what the broker learned. function NULL = the
+ * function of the last call made. */
+double sched_latency_ma(const sched *s, const char *function, uint32_t p); /* s; NAN before the first success */
 uint32_t sched_outstanding(const sched *s, uint32_t p);
-double sched_expected_cost(const sched *s, uint32_t p);   /* USD; 0 before the first success */
+double sched_expected_cost(const sched *s, const char *function, uint32_t p); /* USD; 0 before the first success */
 cm_time sched_backoff_until(const sched *s, uint32_t p);  /* excluded before this time; 0 = never backed off */
 
 /* Internal (sched.c, benchmark.c): weak references for seam callbacks that

@@ -302,7 +302,7 @@ static void test_outage_and_recovery(void **state CM_UNUSED) {
    * (100, 200, 400, 800 ms, then the 1 s cap), not on every call. */
   uint64_t errs = f->p[0].by_status[INVOKE_ERROR];
   assert_true(errs >= 8 && errs <= 16);
-  assert_true(fabs(sched_latency_ma(s, 0) - 0.010) < 1e-12);
+  assert_true(fabs(sched_latency_ma(s, NULL, 0) - 0.010) < 1e-12);
   assert_int_equal(sched_backoff_until(s, 0), 0); /* reset by the first success */
   check_accounting(s, t, f);
   sched_free(s);
@@ -372,8 +372,8 @@ static void test_failures_not_averaged(void **state CM_UNUSED) {
   sched_stats(s, &st);
   assert_int_equal(st.failed, 2);
   assert_int_equal(st.completed, 4);
-  assert_true(sched_latency_ma(s, 0) == 0.05);
-  assert_true(fabs(sched_expected_cost(s, 0) - (0.040 * 0.0000166667 + 0.0000002)) < 1e-15);
+  assert_true(sched_latency_ma(s, NULL, 0) == 0.05);
+  assert_true(fabs(sched_expected_cost(s, NULL, 0) - (0.040 * 0.0000166667 + 0.0000002)) < 1e-15);
   check_accounting(s, t, f);
   sched_free(s);
   tally_free(t);
@@ -493,7 +493,7 @@ static void test_budget(void **state CM_UNUSED) {
   }
   assert_int_equal(f->p[0].invoked, 2);
   assert_true(fabs(billing_total(b) - 2 * c) < 1e-15);
-  assert_true(fabs(sched_expected_cost(s, 0) - c) < 1e-15);
+  assert_true(fabs(sched_expected_cost(s, NULL, 0) - c) < 1e-15);
   struct sched_stats st;
   sched_stats(s, &st);
   assert_int_equal(st.failed_by_reason[4], 3);
@@ -797,8 +797,8 @@ static void test_bad_config(void **state CM_UNUSED) {
   struct sched_stats st;
   sched_stats(s, &st);
   assert_int_equal(st.calls, 0);
-  assert_true(isnan(sched_latency_ma(s, 0)));
-  assert_true(isnan(sched_latency_ma(s, 9)));
+  assert_true(isnan(sched_latency_ma(s, NULL, 0)));
+  assert_true(isnan(sched_latency_ma(s, NULL, 9)));
   assert_int_equal(sched_nproviders(s), 2);
   sched_free(s);
   env_free(e);
