@@ -1,7 +1,7 @@
 # cloudmix: build, test, bench, sanitize, demo. GNU Make, C11, pkg-config.
 #
 #   make          build build/cloudmix
-#   make demo     install missing Debian packages, build, run scenarios/demo.ini
+#   make demo     install missing Debian packages, build, compare policies on the UAV flight
 #   make test     deps + unit tests + integration tests + style check
 #   make bench    the benchmarks in tests/bench (figures on stdout)
 #   make sanitize the whole test suite under ASan + UBSan (build-san/)
@@ -78,9 +78,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcloudmix.a
 	@echo "  LINK    $@"
 	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit $< $(BUILD)/libcloudmix.a $(LDFLAGS) $(LDLIBS) -o $@
 
+# The default UAV scenario: a 30-minute flight, every live policy and the
+# single-provider baselines over 10 seeds, as a table with 95% CIs; then one
+# flight's figure.
+DEMO_POLICIES := loi,cost,latency,mix,random,only:edge-openfaas,only:wavelength-openfaas,only:aws-lambda,only:gcp-cloudrun,only:azr-functions
 demo: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/cloudmix run scenarios/demo.ini --out $(BUILD)/demo.db
+	@rm -f $(BUILD)/uav-flight.db $(BUILD)/uav-flight-compare.db
+	$(BUILD)/cloudmix compare scenarios/cloudless/uav-flight.ini --seeds 10 --policies $(DEMO_POLICIES) --out $(BUILD)/uav-flight-compare.db
+	$(BUILD)/cloudmix run scenarios/cloudless/uav-flight.ini --out $(BUILD)/uav-flight.db
+	$(BUILD)/cloudmix plot $(BUILD)/uav-flight.db --out $(BUILD)/uav-flight.png && echo "figure: $(BUILD)/uav-flight.png"
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \

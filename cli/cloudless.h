@@ -48,6 +48,7 @@ struct cl_config {
   cm_time flight_update;
   struct sched_config sched;
   char policy[16];
+  int only;                      /* provider index of a single-provider baseline, or -1 */
   struct workload_config work;
   bool per_provider;
   char **functions_per_provider; /* per_provider: NULL-terminated */

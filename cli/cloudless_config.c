@@ -318,6 +318,16 @@ static int parse_broker(const scenario *s, struct cl_config *c, char **err) {
       .backoff_max = sec(s, "cloudless", "backoff_max_s"),
       .timeout = sec(s, "cloudless", "timeout_s"),
   };
+  const char *only = scenario_string(s, "cloudless", "only");
+  c->only = *only ? find_provider(c, only) : -1;
+  if (*only && c->only < 0) {
+    *err = ref_error(s, "cloudless", "only", only, "provider.*");
+    return -1;
+  }
+  if (c->only >= 0) {
+    c->sched.providers = &c->sched_providers[c->only];
+    c->sched.nproviders = 1;
+  }
   c->budget_usd = scenario_double(s, "cloudless", "budget_usd");
   c->cache_entries = (uint32_t)scenario_int(s, "cloudless", "cache_entries");
   c->cache_ttl = sec(s, "cloudless", "cache_ttl_s");

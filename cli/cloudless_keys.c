@@ -13,6 +13,8 @@ const struct scn_key cloudless_keys[] = {
     /* the broker */
     {"cloudless", "policy", SCN_ENUM, 0, 0, "loi|cost|latency|mix|random", "latency",
      "live scheduling policy (seed 5.1.4): least outstanding, least cost, least latency, linear mix, random"},
+    {"cloudless", "only", SCN_STRING, 0, 0, NULL, "",
+     "restrict the broker to this one provider (a single-provider baseline); empty = all"},
     {"cloudless", "w_outstanding", SCN_DOUBLE, 0, 1e6, NULL, "1", "mix: weight of normalised outstanding invocations"},
     {"cloudless", "w_cost", SCN_DOUBLE, 0, 1e6, NULL, "1", "mix: weight of normalised expected cost"},
     {"cloudless", "w_latency", SCN_DOUBLE, 0, 1e6, NULL, "1", "mix: weight of normalised latency moving average"},

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib.h>
 
@@ -47,8 +48,16 @@ static int run_one(results *db, const char *path, char **sets, const char *polic
   guint n = sets ? g_strv_length(sets) : 0;
   const char **all = g_new0(const char *, n + 2);
   for (guint i = 0; i < n; i++) all[i] = sets[i];
-  char *pol = g_strdup_printf("cloudless.policy=%s", policy);
+  /* "only:PROVIDER" is the single-provider baseline: the latency policy
+   * (moot with one provider) restricted to that provider */
+  const char *only = g_str_has_prefix(policy, "only:") ? policy + 5 : NULL;
+  const char **all2 = g_renew(const char *, all, n + 3);
+  all = all2;
+  char *pol = g_strdup_printf("cloudless.policy=%s", only ? "latency" : policy);
+  char *onl = only ? g_strdup_printf("cloudless.only=%s", only) : NULL;
   all[n] = pol;
+  all[n + 1] = onl;
+  all[n + 2] = NULL;
   char *err = NULL;
   int rc = CM_EXIT_USAGE;
   scenario *s = cli_scenario_load(path, all, &err);
@@ -73,6 +82,7 @@ static int run_one(results *db, const char *path, char **sets, const char *polic
   g_free(err);
   scenario_free(s);
   g_free(pol);
+  g_free(onl);
   g_free(all);
   return rc;
 }
@@ -84,7 +94,8 @@ int cli_compare(int argc, char **argv) {
   gint64 first_seed = 1;
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
-      {"policies", 'p', 0, G_OPTION_ARG_STRING, &policies, "Comma-separated policies (default: all built-in)", "A,B,..."},
+      {"policies", 'p', 0, G_OPTION_ARG_STRING, &policies,
+       "Comma-separated policies (default: all built-in); only:PROVIDER is a single-provider baseline", "A,B,..."},
       {"seeds", 'n', 0, G_OPTION_ARG_INT, &seeds, "Seeds per policy (default 10)", "N"},
       {"first-seed", 0, 0, G_OPTION_ARG_INT64, &first_seed, "First seed (default 1); seeds are consecutive", "S"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Results database (default: results/SCENARIO-compare.db)", "FILE.db"},
@@ -110,8 +121,9 @@ int cli_compare(int argc, char **argv) {
   gchar **pols = g_strsplit(policies ? policies : "loi,cost,latency,mix,random", ",", -1);
   for (gchar **p = pols; *p; p++) {
     g_strstrip(*p);
-    if (!policy_find(*p)) {
-      char *msg = g_strdup_printf("--policies: unknown policy '%s'; expected some of: %s", *p, policy_names());
+    if (!policy_find(*p) && !(g_str_has_prefix(*p, "only:") && (*p)[5])) {
+      char *msg = g_strdup_printf("--policies: unknown policy '%s'; expected some of: %s, or only:PROVIDER",
+                                  *p, policy_names());
       int rc = usage_error(ctx, msg);
       g_free(msg);
       g_strfreev(pols);
@@ -147,19 +159,19 @@ int cli_compare(int argc, char **argv) {
       rc = run_one(db, argv[1], sets, pols[p], (uint64_t)(first_seed + k), &m, &id);
       if (!first_run) first_run = id;
       for (int j = 0; j < M_N && rc == 0; j++) vals[((gsize)p * M_N + j) * (gsize)seeds + k] = pick(&m, j);
-      if (!quiet && rc == 0)
+      if (!quiet && rc == 0 && isatty(2))
         fprintf(stderr, "\rcompare: %s seed %lld done (%u/%u runs, %.1f s)   ", pols[p], (long long)(first_seed + k),
                 p * (guint)seeds + (guint)k + 1, np * (guint)seeds, cli_wall_s() - t0);
     }
-  if (!quiet) fprintf(stderr, "\n");
+  if (!quiet && isatty(2)) fprintf(stderr, "\n");
   if (rc == 0) {
     results_table *t = results_table_new(db, create_compare, insert_compare);
     printf("%s: %d seeds per policy (%lld..%lld); mean over seeds +- 95%% CI half-width\n", argv[1], seeds,
            (long long)first_seed, (long long)(first_seed + seeds - 1));
-    printf("%-8s %17s %17s %17s %17s %19s %17s %13s\n", "policy", "mean lat (s)", "p50 (s)", "p95 (s)", "p99 (s)",
+    printf("%-22s %17s %17s %17s %17s %19s %17s %13s\n", "policy", "mean lat (s)", "p50 (s)", "p95 (s)", "p99 (s)",
            "$ per 1000 calls", "throughput (/s)", "failures");
     for (guint p = 0; p < np; p++) {
-      printf("%-8s", pols[p]);
+      printf("%-22s", pols[p]);
       for (int j = 0; j < M_N; j++) {
         struct stats_summary ss;
         stats_summary(&vals[((gsize)p * M_N + j) * (gsize)seeds], (size_t)seeds, &ss);

@@ -158,7 +158,9 @@ static void on_done(void *arg, const struct sched_record *rec) {
   struct cl_run *r = ln->r;
   cm_time lat = rec->finished - rec->submitted;
   int provider = rec->provider;
-  if (r->cfg->per_provider && provider >= 0) provider = (int)ln->provider; /* lane-local index -> world index */
+  /* the broker's index -> the world's */
+  if (r->cfg->per_provider && provider >= 0) provider = (int)ln->provider;
+  else if (r->cfg->only >= 0 && provider >= 0) provider = r->cfg->only;
   r->done++;
   r->overhead_ns += rec->overhead_ns;
   uint32_t lane_stat = r->cfg->per_provider ? (uint32_t)(ln - r->lanes) : (provider >= 0 ? (uint32_t)provider : r->nstats - 1);
@@ -302,7 +304,7 @@ static int write_tables(struct cl_run *r) {
     }
     /* per_provider lanes hold one provider each; otherwise the billing
      * engine's total for the provider (a call's cost may span providers) */
-    results_bind_double(pt, 15, c->per_provider ? x->cost : billing_provider_usd(r->bill, p));
+    results_bind_double(pt, 15, c->per_provider || c->only >= 0 ? x->cost : billing_provider_usd(r->bill, p));
     if (results_row(pt) != 0) return CM_EDB;
   }
   uint32_t n = c->nproviders;
@@ -382,7 +384,7 @@ static void print_summary(const struct cl_run *r, const struct cl_summary *m) {
     else if (c->per_provider)
       snprintf(name, sizeof name, "%s / %s", r->lanes[i].function, c->providers[r->lanes[i].provider].name);
     else snprintf(name, sizeof name, "%s", c->providers[i].name);
-    double cost = c->per_provider || i + 1 == r->nstats ? x->cost : billing_provider_usd(r->bill, i);
+    double cost = c->per_provider || c->only >= 0 || i + 1 == r->nstats ? x->cost : billing_provider_usd(r->bill, i);
     printf("  %-28s %8llu %7llu %6llu %9.3f %9.3f %9.3f %9.3f %10.6f\n", name, (unsigned long long)ok,
            (unsigned long long)x->failed, (unsigned long long)x->cold, ok ? x->lat_sum / (double)ok : NAN,
            sd_of(x->lat_sum, x->lat_sq, ok), ok ? cm_time_to_s(hist_percentile(x->lat, 0.5)) : NAN,
