@@ -115,20 +115,25 @@ int cli_compare(int argc, char **argv) {
     g_error_free(gerr);
     return rc;
   }
-  if (argc != 2) return usage_error(ctx, argc < 2 ? "missing SCENARIO file" : "expected exactly one SCENARIO file");
-  if (seeds < 1 || seeds > 100000) return usage_error(ctx, "--seeds: expected a number in [1, 100000]");
-  if (first_seed < 0) return usage_error(ctx, "--first-seed: expected a number >= 0");
+  char *bad = NULL;
+  if (argc != 2) bad = g_strdup(argc < 2 ? "missing SCENARIO file" : "expected exactly one SCENARIO file");
+  else if (seeds < 1 || seeds > 100000) bad = g_strdup("--seeds: expected a number in [1, 100000]");
+  else if (first_seed < 0) bad = g_strdup("--first-seed: expected a number >= 0");
   gchar **pols = g_strsplit(policies ? policies : "loi,cost,latency,mix,random", ",", -1);
-  for (gchar **p = pols; *p; p++) {
+  for (gchar **p = pols; *p && !bad; p++) {
     g_strstrip(*p);
-    if (!policy_find(*p) && !(g_str_has_prefix(*p, "only:") && (*p)[5])) {
-      char *msg = g_strdup_printf("--policies: unknown policy '%s'; expected some of: %s, or only:PROVIDER",
-                                  *p, policy_names());
-      int rc = usage_error(ctx, msg);
-      g_free(msg);
-      g_strfreev(pols);
-      return rc;
-    }
+    if (!policy_find(*p) && !(g_str_has_prefix(*p, "only:") && (*p)[5]))
+      bad = g_strdup_printf("--policies: unknown policy '%s'; expected some of: %s, or only:PROVIDER", *p,
+                            policy_names());
+  }
+  if (bad) {
+    int rc = usage_error(ctx, bad);
+    g_free(bad);
+    g_strfreev(pols);
+    g_strfreev(sets);
+    g_free(policies);
+    g_free(out);
+    return rc;
   }
   g_option_context_free(ctx);
   guint np = g_strv_length(pols);

@@ -55,7 +55,7 @@ struct cl_run {
   int rc;
   uint64_t done, failed_total;
   int64_t overhead_ns;
-  const char *zone;
+  char zone[MOBILITY_NAME_MAX]; /* current flight zone ("" without a flight) */
 };
 
 struct bucket {
@@ -136,7 +136,7 @@ static void row_add(struct cl_run *r, const struct sched_record *rec, const char
   results_bind_int(t, 2, (int64_t)rec->id);
   results_bind_text(t, 3, rec->function);
   results_bind_text(t, 4, pname);
-  results_bind_text(t, 5, r->zone);
+  results_bind_text(t, 5, r->zone[0] ? r->zone : NULL);
   results_bind_int(t, 6, rec->submitted);
   results_bind_int(t, 7, rec->finished);
   results_bind_int(t, 8, lat);
@@ -187,7 +187,7 @@ static void event_add(struct cl_run *r, cm_time t, const char *kind, const char 
 
 static void on_zone(void *arg, uint32_t zone CM_UNUSED, const struct mobility_zone *z) {
   struct cl_run *r = arg;
-  r->zone = z->name;
+  g_strlcpy(r->zone, z->name, sizeof r->zone);
   event_add(r, env_now(r->e), "zone", z->name);
   for (uint32_t i = 0; i < r->nlanes; i++)
     if (r->lanes[i].w) workload_set_function(r->lanes[i].w, z->function[0] ? z->function : NULL, z->arrival_rate);
@@ -430,7 +430,7 @@ static void teardown(struct cl_run *r) {
 
 int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
   char *err = NULL;
-  struct cl_run r = {.c = c, .zone = NULL};
+  struct cl_run r = {.c = c};
   r.cfg = cl_config_new(c->s, &err);
   if (!r.cfg) {
     fprintf(stderr, "cloudmix: %s\n", err);

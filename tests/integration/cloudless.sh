@@ -1,0 +1,115 @@
+#!/bin/sh
+# Integration tests of the cloudless model through the program: the five
+# scenarios of scenarios/cloudless run and show the behaviour the seed
+# reports (Fig. 5, 8, 9, section 6.5, a UAV flight), every call ends in one
+# recorded outcome, the same seed gives the same tables and the same
+# `compare` table, mobility changes the chosen provider, and malformed
+# scenarios fail with one line and exit code 2. Needs CLOUDMIX; run from the
+# repository root (make integration does both).
+set -u
+: "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/     /'; }
+q() { sqlite3 "$1" "$2"; }
+S=scenarios/cloudless
+D=tests/integration/data/cloudless
+
+# --- each scenario runs; no call without an outcome ---------------------------
+for s in fig5-resnet fig8-live-concurrency fig9-fault-tolerance sec65-variability uav-flight; do
+  if $CLOUDMIX run $S/$s.ini --quiet --out "$T/$s.db" 2>"$T/err"; then
+    un=$(q "$T/$s.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='unfinished'")
+    calls=$(q "$T/$s.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='calls'")
+    rows=$(q "$T/$s.db" "SELECT count(*) FROM cloudless_calls")
+    if [ "$un" = 0 ] && [ "$calls" -gt 0 ] && [ "$rows" = "$calls" ]; then
+      ok "$s runs; $calls calls, each with one recorded outcome"
+    else bad "$s: every call has one outcome" "unfinished=$un calls=$calls rows=$rows"; fi
+  else bad "$s runs" "$(cat "$T/err")"; fi
+done
+
+# --- the seed's behaviour -------------------------------------------------------
+# Fig. 5: the provider with the lowest mean execution time differs between
+# ResNet18 and ResNet152.
+f18=$(q "$T/fig5-resnet.db" "SELECT provider FROM cloudless_providers WHERE function='resnet18' ORDER BY mean_exec_s LIMIT 1")
+f152=$(q "$T/fig5-resnet.db" "SELECT provider FROM cloudless_providers WHERE function='resnet152' ORDER BY mean_exec_s LIMIT 1")
+if [ -n "$f18" ] && [ "$f18" != "$f152" ]; then ok "fig5: fastest provider changes with model size ($f18 on ResNet18, $f152 on ResNet152)"
+else bad "fig5: fastest provider changes with model size" "resnet18=$f18 resnet152=$f152"; fi
+# Fig. 8: AWS takes most calls in the first 15 s; the peak total throughput
+# is above the peak of every single provider; every provider is used.
+early=$(q "$T/fig8-live-concurrency.db" "SELECT provider FROM cloudless_calls WHERE finished_ns < 15e9 GROUP BY provider ORDER BY count(*) DESC LIMIT 1")
+[ "$early" = aws-lambda ] && ok "fig8: mostly AWS in the first 15 s" || bad "fig8: mostly AWS in the first 15 s" "most: $early"
+tot=$(q "$T/fig8-live-concurrency.db" "SELECT max(s) FROM (SELECT sum(completed) s FROM cloudless_series GROUP BY t_s)")
+one=$(q "$T/fig8-live-concurrency.db" "SELECT max(completed) FROM cloudless_series")
+used=$(q "$T/fig8-live-concurrency.db" "SELECT count(DISTINCT provider) FROM cloudless_calls WHERE finished_ns > 30e9")
+if [ "$tot" -gt "$one" ] && [ "$used" = 4 ]; then ok "fig8: total throughput peak $tot/s above any provider's ($one/s); all 4 used after 30 s"
+else bad "fig8: total above single, all used" "total=$tot single=$one used=$used"; fi
+# Fig. 9: in each window between outages the fastest provider still up
+# takes most calls (AWS, GCP, Azure, then the edge); no call fails.
+want="aws-lambda gcp-cloudrun azr-functions edge-openfaas"
+got=""
+for w in "0 60" "60 120" "120 180" "180 240"; do
+  set -- $w
+  got="$got $(q "$T/fig9-fault-tolerance.db" "SELECT provider FROM cloudless_calls WHERE submitted_ns >= $1e9 + 5e9 AND submitted_ns < $2e9 GROUP BY provider ORDER BY count(*) DESC LIMIT 1")"
+done
+failed=$(q "$T/fig9-fault-tolerance.db" "SELECT count(*) FROM cloudless_calls WHERE outcome='failed'")
+if [ "${got# }" = "$want" ] && [ "$failed" = 0 ]; then ok "fig9: traffic moves AWS -> GCP -> Azure -> edge, 0 calls failed"
+else bad "fig9: failover order, none lost" "got:$got failed=$failed"; fi
+# Section 6.5: the edge has the highest latency standard deviation.
+var=$(q "$T/sec65-variability.db" "SELECT provider FROM cloudless_providers ORDER BY sd_latency_s DESC LIMIT 1")
+n=$(q "$T/sec65-variability.db" "SELECT min(completed) FROM cloudless_providers")
+if [ "$var" = edge-openfaas ] && [ "$n" = 1000 ]; then ok "sec65: 1000 calls per provider, edge the most variable"
+else bad "sec65: edge most variable" "most variable: $var, min calls $n"; fi
+
+# --- mobility changes the chosen provider ------------------------------------
+$CLOUDMIX run $D/mobility.ini --quiet --out "$T/mob.db" || bad "mobility scenario runs"
+country=$(q "$T/mob.db" "SELECT provider FROM cloudless_calls WHERE zone='country' GROUP BY provider ORDER BY count(*) DESC LIMIT 1")
+city=$(q "$T/mob.db" "SELECT provider FROM cloudless_calls WHERE zone='city' GROUP BY provider ORDER BY count(*) DESC LIMIT 1")
+if [ "$country" = edge ] && [ "$city" = wl ]; then ok "mobility: edge chosen in the country, the remote edge in the city"
+else bad "mobility changes the chosen provider" "country=$country city=$city"; fi
+
+# --- determinism ------------------------------------------------------------------
+dump() {
+  sqlite3 "$1" .dump | grep -v '^INSERT INTO runs ' | grep -v "^INSERT INTO run_metrics VALUES([0-9]*,'wall_"
+}
+$CLOUDMIX run $S/fig9-fault-tolerance.ini --quiet --out "$T/a.db" && $CLOUDMIX run $S/fig9-fault-tolerance.ini --quiet --out "$T/b.db" &&
+  $CLOUDMIX run $S/fig9-fault-tolerance.ini --quiet --seed 2 --out "$T/c.db" || bad "fig9 reruns exit 0"
+dump "$T/a.db" > "$T/a.sql"; dump "$T/b.db" > "$T/b.sql"; dump "$T/c.db" > "$T/c.sql"
+if cmp -s "$T/a.sql" "$T/b.sql" && ! cmp -s "$T/a.sql" "$T/c.sql"; then ok "same seed: byte-identical cloudless tables; another seed differs"
+else bad "cloudless determinism" "$(diff "$T/a.sql" "$T/b.sql" | head -4)"; fi
+P=loi,cost,latency,mix,random,only:edge-openfaas
+$CLOUDMIX compare $S/uav-flight.ini --seeds 3 --policies $P --quiet --out "$T/c1.db" > "$T/c1.txt" &&
+  $CLOUDMIX compare $S/uav-flight.ini --seeds 3 --policies $P --quiet --out "$T/c2.db" > "$T/c2.txt" || bad "compare exits 0"
+rows=$(q "$T/c1.db" "SELECT count(*) FROM compare_results")
+if cmp -s "$T/c1.txt" "$T/c2.txt" && [ "$rows" = 42 ] && grep -q '+-' "$T/c1.txt"; then
+  ok "compare: same seeds, identical table with CIs ($rows rows stored)"
+else bad "compare: identical table" "rows=$rows $(diff "$T/c1.txt" "$T/c2.txt" | head -4)"; fi
+
+# --- malformed scenarios: exit 2 and one line -------------------------------------
+expect_bad() { # name, fragment, scenario
+  out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" 2>&1 >/dev/null); rc=$?
+  lines=$(printf '%s\n' "$out" | wc -l)
+  case "$out" in
+    *"$2"*) if [ $rc -eq 2 ] && [ "$lines" -eq 1 ]; then ok "$1 -> exit 2: $out"; else bad "$1" "rc=$rc lines=$lines: $out"; fi ;;
+    *) bad "$1" "rc=$rc, wanted '$2' in: $out" ;;
+  esac
+}
+expect_bad "fault on an unknown provider" "[fault.x] provider: 'nosuch' is not defined; expected one of: a, b" $D/fault_unknown_provider.ini
+expect_bad "fault ends before it starts" "[fault.x] end_s: 2 is before start_s 5" $D/fault_backwards.ini
+expect_bad "unknown function" "[workload] function: 'resnet9000' is not defined; expected one of: f" $D/unknown_function.ini
+expect_bad "unknown platform" "[provider.c] platform: found 'kubeless', expected one of" $D/bad_platform.ini
+expect_bad "unknown price list" "[provider.c] price: unknown price list 'lambda-gold'" $D/bad_price.ini
+expect_bad "flight leaves every zone" "[flight]: " $D/leaves_zones.ini
+expect_bad "bad waypoints" "[flight] waypoints: item 2 'oops': expected T_S:X_KM,Y_KM" $D/bad_waypoints.ini
+expect_bad "bad trace" "bad_trace.csv:3:" $D/bad_trace.ini
+out=$($CLOUDMIX compare $S/uav-flight.ini --policies loi,best --quiet 2>&1); rc=$?
+case "$out" in *"unknown policy 'best'"*) [ $rc -eq 2 ] && ok "compare: unknown policy -> 2" || bad "compare unknown policy" "rc=$rc" ;;
+  *) bad "compare: unknown policy" "$out" ;; esac
+for sub in compare plot; do
+  if $CLOUDMIX $sub --help | grep -qi usage; then ok "$sub --help"; else bad "$sub --help"; fi
+done
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
