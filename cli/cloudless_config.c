@@ -350,6 +350,7 @@ static int parse_broker(const scenario *s, struct cl_config *c, char **err) {
       .threads_end = (uint32_t)scenario_int(s, "workload", "threads_end"),
       .ramp = sec(s, "workload", "ramp_s"),
       .think = ms(s, "workload", "think_ms"),
+      .fail_pause = sec(s, "workload", "fail_pause_s"),
       .until = c->duration,
       .max_calls = (uint64_t)scenario_int(s, "workload", "max_calls"),
       .request_bytes = (size_t)(scenario_double(s, "workload", "request_kb") * 1024),

@@ -46,6 +46,8 @@ const struct scn_key cloudless_keys[] = {
     {"workload", "threads_end", SCN_INT, 0, 1e6, NULL, "1", "closed: threads at the end of the ramp"},
     {"workload", "ramp_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "closed: ramp duration"},
     {"workload", "think_ms", SCN_DOUBLE, 0, 1e9, NULL, "0", "closed: pause between a thread's calls"},
+    {"workload", "fail_pause_s", SCN_DOUBLE, 0, 1e9, NULL, "1",
+     "closed: a thread pauses this long after a failed call before its next one"},
     {"workload", "calls_per_provider", SCN_INT, 1, 1e9, NULL, "100", "per_provider: serial calls per provider"},
     {"workload", "max_calls", SCN_INT, 0, 1e12, NULL, "0", "stop after this many calls; 0 = until duration_s"},
     {"workload", "request_kb", SCN_DOUBLE, 0, 1e7, NULL, "4096", "payload sent (seed 6.2: 4 MB of 30 images)"},

@@ -11,57 +11,8 @@
 
 #include <glib.h>
 
-#include "cloudless.h"
-#include "cloudless/benchmark.h"
-#include "cloudless/billing.h"
-#include "cloudless/cache.h"
+#include "cloudless_run.h"
 #include "env_sim.h"
-#include "hist.h"
-#include "mobility.h"
-
-/* Streaming figures of one lane (a provider, or a function x provider). */
-struct lane_stats {
-  uint64_t completed, cached, failed, cold, attempts;
-  double lat_sum, lat_sq, exec_sum, exec_sq, cost;
-  hist *lat;
-};
-
-/* One broker and the client driving it. */
-struct lane {
-  struct cl_run *r;
-  sched *s;
-  workload *w;
-  uint32_t provider; /* per_provider: the only provider; else unused */
-  const char *function;
-};
-
-struct cl_run {
-  struct run_ctx *c;
-  struct cl_config *cfg;
-  env *e;
-  faas_world *world;
-  mobility *mob;
-  billing *bill;
-  cache *memo;
-  benchmark_recorder *bench; /* per provider: T_e, T_n, cold, memory (not in per_provider mode) */
-  benchmark_probe *probe;    /* periodic empty-function benchmark */
-  struct lane *lanes;
-  uint32_t nlanes;
-  struct lane_stats *stats; /* per lane in per_provider mode, else per provider; plus [n] = all */
-  uint32_t nstats;
-  GArray *series;           /* per (bucket, provider): struct bucket, bucket-major */
-  results_table *calls_t;
-  results_table *events_t;
-  int rc;
-  uint64_t done, failed_total;
-  int64_t overhead_ns;
-  char zone[MOBILITY_NAME_MAX]; /* current flight zone ("" without a flight) */
-};
-
-struct bucket {
-  uint32_t completed, failed;
-  double lat_sum;
-};
 
 static const char create_calls[] =
     "CREATE TABLE IF NOT EXISTS cloudless_calls ("
@@ -74,29 +25,6 @@ static const char create_events[] =
     "CREATE TABLE IF NOT EXISTS cloudless_events ("
     " run_id INTEGER NOT NULL, t_s REAL NOT NULL, kind TEXT NOT NULL, what TEXT NOT NULL)";
 static const char insert_events[] = "INSERT INTO cloudless_events VALUES (?,?,?,?)";
-static const char create_series[] =
-    "CREATE TABLE IF NOT EXISTS cloudless_series ("
-    " run_id INTEGER NOT NULL, t_s REAL NOT NULL, provider TEXT NOT NULL,"
-    " completed INTEGER NOT NULL, failed INTEGER NOT NULL, throughput_per_s REAL NOT NULL, mean_latency_s REAL)";
-static const char insert_series[] = "INSERT INTO cloudless_series VALUES (?,?,?,?,?,?,?)";
-static const char create_providers[] =
-    "CREATE TABLE IF NOT EXISTS cloudless_providers ("
-    " run_id INTEGER NOT NULL, function TEXT NOT NULL, provider TEXT NOT NULL, tier TEXT NOT NULL,"
-    " completed INTEGER NOT NULL, failed INTEGER NOT NULL, cold INTEGER NOT NULL,"
-    " mean_latency_s REAL, sd_latency_s REAL, p50_latency_s REAL, p95_latency_s REAL, p99_latency_s REAL,"
-    " mean_exec_s REAL, sd_exec_s REAL, cost_usd REAL NOT NULL)";
-static const char insert_providers[] = "INSERT INTO cloudless_providers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-
-static const char *tier_name(enum faas_tier t) {
-  return t == FAAS_LOCAL_EDGE ? "local_edge" : t == FAAS_REMOTE_EDGE ? "remote_edge" : "cloud";
-}
-
-static double sd_of(double sum, double sq, uint64_t n) {
-  if (n < 2) return NAN;
-  double m = sum / (double)n, v = (sq - (double)n * m * m) / (double)(n - 1);
-  return v > 0 ? sqrt(v) : 0;
-}
-
 static void stats_add(struct lane_stats *st, const struct sched_record *rec, cm_time lat) {
   st->attempts += rec->attempts;
   st->cost += rec->cost_usd;
@@ -168,7 +96,7 @@ static void on_done(void *arg, const struct sched_record *rec) {
   stats_add(&r->stats[r->nstats - 1], rec, lat);
   series_add(r, rec, provider, lat);
   if (r->calls_t) row_add(r, rec, provider >= 0 ? r->cfg->providers[provider].name : NULL, lat);
-  workload_done(ln->w, rec->id);
+  workload_done(ln->w, rec->id, rec->outcome == SCHED_FAILED);
 }
 
 static void on_link(void *arg, uint32_t provider, cm_time latency, cm_time jitter_sd, double bandwidth_bps, bool up) {
@@ -276,128 +204,6 @@ static int build(struct cl_run *r, char **err) {
   return 0;
 }
 
-static int write_tables(struct cl_run *r) {
-  struct cl_config *c = r->cfg;
-  results *db = r->c->db;
-  results_table *pt = results_table_new(db, create_providers, insert_providers);
-  results_table *st = results_table_new(db, create_series, insert_series);
-  if (!pt || !st) return CM_EDB;
-  for (uint32_t i = 0; i + 1 < r->nstats; i++) {
-    const struct lane_stats *x = &r->stats[i];
-    uint32_t p = c->per_provider ? r->lanes[i].provider : i;
-    uint64_t ok = x->completed + x->cached;
-    results_bind_int(pt, 1, r->c->run_id);
-    results_bind_text(pt, 2, c->per_provider ? r->lanes[i].function : "*");
-    results_bind_text(pt, 3, c->providers[p].name);
-    results_bind_text(pt, 4, tier_name(c->providers[p].tier));
-    results_bind_int(pt, 5, (int64_t)ok);
-    results_bind_int(pt, 6, (int64_t)x->failed);
-    results_bind_int(pt, 7, (int64_t)x->cold);
-    if (ok) {
-      results_bind_double(pt, 8, x->lat_sum / (double)ok);
-      results_bind_double(pt, 9, sd_of(x->lat_sum, x->lat_sq, ok));
-      results_bind_double(pt, 10, cm_time_to_s(hist_percentile(x->lat, 0.50)));
-      results_bind_double(pt, 11, cm_time_to_s(hist_percentile(x->lat, 0.95)));
-      results_bind_double(pt, 12, cm_time_to_s(hist_percentile(x->lat, 0.99)));
-      results_bind_double(pt, 13, x->exec_sum / (double)ok);
-      results_bind_double(pt, 14, sd_of(x->exec_sum, x->exec_sq, ok));
-    }
-    /* per_provider lanes hold one provider each; otherwise the billing
-     * engine's total for the provider (a call's cost may span providers) */
-    results_bind_double(pt, 15, c->per_provider || c->only >= 0 ? x->cost : billing_provider_usd(r->bill, p));
-    if (results_row(pt) != 0) return CM_EDB;
-  }
-  uint32_t n = c->nproviders;
-  double step = cm_time_to_s(c->series_step);
-  for (guint b = 0; b * n < r->series->len; b++)
-    for (uint32_t p = 0; p < n; p++) {
-      const struct bucket *k = &g_array_index(r->series, struct bucket, b * n + p);
-      results_bind_int(st, 1, r->c->run_id);
-      results_bind_double(st, 2, b * step);
-      results_bind_text(st, 3, c->providers[p].name);
-      results_bind_int(st, 4, k->completed);
-      results_bind_int(st, 5, k->failed);
-      results_bind_double(st, 6, k->completed / step);
-      if (k->completed) results_bind_double(st, 7, k->lat_sum / k->completed);
-      if (results_row(st) != 0) return CM_EDB;
-    }
-  return 0;
-}
-
-static void summarize(const struct cl_run *r, cm_time span, struct cl_summary *out) {
-  const struct lane_stats *all = &r->stats[r->nstats - 1];
-  uint64_t ok = all->completed + all->cached;
-  *out = (struct cl_summary){
-      .calls = r->done,
-      .completed = all->completed,
-      .cached = all->cached,
-      .failed = all->failed,
-      .mean_s = ok ? all->lat_sum / (double)ok : NAN,
-      .p50_s = ok ? cm_time_to_s(hist_percentile(all->lat, 0.50)) : NAN,
-      .p95_s = ok ? cm_time_to_s(hist_percentile(all->lat, 0.95)) : NAN,
-      .p99_s = ok ? cm_time_to_s(hist_percentile(all->lat, 0.99)) : NAN,
-      .cost_usd = billing_total(r->bill),
-      .throughput_per_s = span > 0 ? (double)ok / cm_time_to_s(span) : NAN,
-      .cache_hit_ratio = r->done ? (double)all->cached / (double)r->done : 0,
-      .zone_changes = r->mob ? mobility_zone_changes(r->mob) : 0,
-      .sched_overhead_ns = r->done ? (double)r->overhead_ns / (double)r->done : NAN,
-  };
-  out->cost_per_1000_usd = r->done ? out->cost_usd * 1000.0 / (double)r->done : NAN;
-  uint64_t made = 0;
-  for (uint32_t i = 0; i < r->nlanes; i++) made += workload_calls(r->lanes[i].w);
-  out->unfinished = made - r->done;
-}
-
-static int write_metrics(struct cl_run *r, const struct cl_summary *m) {
-  const struct {
-    const char *name;
-    double v;
-  } ms[] = {
-      {"calls", (double)m->calls},           {"completed", (double)m->completed},
-      {"cached", (double)m->cached},         {"failed", (double)m->failed},
-      {"unfinished", (double)m->unfinished}, {"mean_latency_s", m->mean_s},
-      {"p50_latency_s", m->p50_s},           {"p95_latency_s", m->p95_s},
-      {"p99_latency_s", m->p99_s},           {"cost_usd", m->cost_usd},
-      {"cost_per_1000_usd", m->cost_per_1000_usd}, {"throughput_per_s", m->throughput_per_s},
-      {"cache_hit_ratio", m->cache_hit_ratio},     {"zone_changes", (double)m->zone_changes},
-      /* wall clock: excluded from the determinism rule (analysis/SCHEMA.md) */
-      {"wall_sched_overhead_ns", m->sched_overhead_ns},
-  };
-  for (size_t i = 0; i < G_N_ELEMENTS(ms); i++)
-    if (results_metric(r->c->db, r->c->run_id, ms[i].name, ms[i].v) != 0) return CM_EDB;
-  return 0;
-}
-
-static void print_summary(const struct cl_run *r, const struct cl_summary *m) {
-  const struct cl_config *c = r->cfg;
-  printf("cloudless: %u providers, policy %s, %s workload, seed %llu\n", c->nproviders,
-         c->per_provider ? "(one provider per lane)" : c->policy,
-         c->per_provider ? "per-provider serial" : c->work.mode == WORKLOAD_OPEN ? "open-loop" : "closed-loop",
-         (unsigned long long)r->c->seed);
-  printf("  %-28s %8s %7s %6s %9s %9s %9s %9s %10s\n", c->per_provider ? "function / provider" : "provider", "done",
-         "failed", "cold", "mean (s)", "sd (s)", "p50 (s)", "p99 (s)", "cost ($)");
-  for (uint32_t i = 0; i < r->nstats; i++) {
-    const struct lane_stats *x = &r->stats[i];
-    uint64_t ok = x->completed + x->cached;
-    char name[96];
-    if (i + 1 == r->nstats) snprintf(name, sizeof name, "all");
-    else if (c->per_provider)
-      snprintf(name, sizeof name, "%s / %s", r->lanes[i].function, c->providers[r->lanes[i].provider].name);
-    else snprintf(name, sizeof name, "%s", c->providers[i].name);
-    double cost = c->per_provider || c->only >= 0 || i + 1 == r->nstats ? x->cost : billing_provider_usd(r->bill, i);
-    printf("  %-28s %8llu %7llu %6llu %9.3f %9.3f %9.3f %9.3f %10.6f\n", name, (unsigned long long)ok,
-           (unsigned long long)x->failed, (unsigned long long)x->cold, ok ? x->lat_sum / (double)ok : NAN,
-           sd_of(x->lat_sum, x->lat_sq, ok), ok ? cm_time_to_s(hist_percentile(x->lat, 0.5)) : NAN,
-           ok ? cm_time_to_s(hist_percentile(x->lat, 0.99)) : NAN, cost);
-  }
-  printf("  calls %llu: completed %llu, cached %llu, failed %llu, without outcome %llu; cost $%.6f ($%.6f per 1000); "
-         "throughput %.3f/s; T_s %.0f ns per call (wall)\n",
-         (unsigned long long)m->calls, (unsigned long long)m->completed, (unsigned long long)m->cached,
-         (unsigned long long)m->failed, (unsigned long long)m->unfinished, m->cost_usd, m->cost_per_1000_usd,
-         m->throughput_per_s, m->sched_overhead_ns);
-  if (r->mob) printf("  flight: %llu zone changes\n", (unsigned long long)m->zone_changes);
-}
-
 /* Calls in flight, or per-provider lanes still short of their count. */
 static bool busy(struct cl_run *r) {
   for (uint32_t i = 0; i < r->nlanes; i++) {
@@ -466,8 +272,8 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
     c->events = engine_events(en);
     c->sim_end = engine_now(en);
     struct cl_summary m;
-    summarize(&r, r.cfg->per_provider ? c->sim_end : r.cfg->duration, &m);
-    if (write_tables(&r) != 0 || write_metrics(&r, &m) != 0 || r.rc != 0) {
+    cl__summarize(&r, r.cfg->per_provider ? c->sim_end : r.cfg->duration, &m);
+    if (cl__write_tables(&r) != 0 || cl__write_metrics(&r, &m) != 0 || r.rc != 0) {
       fprintf(stderr, "cloudmix: writing results failed: %s\n", results_errmsg(c->db));
       rc = CM_EXIT_FAILED;
     }
@@ -475,7 +281,7 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
       fprintf(stderr, "cloudmix: %llu calls without an outcome at the end of the run\n", (unsigned long long)m.unfinished);
       rc = CM_EXIT_FAILED;
     }
-    if (!c->quiet) print_summary(&r, &m);
+    if (!c->quiet) cl__print_summary(&r, &m);
     if (out) *out = m;
   }
   teardown(&r);

@@ -5,6 +5,7 @@
  * scheduler's weak references so a result after benchmark_probe_free is
  * ignored). */
 #include "cloudless/benchmark.h"
+#include "cloudless/weakref.h"
 
 #include <math.h>
 #include <string.h>
@@ -142,7 +143,7 @@ static void probe_result(benchmark_probe *b, uint32_t i, const struct invoke_res
 
 static void on_probe(env *e CM_UNUSED, void *arg, const struct invoke_result *res) {
   uint32_t i;
-  benchmark_probe *b = sched__ref_resolve(arg, &i);
+  benchmark_probe *b = weakref_resolve(arg, &i);
   if (b) probe_result(b, i, res);
 }
 
@@ -161,7 +162,7 @@ static void on_round(env *e, void *arg) {
     p->busy = true;
     p->sent++;
     b->in_flight++;
-    if (env_invoke(e, &inv, on_probe, sched__ref_arg(b->ref, i)) != 0)
+    if (env_invoke(e, &inv, on_probe, weakref_arg(b->ref, i)) != 0)
       probe_result(b, i, &(struct invoke_result){.status = INVOKE_NETWORK}); /* refused: failed at once */
   }
 }
@@ -196,7 +197,7 @@ benchmark_probe *benchmark_probe_new(env *e, const struct benchmark_probe_config
     b->p[i].env_provider = cfg->providers[i].env_provider;
     b->p[i].bin = cfg->providers[i].bin;
   }
-  b->ref = sched__ref_new(b);
+  b->ref = weakref_new(b);
   b->timer = env_after(e, 0, on_round, b);
   return b;
 }
@@ -209,7 +210,7 @@ void benchmark_probe_stop(benchmark_probe *b) {
 void benchmark_probe_free(benchmark_probe *b) {
   if (!b) return;
   benchmark_probe_stop(b);
-  sched__ref_drop(b->ref);
+  weakref_drop(b->ref);
   g_free(b->p);
   g_free(b);
 }

@@ -52,7 +52,9 @@ int billing_charge(billing *b, uint32_t p, double usd) {
   return CM_OK;
 }
 
-bool billing_allows(const billing *b, double usd) { return b->budget == 0 || b->total + usd <= b->budget; }
+/* Spending nothing (a free provider) is always allowed, even once
+ * concurrent attempts have overshot the budget. */
+bool billing_allows(const billing *b, double usd) { return b->budget == 0 || usd <= 0 || b->total + usd <= b->budget; }
 
 double billing_total(const billing *b) { return b->total; }
 uint64_t billing_invocations(const billing *b) { return b->invocations; }

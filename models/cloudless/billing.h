@@ -20,8 +20,9 @@ void billing_free(billing *b);
  * that are not charged (a throttle) are not recorded at all. */
 int billing_charge(billing *b, uint32_t p, double usd);
 
-/* Whether spending usd more keeps the total within the budget (always true
- * without one). */
+/* Whether spending usd more keeps the total within the budget: always true
+ * without one, and for usd <= 0 (a free provider stays usable after
+ * concurrent attempts have overshot the budget). */
 bool billing_allows(const billing *b, double usd);
 
 double billing_total(const billing *b);             /* USD, all providers */

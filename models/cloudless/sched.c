@@ -7,9 +7,10 @@
  * O(providers) and asks the policy (or, with probability explore_prob, a
  * uniform draw). Call records come from a pool of fixed-size chunks, so
  * steady state allocates nothing per call; an invocation's callback finds
- * its record through a weak reference (end of file), so results arriving
+ * its record through a weak reference (weakref.h), so results arriving
  * after sched_free are ignored. */
 #include "cloudless/sched.h"
+#include "cloudless/weakref.h"
 
 #include <math.h>
 #include <string.h>
@@ -275,7 +276,7 @@ static void attempt_done(sched *s, struct call *c, const struct invoke_result *r
 
 static void on_result(env *e CM_UNUSED, void *arg, const struct invoke_result *res) {
   uint32_t slot;
-  sched *s = sched__ref_resolve(arg, &slot);
+  sched *s = weakref_resolve(arg, &slot);
   if (!s) return; /* the scheduler was freed meanwhile */
   attempt_done(s, rec_at(s, slot), res);
 }
@@ -304,7 +305,7 @@ static void launch(sched *s, struct call *c, uint32_t i, cm_time now) {
   struct invocation inv = {.id = c->id, .function = c->function, .provider = p->cfg.env_provider,
                            .bin = p->cfg.bin, .request_bytes = c->req, .response_bytes = c->resp,
                            .timeout = s->cfg.timeout};
-  if (env_invoke(s->e, &inv, on_result, sched__ref_arg(s->ref, c->slot)) != 0)
+  if (env_invoke(s->e, &inv, on_result, weakref_arg(s->ref, c->slot)) != 0)
     c->timer = env_after(s->e, 0, on_refused, c); /* refused: a network failure of this attempt, later */
 }
 
@@ -434,13 +435,13 @@ sched *sched_new(env *e, const struct sched_config *cfg, billing *bill, cache *c
   s->done = done;
   s->done_arg = arg;
   s->free_head = NIL;
-  s->ref = sched__ref_new(s);
+  s->ref = weakref_new(s);
   return s;
 }
 
 void sched_free(sched *s) {
   if (!s) return;
-  sched__ref_drop(s->ref);
+  weakref_drop(s->ref);
   for (uint32_t k = 0; k < s->nchunks; k++) {
     for (uint32_t i = 0; i < CHUNK; i++)
       if (s->chunks[k][i].state != C_FREE && s->chunks[k][i].timer) env_cancel(s->e, s->chunks[k][i].timer);
@@ -517,64 +518,3 @@ double sched_expected_cost(const sched *s, const char *function, uint32_t p) {
   return f ? f->exp_cost : 0;
 }
 cm_time sched_backoff_until(const sched *s, uint32_t p) { return p < s->n ? s->p[p].backoff_until : 0; }
-
-/* ---- weak references: a per-thread table of owners by slot, each with a
- * generation drawn from a counter that survives the table, so a stale arg
- * never matches a later owner of its slot (until 2^24 owners later). ---- */
-
-#define REF_SLOT_BITS 16
-#define REF_GEN_BITS 24
-#define REF_IDX_BITS 24
-#define MASK(bits) ((UINT64_C(1) << (bits)) - 1)
-_Static_assert(sizeof(uintptr_t) >= 8, "weak references pack 64 bits into a pointer");
-
-static _Thread_local struct {
-  void **owner;
-  uint32_t *gen;
-  uint32_t cap, live, next_gen;
-} refs;
-
-uint64_t sched__ref_new(void *owner) {
-  uint32_t slot = 0;
-  while (slot < refs.cap && refs.owner[slot]) slot++;
-  if (slot == refs.cap) {
-    uint32_t cap = refs.cap ? 2 * refs.cap : 8;
-    if (cap > (1u << REF_SLOT_BITS)) cm_fatal(CM_LOC, "sched: more than %u live schedulers and probes", refs.cap);
-    refs.owner = g_renew(void *, refs.owner, cap);
-    refs.gen = g_renew(uint32_t, refs.gen, cap);
-    for (uint32_t i = refs.cap; i < cap; i++) refs.owner[i] = NULL;
-    refs.cap = cap;
-  }
-  uint32_t gen;
-  do gen = (uint32_t)(++refs.next_gen & MASK(REF_GEN_BITS));
-  while (gen == 0);
-  refs.owner[slot] = owner;
-  refs.gen[slot] = gen;
-  refs.live++;
-  return (uint64_t)gen << REF_SLOT_BITS | slot;
-}
-
-void sched__ref_drop(uint64_t ref) {
-  uint32_t slot = (uint32_t)(ref & MASK(REF_SLOT_BITS));
-  if (slot >= refs.cap || !refs.owner[slot] || refs.gen[slot] != ref >> REF_SLOT_BITS) return;
-  refs.owner[slot] = NULL;
-  if (--refs.live == 0) { /* nothing left: release the table */
-    g_free(refs.owner);
-    g_free(refs.gen);
-    refs.owner = NULL;
-    refs.gen = NULL;
-    refs.cap = 0;
-  }
-}
-
-void *sched__ref_arg(uint64_t ref, uint32_t idx) {
-  return (void *)(uintptr_t)(ref << REF_IDX_BITS | (idx & MASK(REF_IDX_BITS)));
-}
-
-void *sched__ref_resolve(void *arg, uint32_t *idx) {
-  uint64_t v = (uint64_t)(uintptr_t)arg, ref = v >> REF_IDX_BITS;
-  uint32_t slot = (uint32_t)(ref & MASK(REF_SLOT_BITS));
-  *idx = (uint32_t)(v & MASK(REF_IDX_BITS));
-  if (slot >= refs.cap || !refs.owner[slot] || refs.gen[slot] != ref >> REF_SLOT_BITS) return NULL;
-  return refs.owner[slot];
-}

@@ -146,17 +146,4 @@ uint32_t sched_outstanding(const sched *s, uint32_t p);
 double sched_expected_cost(const sched *s, const char *function, uint32_t p); /* USD; 0 before the first success */
 cm_time sched_backoff_until(const sched *s, uint32_t p);  /* excluded before this time; 0 = never backed off */
 
-/* Internal (sched.c, benchmark.c): weak references for seam callbacks that
- * may arrive after their owner was freed, since an invocation cannot be
- * cancelled. A ref names a (slot, generation) in a per-thread table; an arg
- * packs a ref and an index below 2^24 into the callback's void *.
- * sched__ref_resolve gives the owner while the ref is registered and NULL
- * once it is dropped, so a late result is ignored instead of touching freed
- * memory. An owner is created, run and freed on one thread (the one that
- * runs env_run). */
-uint64_t sched__ref_new(void *owner);
-void sched__ref_drop(uint64_t ref);
-void *sched__ref_arg(uint64_t ref, uint32_t idx);
-void *sched__ref_resolve(void *arg, uint32_t *idx);
-
 #endif

@@ -60,18 +60,19 @@ struct think {
   timer_id id;
 };
 
-static void thread_next(workload *w) {
+static void thread_next(workload *w, bool failed) {
   if (!may_call(w) || w->threads > target(w, env_now(w->e))) {
     w->threads--;
     return;
   }
-  if (w->cfg.think <= 0) {
+  cm_time pause = w->cfg.think + (failed ? w->cfg.fail_pause : 0);
+  if (pause <= 0) {
     make_call(w);
     return;
   }
   struct think *t = g_new(struct think, 1);
   t->w = w;
-  t->id = env_after(w->e, w->cfg.think, on_think_done, t);
+  t->id = env_after(w->e, pause, on_think_done, t);
   g_hash_table_add(w->thinking, t);
 }
 
@@ -111,7 +112,7 @@ workload *workload_new(env *e, sched *s, const struct workload_config *cfg, char
   else if (!cfg->function || !cfg->function[0] || strlen(cfg->function) >= SCHED_NAME_MAX) why = "function name empty or too long";
   else if (cfg->mode == WORKLOAD_OPEN && !(cfg->rate_per_s > 0)) why = "open loop needs rate_per_s > 0";
   else if (cfg->mode == WORKLOAD_CLOSED && cfg->threads_start == 0 && cfg->threads_end == 0) why = "closed loop needs threads";
-  else if (cfg->ramp < 0 || cfg->think < 0) why = "negative ramp or think time";
+  else if (cfg->ramp < 0 || cfg->think < 0 || cfg->fail_pause < 0) why = "negative ramp, think or pause time";
   if (why) {
     if (err) *err = g_strdup_printf("workload: %s", why);
     return NULL;
@@ -147,8 +148,8 @@ void workload_free(workload *w) {
   g_free(w);
 }
 
-void workload_done(workload *w, uint64_t call_id CM_UNUSED) {
-  if (w->cfg.mode == WORKLOAD_CLOSED) thread_next(w);
+void workload_done(workload *w, uint64_t call_id CM_UNUSED, bool failed) {
+  if (w->cfg.mode == WORKLOAD_CLOSED) thread_next(w, failed);
 }
 
 void workload_set_function(workload *w, const char *function, double rate_per_s) {

@@ -9,6 +9,7 @@
 #ifndef CM_CLOUDLESS_WORKLOAD_H
 #define CM_CLOUDLESS_WORKLOAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cloudless/sched.h"
@@ -27,6 +28,8 @@ struct workload_config {
   uint64_t max_calls;    /* stop after this many calls; 0 = no limit */
   size_t request_bytes, response_bytes;
   uint64_t memo_keys;    /* > 0: each call's input key is uniform in [1, memo_keys] (cache use); 0 = none */
+  cm_time fail_pause;    /* closed: a thread waits this long after a failed call before its next one
+                            (a client does not hammer a broker that just refused it); 0 = none */
 };
 
 typedef struct workload workload;
@@ -37,8 +40,9 @@ typedef struct workload workload;
 workload *workload_new(env *e, sched *s, const struct workload_config *cfg, char **err);
 void workload_free(workload *w);
 
-/* Tell the workload a call it made has ended (call from the sched_done_fn). */
-void workload_done(workload *w, uint64_t call_id);
+/* Tell the workload a call it made has ended, and whether it failed (call
+ * from the sched_done_fn). */
+void workload_done(workload *w, uint64_t call_id, bool failed);
 
 /* Change the function (copied; at most SCHED_NAME_MAX - 1 bytes) and, for
  * open loops, the rate (<= 0 keeps the current rate) from now on. */

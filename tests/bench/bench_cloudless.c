@@ -33,7 +33,7 @@ static void on_done(void *arg, const struct sched_record *r) {
     k->ok++;
     hist_add(k->lat, r->finished - r->submitted);
   }
-  workload_done(k->w, r->id);
+  workload_done(k->w, r->id, r->outcome == SCHED_FAILED);
 }
 
 static void provider(struct faas_provider *p, const char *name, const char *platform, enum faas_tier tier,

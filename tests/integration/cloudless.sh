@@ -70,6 +70,25 @@ city=$(q "$T/mob.db" "SELECT provider FROM cloudless_calls WHERE zone='city' GRO
 if [ "$country" = edge ] && [ "$city" = wl ]; then ok "mobility: edge chosen in the country, the remote edge in the city"
 else bad "mobility changes the chosen provider" "country=$country city=$city"; fi
 
+# --- cache, budget, benchmarks -----------------------------------------------------
+$CLOUDMIX run $S/uav-flight.ini --quiet --set cloudless.cache_entries=1000 --set workload.memo_keys=100 \
+  --set cloudless.record=summary --out "$T/cache.db" || bad "cache run exits 0"
+hit=$(q "$T/cache.db" "SELECT value FROM run_metrics WHERE name='cache_hit_ratio'")
+cached=$(q "$T/cache.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='cached'")
+if [ "$cached" -gt 0 ] && awk "BEGIN{exit !($hit > 0.5)}"; then ok "cache: $cached calls memoised (hit ratio $hit)"
+else bad "cache hits" "cached=$cached ratio=$hit"; fi
+$CLOUDMIX run $S/fig9-fault-tolerance.ini --quiet --set cloudless.budget_usd=0.002 --out "$T/budget.db" || bad "budget run exits 0"
+spent=$(q "$T/budget.db" "SELECT value FROM run_metrics WHERE name='cost_usd'")
+edge=$(q "$T/budget.db" "SELECT count(*) FROM cloudless_calls WHERE provider='edge-openfaas' AND outcome='completed'")
+lost=$(q "$T/budget.db" "SELECT count(*) FROM cloudless_calls WHERE outcome='failed'")
+if awk "BEGIN{exit !($spent <= 0.0025)}" && [ "$edge" -gt 50 ] && [ "$lost" = 0 ]; then
+  ok "budget \$0.002: spent \$$spent, then the free edge ($edge calls), none failed"
+else bad "budget enforced" "spent=$spent edge=$edge failed=$lost"; fi
+$CLOUDMIX run $S/fig9-fault-tolerance.ini --quiet --set cloudless.probe_period_s=10 --out "$T/probe.db" || bad "probe run exits 0"
+probes=$(q "$T/probe.db" "SELECT count(*) FROM cloudless_benchmarks WHERE probes > 0 AND probe_mean_s > 0 AND mean_exec_s > 0 AND mem_samples > 0")
+[ "$probes" = 4 ] && ok "benchmarks: T_e, T_n, memory and the empty-function probe for all 4 providers" ||
+  bad "benchmarks table" "providers with figures: $probes"
+
 # --- determinism ------------------------------------------------------------------
 dump() {
   sqlite3 "$1" .dump | grep -v '^INSERT INTO runs ' | grep -v "^INSERT INTO run_metrics VALUES([0-9]*,'wall_"

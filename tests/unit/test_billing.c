@@ -45,6 +45,9 @@ static void test_budget(void **state CM_UNUSED) {
   billing_charge(b, 0, 0.25);
   assert_false(billing_allows(b, 1e-9));
   assert_true(billing_allows(b, 0));
+  billing_charge(b, 1, 0.5); /* concurrent attempts overshoot the budget */
+  assert_false(billing_allows(b, 1e-9));
+  assert_true(billing_allows(b, 0)); /* the free edge stays usable */
   billing_free(b);
 }
 

@@ -1,0 +1,20 @@
+/* Weak references for seam callbacks that may outlive their owner. */
+#ifndef CM_CLOUDLESS_WEAKREF_H
+#define CM_CLOUDLESS_WEAKREF_H
+
+#include <stdint.h>
+
+/* Used by sched.c and benchmark.c for seam callbacks that
+ * may arrive after their owner was freed, since an invocation cannot be
+ * cancelled. A ref names a (slot, generation) in a per-thread table; an arg
+ * packs a ref and an index below 2^24 into the callback's void *.
+ * weakref_resolve gives the owner while the ref is registered and NULL
+ * once it is dropped, so a late result is ignored instead of touching freed
+ * memory. An owner is created, run and freed on one thread (the one that
+ * runs env_run). */
+uint64_t weakref_new(void *owner);
+void weakref_drop(uint64_t ref);
+void *weakref_arg(uint64_t ref, uint32_t idx);
+void *weakref_resolve(void *arg, uint32_t *idx);
+
+#endif
