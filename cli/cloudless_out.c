@@ -207,9 +207,10 @@ void cl__print_summary(const struct cl_run *r, const struct cl_summary *m) {
     if (benchmark_recorder_summary(r->bench, c->only >= 0 ? 0 : p, &b) != 0 || b.attempts == 0) continue;
     struct benchmark_probe_stat ps = {.mean_s = NAN};
     if (r->probe) benchmark_probe_estimate(r->probe, c->only >= 0 ? 0 : p, &ps);
-    printf("  %-28s %8.3f %8.3f %8.3f %6llu %9.1f %9.0f %10.4f\n", c->providers[p].name, b.exec_s.mean, b.net_s.mean,
-           b.init_s.n ? b.init_s.mean : 0.0, (unsigned long long)b.cold, b.mem_peak_mb.mean, b.overhead_ns.mean,
-           ps.count ? ps.mean_s : NAN);
+    char probe[16] = "-";
+    if (ps.count) snprintf(probe, sizeof probe, "%.4f", ps.mean_s);
+    printf("  %-28s %8.3f %8.3f %8.3f %6llu %9.1f %9.0f %10s\n", c->providers[p].name, b.exec_s.mean, b.net_s.mean,
+           b.init_s.n ? b.init_s.mean : 0.0, (unsigned long long)b.cold, b.mem_peak_mb.mean, b.overhead_ns.mean, probe);
   }
 }
 

@@ -173,10 +173,10 @@ int cli_compare(int argc, char **argv) {
     results_table *t = results_table_new(db, create_compare, insert_compare);
     printf("%s: %d seeds per policy (%lld..%lld); mean over seeds +- 95%% CI half-width\n", argv[1], seeds,
            (long long)first_seed, (long long)(first_seed + seeds - 1));
-    printf("%-22s %17s %17s %17s %17s %19s %17s %13s\n", "policy", "mean lat (s)", "p50 (s)", "p95 (s)", "p99 (s)",
+    printf("%-24s %17s %17s %17s %17s %19s %17s %13s\n", "policy", "mean lat (s)", "p50 (s)", "p95 (s)", "p99 (s)",
            "$ per 1000 calls", "throughput (/s)", "failures");
     for (guint p = 0; p < np; p++) {
-      printf("%-22s", pols[p]);
+      printf("%-24s", pols[p]);
       for (int j = 0; j < M_N; j++) {
         struct stats_summary ss;
         stats_summary(&vals[((gsize)p * M_N + j) * (gsize)seeds], (size_t)seeds, &ss);

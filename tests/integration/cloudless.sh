@@ -19,7 +19,7 @@ S=scenarios/cloudless
 D=tests/integration/data/cloudless
 
 # --- each scenario runs; no call without an outcome ---------------------------
-for s in fig5-resnet fig8-live-concurrency fig9-fault-tolerance sec65-variability uav-flight; do
+for s in fig5-resnet fig8-live-concurrency fig9-fault-tolerance sec65-variability uav-flight uav-trace; do
   if $CLOUDMIX run $S/$s.ini --quiet --out "$T/$s.db" 2>"$T/err"; then
     un=$(q "$T/$s.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='unfinished'")
     calls=$(q "$T/$s.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='calls'")
