@@ -1,5 +1,6 @@
 /* `cloudmix run SCENARIO`: load and validate the scenario, open the results
  * store, record the run, hand over to the model's runner, close the run. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,48 @@ static char *default_out(const char *path) {
   return out;
 }
 
+static void print_keys(const struct scn_key *k, size_t n) {
+  const char *group = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (!group || strcmp(group, k[i].group) != 0) {
+      group = k[i].group;
+      printf("\n[%s]\n", group);
+    }
+    char what[96];
+    switch (k[i].type) {
+    case SCN_INT: snprintf(what, sizeof what, "integer in [%g, %g]", k[i].min, k[i].max); break;
+    case SCN_DOUBLE: snprintf(what, sizeof what, "number in [%g, %g]", k[i].min, k[i].max); break;
+    case SCN_BOOL: snprintf(what, sizeof what, "true|false"); break;
+    case SCN_STRING: snprintf(what, sizeof what, "text"); break;
+    case SCN_ENUM: snprintf(what, sizeof what, "%s", k[i].choices); break;
+    }
+    printf("  %-20s %s; %s%s%s\n      %s\n", k[i].key, what, k[i].def ? "default '" : "required",
+           k[i].def ? k[i].def : "", k[i].def ? "'" : "", k[i].doc);
+  }
+}
+
+/* `cloudmix run --keys [MODEL]`: the schema, as documentation. */
+static int list_keys(const char *model) {
+  bool any = false;
+  for (size_t i = 0; i < cli_nmodels; i++) {
+    if (model && strcmp(model, cli_models[i].name) != 0) continue;
+    if (!any) {
+      printf("# common to every model");
+      print_keys(cli_run_keys, cli_nrun_keys);
+    }
+    any = true;
+    printf("\n# model %s: %s", cli_models[i].name, cli_models[i].summary);
+    print_keys(cli_models[i].keys, *cli_models[i].nkeys);
+  }
+  if (!any) {
+    fprintf(stderr, "cloudmix run: --keys: unknown model '%s'; expected one of:", model);
+    for (size_t i = 0; i < cli_nmodels; i++) fprintf(stderr, " %s", cli_models[i].name);
+    fprintf(stderr, "\n");
+    return CM_EXIT_USAGE;
+  }
+  return CM_EXIT_OK;
+}
+
 scenario *cli_scenario_load(const char *path, const char *const *sets, char **err) {
   struct scn_model *models = g_new(struct scn_model, cli_nmodels);
   for (size_t i = 0; i < cli_nmodels; i++)
@@ -43,12 +86,13 @@ int cli_run(int argc, char **argv) {
   gint64 seed = -1;
   gchar *out = NULL;
   gchar **sets = NULL;
-  gboolean quiet = FALSE;
+  gboolean quiet = FALSE, keys = FALSE;
   GOptionEntry entries[] = {
       {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Master seed (default: [run] seed of the scenario, else 1)", "N"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Results database (default: results/SCENARIO.db)", "FILE.db"},
       {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a scenario key (repeatable)", "GROUP.KEY=VALUE"},
       {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No progress bar and no summary table", NULL},
+      {"keys", 0, 0, G_OPTION_ARG_NONE, &keys, "List every scenario key of MODEL (or of all models): type, range, default, meaning; then exit", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
   GOptionContext *ctx = g_option_context_new("SCENARIO.ini - run a scenario in simulation");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -63,6 +107,12 @@ int cli_run(int argc, char **argv) {
     int rc = usage_error(ctx, gerr->message);
     g_error_free(gerr);
     return rc;
+  }
+  if (keys) {
+    g_option_context_free(ctx);
+    g_strfreev(sets);
+    g_free(out);
+    return list_keys(argc > 1 ? argv[1] : NULL);
   }
   if (argc != 2) {
     g_strfreev(sets);

@@ -126,6 +126,9 @@ expect_bad "bad trace" "bad_trace.csv:3:" $D/bad_trace.ini
 out=$($CLOUDMIX compare $S/uav-flight.ini --policies loi,best --quiet 2>&1); rc=$?
 case "$out" in *"unknown policy 'best'"*) [ $rc -eq 2 ] && ok "compare: unknown policy -> 2" || bad "compare unknown policy" "rc=$rc" ;;
   *) bad "compare: unknown policy" "$out" ;; esac
+if $CLOUDMIX run --keys cloudless | grep -q '^\[provider\.\*\]' && ! $CLOUDMIX run --keys nosuch 2>/dev/null; then
+  ok "run --keys lists the cloudless schema; an unknown model -> error"
+else bad "run --keys"; fi
 for sub in compare plot; do
   if $CLOUDMIX $sub --help | grep -qi usage; then ok "$sub --help"; else bad "$sub --help"; fi
 done
