@@ -87,7 +87,8 @@ demo: deps
 	@rm -f $(BUILD)/uav-flight.db $(BUILD)/uav-flight-compare.db
 	$(BUILD)/cloudmix compare scenarios/cloudless/uav-flight.ini --seeds 10 --policies $(DEMO_POLICIES) --out $(BUILD)/uav-flight-compare.db
 	$(BUILD)/cloudmix run scenarios/cloudless/uav-flight.ini --out $(BUILD)/uav-flight.db
-	$(BUILD)/cloudmix plot $(BUILD)/uav-flight.db --out $(BUILD)/uav-flight.png && echo "figure: $(BUILD)/uav-flight.png"
+	$(BUILD)/cloudmix plot $(BUILD)/uav-flight-compare.db --out $(BUILD)/uav-flight-compare.png
+	$(BUILD)/cloudmix plot $(BUILD)/uav-flight.db --out $(BUILD)/uav-flight.png
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \

@@ -198,7 +198,7 @@ int plot__compare(struct plot_ctx *p) {
                             "%s, %s",
                             p->scenario, sets ? sets : "?");
   p->width = 900;
-  p->height = 800;
+  p->height = 900;
   g_string_append(p->gp, "set multiplot layout 2,1 title ");
   plot__quote(p->gp, t);
   g_free(t);
@@ -206,6 +206,8 @@ int plot__compare(struct plot_ctx *p) {
   g_string_append_printf(
       p->gp,
       "\nset style fill solid 0.7 border -1\n"
+      "set xtics rotate by 30 right nomirror\n"
+      "set bmargin 7\n"
       "set xrange [-0.6:%lld - 0.4]\n"
       "set yrange [0:*]\n"
       "set ylabel 'mean latency (s)'\n"
