@@ -1,0 +1,378 @@
+/* Sphinx packets: the smc-compat profile, header construction (filler,
+ * nested routing blocks and MACs, built from the last hop back), packet
+ * creation, unwrapping at a node, and single-use reply blocks. Wire format
+ * and sources in SPHINX.md; primitives in sphinx_crypto.c. */
+#include "mixclaves/sphinx_impl.h"
+
+#include <sodium.h>
+#include <string.h>
+
+const struct sphinx_profile sphinx_profile_smc_compat = {
+    .name = "smc-compat",
+    .routing = SPHINX_ROUTING_SMC,
+    .version = 0x01,
+    .max_hops = 5,
+    .id_bytes = 16,
+    .mac_bytes = 16,
+    .hop_bytes = 32,   /* next id (16) || MAC (16) */
+    .final_bytes = 48, /* dest encoding (<=16) || message id (16) || padding */
+    .payload_bytes = 1024,
+    .mac_covers_alpha = false,
+    .kdf_domain = NULL,
+    .prefix_blind = 0x11,
+    .prefix_stream = 0x22,
+    .prefix_mac = 0x33,
+    .prefix_block = 0x44, /* defined by the format, unused: see SPHINX.md */
+    .prefix_replay = 0x55,
+    .block_key_from_stream = true,
+};
+
+enum { ZERO_PREFIX = 16, MSGID = SPHINX_SURB_ID_BYTES, PAD_LEN_BYTES = 2 };
+
+size_t sphinx_beta_bytes(const struct sphinx_profile *p) {
+  return (size_t)(p->max_hops - 1) * p->hop_bytes + p->final_bytes;
+}
+size_t sphinx_header_bytes(const struct sphinx_profile *p) {
+  return 1 + SPHINX_KEY_BYTES + p->mac_bytes + sphinx_beta_bytes(p);
+}
+size_t sphinx_packet_bytes(const struct sphinx_profile *p) {
+  return sphinx_header_bytes(p) + p->payload_bytes;
+}
+
+static bool profile_ok(const struct sphinx_profile *p) {
+  return p && p->routing == SPHINX_ROUTING_SMC && !p->mac_covers_alpha && p->max_hops >= 1 &&
+         p->max_hops <= SPHINX_HOPS_MAX && p->id_bytes <= SPHINX_ID_MAX &&
+         p->mac_bytes >= 16 && p->hop_bytes == p->id_bytes + p->mac_bytes &&
+         sphinx_beta_bytes(p) + p->hop_bytes <= SPHINX_BETA_MAX + 64 &&
+         sphinx_beta_bytes(p) <= SPHINX_BETA_MAX && p->payload_bytes > LIONESS_MIN_BLOCK_BYTES;
+}
+
+/* Offsets in a header. */
+static size_t off_alpha(void) { return 1; }
+static size_t off_gamma(void) { return 1 + SPHINX_KEY_BYTES; }
+static size_t off_beta(const struct sphinx_profile *p) { return 1 + SPHINX_KEY_BYTES + p->mac_bytes; }
+
+int sphinx_keypair_from_seed(uint8_t pk[SPHINX_KEY_BYTES], uint8_t sk[SPHINX_KEY_BYTES],
+                             const uint8_t seed[SPHINX_KEY_BYTES]) {
+  if (!pk || !sk || !seed) return CM_EINVAL;
+  memmove(sk, seed, SPHINX_KEY_BYTES);
+  sphinx__clamp(sk);
+  return crypto_scalarmult_curve25519_base(pk, sk) ? CM_EPARSE : 0;
+}
+
+/* The MAC input: beta, or version || alpha || beta. */
+static void header_mac(const struct sphinx_profile *p, const uint8_t s[32], const uint8_t *hdr,
+                       uint8_t *mac) {
+  uint8_t key[64];
+  sphinx__mac_key(p, s, key);
+  if (p->mac_covers_alpha) {
+    uint8_t buf[1 + SPHINX_KEY_BYTES + SPHINX_BETA_MAX];
+    memcpy(buf, hdr, 1 + SPHINX_KEY_BYTES);
+    memcpy(buf + 1 + SPHINX_KEY_BYTES, hdr + off_beta(p), sphinx_beta_bytes(p));
+    sphinx__mac(p, key, buf, 1 + SPHINX_KEY_BYTES + sphinx_beta_bytes(p), mac);
+  } else {
+    sphinx__mac(p, key, hdr + off_beta(p), sphinx_beta_bytes(p), mac);
+  }
+  sodium_memzero(key, sizeof key);
+}
+
+/* Per-hop group elements with 2 scalar multiplications per hop: c is the
+ * running product x * b_0 * ... * b_{i-1} mod L; alpha_i = [c]G,
+ * s_i = [c]P_i. Falls back to the chained X25519 of the reference when the
+ * one-ladder form does not apply (probability about 2^-126 per hop). */
+static int hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r,
+                       const uint8_t x[32], uint8_t alpha0[32], uint8_t s[][32]) {
+  uint8_t c[32], f[32], fr[32], alpha[32], b[SPHINX_HOPS_MAX + 1][32];
+  int rc = 0;
+  memcpy(b[0], x, 32);
+  sphinx__scalar_reduce(x, c);
+  for (size_t i = 0; i < r; i++) {
+    int e1 = sphinx__mul_scalar(alpha, c, NULL);
+    int e2 = e1 ? e1 : sphinx__mul_scalar(s[i], c, path[i].pk);
+    if (e1 == CM_ERANGE || e2 == CM_ERANGE) {
+      /* chained: alpha = b_i(...b_0(G)), s = b_i(...b_0(P)) */
+      static const uint8_t base[32] = {9};
+      memcpy(alpha, base, 32);
+      memcpy(s[i], path[i].pk, 32);
+      for (size_t j = 0; j <= i; j++) {
+        uint8_t t1[32], t2[32];
+        if (crypto_scalarmult_curve25519(t1, b[j], alpha) ||
+            crypto_scalarmult_curve25519(t2, b[j], s[i])) {
+          rc = CM_EPARSE;
+          goto out;
+        }
+        memcpy(alpha, t1, 32);
+        memcpy(s[i], t2, 32);
+      }
+    } else if (e1 || e2) {
+      rc = CM_EPARSE;
+      goto out;
+    }
+    if (i == 0) memcpy(alpha0, alpha, 32);
+    sphinx__blind(p, alpha, s[i], f);
+    memcpy(b[i + 1], f, 32);
+    sphinx__scalar_reduce(f, fr);
+    crypto_core_ed25519_scalar_mul(c, c, fr);
+  }
+out:
+  sodium_memzero(c, sizeof c);
+  sodium_memzero(b, sizeof b);
+  return rc;
+}
+
+/* Build a header for path[0..r) whose last routing block starts with
+ * last[0..last_len). Draws 32 bytes (secret) then the padding. */
+static int header_build(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r,
+                        const uint8_t *last, size_t last_len, sphinx_random_fn rnd, void *ctx,
+                        uint8_t *hdr, uint8_t s[][32]) {
+  const size_t R = p->max_hops, H = p->hop_bytes, BETA = sphinx_beta_bytes(p);
+  const size_t SL = BETA + H; /* stream length */
+  const size_t final_len = (R - r) * H + p->final_bytes;
+  uint8_t x[32], alpha0[32], stream[SPHINX_BETA_MAX + 64], filler[SPHINX_BETA_MAX];
+  uint8_t beta[SPHINX_BETA_MAX], nb[SPHINX_BETA_MAX], gamma[64];
+  int rc;
+  if (last_len > final_len) return CM_ERANGE;
+  for (size_t i = 0; i < r; i++)
+    if (!path[i].id || !path[i].pk || path[i].id[0] != 0xff) return CM_EINVAL;
+  rnd(ctx, x, 32);
+  sphinx__clamp(x);
+  memcpy(beta, last, last_len);
+  rnd(ctx, beta + last_len, final_len - last_len);
+  rc = hop_secrets(p, path, r, x, alpha0, s);
+  sodium_memzero(x, sizeof x);
+  if (rc) return rc;
+  /* filler: after hop i-1 strips its block, H more bytes of its stream
+   * enter at the end of beta; the sender precomputes them. */
+  memset(filler, 0, sizeof filler);
+  for (size_t i = 1; i < r; i++) {
+    sphinx__stream(p, s[i - 1], stream, SL);
+    for (size_t j = 0; j < i * H; j++) filler[j] ^= stream[SL - i * H + j];
+  }
+  sphinx__stream(p, s[r - 1], stream, SL);
+  for (size_t j = 0; j < final_len; j++) beta[j] ^= stream[j];
+  memcpy(beta + final_len, filler, (r - 1) * H);
+  hdr[0] = p->version;
+  memcpy(hdr + off_beta(p), beta, BETA);
+  header_mac(p, s[r - 1], hdr, gamma);
+  for (size_t i = r - 1; i-- > 0;) {
+    memcpy(nb, path[i + 1].id, p->id_bytes);
+    memcpy(nb + p->id_bytes, gamma, p->mac_bytes);
+    memcpy(nb + H, beta, BETA - H);
+    sphinx__stream(p, s[i], stream, SL);
+    for (size_t j = 0; j < BETA; j++) beta[j] = nb[j] ^ stream[j];
+    memcpy(hdr + off_beta(p), beta, BETA);
+    /* mac_covers_alpha needs every hop's alpha here: kept for the mixclaves
+     * slice; profile_ok refuses it until then. */
+    header_mac(p, s[i], hdr, gamma);
+  }
+  memcpy(hdr + off_alpha(), alpha0, 32);
+  memcpy(hdr + off_gamma(), gamma, p->mac_bytes);
+  sodium_memzero(stream, sizeof stream);
+  return 0;
+}
+
+/* src || zeros || LE16(pad) to fill n bytes; pad counts itself. */
+static int pad_into(uint8_t *dst, size_t n, const uint8_t *src, size_t len) {
+  if (len + PAD_LEN_BYTES > n || n - len > 0xffff) return CM_ERANGE;
+  size_t pad = n - len;
+  memmove(dst, src, len);
+  memset(dst + len, 0, pad);
+  dst[n - 2] = (uint8_t)(pad & 0xff);
+  dst[n - 1] = (uint8_t)(pad >> 8);
+  return 0;
+}
+
+static int unpad(const uint8_t *src, size_t n, size_t *len) {
+  if (n < PAD_LEN_BYTES) return CM_EPARSE;
+  size_t pad = (size_t)src[n - 2] | (size_t)src[n - 1] << 8;
+  if (pad < PAD_LEN_BYTES || pad > n) return CM_EPARSE;
+  *len = n - pad;
+  return 0;
+}
+
+/* X25519 ignores the top bit of a u-coordinate and reduces mod p, so two
+ * encodings give one shared secret; accepting only the canonical one (what
+ * every X25519 implementation outputs) makes every alpha bit count. */
+static bool canonical_u(const uint8_t u[32]) {
+  if (u[31] & 0x80) return false;
+  if (u[31] != 0x7f || u[0] < 0xed) return true;
+  for (int i = 1; i < 31; i++)
+    if (u[i] != 0xff) return true;
+  return false; /* u >= 2^255 - 19 */
+}
+
+static bool all_zero(const uint8_t *b, size_t n) {
+  uint8_t acc = 0;
+  for (size_t i = 0; i < n; i++) acc |= b[i];
+  return acc == 0;
+}
+
+int sphinx_packet_build(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t hops,
+                        const uint8_t *dest, size_t dest_len, const uint8_t *msg, size_t msg_len,
+                        sphinx_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
+  if (!profile_ok(p) || !path || hops < 1 || hops > p->max_hops || !dest || dest_len < 1 ||
+      dest_len > SPHINX_DEST_MAX || (!msg && msg_len) || !rnd || !packet)
+    return CM_EINVAL;
+  const size_t P = p->payload_bytes, HB = sphinx_header_bytes(p);
+  if (ZERO_PREFIX + 1 + dest_len + msg_len + PAD_LEN_BYTES > P) return CM_ERANGE;
+  uint8_t last[1 + MSGID] = {0}; /* exit marker 0x00, message id zero */
+  uint8_t s[SPHINX_HOPS_MAX][32], key[LIONESS_KEY_BYTES];
+  uint8_t *delta = packet + HB;
+  int rc = header_build(p, path, hops, last, sizeof last, rnd, rnd_ctx, packet, s);
+  if (rc) goto out;
+  /* payload: 0^16 || len(dest) || dest || msg || padding */
+  memset(delta, 0, ZERO_PREFIX);
+  delta[ZERO_PREFIX] = (uint8_t)dest_len;
+  memcpy(delta + ZERO_PREFIX + 1, dest, dest_len);
+  if (msg_len) memcpy(delta + ZERO_PREFIX + 1 + dest_len, msg, msg_len);
+  rc = pad_into(delta, P, delta, ZERO_PREFIX + 1 + dest_len + msg_len);
+  for (size_t i = hops; rc == 0 && i-- > 0;) {
+    sphinx__block_key(p, s[i], key);
+    rc = lioness_encrypt(delta, P, key);
+  }
+out:
+  sodium_memzero(s, sizeof s);
+  sodium_memzero(key, sizeof key);
+  return rc;
+}
+
+int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX_KEY_BYTES],
+                         sphinx_replay *filter, const uint8_t *in, size_t in_len, uint8_t *out,
+                         struct sphinx_unwrapped *u) {
+  if (!profile_ok(p) || !sk || !in || !out || !u) return CM_EINVAL;
+  const size_t H = p->hop_bytes, BETA = sphinx_beta_bytes(p), SL = BETA + H;
+  const size_t HB = sphinx_header_bytes(p), P = p->payload_bytes;
+  if (in_len != sphinx_packet_bytes(p)) return CM_EINVAL;
+  if (in[0] != p->version || !canonical_u(in + off_alpha())) return CM_EPARSE;
+  uint8_t s[32], mac[64], b[SPHINX_BETA_MAX + 64], key[LIONESS_KEY_BYTES];
+  int rc = 0;
+  memset(u, 0, sizeof *u);
+  if (crypto_scalarmult_curve25519(s, sk, in + off_alpha())) return CM_EPARSE;
+  header_mac(p, s, in, mac);
+  if (sodium_memcmp(mac, in + off_gamma(), p->mac_bytes) != 0) {
+    rc = CM_EPARSE;
+    goto out;
+  }
+  sphinx__replay_tag(p, s, u->tag);
+  if (filter && sphinx_replay_check_insert(filter, u->tag)) {
+    rc = CM_EEXIST;
+    goto out;
+  }
+  /* B = (beta || 0^H) xor stream */
+  sphinx__stream(p, s, b, SL);
+  for (size_t j = 0; j < BETA; j++) b[j] ^= in[off_beta(p) + j];
+  uint8_t *delta = out + HB;
+  memmove(delta, in + HB, P);
+  sphinx__block_key(p, s, key);
+  lioness_decrypt(delta, P, key);
+  if (b[0] == 0xff) { /* more hops: next id || gamma' || beta' */
+    u->action = SPHINX_FORWARD;
+    memcpy(u->next_hop, b, p->id_bytes);
+    u->next_hop_len = p->id_bytes;
+    out[0] = p->version;
+    uint8_t bf[32];
+    sphinx__blind(p, in + off_alpha(), s, bf);
+    rc = crypto_scalarmult_curve25519(out + off_alpha(), bf, in + off_alpha()) ? CM_EPARSE : 0;
+    memcpy(out + off_gamma(), b + p->id_bytes, p->mac_bytes);
+    memcpy(out + off_beta(p), b + H, BETA);
+  } else if (b[0] == 0x00) { /* exit: 0^16 || n || dest || msg || padding */
+    size_t n = delta[ZERO_PREFIX], len;
+    memset(out, 0, HB);
+    if (!all_zero(delta, ZERO_PREFIX) || n < 1 || n > SPHINX_DEST_MAX ||
+        ZERO_PREFIX + 1 + n > P || unpad(delta + ZERO_PREFIX + 1 + n, P - ZERO_PREFIX - 1 - n, &len)) {
+      rc = CM_EPARSE;
+      goto out;
+    }
+    u->action = SPHINX_EXIT;
+    memcpy(u->dest, delta + ZERO_PREFIX + 1, n);
+    u->dest_len = n;
+    u->message = delta + ZERO_PREFIX + 1 + n;
+    u->message_len = len;
+  } else if (b[0] < 0x80) { /* reply: n || client id || message id */
+    size_t n = b[0];
+    memset(out, 0, HB);
+    if (1 + n + MSGID > BETA) {
+      rc = CM_EPARSE;
+      goto out;
+    }
+    u->action = SPHINX_REPLY;
+    memcpy(u->dest, b + 1, n);
+    u->dest_len = n;
+    memcpy(u->surb_id, b + 1 + n, MSGID);
+    u->payload = delta;
+  } else {
+    rc = CM_EPARSE;
+  }
+out:
+  sodium_memzero(s, sizeof s);
+  sodium_memzero(b, sizeof b);
+  sodium_memzero(key, sizeof key);
+  return rc;
+}
+
+int sphinx_surb_create(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t hops,
+                       const uint8_t *client_id, size_t client_id_len, sphinx_random_fn rnd,
+                       void *rnd_ctx, struct sphinx_surb *surb, struct sphinx_surb_keys *keys) {
+  if (!profile_ok(p) || !path || hops < 1 || hops > p->max_hops || !client_id ||
+      client_id_len < 1 || client_id_len > SPHINX_DEST_MAX || !rnd || !surb || !keys)
+    return CM_EINVAL;
+  uint8_t last[1 + SPHINX_DEST_MAX + MSGID];
+  memset(surb, 0, sizeof *surb);
+  memset(keys, 0, sizeof *keys);
+  rnd(rnd_ctx, keys->surb_id, MSGID);
+  last[0] = (uint8_t)client_id_len;
+  memcpy(last + 1, client_id, client_id_len);
+  memcpy(last + 1 + client_id_len, keys->surb_id, MSGID);
+  int rc = header_build(p, path, hops, last, 1 + client_id_len + MSGID, rnd, rnd_ctx,
+                        surb->header, keys->secrets);
+  if (rc) {
+    sodium_memzero(keys, sizeof *keys);
+    return rc;
+  }
+  rnd(rnd_ctx, keys->ktilde, 32);
+  memcpy(surb->ktilde, keys->ktilde, 32);
+  memcpy(surb->first_hop, path[0].id, p->id_bytes);
+  keys->hops = hops;
+  return 0;
+}
+
+int sphinx_surb_reply(const struct sphinx_profile *p, const struct sphinx_surb *surb,
+                      const uint8_t *msg, size_t msg_len, uint8_t *packet) {
+  if (!profile_ok(p) || !surb || (!msg && msg_len) || !packet) return CM_EINVAL;
+  const size_t HB = sphinx_header_bytes(p), P = p->payload_bytes;
+  if (ZERO_PREFIX + msg_len + PAD_LEN_BYTES > P) return CM_ERANGE;
+  uint8_t key[LIONESS_KEY_BYTES], *delta = packet + HB;
+  memcpy(packet, surb->header, HB);
+  memset(delta, 0, ZERO_PREFIX);
+  if (msg_len) memcpy(delta + ZERO_PREFIX, msg, msg_len);
+  int rc = pad_into(delta, P, delta, ZERO_PREFIX + msg_len);
+  if (rc == 0) {
+    sphinx__block_key(p, surb->ktilde, key);
+    rc = lioness_encrypt(delta, P, key);
+    sodium_memzero(key, sizeof key);
+  }
+  return rc;
+}
+
+int sphinx_surb_decrypt(const struct sphinx_profile *p, const struct sphinx_surb_keys *keys,
+                        uint8_t *payload, const uint8_t **msg, size_t *msg_len) {
+  if (!profile_ok(p) || !keys || keys->hops < 1 || keys->hops > p->max_hops || !payload || !msg ||
+      !msg_len)
+    return CM_EINVAL;
+  const size_t P = p->payload_bytes;
+  uint8_t key[LIONESS_KEY_BYTES];
+  size_t len;
+  /* undo the hops' decryptions, last hop first, then the replier's encryption */
+  for (size_t i = keys->hops; i-- > 0;) {
+    sphinx__block_key(p, keys->secrets[i], key);
+    lioness_encrypt(payload, P, key);
+  }
+  sphinx__block_key(p, keys->ktilde, key);
+  lioness_decrypt(payload, P, key);
+  sodium_memzero(key, sizeof key);
+  if (!all_zero(payload, ZERO_PREFIX) || unpad(payload + ZERO_PREFIX, P - ZERO_PREFIX, &len))
+    return CM_EPARSE;
+  *msg = payload + ZERO_PREFIX;
+  *msg_len = len;
+  return 0;
+}

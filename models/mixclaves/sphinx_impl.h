@@ -1,0 +1,36 @@
+/* Internal to sphinx*.c: the key derivations, the header stream and MAC,
+ * and the X25519 group helpers shared by packet creation and unwrapping. */
+#ifndef MIXCLAVES_SPHINX_IMPL_H
+#define MIXCLAVES_SPHINX_IMPL_H
+
+#include "mixclaves/lioness.h"
+#include "mixclaves/sphinx.h"
+
+/* Secret s -> 32-byte ChaCha20 key for the header stream. */
+void sphinx__stream_key(const struct sphinx_profile *p, const uint8_t s[32], uint8_t key[32]);
+/* Header stream: ChaCha20(stream_key(s), zero nonce), len bytes. */
+void sphinx__stream(const struct sphinx_profile *p, const uint8_t s[32], uint8_t *out, size_t len);
+/* s -> LIONESS key for the payload. */
+void sphinx__block_key(const struct sphinx_profile *p, const uint8_t s[32],
+                       uint8_t key[LIONESS_KEY_BYTES]);
+/* s -> MAC key (mac_bytes); MAC = keyed BLAKE2b with mac_bytes output. */
+void sphinx__mac_key(const struct sphinx_profile *p, const uint8_t s[32], uint8_t *key);
+void sphinx__mac(const struct sphinx_profile *p, const uint8_t *key, const uint8_t *data,
+                 size_t len, uint8_t *mac);
+/* Blinding factor clamp(H(prefix || alpha || s)). */
+void sphinx__blind(const struct sphinx_profile *p, const uint8_t alpha[32], const uint8_t s[32],
+                   uint8_t b[32]);
+/* Replay tag H(prefix || s). */
+void sphinx__replay_tag(const struct sphinx_profile *p, const uint8_t s[32], uint8_t tag[32]);
+
+/* X25519 clamping of a 32-byte string. */
+void sphinx__clamp(uint8_t k[32]);
+/* The 64-byte-extended reduction of a clamped scalar mod L. */
+void sphinx__scalar_reduce(const uint8_t k[32], uint8_t r[32]);
+/* out = u-coordinate of [c]P (P = the point with u-coordinate u, or the base
+ * point 9 when u is NULL) for a scalar c mod L, with one X25519 call.
+ * CM_ERANGE in the rare case (about 2^-126) that neither c/8 nor -c/8
+ * fits a clamped scalar; CM_EPARSE for a result of small order. */
+int sphinx__mul_scalar(uint8_t out[32], const uint8_t c[32], const uint8_t *u);
+
+#endif
