@@ -1,0 +1,317 @@
+/* The Loopix / benchmark client: three Poisson streams, path and delay
+ * choice, the payload format, and the round-trip tracker. Tracked packets
+ * get consecutive sequence numbers, so the outstanding ones form a ring in
+ * send order whose deadlines (send time + late_after) are in order too: one
+ * timer at the oldest deadline retires lost packets from the front.
+ *
+ * Payload (big endian, CLIENT_PAYLOAD_BYTES, the rest of the codec payload
+ * zero): magic "CMXC", version 1, kind, 2 zero bytes, src u32, dst u32,
+ * seq u64, sent_at i64 (ns), experiment u64, BLAKE2b-128 over the first
+ * 40 bytes. */
+#include "mixclaves/client.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+enum { S_REAL = 0, S_LOOP = 1, S_DROP = 2, NSTREAMS = 3 };
+
+struct client {
+  env *e;
+  struct client_params p;
+  const struct codec_ops *codec;
+  cm_addr *nodes;
+  size_t nnodes;
+  rng *r_stream[NSTREAMS], *r_path, *r_delay, *r_nonce;
+  double rate[NSTREAMS];
+  timer_id stream_timer[NSTREAMS];
+  uint8_t *pkt; /* codec packet_bytes scratch */
+  uint64_t real_seq;
+  /* tracker: seq base + i is ring[(head + i) & mask], i < count */
+  cm_time *sent_at;
+  bool *got;
+  uint64_t base, count, mask, head;
+  timer_id late_timer;
+  hist *rtt;
+  struct client_counters k;
+};
+
+static const uint8_t MAGIC[4] = {'C', 'M', 'X', 'C'};
+
+static void put_be(uint8_t *p, uint64_t v, int n) {
+  for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+static uint64_t get_be(const uint8_t *p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; i++) v = v << 8 | p[i];
+  return v;
+}
+
+void client_payload_encode(const struct client_payload *p, uint8_t out[CLIENT_PAYLOAD_BYTES]) {
+  memset(out, 0, CLIENT_PAYLOAD_BYTES);
+  memcpy(out, MAGIC, 4);
+  out[4] = 1;
+  out[5] = (uint8_t)p->kind;
+  put_be(out + 8, p->src, 4);
+  put_be(out + 12, p->dst, 4);
+  put_be(out + 16, p->seq, 8);
+  put_be(out + 24, (uint64_t)p->sent_at, 8);
+  put_be(out + 32, p->experiment, 8);
+  crypto_generichash(out + 40, 16, out, 40, NULL, 0);
+}
+
+int client_payload_decode(const uint8_t *in, size_t len, struct client_payload *p) {
+  if (!in || len < CLIENT_PAYLOAD_BYTES) return CM_EPARSE;
+  uint8_t sum[16];
+  crypto_generichash(sum, sizeof sum, in, 40, NULL, 0);
+  if (memcmp(in, MAGIC, 4) != 0 || in[4] != 1 || (in[5] != CLIENT_REAL && in[5] != CLIENT_LOOP) || in[6] ||
+      in[7] || sodium_memcmp(sum, in + 40, 16) != 0)
+    return CM_EPARSE;
+  p->kind = (enum client_kind)in[5];
+  p->src = (cm_addr)get_be(in + 8, 4);
+  p->dst = (cm_addr)get_be(in + 12, 4);
+  p->seq = get_be(in + 16, 8);
+  p->sent_at = (cm_time)get_be(in + 24, 8);
+  p->experiment = get_be(in + 32, 8);
+  return 0;
+}
+
+static void on_late(env *e, void *arg);
+
+/* Retire received and overdue packets from the front; re-arm the timer. */
+static void retire(client *c) {
+  cm_time now = env_now(c->e);
+  while (c->count) {
+    uint64_t i = c->head;
+    if (!c->got[i]) {
+      if (c->sent_at[i] + c->p.late_after > now) break;
+      c->k.lost++;
+      c->k.outstanding--;
+    }
+    c->head = (c->head + 1) & c->mask;
+    c->count--;
+    c->base++;
+  }
+  if (c->late_timer) env_cancel(c->e, c->late_timer);
+  c->late_timer = 0;
+  if (c->count) c->late_timer = env_after(c->e, c->sent_at[c->head] + c->p.late_after - now, on_late, c);
+}
+
+static void on_late(env *e CM_UNUSED, void *arg) {
+  client *c = arg;
+  c->late_timer = 0;
+  retire(c);
+}
+
+/* Append a tracked packet sent now; its sequence number. */
+static uint64_t track(client *c) {
+  if (c->count == c->mask + 1 || !c->sent_at) {
+    uint64_t cap = c->sent_at ? 2 * (c->mask + 1) : 64;
+    cm_time *s = malloc(cap * sizeof *s);
+    bool *g = malloc(cap * sizeof *g);
+    if (!s || !g) cm_fatal(CM_LOC, "client: out of memory for the tracker");
+    for (uint64_t i = 0; i < c->count; i++) {
+      s[i] = c->sent_at[(c->head + i) & c->mask];
+      g[i] = c->got[(c->head + i) & c->mask];
+    }
+    free(c->sent_at);
+    free(c->got);
+    c->sent_at = s;
+    c->got = g;
+    c->head = 0;
+    c->mask = cap - 1;
+  }
+  uint64_t i = (c->head + c->count) & c->mask;
+  c->sent_at[i] = env_now(c->e);
+  c->got[i] = false;
+  c->count++;
+  c->k.tracked++;
+  c->k.outstanding++;
+  if (!c->late_timer) c->late_timer = env_after(c->e, c->p.late_after, on_late, c);
+  return c->base + c->count - 1;
+}
+
+static cm_addr pick(client *c, uint32_t hop) {
+  if (c->p.topology == CLIENT_STRATIFIED) {
+    size_t per = c->nnodes / c->p.layers, layer = hop % c->p.layers;
+    return c->nodes[layer * per + rng_below(c->r_path, per)];
+  }
+  return c->nodes[rng_below(c->r_path, c->nnodes)];
+}
+
+static void send_one(client *c, int s) {
+  struct codec_hop path[CODEC_HOPS_MAX];
+  uint32_t hops = s == S_DROP ? c->p.drop_hops : c->p.hops;
+  for (uint32_t h = 0; h < hops; h++) {
+    cm_time d = cm_time_from_s(rng_exponential(c->r_delay, cm_time_to_s(c->p.mean_delay)));
+    enum codec_type t = s == S_LOOP ? CODEC_LOOP : CODEC_ROUTE;
+    if (s == S_DROP && h + 1 == hops) t = CODEC_DROP;
+    path[h] = (struct codec_hop){.addr = pick(c, h), .delay = d, .type = t};
+  }
+  uint8_t pl[CLIENT_PAYLOAD_BYTES];
+  struct client_payload m = {.kind = s == S_LOOP ? CLIENT_LOOP : CLIENT_REAL, .src = c->p.addr,
+                             .sent_at = env_now(c->e), .experiment = c->p.experiment};
+  m.dst = s == S_REAL && c->p.real_dest ? c->p.real_dest : c->p.addr;
+  bool tracked = s != S_DROP && m.dst == c->p.addr;
+  cm_addr dest = s == S_DROP ? 0 : m.dst;
+  /* the sequence number is taken only once the packet is surely sent */
+  m.seq = tracked ? c->base + c->count : (s == S_REAL ? c->real_seq : 0);
+  client_payload_encode(&m, pl);
+  int rc = c->codec->build(path, hops, dest, pl, sizeof pl, codec_random_rng, c->r_nonce, c->pkt);
+  if (rc == 0) rc = env_send(c->e, c->p.addr, path[0].addr, c->pkt, c->codec->packet_bytes);
+  if (rc != 0) {
+    c->k.send_failed++;
+    return;
+  }
+  if (tracked) track(c);
+  if (s == S_REAL) {
+    c->k.sent_real++;
+    if (!tracked) c->real_seq++;
+  } else if (s == S_LOOP) {
+    c->k.sent_loop++;
+  } else {
+    c->k.sent_drop++;
+  }
+}
+
+static cm_time gap(client *c, int s) { return cm_time_from_s(rng_exponential(c->r_stream[s], 1.0 / c->rate[s])); }
+
+static void on_real(env *e CM_UNUSED, void *arg);
+static void on_loop(env *e CM_UNUSED, void *arg);
+static void on_drop(env *e CM_UNUSED, void *arg);
+static const env_fn stream_fn[NSTREAMS] = {on_real, on_loop, on_drop};
+
+static void fire(client *c, int s) {
+  c->stream_timer[s] = 0;
+  if (c->p.stop && env_now(c->e) >= c->p.stop) return;
+  send_one(c, s);
+  c->stream_timer[s] = env_after(c->e, gap(c, s), stream_fn[s], c);
+}
+static void on_real(env *e CM_UNUSED, void *arg) { fire(arg, S_REAL); }
+static void on_loop(env *e CM_UNUSED, void *arg) { fire(arg, S_LOOP); }
+static void on_drop(env *e CM_UNUSED, void *arg) { fire(arg, S_DROP); }
+
+static void on_datagram(env *e, void *arg, cm_addr from CM_UNUSED, cm_addr to CM_UNUSED, const uint8_t *pkt,
+                        size_t len) {
+  client *c = arg;
+  struct client_payload m;
+  if (len != c->codec->payload_bytes || client_payload_decode(pkt, len, &m) != 0 || m.dst != c->p.addr) {
+    c->k.malformed++;
+    return;
+  }
+  if (m.src != c->p.addr) {
+    c->k.received_real++;
+    return;
+  }
+  cm_time now = env_now(e);
+  if (m.seq >= c->base + c->count) {
+    c->k.malformed++; /* never sent */
+    return;
+  }
+  if (m.seq < c->base) {
+    /* Retired: it was counted lost (received ones are retired only after
+     * they arrived, and nodes' replay filters stop duplicates). */
+    c->k.late++;
+    hist_add(c->rtt, now - m.sent_at);
+    return;
+  }
+  uint64_t i = (c->head + (m.seq - c->base)) & c->mask;
+  if (c->got[i]) {
+    c->k.duplicate++;
+    return;
+  }
+  c->got[i] = true;
+  c->k.received++;
+  c->k.outstanding--;
+  hist_add(c->rtt, now - c->sent_at[i]);
+  if (m.seq == c->base) retire(c);
+}
+
+static bool rate_ok(double r) { return r >= 0 && isfinite(r); }
+
+int client_set_nodes(client *c, const cm_addr *nodes, size_t nnodes) {
+  if (!c || !nodes || nnodes == 0) return CM_EINVAL;
+  if (c->p.topology == CLIENT_STRATIFIED && nnodes % c->p.layers) return CM_EINVAL;
+  for (size_t i = 0; i < nnodes; i++)
+    if (nodes[i] == 0) return CM_EINVAL;
+  cm_addr *n = malloc(nnodes * sizeof *n);
+  if (!n) return CM_ENOMEM;
+  memcpy(n, nodes, nnodes * sizeof *n);
+  free(c->nodes);
+  c->nodes = n;
+  c->nnodes = nnodes;
+  return 0;
+}
+
+static rng *stream(env *e, cm_addr a, const char *what) {
+  char name[64];
+  snprintf(name, sizeof name, "client:%u:%s", (unsigned)a, what);
+  return env_rng(e, name);
+}
+
+client *client_new(env *e, const struct client_params *params, const cm_addr *nodes, size_t nnodes) {
+  if (!e || !params || params->addr == 0 || !nodes || nnodes == 0) return NULL;
+  if (!rate_ok(params->real_rate_per_s) || !rate_ok(params->loop_rate_per_s) || !rate_ok(params->drop_rate_per_s))
+    return NULL;
+  if (params->mean_delay < 0 || params->late_after < 0 || params->start < 0) return NULL;
+  if (sodium_init() < 0) return NULL;
+  client *c = calloc(1, sizeof *c);
+  if (!c) return NULL;
+  c->e = e;
+  c->p = *params;
+  c->codec = params->codec ? params->codec : codec_abstract();
+  if (!c->p.layers) c->p.layers = 3;
+  if (!c->p.hops) c->p.hops = c->p.topology == CLIENT_STRATIFIED ? c->p.layers : 1;
+  if (!c->p.drop_hops) c->p.drop_hops = 1;
+  if (!c->p.mean_delay) c->p.mean_delay = CM_MS(1);
+  if (!c->p.late_after) c->p.late_after = CM_S(1);
+  c->rate[S_REAL] = c->p.real_rate_per_s;
+  c->rate[S_LOOP] = c->p.loop_rate_per_s;
+  c->rate[S_DROP] = c->p.drop_rate_per_s;
+  if (c->p.hops > c->codec->max_hops || c->p.drop_hops > c->codec->max_hops ||
+      c->codec->payload_bytes < CLIENT_PAYLOAD_BYTES)
+    goto fail;
+  static const char *names[NSTREAMS] = {"real", "loop", "drop"};
+  for (int s = 0; s < NSTREAMS; s++) c->r_stream[s] = stream(e, c->p.addr, names[s]);
+  c->r_path = stream(e, c->p.addr, "path");
+  c->r_delay = stream(e, c->p.addr, "delay");
+  c->r_nonce = stream(e, c->p.addr, "nonce");
+  c->pkt = malloc(c->codec->packet_bytes);
+  c->rtt = hist_new();
+  if (!c->pkt || !c->rtt || client_set_nodes(c, nodes, nnodes) != 0) goto fail;
+  if (env_bind(e, c->p.addr, on_datagram, c) != 0) goto fail;
+  cm_time wait = c->p.start > env_now(e) ? c->p.start - env_now(e) : 0;
+  for (int s = 0; s < NSTREAMS; s++)
+    if (c->rate[s] > 0) c->stream_timer[s] = env_after(e, wait + gap(c, s), stream_fn[s], c);
+  return c;
+fail:
+  c->e = NULL;
+  client_free(c);
+  return NULL;
+}
+
+void client_free(client *c) {
+  if (!c) return;
+  if (c->e) {
+    env_unbind(c->e, c->p.addr);
+    for (int s = 0; s < NSTREAMS; s++)
+      if (c->stream_timer[s]) env_cancel(c->e, c->stream_timer[s]);
+    if (c->late_timer) env_cancel(c->e, c->late_timer);
+  }
+  hist_free(c->rtt);
+  free(c->pkt);
+  free(c->sent_at);
+  free(c->got);
+  free(c->nodes);
+  free(c);
+}
+
+void client_counters(const client *c, struct client_counters *out) { *out = c->k; }
+const hist *client_rtt(const client *c) { return c->rtt; }
+
+bool client_counters_balanced(const struct client_counters *k) {
+  return k->tracked == k->received + k->lost + k->outstanding && k->late <= k->lost;
+}

@@ -1,0 +1,52 @@
+/* The codec registry (one slot per codec, ROSS tw_lptype style) and the
+ * small helpers every codec shares. */
+#include "mixclaves/codec.h"
+
+#include <string.h>
+
+/* The slots. `full` is reserved for the Sphinx mixclaves profile
+ * (sphinx.h, SPHINX_ROUTING_MIXCLAVES). TODO: when that profile lands,
+ * write codec_full.c (build = sphinx_packet_build with the mixclaves
+ * routing block: type, next address, delay; unwrap = sphinx_packet_unwrap
+ * with a NULL filter, the node checking the tag itself) and put its ops
+ * here. Until then it answers CM_ENOSYS: nothing pretends to encrypt. */
+static const struct {
+  const char *name;
+  const struct codec_ops *ops;
+} slots[] = {
+    {"abstract", &codec__abstract_ops},
+    {"full", NULL},
+};
+
+int codec_lookup(const char *name, const struct codec_ops **out) {
+  if (!name || !out) return CM_EINVAL;
+  *out = NULL;
+  for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+    if (strcmp(name, slots[i].name) != 0) continue;
+    if (!slots[i].ops) return CM_ENOSYS;
+    *out = slots[i].ops;
+    return 0;
+  }
+  return CM_EINVAL;
+}
+
+const struct codec_ops *codec_abstract(void) { return &codec__abstract_ops; }
+
+void codec_random_rng(void *ctx, uint8_t *buf, size_t len) {
+  rng *r = ctx;
+  size_t i = 0;
+  while (i < len) {
+    uint32_t v = (uint32_t)gsl_rng_get(rng_gsl(r)); /* taus113: 32 random bits */
+    for (int k = 0; k < 4 && i < len; k++, i++) buf[i] = (uint8_t)(v >> (8 * k));
+  }
+}
+
+const char *codec_type_name(enum codec_type t) {
+  switch (t) {
+  case CODEC_ROUTE: return "route";
+  case CODEC_DROP: return "drop";
+  case CODEC_LOOP: return "loop";
+  case CODEC_CTRL: return "ctrl";
+  }
+  return NULL;
+}

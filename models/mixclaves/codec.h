@@ -1,0 +1,107 @@
+/* The mix packet codec switch: one small ops table that builds a packet
+ * along a path and unwraps one hop of it at a node, so that the mix node
+ * and the clients are written once and run either with real Sphinx
+ * (`full`) or with headers in the clear (`abstract`, for large sweeps).
+ *
+ * Both codecs keep the same contract: every packet of a codec has the same
+ * length (packet_bytes) whatever its path; unwrap rejects malformed input
+ * (length, version, integrity, a header not addressed to this node) before
+ * any other work; each hop yields a 32-byte replay tag that is the same for
+ * the same packet at the same node and differs between hops.
+ *
+ *  abstract (codec_abstract.c): a versioned header listing the remaining
+ *           hops (address, delay, type), the final destination and a random
+ *           nonce, then a fixed-size payload; a BLAKE2b-128 checksum over
+ *           header and payload. No secrecy and no unlinkability: the payload
+ *           is the same bytes at every hop. Wire layout in codec_abstract.c
+ *           and models/mixclaves/README.md.
+ *  full     the Sphinx `mixclaves` profile (sphinx.h). TODO: not registered
+ *           yet; codec_lookup("full") answers CM_ENOSYS until the profile
+ *           lands (another slice of Mixclaves I).
+ *
+ * Ownership: every pointer argument is borrowed for the call; output goes
+ * to caller buffers sized by the codec's packet_bytes. */
+#ifndef MIXCLAVES_CODEC_H
+#define MIXCLAVES_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "env.h"
+#include "rng.h"
+
+#define CODEC_TAG_BYTES 32 /* = SPHINX_TAG_BYTES, for the sphinx replay filter */
+#define CODEC_HOPS_MAX 16  /* bound on any codec's max_hops */
+
+/* What a node does with the packet at its hop (seed section 3.1). */
+enum codec_type {
+  CODEC_ROUTE = 1, /* hold for the delay, then forward (or deliver at the last hop) */
+  CODEC_DROP = 2,  /* cover traffic: discard once unwrapped */
+  CODEC_LOOP = 3,  /* loop cover: handled as ROUTE; named for the counters */
+  CODEC_CTRL = 4,  /* reserved for the control plane; rejected as malformed for now */
+};
+
+/* One hop of a path, for codec_ops.build. */
+struct codec_hop {
+  cm_addr addr;         /* the node, never 0 */
+  cm_time delay;        /* how long this node holds the packet (ns, >= 0) */
+  enum codec_type type; /* ROUTE, DROP or LOOP */
+  const uint8_t *pk;    /* the node's X25519 public key (full codec); NULL for abstract */
+};
+
+/* The node unwrapping: its address and secret key (NULL for abstract). */
+struct codec_node {
+  cm_addr addr;
+  const uint8_t *sk;
+};
+
+/* One hop unwrapped. */
+struct codec_unwrapped {
+  bool final;           /* this node is the last hop */
+  cm_addr next;         /* !final: send out (packet_bytes) to next */
+  cm_addr dest;         /* final: deliver payload to dest (0: none, e.g. DROP) */
+  cm_time delay;        /* hold this long before sending (ns) */
+  enum codec_type type; /* this hop's type */
+  uint8_t tag[CODEC_TAG_BYTES];
+  const uint8_t *payload; /* final: payload_bytes bytes inside out, valid while out is */
+};
+
+/* Fill buf[0..len) with random bytes; called only inside build. */
+typedef void (*codec_random_fn)(void *ctx, uint8_t *buf, size_t len);
+
+struct codec_ops {
+  const char *name;
+  size_t packet_bytes;  /* every packet of this codec */
+  size_t payload_bytes; /* what the last hop delivers to dest */
+  uint32_t max_hops;
+  /* A packet along path[0..hops) delivering payload (len <= payload_bytes,
+   * zero-padded) to dest (0: nobody; then the last hop must be DROP or
+   * loop back to its own node). Send it to path[0].addr. 0, or CM_EINVAL
+   * (bad hops, address 0, bad type, negative delay), CM_ERANGE (payload
+   * too long or too many hops). */
+  int (*build)(const struct codec_hop *path, size_t hops, cm_addr dest, const uint8_t *payload, size_t len,
+               codec_random_fn rnd, void *rnd_ctx, uint8_t *packet);
+  /* One hop at node self: in[0..len) -> out (packet_bytes, not overlapping
+   * in) and u. 0, CM_EINVAL (wrong length), CM_EPARSE (bad version,
+   * integrity check, field, or a header not addressed to self). */
+  int (*unwrap)(const struct codec_node *self, const uint8_t *in, size_t len, uint8_t *out,
+                struct codec_unwrapped *u);
+};
+
+/* Registered codecs, by name: "abstract" (0, *out set), "full" (CM_ENOSYS,
+ * *out NULL: the Sphinx mixclaves profile is not wired in yet), anything
+ * else CM_EINVAL. */
+int codec_lookup(const char *name, const struct codec_ops **out);
+
+/* The abstract codec (always available). */
+extern const struct codec_ops codec__abstract_ops;
+const struct codec_ops *codec_abstract(void);
+
+/* A codec_random_fn drawing from an rng (ctx is the rng *). */
+void codec_random_rng(void *ctx, uint8_t *buf, size_t len);
+
+/* "route", "drop", "loop", "ctrl"; NULL for anything else. */
+const char *codec_type_name(enum codec_type t);
+
+#endif

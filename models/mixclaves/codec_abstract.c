@@ -1,0 +1,141 @@
+/* The abstract codec: the same fixed packet size as a real mix packet, with
+ * the routing header in the clear, so that sweeps run without crypto. The
+ * header lists the remaining hops; each node checks it, takes the first
+ * entry and shifts the rest left. Integrity is a BLAKE2b-128 checksum
+ * (libsodium crypto_generichash) over header and payload, so corrupted or
+ * forged-by-accident input is still rejected and counted.
+ *
+ * Wire layout (big endian), 2348 bytes:
+ *   0    4  magic "CMXA"
+ *   4    1  version (1)
+ *   5    1  n, remaining hops including this one (1..16)
+ *   6    2  zero
+ *   8    4  dest: final destination address (0: none)
+ *   12  16  nonce, random per packet (makes the replay tag unique)
+ *   28 256  16 hop entries of 16 bytes: addr u32, delay u64 ns, type u8,
+ *           3 zero bytes; entries n..15 all zero
+ *   284 16  checksum: BLAKE2b-128 of bytes [0, 284) || payload
+ *   300 2048 payload
+ * The replay tag at a hop is BLAKE2b-256 of bytes [0, 284) at that hop: it
+ * changes at every hop (the list shifts) and repeats for a replayed packet. */
+#include "mixclaves/codec.h"
+
+#include <string.h>
+
+#include <sodium.h>
+
+#define MAGIC "CMXA"
+#define VERSION 1
+#define HOPS 16
+#define ENTRY 16
+#define OFF_N 5
+#define OFF_DEST 8
+#define OFF_NONCE 12
+#define NONCE 16
+#define OFF_HOPS 28
+#define OFF_SUM (OFF_HOPS + HOPS * ENTRY) /* 284 */
+#define SUM 16
+#define OFF_PAYLOAD (OFF_SUM + SUM) /* 300 */
+#define PAYLOAD 2048
+#define PACKET (OFF_PAYLOAD + PAYLOAD) /* 2348 */
+
+static void put_u32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+static void put_u64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+static uint32_t get_u32(const uint8_t *p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; i++) v = v << 8 | p[i];
+  return v;
+}
+static uint64_t get_u64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+  return v;
+}
+
+static void checksum(const uint8_t *pkt, uint8_t out[SUM]) {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, NULL, 0, SUM);
+  crypto_generichash_update(&st, pkt, OFF_SUM);
+  crypto_generichash_update(&st, pkt + OFF_PAYLOAD, PAYLOAD);
+  crypto_generichash_final(&st, out, SUM);
+}
+
+static bool type_ok(uint8_t t) { return t == CODEC_ROUTE || t == CODEC_DROP || t == CODEC_LOOP; }
+
+static int build(const struct codec_hop *path, size_t hops, cm_addr dest, const uint8_t *payload, size_t len,
+                 codec_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
+  if (!path || !packet || !rnd || (!payload && len)) return CM_EINVAL;
+  if (hops == 0) return CM_EINVAL;
+  if (hops > HOPS || len > PAYLOAD) return CM_ERANGE;
+  for (size_t i = 0; i < hops; i++)
+    if (path[i].addr == 0 || path[i].delay < 0 || !type_ok((uint8_t)path[i].type)) return CM_EINVAL;
+  memset(packet, 0, PACKET);
+  memcpy(packet, MAGIC, 4);
+  packet[4] = VERSION;
+  packet[OFF_N] = (uint8_t)hops;
+  put_u32(packet + OFF_DEST, dest);
+  rnd(rnd_ctx, packet + OFF_NONCE, NONCE);
+  for (size_t i = 0; i < hops; i++) {
+    uint8_t *h = packet + OFF_HOPS + i * ENTRY;
+    put_u32(h, path[i].addr);
+    put_u64(h + 4, (uint64_t)path[i].delay);
+    h[12] = (uint8_t)path[i].type;
+  }
+  if (len) memcpy(packet + OFF_PAYLOAD, payload, len);
+  checksum(packet, packet + OFF_SUM);
+  return 0;
+}
+
+static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, uint8_t *out,
+                  struct codec_unwrapped *u) {
+  if (!self || !in || !out || !u) return CM_EINVAL;
+  if (len != PACKET) return CM_EINVAL;
+  if (memcmp(in, MAGIC, 4) != 0 || in[4] != VERSION) return CM_EPARSE;
+  uint8_t sum[SUM];
+  checksum(in, sum);
+  if (sodium_memcmp(sum, in + OFF_SUM, SUM) != 0) return CM_EPARSE;
+  unsigned n = in[OFF_N];
+  if (n < 1 || n > HOPS || in[6] || in[7]) return CM_EPARSE;
+  for (unsigned i = 0; i < HOPS; i++) {
+    const uint8_t *h = in + OFF_HOPS + i * ENTRY;
+    if (i >= n) {
+      for (int k = 0; k < ENTRY; k++)
+        if (h[k]) return CM_EPARSE;
+      continue;
+    }
+    if (get_u32(h) == 0 || get_u64(h + 4) > (uint64_t)INT64_MAX || !type_ok(h[12]) || h[13] || h[14] || h[15])
+      return CM_EPARSE;
+  }
+  const uint8_t *h0 = in + OFF_HOPS;
+  if (get_u32(h0) != self->addr) return CM_EPARSE; /* not addressed to this node */
+  memset(u, 0, sizeof *u);
+  u->delay = (cm_time)get_u64(h0 + 4);
+  u->type = (enum codec_type)h0[12];
+  u->final = n == 1;
+  u->dest = get_u32(in + OFF_DEST);
+  crypto_generichash(u->tag, CODEC_TAG_BYTES, in, OFF_SUM, NULL, 0);
+  memcpy(out, in, PACKET);
+  if (u->final) {
+    u->payload = out + OFF_PAYLOAD;
+    return 0;
+  }
+  u->next = get_u32(in + OFF_HOPS + ENTRY);
+  out[OFF_N] = (uint8_t)(n - 1);
+  memmove(out + OFF_HOPS, in + OFF_HOPS + ENTRY, (HOPS - 1) * ENTRY);
+  memset(out + OFF_HOPS + (HOPS - 1) * ENTRY, 0, ENTRY);
+  checksum(out, out + OFF_SUM);
+  return 0;
+}
+
+const struct codec_ops codec__abstract_ops = {
+    .name = "abstract",
+    .packet_bytes = PACKET,
+    .payload_bytes = PAYLOAD,
+    .max_hops = HOPS,
+    .build = build,
+    .unwrap = unwrap,
+};

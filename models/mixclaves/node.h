@@ -1,0 +1,138 @@
+/* The mix node (seed section 3.1, Fig. 4), written only against the seam,
+ * with the seed's two APIs: node_accept(packet), the datagram handler bound
+ * at the node's address, and node_config(), what the node says about
+ * itself.
+ *
+ * A packet's way through the node:
+ *   accept -> [CPU: FIFO single server, queue bound queue_max] -> unwrap
+ *   (codec) -> replay check (per node, per epoch) -> DROP: discarded;
+ *   ROUTE / LOOP: held in the oblivious buffer (buffer.h) for the delay the
+ *   header names -> env_send to the next hop (forwarded) or, at the last
+ *   hop, the payload to the destination (delivered). A loop whose last hop
+ *   is this node and whose destination is this node is the node's own loop
+ *   cover coming home (loop_returned).
+ * Every datagram accepted ends in exactly one counted outcome (struct
+ * node_counters); the ones not yet ended are in_cpu or held.
+ *
+ * The CPU: when params.service_time is set (the sim world supplies one,
+ * sim/mixhost.h), each accepted packet waits in a FIFO of at most
+ * queue_max packets and then occupies the single CPU for service_time(len);
+ * it is unwrapped when its service ends, so throughput saturates at
+ * 1 / service time. NULL (real mode): processed inside accept, no queue.
+ *
+ * Own loop cover (Loopix): Poisson at loop_rate_per_s, each loop through
+ * loop_hops nodes drawn uniformly from the peers, then back to this node,
+ * per-hop delays exponential with mean loop_mean_delay. Sent directly
+ * (not through the buffer). Counted in loops_sent.
+ *
+ * Random streams (env_rng): "node:<addr>:keys", ":loop", ":slots",
+ * ":nonce". Ownership: params and peer lists are copied; the codec ops and
+ * the service_time argument are borrowed and must outlive the node. */
+#ifndef MIXCLAVES_NODE_H
+#define MIXCLAVES_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "env.h"
+#include "mixclaves/buffer.h"
+#include "mixclaves/codec.h"
+
+typedef struct node node;
+
+/* Per-packet CPU time (ns) of processing a packet of len bytes. */
+typedef cm_time (*node_service_fn)(void *arg, size_t len);
+
+struct node_params {
+  uint32_t id;                   /* operator's node id, for config() and logs */
+  cm_addr addr;                  /* where the node listens (bound by node_new) */
+  const struct codec_ops *codec; /* NULL: abstract */
+  enum buffer_variant buffer;    /* delay buffer variant */
+  uint32_t buffer_capacity;      /* packets held at most; 0: 4096 */
+  uint32_t queue_max;            /* CPU input queue bound (packets); 0: 1024 */
+  uint64_t replay_capacity;      /* replay filter sized for this many tags per epoch; 0: 1e6 */
+  double replay_fp;              /* its false-positive rate; 0: 1e-3 */
+  double loop_rate_per_s;        /* own loop cover rate; 0: none */
+  uint32_t loop_hops;            /* hops before returning; 0: 1 */
+  cm_time loop_mean_delay;       /* per-hop delay mean of own loops; 0: 1 ms (seed 5) */
+  cm_time loop_until;            /* no own loops sent at or after this time; 0: forever */
+  node_service_fn service_time;  /* NULL: no CPU model (real mode) */
+  void *service_arg;
+  uint64_t epoch;                /* key epoch the node starts in */
+};
+
+/* Every accepted datagram ends in exactly one of the outcome fields:
+ * received = malformed + replay + queue_full + buffer_full +
+ *            unknown_next_hop + discarded_drop + loop_returned +
+ *            forwarded + delivered + send_failed + in_cpu + held. */
+struct node_counters {
+  uint64_t received;         /* datagrams accepted */
+  uint64_t malformed;        /* codec rejected: length, version, checksum/MAC, fields, wrong node */
+  uint64_t replay;           /* tag seen before in this epoch */
+  uint64_t queue_full;       /* CPU input queue at queue_max (saturation) */
+  uint64_t buffer_full;      /* delay buffer at capacity */
+  uint64_t unknown_next_hop; /* next hop not among the peers */
+  uint64_t discarded_drop;   /* DROP cover, discarded after unwrap */
+  uint64_t loop_returned;    /* own loop cover back home */
+  uint64_t forwarded;        /* sent on to the next hop */
+  uint64_t delivered;        /* payload sent to its destination at the last hop */
+  uint64_t send_failed;      /* env_send refused at release */
+  uint64_t in_cpu;           /* waiting for or in service now */
+  uint64_t held;             /* in the delay buffer now */
+  /* not outcomes */
+  uint64_t loops_sent;       /* own loop cover packets sent */
+  uint64_t loop_send_failed; /* own loop cover not sent (build or env_send refused) */
+  uint64_t max_in_cpu;       /* deepest CPU queue seen */
+  uint64_t max_held;
+  cm_time busy;              /* CPU time spent serving (ns) */
+};
+
+/* What config() reports. Strings and pk point into the node; valid until
+ * node_free. */
+struct node_config {
+  uint32_t id;
+  cm_addr addr;
+  uint64_t epoch;
+  uint8_t pk[32];            /* X25519 public key (the packet key) */
+  uint8_t sign_pk[32];       /* Ed25519 key the software quote is signed with */
+  const char *codec;         /* codec name */
+  const char *buffer;        /* buffer variant name */
+  uint32_t buffer_capacity, queue_max;
+  double loop_rate_per_s;
+  struct node_counters counters;
+  /* DESIGN.md "What is honest about enclaves": there is no SGX / SEV here. */
+  const char *attestation;   /* "software quote, no hardware enclave" */
+  uint8_t measurement[32];   /* BLAKE2b-256 over the node's code version and configuration */
+  uint8_t quote[64];         /* Ed25519 over measurement || pk, by sign_pk */
+};
+
+/* A node listening at params->addr (bound here). peers[0..n) are the nodes
+ * it may forward to and draw loop paths from (copied; may include itself).
+ * NULL on a bad argument (addr 0, a codec that is not available, bad
+ * rates), if the address is already bound, or out of memory. Calls
+ * sodium_init(). */
+node *node_new(env *e, const struct node_params *params, const cm_addr *peers, size_t npeers);
+
+/* Unbind, cancel every timer, free. Held and queued packets are dropped
+ * uncounted (the node is gone). */
+void node_free(node *n);
+
+/* accept(packet): what the bound handler calls. Copies what it keeps. */
+void node_accept(node *n, const uint8_t *pkt, size_t len);
+
+/* config(): fill out. */
+void node_config(const node *n, struct node_config *out);
+void node_counters(const node *n, struct node_counters *out);
+
+/* Replace the peer list (copied): 0 or CM_ENOMEM / CM_EINVAL. */
+int node_set_peers(node *n, const cm_addr *peers, size_t npeers);
+
+/* Start a new key epoch: the replay filter is reset (seed 4.1). Keys stay
+ * (key rotation is the control-plane issue's). */
+void node_epoch_advance(node *n);
+
+/* Check every counter identity above; false when broken (tests). */
+bool node_counters_balanced(const struct node_counters *c);
+
+#endif
