@@ -1,7 +1,9 @@
-/* Sphinx packets: the smc-compat profile, header construction (filler,
- * nested routing blocks and MACs, built from the last hop back), packet
- * creation, unwrapping at a node, and single-use reply blocks. Wire format
- * and sources in SPHINX.md; primitives in sphinx_crypto.c. */
+/* Sphinx packets: the mixclaves and smc-compat profiles, header
+ * construction (filler, nested routing blocks and MACs, built from the last
+ * hop back), packet creation, unwrapping at a node, and single-use reply
+ * blocks. The profiles differ only in data (sizes, prefixes, which fields
+ * the MAC covers) and in the layout of a routing block (routing_*). Wire
+ * formats and sources in SPHINX.md; primitives in sphinx_crypto.c. */
 #include "mixclaves/sphinx_impl.h"
 
 #include <sodium.h>
@@ -11,6 +13,7 @@ const struct sphinx_profile sphinx_profile_smc_compat = {
     .name = "smc-compat",
     .routing = SPHINX_ROUTING_SMC,
     .version = 0x01,
+    .epoch_bytes = 0,
     .max_hops = 5,
     .id_bytes = 16,
     .mac_bytes = 16,
@@ -27,30 +30,87 @@ const struct sphinx_profile sphinx_profile_smc_compat = {
     .block_key_from_stream = true,
 };
 
+const struct sphinx_profile sphinx_profile_mixclaves = {
+    .name = "mixclaves",
+    .routing = SPHINX_ROUTING_MIXCLAVES,
+    .version = 0x02,
+    .epoch_bytes = 4,
+    .max_hops = 8,
+    .id_bytes = 16,
+    .mac_bytes = 16,
+    .hop_bytes = 38,   /* command (1) || type (1) || delay (4) || next id (16) || MAC (16) */
+    .final_bytes = 48, /* command || type || delay || [len || client id || SURB id] || padding */
+    .payload_bytes = 2048,
+    .mac_covers_alpha = true,
+    .kdf_domain = "cloudmix-sphinx2", /* BLAKE2b personalisation, 16 bytes */
+    .prefix_blind = 0x01,
+    .prefix_stream = 0x02,
+    .prefix_mac = 0x03,
+    .prefix_block = 0x04,
+    .prefix_replay = 0x05,
+    .block_key_from_stream = false,
+};
+
 enum { ZERO_PREFIX = 16, MSGID = SPHINX_SURB_ID_BYTES, PAD_LEN_BYTES = 2 };
+/* mixclaves routing: commands, and the info that starts every block. */
+enum { CMD_FORWARD = 0x01, CMD_EXIT = 0x02, CMD_REPLY = 0x03, INFO = 6 };
 
 size_t sphinx_beta_bytes(const struct sphinx_profile *p) {
   return (size_t)(p->max_hops - 1) * p->hop_bytes + p->final_bytes;
 }
 size_t sphinx_header_bytes(const struct sphinx_profile *p) {
-  return 1 + SPHINX_KEY_BYTES + p->mac_bytes + sphinx_beta_bytes(p);
+  return 1 + p->epoch_bytes + SPHINX_KEY_BYTES + p->mac_bytes + sphinx_beta_bytes(p);
 }
 size_t sphinx_packet_bytes(const struct sphinx_profile *p) {
   return sphinx_header_bytes(p) + p->payload_bytes;
 }
 
+/* Bytes of a hop block before the next id: none in smc-compat (the id's
+ * 0xff first byte says "more hops"), command || type || delay in mixclaves. */
+static size_t info_bytes(const struct sphinx_profile *p) {
+  return p->routing == SPHINX_ROUTING_MIXCLAVES ? INFO : 0;
+}
+
 static bool profile_ok(const struct sphinx_profile *p) {
-  return p && p->routing == SPHINX_ROUTING_SMC && !p->mac_covers_alpha && p->max_hops >= 1 &&
-         p->max_hops <= SPHINX_HOPS_MAX && p->id_bytes <= SPHINX_ID_MAX &&
-         p->mac_bytes >= 16 && p->hop_bytes == p->id_bytes + p->mac_bytes &&
+  if (!p || (p->routing != SPHINX_ROUTING_SMC && p->routing != SPHINX_ROUTING_MIXCLAVES))
+    return false;
+  const size_t fixed = p->routing == SPHINX_ROUTING_SMC ? 1 + MSGID : INFO + 1 + 1 + MSGID;
+  return p->max_hops >= 1 && p->max_hops <= SPHINX_HOPS_MAX && p->id_bytes >= 1 &&
+         p->id_bytes <= SPHINX_ID_MAX && p->mac_bytes >= 16 && p->mac_bytes <= 64 &&
+         (p->epoch_bytes == 0 || p->epoch_bytes == 4) &&
+         p->hop_bytes == info_bytes(p) + p->id_bytes + p->mac_bytes && p->final_bytes >= fixed &&
          sphinx_beta_bytes(p) + p->hop_bytes <= SPHINX_BETA_MAX + 64 &&
-         sphinx_beta_bytes(p) <= SPHINX_BETA_MAX && p->payload_bytes > LIONESS_MIN_BLOCK_BYTES;
+         sphinx_beta_bytes(p) <= SPHINX_BETA_MAX && p->payload_bytes > LIONESS_MIN_BLOCK_BYTES &&
+         p->payload_bytes <= 0xffff;
 }
 
 /* Offsets in a header. */
-static size_t off_alpha(void) { return 1; }
-static size_t off_gamma(void) { return 1 + SPHINX_KEY_BYTES; }
-static size_t off_beta(const struct sphinx_profile *p) { return 1 + SPHINX_KEY_BYTES + p->mac_bytes; }
+static size_t off_alpha(const struct sphinx_profile *p) { return 1 + p->epoch_bytes; }
+static size_t off_gamma(const struct sphinx_profile *p) { return off_alpha(p) + SPHINX_KEY_BYTES; }
+static size_t off_beta(const struct sphinx_profile *p) { return off_gamma(p) + p->mac_bytes; }
+
+static void put_be32(uint8_t *b, uint32_t v) {
+  b[0] = (uint8_t)(v >> 24);
+  b[1] = (uint8_t)(v >> 16);
+  b[2] = (uint8_t)(v >> 8);
+  b[3] = (uint8_t)v;
+}
+static uint32_t get_be32(const uint8_t *b) {
+  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The type a hop is sent: 0 stands for ROUTE; CTRL is reserved. */
+static uint8_t hop_type(const struct sphinx_hop *h) { return h->type ? h->type : SPHINX_TYPE_ROUTE; }
+static bool type_ok(uint8_t t) {
+  return t == SPHINX_TYPE_ROUTE || t == SPHINX_TYPE_DROP || t == SPHINX_TYPE_LOOP;
+}
+
+/* mixclaves: command || type || delay, the start of every routing block. */
+static void put_info(uint8_t *b, uint8_t cmd, const struct sphinx_hop *h) {
+  b[0] = cmd;
+  b[1] = hop_type(h);
+  put_be32(b + 2, h->delay_us);
+}
 
 int sphinx_keypair_from_seed(uint8_t pk[SPHINX_KEY_BYTES], uint8_t sk[SPHINX_KEY_BYTES],
                              const uint8_t seed[SPHINX_KEY_BYTES]) {
@@ -60,19 +120,16 @@ int sphinx_keypair_from_seed(uint8_t pk[SPHINX_KEY_BYTES], uint8_t sk[SPHINX_KEY
   return crypto_scalarmult_curve25519_base(pk, sk) ? CM_EPARSE : 0;
 }
 
-/* The MAC input: beta, or version || alpha || beta. */
+/* The MAC input: beta, or version || epoch || alpha || beta (the header
+ * without gamma). */
 static void header_mac(const struct sphinx_profile *p, const uint8_t s[32], const uint8_t *hdr,
                        uint8_t *mac) {
   uint8_t key[64];
   sphinx__mac_key(p, s, key);
-  if (p->mac_covers_alpha) {
-    uint8_t buf[1 + SPHINX_KEY_BYTES + SPHINX_BETA_MAX];
-    memcpy(buf, hdr, 1 + SPHINX_KEY_BYTES);
-    memcpy(buf + 1 + SPHINX_KEY_BYTES, hdr + off_beta(p), sphinx_beta_bytes(p));
-    sphinx__mac(p, key, buf, 1 + SPHINX_KEY_BYTES + sphinx_beta_bytes(p), mac);
-  } else {
-    sphinx__mac(p, key, hdr + off_beta(p), sphinx_beta_bytes(p), mac);
-  }
+  if (p->mac_covers_alpha)
+    sphinx__mac2(p, key, hdr, off_gamma(p), hdr + off_beta(p), sphinx_beta_bytes(p), mac);
+  else
+    sphinx__mac2(p, key, NULL, 0, hdr + off_beta(p), sphinx_beta_bytes(p), mac);
   sodium_memzero(key, sizeof key);
 }
 
@@ -81,7 +138,7 @@ static void header_mac(const struct sphinx_profile *p, const uint8_t s[32], cons
  * s_i = [c]P_i. Falls back to the chained X25519 of the reference when the
  * one-ladder form does not apply (probability about 2^-126 per hop). */
 static int hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r,
-                       const uint8_t x[32], uint8_t alpha0[32], uint8_t s[][32]) {
+                       const uint8_t x[32], uint8_t alphas[][32], uint8_t s[][32]) {
   uint8_t c[32], f[32], fr[32], alpha[32], b[SPHINX_HOPS_MAX + 1][32];
   int rc = 0;
   memcpy(b[0], x, 32);
@@ -108,7 +165,7 @@ static int hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *
       rc = CM_EPARSE;
       goto out;
     }
-    if (i == 0) memcpy(alpha0, alpha, 32);
+    memcpy(alphas[i], alpha, 32);
     sphinx__blind(p, alpha, s[i], f);
     memcpy(b[i + 1], f, 32);
     sphinx__scalar_reduce(f, fr);
@@ -120,25 +177,37 @@ out:
   return rc;
 }
 
-/* Build a header for path[0..r) whose last routing block starts with
- * last[0..last_len). Draws 32 bytes (secret) then the padding. */
-static int header_build(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r,
-                        const uint8_t *last, size_t last_len, sphinx_random_fn rnd, void *ctx,
-                        uint8_t *hdr, uint8_t s[][32]) {
+/* Arguments every profile checks the same way for a path. */
+static bool path_ok(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r) {
+  if (!path || r < 1 || r > p->max_hops) return false;
+  for (size_t i = 0; i < r; i++) {
+    if (!path[i].id || !path[i].pk) return false;
+    if (p->routing == SPHINX_ROUTING_SMC &&
+        (path[i].id[0] != 0xff || path[i].delay_us || hop_type(&path[i]) != SPHINX_TYPE_ROUTE))
+      return false;
+    if (!type_ok(hop_type(&path[i]))) return false;
+  }
+  return true;
+}
+
+/* Build a header at epoch for path[0..r) whose last routing block starts
+ * with last[0..last_len). Draws 32 bytes (secret) then the padding. */
+static int header_build(const struct sphinx_profile *p, uint32_t epoch,
+                        const struct sphinx_hop *path, size_t r, const uint8_t *last,
+                        size_t last_len, sphinx_random_fn rnd, void *ctx, uint8_t *hdr,
+                        uint8_t s[][32]) {
   const size_t R = p->max_hops, H = p->hop_bytes, BETA = sphinx_beta_bytes(p);
   const size_t SL = BETA + H; /* stream length */
-  const size_t final_len = (R - r) * H + p->final_bytes;
-  uint8_t x[32], alpha0[32], stream[SPHINX_BETA_MAX + 64], filler[SPHINX_BETA_MAX];
-  uint8_t beta[SPHINX_BETA_MAX], nb[SPHINX_BETA_MAX], gamma[64];
+  const size_t final_len = (R - r) * H + p->final_bytes, I = info_bytes(p);
+  uint8_t x[32], alphas[SPHINX_HOPS_MAX][32], stream[SPHINX_BETA_MAX + 64];
+  uint8_t filler[SPHINX_BETA_MAX], beta[SPHINX_BETA_MAX], nb[SPHINX_BETA_MAX], gamma[64];
   int rc;
   if (last_len > final_len) return CM_ERANGE;
-  for (size_t i = 0; i < r; i++)
-    if (!path[i].id || !path[i].pk || path[i].id[0] != 0xff) return CM_EINVAL;
   rnd(ctx, x, 32);
   sphinx__clamp(x);
   memcpy(beta, last, last_len);
   rnd(ctx, beta + last_len, final_len - last_len);
-  rc = hop_secrets(p, path, r, x, alpha0, s);
+  rc = hop_secrets(p, path, r, x, alphas, s);
   sodium_memzero(x, sizeof x);
   if (rc) return rc;
   /* filler: after hop i-1 strips its block, H more bytes of its stream
@@ -152,22 +221,24 @@ static int header_build(const struct sphinx_profile *p, const struct sphinx_hop 
   for (size_t j = 0; j < final_len; j++) beta[j] ^= stream[j];
   memcpy(beta + final_len, filler, (r - 1) * H);
   hdr[0] = p->version;
+  if (p->epoch_bytes) put_be32(hdr + 1, epoch);
+  memcpy(hdr + off_alpha(p), alphas[r - 1], 32);
   memcpy(hdr + off_beta(p), beta, BETA);
   header_mac(p, s[r - 1], hdr, gamma);
   for (size_t i = r - 1; i-- > 0;) {
-    memcpy(nb, path[i + 1].id, p->id_bytes);
-    memcpy(nb + p->id_bytes, gamma, p->mac_bytes);
+    if (I) put_info(nb, CMD_FORWARD, &path[i]);
+    memcpy(nb + I, path[i + 1].id, p->id_bytes);
+    memcpy(nb + I + p->id_bytes, gamma, p->mac_bytes);
     memcpy(nb + H, beta, BETA - H);
     sphinx__stream(p, s[i], stream, SL);
     for (size_t j = 0; j < BETA; j++) beta[j] = nb[j] ^ stream[j];
+    memcpy(hdr + off_alpha(p), alphas[i], 32); /* the MAC may cover alpha */
     memcpy(hdr + off_beta(p), beta, BETA);
-    /* mac_covers_alpha needs every hop's alpha here: kept for the mixclaves
-     * slice; profile_ok refuses it until then. */
     header_mac(p, s[i], hdr, gamma);
   }
-  memcpy(hdr + off_alpha(), alpha0, 32);
-  memcpy(hdr + off_gamma(), gamma, p->mac_bytes);
+  memcpy(hdr + off_gamma(p), gamma, p->mac_bytes);
   sodium_memzero(stream, sizeof stream);
+  sodium_memzero(nb, sizeof nb);
   return 0;
 }
 
@@ -207,18 +278,26 @@ static bool all_zero(const uint8_t *b, size_t n) {
   return acc == 0;
 }
 
-int sphinx_packet_build(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t hops,
-                        const uint8_t *dest, size_t dest_len, const uint8_t *msg, size_t msg_len,
-                        sphinx_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
-  if (!profile_ok(p) || !path || hops < 1 || hops > p->max_hops || !dest || dest_len < 1 ||
-      dest_len > SPHINX_DEST_MAX || (!msg && msg_len) || !rnd || !packet)
+int sphinx_packet_build_epoch(const struct sphinx_profile *p, uint32_t epoch,
+                              const struct sphinx_hop *path, size_t hops, const uint8_t *dest,
+                              size_t dest_len, const uint8_t *msg, size_t msg_len,
+                              sphinx_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
+  if (!profile_ok(p) || !path_ok(p, path, hops) || (epoch && !p->epoch_bytes) || !dest ||
+      dest_len < 1 || dest_len > SPHINX_DEST_MAX || (!msg && msg_len) || !rnd || !packet)
     return CM_EINVAL;
   const size_t P = p->payload_bytes, HB = sphinx_header_bytes(p);
   if (ZERO_PREFIX + 1 + dest_len + msg_len + PAD_LEN_BYTES > P) return CM_ERANGE;
-  uint8_t last[1 + MSGID] = {0}; /* exit marker 0x00, message id zero */
+  /* last block: smc exit marker 0x00 and a zero message id; mixclaves
+   * EXIT || type || delay */
+  uint8_t last[1 + MSGID] = {0};
+  size_t last_len = sizeof last;
   uint8_t s[SPHINX_HOPS_MAX][32], key[LIONESS_KEY_BYTES];
   uint8_t *delta = packet + HB;
-  int rc = header_build(p, path, hops, last, sizeof last, rnd, rnd_ctx, packet, s);
+  if (p->routing == SPHINX_ROUTING_MIXCLAVES) {
+    put_info(last, CMD_EXIT, &path[hops - 1]);
+    last_len = INFO;
+  }
+  int rc = header_build(p, epoch, path, hops, last, last_len, rnd, rnd_ctx, packet, s);
   if (rc) goto out;
   /* payload: 0^16 || len(dest) || dest || msg || padding */
   memset(delta, 0, ZERO_PREFIX);
@@ -236,20 +315,60 @@ out:
   return rc;
 }
 
+int sphinx_packet_build(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t hops,
+                        const uint8_t *dest, size_t dest_len, const uint8_t *msg, size_t msg_len,
+                        sphinx_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
+  return sphinx_packet_build_epoch(p, 0, path, hops, dest, dest_len, msg, msg_len, rnd, rnd_ctx,
+                                   packet);
+}
+
+int sphinx_packet_epoch(const struct sphinx_profile *p, const uint8_t *in, size_t in_len,
+                        uint32_t *epoch) {
+  if (!profile_ok(p) || !in || !epoch || in_len != sphinx_packet_bytes(p)) return CM_EINVAL;
+  *epoch = p->epoch_bytes ? get_be32(in + 1) : 0;
+  return 0;
+}
+
+/* The last block B of an exit or reply: fills u (but the payload checks)
+ * from B. Returns the action, or 0 when B is malformed. */
+static enum sphinx_action route_final(const struct sphinx_profile *p, const uint8_t *b,
+                                      size_t beta_len, struct sphinx_unwrapped *u) {
+  size_t at = 0;
+  uint8_t cmd = b[0];
+  if (p->routing == SPHINX_ROUTING_MIXCLAVES) {
+    if (cmd != CMD_EXIT && cmd != CMD_REPLY) return 0;
+    at = INFO;
+  } else if (cmd == 0x00) {
+    cmd = CMD_EXIT;
+  } else if (cmd < 0x80) {
+    cmd = CMD_REPLY;
+    at = 0; /* the length byte is the marker */
+  } else {
+    return 0;
+  }
+  if (cmd == CMD_EXIT) return SPHINX_EXIT;
+  size_t n = b[at];
+  if (n < 1 || n > SPHINX_DEST_MAX || at + 1 + n + MSGID > beta_len) return 0;
+  memcpy(u->dest, b + at + 1, n);
+  u->dest_len = n;
+  memcpy(u->surb_id, b + at + 1 + n, MSGID);
+  return SPHINX_REPLY;
+}
+
 int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX_KEY_BYTES],
                          sphinx_replay *filter, const uint8_t *in, size_t in_len, uint8_t *out,
                          struct sphinx_unwrapped *u) {
   if (!profile_ok(p) || !sk || !in || !out || !u) return CM_EINVAL;
-  const size_t H = p->hop_bytes, BETA = sphinx_beta_bytes(p), SL = BETA + H;
+  const size_t H = p->hop_bytes, BETA = sphinx_beta_bytes(p), SL = BETA + H, I = info_bytes(p);
   const size_t HB = sphinx_header_bytes(p), P = p->payload_bytes;
   if (in_len != sphinx_packet_bytes(p)) return CM_EINVAL;
-  if (in[0] != p->version || !canonical_u(in + off_alpha())) return CM_EPARSE;
+  if (in[0] != p->version || !canonical_u(in + off_alpha(p))) return CM_EPARSE;
   uint8_t s[32], mac[64], b[SPHINX_BETA_MAX + 64], key[LIONESS_KEY_BYTES];
   int rc = 0;
   memset(u, 0, sizeof *u);
-  if (crypto_scalarmult_curve25519(s, sk, in + off_alpha())) return CM_EPARSE;
+  if (crypto_scalarmult_curve25519(s, sk, in + off_alpha(p))) return CM_EPARSE;
   header_mac(p, s, in, mac);
-  if (sodium_memcmp(mac, in + off_gamma(), p->mac_bytes) != 0) {
+  if (sodium_memcmp(mac, in + off_gamma(p), p->mac_bytes) != 0) {
     rc = CM_EPARSE;
     goto out;
   }
@@ -261,45 +380,48 @@ int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX
   /* B = (beta || 0^H) xor stream */
   sphinx__stream(p, s, b, SL);
   for (size_t j = 0; j < BETA; j++) b[j] ^= in[off_beta(p) + j];
+  u->epoch = p->epoch_bytes ? get_be32(in + 1) : 0;
+  u->type = SPHINX_TYPE_ROUTE;
+  if (I) {
+    u->type = b[1];
+    u->delay_us = get_be32(b + 2);
+    if (!type_ok(u->type)) { /* CTRL (reserved) or unknown */
+      rc = CM_EPARSE;
+      goto out;
+    }
+  }
   uint8_t *delta = out + HB;
   memmove(delta, in + HB, P);
   sphinx__block_key(p, s, key);
   lioness_decrypt(delta, P, key);
-  if (b[0] == 0xff) { /* more hops: next id || gamma' || beta' */
+  if (I ? b[0] == CMD_FORWARD : b[0] == 0xff) { /* more hops: [info] next id || gamma' || beta' */
     u->action = SPHINX_FORWARD;
-    memcpy(u->next_hop, b, p->id_bytes);
+    memcpy(u->next_hop, b + I, p->id_bytes);
     u->next_hop_len = p->id_bytes;
-    out[0] = p->version;
+    memcpy(out, in, off_alpha(p)); /* version, epoch */
     uint8_t bf[32];
-    sphinx__blind(p, in + off_alpha(), s, bf);
-    rc = crypto_scalarmult_curve25519(out + off_alpha(), bf, in + off_alpha()) ? CM_EPARSE : 0;
-    memcpy(out + off_gamma(), b + p->id_bytes, p->mac_bytes);
+    sphinx__blind(p, in + off_alpha(p), s, bf);
+    rc = crypto_scalarmult_curve25519(out + off_alpha(p), bf, in + off_alpha(p)) ? CM_EPARSE : 0;
+    sodium_memzero(bf, sizeof bf);
+    memcpy(out + off_gamma(p), b + I + p->id_bytes, p->mac_bytes);
     memcpy(out + off_beta(p), b + H, BETA);
-  } else if (b[0] == 0x00) { /* exit: 0^16 || n || dest || msg || padding */
+    goto out;
+  }
+  memset(out, 0, HB);
+  u->action = route_final(p, b, BETA, u);
+  if (u->action == SPHINX_REPLY) {
+    u->payload = delta;
+  } else if (u->action == SPHINX_EXIT) { /* 0^16 || n || dest || msg || padding */
     size_t n = delta[ZERO_PREFIX], len;
-    memset(out, 0, HB);
     if (!all_zero(delta, ZERO_PREFIX) || n < 1 || n > SPHINX_DEST_MAX ||
         ZERO_PREFIX + 1 + n > P || unpad(delta + ZERO_PREFIX + 1 + n, P - ZERO_PREFIX - 1 - n, &len)) {
       rc = CM_EPARSE;
       goto out;
     }
-    u->action = SPHINX_EXIT;
     memcpy(u->dest, delta + ZERO_PREFIX + 1, n);
     u->dest_len = n;
     u->message = delta + ZERO_PREFIX + 1 + n;
     u->message_len = len;
-  } else if (b[0] < 0x80) { /* reply: n || client id || message id */
-    size_t n = b[0];
-    memset(out, 0, HB);
-    if (1 + n + MSGID > BETA) {
-      rc = CM_EPARSE;
-      goto out;
-    }
-    u->action = SPHINX_REPLY;
-    memcpy(u->dest, b + 1, n);
-    u->dest_len = n;
-    memcpy(u->surb_id, b + 1 + n, MSGID);
-    u->payload = delta;
   } else {
     rc = CM_EPARSE;
   }
@@ -310,20 +432,26 @@ out:
   return rc;
 }
 
-int sphinx_surb_create(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t hops,
-                       const uint8_t *client_id, size_t client_id_len, sphinx_random_fn rnd,
-                       void *rnd_ctx, struct sphinx_surb *surb, struct sphinx_surb_keys *keys) {
-  if (!profile_ok(p) || !path || hops < 1 || hops > p->max_hops || !client_id ||
+int sphinx_surb_create_epoch(const struct sphinx_profile *p, uint32_t epoch,
+                             const struct sphinx_hop *path, size_t hops, const uint8_t *client_id,
+                             size_t client_id_len, sphinx_random_fn rnd, void *rnd_ctx,
+                             struct sphinx_surb *surb, struct sphinx_surb_keys *keys) {
+  if (!profile_ok(p) || !path_ok(p, path, hops) || (epoch && !p->epoch_bytes) || !client_id ||
       client_id_len < 1 || client_id_len > SPHINX_DEST_MAX || !rnd || !surb || !keys)
     return CM_EINVAL;
-  uint8_t last[1 + SPHINX_DEST_MAX + MSGID];
+  uint8_t last[INFO + 1 + SPHINX_DEST_MAX + MSGID];
+  size_t at = 0;
   memset(surb, 0, sizeof *surb);
   memset(keys, 0, sizeof *keys);
   rnd(rnd_ctx, keys->surb_id, MSGID);
-  last[0] = (uint8_t)client_id_len;
-  memcpy(last + 1, client_id, client_id_len);
-  memcpy(last + 1 + client_id_len, keys->surb_id, MSGID);
-  int rc = header_build(p, path, hops, last, 1 + client_id_len + MSGID, rnd, rnd_ctx,
+  if (p->routing == SPHINX_ROUTING_MIXCLAVES) {
+    put_info(last, CMD_REPLY, &path[hops - 1]);
+    at = INFO;
+  }
+  last[at] = (uint8_t)client_id_len;
+  memcpy(last + at + 1, client_id, client_id_len);
+  memcpy(last + at + 1 + client_id_len, keys->surb_id, MSGID);
+  int rc = header_build(p, epoch, path, hops, last, at + 1 + client_id_len + MSGID, rnd, rnd_ctx,
                         surb->header, keys->secrets);
   if (rc) {
     sodium_memzero(keys, sizeof *keys);
@@ -334,6 +462,13 @@ int sphinx_surb_create(const struct sphinx_profile *p, const struct sphinx_hop *
   memcpy(surb->first_hop, path[0].id, p->id_bytes);
   keys->hops = hops;
   return 0;
+}
+
+int sphinx_surb_create(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t hops,
+                       const uint8_t *client_id, size_t client_id_len, sphinx_random_fn rnd,
+                       void *rnd_ctx, struct sphinx_surb *surb, struct sphinx_surb_keys *keys) {
+  return sphinx_surb_create_epoch(p, 0, path, hops, client_id, client_id_len, rnd, rnd_ctx, surb,
+                                  keys);
 }
 
 int sphinx_surb_reply(const struct sphinx_profile *p, const struct sphinx_surb *surb,

@@ -1,8 +1,10 @@
 /* Sphinx mix packets (Danezis and Goldberg 2009) over X25519, BLAKE2b,
- * ChaCha20 and LIONESS, with parameter profiles over one code path. The
- * profile implemented now is smc-compat, byte-compatible with the
- * sphinxmixcrypto / go-sphinxmixcrypto format (wire layout and key
- * derivation in SPHINX.md). Packet creation costs 2 scalar multiplications
+ * ChaCha20 and LIONESS, with two parameter profiles over one code path:
+ * mixclaves (the default: per-hop next hop, delay and message type, a MAC
+ * over version, epoch, alpha and beta, domain-separated keys, 2048-byte
+ * payloads, up to 8 hops) and smc-compat, byte-compatible with the
+ * sphinxmixcrypto / go-sphinxmixcrypto format (wire layouts and key
+ * derivations in SPHINX.md). Packet creation costs 2 scalar multiplications
  * per hop: blinding factors are multiplied as scalars mod L and each hop's
  * group elements are computed from the running product. No randomness is
  * drawn here: the caller passes a sphinx_random_fn. Every function borrows
@@ -25,7 +27,8 @@
 #define SPHINX_ID_MAX 32        /* bound on any profile's id_bytes */
 #define SPHINX_DEST_MAX 127     /* destination / client id length, prefix-free encoded */
 #define SPHINX_BETA_MAX 1024    /* bound on any profile's routing-info length */
-#define SPHINX_HEADER_MAX (1 + SPHINX_KEY_BYTES + 32 + SPHINX_BETA_MAX)
+#define SPHINX_EPOCH_MAX 4      /* bound on any profile's epoch_bytes */
+#define SPHINX_HEADER_MAX (1 + SPHINX_EPOCH_MAX + SPHINX_KEY_BYTES + 64 + SPHINX_BETA_MAX)
 
 /* How the per-hop routing block is laid out. */
 enum sphinx_routing {
@@ -33,10 +36,21 @@ enum sphinx_routing {
    * the last block is 0x00 (exit) or len||client id (reply), then the
    * message id, then padding. */
   SPHINX_ROUTING_SMC = 1,
-  /* mixclaves (next slice, not implemented): type (ROUTE/DROP/LOOP/CTRL)
-   * || next id || delay (u32 ms) || MAC per hop; MAC also over
-   * version/epoch and alpha; domain-separated KDF. */
+  /* mixclaves: every block starts with command (1: FORWARD / EXIT / REPLY)
+   * || type (1: enum sphinx_type) || delay (4: u32 big-endian microseconds);
+   * a hop block goes on with next id || MAC, the last block with the reply
+   * address (REPLY) or nothing (EXIT), then padding. */
   SPHINX_ROUTING_MIXCLAVES = 2,
+};
+
+/* Message type at one hop (mixclaves), chosen by the sender per hop and
+ * delivered to that hop only: a sender makes cover indistinguishable to the
+ * mixes by putting ROUTE at every hop but the last. */
+enum sphinx_type {
+  SPHINX_TYPE_ROUTE = 1, /* hold delay_us, then forward (or deliver at the end) */
+  SPHINX_TYPE_DROP = 2,  /* drop cover: discard */
+  SPHINX_TYPE_LOOP = 3,  /* loop cover: hold, forward, back to its sender */
+  SPHINX_TYPE_CTRL = 4,  /* reserved for the control plane: refused by build and unwrap */
 };
 
 /* A parameter profile. All lengths in bytes. */
@@ -44,13 +58,14 @@ struct sphinx_profile {
   const char *name;
   enum sphinx_routing routing;
   uint8_t version;        /* version byte on the wire; input must match */
+  uint32_t epoch_bytes;   /* epoch field after the version: 0 or 4 (u32 big-endian) */
   uint32_t max_hops;      /* r: routing info sized for this many hops */
   uint32_t id_bytes;      /* node id length */
   uint32_t mac_bytes;     /* header MAC (gamma) length */
-  uint32_t hop_bytes;     /* one hop's routing block in beta (info || MAC) */
+  uint32_t hop_bytes;     /* one hop's routing block in beta (info || next id || MAC) */
   uint32_t final_bytes;   /* the last hop's block (destination, message id, padding) */
   uint32_t payload_bytes; /* delta, the LIONESS block */
-  bool mac_covers_alpha;  /* MAC over version || alpha || beta, not beta alone */
+  bool mac_covers_alpha;  /* MAC over version || epoch || alpha || beta, not beta alone */
   /* Key derivation: H(prefix || inputs), H = BLAKE2b, personalised with
    * kdf_domain when it is non-NULL (smc-compat: NULL, plain BLAKE2b). */
   const char *kdf_domain;
@@ -60,8 +75,12 @@ struct sphinx_profile {
 
 /* 5 hops, 16-byte ids, 16-byte MAC, 1024-byte payload, 1249-byte packet. */
 extern const struct sphinx_profile sphinx_profile_smc_compat;
+/* The default: 8 hops, 16-byte ids, 16-byte MAC, 4-byte epoch, 38-byte hop
+ * blocks, 2048-byte payload, 2415-byte packet. */
+extern const struct sphinx_profile sphinx_profile_mixclaves;
 
-/* Header = version (1) || alpha (32) || gamma (mac_bytes) || beta. */
+/* Header = version (1) || epoch (epoch_bytes) || alpha (32) ||
+ * gamma (mac_bytes) || beta. */
 size_t sphinx_beta_bytes(const struct sphinx_profile *p);
 size_t sphinx_header_bytes(const struct sphinx_profile *p);
 /* Header || payload: every packet of a profile has this length. */
@@ -76,20 +95,38 @@ typedef void (*sphinx_random_fn)(void *ctx, uint8_t *buf, size_t len);
 int sphinx_keypair_from_seed(uint8_t pk[SPHINX_KEY_BYTES], uint8_t sk[SPHINX_KEY_BYTES],
                              const uint8_t seed[SPHINX_KEY_BYTES]);
 
-/* One hop of a path: its node id (id_bytes) and X25519 public key. */
+/* One hop of a path: its node id (id_bytes), X25519 public key and, in the
+ * mixclaves profile, what the sender tells this hop: how long to hold the
+ * packet (delay_us, microseconds) and its type (enum sphinx_type; 0 means
+ * ROUTE). smc-compat carries neither: both must be 0 there (CM_EINVAL). */
 struct sphinx_hop {
   const uint8_t *id;
   const uint8_t *pk;
+  uint32_t delay_us;
+  uint8_t type;
 };
 
 /* Forward packet along path[0..hops) delivering msg to dest (1..127 bytes)
- * at the last hop. Randomness drawn: 32 bytes (ephemeral secret), then the
- * header padding. packet: sphinx_packet_bytes(p). 0, CM_EINVAL (bad
- * arguments, smc ids not starting with 0xff), CM_ERANGE (message too long),
- * CM_EPARSE (a public key of small order). Send packet to path[0].id. */
+ * at the last hop, stamped with key epoch `epoch` (mixclaves; smc-compat has
+ * no epoch field and needs 0). Randomness drawn: 32 bytes (ephemeral
+ * secret), then the header padding. packet: sphinx_packet_bytes(p). 0,
+ * CM_EINVAL (bad arguments: hops outside 1..max_hops, smc ids not starting
+ * with 0xff, a CTRL or unknown type), CM_ERANGE (message too long), CM_EPARSE
+ * (a public key of small order). Send packet to path[0].id. */
+int sphinx_packet_build_epoch(const struct sphinx_profile *p, uint32_t epoch,
+                              const struct sphinx_hop *path, size_t hops, const uint8_t *dest,
+                              size_t dest_len, const uint8_t *msg, size_t msg_len,
+                              sphinx_random_fn rnd, void *rnd_ctx, uint8_t *packet);
+/* The same at epoch 0. */
 int sphinx_packet_build(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t hops,
                         const uint8_t *dest, size_t dest_len, const uint8_t *msg, size_t msg_len,
                         sphinx_random_fn rnd, void *rnd_ctx, uint8_t *packet);
+
+/* The epoch field of a packet (0 in smc-compat), read without any crypto so
+ * that a node can pick the key of that epoch. Unauthenticated until the
+ * unwrap's MAC check, which covers it (mixclaves). CM_EINVAL on a bad length. */
+int sphinx_packet_epoch(const struct sphinx_profile *p, const uint8_t *in, size_t in_len,
+                        uint32_t *epoch);
 
 enum sphinx_action {
   SPHINX_FORWARD = 1, /* send out (a full packet) to next_hop */
@@ -108,13 +145,17 @@ struct sphinx_unwrapped {
   const uint8_t *message;            /* EXIT: points into out, valid while out is */
   size_t message_len;
   const uint8_t *payload;            /* REPLY: the payload inside out */
+  uint8_t type;                      /* enum sphinx_type (smc-compat: ROUTE) */
+  uint32_t delay_us;                 /* sender-chosen hold time here (smc-compat: 0) */
+  uint32_t epoch;                    /* the packet's epoch field, authenticated (mixclaves) */
 };
 
 typedef struct sphinx_replay sphinx_replay;
 
 /* Process one packet at a node holding sk. Checks, in this order: length
- * (CM_EINVAL), version byte and the header MAC (CM_EPARSE; one scalar
- * multiplication precedes the MAC, as the MAC key needs the shared secret),
+ * (CM_EINVAL), version byte, canonical alpha and the header MAC (CM_EPARSE;
+ * one scalar multiplication precedes the MAC, as the MAC key needs the
+ * shared secret; in mixclaves the MAC also covers version, epoch and alpha),
  * the replay filter when non-NULL (CM_EEXIST: a replay, the packet is
  * dropped; the tag is inserted otherwise), then routing and, at an exit,
  * the payload integrity check (CM_EPARSE). On success out
@@ -140,8 +181,16 @@ struct sphinx_surb_keys {
   size_t hops;
 };
 
-/* SURB over path back to client_id (1..127 bytes). Randomness drawn: 16
- * (message id), 32 (ephemeral secret), header padding, 32 (ktilde). */
+/* SURB over path back to client_id (1..127 bytes; mixclaves: at most
+ * final_bytes - 23 = 25 bytes at max_hops, 38 more per hop fewer), stamped
+ * with epoch (mixclaves). The delays and types in path reach each hop as in
+ * a forward packet. Randomness drawn: 16 (message id), 32 (ephemeral
+ * secret), header padding, 32 (ktilde). */
+int sphinx_surb_create_epoch(const struct sphinx_profile *p, uint32_t epoch,
+                             const struct sphinx_hop *path, size_t hops, const uint8_t *client_id,
+                             size_t client_id_len, sphinx_random_fn rnd, void *rnd_ctx,
+                             struct sphinx_surb *surb, struct sphinx_surb_keys *keys);
+/* The same at epoch 0. */
 int sphinx_surb_create(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t hops,
                        const uint8_t *client_id, size_t client_id_len, sphinx_random_fn rnd,
                        void *rnd_ctx, struct sphinx_surb *surb, struct sphinx_surb_keys *keys);

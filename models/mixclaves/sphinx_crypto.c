@@ -61,6 +61,15 @@ void sphinx__mac(const struct sphinx_profile *p, const uint8_t *key, const uint8
   crypto_generichash(mac, p->mac_bytes, data, len, key, p->mac_bytes);
 }
 
+void sphinx__mac2(const struct sphinx_profile *p, const uint8_t *key, const uint8_t *a,
+                  size_t alen, const uint8_t *b, size_t blen, uint8_t *mac) {
+  crypto_generichash_blake2b_state st;
+  crypto_generichash_blake2b_init(&st, key, p->mac_bytes, p->mac_bytes);
+  if (alen) crypto_generichash_blake2b_update(&st, a, alen);
+  crypto_generichash_blake2b_update(&st, b, blen);
+  crypto_generichash_blake2b_final(&st, mac, p->mac_bytes);
+}
+
 void sphinx__clamp(uint8_t k[32]) {
   k[0] &= 248;
   k[31] &= 127;
@@ -87,11 +96,16 @@ void sphinx__scalar_reduce(const uint8_t k[32], uint8_t r[32]) {
 /* m in [2^251, 2^252)? (little-endian: byte 31 is 0x08..0x0f) */
 static bool fits(const uint8_t m[32]) { return (m[31] & 0xf8) == 0x08; }
 
+/* 1/8 mod L, little-endian (8 * INV8 = 1 mod L; checked in the unit test).
+ * A constant: inverting at every call cost as much as a scalar multiplication. */
+const uint8_t sphinx__inv8[32] = {
+    0x79, 0x2f, 0xdc, 0xe2, 0x29, 0xe5, 0x06, 0x61, 0xd0, 0xda, 0x1c, 0x7d, 0xb3, 0x9d, 0xd3, 0x07,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06};
+
 int sphinx__mul_scalar(uint8_t out[32], const uint8_t c[32], const uint8_t *u) {
-  uint8_t eight[32] = {8}, inv8[32], m[32], k[32];
+  uint8_t m[32], k[32];
   int rc = 0;
-  crypto_core_ed25519_scalar_invert(inv8, eight);
-  crypto_core_ed25519_scalar_mul(m, c, inv8);
+  crypto_core_ed25519_scalar_mul(m, c, sphinx__inv8);
   if (!fits(m)) crypto_core_ed25519_scalar_negate(m, m);
   if (!fits(m)) {
     rc = CM_ERANGE;

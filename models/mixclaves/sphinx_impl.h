@@ -17,6 +17,9 @@ void sphinx__block_key(const struct sphinx_profile *p, const uint8_t s[32],
 void sphinx__mac_key(const struct sphinx_profile *p, const uint8_t s[32], uint8_t *key);
 void sphinx__mac(const struct sphinx_profile *p, const uint8_t *key, const uint8_t *data,
                  size_t len, uint8_t *mac);
+/* The same MAC over a || b (a may be empty). */
+void sphinx__mac2(const struct sphinx_profile *p, const uint8_t *key, const uint8_t *a,
+                  size_t alen, const uint8_t *b, size_t blen, uint8_t *mac);
 /* Blinding factor clamp(H(prefix || alpha || s)). */
 void sphinx__blind(const struct sphinx_profile *p, const uint8_t alpha[32], const uint8_t s[32],
                    uint8_t b[32]);
@@ -32,5 +35,7 @@ void sphinx__scalar_reduce(const uint8_t k[32], uint8_t r[32]);
  * CM_ERANGE in the rare case (about 2^-126) that neither c/8 nor -c/8
  * fits a clamped scalar; CM_EPARSE for a result of small order. */
 int sphinx__mul_scalar(uint8_t out[32], const uint8_t c[32], const uint8_t *u);
+/* 1/8 mod L. */
+extern const uint8_t sphinx__inv8[32];
 
 #endif
