@@ -151,6 +151,14 @@ static void send_one(client *c, int s) {
     if (s == S_DROP && h + 1 == hops) t = CODEC_DROP;
     path[h] = (struct codec_hop){.addr = pick(c, h), .delay = d, .type = t};
   }
+  uint8_t pks[CODEC_HOPS_MAX][CODEC_KEY_BYTES];
+  for (uint32_t h = 0; c->codec->keyed && h < hops; h++) {
+    if (c->p.keys(c->p.keys_ctx, path[h].addr, pks[h]) != 0) {
+      c->k.send_failed++;
+      return;
+    }
+    path[h].pk = pks[h];
+  }
   uint8_t pl[CLIENT_PAYLOAD_BYTES];
   struct client_payload m = {.kind = s == S_LOOP ? CLIENT_LOOP : CLIENT_REAL, .src = c->p.addr,
                              .sent_at = env_now(c->e), .experiment = c->p.experiment};
@@ -272,7 +280,7 @@ client *client_new(env *e, const struct client_params *params, const cm_addr *no
   c->rate[S_LOOP] = c->p.loop_rate_per_s;
   c->rate[S_DROP] = c->p.drop_rate_per_s;
   if (c->p.hops > c->codec->max_hops || c->p.drop_hops > c->codec->max_hops ||
-      c->codec->payload_bytes < CLIENT_PAYLOAD_BYTES)
+      c->codec->payload_bytes < CLIENT_PAYLOAD_BYTES || (c->codec->keyed && !c->p.keys))
     goto fail;
   static const char *names[NSTREAMS] = {"real", "loop", "drop"};
   for (int s = 0; s < NSTREAMS; s++) c->r_stream[s] = stream(e, c->p.addr, names[s]);

@@ -53,6 +53,10 @@ struct client_params {
   cm_time late_after;            /* lost past this round-trip time; 0: 1 s */
   cm_time start, stop;           /* streams send in [start, stop); stop 0: no end */
   uint64_t experiment;           /* experiment id carried in the payload */
+  /* Keyed codecs (full): the nodes' public keys, looked up at every build
+   * (required then; a lookup failure counts send_failed). */
+  codec_key_fn keys;
+  void *keys_ctx;
 };
 
 struct client_counters {
@@ -70,7 +74,8 @@ struct client_counters {
 
 /* A client at params->addr over nodes[0..nnodes) (copied). NULL on a bad
  * argument (no nodes, STRATIFIED with nnodes not a multiple of layers,
- * hops beyond the codec's, negative rates, a codec not available), if the
+ * hops beyond the codec's, negative rates, a codec not available, a keyed
+ * codec without keys), if the
  * address is taken, or out of memory. */
 client *client_new(env *e, const struct client_params *params, const cm_addr *nodes, size_t nnodes);
 /* Unbind, cancel timers, free (the histogram too). */

@@ -4,18 +4,14 @@
 
 #include <string.h>
 
-/* The slots. `full` is reserved for the Sphinx mixclaves profile
- * (sphinx.h, SPHINX_ROUTING_MIXCLAVES). TODO: when that profile lands,
- * write codec_full.c (build = sphinx_packet_build with the mixclaves
- * routing block: type, next address, delay; unwrap = sphinx_packet_unwrap
- * with a NULL filter, the node checking the tag itself) and put its ops
- * here. Until then it answers CM_ENOSYS: nothing pretends to encrypt. */
+/* The slots: abstract (codec_abstract.c) and full, real Sphinx in the
+ * mixclaves profile (codec_full.c). A NULL ops would answer CM_ENOSYS. */
 static const struct {
   const char *name;
   const struct codec_ops *ops;
 } slots[] = {
     {"abstract", &codec__abstract_ops},
-    {"full", NULL},
+    {"full", &codec__full_ops},
 };
 
 int codec_lookup(const char *name, const struct codec_ops **out) {

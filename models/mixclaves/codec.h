@@ -15,9 +15,11 @@
  *           header and payload. No secrecy and no unlinkability: the payload
  *           is the same bytes at every hop. Wire layout in codec_abstract.c
  *           and models/mixclaves/README.md.
- *  full     the Sphinx `mixclaves` profile (sphinx.h). TODO: not registered
- *           yet; codec_lookup("full") answers CM_ENOSYS until the profile
- *           lands (another slice of Mixclaves I).
+ *  full     (codec_full.c) real Sphinx, the `mixclaves` profile (sphinx.h,
+ *           SPHINX.md): build needs every hop's X25519 public key
+ *           (codec_hop.pk), unwrap the node's secret key (codec_node.sk).
+ *           Delays travel in whole microseconds; the destination rides in
+ *           the encrypted payload; key epoch 0; no SURBs through the codec.
  *
  * Ownership: every pointer argument is borrowed for the call; output goes
  * to caller buffers sized by the codec's packet_bytes. */
@@ -33,6 +35,7 @@
 
 #define CODEC_TAG_BYTES 32 /* = SPHINX_TAG_BYTES, for the sphinx replay filter */
 #define CODEC_HOPS_MAX 16  /* bound on any codec's max_hops */
+#define CODEC_KEY_BYTES 32 /* X25519 keys of a keyed codec */
 
 /* What a node does with the packet at its hop (seed section 3.1). */
 enum codec_type {
@@ -67,6 +70,11 @@ struct codec_unwrapped {
   const uint8_t *payload; /* final: payload_bytes bytes inside out, valid while out is */
 };
 
+/* Where the users of a keyed codec (node, client) find a node's public
+ * key: copy addr's X25519 public key into pk and return 0, or CM_ENOENT if
+ * addr is unknown. Called synchronously, before each build. */
+typedef int (*codec_key_fn)(void *ctx, cm_addr addr, uint8_t pk[CODEC_KEY_BYTES]);
+
 /* Fill buf[0..len) with random bytes; called only inside build. */
 typedef void (*codec_random_fn)(void *ctx, uint8_t *buf, size_t len);
 
@@ -75,11 +83,13 @@ struct codec_ops {
   size_t packet_bytes;  /* every packet of this codec */
   size_t payload_bytes; /* what the last hop delivers to dest */
   uint32_t max_hops;
+  bool keyed; /* build needs each hop's pk, unwrap self->sk (full); false: neither */
   /* A packet along path[0..hops) delivering payload (len <= payload_bytes,
    * zero-padded) to dest (0: nobody; then the last hop must be DROP or
    * loop back to its own node). Send it to path[0].addr. 0, or CM_EINVAL
-   * (bad hops, address 0, bad type, negative delay), CM_ERANGE (payload
-   * too long or too many hops). */
+   * (bad hops, address 0, bad type, negative delay; keyed: a NULL or
+   * invalid pk), CM_ERANGE (payload too long, too many hops, a delay the
+   * wire cannot carry). */
   int (*build)(const struct codec_hop *path, size_t hops, cm_addr dest, const uint8_t *payload, size_t len,
                codec_random_fn rnd, void *rnd_ctx, uint8_t *packet);
   /* One hop at node self: in[0..len) -> out (packet_bytes, not overlapping
@@ -89,13 +99,13 @@ struct codec_ops {
                 struct codec_unwrapped *u);
 };
 
-/* Registered codecs, by name: "abstract" (0, *out set), "full" (CM_ENOSYS,
- * *out NULL: the Sphinx mixclaves profile is not wired in yet), anything
- * else CM_EINVAL. */
+/* Registered codecs, by name: "abstract" and "full" (0, *out set);
+ * anything else CM_EINVAL (*out NULL). */
 int codec_lookup(const char *name, const struct codec_ops **out);
 
 /* The abstract codec (always available). */
 extern const struct codec_ops codec__abstract_ops;
+extern const struct codec_ops codec__full_ops;
 const struct codec_ops *codec_abstract(void);
 
 /* A codec_random_fn drawing from an rng (ctx is the rng *). */

@@ -226,6 +226,14 @@ static void send_loop(env *e, void *arg) {
     path[i] = (struct codec_hop){.addr = a, .delay = exp_delay(n->r_loop, n->p.loop_mean_delay), .type = CODEC_LOOP};
   }
   path[hops] = (struct codec_hop){.addr = n->p.addr, .delay = 0, .type = CODEC_LOOP};
+  uint8_t pks[CODEC_HOPS_MAX][CODEC_KEY_BYTES];
+  for (size_t i = 0; n->codec->keyed && i <= hops; i++) {
+    if (n->p.keys(n->p.keys_ctx, path[i].addr, pks[i]) != 0) {
+      n->c.loop_send_failed++;
+      goto next;
+    }
+    path[i].pk = pks[i];
+  }
   struct block *b = block_get(n);
   int rc = n->codec->build(path, hops + 1, n->p.addr, NULL, 0, codec_random_rng, n->r_nonce, b->data);
   if (rc == 0) rc = env_send(e, n->p.addr, path[0].addr, b->data, n->codec->packet_bytes);
@@ -234,6 +242,7 @@ static void send_loop(env *e, void *arg) {
     n->c.loops_sent++;
   else
     n->c.loop_send_failed++;
+next:
   n->loop_timer = env_after(e, cm_time_from_s(rng_exponential(n->r_loop, 1.0 / n->p.loop_rate_per_s)), send_loop, n);
 }
 
@@ -297,6 +306,7 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   if (!n->p.loop_hops) n->p.loop_hops = 1;
   if (!n->p.loop_mean_delay) n->p.loop_mean_delay = CM_MS(1);
   if (n->p.loop_hops + 1 > n->codec->max_hops) goto fail;
+  if (n->codec->keyed && n->p.loop_rate_per_s > 0 && !n->p.keys) goto fail;
   n->r_loop = stream(e, params->addr, "loop");
   n->r_slots = stream(e, params->addr, "slots");
   n->r_nonce = stream(e, params->addr, "nonce");

@@ -60,6 +60,11 @@ struct node_params {
   node_service_fn service_time;  /* NULL: no CPU model (real mode) */
   void *service_arg;
   uint64_t epoch;                /* key epoch the node starts in */
+  /* Keyed codecs (full): where the node's own loops find the peers' public
+   * keys (its own included). Required when the codec is keyed and
+   * loop_rate_per_s > 0; a lookup failure counts loop_send_failed. */
+  codec_key_fn keys;
+  void *keys_ctx;
 };
 
 /* Every accepted datagram ends in exactly one of the outcome fields:
@@ -110,7 +115,7 @@ struct node_config {
 /* A node listening at params->addr (bound here). peers[0..n) are the nodes
  * it may forward to and draw loop paths from (copied; may include itself).
  * NULL on a bad argument (addr 0, a codec that is not available, bad
- * rates), if the address is already bound, or out of memory. Calls
+ * rates, a keyed codec with own loops but no keys lookup), if the address is already bound, or out of memory. Calls
  * sodium_init(). */
 node *node_new(env *e, const struct node_params *params, const cm_addr *peers, size_t npeers);
 

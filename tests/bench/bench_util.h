@@ -30,6 +30,8 @@ int bench_mm1(bool quick);
 int bench_results_store(bool quick);
 int bench_cloudless_live(bool quick);
 int bench_sphinx(bool quick);
+int bench_mixnet_sim(bool quick);
+int bench_mixnode_udp(bool quick);
 
 /* M/M/1 parameters: arrival rate 0.9/s, service rate 1.0/s. */
 #define MM1_LAMBDA 0.9

@@ -4,7 +4,9 @@
  * end with every packet accounted for; malformed datagrams and replays are
  * counted and dropped; the CPU model saturates near 800 msg/s with the
  * seed's Twisted profile; DROP cover dies at the first hop; a seed fixes
- * every counter; config() tells the truth about attestation. */
+ * every counter; config() tells the truth about attestation. The two
+ * networks and the malformed/replay test run again with the full codec
+ * (real Sphinx, mixclaves profile; its codec-level tests: test_codec.c). */
 #include "cmocka_inc.h"
 
 #include <string.h>
@@ -27,9 +29,10 @@ static void test_codec_abstract(void **state CM_UNUSED) {
   const struct codec_ops *c = NULL;
   assert_int_equal(codec_lookup("abstract", &c), 0);
   assert_ptr_equal(c, codec_abstract());
-  assert_int_equal(codec_lookup("full", &c), CM_ENOSYS); /* Sphinx mixclaves profile: not wired yet */
-  assert_null(c);
+  assert_int_equal(codec_lookup("full", &c), 0);
+  assert_string_equal(c->name, "full");
   assert_int_equal(codec_lookup("fast", &c), CM_EINVAL);
+  assert_null(c);
   rng *r = rng_new(1, "t");
   struct codec_hop path[3] = {{11, CM_MS(1), CODEC_ROUTE, NULL}, {12, CM_US(5), CODEC_ROUTE, NULL},
                               {13, 0, CODEC_LOOP, NULL}};
@@ -78,17 +81,29 @@ static void test_codec_abstract(void **state CM_UNUSED) {
 
 struct net {
   env *e;
+  const struct codec_ops *codec; /* NULL: abstract */
   node *nodes[8];
+  uint8_t pk[8][CODEC_KEY_BYTES]; /* the nodes' keys, for the full codec */
   size_t nn;
   client *clients[4];
   size_t nc;
   struct mixhost host;
 };
 
+/* The test's keyring: ctx is the struct net. */
+static int net_key(void *ctx, cm_addr a, uint8_t pk[CODEC_KEY_BYTES]) {
+  struct net *w = ctx;
+  if (a < NODE0 || a >= NODE0 + w->nn) return CM_ENOENT;
+  memcpy(pk, w->pk[a - NODE0], CODEC_KEY_BYTES);
+  return 0;
+}
+
 /* nn nodes at NODE0.., every node a peer of every other; links 2 ms +- jitter. */
-static void net_nodes(struct net *w, uint64_t seed, size_t nn, double node_loop_rate, cm_time loop_until,
-                      node_service_fn svc, void *svc_arg, uint32_t queue_max) {
+static void net_nodes_codec(struct net *w, const struct codec_ops *codec, uint64_t seed, size_t nn,
+                            double node_loop_rate, cm_time loop_until, node_service_fn svc, void *svc_arg,
+                            uint32_t queue_max) {
   memset(w, 0, sizeof *w);
+  w->codec = codec;
   w->e = env_sim_new(seed);
   struct link_model m = {.latency = CM_MS(2), .jitter_sd = CM_US(200)};
   assert_int_equal(env_sim_set_link(w->e, 0, 0, &m), 0);
@@ -98,17 +113,30 @@ static void net_nodes(struct net *w, uint64_t seed, size_t nn, double node_loop_
     struct node_params p = {.id = (uint32_t)i, .addr = peers[i], .buffer = (enum buffer_variant)(i % 3),
                             .buffer_capacity = 512, .queue_max = queue_max, .replay_capacity = 100000,
                             .loop_rate_per_s = node_loop_rate, .loop_until = loop_until,
-                            .service_time = svc, .service_arg = svc_arg};
+                            .service_time = svc, .service_arg = svc_arg, .codec = codec,
+                            .keys = net_key, .keys_ctx = w};
     w->nodes[i] = node_new(w->e, &p, peers, nn);
     assert_non_null(w->nodes[i]);
+    struct node_config cfg;
+    node_config(w->nodes[i], &cfg);
+    memcpy(w->pk[i], cfg.pk, CODEC_KEY_BYTES);
   }
   w->nn = nn;
+}
+
+static void net_nodes(struct net *w, uint64_t seed, size_t nn, double node_loop_rate, cm_time loop_until,
+                      node_service_fn svc, void *svc_arg, uint32_t queue_max) {
+  net_nodes_codec(w, NULL, seed, nn, node_loop_rate, loop_until, svc, svc_arg, queue_max);
 }
 
 static void net_client(struct net *w, const struct client_params *p) {
   cm_addr nodes[8];
   for (size_t i = 0; i < w->nn; i++) nodes[i] = (cm_addr)(NODE0 + i);
-  w->clients[w->nc] = client_new(w->e, p, nodes, w->nn);
+  struct client_params q = *p;
+  q.codec = w->codec;
+  q.keys = net_key;
+  q.keys_ctx = w;
+  w->clients[w->nc] = client_new(w->e, &q, nodes, w->nn);
   assert_non_null(w->clients[w->nc]);
   w->nc++;
 }
@@ -165,9 +193,9 @@ static void sum_nodes(struct net *w, size_t from, size_t to, struct node_counter
 
 /* Mixclaves: 3 nodes, fully connected, 1 hop; two benchmark clients with
  * all three streams; nodes' own loops. */
-static void test_mixclaves_3_nodes(void **state CM_UNUSED) {
+static void run_mixclaves_3_nodes(const struct codec_ops *codec) {
   struct net w;
-  net_nodes(&w, 1, 3, 20, CM_S(2), NULL, NULL, 0);
+  net_nodes_codec(&w, codec, 1, 3, 20, CM_S(2), NULL, NULL, 0);
   for (cm_addr a = CLIENT0; a < CLIENT0 + 2; a++) {
     struct client_params p = {.addr = a, .topology = CLIENT_DOMAIN, .hops = 1, .real_rate_per_s = 50,
                               .loop_rate_per_s = 200, .drop_rate_per_s = 50, .stop = CM_S(2),
@@ -199,11 +227,13 @@ static void test_mixclaves_3_nodes(void **state CM_UNUSED) {
   assert_int_equal(s.forwarded, s.loops_sent); /* 1 hop: only the nodes' own loops are forwarded */
   net_free(&w);
 }
+static void test_mixclaves_3_nodes(void **state CM_UNUSED) { run_mixclaves_3_nodes(NULL); }
+static void test_mixclaves_3_nodes_full(void **state CM_UNUSED) { run_mixclaves_3_nodes(&codec__full_ops); }
 
 /* Loopix: 6 nodes in 3 layers of 2, 3 hops. */
-static void test_loopix_6_nodes(void **state CM_UNUSED) {
+static void run_loopix_6_nodes(const struct codec_ops *codec) {
   struct net w;
-  net_nodes(&w, 2, 6, 10, CM_S(2), NULL, NULL, 0);
+  net_nodes_codec(&w, codec, 2, 6, 10, CM_S(2), NULL, NULL, 0);
   struct client_params p = {.addr = CLIENT0, .topology = CLIENT_STRATIFIED, .layers = 3, .hops = 3,
                             .loop_rate_per_s = 300, .drop_rate_per_s = 30, .stop = CM_S(2)};
   net_client(&w, &p);
@@ -225,6 +255,8 @@ static void test_loopix_6_nodes(void **state CM_UNUSED) {
   assert_true(hist_min(client_rtt(w.clients[0])) >= CM_MS(8)); /* four links */
   net_free(&w);
 }
+static void test_loopix_6_nodes(void **state CM_UNUSED) { run_loopix_6_nodes(NULL); }
+static void test_loopix_6_nodes_full(void **state CM_UNUSED) { run_loopix_6_nodes(&codec__full_ops); }
 
 /* DROP cover is discarded at the first hop and never forwarded. */
 static void test_drop_cover(void **state CM_UNUSED) {
@@ -324,6 +356,59 @@ static void test_malformed_and_replay(void **state CM_UNUSED) {
   free(bad);
   node_free(n);
   env_free(e);
+}
+
+/* The same with the full codec: malformed Sphinx packets (length, random,
+ * truncated header, header and payload bits, version, another node's key)
+ * are counted and dropped; a replay is dropped; a keyed node or client
+ * without keys is refused. */
+static void test_malformed_and_replay_full(void **state CM_UNUSED) {
+  struct net w;
+  net_nodes_codec(&w, &codec__full_ops, 5, 2, 0, 0, NULL, NULL, 0);
+  env *e = w.e;
+  cm_addr self = NODE0;
+  assert_int_equal(env_bind(e, TAP, on_tap, NULL), 0);
+  rng *r = env_rng(e, "test");
+  const struct codec_ops *c = &codec__full_ops;
+  size_t L = c->packet_bytes;
+  uint8_t *pkt = calloc(1, L + 1), *bad = calloc(1, L + 1);
+  struct codec_hop h = {.addr = self, .delay = CM_US(100), .type = CODEC_ROUTE, .pk = w.pk[0]};
+  assert_int_equal(c->build(&h, 1, TAP, (const uint8_t *)"x", 1, codec_random_rng, r, pkt), 0);
+  int sent = 0;
+  env_send(e, TAP, self, pkt, 10), sent++;                 /* short */
+  memcpy(bad, pkt, L);
+  env_send(e, TAP, self, bad, L + 1), sent++;              /* long */
+  codec_random_rng(r, bad, L);
+  env_send(e, TAP, self, bad, L), sent++;                  /* random bytes */
+  env_send(e, TAP, self, pkt, 200), sent++;                /* truncated header */
+  size_t flips[] = {0, 1, 10, 40, 60, 300, 400, L - 1};    /* version, epoch, alpha, MAC, beta, payload */
+  for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+    memcpy(bad, pkt, L);
+    bad[flips[i]] ^= 0x10;
+    env_send(e, TAP, self, bad, L), sent++;
+  }
+  struct codec_hop other = {.addr = self, .delay = 0, .type = CODEC_ROUTE, .pk = w.pk[1]};
+  assert_int_equal(c->build(&other, 1, TAP, (const uint8_t *)"x", 1, codec_random_rng, r, bad), 0);
+  env_send(e, TAP, self, bad, L), sent++;                  /* sealed for another node's key */
+  env_send(e, TAP, self, pkt, L);                          /* valid */
+  env_send(e, TAP, self, pkt, L);                          /* a replay */
+  tapped = 0;
+  env_run(e, CM_S(1));
+  struct node_counters nc;
+  node_counters(w.nodes[0], &nc);
+  assert_int_equal(nc.malformed, sent);
+  assert_int_equal(nc.replay, 1);
+  assert_int_equal(nc.delivered, 1);
+  assert_int_equal(tapped, 1);
+  assert_true(node_counters_balanced(&nc));
+  /* keyed codec without keys: refused */
+  struct node_params np = {.addr = 50, .codec = c, .loop_rate_per_s = 1};
+  assert_null(node_new(e, &np, &self, 1));
+  struct client_params cp = {.addr = 51, .codec = c, .loop_rate_per_s = 1};
+  assert_null(client_new(e, &cp, &self, 1));
+  free(pkt);
+  free(bad);
+  net_free(&w);
 }
 
 /* A next hop outside the peer list, and a full delay buffer. */
@@ -518,6 +603,8 @@ int main(void) {
       cmocka_unit_test(test_loopix_6_nodes),         cmocka_unit_test(test_drop_cover),
       cmocka_unit_test(test_malformed_and_replay),   cmocka_unit_test(test_unknown_hop_and_full_buffer),
       cmocka_unit_test(test_saturation),
+      cmocka_unit_test(test_mixclaves_3_nodes_full), cmocka_unit_test(test_loopix_6_nodes_full),
+      cmocka_unit_test(test_malformed_and_replay_full),
       cmocka_unit_test(test_same_seed_same_counters), cmocka_unit_test(test_config),
       cmocka_unit_test(test_real_loopback),
   };
