@@ -98,6 +98,7 @@ unit: $(UNIT_BIN)
 integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) BUILD=$(abspath $(BUILD)) sh tests/integration/run.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/cloudless.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 
 test: deps

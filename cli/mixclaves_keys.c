@@ -1,0 +1,94 @@
+/* The scenario schema of the mixclaves model: the experiment ([mixclaves]),
+ * the simulated network and its load ramp ([network], optional
+ * [config.NAME] groups, one network configuration each) and the price
+ * model of Table 1 ([cost]). Every default names its source; "seed" is
+ * Srivatsa et al., EECS-2023-184, Mixclaves chapter. */
+#include <math.h>
+
+#include "mixclaves.h"
+
+#define INF INFINITY
+
+const struct scn_key mixclaves_keys[] = {
+    {"mixclaves", "experiment", SCN_ENUM, 0, 0, "buffer|network", "network",
+     "buffer: the Fig. 1 address-correlation experiment; network: nodes and clients under a load ramp (Fig. 8, 9, "
+     "Table 1)"},
+    {"mixclaves", "crypto", SCN_ENUM, 0, 0, "abstract|full", "abstract",
+     "packet codec (issue 5): abstract = headers in the clear, same sizes; full = Sphinx (exit 2 while not "
+     "registered)"},
+    {"mixclaves", "buffer", SCN_ENUM, 0, 0, "all|append|random|oblivious", "all",
+     "buffer experiment: which variant(s) to run: (a) append, (b) random, (c) oblivious (seed 2.1.2)"},
+    {"mixclaves", "packets", SCN_INT, 2, 1e9, NULL, "1000000",
+     "buffer experiment: packets per variant (issue 5: |R(c)| <= 0.01 over 1e6 packets)"},
+    {"mixclaves", "rate_per_s", SCN_DOUBLE, 1e-3, 1e9, NULL, "100000",
+     "buffer experiment: Poisson arrival rate; 1e5/s at 1 ms holds 100 packets on average "
+     "(models/mixclaves/buffer_experiment.c; the seed gives no rate)"},
+    {"mixclaves", "delay_ms", SCN_DOUBLE, 1e-6, 1e9, NULL, "1",
+     "buffer experiment: mean of the exponential per-packet delay (seed 5: about 1 ms)"},
+    {"mixclaves", "pairs", SCN_INT, 0, 1e8, NULL, "20000",
+     "buffer experiment: (store, read) pairs kept per variant for the scatter plot, every k-th released packet"},
+    /* the network */
+    {"network", "topology", SCN_ENUM, 0, 0, "mixclaves|loopix", "mixclaves",
+     "without [config.*] groups: mixclaves = one trust domain, each hop uniform over the nodes; loopix = "
+     "stratified layers (seed 2, Fig. 9)"},
+    {"network", "nodes", SCN_INT, 1, MXC_MAX_NODES, NULL, "1", "without [config.*]: mix nodes"},
+    {"network", "layers", SCN_INT, 1, MXC_MAX_NODES, NULL, "3", "without [config.*]: loopix layers (Loopix paper: 3)"},
+    {"network", "hops", SCN_INT, 1, 16, NULL, "1",
+     "without [config.*]: hops per message (seed Fig. 9: 1 for Mixclaves, 3 for Loopix)"},
+    {"network", "enclave", SCN_BOOL, 0, 0, NULL, "false", "without [config.*]: nodes use the host_enclave CPU profile"},
+    {"network", "oblivious", SCN_BOOL, 0, 0, NULL, "false",
+     "without [config.*]: nodes use the oblivious buffer (c) instead of [network] buffer"},
+    {"network", "buffer", SCN_ENUM, 0, 0, "append|random", "append",
+     "node buffer when oblivious is off (append: Loopix / Twisted, seed 2.1.2)"},
+    {"network", "mean_delay_ms", SCN_DOUBLE, 0, 1e6, NULL, "1", "per-hop delay mean, exponential (seed 5: about 1 ms)"},
+    {"network", "link_latency_ms", SCN_DOUBLE, 0, 1e6, NULL, "0.25",
+     "one-way latency of every link; assumption: machines in one GCP zone (the seed gives no number)"},
+    {"network", "link_jitter_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "sd of extra link delay (assumption: none)"},
+    {"network", "link_loss", SCN_DOUBLE, 0, 1, NULL, "0", "datagram loss probability per link (assumption: none)"},
+    {"network", "host", SCN_STRING, 0, 0, NULL, "twisted",
+     "CPU service-time profile of a node without enclave (sim/mixhost.h; twisted: seed Table 1, < 800 msg/s)"},
+    {"network", "host_enclave", SCN_STRING, 0, 0, NULL, "twisted-enclave",
+     "CPU profile with enclave = true (sim/mixhost.h; seed Fig. 8: about 200 msg/s lower peak)"},
+    {"network", "oblivious_extra_us", SCN_DOUBLE, 0, 1e9, NULL, "0",
+     "CPU added per packet by the oblivious buffer; the seed gives no number (5.1.2), so 0 by default"},
+    {"network", "service", SCN_ENUM, 0, 0, "fixed|exponential", "fixed",
+     "per-packet CPU time: fixed (M/D/1) or exponential of the profile's mean (M/M/1)"},
+    {"network", "buffer_capacity", SCN_INT, 1, 1 << 24, NULL, "4096", "packets a node holds at most (node.h default)"},
+    {"network", "queue_max", SCN_INT, 1, 1e8, NULL, "1024",
+     "CPU input queue bound, beyond which a node drops (node.h default; seed Fig. 9 notes drops at saturation)"},
+    {"network", "clients", SCN_INT, 1, 1e5, NULL, "4", "benchmark clients sharing the offered rate equally"},
+    {"network", "rates", SCN_STRING, 0, 0, NULL, "200,400,600,800,1000,1200",
+     "offered load steps, total msg/s of self-addressed loops (seed 5.1: load to saturation), comma-separated"},
+    {"network", "step_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "3",
+     "simulated seconds of traffic per step; each step is a fresh world, drained afterwards"},
+    {"network", "warmup_s", SCN_DOUBLE, 0, 1e6, NULL, "1",
+     "offered and delivered rates are measured over [warmup_s, step_s): sends, and loops back in time, per second"},
+    {"network", "late_after_s", SCN_DOUBLE, 1e-6, 1e6, NULL, "1",
+     "a packet not back within this is dropped (seed 5.1 benchmark client; no number given: client.h default 1 s)"},
+    {"network", "node_loop_rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "each node's own loop cover (Loopix); 0 = none"},
+    {"network", "drop_rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "each client's drop cover; 0 = none"},
+    /* network configurations run side by side */
+    {"config.*", "topology", SCN_ENUM, 0, 0, "mixclaves|loopix", "mixclaves", "as [network] topology"},
+    {"config.*", "nodes", SCN_INT, 1, MXC_MAX_NODES, NULL, "1", "as [network] nodes"},
+    {"config.*", "layers", SCN_INT, 1, MXC_MAX_NODES, NULL, "3", "as [network] layers"},
+    {"config.*", "hops", SCN_INT, 1, 16, NULL, "1", "as [network] hops"},
+    {"config.*", "enclave", SCN_BOOL, 0, 0, NULL, "false", "as [network] enclave"},
+    {"config.*", "oblivious", SCN_BOOL, 0, 0, NULL, "false", "as [network] oblivious"},
+    /* the price model */
+    {"cost", "usd_per_hour", SCN_DOUBLE, 0, 1e6, NULL, "0.084492",
+     "GCP n2d-standard-2 on-demand, us-central1: 2 vCPU x 0.027502 + 8 GB x 0.003686 $/h (seed 5 names the machine; "
+     "the price is the task's hint, not confirmed by a stored source); x 730 h x 0.8 = 49.34 $/month, the seed's "
+     "Loopix per node"},
+    {"cost", "sustained_use_discount", SCN_DOUBLE, 0, 1, NULL, "0.2",
+     "GCP sustained-use discount of a full month on N2D (20%; not confirmed by a stored source)"},
+    {"cost", "hours_per_month", SCN_DOUBLE, 1, 1e4, NULL, "730", "GCP's billing month (730 h)"},
+    {"cost", "premium_model", SCN_ENUM, 0, 0, "surcharge|fraction", "surcharge",
+     "enclave price: surcharge = enclave_usd_per_hour added before the discount; fraction = x (1 + "
+     "enclave_premium)"},
+    {"cost", "enclave_usd_per_hour", SCN_DOUBLE, 0, 1e6, NULL, "0.006844",
+     "Confidential VM surcharge per n2d-standard-2 hour: DERIVED from the seed's 53.34 $/month "
+     "(53.34 / (730 x 0.8) - 0.084492); no stored source confirms a GCP price (searched)"},
+    {"cost", "enclave_premium", SCN_DOUBLE, 0, 10, NULL, "0.08",
+     "premium_model = fraction: seed 5.4's 8% (gives 53.29, not the seed's 53.34)"},
+};
+const size_t mixclaves_nkeys = sizeof mixclaves_keys / sizeof mixclaves_keys[0];

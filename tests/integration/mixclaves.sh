@@ -1,0 +1,119 @@
+#!/bin/sh
+# Integration tests of the mixclaves model through the program: the four
+# scenarios of scenarios/mixclaves run and write their tables; the Fig. 1
+# correlations (|R(c)| <= 0.01, R(a) > R(b)); one Twisted node saturates at
+# a few hundred to ~1000 msg/s and the enclave lowers its peak (Fig. 8);
+# three Mixclaves nodes carry more than six Loopix nodes (Fig. 9); the cost
+# rows equal the seed's dollars (Table 1); every packet is accounted for;
+# the same seed gives identical tables; malformed scenarios exit 2 with one
+# line. Needs CLOUDMIX; run from the repository root.
+set -u
+: "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/     /'; }
+q() { sqlite3 "$1" "$2"; }
+S=scenarios/mixclaves
+
+# --- each scenario runs and writes its tables ----------------------------------
+for s in fig1-buffer-correlation fig8-single-node fig9-scalability table1-cost; do
+  if $CLOUDMIX run $S/$s.ini --quiet --out "$T/$s.db" 2>"$T/err"; then ok "$s runs"
+  else bad "$s runs" "$(cat "$T/err")"; fi
+done
+n=$(q "$T/fig1-buffer-correlation.db" "SELECT count(*) FROM mixclaves_buffer")
+p=$(q "$T/fig1-buffer-correlation.db" "SELECT count(*) FROM mixclaves_buffer_pairs GROUP BY variant HAVING count(*) = 20000" | wc -l)
+[ "$n" = 3 ] && [ "$p" = 3 ] && ok "fig1: 3 variants, 20000 scatter pairs each" || bad "fig1 tables" "rows=$n variants with 20000 pairs=$p"
+for s in fig8-single-node fig9-scalability table1-cost; do
+  l=$(q "$T/$s.db" "SELECT count(*) FROM mixclaves_load")
+  c=$(q "$T/$s.db" "SELECT count(*) FROM mixclaves_cost")
+  u=$(q "$T/$s.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='packets_unaccounted'")
+  su=$(q "$T/$s.db" "SELECT sum(unaccounted) FROM mixclaves_load")
+  snt=$(q "$T/$s.db" "SELECT sum(sent) = sum(received) + sum(dropped) FROM mixclaves_load")
+  if [ "$l" -gt 0 ] && [ "$c" -gt 0 ] && [ "$u" = 0 ] && [ "$su" = 0 ] && [ "$snt" = 1 ]; then
+    ok "$s: $l load rows, $c cost rows, every packet accounted for (sent = back in time + dropped)"
+  else bad "$s: tables and accounting" "load=$l cost=$c unaccounted=$u/$su sent=recv+drop:$snt"; fi
+done
+
+# --- Fig. 1 ------------------------------------------------------------------------
+ra=$(q "$T/fig1-buffer-correlation.db" "SELECT r FROM mixclaves_buffer WHERE variant='append'")
+rb=$(q "$T/fig1-buffer-correlation.db" "SELECT r FROM mixclaves_buffer WHERE variant='random'")
+rc=$(q "$T/fig1-buffer-correlation.db" "SELECT r FROM mixclaves_buffer WHERE variant='oblivious'")
+if awk "BEGIN{r=$rc; exit !(r <= 0.01 && r >= -0.01)}"; then ok "fig1: |R(oblivious)| = |$rc| <= 0.01 over 1e6 packets"
+else bad "fig1: |R(c)| <= 0.01" "R(c)=$rc"; fi
+if awk "BEGIN{exit !($ra > $rb)}"; then ok "fig1: R(append) $ra > R(random) $rb (seed 0.738 > 0.03)"
+else bad "fig1: R(a) > R(b)" "a=$ra b=$rb"; fi
+
+# --- Fig. 8: one node saturates; the enclave lowers the peak -------------------------
+pk() { q "$1" "SELECT peak_per_s FROM mixclaves_cost WHERE config='$2'"; }
+plain=$(pk "$T/fig8-single-node.db" plain)
+encl=$(pk "$T/fig8-single-node.db" enclave)
+if awk "BEGIN{exit !($plain >= 300 && $plain <= 1000 && $encl < $plain)}"; then
+  ok "fig8: one Twisted node peaks at $plain msg/s (seed < 800), $encl in an enclave (seed: about 200 less)"
+else bad "fig8: saturation" "plain=$plain enclave=$encl"; fi
+sat=$(q "$T/fig8-single-node.db" "SELECT sum(dropped) > 0 FROM mixclaves_load WHERE config='plain' AND rate > 1000")
+lo=$(q "$T/fig8-single-node.db" "SELECT sum(dropped) FROM mixclaves_load WHERE config='plain' AND rate <= 600")
+[ "$sat" = 1 ] && [ "$lo" = 0 ] && ok "fig8: no drops below saturation, drops beyond it" || bad "fig8: drops only past saturation" "past=$sat below=$lo"
+
+# --- Fig. 9: three Mixclaves nodes carry more than six Loopix nodes ------------------
+lx=$(pk "$T/fig9-scalability.db" loopix-6x3)
+m3=$(pk "$T/fig9-scalability.db" mixclaves-3)
+m1=$(pk "$T/fig9-scalability.db" mixclaves-1)
+m4=$(pk "$T/fig9-scalability.db" mixclaves-4)
+if awk "BEGIN{exit !($m3 > $lx && $m4 > $m3 && $m3 > $m1)}"; then
+  ok "fig9: Mixclaves 3 nodes $m3 msg/s > Loopix 6 nodes $lx msg/s; 1 node $m1, 4 nodes $m4"
+else bad "fig9: Mixclaves 3 > Loopix 6" "loopix=$lx m1=$m1 m3=$m3 m4=$m4"; fi
+
+# --- Table 1: the seed's dollars ----------------------------------------------------
+rows=$(q "$T/table1-cost.db" "SELECT mixnet || ' ' || nodes || ' ' || printf('%.2f', monthly_usd) FROM mixclaves_cost ORDER BY mixnet, nodes" | tr '\n' ';')
+want="Loopix 6 296.04;Mixclaves 1 53.34;Mixclaves 2 106.68;Mixclaves 3 160.02;Mixclaves 4 213.36;"
+[ "$rows" = "$want" ] && ok "table1: monthly costs equal the seed's ($rows)" || bad "table1: seed's dollars" "got $rows"
+$CLOUDMIX run $S/table1-cost.ini --quiet --set network.rates=800 --set cost.premium_model=fraction --out "$T/frac.db" ||
+  bad "fraction premium run"
+fr=$(q "$T/frac.db" "SELECT printf('%.2f', node_month_usd) FROM mixclaves_cost WHERE mixnet='Mixclaves' LIMIT 1")
+[ "$fr" = 53.29 ] && ok "table1: premium_model = fraction (seed's 8%) gives 53.29 a node-month" || bad "fraction premium" "got $fr"
+
+# --- same seed, same tables ----------------------------------------------------------
+for i in 1 2; do
+  $CLOUDMIX run $S/fig9-scalability.ini --quiet --set network.rates=800,2400 --out "$T/d9_$i.db" || bad "determinism run $i"
+  $CLOUDMIX run $S/fig1-buffer-correlation.ini --quiet --set mixclaves.packets=50000 --out "$T/d1_$i.db" || bad "determinism run $i"
+done
+for t in mixclaves_load mixclaves_cost; do
+  a=$(q "$T/d9_1.db" "SELECT * FROM $t ORDER BY rowid" | cksum)
+  b=$(q "$T/d9_2.db" "SELECT * FROM $t ORDER BY rowid" | cksum)
+  [ "$a" = "$b" ] && ok "same seed -> identical $t" || bad "same seed -> identical $t"
+done
+for t in mixclaves_buffer mixclaves_buffer_pairs; do
+  a=$(q "$T/d1_1.db" "SELECT * FROM $t ORDER BY rowid" | cksum)
+  b=$(q "$T/d1_2.db" "SELECT * FROM $t ORDER BY rowid" | cksum)
+  [ "$a" = "$b" ] && ok "same seed -> identical $t" || bad "same seed -> identical $t"
+done
+$CLOUDMIX run $S/fig9-scalability.ini --quiet --seed 2 --set network.rates=800,2400 --out "$T/d9_s2.db" || bad "seed 2 run"
+a=$(q "$T/d9_1.db" "SELECT * FROM mixclaves_load" | cksum)
+b=$(q "$T/d9_s2.db" "SELECT * FROM mixclaves_load" | cksum)
+[ "$a" != "$b" ] && ok "another seed -> other mixclaves_load" || bad "another seed changes the load table"
+
+# --- malformed scenarios: exit 2, one line -----------------------------------------------
+expect2() {
+  name=$1
+  shift
+  $CLOUDMIX run "$@" --quiet --out "$T/bad.db" 2>"$T/err"
+  code=$?
+  lines=$(wc -l <"$T/err")
+  if [ "$code" = 2 ] && [ "$lines" = 1 ]; then ok "malformed ($name): exit 2, one line: $(cat "$T/err")"
+  else bad "malformed ($name): exit 2, one line" "exit $code, $lines lines: $(cat "$T/err")"; fi
+}
+expect2 "bad rate" $S/fig8-single-node.ini --set network.rates=100,fast
+expect2 "loopix layers" $S/fig9-scalability.ini --set config.loopix-6x3.nodes=5
+expect2 "unknown host" $S/fig8-single-node.ini --set network.host=pentium
+expect2 "unmeasured host" $S/fig8-single-node.ini --set network.host=c-node
+expect2 "misspelled key" $S/fig8-single-node.ini --set network.rate=100
+expect2 "bad experiment" $S/fig1-buffer-correlation.ini --set mixclaves.experiment=cost
+expect2 "warm-up past step" $S/fig8-single-node.ini --set network.warmup_s=5
+expect2 "packets out of range" $S/fig1-buffer-correlation.ini --set mixclaves.packets=1
+expect2 "hops beyond the codec" $S/fig8-single-node.ini --set mixclaves.crypto=full --set config.plain.hops=16
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
