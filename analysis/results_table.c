@@ -196,6 +196,9 @@ static int flush_table(results_table *t) {
   }
   t->nrows = 0;
   g_string_truncate(t->text, 0);
+  /* the next row starts unbound (NULLs), also when another table's batch or
+   * a commit flushed this one between two rows */
+  memset(t->cells, 0, (size_t)t->ncols * sizeof(struct cell));
   return rc;
 }
 

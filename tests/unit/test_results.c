@@ -225,6 +225,30 @@ static void test_model_table_batches(void **state CM_UNUSED) {
   g_free(path);
 }
 
+/* A row left unbound in a column after a flush between two rows (a commit
+ * or another table's batch) writes NULL there, not the previous row's
+ * value. */
+static void test_unbound_after_flush(void **state CM_UNUSED) {
+  char *path = tmp_path(state, "out.db");
+  results *r = results_open(path, NULL);
+  assert_non_null(r);
+  int64_t id = results_run_begin(r, "demo", NULL, NULL, 7);
+  results_table *t = results_table_new(r, jobs_create, jobs_insert);
+  assert_non_null(t);
+  results_bind_int(t, 1, id);
+  results_bind_int(t, 2, 1);
+  results_bind_double(t, 4, 0.5);
+  results_bind_text(t, 5, "first");
+  assert_int_equal(results_row(t), CM_OK);
+  assert_int_equal(results_flush(r), CM_OK);
+  results_bind_int(t, 1, id);
+  results_bind_int(t, 2, 2);
+  assert_int_equal(results_row(t), CM_OK);
+  assert_int_equal(results_close(r), CM_OK);
+  assert_int_equal(db_int(path, "SELECT count(*) FROM t_jobs WHERE job = 2 AND size IS NULL AND tag IS NULL"), 1);
+  g_free(path);
+}
+
 static void test_reopen_appends(void **state CM_UNUSED) {
   char *path = tmp_path(state, "out.db");
   for (int i = 1; i <= 2; i++) {
@@ -388,6 +412,7 @@ int main(void) {
                                       tmp_teardown),
       cmocka_unit_test_setup_teardown(test_model_table_batches, tmp_setup,
                                       tmp_teardown),
+      cmocka_unit_test_setup_teardown(test_unbound_after_flush, tmp_setup, tmp_teardown),
       cmocka_unit_test_setup_teardown(test_reopen_appends, tmp_setup,
                                       tmp_teardown),
       cmocka_unit_test_setup_teardown(test_open_bad_files, tmp_setup,
