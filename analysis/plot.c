@@ -12,16 +12,21 @@
 
 static const struct kind_entry {
   const char *name;
-  const char *prefix; /* scenario basename prefix that selects it under PLOT_AUTO */
+  const char *model;  /* runs.model the kind draws; NULL: any (compare) */
+  const char *prefix; /* scenario basename prefix that selects it under PLOT_AUTO, for a run of model */
   int (*draw)(struct plot_ctx *p);
 } kinds[PLOT_NKINDS] = {
-    [PLOT_AUTO] = {"auto", NULL, NULL},
-    [PLOT_FIG5] = {"fig5", "fig5-", plot__fig5},
-    [PLOT_FIG8] = {"fig8", "fig8-", plot__fig8},
-    [PLOT_FIG9] = {"fig9", "fig9-", plot__fig9},
-    [PLOT_SEC65] = {"sec65", "sec65-", plot__sec65},
-    [PLOT_UAV] = {"uav", "uav-", plot__uav},
-    [PLOT_COMPARE] = {"compare", NULL, plot__compare},
+    [PLOT_AUTO] = {"auto", NULL, NULL, NULL},
+    [PLOT_FIG5] = {"fig5", "cloudless", "fig5-", plot__fig5},
+    [PLOT_FIG8] = {"fig8", "cloudless", "fig8-", plot__fig8},
+    [PLOT_FIG9] = {"fig9", "cloudless", "fig9-", plot__fig9},
+    [PLOT_SEC65] = {"sec65", "cloudless", "sec65-", plot__sec65},
+    [PLOT_UAV] = {"uav", "cloudless", "uav-", plot__uav},
+    [PLOT_COMPARE] = {"compare", NULL, NULL, plot__compare},
+    [PLOT_MX_FIG1] = {"mx-fig1", "mixclaves", "fig1-", plot__mx_fig1},
+    [PLOT_MX_FIG8] = {"mx-fig8", "mixclaves", "fig8-", plot__mx_fig8},
+    [PLOT_MX_FIG9] = {"mx-fig9", "mixclaves", "fig9-", plot__mx_fig9},
+    [PLOT_MX_TABLE1] = {"mx-table1", "mixclaves", "table1-", plot__mx_table1},
 };
 
 const char *plot_kind_name(enum plot_kind k) { return (unsigned)k < PLOT_NKINDS ? kinds[k].name : "?"; }
@@ -121,8 +126,10 @@ static int64_t compare_of(struct plot_ctx *p, int64_t run) {
   return first;
 }
 
-/* Read the run's model, scenario and seed into p; check the model. */
-static int load_run(struct plot_ctx *p, int64_t run, int need_cloudless) {
+/* Read the run's model, scenario and seed into p. need_model: the model
+ * the run must have; NULL: any model that has figure kinds (and *model,
+ * if not NULL, gets that model, static). */
+static int load_run(struct plot_ctx *p, int64_t run, const char *need_model, const char **model_out) {
   sqlite3_stmt *st = NULL;
   int rc = 0;
   if (sqlite3_prepare_v2(p->db, "SELECT model, scenario_path, seed FROM runs WHERE id = ?1", -1, &st, NULL) !=
@@ -138,9 +145,20 @@ static int load_run(struct plot_ctx *p, int64_t run, int need_cloudless) {
     goto done;
   }
   const char *model = (const char *)sqlite3_column_text(st, 0), *path = (const char *)sqlite3_column_text(st, 1);
-  if (need_cloudless && strcmp(model, "cloudless") != 0) {
-    rc = plot__fail(p, CM_EINVAL, "run %lld is a '%s' run; expected a cloudless run", (long long)run, model);
+  if (!model) model = "";
+  if (need_model && strcmp(model, need_model) != 0) {
+    rc = plot__fail(p, CM_EINVAL, "run %lld is a '%s' run; the %s figure needs a %s run", (long long)run, model,
+                    plot_kind_name(p->kind), need_model);
     goto done;
+  }
+  if (model_out) {
+    if (!strcmp(model, "cloudless")) *model_out = "cloudless";
+    else if (!strcmp(model, "mixclaves")) *model_out = "mixclaves";
+    else {
+      rc = plot__fail(p, CM_EINVAL, "run %lld is a '%s' run; expected a cloudless or mixclaves run", (long long)run,
+                      model);
+      goto done;
+    }
   }
   p->run_id = run;
   p->scenario = path ? g_path_get_basename(path) : g_strdup("(no scenario file)");
@@ -166,15 +184,23 @@ static int resolve(struct plot_ctx *p, const struct plot_opts *o) {
     if (!first)
       return plot__fail(p, CM_EINVAL, "run %lld is not part of a cloudmix compare set in compare_results",
                         (long long)run);
-    return load_run(p, first, 0);
+    return load_run(p, first, NULL, NULL);
   }
-  int rc = load_run(p, run, 1);
-  if (rc < 0 || p->kind != PLOT_AUTO) return rc;
+  if (p->kind != PLOT_AUTO) return load_run(p, run, kinds[p->kind].model, NULL);
+  /* Auto: the model first (cloudless and mixclaves both have fig8-, fig9-). */
+  const char *model = NULL;
+  int rc = load_run(p, run, NULL, &model);
+  if (rc < 0) return rc;
   for (int k = 0; k < PLOT_NKINDS; k++)
-    if (kinds[k].prefix && g_str_has_prefix(p->scenario, kinds[k].prefix)) {
+    if (kinds[k].prefix && !strcmp(kinds[k].model, model) && g_str_has_prefix(p->scenario, kinds[k].prefix)) {
       p->kind = (enum plot_kind)k;
       return 0;
     }
+  if (!strcmp(model, "mixclaves"))
+    return plot__fail(p, CM_EINVAL,
+                      "cannot tell the figure from mixclaves run %lld's scenario '%s' (expected a name starting "
+                      "fig1-, fig8-, fig9- or table1-); choose a kind: mx-fig1, mx-fig8, mx-fig9 or mx-table1",
+                      (long long)run, p->scenario);
   return plot__fail(p, CM_EINVAL,
                     "cannot tell the figure from run %lld's scenario '%s' (expected a name starting fig5-, fig8-, "
                     "fig9-, sec65- or uav-); choose a kind: fig5, fig8, fig9, sec65, uav or compare",

@@ -1,5 +1,5 @@
-/* Figures from a cloudmix results file: reads the cloudless tables of one
- * run (or the table of one `cloudmix compare`) and draws a PNG by running
+/* Figures from a cloudmix results file: reads the cloudless or mixclaves
+ * tables of one run (or the table of one `cloudmix compare`) and draws a PNG by running
  * gnuplot as a separate program on data files written to a temporary
  * directory, which is removed afterwards. The results file is only read
  * (PRAGMA query_only).
@@ -25,6 +25,10 @@ enum plot_kind {
   PLOT_SEC65,   /* latency of each call in order, per provider (seed section 6.5) */
   PLOT_UAV,     /* latency over flight time by provider, zone changes marked */
   PLOT_COMPARE, /* mean latency and cost per 1000 calls per policy, 95% CIs */
+  PLOT_MX_FIG1,   /* mixclaves: store vs read address per delay-buffer variant, R (seed Fig. 1) */
+  PLOT_MX_FIG8,   /* mixclaves: delivered msg/s vs p50/p99 RTT per configuration (seed Fig. 8) */
+  PLOT_MX_FIG9,   /* mixclaves: the same for the scalability configurations (seed Fig. 9) */
+  PLOT_MX_TABLE1, /* mixclaves: peak throughput and monthly cost per mixnet row (seed Table 1) */
   PLOT_NKINDS
 };
 
@@ -59,13 +63,16 @@ char *plot_default_out(const struct plot_opts *o);
  * the file. With PLOT_AUTO the kind is PLOT_COMPARE when no run was given
  * and the newest run is one of a `cloudmix compare` set (compare_results
  * holds a comparison whose runs include it); otherwise it follows the
- * basename of the run's scenario file: fig5-, fig8-, fig9-, sec65-, uav-.
+ * run's model and the basename of its scenario file: for a cloudless run
+ * fig5-, fig8-, fig9-, sec65-, uav- (PLOT_FIG5 ... PLOT_UAV); for a
+ * mixclaves run fig1-, fig8-, fig9-, table1- (PLOT_MX_FIG1 ...
+ * PLOT_MX_TABLE1). An explicit kind needs a run of its model.
  * PLOT_COMPARE draws the comparison whose runs include o->run_id (or the
  * newest one). The directories of the output file are created as needed.
  *
  * Returns 0 with res filled in; or, with *err set to one line naming the
  * file: CM_ENOENT (no such file or run), CM_EINVAL (not a cloudmix results
- * file; the run is not a cloudless run; no kind could be chosen; the
+ * file; the run is not of the kind's model; no kind could be chosen; the
  * tables or rows the kind needs are missing) — bad input; or CM_EIO
  * (gnuplot missing or failed, with its stderr; a temporary file could not
  * be written) — the plot failed. res is untouched on failure. */

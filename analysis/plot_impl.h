@@ -1,7 +1,7 @@
 /* For analysis/plot*.c only: the context a figure is drawn in, the shared
  * helpers of plot_io.c (a query into a data file, marker lines from a
  * query, the gnuplot run) and one drawing function per figure kind
- * (plot_figs.c). */
+ * (plot_figs.c for cloudless runs, plot_mixclaves.c for mixclaves runs). */
 #ifndef CM_PLOT_IMPL_H
 #define CM_PLOT_IMPL_H
 
@@ -64,5 +64,11 @@ int plot__fig9(struct plot_ctx *p);
 int plot__sec65(struct plot_ctx *p);
 int plot__uav(struct plot_ctx *p);
 int plot__compare(struct plot_ctx *p);
+
+/* The mixclaves figures (plot_mixclaves.c), the same contract. */
+int plot__mx_fig1(struct plot_ctx *p);
+int plot__mx_fig8(struct plot_ctx *p);
+int plot__mx_fig9(struct plot_ctx *p);
+int plot__mx_table1(struct plot_ctx *p);
 
 #endif

@@ -18,11 +18,11 @@ int cli_plot(int argc, char **argv) {
   gint64 run = 0;
   GOptionEntry entries[] = {
       {"run", 'r', 0, G_OPTION_ARG_INT64, &run, "Run to draw (default: the newest run in DB)", "ID"},
-      {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name, "Figure: auto (default), fig5, fig8, fig9, sec65, uav, compare",
+      {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name, "Figure: auto (default), fig5, fig8, fig9, sec65, uav, compare, mx-fig1, mx-fig8, mx-fig9, mx-table1",
        "KIND"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "PNG to write (default: see below)", "FILE.png"},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
-  GOptionContext *ctx = g_option_context_new("DB - draw a figure of a cloudless run as a PNG");
+  GOptionContext *ctx = g_option_context_new("DB - draw a figure of a cloudless or mixclaves run as a PNG");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_option_context_set_description(
       ctx,
@@ -39,10 +39,21 @@ int cli_plot(int argc, char **argv) {
       "  compare  per policy, mean latency and cost per 1000 calls with 95% CIs, from the\n"
       "           compare_results of a `cloudmix compare` into DB\n"
       "\n"
+      "Mixclaves figures (runs of [run] model = mixclaves):\n"
+      "  mx-fig1   store address vs read address of sampled packets, one panel per\n"
+      "            delay-buffer variant, Pearson R in each title (mixclaves_buffer_pairs,\n"
+      "            mixclaves_buffer: [mixclaves] experiment = buffer)\n"
+      "  mx-fig8   delivered msg/s vs round-trip time (p50 solid, p99 dashed, log scale),\n"
+      "            one curve per [config.*] (mixclaves_load: experiment = network)\n"
+      "  mx-fig9   the same, for the Loopix vs Mixclaves scalability configurations\n"
+      "  mx-table1 peak throughput and monthly cost per configuration, seed costs\n"
+      "            marked (mixclaves_cost: experiment = network)\n"
+      "\n"
       "auto picks compare when no --run is given and the newest run in DB belongs to a\n"
-      "`cloudmix compare`; otherwise it follows the run's scenario file name: fig5-*,\n"
-      "fig8-*, fig9-*, sec65-*, uav-*. With --run ID, compare draws the comparison\n"
-      "that ID belongs to.\n"
+      "`cloudmix compare`; otherwise it follows the run's model and scenario file name:\n"
+      "a cloudless run fig5-*, fig8-*, fig9-*, sec65-*, uav-*; a mixclaves run fig1-*,\n"
+      "fig8-*, fig9-*, table1-* (mx-fig1, mx-fig8, mx-fig9, mx-table1). With --run ID,\n"
+      "compare draws the comparison that ID belongs to.\n"
       "\n"
       "The default PNG is DB with .db replaced by .png, with -runID inserted when\n"
       "--run is given and -KIND when --kind is (e.g. results/x-run3-fig8.png).\n"
@@ -65,7 +76,8 @@ int cli_plot(int argc, char **argv) {
   if (argc != 2) bad = argc < 2 ? "missing DB (a results database)" : "expected exactly one DB";
   else if (run < 0) bad = "--run: expected a run id >= 1";
   else if (kind_name && plot_kind_parse(kind_name, &o.kind) != 0)
-    bad = msg = g_strdup_printf("--kind: unknown kind '%s'; expected auto, fig5, fig8, fig9, sec65, uav or compare",
+    bad = msg = g_strdup_printf("--kind: unknown kind '%s'; expected auto, fig5, fig8, fig9, sec65, uav, compare, "
+                                "mx-fig1, mx-fig8, mx-fig9 or mx-table1",
                                 kind_name);
   if (bad) {
     rc = usage_error(ctx, bad);

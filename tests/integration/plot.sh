@@ -1,6 +1,7 @@
 #!/bin/sh
-# Integration tests of `cloudmix plot`: runs each Cloudless scenario (and a
-# small `cloudmix compare`) into a temporary directory, draws every figure
+# Integration tests of `cloudmix plot`: runs each Cloudless scenario, each
+# Mixclaves figure scenario (and a small `cloudmix compare`) into a
+# temporary directory, draws every figure
 # kind and checks each PNG exists, is not empty and starts with the PNG
 # signature; then the default names, the exit codes and one-line messages
 # for bad input, a missing gnuplot, and that plot leaves no temporary files
@@ -64,6 +65,30 @@ for sk in fig5-resnet:fig5 fig8-live-concurrency:fig8 fig9-fault-tolerance:fig9 
   png "$kind figure" "$T/$scn.png"
   [ "$(cksum < "$T/$scn.db")" = "$sum" ] && ok "$kind: database unchanged" || bad "$kind: database changed by plot"
 done
+
+# --- mixclaves figure kinds, chosen from the model and scenario name ----------
+# fig8-/fig9- name cloudless scenarios too: the run's model decides. fig1 is
+# shortened (the scatter samples at most [mixclaves] pairs packets anyway).
+M=$ROOT/scenarios/mixclaves
+for sk in "fig1-buffer-correlation:mx-fig1:--set mixclaves.packets=200000" fig8-single-node:mx-fig8 \
+          fig9-scalability:mx-fig9 table1-cost:mx-table1; do
+  scn=${sk%%:*}; rest=${sk#*:}; kind=${rest%%:*}; set --
+  case "$rest" in *:*) set -- ${rest#*:} ;; esac
+  if ! "$CM" run "$M/$scn.ini" --quiet "$@" --out "$T/mx-$scn.db" >/dev/null 2>"$T/err"; then
+    bad "run mixclaves/$scn.ini" "$(cat "$T/err")"; continue
+  fi
+  sum=$(cksum < "$T/mx-$scn.db")
+  plot_ok "plot mx-$scn.db" "$kind of run 1" "$T/mx-$scn.db"
+  png "$kind figure" "$T/mx-$scn.png"
+  [ "$(cksum < "$T/mx-$scn.db")" = "$sum" ] && ok "$kind: database unchanged" || bad "$kind: database changed by plot"
+done
+plot_ok "--kind mx-fig9 on the mixclaves fig8 run" "mx-fig9 of run 1" "$T/mx-fig8-single-node.db" --kind mx-fig9
+png "mx-fig9 figure of the fig8 run (default name -KIND)" "$T/mx-fig8-single-node-mx-fig9.png"
+plot_bad "fig8 on a mixclaves run" 2 "the fig8 figure needs a cloudless run" "$T/mx-fig8-single-node.db" --kind fig8
+plot_bad "mx-fig8 on a cloudless run" 2 "the mx-fig8 figure needs a mixclaves run" \
+  "$T/fig8-live-concurrency.db" --kind mx-fig8
+plot_bad "mx-fig1 needs buffer rows" 2 "experiment = buffer" "$T/mx-fig8-single-node.db" --kind mx-fig1
+plot_bad "mx-table1 needs cost rows" 2 "no table mixclaves_cost" "$T/mx-fig1-buffer-correlation.db" --kind mx-table1
 
 # --- compare, explicit kinds and run, default names --------------------------
 if "$CM" compare "$S/fig9-fault-tolerance.ini" --seeds 2 --policies latency,random --quiet \
