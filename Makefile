@@ -99,6 +99,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) BUILD=$(abspath $(BUILD)) sh tests/integration/run.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/cloudless.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/realmode.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 
 test: deps

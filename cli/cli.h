@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "env.h"
 #include "results.h"
 #include "scenario.h"
 
@@ -73,6 +74,59 @@ int cli_run(int argc, char **argv);
 int bench_main(int argc, char **argv);
 int cli_compare(int argc, char **argv);
 int cli_plot(int argc, char **argv);
+/* Real mode, Mixclaves: a mix node daemon (cli/node.c) and the benchmark
+ * client (cli/client.c) over UDP. */
+int cli_node(int argc, char **argv);
+int cli_client(int argc, char **argv);
+
+/* Their config reader (cli/node.c): a GKeyFile read group by group; the
+ * first problem is kept in err as one line ("FILE: [group] key: expected
+ * ..."), and every later call is a no-op returning its default. */
+struct codec_ops;
+struct mixcfg {
+  const char *path; /* borrowed */
+  void *kf;         /* GKeyFile */
+  char *err;        /* g_malloc'd; NULL while all is well */
+};
+bool mixcfg_open(struct mixcfg *c, const char *path);
+void mixcfg_close(struct mixcfg *c);
+uint64_t mixcfg_uint(struct mixcfg *c, const char *group, const char *key, bool required, uint64_t def,
+                     uint64_t min, uint64_t max);
+double mixcfg_double(struct mixcfg *c, const char *group, const char *key, double def, double min, double max);
+/* g_malloc'd: the value, or a copy of def. */
+char *mixcfg_string(struct mixcfg *c, const char *group, const char *key, const char *def);
+/* 1..16 hex digits: true and *out set; false if absent or bad (err set). */
+bool mixcfg_hex64(struct mixcfg *c, const char *group, const char *key, uint64_t *out);
+/* group's address and listen = HOST:PORT, put in e's address book; *listen
+ * g_malloc'd "HOST:PORT". 0 or an error (err set). */
+int mixcfg_self(struct mixcfg *c, const char *group, env *e, cm_addr *addr, char **listen);
+/* The nodes a config names, with their public keys where given (pk = 64
+ * hex digits, which keyed codecs need). g_malloc'd arrays with room for
+ * one more node; mixbook_free frees them. */
+struct mixbook {
+  cm_addr *nodes;
+  uint8_t (*pk)[32];
+  bool *has_pk;
+  size_t n;
+};
+/* Every [node.NAME] and [client.NAME] (address, listen; nodes also pk)
+ * into e's address book (self skipped) and b. Unknown groups, and keys of
+ * self_group not in self_keys (NULL-terminated), are errors. If need_pk,
+ * every node other than self must have a pk. 0 or CM_EINVAL (err set). */
+int mixcfg_book(struct mixcfg *c, const char *self_group, const char *const *self_keys, env *e, cm_addr self,
+                bool need_pk, struct mixbook *b);
+void mixbook_free(struct mixbook *b);
+/* A codec_key_fn over a struct mixbook (ctx). */
+int mixbook_key(void *ctx, cm_addr addr, uint8_t pk[32]);
+/* crypto = abstract | full through codec_lookup; 0 or an error (err set). */
+int mixcfg_codec(struct mixcfg *c, const char *group, const struct codec_ops **codec);
+/* SIGINT / SIGTERM stop env_run (the env's loop dispatches the default
+ * GLib context every 20 ms); end returns "SIGINT", "SIGTERM" or NULL. */
+struct mixsig {
+  void *impl;
+};
+void mixcfg_signals_begin(struct mixsig *m, env *e);
+const char *mixcfg_signals_end(struct mixsig *m);
 
 /* The demo model's runner (cli/run_demo.c) and its schema. */
 int run_demo(struct run_ctx *c);

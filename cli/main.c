@@ -17,6 +17,8 @@ static const struct subcommand subs[] = {
     {"run", cli_run, "run a scenario in simulation and write its results to SQLite"},
     {"compare", cli_compare, "run a cloudless scenario under several policies and seeds; table with 95% CIs"},
     {"plot", cli_plot, "draw a results database's figure as a PNG with gnuplot"},
+    {"node", cli_node, "run a Mixclaves mix node over UDP until SIGINT/SIGTERM (real mode)"},
+    {"client", cli_client, "run the Mixclaves benchmark client over UDP: throughput, RTT, drops"},
     {"bench", bench_main, "run the built-in benchmarks (engine-hold, mm1, results-store, cloudless-live)"},
 };
 

@@ -1,0 +1,161 @@
+/* `cloudmix client --config FILE --rate R --duration S`: the seed's
+ * benchmark client (models/mixclaves/client.h) over UDP on the real
+ * backend: self-addressed loops at R per second through the nodes of its
+ * config for S seconds, then a wait of late_after so that every loop is
+ * back or counted lost; prints throughput, RTT percentiles (client_rtt's
+ * histogram) and drops. Config format: cli/node.c ([client] is this
+ * client; [node.NAME] the nodes; [client.NAME] other clients). */
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cli.h"
+#include "env_real.h"
+#include "hist.h"
+#include "mixclaves/client.h"
+
+static const char *const client_keys[] = {"address", "listen", "seed", "crypto", "hops", "mean_delay_ms",
+                                          "late_after_ms", "drop_rate_per_s", NULL};
+
+static double ms(int64_t ns) { return (double)ns / 1e6; }
+
+int cli_client(int argc, char **argv) {
+  gchar *config = NULL;
+  gdouble rate = 100, duration = 10;
+  GOptionEntry entries[] = {
+      {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "The client's config (required)", "FILE"},
+      {"rate", 'r', 0, G_OPTION_ARG_DOUBLE, &rate, "Loops sent per second, Poisson (default 100)", "R"},
+      {"duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Seconds of sending (default 10)", "S"},
+      {NULL, 0, 0, 0, NULL, NULL, NULL}};
+  GOptionContext *ctx = g_option_context_new("- run the Mixclaves benchmark client over UDP (real mode)");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_option_context_set_description(
+      ctx,
+      "Sends self-addressed loops (Poisson, --rate per second) through the nodes of\n"
+      "its config for --duration seconds, waits late_after for the last ones, and\n"
+      "prints: sent, received (back within late_after), lost (not back within it),\n"
+      "late (of the lost, back afterwards), throughput (received / duration) and\n"
+      "RTT p50 / p95 / p99 / max in ms. SIGINT / SIGTERM stop it early.\n\n"
+      "Config (GKeyFile; example scenarios/mixclaves/real-client.ini):\n"
+      "  [client]       address (required, >= 1), listen = HOST:PORT (required),\n"
+      "                 seed = HEX (paths, delays, nonces; default: the address),\n"
+      "                 crypto = abstract | full (abstract), hops (1),\n"
+      "                 mean_delay_ms (1, per hop, exponential), late_after_ms (1000),\n"
+      "                 drop_rate_per_s (0, drop cover)\n"
+      "  [node.NAME]    a node: address, listen = HOST:PORT (at least one), and with\n"
+      "                 crypto = full its pk = 64 hex digits (printed by `cloudmix node`)\n"
+      "  [client.NAME]  another client: address, listen = HOST:PORT\n\n"
+      "Exit codes: 0 ok, 1 nothing came back or the run failed, 2 bad usage or config.");
+  GError *gerr = NULL;
+  char *bad = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
+    bad = g_strdup(gerr->message);
+    g_error_free(gerr);
+  } else if (argc != 1) bad = g_strdup_printf("unexpected argument '%s'", argv[1]);
+  else if (!config) bad = g_strdup("--config FILE is required");
+  else if (!(rate > 0 && rate <= 1e7)) bad = g_strdup("--rate: expected loops per second in (0, 1e7]");
+  else if (!(duration > 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in (0, 1e7]");
+  g_option_context_free(ctx);
+  if (bad) {
+    fprintf(stderr, "cloudmix client: %s\nRun 'cloudmix client --help' for usage.\n", bad);
+    g_free(bad);
+    g_free(config);
+    return CM_EXIT_USAGE;
+  }
+
+  int rc = CM_EXIT_USAGE;
+  struct mixcfg c;
+  env *e = NULL;
+  client *cl = NULL;
+  struct mixbook book = {0};
+  char *listen = NULL;
+  const char *G = "client";
+  if (!mixcfg_open(&c, config)) goto done;
+  struct client_params p = {.topology = CLIENT_DOMAIN, .loop_rate_per_s = rate};
+  uint64_t seed = 0;
+  bool seeded = mixcfg_hex64(&c, G, "seed", &seed);
+  p.hops = (uint32_t)mixcfg_uint(&c, G, "hops", false, 1, 1, CODEC_HOPS_MAX);
+  p.mean_delay = cm_time_from_s(mixcfg_double(&c, G, "mean_delay_ms", 1, 0, 1e6) / 1e3);
+  p.late_after = cm_time_from_s(mixcfg_double(&c, G, "late_after_ms", 1000, 1, 1e7) / 1e3);
+  p.drop_rate_per_s = mixcfg_double(&c, G, "drop_rate_per_s", 0, 0, 1e7);
+  mixcfg_codec(&c, G, &p.codec);
+  if (c.err) goto done;
+  /* the address is the default seed */
+  p.addr = (cm_addr)mixcfg_uint(&c, G, "address", true, 0, 1, G_MAXUINT32);
+  if (c.err) goto done;
+  e = env_real_new(seeded ? seed : p.addr);
+  if (!e) {
+    c.err = g_strdup("out of memory");
+    rc = CM_EXIT_FAILED;
+    goto done;
+  }
+  if (mixcfg_self(&c, G, e, &p.addr, &listen) != 0) goto done;
+  bool keyed = p.codec && p.codec->keyed;
+  if (mixcfg_book(&c, G, client_keys, e, p.addr, keyed, &book) != 0) goto done;
+  size_t nn = book.n;
+  if (keyed) {
+    p.keys = mixbook_key;
+    p.keys_ctx = &book;
+  }
+  if (nn == 0) {
+    c.err = g_strdup_printf("%s: [node.NAME]: missing; expected at least one node group", config);
+    goto done;
+  }
+  cm_time t0 = env_now(e), dur = cm_time_from_s(duration);
+  p.start = t0;
+  p.stop = t0 + dur;
+  cl = client_new(e, &p, book.nodes, nn);
+  if (!cl) {
+    c.err = g_strdup_printf("%s: [client] listen: cannot start the client at %s (port taken, or hops beyond "
+                            "the codec's)", config, listen);
+    goto done;
+  }
+  printf("client %u on %s: %.0f loops/s for %.2f s through %zu node(s), %u hop(s), late after %.0f ms\n", p.addr,
+         listen, rate, duration, nn, p.hops, ms(p.late_after));
+  fflush(stdout);
+  struct mixsig sig;
+  mixcfg_signals_begin(&sig, e);
+  /* sending, then late_after (+ a little) so every loop is back or lost */
+  int erc = env_run(e, p.stop + p.late_after + CM_MS(20));
+  const char *why = mixcfg_signals_end(&sig);
+  double ran = (double)(env_now(e) - t0) / 1e9;
+  double sending = ran < duration ? ran : duration;
+  struct client_counters k;
+  client_counters(cl, &k);
+  const hist *h = client_rtt(cl);
+  if (why) printf("stopped early by %s after %.2f s\n", why, ran);
+  printf("sent                %llu\n", (unsigned long long)(k.sent_loop + k.sent_drop));
+  printf("sent_loop           %llu\n", (unsigned long long)k.sent_loop);
+  printf("sent_drop           %llu\n", (unsigned long long)k.sent_drop);
+  printf("send_failed         %llu\n", (unsigned long long)k.send_failed);
+  printf("received            %llu\n", (unsigned long long)k.received);
+  printf("lost                %llu\n", (unsigned long long)k.lost);
+  printf("late                %llu\n", (unsigned long long)k.late);
+  printf("outstanding         %llu\n", (unsigned long long)k.outstanding);
+  printf("duplicate           %llu\n", (unsigned long long)k.duplicate);
+  printf("malformed           %llu\n", (unsigned long long)k.malformed);
+  printf("throughput_per_s    %.1f\n", sending > 0 ? (double)k.received / sending : 0.0);
+  printf("rtt_p50_ms          %.3f\n", ms(hist_percentile(h, 0.50)));
+  printf("rtt_p95_ms          %.3f\n", ms(hist_percentile(h, 0.95)));
+  printf("rtt_p99_ms          %.3f\n", ms(hist_percentile(h, 0.99)));
+  printf("rtt_max_ms          %.3f\n", ms(hist_max(h)));
+  rc = CM_EXIT_OK;
+  if (erc != 0) {
+    fprintf(stderr, "cloudmix client: the event loop failed: %s\n", cm_strerror(erc));
+    rc = CM_EXIT_FAILED;
+  } else if (k.received == 0) {
+    fprintf(stderr, "cloudmix client: nothing came back (is the node running at the configured address?)\n");
+    rc = CM_EXIT_FAILED;
+  }
+
+done:
+  if (c.err) fprintf(stderr, "cloudmix client: %s\n", c.err);
+  client_free(cl);
+  if (e) env_free(e);
+  mixbook_free(&book);
+  g_free(listen);
+  mixcfg_close(&c);
+  g_free(config);
+  return rc;
+}
