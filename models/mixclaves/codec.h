@@ -12,7 +12,8 @@
  *  abstract (codec_abstract.c): a versioned header listing the remaining
  *           hops (address, delay, type), the final destination and a random
  *           nonce, then a fixed-size payload; a BLAKE2b-128 checksum over
- *           header and payload. No secrecy and no unlinkability: the payload
+ *           the header (checked at every hop), which holds a digest of the
+ *           payload (checked at the last hop). No secrecy and no unlinkability: the payload
  *           is the same bytes at every hop. Wire layout in codec_abstract.c
  *           and models/mixclaves/README.md.
  *  full     (codec_full.c) real Sphinx, the `mixclaves` profile (sphinx.h,
