@@ -19,8 +19,9 @@ static const char create_load[] =
     " hops INTEGER NOT NULL, enclave INTEGER NOT NULL, oblivious INTEGER NOT NULL, rate REAL NOT NULL,"
     " offered_per_s REAL NOT NULL, delivered_per_s REAL NOT NULL, sent INTEGER NOT NULL, received INTEGER NOT NULL,"
     " dropped INTEGER NOT NULL, late INTEGER NOT NULL, queue_full INTEGER NOT NULL, other_drops INTEGER NOT NULL,"
-    " link_lost INTEGER NOT NULL, p50_rtt_s REAL, p99_rtt_s REAL, unaccounted INTEGER NOT NULL)";
-static const char insert_load[] = "INSERT INTO mixclaves_load VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " link_lost INTEGER NOT NULL, p50_rtt_s REAL, p99_rtt_s REAL, unaccounted INTEGER NOT NULL,"
+    " crypto TEXT NOT NULL)";
+static const char insert_load[] = "INSERT INTO mixclaves_load VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char create_cost[] =
     "CREATE TABLE IF NOT EXISTS mixclaves_cost ("
     " run_id INTEGER NOT NULL, config TEXT NOT NULL, mixnet TEXT NOT NULL, nodes INTEGER NOT NULL,"
@@ -95,6 +96,7 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
       bind_or_null(lt, 18, st->p50_s);
       bind_or_null(lt, 19, st->p99_s);
       results_bind_int(lt, 20, (int64_t)st->unaccounted);
+      results_bind_text(lt, 21, cfg->crypto); /* the codec: abstract or full (real Sphinx) */
       if (results_row(lt) != 0) rc = CM_EDB;
       if (!c->quiet)
         printf("%10.0f %10.1f %10.1f %8llu %8llu %10.2f %10.2f%s\n", st->rate, st->offered_per_s,
