@@ -106,8 +106,8 @@ static void on_late(env *e CM_UNUSED, void *arg) {
   retire(c);
 }
 
-/* Append a tracked packet sent now; its sequence number. */
-static uint64_t track(client *c) {
+/* Append a tracked packet sent now (sequence number base + count). */
+static void track(client *c) {
   if (c->count == c->mask + 1 || !c->sent_at) {
     uint64_t cap = c->sent_at ? 2 * (c->mask + 1) : 64;
     cm_time *s = malloc(cap * sizeof *s);
@@ -131,7 +131,6 @@ static uint64_t track(client *c) {
   c->k.tracked++;
   c->k.outstanding++;
   if (!c->late_timer) c->late_timer = env_after(c->e, c->p.late_after, on_late, c);
-  return c->base + c->count - 1;
 }
 
 static cm_addr pick(client *c, uint32_t hop) {

@@ -7,7 +7,9 @@
  * itself is hashed only at the last hop, which checks that digest (as
  * Sphinx checks its payload only at the exit). Corrupted or
  * forged-by-accident input is still rejected and counted, and a hop costs
- * two hashes of 284 bytes instead of two of the whole 2.3 KB packet.
+ * three hashes of 284 bytes (checksum check, replay tag, new checksum; the
+ * last hop: checksum check, tag, payload digest) instead of hashes of the
+ * whole 2.3 KB packet.
  *
  * Wire layout (big endian), 2348 bytes:
  *   0    4  magic "CMXA"

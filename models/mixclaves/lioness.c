@@ -4,6 +4,7 @@
 #include "mixclaves/lioness.h"
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <string.h>
 
 enum { HALF = 32, HKEY = 64 };
@@ -25,26 +26,27 @@ static void round_hash(uint8_t *l, const uint8_t *k, const uint8_t *r, size_t rl
   for (size_t i = 0; i < HALF; i++) l[i] ^= h[i];
 }
 
-int lioness_encrypt(uint8_t *block, size_t len, const uint8_t key[LIONESS_KEY_BYTES]) {
+/* The four rounds in order (encrypt) or in reverse (decrypt); rounds 0 and 2
+ * are stream rounds, 1 and 3 hash rounds. */
+static int rounds(uint8_t *block, size_t len, const uint8_t *key, bool reverse) {
   if (!block || !key || len < LIONESS_MIN_BLOCK_BYTES) return CM_EINVAL;
   uint8_t *l = block, *r = block + HALF;
   size_t rlen = len - HALF;
-  const uint8_t *k1 = key, *k2 = key + HALF, *k3 = key + HALF + HKEY, *k4 = key + 2 * HALF + HKEY;
-  round_stream(l, k1, r, rlen);
-  round_hash(l, k2, r, rlen);
-  round_stream(l, k3, r, rlen);
-  round_hash(l, k4, r, rlen);
+  const uint8_t *k[4] = {key, key + HALF, key + HALF + HKEY, key + 2 * HALF + HKEY};
+  for (int i = 0; i < 4; i++) {
+    int j = reverse ? 3 - i : i;
+    if (j % 2 == 0)
+      round_stream(l, k[j], r, rlen);
+    else
+      round_hash(l, k[j], r, rlen);
+  }
   return 0;
 }
 
+int lioness_encrypt(uint8_t *block, size_t len, const uint8_t key[LIONESS_KEY_BYTES]) {
+  return rounds(block, len, key, false);
+}
+
 int lioness_decrypt(uint8_t *block, size_t len, const uint8_t key[LIONESS_KEY_BYTES]) {
-  if (!block || !key || len < LIONESS_MIN_BLOCK_BYTES) return CM_EINVAL;
-  uint8_t *l = block, *r = block + HALF;
-  size_t rlen = len - HALF;
-  const uint8_t *k1 = key, *k2 = key + HALF, *k3 = key + HALF + HKEY, *k4 = key + 2 * HALF + HKEY;
-  round_hash(l, k4, r, rlen);
-  round_stream(l, k3, r, rlen);
-  round_hash(l, k2, r, rlen);
-  round_stream(l, k1, r, rlen);
-  return 0;
+  return rounds(block, len, key, true);
 }

@@ -43,10 +43,8 @@ struct node {
   struct block *free_blocks;
   struct slot *slots;       /* buffer_capacity of them */
   uint32_t free_slot;       /* head of the free slot list; UINT32_MAX: none */
-  struct block **q;         /* CPU queue: ring of queue_max */
-  size_t *q_len;
-  uint32_t q_head, q_n;
-  bool cpu_busy;
+  struct block **q;         /* CPU queue: ring of queue_max, each packet_bytes long */
+  uint32_t q_head, q_n;     /* the CPU is busy exactly when q_n > 0 */
   timer_id cpu_timer, loop_timer;
   struct node_counters c;
 };
@@ -161,21 +159,16 @@ static void service_done(env *e CM_UNUSED, void *arg) {
   node *n = arg;
   n->cpu_timer = 0;
   struct block *b = n->q[n->q_head];
-  size_t len = n->q_len[n->q_head];
   n->q_head = (n->q_head + 1) % n->p.queue_max;
   n->q_n--;
   n->c.in_cpu--;
-  process(n, b->data, len);
+  process(n, b->data, n->codec->packet_bytes);
   block_put(n, b);
-  if (n->q_n)
-    start_service(n);
-  else
-    n->cpu_busy = false;
+  if (n->q_n) start_service(n);
 }
 
 static void start_service(node *n) {
-  n->cpu_busy = true;
-  cm_time t = n->p.service_time(n->p.service_arg, n->q_len[n->q_head]);
+  cm_time t = n->p.service_time(n->p.service_arg, n->codec->packet_bytes);
   if (t < 0) t = 0;
   n->c.busy += t;
   n->cpu_timer = env_after(n->e, t, service_done, n);
@@ -199,10 +192,9 @@ void node_accept(node *n, const uint8_t *pkt, size_t len) {
   struct block *b = block_get(n);
   memcpy(b->data, pkt, len);
   n->q[tail] = b;
-  n->q_len[tail] = len;
   n->q_n++;
   if (++n->c.in_cpu > n->c.max_in_cpu) n->c.max_in_cpu = n->c.in_cpu;
-  if (!n->cpu_busy) start_service(n);
+  if (n->q_n == 1) start_service(n); /* the CPU was idle */
 }
 
 static void on_datagram(env *e CM_UNUSED, void *arg, cm_addr from CM_UNUSED, cm_addr to CM_UNUSED,
@@ -315,8 +307,7 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   n->slots = calloc(n->p.buffer_capacity, sizeof *n->slots);
   if (n->p.service_time) {
     n->q = calloc(n->p.queue_max, sizeof *n->q);
-    n->q_len = calloc(n->p.queue_max, sizeof *n->q_len);
-    if (!n->q || !n->q_len) goto fail;
+    if (!n->q) goto fail;
   }
   if (!n->buf || !n->replay || !n->slots || node_set_peers(n, peers, npeers) != 0) goto fail;
   for (uint32_t i = 0; i < n->p.buffer_capacity; i++) n->slots[i].next_free = i + 1 < n->p.buffer_capacity ? i + 1 : NO_SLOT;
@@ -358,7 +349,6 @@ void node_free(node *n) {
   sphinx_replay_free(n->replay);
   free(n->slots);
   free(n->q);
-  free(n->q_len);
   free(n->peers);
   free(n);
 }

@@ -201,7 +201,6 @@ int bench_mixnode_udp(bool quick) {
   struct node_params np = {.addr = self, .codec = &codec__full_ops, .buffer = BUFFER_APPEND,
                            .buffer_capacity = 65536, .replay_capacity = 10000000};
   if (!(n = node_new(d.e, &np, peers, 2))) goto out;
-  (void)self;
   struct node_config cfg;
   node_config(n, &cfg);
   memcpy(d.pk, cfg.pk, CODEC_KEY_BYTES);
@@ -229,7 +228,8 @@ int bench_mixnode_udp(bool quick) {
     d.stop_at = t0 + step_s;
     d.tick = env_after(d.e, 0, send_due, &d);
     if (env_run(d.e, env_now(d.e) + cm_time_from_s(step_s + 0.5)) != 0 || d.failed) goto out;
-    if (d.tick) env_cancel(d.e, d.tick), d.tick = 0;
+    if (d.tick) env_cancel(d.e, d.tick);
+    d.tick = 0;
     node_counters(n, &after);
     uint64_t drops = (d.sent - d.back) + d.bad + node_drops(&after) - node_drops(&before);
     double achieved = (double)d.sent / step_s;
