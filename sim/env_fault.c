@@ -2,8 +2,8 @@
  * the inner env carries a pooled record: timers, fault outcomes and held
  * datagrams are inner timers with the record as argument (cancelled when
  * the decorator is freed); forwarded invocations and storage calls, which
- * cannot be cancelled, carry a weak handle (decorator serial, record index)
- * resolved through a per-thread table, so a result arriving after the free
+ * cannot be cancelled, carry a weak handle (weakref.h: the decorator's ref
+ * and the record index), so a result arriving after the free
  * is ignored. Callbacks get the outer env. */
 #include "env_fault.h"
 
@@ -12,10 +12,9 @@
 #include <string.h>
 
 #include "env_impl.h"
+#include "weakref.h"
 
 #define CHUNK 256
-
-_Static_assert(sizeof(uintptr_t) >= 8, "weak handles pack 64 bits into a pointer");
 
 enum kind { K_FREE, K_TIMER, K_INVOKE, K_STORE, K_DGRAM };
 
@@ -50,7 +49,7 @@ struct binding {
 
 struct fault {
   env *inner, *outer;
-  uint32_t serial;    /* in the weak table */
+  uint64_t ref;       /* weak reference to this decorator, 0 until registered */
   struct env_fault_rule *rules;
   size_t nrules;
   rng **r;            /* "fault:<i>" */
@@ -63,27 +62,9 @@ struct fault {
 
 static struct fault *F(env *e) { return e->impl; }
 
-/* ---- weak handles: serial -> decorator, per thread; NULL when empty ---- */
+/* ---- weak handles (weakref.h): the decorator's ref and a record index ---- */
 
-static _Thread_local GHashTable *live;
-static _Thread_local uint32_t last_serial;
-
-static void weak_register(struct fault *f) {
-  if (!live) live = g_hash_table_new(g_direct_hash, g_direct_equal);
-  do f->serial = ++last_serial;
-  while (f->serial == 0 || g_hash_table_contains(live, GUINT_TO_POINTER(f->serial)));
-  g_hash_table_insert(live, GUINT_TO_POINTER(f->serial), f);
-}
-
-static void weak_drop(struct fault *f) {
-  g_hash_table_remove(live, GUINT_TO_POINTER(f->serial));
-  if (g_hash_table_size(live) == 0) {
-    g_hash_table_destroy(live);
-    live = NULL;
-  }
-}
-
-static void *weak_arg(const struct rec *x) { return (void *)(uintptr_t)((uint64_t)x->f->serial << 32 | x->idx); }
+static void *weak_arg(const struct rec *x) { return weakref_arg(x->f->ref, x->idx); }
 
 static struct rec *rec_at(struct fault *f, uint32_t idx) {
   struct rec *c = g_ptr_array_index(f->chunks, idx / CHUNK);
@@ -92,16 +73,16 @@ static struct rec *rec_at(struct fault *f, uint32_t idx) {
 
 /* The record behind a weak handle, or NULL once its decorator is freed. */
 static struct rec *weak_resolve(void *arg) {
-  uint64_t v = (uint64_t)(uintptr_t)arg;
-  struct fault *f = live ? g_hash_table_lookup(live, GUINT_TO_POINTER((uint32_t)(v >> 32))) : NULL;
-  return f ? rec_at(f, (uint32_t)v) : NULL;
+  uint32_t idx;
+  struct fault *f = weakref_resolve(arg, &idx);
+  return f ? rec_at(f, idx) : NULL;
 }
 
 /* ---- the record pool ---- */
 
 static struct rec *rec_get(struct fault *f, enum kind k) {
   if (!f->free) {
-    if (f->chunks->len >= UINT32_MAX / CHUNK) cm_fatal(CM_LOC, "env_fault: too many pending records");
+    if (f->chunks->len >= CM_WEAKREF_IDX_MAX / CHUNK) cm_fatal(CM_LOC, "env_fault: too many pending records");
     struct rec *c = calloc(CHUNK, sizeof(*c));
     if (!c) cm_fatal(CM_LOC, "env_fault: out of memory");
     uint32_t base = f->chunks->len * CHUNK;
@@ -360,7 +341,7 @@ static int f_run(env *e, cm_time until) { return env_run(F(e)->inner, until); }
 static void f_stop(env *e) { env_stop(F(e)->inner); }
 
 static void fault_free(struct fault *f) {
-  if (f->serial) weak_drop(f);
+  if (f->ref) weakref_drop(f->ref);
   if (f->binds) {
     GHashTableIter it;
     gpointer addr;
@@ -427,7 +408,7 @@ env *env_fault_new(env *inner, const struct env_fault_rule *rules, size_t nrules
     g_snprintf(name, sizeof name, "fault:%zu", i);
     f->r[i] = env_rng(f->outer, name);
   }
-  weak_register(f);
+  f->ref = weakref_new(f);
   return f->outer;
 }
 

@@ -1,16 +1,17 @@
 /* The benchmarking engine: the built-in recorder (per-provider Welford
  * accumulators for the seed 5.1.2 metrics, fed by the scheduler's hooks)
  * and the periodic probe (a timer per round; one empty-function invocation
- * per provider sent with env_invoke, its result found again through the
- * scheduler's weak references so a result after benchmark_probe_free is
+ * per provider sent with env_invoke, its result found again through a
+ * weak reference (weakref.h) so a result after benchmark_probe_free is
  * ignored). */
 #include "cloudless/benchmark.h"
-#include "cloudless/weakref.h"
 
 #include <math.h>
 #include <string.h>
 
 #include <glib.h>
+
+#include "weakref.h"
 
 /* ---- running mean and variance (Welford 1962) ---- */
 
@@ -172,7 +173,7 @@ benchmark_probe *benchmark_probe_new(env *e, const struct benchmark_probe_config
   const char *fn = cfg && cfg->function ? cfg->function : "empty";
   if (!e || !cfg || !cfg->providers || cfg->nproviders == 0)
     msg = g_strdup("benchmark: probe needs an env and at least one provider");
-  else if (cfg->nproviders >= (1u << 24))
+  else if (cfg->nproviders >= CM_WEAKREF_IDX_MAX)
     msg = g_strdup_printf("benchmark: probe: %u providers: too many", cfg->nproviders);
   else if (cfg->period <= 0)
     msg = g_strdup_printf("benchmark: probe period %lld ns: expected > 0", (long long)cfg->period);

@@ -10,7 +10,6 @@
  * its record through a weak reference (weakref.h), so results arriving
  * after sched_free are ignored. */
 #include "cloudless/sched.h"
-#include "cloudless/weakref.h"
 
 #include <math.h>
 #include <string.h>
@@ -21,12 +20,13 @@
 #include "cloudless/billing.h"
 #include "cloudless/cache.h"
 #include "cloudless/policy.h"
+#include "weakref.h"
 
 #define MAX_PROVIDERS 64
 #define MAX_WINDOW (1u << 20)
 #define CHUNK_BITS 10
 #define CHUNK (1u << CHUNK_BITS)
-#define MAX_RECORDS (1u << 24) /* the index part of a weak-reference arg */
+#define MAX_RECORDS CM_WEAKREF_IDX_MAX /* the index part of a weak-reference arg */
 #define NIL UINT32_MAX
 
 /* Failure reasons, in sched_stats.failed_by_reason order. */

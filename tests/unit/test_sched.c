@@ -205,6 +205,12 @@ static void gen_fire(env *e, void *arg) {
   if (--g->left) env_after(e, g->every, gen_fire, g);
 }
 
+/* Run the calls g makes until the world is idle. */
+static void run_calls(env *e, struct gen g) {
+  env_after(e, 0, gen_fire, &g);
+  env_run(e, CM_TIME_MAX);
+}
+
 static struct sched_provider prov(const char *name, uint32_t env_provider) {
   struct sched_provider p = {.env_provider = env_provider};
   g_strlcpy(p.name, name, sizeof(p.name));
@@ -235,6 +241,17 @@ static void check_accounting(sched *s, struct tally *t, struct fake *f) {
   assert_false(t->inside);
 }
 
+/* Free what a test made, the scheduler before its billing and cache, the
+ * env last; NULL for what it did not make. */
+static void teardown(env *e, struct fake *f, struct tally *t, sched *s, billing *b, cache *c) {
+  sched_free(s);
+  billing_free(b);
+  cache_free(c);
+  if (t) tally_free(t);
+  if (f) fake_free(f);
+  env_free(e);
+}
+
 /* Provider 0 is fast but runs at most 2 calls (429 beyond); provider 1 is
  * slower and unlimited. A burst of 60 calls: throttled calls retry on
  * provider 1, all complete, none is lost. */
@@ -250,9 +267,7 @@ static void test_throttle_retries_elsewhere(void **state CM_UNUSED) {
   struct sched_config cfg = config(ps, 2, "latency");
   struct tally *t = tally_new();
   sched *s = sched_new(e, &cfg, b, NULL, on_done, t, NULL);
-  struct gen g = {.s = s, .t = t, .left = 60, .every = CM_MS(1)};
-  env_after(e, 0, gen_fire, &g);
-  env_run(e, CM_TIME_MAX);
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 60, .every = CM_MS(1)});
   struct sched_stats st;
   sched_stats(s, &st);
   assert_int_equal(st.completed, 60);
@@ -271,11 +286,7 @@ static void test_throttle_retries_elsewhere(void **state CM_UNUSED) {
     assert_true(fabs(r->cost - (r->provider == 0 ? c8 : c20)) < 1e-15);
   }
   check_accounting(s, t, f);
-  sched_free(s);
-  billing_free(b);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, b, NULL);
 }
 
 /* Latencies 10, 20, 30 ms; provider 0 answers 500 from 5 s to 15 s. A call
@@ -292,9 +303,7 @@ static void test_outage_and_recovery(void **state CM_UNUSED) {
   struct sched_config cfg = config(ps, 3, "latency");
   struct tally *t = tally_new();
   sched *s = sched_new(e, &cfg, NULL, NULL, on_done, t, NULL);
-  struct gen g = {.s = s, .t = t, .left = 1500, .every = CM_MS(20)};
-  env_after(e, 0, gen_fire, &g);
-  env_run(e, CM_TIME_MAX);
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 1500, .every = CM_MS(20)});
   int before[3] = {0}, during[3] = {0}, after[3] = {0};
   for (guint i = 0; i < t->recs->len; i++) {
     const struct rec *r = &g_array_index(t->recs, struct rec, i);
@@ -314,10 +323,7 @@ static void test_outage_and_recovery(void **state CM_UNUSED) {
   assert_true(fabs(sched_latency_ma(s, NULL, 0) - 0.010) < 1e-12);
   assert_int_equal(sched_backoff_until(s, 0), 0); /* reset by the first success */
   check_accounting(s, t, f);
-  sched_free(s);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, NULL, NULL);
 }
 
 /* One provider whose first three calls fail (10 ms each). Calls at 0, 20,
@@ -353,10 +359,7 @@ static void test_backoff_waits_doubles_caps(void **state CM_UNUSED) {
     assert_string_equal(r->reason, i < 3 ? "error" : "completed");
   }
   check_accounting(s, t, f);
-  sched_free(s);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, NULL, NULL);
 }
 
 /* Failed attempts do not feed the moving averages: provider 0 fails its
@@ -374,9 +377,7 @@ static void test_failures_not_averaged(void **state CM_UNUSED) {
   cfg.backoff_base = 0;
   struct tally *t = tally_new();
   sched *s = sched_new(e, &cfg, NULL, NULL, on_done, t, NULL);
-  struct gen g = {.s = s, .t = t, .left = 6, .every = CM_S(1)};
-  env_after(e, 0, gen_fire, &g);
-  env_run(e, CM_TIME_MAX);
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 6, .every = CM_S(1)});
   struct sched_stats st;
   sched_stats(s, &st);
   assert_int_equal(st.failed, 2);
@@ -384,10 +385,7 @@ static void test_failures_not_averaged(void **state CM_UNUSED) {
   assert_true(sched_latency_ma(s, NULL, 0) == 0.05);
   assert_true(fabs(sched_expected_cost(s, NULL, 0) - (0.040 * 0.0000166667 + 0.0000002)) < 1e-15);
   check_accounting(s, t, f);
-  sched_free(s);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, NULL, NULL);
 }
 
 /* Exploration: latencies 10, 20, 30 ms, latency policy, explore_prob 0.3,
@@ -404,9 +402,7 @@ static void test_exploration(void **state CM_UNUSED) {
     cfg.explore_prob = variant == 0 ? 0.3 : 0;
     struct tally *t = tally_new();
     sched *s = sched_new(e, &cfg, NULL, NULL, on_done, t, NULL);
-    struct gen g = {.s = s, .t = t, .left = 3000, .every = CM_MS(100)};
-    env_after(e, 0, gen_fire, &g);
-    env_run(e, CM_TIME_MAX);
+    run_calls(e, (struct gen){.s = s, .t = t, .left = 3000, .every = CM_MS(100)});
     struct sched_stats st;
     sched_stats(s, &st);
     if (variant == 0) {
@@ -415,10 +411,7 @@ static void test_exploration(void **state CM_UNUSED) {
       assert_int_equal(st.per_provider_completed[1] + st.per_provider_completed[2], 2);
     }
     check_accounting(s, t, f);
-    sched_free(s);
-    tally_free(t);
-    fake_free(f);
-    env_free(e);
+    teardown(e, f, t, s, NULL, NULL);
   }
 }
 
@@ -440,9 +433,7 @@ static void test_max_attempts_and_reason(void **state CM_UNUSED) {
     cfg.backoff_base = 0; /* no backoff: every call may try every provider */
     struct tally *t = tally_new();
     sched *s = sched_new(e, &cfg, b, NULL, on_done, t, NULL);
-    struct gen g = {.s = s, .t = t, .left = 50, .every = CM_MS(100)};
-    env_after(e, 0, gen_fire, &g);
-    env_run(e, CM_TIME_MAX);
+    run_calls(e, (struct gen){.s = s, .t = t, .left = 50, .every = CM_MS(100)});
     const char *names[] = {"ok", "error", "throttled", "timeout", "network"};
     for (guint i = 0; i < t->recs->len; i++) {
       const struct rec *r = &g_array_index(t->recs, struct rec, i);
@@ -462,11 +453,7 @@ static void test_max_attempts_and_reason(void **state CM_UNUSED) {
     assert_int_equal(billing_provider_invocations(b, 2), 0);
     assert_true(fabs(billing_total(b) - 0.0000002 * (double)f->p[1].invoked) < 1e-15);
     check_accounting(s, t, f);
-    sched_free(s);
-    billing_free(b);
-    tally_free(t);
-    fake_free(f);
-    env_free(e);
+    teardown(e, f, t, s, b, NULL);
   }
 }
 
@@ -485,9 +472,7 @@ static void test_budget(void **state CM_UNUSED) {
   struct sched_config cfg = config(ps, 1, "cost");
   struct tally *t = tally_new();
   sched *s = sched_new(e, &cfg, b, NULL, on_done, t, NULL);
-  struct gen g = {.s = s, .t = t, .left = 5, .every = CM_S(2)};
-  env_after(e, 0, gen_fire, &g);
-  env_run(e, CM_TIME_MAX);
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 5, .every = CM_S(2)});
   for (uint64_t i = 0; i < 5; i++) {
     const struct rec *r = rec_of(t, i);
     assert_int_equal(r->outcome, i < 2 ? SCHED_COMPLETED : SCHED_FAILED);
@@ -507,11 +492,7 @@ static void test_budget(void **state CM_UNUSED) {
   sched_stats(s, &st);
   assert_int_equal(st.failed_by_reason[4], 3);
   check_accounting(s, t, f);
-  sched_free(s);
-  billing_free(b);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, b, NULL);
 }
 
 /* Lambda (fast) and the free edge (slow), budget 2.5 c, latency policy:
@@ -529,9 +510,7 @@ static void test_budget_spares_free_edge(void **state CM_UNUSED) {
   struct sched_config cfg = config(ps, 2, "latency");
   struct tally *t = tally_new();
   sched *s = sched_new(e, &cfg, b, NULL, on_done, t, NULL);
-  struct gen g = {.s = s, .t = t, .left = 10, .every = CM_S(2)};
-  env_after(e, 0, gen_fire, &g);
-  env_run(e, CM_TIME_MAX);
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 10, .every = CM_S(2)});
   struct sched_stats st;
   sched_stats(s, &st);
   assert_int_equal(st.completed, 10);
@@ -539,11 +518,7 @@ static void test_budget_spares_free_edge(void **state CM_UNUSED) {
   assert_true(billing_total(b) <= 2.5 * c);
   assert_int_equal(rec_of(t, 9)->provider, 1);
   check_accounting(s, t, f);
-  sched_free(s);
-  billing_free(b);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, b, NULL);
 }
 
 /* One call made at a given time. */
@@ -600,11 +575,7 @@ static void test_cache_hit_skips_invocation(void **state CM_UNUSED) {
   assert_int_equal(cs.misses, 2); /* ids 0 and 3; id 2 has no key and does not look */
   assert_int_equal(cs.size, 2);
   check_accounting(s, t, f);
-  sched_free(s);
-  cache_free(c);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, NULL, c);
 }
 
 /* 4000 calls over 4 providers that fail at random (error, throttle,
@@ -634,9 +605,7 @@ static GArray *random_run(uint64_t seed, const char *policy) {
   struct tally *t = tally_new();
   sched *s = sched_new(e, &cfg, b, c, on_done, t, NULL);
   assert_non_null(s);
-  struct gen g = {.s = s, .t = t, .left = 4000, .every = CM_MS(3), .keys = 50};
-  env_after(e, 0, gen_fire, &g);
-  env_run(e, CM_TIME_MAX);
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 4000, .every = CM_MS(3), .keys = 50});
   check_accounting(s, t, f);
   struct sched_stats ss;
   sched_stats(s, &ss);
@@ -645,12 +614,7 @@ static GArray *random_run(uint64_t seed, const char *policy) {
   for (guint i = 0; i < t->recs->len; i++) sum += g_array_index(t->recs, struct rec, i).cost;
   assert_true(fabs(sum - billing_total(b)) < 1e-12);
   GArray *out = g_array_ref(t->recs);
-  sched_free(s);
-  billing_free(b);
-  cache_free(c);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, b, c);
   return out;
 }
 
@@ -701,10 +665,7 @@ static void test_learns_per_function(void **state CM_UNUSED) {
   assert_true(fabs(sched_latency_ma(s, "big", 0) - 0.200) < 1e-12);
   assert_true(isnan(sched_latency_ma(s, "nosuch", 0)));
   check_accounting(s, t, f);
-  sched_free(s);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, NULL, NULL);
 }
 
 static void test_same_seed_same_records(void **state CM_UNUSED) {
@@ -800,9 +761,7 @@ static void test_refused_invocations(void **state CM_UNUSED) {
   assert_int_equal(r->outcome, SCHED_FAILED);
   assert_string_equal(r->reason, "network");
   assert_int_equal(r->attempts, 2);
-  sched_free(s);
-  tally_free(t);
-  env_free(e);
+  teardown(e, NULL, t, s, NULL, NULL);
 }
 
 static void test_bad_config(void **state CM_UNUSED) {
@@ -847,8 +806,7 @@ static void test_bad_config(void **state CM_UNUSED) {
   assert_true(isnan(sched_latency_ma(s, NULL, 0)));
   assert_true(isnan(sched_latency_ma(s, NULL, 9)));
   assert_int_equal(sched_nproviders(s), 2);
-  sched_free(s);
-  env_free(e);
+  teardown(e, NULL, NULL, s, NULL, NULL);
 }
 
 /* Throughput of scheduler + a minimal world (printed, not asserted: the
@@ -862,16 +820,12 @@ static void test_many_calls(void **state CM_UNUSED) {
   cfg.explore_prob = 0.05;
   struct tally *t = tally_new();
   sched *s = sched_new(e, &cfg, NULL, NULL, NULL, NULL, NULL);
-  struct gen g = {.s = s, .t = t, .left = 300000, .every = CM_US(50)};
-  env_after(e, 0, gen_fire, &g);
-  env_run(e, CM_TIME_MAX); /* the speed is measured by `cloudmix bench cloudless-live` */
+  /* the speed is measured by `cloudmix bench cloudless-live` */
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 300000, .every = CM_US(50)});
   struct sched_stats st;
   sched_stats(s, &st);
   assert_int_equal(st.completed, 300000);
-  sched_free(s);
-  tally_free(t);
-  fake_free(f);
-  env_free(e);
+  teardown(e, f, t, s, NULL, NULL);
 }
 
 int main(void) {

@@ -1,6 +1,6 @@
 /* Weak references: a per-thread table of owners by slot, each with a
  * generation, packed with an index into a callback's void * (weakref.h). */
-#include "cloudless/weakref.h"
+#include "weakref.h"
 
 #include <glib.h>
 #include <stdint.h>
@@ -14,6 +14,7 @@
 #define REF_SLOT_BITS 16
 #define REF_GEN_BITS 24
 #define REF_IDX_BITS 24
+_Static_assert(CM_WEAKREF_IDX_MAX == 1u << REF_IDX_BITS, "weakref.h and weakref.c agree");
 #define MASK(bits) ((UINT64_C(1) << (bits)) - 1)
 _Static_assert(sizeof(uintptr_t) >= 8, "weak references pack 64 bits into a pointer");
 
@@ -28,7 +29,7 @@ uint64_t weakref_new(void *owner) {
   while (slot < refs.cap && refs.owner[slot]) slot++;
   if (slot == refs.cap) {
     uint32_t cap = refs.cap ? 2 * refs.cap : 8;
-    if (cap > (1u << REF_SLOT_BITS)) cm_fatal(CM_LOC, "sched: more than %u live schedulers and probes", refs.cap);
+    if (cap > (1u << REF_SLOT_BITS)) cm_fatal(CM_LOC, "weakref: more than %u live owners", refs.cap);
     refs.owner = g_renew(void *, refs.owner, cap);
     refs.gen = g_renew(uint32_t, refs.gen, cap);
     for (uint32_t i = refs.cap; i < cap; i++) refs.owner[i] = NULL;
