@@ -156,9 +156,12 @@ int64_t plot__markers(struct plot_ctx *p, const char *sql, int dt) {
   return n;
 }
 
+char *plot__title_text(const struct plot_ctx *p, const char *text) {
+  return g_strdup_printf("%s\n%s, run %lld, seed %lld", text, p->scenario, (long long)p->run_id, (long long)p->seed);
+}
+
 void plot__title(struct plot_ctx *p, const char *text) {
-  char *t = g_strdup_printf("%s\n%s, run %lld, seed %lld", text, p->scenario, (long long)p->run_id,
-                            (long long)p->seed);
+  char *t = plot__title_text(p, text);
   g_string_append(p->gp, "set title ");
   plot__quote(p->gp, t);
   g_string_append_c(p->gp, '\n');

@@ -9,8 +9,7 @@
 
 /* "set multiplot layout ROWS,COLS title" with the text of plot__title. */
 static void multiplot(struct plot_ctx *p, int rows, int cols, const char *text) {
-  char *t = g_strdup_printf("%s\n%s, run %lld, seed %lld", text, p->scenario, (long long)p->run_id,
-                            (long long)p->seed);
+  char *t = plot__title_text(p, text);
   g_string_append_printf(p->gp, "set multiplot layout %d,%d title ", rows, cols);
   plot__quote(p->gp, t);
   g_string_append_c(p->gp, '\n');

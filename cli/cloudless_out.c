@@ -77,6 +77,14 @@ double cl__sd(double sum, double sq, uint64_t n) {
   return v > 0 ? sqrt(v) : 0;
 }
 
+/* Cost of stats row i: per_provider lanes, a single-provider run and the
+ * "all" row sum their own calls; otherwise the billing engine's total for
+ * the provider (a call's cost may span providers). */
+static double lane_cost(const struct cl_run *r, uint32_t i) {
+  const struct cl_config *c = r->cfg;
+  return c->per_provider || c->only >= 0 || i + 1 == r->nstats ? r->stats[i].cost : billing_provider_usd(r->bill, i);
+}
+
 int cl__write_tables(struct cl_run *r) {
   if (write_benchmarks(r) != 0) return CM_EDB;
   struct cl_config *c = r->cfg;
@@ -104,9 +112,7 @@ int cl__write_tables(struct cl_run *r) {
       results_bind_double(pt, 13, x->exec_sum / (double)ok);
       results_bind_double(pt, 14, cl__sd(x->exec_sum, x->exec_sq, ok));
     }
-    /* per_provider lanes hold one provider each; otherwise the billing
-     * engine's total for the provider (a call's cost may span providers) */
-    results_bind_double(pt, 15, c->per_provider || c->only >= 0 ? x->cost : billing_provider_usd(r->bill, p));
+    results_bind_double(pt, 15, lane_cost(r, i));
     if (results_row(pt) != 0) return CM_EDB;
   }
   uint32_t n = c->nproviders;
@@ -186,11 +192,10 @@ void cl__print_summary(const struct cl_run *r, const struct cl_summary *m) {
     else if (c->per_provider)
       snprintf(name, sizeof name, "%s / %s", r->lanes[i].function, c->providers[r->lanes[i].provider].name);
     else snprintf(name, sizeof name, "%s", c->providers[i].name);
-    double cost = c->per_provider || c->only >= 0 || i + 1 == r->nstats ? x->cost : billing_provider_usd(r->bill, i);
     printf("  %-28s %8llu %7llu %6llu %9.3f %9.3f %9.3f %9.3f %10.6f\n", name, (unsigned long long)ok,
            (unsigned long long)x->failed, (unsigned long long)x->cold, ok ? x->lat_sum / (double)ok : NAN,
            cl__sd(x->lat_sum, x->lat_sq, ok), ok ? cm_time_to_s(hist_percentile(x->lat, 0.5)) : NAN,
-           ok ? cm_time_to_s(hist_percentile(x->lat, 0.99)) : NAN, cost);
+           ok ? cm_time_to_s(hist_percentile(x->lat, 0.99)) : NAN, lane_cost(r, i));
   }
   printf("  calls %llu: completed %llu, cached %llu, failed %llu, without outcome %llu; cost $%.6f ($%.6f per 1000); "
          "throughput %.3f/s; T_s %.0f ns per call (wall)\n",
@@ -206,7 +211,7 @@ void cl__print_summary(const struct cl_run *r, const struct cl_summary *m) {
     if (c->only >= 0 && (int)p != c->only) continue;
     if (benchmark_recorder_summary(r->bench, c->only >= 0 ? 0 : p, &b) != 0 || b.attempts == 0) continue;
     struct benchmark_probe_stat ps = {.mean_s = NAN};
-    if (r->probe) benchmark_probe_estimate(r->probe, c->only >= 0 ? 0 : p, &ps);
+    if (r->probe) benchmark_probe_estimate(r->probe, p, &ps);
     char probe[16] = "-";
     if (ps.count) snprintf(probe, sizeof probe, "%.4f", ps.mean_s);
     printf("  %-28s %8.3f %8.3f %8.3f %6llu %9.1f %9.0f %10s\n", c->providers[p].name, b.exec_s.mean, b.net_s.mean,

@@ -47,7 +47,7 @@ struct cl_run {
   results_table *calls_t;
   results_table *events_t;
   int rc;
-  uint64_t done, failed_total;
+  uint64_t done;
   int64_t overhead_ns;
   char zone[MOBILITY_NAME_MAX]; /* current flight zone ("" without a flight) */
 };

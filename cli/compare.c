@@ -46,13 +46,11 @@ static int usage_error(GOptionContext *ctx, const char *msg) {
 static int run_one(results *db, const char *path, char **sets, const char *policy, uint64_t seed,
                    struct cl_summary *out, int64_t *run_id) {
   guint n = sets ? g_strv_length(sets) : 0;
-  const char **all = g_new0(const char *, n + 2);
+  const char **all = g_new0(const char *, n + 3);
   for (guint i = 0; i < n; i++) all[i] = sets[i];
   /* "only:PROVIDER" is the single-provider baseline: the latency policy
    * (moot with one provider) restricted to that provider */
   const char *only = g_str_has_prefix(policy, "only:") ? policy + 5 : NULL;
-  const char **all2 = g_renew(const char *, all, n + 3);
-  all = all2;
   char *pol = g_strdup_printf("cloudless.policy=%s", only ? "latency" : policy);
   char *onl = only ? g_strdup_printf("cloudless.only=%s", only) : NULL;
   all[n] = pol;
@@ -171,6 +169,10 @@ int cli_compare(int argc, char **argv) {
   if (!quiet && isatty(2)) fprintf(stderr, "\n");
   if (rc == 0) {
     results_table *t = results_table_new(db, create_compare, insert_compare);
+    if (!t) {
+      fprintf(stderr, "cloudmix: %s: cannot create compare_results: %s\n", out, results_errmsg(db));
+      rc = CM_EXIT_FAILED;
+    }
     printf("%s: %d seeds per policy (%lld..%lld); mean over seeds +- 95%% CI half-width\n", argv[1], seeds,
            (long long)first_seed, (long long)(first_seed + seeds - 1));
     printf("%-24s %17s %17s %17s %17s %19s %17s %13s\n", "policy", "mean lat (s)", "p50 (s)", "p95 (s)", "p99 (s)",

@@ -16,7 +16,7 @@ static int usage_error(GOptionContext *ctx, const char *msg) {
 }
 
 /* results/<scenario basename without .ini>.db */
-static char *default_out(const char *path) {
+char *cli_default_out(const char *path) {
   char *base = g_path_get_basename(path);
   if (g_str_has_suffix(base, ".ini")) base[strlen(base) - 4] = 0;
   char *out = g_strdup_printf("results/%s.db", base);
@@ -80,8 +80,6 @@ scenario *cli_scenario_load(const char *path, const char *const *sets, char **er
   return s;
 }
 
-char *cli_default_out(const char *path) { return default_out(path); }
-
 int cli_run(int argc, char **argv) {
   gint64 seed = -1;
   gchar *out = NULL;
@@ -129,7 +127,7 @@ int cli_run(int argc, char **argv) {
     fprintf(stderr, "cloudmix: %s\n", err);
     goto out;
   }
-  if (!out) out = default_out(argv[1]);
+  if (!out) out = cli_default_out(argv[1]);
   char *dir = g_path_get_dirname(out);
   if (g_mkdir_with_parents(dir, 0755) != 0) {
     fprintf(stderr, "cloudmix: cannot create directory '%s' for the results\n", dir);
