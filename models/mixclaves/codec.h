@@ -11,11 +11,11 @@
  *
  *  abstract (codec_abstract.c): a versioned header listing the remaining
  *           hops (address, delay, type), the final destination and a random
- *           nonce, then a fixed-size payload; a BLAKE2b-128 checksum over
+ *           nonce, then a fixed-size payload; a 128-bit checksum over
  *           the header (checked at every hop), which holds a digest of the
- *           payload (checked at the last hop). No secrecy and no unlinkability: the payload
- *           is the same bytes at every hop. Wire layout in codec_abstract.c
- *           and models/mixclaves/README.md.
+ *           payload (checked at the last hop). No secrecy and no
+ *           unlinkability: the payload is the same bytes at every hop.
+ *           Wire layout in codec_abstract.c and models/mixclaves/README.md.
  *  full     (codec_full.c) real Sphinx, the `mixclaves` profile (sphinx.h,
  *           SPHINX.md): build needs every hop's X25519 public key
  *           (codec_hop.pk), unwrap the node's secret key (codec_node.sk).
@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "env.h"
+#include "mixclaves/sphinx.h"
 #include "rng.h"
 
 #define CODEC_TAG_BYTES 32 /* = SPHINX_TAG_BYTES, for the sphinx replay filter */
@@ -54,10 +55,16 @@ struct codec_hop {
   const uint8_t *pk;    /* the node's X25519 public key (full codec); NULL for abstract */
 };
 
-/* The node unwrapping: its address and secret key (NULL for abstract). */
+/* The node unwrapping: its address, secret key (NULL for abstract), and
+ * replay filter (NULL: no replay check). The codec consults the filter
+ * itself, once the packet has passed every other check (a corrupted copy
+ * must not spend the genuine packet's tag), so that it can start loading
+ * the tag's filter block as soon as the tag is known and finish the hop
+ * while memory answers. */
 struct codec_node {
   cm_addr addr;
   const uint8_t *sk;
+  sphinx_replay *replay;
 };
 
 /* One hop unwrapped. */
@@ -95,7 +102,8 @@ struct codec_ops {
                codec_random_fn rnd, void *rnd_ctx, uint8_t *packet);
   /* One hop at node self: in[0..len) -> out (packet_bytes, not overlapping
    * in) and u. 0, CM_EINVAL (wrong length), CM_EPARSE (bad version,
-   * integrity check, field, or a header not addressed to self). */
+   * integrity check, field, or a header not addressed to self), CM_EEXIST
+   * (a replay: u->tag is in self->replay; otherwise it is now). */
   int (*unwrap)(const struct codec_node *self, const uint8_t *in, size_t len, uint8_t *out,
                 struct codec_unwrapped *u);
 };

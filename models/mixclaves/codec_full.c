@@ -94,17 +94,21 @@ static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, 
   switch (su.action) {
   case SPHINX_FORWARD:
     u->next = id_addr(su.next_hop, su.next_hop_len);
-    return u->next ? 0 : CM_EPARSE;
+    if (!u->next) return CM_EPARSE;
+    break;
   case SPHINX_EXIT:
     if (su.dest_len != DEST_BYTES || su.message_len != PAYLOAD) return CM_EPARSE;
     u->final = true;
     u->dest = get_u32(su.dest);
     u->payload = su.message;
-    return 0;
-  case SPHINX_REPLY: /* SURBs are not carried by the codec */
     break;
+  case SPHINX_REPLY: /* SURBs are not carried by the codec */
+  default:
+    return CM_EPARSE;
   }
-  return CM_EPARSE;
+  /* Only a packet that passed every check spends its tag, so a copy with
+   * a corrupted payload does not make the genuine one look like a replay. */
+  return self->replay && sphinx_replay_check_insert(self->replay, u->tag) ? CM_EEXIST : 0;
 }
 
 const struct codec_ops codec__full_ops = {

@@ -118,13 +118,14 @@ static void hold(node *n, struct block *b, size_t off, size_t len, cm_addr to, b
 static void process(node *n, const uint8_t *in, size_t len) {
   struct block *out = block_get(n);
   struct codec_unwrapped u;
-  struct codec_node self = {.addr = n->p.addr, .sk = n->sk};
-  if (n->codec->unwrap(&self, in, len, out->data, &u) != 0) {
-    n->c.malformed++;
+  struct codec_node self = {.addr = n->p.addr, .sk = n->sk, .replay = n->replay};
+  int rc = n->codec->unwrap(&self, in, len, out->data, &u);
+  if (rc == CM_EEXIST) {
+    n->c.replay++;
     goto drop;
   }
-  if (sphinx_replay_check_insert(n->replay, u.tag)) {
-    n->c.replay++;
+  if (rc != 0) {
+    n->c.malformed++;
     goto drop;
   }
   if (u.type == CODEC_DROP) {

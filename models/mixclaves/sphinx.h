@@ -205,20 +205,28 @@ int sphinx_surb_reply(const struct sphinx_profile *p, const struct sphinx_surb *
 int sphinx_surb_decrypt(const struct sphinx_profile *p, const struct sphinx_surb_keys *keys,
                         uint8_t *payload, const uint8_t **msg, size_t *msg_len);
 
-/* Replay filter: a Bloom filter of tags for one node and one key epoch.
- * sphinx_replay_new(capacity, fp) sizes m bits and k hashes for at most
- * capacity tags at false-positive rate fp (10 M at 0.001: see SPHINX.md);
- * NULL on bad arguments or no memory. Reset it when the node's key rotates. */
+/* Replay filter: a blocked Bloom filter of tags (k bits in one 512-bit
+ * block per tag) for one node and one key epoch. sphinx_replay_new(capacity,
+ * fp) sizes m bits and k hashes for at most capacity tags at false-positive
+ * rate fp (10 M at 0.001: see SPHINX.md); NULL on bad arguments or no
+ * memory. Reset it when the node's key rotates. */
 sphinx_replay *sphinx_replay_new(uint64_t capacity, double fp);
 void sphinx_replay_free(sphinx_replay *f);
 void sphinx_replay_reset(sphinx_replay *f);
 /* true if tag was (probably) seen; inserts it otherwise. */
 bool sphinx_replay_check_insert(sphinx_replay *f, const uint8_t tag[SPHINX_TAG_BYTES]);
+/* Start loading tag's block into the cache, so that a check_insert issued
+ * after some other work does not wait for memory. */
+void sphinx_replay_prefetch(const sphinx_replay *f, const uint8_t tag[SPHINX_TAG_BYTES]);
 /* true if tag was (probably) seen; inserts nothing. */
 bool sphinx_replay_contains(sphinx_replay *f, const uint8_t tag[SPHINX_TAG_BYTES]);
 uint64_t sphinx_replay_bits(const sphinx_replay *f);
 unsigned sphinx_replay_hashes(const sphinx_replay *f);
-/* The sizing rule alone: m bits and k hashes for (capacity, fp). */
+/* The sizing rule alone: m bits and k hashes for (capacity, fp); 0,
+ * CM_EINVAL, or CM_ERANGE when no filter of at most 2^49 bits will do. */
 int sphinx_replay_size(uint64_t capacity, double fp, uint64_t *bits, unsigned *hashes);
+/* The predicted false-positive rate of a filter of bits (a multiple of 512)
+ * and hashes holding tags tags. */
+double sphinx_replay_predicted_fp(uint64_t bits, unsigned hashes, uint64_t tags);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mixclaves/codec.h"
 #include "mixclaves/lioness.h"
 #include "mixclaves/sphinx.h"
 #include "mixclaves/sphinx_impl.h"
@@ -501,15 +502,30 @@ static void test_scalar_product_matches_chain(void **state CM_UNUSED) {
   }
 }
 
+/* The blocked Bloom filter's rate, written out again here from its
+ * definition: blocks of 512 bits, Poisson(n / blocks) tags a block, each
+ * setting k of its bits. */
+static double blocked_fp(uint64_t m, unsigned k, double n) {
+  double blocks = (double)(m / 512), lambda = n / blocks, fp = 0;
+  for (double i = 0; i < lambda + 40 * sqrt(lambda) + 40; i++) {
+    double pois = exp(i * log(lambda) - lambda - lgamma(i + 1));
+    fp += pois * pow(1.0 - pow(1.0 - 1.0 / 512, k * i), k);
+  }
+  return fp;
+}
+
 static void test_replay_filter_sizing(void **state CM_UNUSED) {
   uint64_t m;
   unsigned k;
   assert_int_equal(sphinx_replay_size(10000000, 0.001, &m, &k), 0);
-  double fp = pow(1.0 - exp(-(double)k * 1e7 / (double)m), (double)k);
+  double fp = blocked_fp(m, k, 1e7);
   print_message("replay filter for 10M tags at 0.1%%: m = %llu bits (%.1f MiB), k = %u, fp = %.6f\n",
                 (unsigned long long)m, (double)m / 8 / 1048576, k, fp);
-  assert_true(fp < 0.001);
-  assert_true(m < 160000000ull); /* near the optimum 1.44 * 10M * log2(1000) */
+  assert_true(m % 512 == 0);
+  assert_true(fp <= 0.001);
+  assert_true(fabs(fp - sphinx_replay_predicted_fp(m, k, 10000000)) < 1e-7);
+  assert_true(blocked_fp(m - 512 * 2000, k, 1e7) > 0.001); /* and not much larger than needed */
+  assert_true(m < 160000000ull); /* within 11% of a plain Bloom filter's 1.44 * 10M * log2(1000) */
   assert_int_equal(sphinx_replay_size(0, 0.001, &m, &k), CM_EINVAL);
   assert_int_equal(sphinx_replay_size(10, 1.0, &m, &k), CM_EINVAL);
   /* measured: 20000 tags in a filter for 20000 at 1%, 20000 fresh probes */
@@ -528,6 +544,29 @@ static void test_replay_filter_sizing(void **state CM_UNUSED) {
   print_message("measured false positives: %d of 20000 (design 1%%)\n", hits);
   assert_true(hits < 20000 * 0.02);
   sphinx_replay_free(f);
+  /* measured at scale: 1 M tags in a filter for 1 M at 0.1% (huge pages),
+   * 1 M fresh probes: about 1000 false positives; then a reset forgets */
+  f = sphinx_replay_new(1000000, 0.001);
+  assert_non_null(f);
+  rng *r = rng_new(3, "replay");
+  for (int i = 0; i < 1000000; i++) {
+    codec_random_rng(r, tag, 32);
+    sphinx_replay_check_insert(f, tag);
+  }
+  uint8_t kept[32];
+  memcpy(kept, tag, 32);
+  hits = 0;
+  for (int i = 0; i < 1000000; i++) {
+    codec_random_rng(r, tag, 32);
+    hits += sphinx_replay_contains(f, tag);
+  }
+  print_message("measured false positives: %d of 1000000 (design 0.1%%)\n", hits);
+  assert_true(hits > 300 && hits < 2000);
+  assert_true(sphinx_replay_contains(f, kept));
+  sphinx_replay_reset(f);
+  assert_false(sphinx_replay_contains(f, kept));
+  sphinx_replay_free(f);
+  rng_free(r);
 }
 
 static void test_bad_arguments(void **state CM_UNUSED) {
