@@ -110,6 +110,7 @@ static int map_filter(struct sphinx_replay *f, size_t bytes) {
     (void)madvise(m, len, MADV_HUGEPAGE);
 #endif
   }
+  memset(m, 0, len); /* fault the pages in now, not in the first probes */
   f->map_bytes = len;
   f->words = (uint64_t *)(void *)m;
   return 0;
@@ -136,11 +137,8 @@ void sphinx_replay_free(sphinx_replay *f) {
   free(f);
 }
 
-/* Dropping the pages zeroes them (they come back zero on the next touch)
- * and gives the memory back; memset where the kernel refuses. */
 void sphinx_replay_reset(sphinx_replay *f) {
-  if (f && madvise(f->words, f->map_bytes, MADV_DONTNEED) != 0)
-    memset(f->words, 0, f->blocks * BLOCK_WORDS * sizeof *f->words);
+  if (f) memset(f->words, 0, f->map_bytes);
 }
 
 static uint64_t le64(const uint8_t *p) {
