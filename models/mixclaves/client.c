@@ -86,7 +86,11 @@ int client_payload_decode(const uint8_t *in, size_t len, struct client_payload *
 
 static void on_late(env *e, void *arg);
 
-/* Retire received and overdue packets from the front; re-arm the timer. */
+/* Retire received and overdue packets from the front. The timer is armed
+ * only when none is pending: a pending one is due no later than the new
+ * front's deadline (deadlines grow with the sequence number), and when it
+ * fires early this re-arms it for the front of then. That spares a cancel
+ * and a new event for every packet that comes back in time. */
 static void retire(client *c) {
   cm_time now = env_now(c->e);
   while (c->count) {
@@ -100,9 +104,8 @@ static void retire(client *c) {
     c->count--;
     c->base++;
   }
-  if (c->late_timer) env_cancel(c->e, c->late_timer);
-  c->late_timer = 0;
-  if (c->count) c->late_timer = env_after(c->e, c->sent_at[c->head] + c->p.late_after - now, on_late, c);
+  if (c->count && !c->late_timer)
+    c->late_timer = env_after(c->e, c->sent_at[c->head] + c->p.late_after - now, on_late, c);
 }
 
 static void on_late(env *e CM_UNUSED, void *arg) {
