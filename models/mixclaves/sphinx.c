@@ -134,9 +134,12 @@ static void header_mac(const struct sphinx_profile *p, const uint8_t s[32], cons
 }
 
 /* Per-hop group elements with 2 scalar multiplications per hop: c is the
- * running product x * b_0 * ... * b_{i-1} mod L; alpha_i = [c]G,
- * s_i = [c]P_i. Falls back to the chained X25519 of the reference when the
- * one-ladder form does not apply (probability about 2^-126 per hop). */
+ * running product x * b_0 * ... * b_{i-1} mod L; alpha_i = [c]G by a
+ * fixed-base multiplication (half the cost of a ladder), s_i = [c]P_i by
+ * one ladder. b_i hashes alpha_i, so the hops run in order and each pays
+ * its own field inversion (no batching). Falls back to the chained X25519
+ * of the reference when the one-ladder form does not apply (probability
+ * about 2^-126 per hop). */
 static int hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r,
                        const uint8_t x[32], uint8_t alphas[][32], uint8_t s[][32]) {
   uint8_t c[32], f[32], fr[32], alpha[32], b[SPHINX_HOPS_MAX + 1][32];
@@ -144,7 +147,7 @@ static int hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *
   memcpy(b[0], x, 32);
   sphinx__scalar_reduce(x, c);
   for (size_t i = 0; i < r; i++) {
-    int e1 = sphinx__mul_scalar(alpha, c, NULL);
+    int e1 = sphinx__mul_base(alpha, c);
     int e2 = e1 ? e1 : sphinx__mul_scalar(s[i], c, path[i].pk);
     if (e1 == CM_ERANGE || e2 == CM_ERANGE) {
       /* chained: alpha = b_i(...b_0(G)), s = b_i(...b_0(P)) */
@@ -199,7 +202,7 @@ static int header_build(const struct sphinx_profile *p, uint32_t epoch,
   const size_t R = p->max_hops, H = p->hop_bytes, BETA = sphinx_beta_bytes(p);
   const size_t SL = BETA + H; /* stream length */
   const size_t final_len = (R - r) * H + p->final_bytes, I = info_bytes(p);
-  uint8_t x[32], alphas[SPHINX_HOPS_MAX][32], stream[SPHINX_BETA_MAX + 64];
+  uint8_t x[32], alphas[SPHINX_HOPS_MAX][32], stream[SPHINX_HOPS_MAX][SPHINX_BETA_MAX + 64];
   uint8_t filler[SPHINX_BETA_MAX], beta[SPHINX_BETA_MAX], nb[SPHINX_BETA_MAX], gamma[64];
   int rc;
   if (last_len > final_len) return CM_ERANGE;
@@ -210,15 +213,14 @@ static int header_build(const struct sphinx_profile *p, uint32_t epoch,
   rc = hop_secrets(p, path, r, x, alphas, s);
   sodium_memzero(x, sizeof x);
   if (rc) return rc;
+  /* each hop's stream once: the filler and its routing block both use it */
+  for (size_t i = 0; i < r; i++) sphinx__stream(p, s[i], stream[i], SL);
   /* filler: after hop i-1 strips its block, H more bytes of its stream
    * enter at the end of beta; the sender precomputes them. */
   memset(filler, 0, sizeof filler);
-  for (size_t i = 1; i < r; i++) {
-    sphinx__stream(p, s[i - 1], stream, SL);
-    for (size_t j = 0; j < i * H; j++) filler[j] ^= stream[SL - i * H + j];
-  }
-  sphinx__stream(p, s[r - 1], stream, SL);
-  for (size_t j = 0; j < final_len; j++) beta[j] ^= stream[j];
+  for (size_t i = 1; i < r; i++)
+    for (size_t j = 0; j < i * H; j++) filler[j] ^= stream[i - 1][SL - i * H + j];
+  for (size_t j = 0; j < final_len; j++) beta[j] ^= stream[r - 1][j];
   memcpy(beta + final_len, filler, (r - 1) * H);
   hdr[0] = p->version;
   if (p->epoch_bytes) put_be32(hdr + 1, epoch);
@@ -230,14 +232,13 @@ static int header_build(const struct sphinx_profile *p, uint32_t epoch,
     memcpy(nb + I, path[i + 1].id, p->id_bytes);
     memcpy(nb + I + p->id_bytes, gamma, p->mac_bytes);
     memcpy(nb + H, beta, BETA - H);
-    sphinx__stream(p, s[i], stream, SL);
-    for (size_t j = 0; j < BETA; j++) beta[j] = nb[j] ^ stream[j];
+    for (size_t j = 0; j < BETA; j++) beta[j] = nb[j] ^ stream[i][j];
     memcpy(hdr + off_alpha(p), alphas[i], 32); /* the MAC may cover alpha */
     memcpy(hdr + off_beta(p), beta, BETA);
     header_mac(p, s[i], hdr, gamma);
   }
   memcpy(hdr + off_gamma(p), gamma, p->mac_bytes);
-  sodium_memzero(stream, sizeof stream);
+  sodium_memzero(stream, r * sizeof stream[0]);
   sodium_memzero(nb, sizeof nb);
   return 0;
 }

@@ -35,6 +35,17 @@ void sphinx__scalar_reduce(const uint8_t k[32], uint8_t r[32]);
  * CM_ERANGE in the rare case (about 2^-126) that neither c/8 nor -c/8
  * fits a clamped scalar; CM_EPARSE for a result of small order. */
 int sphinx__mul_scalar(uint8_t out[32], const uint8_t c[32], const uint8_t *u);
+/* out = u-coordinate of [c]B, B the Ed25519 base point (u = 9), for a
+ * reduced scalar c < L: a fixed-base Edwards multiplication mapped to
+ * Montgomery form, the same bytes as X25519. CM_ERANGE for c = 0. */
+int sphinx__mul_base(uint8_t out[32], const uint8_t c[32]);
+/* The birational map from Edwards25519 to Curve25519: u = (1 + y) / (1 - y)
+ * mod p = 2^255 - 19, canonical, for y read from a 32-byte point encoding
+ * (its top bit, the sign of x, ignored; y = 1 gives u = 0). */
+void sphinx__edwards_to_u(uint8_t u[32], const uint8_t ed[32]);
+/* out = 1/in mod p (0 for 0), both little-endian; in may be non-canonical
+ * and its top bit is ignored. Exposed for the unit test. */
+void sphinx__fp_invert(uint8_t out[32], const uint8_t in[32]);
 /* 1/8 mod L. */
 extern const uint8_t sphinx__inv8[32];
 
