@@ -31,6 +31,7 @@ int bench_results_store(bool quick);
 int bench_cloudless_live(bool quick);
 int bench_sphinx(bool quick);
 int bench_mixnet_sim(bool quick);
+int bench_buffer(bool quick);
 int bench_mixnode_udp(bool quick);
 
 /* M/M/1 parameters: arrival rate 0.9/s, service rate 1.0/s. */
