@@ -1,8 +1,10 @@
 /* The real backend: env ops answered in wall-clock time from a private GLib
  * main context. Timers sit in an eventq keyed by due time behind one custom
- * GSource whose ready time is the earliest due timer (or env_run's deadline);
- * each bound address owns a non-blocking UDP socket watched by a unix-fd
- * source. Every dispatch caches "now" once (libuv-style loop time). */
+ * GSource watching a timerfd armed at the earliest due timer (or env_run's
+ * deadline): GLib's own ready time would only wake poll at millisecond
+ * granularity, the fd wakes it at the deadline. Each bound address owns a
+ * non-blocking UDP socket watched by a unix-fd source. Every dispatch caches
+ * "now" once (libuv-style loop time). */
 #include "env_real.h"
 
 #include <errno.h>
@@ -12,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "env_impl.h"
@@ -20,6 +24,7 @@
 #define RECV_BATCH 256   /* datagrams drained per socket dispatch */
 #define TIMER_BATCH 4096 /* timers run per dispatch (no starvation) */
 #define KEY_LEN 20       /* family, port, 16 address bytes */
+#define RCVBUF_BYTES (4 << 20) /* asked per socket; the kernel caps it at net.core.rmem_max */
 
 struct peer {
   env *e;
@@ -40,11 +45,13 @@ struct timer_source {
 
 struct real {
   GMainContext *ctx;
-  GSource *tsrc;      /* struct timer_source */
+  GSource *tsrc;      /* struct timer_source, watches tfd */
+  int tfd;            /* timerfd on CLOCK_MONOTONIC */
+  cm_time armed;      /* when tfd is armed to fire; CM_TIME_MAX: disarmed */
   eventq *timers;
   GHashTable *peers;  /* cm_addr -> struct peer*, owned */
   GHashTable *by_key; /* peer->key -> struct peer*, borrowed */
-  gint64 start_us;    /* monotonic time at creation */
+  int64_t start_ns;   /* CLOCK_MONOTONIC at creation */
   cm_time cached;     /* now, while dispatching */
   int dispatching;
   bool running, stopped;
@@ -55,7 +62,13 @@ struct real {
 
 static struct real *R(env *e) { return e->impl; }
 
-static cm_time live_now(struct real *r) { return CM_US(g_get_monotonic_time() - r->start_us); }
+static int64_t monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static cm_time live_now(struct real *r) { return monotonic_ns() - r->start_ns; }
 
 static cm_time real_now(env *e) {
   struct real *r = R(e);
@@ -71,14 +84,36 @@ static void dispatch_end(struct real *r) { r->dispatching--; }
 
 /* ---- timers ---- */
 
-/* Point the timer source's ready time at min(earliest timer, deadline),
- * rounded up to the microsecond so nothing fires early. */
-static void update_ready(struct real *r) {
+/* When the loop must wake next: the earliest timer or env_run's deadline. */
+static cm_time next_wake(struct real *r) {
   cm_time t = eventq_peek_time(r->timers);
-  if (r->deadline < t) t = r->deadline;
-  gint64 ready = -1;
-  if (t != CM_TIME_MAX) ready = r->start_us + t / 1000 + (t % 1000 ? 1 : 0);
-  if (g_source_get_ready_time(r->tsrc) != ready) g_source_set_ready_time(r->tsrc, ready);
+  return r->deadline < t ? r->deadline : t;
+}
+
+/* Arm tfd at t on the same clock as live_now, so nothing fires early (and
+ * clear a fired tfd's readiness). */
+static void arm(struct real *r, cm_time t) {
+  struct itimerspec its = {0};
+  if (t != CM_TIME_MAX) {
+    int64_t at = t > INT64_MAX - r->start_ns ? INT64_MAX : r->start_ns + t;
+    its.it_value.tv_sec = at / 1000000000;
+    its.it_value.tv_nsec = at % 1000000000;
+  }
+  if (timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) cm_fatal(CM_LOC, "timerfd_settime failed");
+  r->armed = t;
+}
+
+/* Runs each loop iteration before GLib polls: a due timer dispatches without
+ * a wake-up, otherwise tfd is armed for the next wake. Arming only here
+ * coalesces all of an iteration's env_after/env_cancel into at most one
+ * settime, which can cost microseconds (it may reprogram the CPU's timer). */
+static gboolean timer_prepare(GSource *s, gint *timeout) {
+  struct real *r = R(((struct timer_source *)s)->e);
+  *timeout = -1;
+  cm_time t = next_wake(r);
+  if (t <= live_now(r)) return TRUE;
+  if (t != r->armed) arm(r, t); /* a fired tfd has armed <= now < t */
+  return FALSE;
 }
 
 static gboolean timer_dispatch(GSource *s, GSourceFunc cb, gpointer data) {
@@ -93,11 +128,10 @@ static gboolean timer_dispatch(GSource *s, GSourceFunc cb, gpointer data) {
     ((env_fn)it.fn)(e, it.arg);
   }
   dispatch_end(r);
-  update_ready(r);
   return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs timer_funcs = {.dispatch = timer_dispatch};
+static GSourceFuncs timer_funcs = {.prepare = timer_prepare, .dispatch = timer_dispatch};
 
 static timer_id real_after(env *e, cm_time delay, env_fn fn, void *arg) {
   struct real *r = R(e);
@@ -105,16 +139,10 @@ static timer_id real_after(env *e, cm_time delay, env_fn fn, void *arg) {
   cm_time due = delay > CM_TIME_MAX - now ? CM_TIME_MAX - 1 : now + delay;
   uint64_t id = eventq_push(r->timers, due, (eventq_fn)fn, arg);
   if (!id) cm_fatal(CM_LOC, "env_after: out of memory");
-  update_ready(r);
   return id;
 }
 
-static bool real_cancel(env *e, timer_id t) {
-  struct real *r = R(e);
-  if (!eventq_cancel(r->timers, t, NULL)) return false;
-  update_ready(r);
-  return true;
-}
+static bool real_cancel(env *e, timer_id t) { return eventq_cancel(R(e)->timers, t, NULL); }
 
 /* ---- address book ---- */
 
@@ -247,6 +275,8 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data) {
       r->st.delivered++;
       p->fn(e, p->arg, from->addr, p->addr, r->buf, (size_t)len);
     }
+    /* A due timer runs before the rest of the queue rather than after it. */
+    if (next_wake(r) <= live_now(r)) break;
   }
   dispatch_end(r);
   return G_SOURCE_CONTINUE;
@@ -256,6 +286,10 @@ static gboolean on_readable(gint fd, GIOCondition cond, gpointer data) {
 static int peer_open(struct real *r, struct peer *p) {
   int fd = socket(p->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return CM_EIO;
+  /* The default buffer holds only a few dozen full-size mix packets: a
+   * burst arriving while the loop is busy would be lost unseen. */
+  int rcvbuf = RCVBUF_BYTES;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   if (p->sa.ss_family == AF_INET6) {
     int one = 1;
     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
@@ -279,6 +313,7 @@ static int peer_open(struct real *r, struct peer *p) {
   p->fd = fd;
   p->src = g_unix_fd_source_new(fd, G_IO_IN);
   g_source_set_callback(p->src, G_SOURCE_FUNC(on_readable), p, NULL);
+  g_source_set_can_recurse(p->src, TRUE); /* see env_real_new */
   g_source_attach(p->src, r->ctx);
   return 0;
 }
@@ -334,10 +369,8 @@ static int real_run(env *e, cm_time until) {
   if (r->running) return CM_EINVAL;
   r->running = true;
   r->deadline = until;
-  update_ready(r);
   while (!r->stopped && live_now(r) < until) g_main_context_iteration(r->ctx, TRUE);
   r->deadline = CM_TIME_MAX;
-  update_ready(r);
   r->stopped = false;
   r->running = false;
   return 0;
@@ -358,6 +391,7 @@ static void real_free_impl(env *e) {
     g_source_destroy(r->tsrc);
     g_source_unref(r->tsrc);
   }
+  if (r->tfd >= 0) close(r->tfd);
   eventq_free(r->timers);
   if (r->ctx) g_main_context_unref(r->ctx);
   free(r->buf);
@@ -388,21 +422,29 @@ env *env_real_new(uint64_t seed) {
   struct real *r = calloc(1, sizeof(*r));
   if (!r) return NULL;
   r->deadline = CM_TIME_MAX;
+  r->armed = CM_TIME_MAX;
   r->timers = eventq_new();
   r->buf = malloc(CM_DATAGRAM_MAX + 1);
-  env *e = r->timers && r->buf ? env__new(&real_ops, r, seed) : NULL;
+  r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  env *e = r->timers && r->buf && r->tfd >= 0 ? env__new(&real_ops, r, seed) : NULL;
   if (!e) {
     eventq_free(r->timers);
     free(r->buf);
+    if (r->tfd >= 0) close(r->tfd);
     free(r);
     return NULL;
   }
-  r->start_us = g_get_monotonic_time();
+  r->start_ns = monotonic_ns();
   r->ctx = g_main_context_new();
   r->peers = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, peer_free);
   r->by_key = g_hash_table_new(key_hash, key_equal);
   r->tsrc = g_source_new(&timer_funcs, sizeof(struct timer_source));
   ((struct timer_source *)r->tsrc)->e = e;
+  g_source_add_unix_fd(r->tsrc, r->tfd, G_IO_IN);
+  /* GLib blocks a non-recursive source while it dispatches and unblocking
+   * signals the context's wakeup fd: one write, read and spurious poll per
+   * dispatch. env_run is never called from a callback, so nothing recurses. */
+  g_source_set_can_recurse(r->tsrc, TRUE);
   g_source_attach(r->tsrc, r->ctx);
   return e;
 }

@@ -10,7 +10,10 @@
  * Sockets open on the first env_bind and stay open until env_free (the port
  * is stable across unbind/rebind; datagrams reaching an unbound address are
  * counted dropped_unbound). Source addresses map back to cm_addr by exact
- * host:port, so give peers concrete addresses (not 0.0.0.0 / ::). */
+ * host:port, so give peers concrete addresses (not 0.0.0.0 / ::).
+ * Timers fire at the loop's next wake after their due time (a timerfd, so
+ * microseconds late, not milliseconds). An env is single-threaded: use it
+ * from one thread at a time; envs in different threads are independent. */
 #ifndef CM_ENV_REAL_H
 #define CM_ENV_REAL_H
 
@@ -19,7 +22,7 @@
 
 #include "env.h"
 
-/* A real env; NULL if out of memory. */
+/* A real env; NULL if out of memory or file descriptors. */
 env *env_real_new(uint64_t seed);
 
 /* Put a in the address book as host:port (numeric IPv4/IPv6 or a name,
