@@ -55,9 +55,11 @@ static int check_host(const scenario *s, const char *key, char **err) {
   size_t n = mixhost_profiles(&ps);
   for (size_t i = 0; i < n; i++)
     if (ps[i].per_packet_s > 0) g_string_append_printf(names, "%s%s", names->len ? ", " : "", ps[i].name);
-  *err = g_strdup_printf("%s: [network] %s: '%s' %s; expected one of: %s", scenario_path(s), key, name,
-                         rc == CM_ENOSYS ? "has no measured number yet (sim/mixhost.h)" : "is not a host profile",
+  const struct mixhost_profile *p = mixhost_profile_find(name);
+  char *why = rc == CM_ENOSYS && p ? g_strdup_printf("has no number (%s)", p->source) : g_strdup("is not a host profile");
+  *err = g_strdup_printf("%s: [network] %s: '%s' %s; expected one of: %s", scenario_path(s), key, name, why,
                          names->str);
+  g_free(why);
   g_string_free(names, TRUE);
   return -1;
 }
