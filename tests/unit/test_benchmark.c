@@ -127,7 +127,7 @@ static void test_recorder_summary(void **state CM_UNUSED) {
   assert_true(fabs(a.mem_mean_mb.mean - 75) < 1e-9);
   assert_int_equal(a.mem_samples, 20);
   assert_int_equal(a.overhead_ns.n, 20);
-  assert_true(a.overhead_ns.mean >= 0);
+  assert_true(a.overhead_ns.mean > 0); /* measured in wall ns: a decision takes some */
   /* Provider 1: tried, failed, never measured. */
   assert_int_equal(b.attempts, f.p[1].invoked);
   assert_true(b.attempts > 0);
