@@ -135,11 +135,13 @@ static void header_mac(const struct sphinx_profile *p, const uint8_t s[32], cons
 
 /* Per-hop group elements with 2 scalar multiplications per hop: c is the
  * running product x * b_0 * ... * b_{i-1} mod L; alpha_i = [c]G by a
- * fixed-base multiplication (half the cost of a ladder), s_i = [c]P_i by
- * one ladder. b_i hashes alpha_i, so the hops run in order and each pays
- * its own field inversion (no batching). Falls back to the chained X25519
- * of the reference when the one-ladder form does not apply (probability
- * about 2^-126 per hop). */
+ * fixed-base multiplication (half the cost of a ladder), s_i = [c]P_i from
+ * this thread's table for P_i (0.4 of a ladder once built; keys without a
+ * table take one ladder). b_i hashes alpha_i, so the hops run in order and
+ * each pays its own field inversions (no batching). Falls back to the
+ * chained X25519 of the reference for c = 0 and, for a key without a
+ * table, when the one-ladder form does not apply (probability about
+ * 2^-126 per hop). */
 static int hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r,
                        const uint8_t x[32], uint8_t alphas[][32], uint8_t s[][32]) {
   uint8_t c[32], f[32], fr[32], alpha[32], b[SPHINX_HOPS_MAX + 1][32];
@@ -148,7 +150,7 @@ static int hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *
   sphinx__scalar_reduce(x, c);
   for (size_t i = 0; i < r; i++) {
     int e1 = sphinx__mul_base(alpha, c);
-    int e2 = e1 ? e1 : sphinx__mul_scalar(s[i], c, path[i].pk);
+    int e2 = e1 ? e1 : sphinx__mul_key(s[i], c, path[i].pk);
     if (e1 == CM_ERANGE || e2 == CM_ERANGE) {
       /* chained: alpha = b_i(...b_0(G)), s = b_i(...b_0(P)) */
       static const uint8_t base[32] = {9};

@@ -1,5 +1,6 @@
 /* Internal to sphinx*.c: the key derivations, the header stream and MAC,
- * and the X25519 group helpers shared by packet creation and unwrapping. */
+ * and the X25519 group helpers shared by packet creation and unwrapping
+ * (sphinx_crypto.c, sphinx_table.c). */
 #ifndef MIXCLAVES_SPHINX_IMPL_H
 #define MIXCLAVES_SPHINX_IMPL_H
 
@@ -46,6 +47,18 @@ void sphinx__edwards_to_u(uint8_t u[32], const uint8_t ed[32]);
 /* out = 1/in mod p (0 for 0), both little-endian; in may be non-canonical
  * and its top bit is ignored. Exposed for the unit test. */
 void sphinx__fp_invert(uint8_t out[32], const uint8_t in[32]);
+/* out = u([c]P) for a scalar c mod L and the node key pk (u-coordinate of
+ * P): the bytes and errors of sphinx__mul_scalar(out, c, pk), from a table
+ * for pk kept by this thread (built on first use, about 1.6 ladders;
+ * later calls cost about 0.4 of one), constant time in c. Keys without a
+ * table (see sphinx__mul_table) and c = 0 take the ladder. */
+int sphinx__mul_key(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]);
+/* The table path alone: CM_EPARSE for a key not on the curve (no table)
+ * and for the identity result (c = 0 mod L, or any c for a key of small
+ * order). Exposed for the unit test. */
+int sphinx__mul_table(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]);
+/* Keys whose tables each thread keeps (replaced round-robin). */
+#define SPHINX_TABLE_KEYS 16
 /* 1/8 mod L. */
 extern const uint8_t sphinx__inv8[32];
 

@@ -1,8 +1,11 @@
 /* The arithmetic mod p = 2^255 - 19 behind Sphinx creation's fixed-base
- * path: inversion on known values and edge cases (0, 1, p - 1, inputs
+ * paths: inversion on known values and edge cases (0, 1, p - 1, inputs
  * >= p, the ignored top bit), the Edwards-to-Montgomery map on edge
- * encodings and against libsodium's own conversion, and sphinx__mul_base
- * against X25519 on the base point 9 for clamped and unclamped scalars. */
+ * encodings and against libsodium's own conversion, sphinx__mul_base
+ * against X25519 on the base point 9 for clamped and unclamped scalars,
+ * and the per-key tables (sphinx__mul_table, sphinx__mul_key) against
+ * X25519 and the ladder: random and chosen scalars, more keys than the
+ * cache holds, and keys that must take the ladder. */
 #include "cmocka_inc.h"
 
 #include <sodium.h>
@@ -182,6 +185,196 @@ static void test_mul_base_edges(void **state CM_UNUSED) {
   assert_int_equal(sphinx__mul_base(got, c), CM_ERANGE);
 }
 
+/* A node key, as sphinx_keypair_from_seed makes them. */
+static void node_key(uint8_t pk[32]) {
+  uint8_t seed[32], sk[32];
+  randombytes_buf(seed, 32);
+  assert_int_equal(sphinx_keypair_from_seed(pk, sk, seed), 0);
+}
+
+/* c = 8m mod L, so that the table recodes exactly m. */
+static void times8(uint8_t c[32], const uint8_t m[32]) {
+  uint8_t eight[32];
+  small(eight, 8);
+  crypto_core_ed25519_scalar_mul(c, m, eight);
+}
+
+/* u([c]P) by ladders alone, also where the one-ladder form does not
+ * apply (c/8 = +-m with m small): X25519(k, u([c/k]P)). */
+static void ladder(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]) {
+  uint8_t k[32], kr[32], ck[32], mid[32];
+  if (sphinx__mul_scalar(out, c, pk) == 0) return;
+  randombytes_buf(k, 32);
+  sphinx__clamp(k);
+  sphinx__scalar_reduce(k, kr);
+  assert_int_equal(crypto_core_ed25519_scalar_invert(kr, kr), 0);
+  crypto_core_ed25519_scalar_mul(ck, c, kr);
+  assert_int_equal(sphinx__mul_scalar(mid, ck, pk), 0);
+  assert_int_equal(crypto_scalarmult_curve25519(out, k, mid), 0);
+}
+
+/* The table against X25519 itself: X25519(k, P) = u([k mod L]P). */
+static void test_mul_table_matches_x25519(void **state CM_UNUSED) {
+  for (int t = 0; t < 64; t++) {
+    uint8_t pk[32], k[32], c[32], got[32], want[32];
+    node_key(pk);
+    for (int j = 0; j < 8; j++) {
+      randombytes_buf(k, 32);
+      sphinx__clamp(k);
+      assert_int_equal(crypto_scalarmult_curve25519(want, k, pk), 0);
+      sphinx__scalar_reduce(k, c);
+      assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+      assert_memory_equal(got, want, 32);
+    }
+  }
+}
+
+/* Any scalar mod L, against the one-ladder path where it applies. */
+static void test_mul_table_unclamped_matches_ladder(void **state CM_UNUSED) {
+  uint8_t pk[4][32];
+  int compared = 0;
+  for (int k = 0; k < 4; k++) node_key(pk[k]);
+  for (int t = 0; t < 256; t++) {
+    uint8_t wide[64], c[32], got[32], want[32];
+    randombytes_buf(wide, sizeof wide);
+    crypto_core_ed25519_scalar_reduce(c, wide);
+    assert_int_equal(sphinx__mul_table(got, c, pk[t % 4]), 0);
+    assert_true(canonical(got));
+    int rc = sphinx__mul_scalar(want, c, pk[t % 4]);
+    if (rc == CM_ERANGE) continue;
+    assert_int_equal(rc, 0);
+    assert_memory_equal(got, want, 32);
+    compared++;
+  }
+  assert_true(compared > 200);
+}
+
+/* Scalars at the edges: 1 and L - 1 give P itself; small c; recoded
+ * digits m = c/8 with every nibble 8 or 15 (a carry out of each), 0, 1
+ * and L - 1; c = 0 is the identity, which only the ladder reports. */
+static void test_mul_table_edge_scalars(void **state CM_UNUSED) {
+  uint8_t pk[32], c[32], m[32], got[32], want[32];
+  node_key(pk);
+  small(c, 1);
+  assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+  assert_memory_equal(got, pk, 32);
+  crypto_core_ed25519_scalar_negate(c, c);
+  assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+  assert_memory_equal(got, pk, 32);
+  for (uint8_t v = 2; v <= 40; v++) {
+    small(c, v);
+    assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+    ladder(want, c, pk);
+    assert_memory_equal(got, want, 32);
+    crypto_core_ed25519_scalar_negate(c, c);
+    assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+    assert_memory_equal(got, want, 32);
+  }
+  const uint8_t fill[] = {0x88, 0xff, 0x80, 0x08, 0x78, 0x87};
+  for (size_t f = 0; f < sizeof fill; f++) {
+    memset(m, fill[f], 32);
+    m[31] = 0x08 | (fill[f] & 0x07); /* below 2^252 < L */
+    times8(c, m);
+    assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+    ladder(want, c, pk);
+    assert_memory_equal(got, want, 32);
+  }
+  small(m, 1);
+  crypto_core_ed25519_scalar_negate(m, m); /* m = L - 1 */
+  times8(c, m);
+  assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+  ladder(want, c, pk);
+  assert_memory_equal(got, want, 32);
+  small(c, 0);
+  assert_int_equal(sphinx__mul_table(got, c, pk), CM_EPARSE);
+  assert_int_equal(sphinx__mul_key(got, c, pk), CM_ERANGE);
+}
+
+/* Three times as many keys as the cache holds, visited in two orders:
+ * every answer, fresh table or rebuilt after eviction, is the ladder's. */
+static void test_mul_table_cache_eviction(void **state CM_UNUSED) {
+  enum { N = 3 * SPHINX_TABLE_KEYS + 1 };
+  static uint8_t pk[N][32], want[N][32];
+  uint8_t k[32], c[32], got[32];
+  randombytes_buf(k, 32);
+  sphinx__clamp(k);
+  sphinx__scalar_reduce(k, c);
+  for (int i = 0; i < N; i++) {
+    node_key(pk[i]);
+    assert_int_equal(crypto_scalarmult_curve25519(want[i], k, pk[i]), 0);
+  }
+  for (int pass = 0; pass < 3; pass++)
+    for (int i = 0; i < N; i++) {
+      int j = pass == 1 ? N - 1 - i : (i * 7 + pass) % N;
+      assert_int_equal(sphinx__mul_key(got, c, pk[j]), 0);
+      assert_memory_equal(got, want[j], 32);
+    }
+  /* a few keys in turn, all cached: hits return the right table */
+  for (int t = 0; t < 4 * SPHINX_TABLE_KEYS; t++) {
+    int j = (t * 5) % 3;
+    assert_int_equal(sphinx__mul_table(got, c, pk[j]), 0);
+    assert_memory_equal(got, want[j], 32);
+  }
+}
+
+/* Keys with no table: points of small order (0, 1, p - 1, the two of
+ * order 8 listed at https://cr.yp.to/ecdh.html#validate, non-canonical
+ * forms), u on the twist. And keys on the curve with a torsion part,
+ * which the table serves through [8]P. sphinx__mul_key gives exactly the
+ * ladder's bytes and error for every one. */
+static void test_mul_key_bad_keys(void **state CM_UNUSED) {
+  static const uint8_t order8[2][32] = {
+      {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
+       0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
+      {0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
+       0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57}};
+  uint8_t bad[9][32], k[32], c[32], got[32], want[32];
+  small(bad[0], 0);
+  small(bad[1], 1);
+  p_plus(bad[2], -1);
+  p_plus(bad[3], 0);
+  p_plus(bad[4], 1);
+  memcpy(bad[5], order8[0], 32);
+  memcpy(bad[6], order8[1], 32);
+  memcpy(bad[7], order8[0], 32);
+  bad[7][31] |= 0x80; /* the ignored top bit */
+  p_plus(bad[8], 0);
+  bad[8][31] |= 0x80;
+  randombytes_buf(k, 32);
+  sphinx__clamp(k);
+  sphinx__scalar_reduce(k, c);
+  for (int i = 0; i < 9; i++) {
+    assert_int_equal(sphinx__mul_table(got, c, bad[i]), CM_EPARSE);
+    int rc = sphinx__mul_scalar(want, c, bad[i]);
+    assert_int_not_equal(rc, 0);
+    assert_int_equal(sphinx__mul_key(got, c, bad[i]), rc);
+  }
+  /* random u: about half on the twist (no table), the rest mostly with torsion */
+  int tabled = 0, twist = 0;
+  for (int t = 0; t < 200; t++) {
+    uint8_t u[32];
+    randombytes_buf(u, 32);
+    randombytes_buf(k, 32);
+    sphinx__clamp(k);
+    sphinx__scalar_reduce(k, c);
+    int rc = sphinx__mul_scalar(want, c, u);
+    if (rc == CM_ERANGE) continue;
+    assert_int_equal(rc, 0);
+    assert_int_equal(crypto_scalarmult_curve25519(got, k, u), 0);
+    assert_memory_equal(got, want, 32); /* the oracle itself */
+    if (sphinx__mul_table(got, c, u) == 0) {
+      tabled++;
+      assert_memory_equal(got, want, 32);
+    } else {
+      twist++;
+    }
+    memset(got, 0, 32);
+    assert_int_equal(sphinx__mul_key(got, c, u), 0);
+    assert_memory_equal(got, want, 32);
+  }
+  assert_true(tabled > 50 && twist > 50);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   const struct CMUnitTest tests[] = {
@@ -192,6 +385,11 @@ int main(void) {
       cmocka_unit_test(test_mul_base_clamped_matches_x25519),
       cmocka_unit_test(test_mul_base_unclamped_matches_ladder),
       cmocka_unit_test(test_mul_base_edges),
+      cmocka_unit_test(test_mul_table_matches_x25519),
+      cmocka_unit_test(test_mul_table_unclamped_matches_ladder),
+      cmocka_unit_test(test_mul_table_edge_scalars),
+      cmocka_unit_test(test_mul_table_cache_eviction),
+      cmocka_unit_test(test_mul_key_bad_keys),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
