@@ -20,7 +20,7 @@
  *    a packet's share goes to wake-ups (63.8 us at 10,000/s); near
  *    saturation, the regime this profile is for, packets share them.
  *    The oblivious buffer's extra cost for our node is measured by
- *    `cloudmix bench buffer` (34 us a packet at capacity 4096) and enters
+ *    `cloudmix bench buffer` (30 us a packet at capacity 4096) and enters
  *    a scenario as [network] oblivious_extra_us. */
 #include "mixhost.h"
 
