@@ -9,7 +9,7 @@
 PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl
 # Debian packages behind PKGS, plus programs the tests and plots run.
 DEB_PKGS  := libglib2.0-dev libgsl-dev libsodium-dev libsqlite3-dev libcmocka-dev \
-             libcurl4-openssl-dev pkg-config gnuplot-nox sqlite3 python3-simpy
+             libcurl4-openssl-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy
 
 BUILD     ?= build
 CC        ?= cc
@@ -18,7 +18,7 @@ WARN      := -Wall -Wextra -Werror
 CFLAGS    += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Isim -Imodels -Ireal -Ianalysis -Icli
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LDLIBS    += $(PKG_LIBS) -lm
+LDLIBS    += $(PKG_LIBS) -lglpk -lm  # GLPK ships no pkg-config file
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 # Library sources: everything in the code folders except program entry points.
@@ -38,6 +38,7 @@ deps:
 	@missing=""; \
 	for p in $(PKGS); do pkg-config --exists $$p 2>/dev/null || missing="$$missing $$p"; done; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	[ -f /usr/include/glpk.h ] || missing="$$missing glpk"; \
 	command -v gnuplot >/dev/null || missing="$$missing gnuplot"; \
 	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	/usr/bin/python3 -c 'import simpy' 2>/dev/null || /usr/bin/python3 -c 'import SimPy' 2>/dev/null || missing="$$missing simpy"; \
