@@ -5,6 +5,7 @@
 #define CM_CLI_CLOUDLESS_H
 
 #include "cli.h"
+#include "cloudless/dag.h"
 #include "cloudless/sched.h"
 #include "cloudless/workload.h"
 #include "faas.h"
@@ -60,6 +61,7 @@ struct cl_config {
   cm_time series_step;
   double budget_usd;
   cm_time duration;
+  dag *workflow; /* from [workflow] and [dag.*], sealed; NULL without [dag.*] groups */
 };
 
 /* Parse s into a config (NULL and *err, one line naming the file, group and

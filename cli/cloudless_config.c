@@ -376,10 +376,65 @@ static int parse_broker(const scenario *s, struct cl_config *c, char **err) {
   return 0;
 }
 
+/* The workflow: one [dag.NAME] group a node, edges from each node's
+ * `after` list (its parents). Errors name the group and key: an unknown
+ * function, a parent that is not a node (a dangling edge), a cycle. */
+static int parse_workflow(const scenario *s, struct cl_config *c, char **err) {
+  const char *const *gs = scenario_groups(s, "dag.*");
+  if (!*gs) return 0;
+  dag *d = dag_new();
+  c->workflow = d;
+  dag_set_input(d, (uint64_t)(scenario_double(s, "workflow", "input_kb") * 1024));
+  for (const char *const *g = gs; *g; g++) {
+    struct dag_node n = {.out_bytes = (uint64_t)(scenario_double(s, *g, "out_kb") * 1024),
+                         .persist = scenario_bool(s, *g, "persist")};
+    const char *fn = scenario_string(s, *g, "function");
+    if (!has_function(c, fn)) {
+      *err = ref_error(s, *g, "function", fn, "function.*");
+      return -1;
+    }
+    g_strlcpy(n.name, suffix(*g), sizeof n.name);
+    g_strlcpy(n.function, fn, sizeof n.function);
+    char *why = NULL;
+    if (dag_add_node(d, &n, &why) < 0) {
+      *err = g_strdup_printf("%s: [%s]: %s", scenario_path(s), *g, why);
+      g_free(why);
+      return -1;
+    }
+  }
+  for (const char *const *g = gs; *g; g++) {
+    gchar **parents = g_strsplit(scenario_string(s, *g, "after"), ",", -1);
+    for (gchar **p = parents; *p; p++) {
+      g_strstrip(*p);
+      if (!**p) continue;
+      if (dag_find(d, *p) < 0) {
+        *err = ref_error(s, *g, "after", *p, "dag.*");
+        g_strfreev(parents);
+        return -1;
+      }
+      char *why = NULL;
+      if (dag_add_edge(d, *p, suffix(*g), &why) != 0) {
+        *err = g_strdup_printf("%s: [%s] after: %s", scenario_path(s), *g, why);
+        g_free(why);
+        g_strfreev(parents);
+        return -1;
+      }
+    }
+    g_strfreev(parents);
+  }
+  char *why = NULL;
+  if (dag_seal(d, &why) != 0) {
+    *err = g_strdup_printf("%s: [dag.*]: %s", scenario_path(s), why);
+    g_free(why);
+    return -1;
+  }
+  return 0;
+}
+
 struct cl_config *cl_config_new(const scenario *s, char **err) {
   struct cl_config *c = g_new0(struct cl_config, 1);
   if (parse_functions(s, c, err) || parse_providers(s, c, err) || parse_faults(s, c, err) || parse_flight(s, c, err) ||
-      parse_broker(s, c, err)) {
+      parse_broker(s, c, err) || parse_workflow(s, c, err)) {
     cl_config_free(c);
     return NULL;
   }
@@ -396,6 +451,7 @@ void cl_config_free(struct cl_config *c) {
   g_free(c->zones);
   g_free(c->waypoints);
   g_strfreev(c->functions_per_provider);
+  dag_free(c->workflow);
   g_free(c);
 }
 

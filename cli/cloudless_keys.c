@@ -54,6 +54,13 @@ const struct scn_key cloudless_keys[] = {
     {"workload", "response_kb", SCN_DOUBLE, 0, 1e7, NULL, "1", "payload returned (30 labels)"},
     {"workload", "memo_keys", SCN_INT, 0, 1e12, NULL, "0",
      "distinct inputs, uniformly drawn, for the memoisation cache; 0 = every input new"},
+    /* the workflow (seed 5.1.4, Fig. 7): one [dag.NAME] group a node */
+    {"workflow", "input_kb", SCN_DOUBLE, 0, 1e9, NULL, "0", "what the client sends to each source node of the workflow"},
+    {"dag.*", "function", SCN_STRING, 0, 0, NULL, NULL, "the function this node calls (a [function.*] group)"},
+    {"dag.*", "after", SCN_STRING, 0, 0, NULL, "",
+     "comma-separated nodes whose output this node reads (its parents); empty = a source, fed by the client"},
+    {"dag.*", "out_kb", SCN_DOUBLE, 0, 1e9, NULL, "0", "output its children read; a sink's goes back to the client"},
+    {"dag.*", "persist", SCN_BOOL, 0, 0, NULL, "false", "also write its output to every cloud store (Fig. 7's persist)"},
     /* functions */
     {"function.*", "gflop", SCN_DOUBLE, 0, 1e9, NULL, NULL, "work per call, 1e9 floating-point operations"},
     {"function.*", "memory_mb", SCN_DOUBLE, 1, 1e7, NULL, "256", "resident memory while running"},

@@ -243,6 +243,11 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
     g_free(err);
     return CM_EXIT_USAGE;
   }
+  if (r.cfg->workflow) { /* checked above; the DAG executor is the next part of issue 6 */
+    fprintf(stderr, "cloudmix: %s: [dag.*]: workflows are checked but cannot be run yet\n", scenario_path(c->s));
+    cl_config_free(r.cfg);
+    return CM_EXIT_USAGE;
+  }
   r.e = env_sim_new(c->seed);
   if (!(r.events_t = results_table_new(c->db, create_events, insert_events))) r.rc = CM_EDB;
   if (r.cfg->record_calls && !(r.calls_t = results_table_new(c->db, create_calls, insert_calls))) {

@@ -123,6 +123,9 @@ expect_bad "unknown price list" "[provider.c] price: unknown price list 'lambda-
 expect_bad "flight leaves every zone" "[flight]: " $D/leaves_zones.ini
 expect_bad "bad waypoints" "[flight] waypoints: item 2 'oops': expected T_S:X_KM,Y_KM" $D/bad_waypoints.ini
 expect_bad "bad trace" "bad_trace.csv:3:" $D/bad_trace.ini
+expect_bad "workflow with a cycle" "[dag.*]: the workflow has a cycle: b -> c -> b" $D/dag_cycle.ini
+expect_bad "workflow node with an unknown function" "[dag.b] function: 'vgg19' is not defined; expected one of: f" $D/dag_unknown_function.ini
+expect_bad "workflow edge to no node (dangling)" "[dag.b] after: 'preproces' is not defined; expected one of: a, b" $D/dag_dangling.ini
 out=$($CLOUDMIX compare $S/uav-flight.ini --policies loi,best --quiet 2>&1); rc=$?
 case "$out" in *"unknown policy 'best'"*) [ $rc -eq 2 ] && ok "compare: unknown policy -> 2" || bad "compare unknown policy" "rc=$rc" ;;
   *) bad "compare: unknown policy" "$out" ;; esac
