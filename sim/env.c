@@ -47,16 +47,22 @@ int env_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *a
   return e->ops->invoke(e, inv, done, arg);
 }
 
-int env_put(env *e, uint32_t store, const char *key, const uint8_t *v, size_t len, env_store_fn done, void *arg) {
-  if (!key || !done || (!v && len)) return CM_EINVAL;
-  if (!e->ops->put) return CM_ENOSYS;
-  return e->ops->put(e, store, key, v, len, done, arg);
+static int store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
+  if (!req || !req->key || !req->key[0] || !done) return CM_EINVAL;
+  if (!e->ops->store) return CM_ENOSYS;
+  return e->ops->store(e, op, req, done, arg);
 }
 
-int env_get(env *e, uint32_t store, const char *key, env_store_fn done, void *arg) {
-  if (!key || !done) return CM_EINVAL;
-  if (!e->ops->get) return CM_ENOSYS;
-  return e->ops->get(e, store, key, done, arg);
+int env_put(env *e, const struct store_req *req, env_store_fn done, void *arg) {
+  return store(e, STORE_PUT, req, done, arg);
+}
+
+int env_get(env *e, const struct store_req *req, env_store_fn done, void *arg) {
+  return store(e, STORE_GET, req, done, arg);
+}
+
+int env_delete(env *e, const struct store_req *req, env_store_fn done, void *arg) {
+  return store(e, STORE_DELETE, req, done, arg);
 }
 
 rng *env_rng(env *e, const char *stream_name) {

@@ -78,9 +78,35 @@ struct invoke_result {
 
 typedef void (*env_invoke_fn)(env *e, void *arg, const struct invoke_result *res);
 
-/* Storage completion: status 0 or a CM_E* code; for a get, data/len is the
- * value (valid until return). */
-typedef void (*env_store_fn)(env *e, void *arg, int status, const uint8_t *data, size_t len);
+/* Universal storage (seed 5.1.3): key-value stores (S3, GCS, Azure Blob,
+ * Redis at the edge) that the DAG executor writes intermediate results to
+ * and reads them back from. A request names the store, the compute location
+ * it is issued from (read and write times depend on the pair, seed Fig. 6)
+ * and the key. A put carries real bytes, or value NULL for a virtual object
+ * of len bytes: the sim keeps only its size, so 64 MB payloads cost no
+ * memory. Strings and bytes are borrowed for the call (the backend copies
+ * what it keeps). */
+struct store_req {
+  uint32_t store;        /* store index in the backend's store table (sim/storage.h) */
+  uint32_t location;     /* where the request is issued from: a provider index of the world,
+                            or a client location; the backend's location table maps it */
+  const char *key;       /* non-empty, NUL-terminated */
+  const uint8_t *value;  /* put: len bytes to store, or NULL for a virtual object; get, delete: unused */
+  size_t len;            /* put: object length in bytes; get, delete: unused */
+};
+
+/* Storage completion, called exactly once per accepted request. status is 0
+ * or a CM_E* code: CM_ENOENT for a get or delete of a missing key; a backend
+ * failure (a store that is down, a fault) is another code, CM_EIO in the sim.
+ * A successful get passes the object: value is its bytes (valid until the
+ * callback returns), or NULL for a virtual object, and len is its length. A
+ * put passes value NULL and len = the bytes stored; a delete and every
+ * failure pass NULL and 0. */
+typedef void (*env_store_fn)(env *e, void *arg, int status, const uint8_t *value, size_t len);
+
+/* The three storage operations (one backend op serves all three). */
+enum store_op { STORE_PUT, STORE_GET, STORE_DELETE };
+#define STORE_NOPS 3
 
 /* Datagram outcome counters: every datagram handed to env_send ends in
  * exactly one of delivered / lost / dropped_*. in_flight are still on the
@@ -122,9 +148,19 @@ void env_net_stats(env *e, struct env_net_stats *out);
  * Returns 0, or CM_ENOSYS where the backend has no invoker (yet). */
 int env_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg);
 
-/* Universal storage hooks (Cloudless II fills them in): put copies v. */
-int env_put(env *e, uint32_t store, const char *key, const uint8_t *v, size_t len, env_store_fn done, void *arg);
-int env_get(env *e, uint32_t store, const char *key, env_store_fn done, void *arg);
+/* Storage requests. Each returns 0, and done is called once later with the
+ * outcome; or CM_EINVAL (NULL req, key or done; an empty key; a store or
+ * location the backend does not know) or CM_ENOSYS (a backend without
+ * storage), and done is never called.
+ *  - env_put writes req->len bytes under req->key, replacing any object
+ *    there (req->value is copied; NULL: a virtual object of that length);
+ *  - env_get reads the object under req->key;
+ *  - env_delete removes it (temporaries are deleted after their last reader).
+ * Ordering: a get sees the store as it is when issued; a put or delete
+ * takes effect when it completes. */
+int env_put(env *e, const struct store_req *req, env_store_fn done, void *arg);
+int env_get(env *e, const struct store_req *req, env_store_fn done, void *arg);
+int env_delete(env *e, const struct store_req *req, env_store_fn done, void *arg);
 
 /* The named random stream (created on first use, owned by e, valid until
  * env_free). Its draws depend only on the env's seed and the name. */

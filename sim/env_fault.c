@@ -33,8 +33,9 @@ struct rec {
     env_store_fn store;
   } cb;
   void *arg;
-  cm_time delay;      /* K_INVOKE: added to the inner's outcome */
+  cm_time delay;      /* K_INVOKE, K_STORE: added to the inner's outcome */
   struct invoke_result res;
+  int status;         /* K_STORE: the outcome, with data / len (data NULL: none or virtual) */
   cm_addr from, to;   /* K_DGRAM: a held datagram */
   uint8_t *data;
   size_t len;
@@ -127,7 +128,7 @@ static const struct env_fault_rule *rule_pick(struct fault *f, enum env_fault_wh
 }
 
 static char *rule_check(const struct env_fault_rule *r, size_t i) {
-  if (r->what != FAULT_INVOKE && r->what != FAULT_DATAGRAM)
+  if (r->what != FAULT_INVOKE && r->what != FAULT_DATAGRAM && r->what != FAULT_STORE)
     return g_strdup_printf("env_fault: rule %zu: what: unknown kind %d", i, (int)r->what);
   if (r->action != FAULT_FAIL && r->action != FAULT_DELAY && r->action != FAULT_DROP)
     return g_strdup_printf("env_fault: rule %zu: action: unknown action %d", i, (int)r->action);
@@ -139,8 +140,9 @@ static char *rule_check(const struct env_fault_rule *r, size_t i) {
                            (long long)r->start);
   if (r->delay < 0) return g_strdup_printf("env_fault: rule %zu: delay: negative (%lld ns)", i, (long long)r->delay);
   if (r->action == FAULT_FAIL && r->what == FAULT_DATAGRAM)
-    return g_strdup_printf("env_fault: rule %zu: action: FAULT_FAIL applies to invocations only", i);
-  if (r->action == FAULT_FAIL && ((int)r->status <= (int)INVOKE_OK || (int)r->status >= INVOKE_NSTATUS))
+    return g_strdup_printf("env_fault: rule %zu: action: FAULT_FAIL applies to invocations and storage only", i);
+  if (r->action == FAULT_FAIL && r->what == FAULT_INVOKE &&
+      ((int)r->status <= (int)INVOKE_OK || (int)r->status >= INVOKE_NSTATUS))
     return g_strdup_printf("env_fault: rule %zu: status: FAULT_FAIL needs a failure status, not %d", i, (int)r->status);
   return NULL;
 }
@@ -303,35 +305,71 @@ static int f_invoke(env *e, const struct invocation *inv, env_invoke_fn done, vo
   return CM_OK;
 }
 
-/* ---- storage: forwarded, completions through weak handles ---- */
+/* ---- storage: failed or dropped here, or forwarded with completions
+ * through weak handles (and held when a rule delays them) ---- */
 
-static void store_result(env *inner CM_UNUSED, void *arg, int status, const uint8_t *data, size_t len) {
-  struct rec *x = weak_resolve(arg);
-  if (!x) return;
+/* x's storage outcome is due: give it to the caller. */
+static void store_deliver(env *inner CM_UNUSED, void *arg) {
+  struct rec *x = arg;
   env *outer = x->f->outer;
   env_store_fn done = x->cb.store;
   void *a = x->arg;
+  int status = x->status;
+  size_t len = x->len;
+  uint8_t *data = x->data;
+  x->data = NULL; /* kept until the callback returns */
   rec_put(x);
   done(outer, a, status, data, len);
+  g_free(data);
 }
 
-static int f_put(env *e, uint32_t store, const char *key, const uint8_t *v, size_t len, env_store_fn done,
-                 void *arg) {
-  struct rec *x = rec_get(F(e), K_STORE);
-  x->cb.store = done;
-  x->arg = arg;
-  int rc = env_put(F(e)->inner, store, key, v, len, store_result, weak_arg(x));
-  if (rc != 0) rec_put(x);
-  return rc;
+static void store_result(env *inner CM_UNUSED, void *arg, int status, const uint8_t *data, size_t len) {
+  struct rec *x = weak_resolve(arg);
+  if (!x) return; /* the decorator was freed: ignore */
+  if (x->delay == 0) {
+    env *outer = x->f->outer;
+    env_store_fn done = x->cb.store;
+    void *a = x->arg;
+    rec_put(x);
+    done(outer, a, status, data, len);
+    return;
+  }
+  x->status = status;
+  x->len = len;
+  x->data = data ? g_memdup2(data, len) : NULL; /* the inner's copy dies when we return */
+  x->timer = env_after(x->f->inner, x->delay, store_deliver, x);
 }
 
-static int f_get(env *e, uint32_t store, const char *key, env_store_fn done, void *arg) {
-  struct rec *x = rec_get(F(e), K_STORE);
+static int f_store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
+  struct fault *f = F(e);
+  const struct env_fault_rule *r = rule_pick(f, FAULT_STORE, req->store);
+  struct rec *x = rec_get(f, K_STORE);
   x->cb.store = done;
   x->arg = arg;
-  int rc = env_get(F(e)->inner, store, key, store_result, weak_arg(x));
-  if (rc != 0) rec_put(x);
-  return rc;
+  if (r && r->action != FAULT_DELAY) {
+    cm_time at = r->action == FAULT_FAIL ? r->delay : ENV_FAULT_DROP_TIMEOUT;
+    x->status = CM_EIO;
+    x->len = 0;
+    if (r->action == FAULT_FAIL) f->st.stores_failed++;
+    else f->st.stores_dropped++;
+    f->st.stores++;
+    x->timer = env_after(f->inner, at, store_deliver, x);
+    return CM_OK;
+  }
+  if (r) x->delay = r->delay;
+  int rc = CM_EINVAL;
+  switch (op) {
+  case STORE_PUT: rc = env_put(f->inner, req, store_result, weak_arg(x)); break;
+  case STORE_GET: rc = env_get(f->inner, req, store_result, weak_arg(x)); break;
+  case STORE_DELETE: rc = env_delete(f->inner, req, store_result, weak_arg(x)); break;
+  }
+  if (rc != 0) {
+    rec_put(x);
+    return rc;
+  }
+  f->st.stores++;
+  if (r) f->st.stores_delayed++;
+  return CM_OK;
 }
 
 /* ---- the loop and the lifecycle ---- */
@@ -377,8 +415,7 @@ static const struct env_ops fault_ops = {
     .send = f_send,
     .net_stats = f_net_stats,
     .invoke = f_invoke,
-    .put = f_put,
-    .get = f_get,
+    .store = f_store,
     .run = f_run,
     .stop = f_stop,
     .free_impl = f_free,

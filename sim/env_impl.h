@@ -17,8 +17,8 @@ struct env_ops {
   int (*send)(env *e, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len);
   void (*net_stats)(env *e, struct env_net_stats *out);
   int (*invoke)(env *e, const struct invocation *inv, env_invoke_fn done, void *arg); /* NULL: CM_ENOSYS */
-  int (*put)(env *e, uint32_t store, const char *key, const uint8_t *v, size_t len, env_store_fn done, void *arg);
-  int (*get)(env *e, uint32_t store, const char *key, env_store_fn done, void *arg);
+  /* put, get and delete; req already checked (non-NULL, key non-empty, done set). NULL: CM_ENOSYS */
+  int (*store)(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg);
   int (*run)(env *e, cm_time until);
   void (*stop)(env *e);
   void (*free_impl)(env *e); /* frees impl; env_free frees the rest */

@@ -49,6 +49,8 @@ struct sim {
   struct env_net_stats st;
   env_sim_invoke_fn invoke;
   void *world;
+  env_sim_store_fn store;
+  void *store_world;
 };
 
 static struct sim *S(env *e) { return e->impl; }
@@ -204,6 +206,12 @@ static int sim_invoke(env *e, const struct invocation *inv, env_invoke_fn done, 
   return s->invoke(s->world, e, inv, done, arg);
 }
 
+static int sim_store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
+  struct sim *s = S(e);
+  if (!s->store) return CM_ENOSYS;
+  return s->store(s->store_world, e, op, req, done, arg);
+}
+
 static void sim_net_stats(env *e, struct env_net_stats *out) { *out = S(e)->st; }
 
 static int sim_run(env *e, cm_time until) {
@@ -239,6 +247,7 @@ static const struct env_ops sim_ops = {
     .send = sim_send,
     .net_stats = sim_net_stats,
     .invoke = sim_invoke,
+    .store = sim_store,
     .run = sim_run,
     .stop = sim_stop,
     .free_impl = sim_free,
@@ -284,4 +293,10 @@ void env_sim_set_invoker(env *e, env_sim_invoke_fn fn, void *world) {
   if (e->ops != &sim_ops) cm_fatal(CM_LOC, "env_sim_set_invoker: not a sim env");
   S(e)->invoke = fn;
   S(e)->world = world;
+}
+
+void env_sim_set_storage(env *e, env_sim_store_fn fn, void *world) {
+  if (e->ops != &sim_ops) cm_fatal(CM_LOC, "env_sim_set_storage: not a sim env");
+  S(e)->store = fn;
+  S(e)->store_world = world;
 }

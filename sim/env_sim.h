@@ -1,7 +1,8 @@
 /* The sim backend of the seam: virtual time from the engine, datagrams over
  * modelled links (latency, jitter, loss, bandwidth). Invocations go to the
- * invoker a world model installs (env_sim_set_invoker); storage hooks answer
- * CM_ENOSYS until Cloudless II fills them in. */
+ * invoker a world model installs (env_sim_set_invoker), storage requests to
+ * the storage world (env_sim_set_storage, sim/storage.h); without one they
+ * answer CM_ENOSYS. */
 #ifndef CM_ENV_SIM_H
 #define CM_ENV_SIM_H
 
@@ -36,5 +37,12 @@ int env_sim_set_link(env *e, cm_addr from, cm_addr to, const struct link_model *
 typedef int (*env_sim_invoke_fn)(void *world, env *e, const struct invocation *inv, env_invoke_fn done,
                                  void *arg);
 void env_sim_set_invoker(env *e, env_sim_invoke_fn fn, void *world);
+
+/* Who answers env_put / env_get / env_delete in this sim env: the storage
+ * world (sim/storage.c) or a test's fake. Same contract as the invoker; req
+ * has passed env.c's checks. NULL fn: CM_ENOSYS again. */
+typedef int (*env_sim_store_fn)(void *world, env *e, enum store_op op, const struct store_req *req,
+                                env_store_fn done, void *arg);
+void env_sim_set_storage(env *e, env_sim_store_fn fn, void *world);
 
 #endif

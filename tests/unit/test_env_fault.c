@@ -627,8 +627,10 @@ static void test_free_pending(void **state CM_UNUSED) {
   assert_int_equal(env_invoke(e, &(struct invocation){.function = "f", .provider = 0}, on_result, c), 0); /* forwarded, back at 3 s */
   assert_int_equal(env_invoke(e, &(struct invocation){.function = "f", .provider = 1}, on_result, c), 0); /* held 1 .. 1.5 s */
   assert_int_equal(env_invoke(e, &(struct invocation){.function = "f", .provider = 2}, on_result, c), 0); /* fails at 2 s */
-  assert_int_equal(env_put(e, 0, "k", (const uint8_t *)"v", 1, on_store, NULL), CM_ENOSYS);
-  assert_int_equal(env_get(e, 0, "k", on_store, NULL), CM_ENOSYS);
+  const struct store_req sr = {.key = "k", .value = (const uint8_t *)"v", .len = 1};
+  assert_int_equal(env_put(e, &sr, on_store, NULL), CM_ENOSYS); /* the inner sim env has no storage */
+  assert_int_equal(env_get(e, &sr, on_store, NULL), CM_ENOSYS);
+  assert_int_equal(env_delete(e, &sr, on_store, NULL), CM_ENOSYS);
   struct inbox in = {.outer = e};
   assert_int_equal(env_bind(e, A, on_dgram, &in), 0);
   assert_int_equal(env_bind(e, B, on_dgram, &in), 0);
