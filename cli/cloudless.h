@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "cloudless/dag.h"
+#include "storage.h"
 #include "cloudless/sched.h"
 #include "cloudless/workload.h"
 #include "faas.h"
@@ -34,6 +35,7 @@ struct cl_site {
 
 /* Everything a run needs, parsed and cross-checked from the scenario. */
 struct cl_config {
+  char experiment[16]; /* live | storage-scan | workflow */
   struct faas_provider *providers;
   struct sched_provider *sched_providers;
   struct cl_site *sites;
@@ -62,6 +64,13 @@ struct cl_config {
   double budget_usd;
   cm_time duration;
   dag *workflow; /* from [workflow] and [dag.*], sealed; NULL without [dag.*] groups */
+  /* universal storage: [store.*] in file order; locations are the providers
+   * (same index) and then the client (index nproviders); links [l * nstores + s] */
+  struct storage_store *stores;
+  uint32_t nstores;
+  struct storage_location *locations;
+  uint32_t nlocations;
+  struct storage_link *slinks;
 };
 
 /* Parse s into a config (NULL and *err, one line naming the file, group and

@@ -381,7 +381,14 @@ static int parse_broker(const scenario *s, struct cl_config *c, char **err) {
  * function, a parent that is not a node (a dangling edge), a cycle. */
 static int parse_workflow(const scenario *s, struct cl_config *c, char **err) {
   const char *const *gs = scenario_groups(s, "dag.*");
-  if (!*gs) return 0;
+  bool wanted = strcmp(c->experiment, "workflow") == 0;
+  if (!*gs && !wanted) return 0;
+  if (!*gs || !wanted) {
+    *err = g_strdup_printf("%s: [cloudless] experiment: %s", scenario_path(s),
+                           *gs ? "the [dag.*] workflow runs only with experiment = workflow"
+                               : "workflow needs [dag.*] groups, one a node");
+    return -1;
+  }
   dag *d = dag_new();
   c->workflow = d;
   dag_set_input(d, (uint64_t)(scenario_double(s, "workflow", "input_kb") * 1024));
@@ -431,10 +438,96 @@ static int parse_workflow(const scenario *s, struct cl_config *c, char **err) {
   return 0;
 }
 
+/* How a location relates to a store picks its [storage] link class. */
+static const char *link_class(const char *loc_cloud, const char *store_cloud) {
+  if (*loc_cloud && *store_cloud) return strcmp(loc_cloud, store_cloud) ? "cross_cloud" : "same_cloud";
+  if (!*loc_cloud && *store_cloud) return "edge_cloud";
+  return *loc_cloud ? "cloud_edge" : "local";
+}
+
+/* Universal storage: [store.*], the locations (each provider in its cloud,
+ * then the client at the edge), and a link per (location, store) from its
+ * [storage] class or an [slink.LOCATION.STORE] override. A store that some
+ * location would reach at 0 Mbps is an error naming the key to set. */
+static int parse_storage(const scenario *s, struct cl_config *c, char **err) {
+  const char *const *gs = scenario_groups(s, "store.*");
+  uint32_t ns = g_strv_length((gchar **)gs), nl = c->nproviders + 1;
+  if (ns == 0) {
+    if (strcmp(c->experiment, "live") == 0) return 0;
+    *err = g_strdup_printf("%s: [cloudless] experiment: %s needs at least one [store.*] group", scenario_path(s),
+                           c->experiment);
+    return -1;
+  }
+  c->stores = g_new0(struct storage_store, ns);
+  c->locations = g_new0(struct storage_location, nl);
+  c->slinks = g_new0(struct storage_link, (size_t)ns * nl);
+  c->nstores = ns;
+  c->nlocations = nl;
+  for (uint32_t i = 0; i < ns; i++) {
+    struct storage_store *st = &c->stores[i];
+    if (strlen(suffix(gs[i])) >= sizeof st->name || strlen(scenario_string(s, gs[i], "cloud")) >= sizeof st->cloud) {
+      *err = g_strdup_printf("%s: [%s]: store or cloud name too long", scenario_path(s), gs[i]);
+      return -1;
+    }
+    g_strlcpy(st->name, suffix(gs[i]), sizeof st->name);
+    st->kind = (enum storage_kind)storage_kind_find(scenario_string(s, gs[i], "kind"));
+    g_strlcpy(st->cloud, scenario_string(s, gs[i], "cloud"), sizeof st->cloud);
+  }
+  for (uint32_t l = 0; l < nl; l++) {
+    struct storage_location *lo = &c->locations[l];
+    if (l < c->nproviders) {
+      char g[96];
+      snprintf(g, sizeof g, "provider.%s", c->providers[l].name);
+      if (strlen(scenario_string(s, g, "cloud")) >= sizeof lo->cloud) {
+        *err = g_strdup_printf("%s: [%s] cloud: name too long", scenario_path(s), g);
+        return -1;
+      }
+      g_strlcpy(lo->name, c->providers[l].name, sizeof lo->name);
+      g_strlcpy(lo->cloud, scenario_string(s, g, "cloud"), sizeof lo->cloud);
+    } else {
+      g_strlcpy(lo->name, "client", sizeof lo->name);
+    }
+    for (uint32_t k = 0; k < ns; k++) {
+      const char *cls = link_class(lo->cloud, c->stores[k].cloud);
+      char kms[32], kmbps[32], over[128];
+      snprintf(kms, sizeof kms, "%s_ms", cls);
+      snprintf(kmbps, sizeof kmbps, "%s_mbps", cls);
+      snprintf(over, sizeof over, "slink.%s.%s", lo->name, c->stores[k].name);
+      double ms_v = scenario_double(s, "storage", kms), mbps = scenario_double(s, "storage", kmbps);
+      if (scenario_has(s, over, "ms") && scenario_double(s, over, "ms") >= 0) ms_v = scenario_double(s, over, "ms");
+      if (scenario_has(s, over, "mbps") && scenario_double(s, over, "mbps") >= 0) mbps = scenario_double(s, over, "mbps");
+      if (!(mbps > 0)) {
+        *err = g_strdup_printf("%s: [storage] %s: %s reaches store %s at 0 Mbps; expected a bandwidth > 0 "
+                               "(or [%s] mbps)", scenario_path(s), kmbps, lo->name, c->stores[k].name, over);
+        return -1;
+      }
+      c->slinks[(size_t)l * ns + k] = (struct storage_link){.latency = cm_time_from_s(ms_v / 1e3),
+                                                            .up_bps = mbps * 1e6, .down_bps = mbps * 1e6};
+    }
+  }
+  /* an override naming no location or store is a typo, not a no-op */
+  for (const char *const *g = scenario_groups(s, "slink.*"); *g; g++) {
+    bool found = false;
+    for (uint32_t l = 0; l < nl && !found; l++)
+      for (uint32_t k = 0; k < ns && !found; k++) {
+        char want[128];
+        snprintf(want, sizeof want, "slink.%s.%s", c->locations[l].name, c->stores[k].name);
+        found = !strcmp(want, *g);
+      }
+    if (!found) {
+      *err = g_strdup_printf("%s: [%s]: expected [slink.LOCATION.STORE] with a provider (or client) and a "
+                             "[store.*] name", scenario_path(s), *g);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 struct cl_config *cl_config_new(const scenario *s, char **err) {
   struct cl_config *c = g_new0(struct cl_config, 1);
+  g_strlcpy(c->experiment, scenario_string(s, "cloudless", "experiment"), sizeof c->experiment);
   if (parse_functions(s, c, err) || parse_providers(s, c, err) || parse_faults(s, c, err) || parse_flight(s, c, err) ||
-      parse_broker(s, c, err) || parse_workflow(s, c, err)) {
+      parse_broker(s, c, err) || parse_workflow(s, c, err) || parse_storage(s, c, err)) {
     cl_config_free(c);
     return NULL;
   }
@@ -452,6 +545,9 @@ void cl_config_free(struct cl_config *c) {
   g_free(c->waypoints);
   g_strfreev(c->functions_per_provider);
   dag_free(c->workflow);
+  g_free(c->stores);
+  g_free(c->locations);
+  g_free(c->slinks);
   g_free(c);
 }
 

@@ -10,6 +10,9 @@
 #define INF INFINITY
 
 const struct scn_key cloudless_keys[] = {
+    {"cloudless", "experiment", SCN_ENUM, 0, 0, "live|storage-scan|workflow", "live",
+     "live: the workload through the live scheduler; storage-scan: seed Fig. 6, put and get of each size "
+     "from every location to every store; workflow: benchmark, place and run the [dag.*] workflow"},
     /* the broker */
     {"cloudless", "policy", SCN_ENUM, 0, 0, "loi|cost|latency|mix|random", "latency",
      "live scheduling policy (seed 5.1.4): least outstanding, least cost, least latency, linear mix, random"},
@@ -106,6 +109,24 @@ const struct scn_key cloudless_keys[] = {
     {"provider.*", "carrier_zone", SCN_STRING, 0, 0, NULL, "",
      "flight: zone whose 5G network hosts the site (AWS Wavelength); empty = none"},
     {"provider.*", "offnet_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "flight: extra one-way latency outside the carrier zone"},
+    {"provider.*", "cloud", SCN_STRING, 0, 0, NULL, "",
+     "cloud it runs in (aws, gcp, azure, ...; empty = the edge): picks its storage links and egress"},
+    /* universal storage (seed 5.1.3, 6.3): stores, and links by how a location relates to a store */
+    {"store.*", "kind", SCN_ENUM, 0, 0, "s3|gcs|azure-blob|redis", NULL, "store type (and its price list)"},
+    {"store.*", "cloud", SCN_STRING, 0, 0, NULL, "", "cloud the store is in; empty = the edge"},
+    {"storage", "same_cloud_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "round trip, location and store in one cloud"},
+    {"storage", "same_cloud_mbps", SCN_DOUBLE, 0, 1e9, NULL, "0", "bandwidth, location and store in one cloud"},
+    {"storage", "cross_cloud_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "round trip between two clouds"},
+    {"storage", "cross_cloud_mbps", SCN_DOUBLE, 0, 1e9, NULL, "0", "bandwidth between two clouds"},
+    {"storage", "edge_cloud_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "round trip, an edge location (or the client) to a cloud store"},
+    {"storage", "edge_cloud_mbps", SCN_DOUBLE, 0, 1e9, NULL, "0", "bandwidth, edge to cloud store"},
+    {"storage", "cloud_edge_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "round trip, a cloud location to an edge store"},
+    {"storage", "cloud_edge_mbps", SCN_DOUBLE, 0, 1e9, NULL, "0", "bandwidth, cloud to edge store"},
+    {"storage", "local_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "round trip, edge location to edge store"},
+    {"storage", "local_mbps", SCN_DOUBLE, 0, 1e9, NULL, "0", "bandwidth, edge location to edge store"},
+    {"slink.*", "ms", SCN_DOUBLE, -1, 1e6, NULL, "-1",
+     "[slink.LOCATION.STORE]: this pair's round trip instead of its [storage] class; -1 = keep"},
+    {"slink.*", "mbps", SCN_DOUBLE, -1, 1e9, NULL, "-1", "this pair's bandwidth; -1 = keep"},
     /* faults */
     {"fault.*", "provider", SCN_STRING, 0, 0, NULL, NULL, "provider the fault hits"},
     {"fault.*", "kind", SCN_ENUM, 0, 0, "outage|errors|slowdown|timeout|link_down", NULL, "what goes wrong"},

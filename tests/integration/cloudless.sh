@@ -126,6 +126,8 @@ expect_bad "bad trace" "bad_trace.csv:3:" $D/bad_trace.ini
 expect_bad "workflow with a cycle" "[dag.*]: the workflow has a cycle: b -> c -> b" $D/dag_cycle.ini
 expect_bad "workflow node with an unknown function" "[dag.b] function: 'vgg19' is not defined; expected one of: f" $D/dag_unknown_function.ini
 expect_bad "workflow edge to no node (dangling)" "[dag.b] after: 'preproces' is not defined; expected one of: a, b" $D/dag_dangling.ini
+expect_bad "store some location reaches at 0 Mbps" "[storage] edge_cloud_mbps: b reaches store s3 at 0 Mbps; expected a bandwidth > 0 (or [slink.b.s3] mbps)" $D/store_no_bandwidth.ini
+expect_bad "storage link override naming no store" "[slink.b.reddis]: expected [slink.LOCATION.STORE]" $D/store_bad_slink.ini
 out=$($CLOUDMIX compare $S/uav-flight.ini --policies loi,best --quiet 2>&1); rc=$?
 case "$out" in *"unknown policy 'best'"*) [ $rc -eq 2 ] && ok "compare: unknown policy -> 2" || bad "compare unknown policy" "rc=$rc" ;;
   *) bad "compare: unknown policy" "$out" ;; esac
