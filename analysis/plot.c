@@ -22,6 +22,7 @@ static const struct kind_entry {
     [PLOT_FIG9] = {"fig9", "cloudless", "fig9-", plot__fig9},
     [PLOT_SEC65] = {"sec65", "cloudless", "sec65-", plot__sec65},
     [PLOT_UAV] = {"uav", "cloudless", "uav-", plot__uav},
+    [PLOT_CL_FIG6] = {"cl-fig6", "cloudless", "fig6-", plot__cl_fig6},
     [PLOT_COMPARE] = {"compare", NULL, NULL, plot__compare},
     [PLOT_MX_FIG1] = {"mx-fig1", "mixclaves", "fig1-", plot__mx_fig1},
     [PLOT_MX_FIG8] = {"mx-fig8", "mixclaves", "fig8-", plot__mx_fig8},
@@ -202,8 +203,8 @@ static int resolve(struct plot_ctx *p, const struct plot_opts *o) {
                       "fig1-, fig8-, fig9- or table1-); choose a kind: mx-fig1, mx-fig8, mx-fig9 or mx-table1",
                       (long long)run, p->scenario);
   return plot__fail(p, CM_EINVAL,
-                    "cannot tell the figure from run %lld's scenario '%s' (expected a name starting fig5-, fig8-, "
-                    "fig9-, sec65- or uav-); choose a kind: fig5, fig8, fig9, sec65, uav or compare",
+                    "cannot tell the figure from run %lld's scenario '%s' (expected a name starting fig5-, fig6-, "
+                    "fig8-, fig9-, sec65- or uav-); choose a kind: fig5, cl-fig6, fig8, fig9, sec65, uav or compare",
                     (long long)run, p->scenario);
 }
 

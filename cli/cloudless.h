@@ -95,7 +95,12 @@ struct cl_summary {
 
 /* Run the cloudless model of c->s; fills *out if not NULL. */
 int cloudless_run(struct run_ctx *c, struct cl_summary *out);
+/* `experiment = workflow` (cli/cloudless_workflow.c): benchmark, place and
+ * run the [dag.*] workflow once per [plan.*] group; an exit code. */
+int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg);
 /* The registry's check hook: cl_config_new then free. */
 int cloudless_check(const scenario *s, char **err);
+/* [cloudless] experiment = storage-scan (cloudless_scan.c): c's run with config cfg (borrowed). */
+int cloudless_scan_run(struct run_ctx *c, struct cl_config *cfg);
 
 #endif

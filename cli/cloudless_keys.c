@@ -59,6 +59,22 @@ const struct scn_key cloudless_keys[] = {
      "distinct inputs, uniformly drawn, for the memoisation cache; 0 = every input new"},
     /* the workflow (seed 5.1.4, Fig. 7): one [dag.NAME] group a node */
     {"workflow", "input_kb", SCN_DOUBLE, 0, 1e9, NULL, "0", "what the client sends to each source node of the workflow"},
+    {"workflow", "planner", SCN_ENUM, 0, 0, "exact|csp|heuristic", "exact",
+     "exact: GLPK integer program; csp: constrained shortest path (chains only); heuristic: each function on its best provider"},
+    {"workflow", "objective", SCN_ENUM, 0, 0, "time|cost", "time",
+     "minimise end-to-end time under budget_usd, or cost under deadline_s"},
+    {"workflow", "budget_usd", SCN_DOUBLE, 0, INF, NULL, "0", "cost bound of one workflow run; 0 = none"},
+    {"workflow", "deadline_s", SCN_DOUBLE, 0, INF, NULL, "0", "time bound of one workflow run; 0 = none"},
+    {"workflow", "bench_calls", SCN_INT, 1, 1e6, NULL, "5", "benchmark calls per (function, provider), after a warm-up"},
+    {"workflow", "runs", SCN_INT, 1, 1e7, NULL, "10", "runs of the placed workflow, one after another"},
+    {"workflow", "pareto_points", SCN_INT, 0, 1000, NULL, "0",
+     "cost-time Pareto front per plan: least time under this many budgets from the cheapest to the fastest "
+     "placement's cost (exact placements, not runs); 0 = none"},
+    {"plan.*", "providers", SCN_STRING, 0, 0, NULL, "", "providers this plan may use (comma-separated); empty = all"},
+    {"plan.*", "planner", SCN_STRING, 0, 0, NULL, "", "exact, csp or heuristic for this plan; empty = [workflow] planner"},
+    {"plan.*", "objective", SCN_STRING, 0, 0, NULL, "", "time or cost for this plan; empty = [workflow] objective"},
+    {"plan.*", "budget_usd", SCN_DOUBLE, -1, INF, NULL, "-1", "for this plan; -1 = [workflow] budget_usd"},
+    {"plan.*", "deadline_s", SCN_DOUBLE, -1, INF, NULL, "-1", "for this plan; -1 = [workflow] deadline_s"},
     {"dag.*", "function", SCN_STRING, 0, 0, NULL, NULL, "the function this node calls (a [function.*] group)"},
     {"dag.*", "after", SCN_STRING, 0, 0, NULL, "",
      "comma-separated nodes whose output this node reads (its parents); empty = a source, fed by the client"},
@@ -127,6 +143,10 @@ const struct scn_key cloudless_keys[] = {
     {"slink.*", "ms", SCN_DOUBLE, -1, 1e6, NULL, "-1",
      "[slink.LOCATION.STORE]: this pair's round trip instead of its [storage] class; -1 = keep"},
     {"slink.*", "mbps", SCN_DOUBLE, -1, 1e9, NULL, "-1", "this pair's bandwidth; -1 = keep"},
+    /* the storage scan (experiment = storage-scan; seed 6.3 scans 1 B to 64 MB) */
+    {"scan", "sizes", SCN_STRING, 0, 0, NULL, "1B,1K,16K,256K,1M,4M,16M,64M",
+     "object sizes put then read, increasing; suffix B (bytes), K (1024) or M (1048576)"},
+    {"scan", "reps", SCN_INT, 1, 1e6, NULL, "3", "put+get rounds per location, store and size (the mean is kept)"},
     /* faults */
     {"fault.*", "provider", SCN_STRING, 0, 0, NULL, NULL, "provider the fault hits"},
     {"fault.*", "kind", SCN_ENUM, 0, 0, "outage|errors|slowdown|timeout|link_down", NULL, "what goes wrong"},

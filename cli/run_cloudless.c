@@ -243,11 +243,16 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
     g_free(err);
     return CM_EXIT_USAGE;
   }
-  if (strcmp(r.cfg->experiment, "live") != 0) { /* checked above; their runners are the next part of issue 6 */
-    fprintf(stderr, "cloudmix: %s: [cloudless] experiment: %s is checked but cannot be run yet\n",
+  if (out && strcmp(r.cfg->experiment, "live") != 0) { /* compare's table is of live scheduling */
+    fprintf(stderr, "cloudmix: %s: [cloudless] experiment: compare runs only experiment = live, not %s\n",
             scenario_path(c->s), r.cfg->experiment);
     cl_config_free(r.cfg);
     return CM_EXIT_USAGE;
+  }
+  if (strcmp(r.cfg->experiment, "live") != 0) {
+    int rc = strcmp(r.cfg->experiment, "workflow") == 0 ? cloudless_workflow_run(c, r.cfg) : cloudless_scan_run(c, r.cfg);
+    cl_config_free(r.cfg);
+    return rc;
   }
   r.e = env_sim_new(c->seed);
   if (!(r.events_t = results_table_new(c->db, create_events, insert_events))) r.rc = CM_EDB;

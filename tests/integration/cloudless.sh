@@ -106,6 +106,30 @@ if cmp -s "$T/c1.txt" "$T/c2.txt" && [ "$rows" = 42 ] && grep -q '+-' "$T/c1.txt
   ok "compare: same seeds, identical table with CIs ($rows rows stored)"
 else bad "compare: identical table" "rows=$rows $(diff "$T/c1.txt" "$T/c2.txt" | head -4)"; fi
 
+# --- a workflow: benchmark, place, run (experiment = workflow) --------------------
+W=$D/workflow.ini
+if $CLOUDMIX run $W --quiet --out "$T/wf.db" 2>"$T/err"; then
+  rows=$(q "$T/wf.db" "SELECT count(*) FROM cloudless_workflow WHERE failed = 0 AND runs = 3")
+  tall=$(q "$T/wf.db" "SELECT time_s FROM cloudless_workflow WHERE plan='all'")
+  taonly=$(q "$T/wf.db" "SELECT time_s FROM cloudless_workflow WHERE plan='a-only'")
+  close=$(q "$T/wf.db" "SELECT count(*) FROM cloudless_workflow WHERE abs(estimate_s - time_s) < 1e-6 * time_s")
+  aonly=$(q "$T/wf.db" "SELECT placement FROM cloudless_workflow WHERE plan='a-only'")
+  if [ "$rows" = 2 ] && awk "BEGIN{exit !($tall < $taonly)}" && [ "$close" = 2 ] &&
+     [ "$aonly" = "pre=a@s3;left=a@s3;right=a@s3;persist=a@s3" ]; then
+    ok "workflow: 2 plans run 3 times each; all providers $tall s < a only $taonly s; estimates = measured (a deterministic world)"
+  else bad "workflow plans" "rows=$rows all=$tall a-only=$taonly close=$close a-only placement=$aonly"; fi
+else bad "workflow runs" "$(cat "$T/err")"; fi
+expect_bad_set() { # name, fragment, scenario, --set
+  out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" --set "$4" 2>&1 >/dev/null); rc=$?
+  case "$out" in
+    *"$2"*) [ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok "$1 -> exit 2: $out" || bad "$1" "rc=$rc: $out" ;;
+    *) bad "$1" "rc=$rc, wanted '$2' in: $out" ;;
+  esac
+}
+expect_bad_set "workflow: infeasible budget" "plan 'a-only', budget_usd: placement: no assignment meets the budget" $W plan.a-only.budget_usd=1e-8
+expect_bad_set "workflow: plan with an unknown provider" "[plan.all] providers: 'zz' is not a [provider.*] group" $W plan.all.providers=a,zz
+expect_bad_set "workflow: csp on a DAG that is not a chain" "planner: placement: the constrained shortest path needs a chain" $W workflow.planner=csp
+
 # --- malformed scenarios: exit 2 and one line -------------------------------------
 expect_bad() { # name, fragment, scenario
   out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" 2>&1 >/dev/null); rc=$?
@@ -137,6 +161,32 @@ else bad "run --keys"; fi
 for sub in compare plot; do
   if $CLOUDMIX $sub --help | grep -qi usage; then ok "$sub --help"; else bad "$sub --help"; fi
 done
+
+# --- the storage scan (seed 6.3, Fig. 6: experiment = storage-scan) ---------------
+if $CLOUDMIX run $S/fig6-storage.ini --quiet --out "$T/fig6.db" 2>"$T/err"; then
+  F="$T/fig6.db"
+  rows=$(q "$F" "SELECT count(*) FROM cloudless_storage_scan")
+  cells=$(q "$F" "SELECT count(DISTINCT location) * count(DISTINCT store) * count(DISTINCT bytes) FROM cloudless_storage_scan")
+  # write time grows with size for every (location, store)
+  shrink=$(q "$F" "SELECT count(*) FROM cloudless_storage_scan a JOIN cloudless_storage_scan b USING (location, store)
+                   WHERE b.bytes > a.bytes AND b.write_s <= a.write_s")
+  # 64 MB from each cloud provider (7; named by cloud) to its own cloud's store vs the other two clouds'
+  pairs=$(q "$F" "SELECT sum(x.write_s > o.write_s) || '/' || count(*) FROM cloudless_storage_scan o
+                  JOIN cloudless_storage_scan x USING (run_id, location, bytes) WHERE o.bytes = 67108864
+                  AND o.store = CASE substr(o.location, 1, 4) WHEN 'aws-' THEN 'aws-s3' WHEN 'gcp-' THEN 'gcp-storage'
+                                WHEN 'azr-' THEN 'azure-blob' END
+                  AND x.store IN ('aws-s3', 'gcp-storage', 'azure-blob') AND x.store <> o.store")
+  if [ "$rows" = 320 ] && [ "$cells" = 320 ] && [ "$shrink" = 0 ] && [ "$pairs" = 14/14 ]; then
+    ok "storage scan: 10 locations x 4 stores x 8 sizes; write time grows with size; 64 MB to the own cloud's store is faster ($pairs)"
+  else bad "storage scan table" "rows=$rows cells=$cells shrinking=$shrink own cloud faster=$pairs"; fi
+else bad "fig6-storage runs" "$(cat "$T/err")"; fi
+out=$($CLOUDMIX run $S/fig6-storage.ini --quiet --out "$T/bad.db" --set scan.sizes=1K,3X 2>&1 >/dev/null); rc=$?
+case "$out" in
+  *"[scan] sizes: item 2 '3X': expected"*)
+    [ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok "storage scan: bad size -> exit 2: $out" ||
+      bad "storage scan: bad size" "rc=$rc: $out" ;;
+  *) bad "storage scan: bad size" "rc=$rc: $out" ;;
+esac
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

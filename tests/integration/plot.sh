@@ -128,6 +128,12 @@ case "$out" in
   *) bad "no gnuplot" "rc=$rc: $out" ;;
 esac
 
+# --- the storage heatmap (seed Fig. 6): auto picks cl-fig6 from fig6-* -----------
+if "$CM" run "$S/fig6-storage.ini" --quiet --out "$T/fig6-storage.db" >/dev/null 2>"$T/err"; then
+  plot_ok "cl-fig6 chosen by name" "cl-fig6 of run 1" "$T/fig6-storage.db"
+  png "cl-fig6 storage heatmap" "$T/fig6-storage.png"
+else bad "fig6-storage runs" "$(cat "$T/err")"; fi
+
 # --- no temporary directory left, no WAL left -----------------------------------
 left=$(ls -A "$T/tmp")
 [ -z "$left" ] && ok "temporary directories removed" || bad "temporary directories left" "$left"

@@ -1,0 +1,44 @@
+/* The storage figure kind (cloudless_storage_scan, analysis/SCHEMA.md): the
+ * heatmap of seed Fig. 6, mean write time of the scan's largest size from
+ * each source location (rows, in scan order) to each destination store
+ * (columns), the value printed in every cell. Helpers in plot_io.c. */
+#include "plot_impl.h"
+
+int plot__cl_fig6(struct plot_ctx *p) {
+  /* Cells of the largest size: x = store ordinal, y = location ordinal (by
+   * first row written), value, then the tic labels. */
+  static const char sql[] =
+      "WITH m AS (SELECT max(bytes) AS b FROM cloudless_storage_scan WHERE run_id = ?1),"
+      " r AS (SELECT s.rowid AS o, location, store, write_s FROM cloudless_storage_scan s, m"
+      "       WHERE run_id = ?1 AND bytes = m.b),"
+      " lo AS (SELECT location, dense_rank() OVER (ORDER BY min(o)) - 1 AS y FROM r GROUP BY location),"
+      " st AS (SELECT store, dense_rank() OVER (ORDER BY min(o)) - 1 AS x FROM r GROUP BY store)"
+      " SELECT st.x, lo.y, r.write_s, r.store, r.location FROM r JOIN lo USING (location) JOIN st USING (store)"
+      " ORDER BY lo.y, st.x";
+  static const char size_sql[] =
+      "SELECT CASE WHEN b % 1048576 = 0 THEN printf('%d MB', b / 1048576)"
+      " WHEN b % 1024 = 0 THEN printf('%d KB', b / 1024) ELSE printf('%d B', b) END"
+      " FROM (SELECT max(bytes) AS b FROM cloudless_storage_scan WHERE run_id = ?1)";
+  int rc = plot__need(p, "cloudless_storage_scan", NULL, "a cloudless run with [cloudless] experiment = storage-scan");
+  if (rc < 0) return rc;
+  int64_t n = plot__data(p, "fig6.dat", sql, NULL);
+  if (n < 0) return (int)n;
+  char *size = plot__text(p, size_sql);
+  char *title = g_strdup_printf("Seed Fig. 6: mean write time of %s from each source to each store (s)",
+                                size ? size : "the largest size");
+  plot__title(p, title);
+  g_free(title);
+  g_free(size);
+  p->height = 700;
+  g_string_append(p->gp, "set xlabel 'destination store'\n"
+                         "set ylabel 'source (compute location)'\n"
+                         "set cblabel 'mean write time (s)'\n"
+                         "set yrange [*:*] reverse\n"
+                         "set tics scale 0\n"
+                         "set palette defined (0 '#FFFFFF', 1 '#FDAE6B', 2 '#E6550D')\n"
+                         "set cbrange [0:*]\n"
+                         "unset key\n"
+                         "plot 'fig6.dat' using 1:2:3 with image, \\\n"
+                         "  '' using 1:2:(sprintf('%.3f', $3)):xtic(4):ytic(5) with labels\n");
+  return plot__gnuplot(p);
+}

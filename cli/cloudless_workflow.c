@@ -1,0 +1,523 @@
+/* `[cloudless] experiment = workflow`: the seed's periodic placement of a
+ * DAG (5.1.4, 6.4, Table 1), once per [plan.NAME] group (a row of Table 1:
+ * which providers it may use, what it optimises).
+ *
+ *  1. Benchmark, in virtual time, one request at a time: every node's call
+ *     on every provider (a warm-up call, then bench_calls), with the bytes
+ *     it carries in the workflow (a source's input, a sink's output), and a
+ *     put and a get of every node's output from every location to every
+ *     store. The means are the planner's estimates (seed 5.1.2).
+ *  2. Place: per plan, the search space of seed Fig. 3 over its providers
+ *     (one bin each); an edge u -> v costs the best store's write from u's
+ *     provider plus its read from v's (the storage heuristic: least time),
+ *     priced by the store's price list (a put, a get, egress when the
+ *     reader is in another cloud). planner = exact (GLPK), csp (chains) or
+ *     heuristic (per function); objective time under budget_usd, or cost
+ *     under deadline_s. A persist node's time and cost include its writes
+ *     to every cloud store (its children wait for them).
+ *  3. Run the placed workflow `runs` times (models/cloudless/dagexec.h),
+ *     one after another; each node's output goes to the store best for its
+ *     slowest reader; persist nodes write to every cloud store.
+ *
+ * One cloudless_workflow row per plan: the planner's time and cost
+ * estimates, the measured mean time over the runs, and where each node
+ * ran (provider@store); with pareto_points, each plan's cost-time front
+ * in cloudless_pareto. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cloudless.h"
+#include "cloudless/dagexec.h"
+#include "cloudless/placement.h"
+#include "cloudless/storage_cost.h"
+#include "env_sim.h"
+
+static const char create_sql[] =
+    "CREATE TABLE IF NOT EXISTS cloudless_workflow(run_id INTEGER, plan TEXT, planner TEXT, objective TEXT, "
+    "bound REAL, estimate_s REAL, time_s REAL, time_sd_s REAL, runs INTEGER, failed INTEGER, cost_usd REAL, "
+    "placement TEXT)";
+static const char insert_sql[] = "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+
+#define WAIT_STEP CM_MS(100)
+#define WAIT_MAX CM_S(3600) /* one request, or one workflow, should never take an hour of simulated time */
+
+struct wf {
+  struct run_ctx *c;
+  struct cl_config *cfg;
+  env *e;
+  faas_world *world;
+  storage_world *store;
+  const dag *d;
+  size_t n;
+  uint32_t np, ns;
+  double *t, *usd;     /* [node * np + p]: mean call latency (s) and cost ($) */
+  bool *ok;            /* [node * np + p]: the benchmark calls succeeded */
+  double *w, *r;       /* [(node * (np+1) + loc) * ns + s]: write / read time of node's output (s) */
+  struct storage_price *price; /* [s] */
+};
+
+/* Run the sim until *flag is set; false (after printing why) if it never is. */
+static bool wait_for(struct wf *x, const bool *flag, const char *what) {
+  cm_time limit = env_now(x->e) + WAIT_MAX;
+  while (!*flag && env_now(x->e) < limit) env_run(x->e, env_now(x->e) + WAIT_STEP);
+  if (!*flag) fprintf(stderr, "cloudmix: %s: %s did not finish in an hour of simulated time\n",
+                      scenario_path(x->c->s), what);
+  return *flag;
+}
+
+struct call_wait {
+  bool done;
+  struct invoke_result res;
+};
+
+static void on_call(env *e CM_UNUSED, void *arg, const struct invoke_result *res) {
+  struct call_wait *w = arg;
+  w->res = *res;
+  w->done = true;
+}
+
+struct store_wait {
+  bool done;
+  int status;
+  cm_time at; /* when it completed: the waiting loop steps past it */
+};
+
+static void on_store(env *e, void *arg, int status, const uint8_t *v CM_UNUSED, size_t len CM_UNUSED) {
+  struct store_wait *w = arg;
+  w->status = status;
+  w->at = env_now(e);
+  w->done = true;
+}
+
+/* One storage request from loc, timed; -1 when it failed. */
+static double timed_store(struct wf *x, enum store_op op, uint32_t loc, uint32_t s, uint64_t bytes) {
+  struct store_wait w = {0};
+  struct store_req q = {.store = s, .location = loc, .key = "bench/object", .len = bytes};
+  cm_time t0 = env_now(x->e);
+  int rc = op == STORE_PUT ? env_put(x->e, &q, on_store, &w) : env_get(x->e, &q, on_store, &w);
+  if (rc != 0 || !wait_for(x, &w.done, "a storage benchmark") || w.status != 0) return -1;
+  return cm_time_to_s(w.at - t0);
+}
+
+static bool benchmark(struct wf *x) {
+  uint32_t calls = (uint32_t)scenario_int(x->c->s, "workflow", "bench_calls");
+  for (size_t v = 0; v < x->n; v++) {
+    const struct dag_node *nd = dag_node(x->d, v);
+    size_t npar, nch;
+    dag_parents(x->d, v, &npar);
+    dag_children(x->d, v, &nch);
+    for (uint32_t p = 0; p < x->np; p++) {
+      double lat = 0, usd = 0;
+      uint32_t good = 0;
+      for (uint32_t k = 0; k <= calls; k++) { /* k = 0: the warm-up, not counted */
+        struct call_wait w = {0};
+        struct invocation inv = {.id = k, .function = nd->function, .provider = p,
+                                 .request_bytes = npar ? 0 : dag_input(x->d), .response_bytes = nch ? 0 : nd->out_bytes,
+                                 .timeout = x->cfg->sched.timeout};
+        if (env_invoke(x->e, &inv, on_call, &w) != 0 || !wait_for(x, &w.done, "a benchmark call")) return false;
+        if (k == 0 || w.res.status != INVOKE_OK) continue;
+        lat += cm_time_to_s(w.res.latency);
+        usd += cost_invocation(&x->cfg->sched_providers[p].price, w.res.exec_time, true);
+        good++;
+      }
+      x->ok[v * x->np + p] = good > 0;
+      x->t[v * x->np + p] = good ? lat / good : INFINITY;
+      x->usd[v * x->np + p] = good ? usd / good : INFINITY;
+    }
+    if (!nch && !nd->persist) continue; /* a sink's output goes to the client, not to a store */
+    for (uint32_t l = 0; l < x->np; l++) /* the providers; the client's data rides on the calls */
+      for (uint32_t s = 0; s < x->ns; s++) {
+        size_t i = (v * (x->np + 1) + l) * x->ns + s;
+        x->w[i] = timed_store(x, STORE_PUT, l, s, nd->out_bytes);
+        x->r[i] = timed_store(x, STORE_GET, l, s, nd->out_bytes);
+        if (x->w[i] < 0 || x->r[i] < 0) x->w[i] = x->r[i] = INFINITY; /* a store this location cannot use */
+      }
+  }
+  return true;
+}
+
+/* Moving u's output from provider pu to pv through store s: time and $. */
+static double xfer_time(const struct wf *x, uint32_t u, uint32_t pu, uint32_t pv, uint32_t s) {
+  return x->w[(u * (x->np + 1) + pu) * x->ns + s] + x->r[(u * (x->np + 1) + pv) * x->ns + s];
+}
+
+static double xfer_cost(const struct wf *x, uint32_t u, uint32_t pv, uint32_t s) {
+  const struct storage_price *p = &x->price[s];
+  double usd = p->usd_per_write + p->usd_per_read;
+  const char *sc = x->cfg->stores[s].cloud, *vc = x->cfg->locations[pv].cloud;
+  if (*sc && strcmp(sc, vc) != 0) usd += (double)dag_node(x->d, u)->out_bytes / STORAGE_COST_GB * p->usd_per_gb_egress;
+  return usd;
+}
+
+/* A persist node's writes to every cloud store, in parallel: time (the
+ * slowest) and $ (a put each). */
+static double persist_time(const struct wf *x, uint32_t u, uint32_t pu) {
+  double t = 0;
+  for (uint32_t s = 0; s < x->ns; s++)
+    if (*x->cfg->stores[s].cloud && x->w[(u * (x->np + 1) + pu) * x->ns + s] > t) t = x->w[(u * (x->np + 1) + pu) * x->ns + s];
+  return t;
+}
+
+static double persist_cost(const struct wf *x) {
+  double usd = 0;
+  for (uint32_t s = 0; s < x->ns; s++)
+    if (*x->cfg->stores[s].cloud) usd += x->price[s].usd_per_write;
+  return usd;
+}
+
+static uint32_t best_store(const struct wf *x, uint32_t u, uint32_t pu, uint32_t pv) {
+  uint32_t best = 0;
+  for (uint32_t s = 1; s < x->ns; s++)
+    if (xfer_time(x, u, pu, pv, s) < xfer_time(x, u, pu, pv, best)) best = s;
+  return best;
+}
+
+struct plan {
+  char name[64];
+  char planner[16], objective[8];
+  double bound;       /* $ or s; INFINITY: none */
+  uint32_t *allowed;  /* provider indexes */
+  uint32_t nallowed;
+};
+
+/* A plan's setting, or the [workflow] one when the plan leaves it empty. */
+static const char *plan_string(const scenario *s, const char *group, const char *key) {
+  const char *v = group ? scenario_string(s, group, key) : "";
+  return *v ? v : scenario_string(s, "workflow", key);
+}
+
+/* The plan from its [plan.NAME] group (NULL: one plan, all providers, the
+ * [workflow] settings); its providers from `providers` (empty: all). */
+static int read_plan(struct wf *x, const char *group, struct plan *pl, char **err) {
+  const scenario *s = x->c->s;
+  const char *g = group ? group : "workflow";
+  g_strlcpy(pl->name, group ? group + strlen("plan.") : "all", sizeof pl->name);
+  g_strlcpy(pl->planner, plan_string(s, group, "planner"), sizeof pl->planner);
+  g_strlcpy(pl->objective, plan_string(s, group, "objective"), sizeof pl->objective);
+  if (strcmp(pl->planner, "exact") && strcmp(pl->planner, "csp") && strcmp(pl->planner, "heuristic")) {
+    *err = g_strdup_printf("%s: [%s] planner: found '%s', expected one of: exact, csp, heuristic", scenario_path(s), g,
+                           pl->planner);
+    return -1;
+  }
+  if (strcmp(pl->objective, "time") && strcmp(pl->objective, "cost")) {
+    *err = g_strdup_printf("%s: [%s] objective: found '%s', expected one of: time, cost", scenario_path(s), g,
+                           pl->objective);
+    return -1;
+  }
+  const char *bkey = strcmp(pl->objective, "time") == 0 ? "budget_usd" : "deadline_s";
+  double b = group ? scenario_double(s, group, bkey) : -1;
+  if (b < 0) b = scenario_double(s, "workflow", bkey);
+  pl->bound = b > 0 ? b : INFINITY;
+  pl->allowed = g_new0(uint32_t, x->np);
+  gchar **names = g_strsplit(group ? scenario_string(s, group, "providers") : "", ",", -1);
+  for (gchar **nm = names; *nm; nm++) {
+    g_strstrip(*nm);
+    if (!**nm) continue;
+    int p = faas_world_find_provider(x->world, *nm);
+    if (p < 0) {
+      *err = g_strdup_printf("%s: [%s] providers: '%s' is not a [provider.*] group", scenario_path(s), g, *nm);
+      g_strfreev(names);
+      return -1;
+    }
+    pl->allowed[pl->nallowed++] = (uint32_t)p;
+  }
+  g_strfreev(names);
+  if (pl->nallowed == 0)
+    for (uint32_t p = 0; p < x->np; p++) pl->allowed[pl->nallowed++] = p;
+  return 0;
+}
+
+/* The placement problem of plan pl: candidate k of every node is provider
+ * pl->allowed[k]. A provider whose benchmark calls all failed, or a store a
+ * location cannot reach, keeps a prohibitive finite time and cost (the
+ * solvers want finite numbers) so that no solution picks it while another
+ * exists. */
+static struct place_problem *problem(const struct wf *x, const struct plan *pl, char **err) {
+  uint32_t *npl = g_new(uint32_t, x->n);
+  for (size_t v = 0; v < x->n; v++) npl[v] = pl->nallowed;
+  struct place_problem *pr = place_problem_new(x->d, npl, err);
+  g_free(npl);
+  if (!pr) return NULL;
+  const double BAD = 1e9; /* s or $: never chosen while any usable candidate exists */
+  for (size_t v = 0; v < x->n; v++)
+    for (uint32_t k = 0; k < pl->nallowed; k++) {
+      uint32_t p = pl->allowed[k];
+      bool ok = x->ok[v * x->np + p];
+      bool persist = dag_node(x->d, v)->persist;
+      double pt = persist ? persist_time(x, (uint32_t)v, p) : 0;
+      ok = ok && isfinite(pt);
+      pr->time[v][k] = ok ? x->t[v * x->np + p] + pt : BAD; /* a node is done when its writes are */
+      pr->cost[v][k] = ok ? x->usd[v * x->np + p] + (persist ? persist_cost(x) : 0) : BAD;
+    }
+  for (size_t e = 0; e < pr->nedges; e++) {
+    uint32_t u = pr->edge_from[e], v = pr->edge_to[e];
+    uint32_t nl = pr->nplace[v];
+    for (uint32_t k = 0; k < pl->nallowed; k++)
+      for (uint32_t l = 0; l < nl; l++) {
+        uint32_t pu = pl->allowed[k], pv = pl->allowed[l], s = best_store(x, u, pu, pv);
+        double t = xfer_time(x, u, pu, pv, s);
+        pr->xfer_time[e][k * nl + l] = isfinite(t) ? t : BAD;
+        pr->xfer_cost[e][k * nl + l] = isfinite(t) ? xfer_cost(x, u, pv, s) : BAD;
+      }
+  }
+  return pr;
+}
+
+struct exec_wait {
+  bool done;
+  int status;
+  cm_time makespan;
+};
+
+static void on_dag(env *e CM_UNUSED, void *arg, const struct dagexec_result *r) {
+  struct exec_wait *w = arg;
+  w->status = r->status;
+  w->makespan = r->makespan;
+  w->done = true;
+}
+
+static int run_plan(struct wf *x, const struct plan *pl, results_table *t) {
+  char *err = NULL;
+  struct place_problem *pr = problem(x, pl, &err);
+  if (!pr) {
+    fprintf(stderr, "cloudmix: %s: plan '%s': %s\n", scenario_path(x->c->s), pl->name, err);
+    g_free(err);
+    return CM_EXIT_USAGE;
+  }
+  uint32_t *choice = g_new0(uint32_t, x->n);
+  struct place_solution sol = {.place = choice};
+  enum place_objective obj = strcmp(pl->objective, "time") == 0 ? PLACE_MIN_TIME : PLACE_MIN_COST;
+  int rc = 0;
+  if (strcmp(pl->planner, "heuristic") == 0) {
+    place_heuristic(pr, obj, &sol);
+    if (sol.cost > pl->bound && obj == PLACE_MIN_TIME) rc = CM_ERANGE;
+    if (sol.time > pl->bound && obj == PLACE_MIN_COST) rc = CM_ERANGE;
+    if (rc) err = g_strdup("the per-function heuristic's placement breaks the bound");
+  } else if (strcmp(pl->planner, "csp") == 0) {
+    rc = place_solve_csp(pr, obj, pl->bound, &sol, &err);
+  } else {
+    rc = place_solve_ilp(pr, obj, pl->bound, 10000, &sol, &err);
+  }
+  int out = CM_EXIT_OK;
+  if (rc != 0) {
+    const char *key = rc != CM_ERANGE ? "planner" : obj == PLACE_MIN_TIME ? "budget_usd" : "deadline_s";
+    fprintf(stderr, "cloudmix: %s: plan '%s', %s: %s\n", scenario_path(x->c->s), pl->name, key,
+            err ? err : "no placement");
+    g_free(err);
+    out = rc == CM_ERANGE || rc == CM_EINVAL ? CM_EXIT_USAGE : CM_EXIT_FAILED;
+    goto done;
+  }
+  struct dagexec_place *place = g_new0(struct dagexec_place, x->n);
+  for (size_t u = 0; u < x->n; u++) {
+    uint32_t pu = pl->allowed[choice[u]];
+    place[u].provider = pu;
+    place[u].bin = 0;
+    /* the store best for u's slowest reader */
+    size_t nch;
+    const uint32_t *ch = dag_children(x->d, u, &nch);
+    double worst_best = INFINITY;
+    for (uint32_t s = 0; s < x->ns; s++) {
+      double worst = 0;
+      for (size_t i = 0; i < nch; i++) {
+        double tt = xfer_time(x, (uint32_t)u, pu, pl->allowed[choice[ch[i]]], s);
+        if (tt > worst) worst = tt;
+      }
+      if (worst < worst_best) {
+        worst_best = worst;
+        place[u].store = s;
+      }
+    }
+  }
+  uint32_t *persist = g_new0(uint32_t, x->ns), npersist = 0;
+  for (uint32_t s = 0; s < x->ns; s++)
+    if (*x->cfg->stores[s].cloud) persist[npersist++] = s;
+  uint32_t runs = (uint32_t)scenario_int(x->c->s, "workflow", "runs"), failed = 0;
+  double sum = 0, sum2 = 0;
+  for (uint32_t k = 0; k < runs; k++) {
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "%s/%u", pl->name, k);
+    struct dagexec_config dc = {.d = x->d, .place = place, .persist = persist, .npersist = npersist,
+                                .key_prefix = prefix, .max_attempts = x->cfg->sched.max_attempts,
+                                .timeout = x->cfg->sched.timeout};
+    struct exec_wait w = {0};
+    if (dagexec_run(x->e, &dc, on_dag, &w) != 0) {
+      fprintf(stderr, "cloudmix: %s: plan '%s': the workflow cannot run (a persist node needs a store with a cloud)\n",
+              scenario_path(x->c->s), pl->name);
+      out = CM_EXIT_USAGE;
+      break;
+    }
+    if (!wait_for(x, &w.done, "a workflow run")) {
+      out = CM_EXIT_FAILED;
+      break;
+    }
+    if (w.status != 0) {
+      failed++;
+      continue;
+    }
+    double s = cm_time_to_s(w.makespan);
+    sum += s;
+    sum2 += s * s;
+  }
+  uint32_t good = runs - failed;
+  double mean = good ? sum / good : NAN, sd = good > 1 ? sqrt(fmax(0, (sum2 - sum * mean) / (good - 1))) : 0;
+  GString *where = g_string_new("");
+  for (size_t v = 0; v < x->n; v++)
+    g_string_append_printf(where, "%s%s=%s@%s", v ? ";" : "", dag_node(x->d, v)->name,
+                           x->cfg->providers[place[v].provider].name, x->cfg->stores[place[v].store].name);
+  if (out == CM_EXIT_OK) {
+    results_bind_int(t, 1, x->c->run_id);
+    results_bind_text(t, 2, pl->name);
+    results_bind_text(t, 3, pl->planner);
+    results_bind_text(t, 4, pl->objective);
+    if (isfinite(pl->bound))
+      results_bind_double(t, 5, pl->bound);
+    else
+      results_bind_null(t, 5);
+    results_bind_double(t, 6, sol.time);
+    if (good)
+      results_bind_double(t, 7, mean);
+    else
+      results_bind_null(t, 7);
+    results_bind_double(t, 8, sd);
+    results_bind_int(t, 9, runs);
+    results_bind_int(t, 10, failed);
+    results_bind_double(t, 11, sol.cost);
+    results_bind_text(t, 12, where->str);
+    if (results_row(t) != 0) out = CM_EXIT_FAILED;
+    if (!x->c->quiet) {
+      printf("%-14s %10.3f %10.3f %12.3g %4u/%-4u ", pl->name, sol.time, mean, sol.cost, good, runs);
+      for (size_t v = 0; v < x->n; v++) printf(" %s", x->cfg->providers[place[v].provider].name);
+      printf("\n");
+    }
+  }
+  g_string_free(where, TRUE);
+  g_free(persist);
+  g_free(place);
+done:
+  g_free(choice);
+  place_problem_free(pr);
+  return out;
+}
+
+static const char pareto_create[] =
+    "CREATE TABLE IF NOT EXISTS cloudless_pareto(run_id INTEGER, plan TEXT, budget_usd REAL, time_s REAL, "
+    "cost_usd REAL, placement TEXT)";
+static const char pareto_insert[] = "INSERT INTO cloudless_pareto VALUES (?,?,?,?,?,?)";
+
+/* The cost-time Pareto front of plan pl (`[workflow] pareto_points`): the
+ * least time under budgets from the cheapest placement's cost to the
+ * fastest placement's, evenly spaced; exact placements, not runs. */
+static int pareto(struct wf *x, const struct plan *pl, uint32_t points) {
+  char *err = NULL;
+  struct place_problem *pr = problem(x, pl, &err);
+  results_table *t = pr ? results_table_new(x->c->db, pareto_create, pareto_insert) : NULL;
+  uint32_t *choice = g_new0(uint32_t, x->n);
+  struct place_solution cheap = {.place = choice}, fast = {.place = choice};
+  int out = CM_EXIT_FAILED;
+  if (!t || place_solve_ilp(pr, PLACE_MIN_COST, INFINITY, 10000, &cheap, &err) != 0 ||
+      place_solve_ilp(pr, PLACE_MIN_TIME, INFINITY, 10000, &fast, &err) != 0) {
+    fprintf(stderr, "cloudmix: %s: plan '%s', pareto_points: %s\n", scenario_path(x->c->s), pl->name,
+            err ? err : "cannot create cloudless_pareto");
+    goto done;
+  }
+  for (uint32_t i = 0; i < points; i++) {
+    double b = points > 1 ? cheap.cost + (fast.cost - cheap.cost) * i / (points - 1) : fast.cost;
+    struct place_solution sol = {.place = choice};
+    if (place_solve_ilp(pr, PLACE_MIN_TIME, b * (1 + 1e-9), 10000, &sol, &err) != 0) {
+      fprintf(stderr, "cloudmix: %s: plan '%s', pareto_points: %s\n", scenario_path(x->c->s), pl->name, err);
+      goto done;
+    }
+    GString *where = g_string_new("");
+    for (size_t v = 0; v < x->n; v++)
+      g_string_append_printf(where, "%s%s=%s", v ? ";" : "", dag_node(x->d, v)->name,
+                             x->cfg->providers[pl->allowed[choice[v]]].name);
+    results_bind_int(t, 1, x->c->run_id);
+    results_bind_text(t, 2, pl->name);
+    results_bind_double(t, 3, b);
+    results_bind_double(t, 4, sol.time);
+    results_bind_double(t, 5, sol.cost);
+    results_bind_text(t, 6, where->str);
+    g_string_free(where, TRUE);
+    if (results_row(t) != 0) goto done;
+  }
+  out = CM_EXIT_OK;
+done:
+  g_free(err);
+  g_free(choice);
+  place_problem_free(pr);
+  return out;
+}
+
+int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
+  struct wf x = {.c = c, .cfg = cfg, .d = cfg->workflow, .n = dag_size(cfg->workflow), .np = cfg->nproviders,
+                 .ns = cfg->nstores};
+  char *err = NULL;
+  int out = CM_EXIT_OK;
+  x.e = env_sim_new(c->seed);
+  x.world = faas_world_new(x.e, cfg->providers, cfg->nproviders, cfg->functions, cfg->nfunctions, &err);
+  struct storage_config sc = {.stores = cfg->stores, .nstores = cfg->nstores, .locations = cfg->locations,
+                              .nlocations = cfg->nlocations, .links = cfg->slinks};
+  if (x.world) x.store = storage_world_new(x.e, &sc, &err);
+  if (!x.world || !x.store) {
+    fprintf(stderr, "cloudmix: %s: %s\n", scenario_path(c->s), err);
+    g_free(err);
+    out = CM_EXIT_USAGE;
+    goto done;
+  }
+  x.price = g_new0(struct storage_price, x.ns);
+  for (uint32_t s = 0; s < x.ns; s++)
+    storage_price_builtin(storage_kind_name(cfg->stores[s].kind), &x.price[s]);
+  x.t = g_new0(double, x.n * x.np);
+  x.usd = g_new0(double, x.n * x.np);
+  x.ok = g_new0(bool, x.n * x.np);
+  x.w = g_new0(double, x.n * (x.np + 1) * x.ns);
+  x.r = g_new0(double, x.n * (x.np + 1) * x.ns);
+  if (!benchmark(&x)) {
+    out = CM_EXIT_FAILED;
+    goto done;
+  }
+  results_table *t = results_table_new(c->db, create_sql, insert_sql);
+  if (!t) {
+    fprintf(stderr, "cloudmix: cannot create cloudless_workflow: %s\n", results_errmsg(c->db));
+    out = CM_EXIT_FAILED;
+    goto done;
+  }
+  if (!c->quiet) {
+    printf("%-14s %10s %10s %12s %9s  placement (", "plan", "estimate s", "time s", "cost $", "runs ok");
+    for (size_t v = 0; v < x.n; v++) printf("%s%s", v ? ", " : "", dag_node(x.d, v)->name);
+    printf(")\n");
+  }
+  const char *const *groups = scenario_groups(c->s, "plan.*");
+  for (const char *const *g = *groups ? groups : NULL; out == CM_EXIT_OK; g = g ? g + 1 : NULL) {
+    if (g && !*g) break;
+    struct plan pl = {0};
+    if (read_plan(&x, g ? *g : NULL, &pl, &err) != 0) {
+      fprintf(stderr, "cloudmix: %s\n", err);
+      g_free(err);
+      out = CM_EXIT_USAGE;
+    } else {
+      out = run_plan(&x, &pl, t);
+      uint32_t points = (uint32_t)scenario_int(c->s, "workflow", "pareto_points");
+      if (out == CM_EXIT_OK && points) out = pareto(&x, &pl, points);
+    }
+    g_free(pl.allowed);
+    if (!g) break;
+  }
+  c->sim_end = env_now(x.e);
+  c->events = engine_events(env_sim_engine(x.e));
+done:
+  storage_world_free(x.store);
+  faas_world_free(x.world);
+  env_free(x.e);
+  g_free(x.price);
+  g_free(x.t);
+  g_free(x.usd);
+  g_free(x.ok);
+  g_free(x.w);
+  g_free(x.r);
+  return out;
+}
