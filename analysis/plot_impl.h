@@ -67,6 +67,7 @@ int plot__sec65(struct plot_ctx *p);
 int plot__uav(struct plot_ctx *p);
 /* plot_storage.c */
 int plot__cl_fig6(struct plot_ctx *p);
+int plot__cl_table1(struct plot_ctx *p);
 int plot__compare(struct plot_ctx *p);
 
 /* The mixclaves figures (plot_mixclaves.c), the same contract. */

@@ -42,3 +42,39 @@ int plot__cl_fig6(struct plot_ctx *p) {
                          "  '' using 1:2:(sprintf('%.3f', $3)):xtic(4):ytic(5) with labels\n");
   return plot__gnuplot(p);
 }
+
+/* The workflow figure kind (cloudless_workflow and cloudless_pareto): seed
+ * Table 1 and the cost-time Pareto front of issue 6. One line per plan
+ * (row of Table 1) through its front, least time under each budget; a large
+ * marker at the placement the run chose and measured (cost estimate, mean
+ * measured time). */
+int plot__cl_table1(struct plot_ctx *p) {
+  static const char front_sql[] =
+      "SELECT plan, cost_usd * 1e6, time_s FROM cloudless_pareto WHERE run_id = ?1 ORDER BY rowid";
+  static const char chosen_sql[] =
+      "SELECT cost_usd * 1e6, time_s, plan FROM cloudless_workflow WHERE run_id = ?1 AND time_s IS NOT NULL";
+  int rc = plot__need(p, "cloudless_workflow", NULL, "a cloudless run with [cloudless] experiment = workflow");
+  if (rc < 0) return rc;
+  GPtrArray *plans = g_ptr_array_new_with_free_func(g_free);
+  int64_t nf = plot__has_table(p, "cloudless_pareto") ? plot__data(p, "front.dat", front_sql, plans) : 0;
+  int64_t nc = nf < 0 ? nf : plot__data(p, "chosen.dat", chosen_sql, NULL);
+  if (nf < 0 || nc < 0) {
+    g_ptr_array_free(plans, TRUE);
+    return (int)(nf < 0 ? nf : nc);
+  }
+  plot__title(p, "Seed Table 1: the Fig. 7 workflow placed per provider set; lines: least time under each budget");
+  g_string_append(p->gp, "set xlabel 'cost of one run (micro-dollars, estimate)'\n"
+                         "set ylabel 'end-to-end time (s)'\n"
+                         "set key outside right\n"
+                         "set grid\n"
+                         "plot ");
+  for (guint i = 0; i < plans->len; i++) {
+    g_string_append_printf(p->gp, "'front.dat' index %u using 1:2 with linespoints lw 2 pt 7 ps 0.8 title ", i);
+    plot__quote(p->gp, g_ptr_array_index(plans, i));
+    g_string_append(p->gp, ", \\\n  ");
+  }
+  g_string_append(p->gp, "'chosen.dat' using 1:2 with points pt 5 ps 2.2 lc rgb 'black' title 'placed and run (mean time)', \\\n"
+                         "  '' using 1:2:3 with labels offset 0,1.3 notitle\n");
+  g_ptr_array_free(plans, TRUE);
+  return plot__gnuplot(p);
+}

@@ -280,6 +280,16 @@ static void on_dag(env *e CM_UNUSED, void *arg, const struct dagexec_result *r) 
   w->done = true;
 }
 
+/* Among the optimal placements, the best on the other objective: the
+ * cheapest of the fastest (or the fastest of the cheapest), an exact
+ * second solve bounded by the first optimum. Otherwise ties go to
+ * whichever the solver meets first. */
+static int tie_break(const struct place_problem *pr, enum place_objective obj, struct place_solution *sol, char **err) {
+  enum place_objective other = obj == PLACE_MIN_TIME ? PLACE_MIN_COST : PLACE_MIN_TIME;
+  double bound = (obj == PLACE_MIN_TIME ? sol->time : sol->cost) * (1 + 1e-9);
+  return place_solve_ilp(pr, other, bound, 10000, sol, err);
+}
+
 static int run_plan(struct wf *x, const struct plan *pl, results_table *t) {
   char *err = NULL;
   struct place_problem *pr = problem(x, pl, &err);
@@ -302,6 +312,7 @@ static int run_plan(struct wf *x, const struct plan *pl, results_table *t) {
   } else {
     rc = place_solve_ilp(pr, obj, pl->bound, 10000, &sol, &err);
   }
+  if (rc == 0 && strcmp(pl->planner, "heuristic") != 0) rc = tie_break(pr, obj, &sol, &err);
   int out = CM_EXIT_OK;
   if (rc != 0) {
     const char *key = rc != CM_ERANGE ? "planner" : obj == PLACE_MIN_TIME ? "budget_usd" : "deadline_s";
@@ -419,7 +430,9 @@ static int pareto(struct wf *x, const struct plan *pl, uint32_t points) {
   struct place_solution cheap = {.place = choice}, fast = {.place = choice};
   int out = CM_EXIT_FAILED;
   if (!t || place_solve_ilp(pr, PLACE_MIN_COST, INFINITY, 10000, &cheap, &err) != 0 ||
-      place_solve_ilp(pr, PLACE_MIN_TIME, INFINITY, 10000, &fast, &err) != 0) {
+      tie_break(pr, PLACE_MIN_COST, &cheap, &err) != 0 ||
+      place_solve_ilp(pr, PLACE_MIN_TIME, INFINITY, 10000, &fast, &err) != 0 ||
+      tie_break(pr, PLACE_MIN_TIME, &fast, &err) != 0) {
     fprintf(stderr, "cloudmix: %s: plan '%s', pareto_points: %s\n", scenario_path(x->c->s), pl->name,
             err ? err : "cannot create cloudless_pareto");
     goto done;
@@ -427,7 +440,8 @@ static int pareto(struct wf *x, const struct plan *pl, uint32_t points) {
   for (uint32_t i = 0; i < points; i++) {
     double b = points > 1 ? cheap.cost + (fast.cost - cheap.cost) * i / (points - 1) : fast.cost;
     struct place_solution sol = {.place = choice};
-    if (place_solve_ilp(pr, PLACE_MIN_TIME, b * (1 + 1e-9), 10000, &sol, &err) != 0) {
+    if (place_solve_ilp(pr, PLACE_MIN_TIME, b * (1 + 1e-9), 10000, &sol, &err) != 0 ||
+        tie_break(pr, PLACE_MIN_TIME, &sol, &err) != 0) {
       fprintf(stderr, "cloudmix: %s: plan '%s', pareto_points: %s\n", scenario_path(x->c->s), pl->name, err);
       goto done;
     }

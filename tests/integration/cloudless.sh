@@ -119,6 +119,19 @@ if $CLOUDMIX run $W --quiet --out "$T/wf.db" 2>"$T/err"; then
     ok "workflow: 2 plans run 3 times each; all providers $tall s < a only $taonly s; estimates = measured (a deterministic world)"
   else bad "workflow plans" "rows=$rows all=$tall a-only=$taonly close=$close a-only placement=$aonly"; fi
 else bad "workflow runs" "$(cat "$T/err")"; fi
+# seed Table 1: every provider and the edge beats each single provider and
+# no-edge; a plan on a superset of providers is never slower (exact planner);
+# the Pareto front's time never grows with the budget
+if $CLOUDMIX run $S/table1-dag.ini --quiet --out "$T/t1.db" 2>"$T/err"; then
+  t() { q "$T/t1.db" "SELECT estimate_s FROM cloudless_workflow WHERE plan='$1'"; }
+  d=$(t default) ne=$(t no-edge) aw=$(t aws-only) gc=$(t gcp-only) az=$(t azure-only)
+  mono=$(q "$T/t1.db" "SELECT count(*) FROM cloudless_pareto a JOIN cloudless_pareto b ON a.plan = b.plan
+                       AND b.budget_usd > a.budget_usd WHERE b.time_s > a.time_s * (1 + 1e-9)")
+  pts=$(q "$T/t1.db" "SELECT count(*) FROM cloudless_pareto")
+  if awk "BEGIN{exit !($d < $ne && $d < $aw && $d < $gc && $d < $az && $ne <= $aw)}" && [ "$mono" = 0 ] && [ "$pts" = 45 ]; then
+    ok "table1: default $d s < no-edge $ne, aws $aw, gcp $gc, azure $az; 45 front points, time never grows with budget"
+  else bad "table1 ordering and front" "default=$d no-edge=$ne aws=$aw gcp=$gc azure=$az front-violations=$mono points=$pts"; fi
+else bad "table1-dag runs" "$(cat "$T/err")"; fi
 expect_bad_set() { # name, fragment, scenario, --set
   out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" --set "$4" 2>&1 >/dev/null); rc=$?
   case "$out" in

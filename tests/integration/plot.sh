@@ -128,6 +128,12 @@ case "$out" in
   *) bad "no gnuplot" "rc=$rc: $out" ;;
 esac
 
+# --- the workflow figure (seed Table 1): auto picks cl-table1 from table1-* -------
+if "$CM" run "$S/table1-dag.ini" --quiet --out "$T/table1-dag.db" >/dev/null 2>"$T/err"; then
+  plot_ok "cl-table1 chosen by name" "cl-table1 of run 1" "$T/table1-dag.db"
+  png "cl-table1 Pareto fronts and placed plans" "$T/table1-dag.png"
+else bad "table1-dag runs" "$(cat "$T/err")"; fi
+
 # --- the storage heatmap (seed Fig. 6): auto picks cl-fig6 from fig6-* -----------
 if "$CM" run "$S/fig6-storage.ini" --quiet --out "$T/fig6-storage.db" >/dev/null 2>"$T/err"; then
   plot_ok "cl-fig6 chosen by name" "cl-fig6 of run 1" "$T/fig6-storage.db"
