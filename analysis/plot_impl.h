@@ -65,7 +65,7 @@ int plot__fig8(struct plot_ctx *p);
 int plot__fig9(struct plot_ctx *p);
 int plot__sec65(struct plot_ctx *p);
 int plot__uav(struct plot_ctx *p);
-/* plot_storage.c */
+/* plot_cloudless2.c */
 int plot__cl_fig6(struct plot_ctx *p);
 int plot__cl_table1(struct plot_ctx *p);
 int plot__compare(struct plot_ctx *p);

@@ -1,7 +1,9 @@
-/* The storage figure kind (cloudless_storage_scan, analysis/SCHEMA.md): the
- * heatmap of seed Fig. 6, mean write time of the scan's largest size from
- * each source location (rows, in scan order) to each destination store
- * (columns), the value printed in every cell. Helpers in plot_io.c. */
+/* The Cloudless II figure kinds: storage (cloudless_storage_scan,
+ * analysis/SCHEMA.md), the heatmap of seed Fig. 6, mean write time of the
+ * scan's largest size from each source location (rows, in scan order) to
+ * each destination store (columns), the value printed in every cell; and
+ * workflow placement (cloudless_workflow, cloudless_pareto), seed Table 1.
+ * Helpers in plot_io.c. */
 #include "plot_impl.h"
 
 int plot__cl_fig6(struct plot_ctx *p) {
