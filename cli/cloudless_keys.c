@@ -67,6 +67,10 @@ const struct scn_key cloudless_keys[] = {
     {"workflow", "deadline_s", SCN_DOUBLE, 0, INF, NULL, "0", "time bound of one workflow run; 0 = none"},
     {"workflow", "bench_calls", SCN_INT, 1, 1e6, NULL, "5", "benchmark calls per (function, provider), after a warm-up"},
     {"workflow", "runs", SCN_INT, 1, 1e7, NULL, "10", "runs of the placed workflow, one after another"},
+    {"workflow", "replan_s", SCN_DOUBLE, 0, 1e9, NULL, "0",
+     "periodic scheduling (seed 5.3 d): re-benchmark and re-place every replan_s, running the workflow in "
+     "between, until horizon_s; 0 = place once and make `runs` runs"},
+    {"workflow", "horizon_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "with replan_s: how long the periodic scheduling goes on"},
     {"workflow", "pareto_points", SCN_INT, 0, 1000, NULL, "0",
      "cost-time Pareto front per plan: least time under this many budgets from the cheapest to the fastest "
      "placement's cost (exact placements, not runs); 0 = none"},

@@ -17,7 +17,11 @@
  *     to every cloud store (its children wait for them).
  *  3. Run the placed workflow `runs` times (models/cloudless/dagexec.h),
  *     one after another; each node's output goes to the store best for its
- *     slowest reader; persist nodes write to every cloud store.
+ *     readers; persist nodes write to every cloud store.
+ *  With replan_s (seed 5.3 d, periodic scheduling), steps 1 to 3 repeat
+ *  every replan_s until horizon_s, running the workflow back to back in
+ *  between; a round that moves a node records a redeploy and a cleanup
+ *  (cloudless_replan), with the old placement's estimate against the new.
  *
  * One cloudless_workflow row per plan: the planner's time and cost
  * estimates, the measured mean time over the runs, and where each node
@@ -37,10 +41,10 @@
 #include "env_sim.h"
 
 static const char create_sql[] =
-    "CREATE TABLE IF NOT EXISTS cloudless_workflow(run_id INTEGER, plan TEXT, planner TEXT, objective TEXT, "
-    "bound REAL, estimate_s REAL, time_s REAL, time_sd_s REAL, runs INTEGER, failed INTEGER, cost_usd REAL, "
-    "placement TEXT)";
-static const char insert_sql[] = "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
+    "CREATE TABLE IF NOT EXISTS cloudless_workflow(run_id INTEGER, plan TEXT, at_s REAL, planner TEXT, "
+    "objective TEXT, bound REAL, estimate_s REAL, time_s REAL, time_sd_s REAL, runs INTEGER, failed INTEGER, "
+    "cost_usd REAL, placement TEXT)";
+static const char insert_sql[] = "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 #define WAIT_STEP CM_MS(100)
 #define WAIT_MAX CM_S(3600) /* one request, or one workflow, should never take an hour of simulated time */
@@ -169,10 +173,16 @@ static double persist_cost(const struct wf *x) {
   return usd;
 }
 
-static uint32_t best_store(const struct wf *x, uint32_t u, uint32_t pu, uint32_t pv) {
+/* The storage heuristic: the store for moving u's output from pu to pv,
+ * by measured write and read time, then cost (cost first when the plan
+ * minimises cost). */
+static uint32_t best_store(const struct wf *x, uint32_t u, uint32_t pu, uint32_t pv, bool cost_first) {
   uint32_t best = 0;
-  for (uint32_t s = 1; s < x->ns; s++)
-    if (xfer_time(x, u, pu, pv, s) < xfer_time(x, u, pu, pv, best)) best = s;
+  for (uint32_t s = 1; s < x->ns; s++) {
+    double t = xfer_time(x, u, pu, pv, s), tb = xfer_time(x, u, pu, pv, best);
+    double c = xfer_cost(x, u, pv, s), cb = xfer_cost(x, u, pv, best);
+    if (cost_first ? c < cb || (c == cb && t < tb) : t < tb || (t == tb && c < cb)) best = s;
+  }
   return best;
 }
 
@@ -258,7 +268,8 @@ static struct place_problem *problem(const struct wf *x, const struct plan *pl, 
     uint32_t nl = pr->nplace[v];
     for (uint32_t k = 0; k < pl->nallowed; k++)
       for (uint32_t l = 0; l < nl; l++) {
-        uint32_t pu = pl->allowed[k], pv = pl->allowed[l], s = best_store(x, u, pu, pv);
+        uint32_t pu = pl->allowed[k], pv = pl->allowed[l];
+        uint32_t s = best_store(x, u, pu, pv, strcmp(pl->objective, "cost") == 0);
         double t = xfer_time(x, u, pu, pv, s);
         pr->xfer_time[e][k * nl + l] = isfinite(t) ? t : BAD;
         pr->xfer_cost[e][k * nl + l] = isfinite(t) ? xfer_cost(x, u, pv, s) : BAD;
@@ -290,7 +301,9 @@ static int tie_break(const struct place_problem *pr, enum place_objective obj, s
   return place_solve_ilp(pr, other, bound, 10000, sol, err);
 }
 
-static int run_plan(struct wf *x, const struct plan *pl, results_table *t) {
+/* Solve plan pl over the current benchmarks into choice (candidate index
+ * per node) and sol. An exit code, the error printed. */
+static int solve(struct wf *x, const struct plan *pl, uint32_t *choice, struct place_solution *sol) {
   char *err = NULL;
   struct place_problem *pr = problem(x, pl, &err);
   if (!pr) {
@@ -298,59 +311,73 @@ static int run_plan(struct wf *x, const struct plan *pl, results_table *t) {
     g_free(err);
     return CM_EXIT_USAGE;
   }
-  uint32_t *choice = g_new0(uint32_t, x->n);
-  struct place_solution sol = {.place = choice};
+  *sol = (struct place_solution){.place = choice};
   enum place_objective obj = strcmp(pl->objective, "time") == 0 ? PLACE_MIN_TIME : PLACE_MIN_COST;
   int rc = 0;
   if (strcmp(pl->planner, "heuristic") == 0) {
-    place_heuristic(pr, obj, &sol);
-    if (sol.cost > pl->bound && obj == PLACE_MIN_TIME) rc = CM_ERANGE;
-    if (sol.time > pl->bound && obj == PLACE_MIN_COST) rc = CM_ERANGE;
-    if (rc) err = g_strdup("the per-function heuristic's placement breaks the bound");
-  } else if (strcmp(pl->planner, "csp") == 0) {
-    rc = place_solve_csp(pr, obj, pl->bound, &sol, &err);
+    place_heuristic(pr, obj, sol);
+    if ((obj == PLACE_MIN_TIME ? sol->cost : sol->time) > pl->bound) {
+      rc = CM_ERANGE;
+      err = g_strdup("the per-function heuristic's placement breaks the bound");
+    }
   } else {
-    rc = place_solve_ilp(pr, obj, pl->bound, 10000, &sol, &err);
+    rc = strcmp(pl->planner, "csp") == 0 ? place_solve_csp(pr, obj, pl->bound, sol, &err)
+                                         : place_solve_ilp(pr, obj, pl->bound, 10000, sol, &err);
+    if (rc == 0) rc = tie_break(pr, obj, sol, &err);
   }
-  if (rc == 0 && strcmp(pl->planner, "heuristic") != 0) rc = tie_break(pr, obj, &sol, &err);
-  int out = CM_EXIT_OK;
-  if (rc != 0) {
-    const char *key = rc != CM_ERANGE ? "planner" : obj == PLACE_MIN_TIME ? "budget_usd" : "deadline_s";
-    fprintf(stderr, "cloudmix: %s: plan '%s', %s: %s\n", scenario_path(x->c->s), pl->name, key,
-            err ? err : "no placement");
-    g_free(err);
-    out = rc == CM_ERANGE || rc == CM_EINVAL ? CM_EXIT_USAGE : CM_EXIT_FAILED;
-    goto done;
-  }
-  struct dagexec_place *place = g_new0(struct dagexec_place, x->n);
+  place_problem_free(pr);
+  if (rc == 0) return CM_EXIT_OK;
+  const char *key = rc != CM_ERANGE ? "planner" : obj == PLACE_MIN_TIME ? "budget_usd" : "deadline_s";
+  fprintf(stderr, "cloudmix: %s: plan '%s', %s: %s\n", scenario_path(x->c->s), pl->name, key,
+          err ? err : "no placement");
+  g_free(err);
+  return rc == CM_ERANGE || rc == CM_EINVAL ? CM_EXIT_USAGE : CM_EXIT_FAILED;
+}
+
+/* The placement of choice: providers, and each output's store: the one
+ * best for its slowest reader (least time), or for all its readers
+ * together (least cost, when the plan minimises cost). */
+static void placement_of(const struct wf *x, const struct plan *pl, const uint32_t *choice, struct dagexec_place *place) {
   for (size_t u = 0; u < x->n; u++) {
     uint32_t pu = pl->allowed[choice[u]];
-    place[u].provider = pu;
-    place[u].bin = 0;
-    /* the store best for u's slowest reader */
+    place[u] = (struct dagexec_place){.provider = pu};
     size_t nch;
     const uint32_t *ch = dag_children(x->d, u, &nch);
-    double worst_best = INFINITY;
+    bool by_cost = strcmp(pl->objective, "cost") == 0;
+    double best = INFINITY;
     for (uint32_t s = 0; s < x->ns; s++) {
-      double worst = 0;
+      double score = 0;
       for (size_t i = 0; i < nch; i++) {
-        double tt = xfer_time(x, (uint32_t)u, pu, pl->allowed[choice[ch[i]]], s);
-        if (tt > worst) worst = tt;
+        uint32_t pv = pl->allowed[choice[ch[i]]];
+        double tt = xfer_time(x, (uint32_t)u, pu, pv, s);
+        if (by_cost)
+          score += isfinite(tt) ? xfer_cost(x, (uint32_t)u, pv, s) : INFINITY;
+        else if (tt > score)
+          score = tt;
       }
-      if (worst < worst_best) {
-        worst_best = worst;
+      if (score < best) {
+        best = score;
         place[u].store = s;
       }
     }
   }
-  uint32_t *persist = g_new0(uint32_t, x->ns), npersist = 0;
-  for (uint32_t s = 0; s < x->ns; s++)
+}
+
+struct exec_stats {
+  uint32_t runs, failed;
+  double sum, sum2;
+};
+
+/* Run the placed workflow, one run after another: `runs` of them, or (runs
+ * 0) as many as start before `until`. An exit code. */
+static int execute(struct wf *x, const struct plan *pl, const struct dagexec_place *place, uint32_t runs,
+                   cm_time until, struct exec_stats *st) {
+  uint32_t persist[64], npersist = 0;
+  for (uint32_t s = 0; s < x->ns && npersist < 64; s++)
     if (*x->cfg->stores[s].cloud) persist[npersist++] = s;
-  uint32_t runs = (uint32_t)scenario_int(x->c->s, "workflow", "runs"), failed = 0;
-  double sum = 0, sum2 = 0;
-  for (uint32_t k = 0; k < runs; k++) {
+  while (runs ? st->runs < runs : env_now(x->e) < until) {
     char prefix[96];
-    snprintf(prefix, sizeof prefix, "%s/%u", pl->name, k);
+    snprintf(prefix, sizeof prefix, "%s/%u", pl->name, st->runs);
     struct dagexec_config dc = {.d = x->d, .place = place, .persist = persist, .npersist = npersist,
                                 .key_prefix = prefix, .max_attempts = x->cfg->sched.max_attempts,
                                 .timeout = x->cfg->sched.timeout};
@@ -358,59 +385,147 @@ static int run_plan(struct wf *x, const struct plan *pl, results_table *t) {
     if (dagexec_run(x->e, &dc, on_dag, &w) != 0) {
       fprintf(stderr, "cloudmix: %s: plan '%s': the workflow cannot run (a persist node needs a store with a cloud)\n",
               scenario_path(x->c->s), pl->name);
-      out = CM_EXIT_USAGE;
-      break;
+      return CM_EXIT_USAGE;
     }
-    if (!wait_for(x, &w.done, "a workflow run")) {
-      out = CM_EXIT_FAILED;
-      break;
-    }
+    if (!wait_for(x, &w.done, "a workflow run")) return CM_EXIT_FAILED;
+    st->runs++;
     if (w.status != 0) {
-      failed++;
+      st->failed++;
       continue;
     }
-    double s = cm_time_to_s(w.makespan);
-    sum += s;
-    sum2 += s * s;
+    double t = cm_time_to_s(w.makespan);
+    st->sum += t;
+    st->sum2 += t * t;
   }
-  uint32_t good = runs - failed;
-  double mean = good ? sum / good : NAN, sd = good > 1 ? sqrt(fmax(0, (sum2 - sum * mean) / (good - 1))) : 0;
+  return CM_EXIT_OK;
+}
+
+static int write_row(struct wf *x, const struct plan *pl, cm_time at, const struct place_solution *sol,
+                     const struct dagexec_place *place, const struct exec_stats *st, results_table *t) {
+  uint32_t good = st->runs - st->failed;
+  double mean = good ? st->sum / good : NAN;
+  double sd = good > 1 ? sqrt(fmax(0, (st->sum2 - st->sum * mean) / (good - 1))) : 0;
   GString *where = g_string_new("");
   for (size_t v = 0; v < x->n; v++)
     g_string_append_printf(where, "%s%s=%s@%s", v ? ";" : "", dag_node(x->d, v)->name,
                            x->cfg->providers[place[v].provider].name, x->cfg->stores[place[v].store].name);
-  if (out == CM_EXIT_OK) {
-    results_bind_int(t, 1, x->c->run_id);
-    results_bind_text(t, 2, pl->name);
-    results_bind_text(t, 3, pl->planner);
-    results_bind_text(t, 4, pl->objective);
-    if (isfinite(pl->bound))
-      results_bind_double(t, 5, pl->bound);
-    else
-      results_bind_null(t, 5);
-    results_bind_double(t, 6, sol.time);
-    if (good)
-      results_bind_double(t, 7, mean);
-    else
-      results_bind_null(t, 7);
-    results_bind_double(t, 8, sd);
-    results_bind_int(t, 9, runs);
-    results_bind_int(t, 10, failed);
-    results_bind_double(t, 11, sol.cost);
-    results_bind_text(t, 12, where->str);
-    if (results_row(t) != 0) out = CM_EXIT_FAILED;
-    if (!x->c->quiet) {
-      printf("%-14s %10.3f %10.3f %12.3g %4u/%-4u ", pl->name, sol.time, mean, sol.cost, good, runs);
-      for (size_t v = 0; v < x->n; v++) printf(" %s", x->cfg->providers[place[v].provider].name);
-      printf("\n");
-    }
-  }
+  results_bind_int(t, 1, x->c->run_id);
+  results_bind_text(t, 2, pl->name);
+  results_bind_double(t, 3, cm_time_to_s(at));
+  results_bind_text(t, 4, pl->planner);
+  results_bind_text(t, 5, pl->objective);
+  if (isfinite(pl->bound))
+    results_bind_double(t, 6, pl->bound);
+  else
+    results_bind_null(t, 6);
+  results_bind_double(t, 7, sol->time);
+  if (good)
+    results_bind_double(t, 8, mean);
+  else
+    results_bind_null(t, 8);
+  results_bind_double(t, 9, sd);
+  results_bind_int(t, 10, st->runs);
+  results_bind_int(t, 11, st->failed);
+  results_bind_double(t, 12, sol->cost);
+  results_bind_text(t, 13, where->str);
   g_string_free(where, TRUE);
-  g_free(persist);
-  g_free(place);
-done:
-  g_free(choice);
+  if (!x->c->quiet) {
+    printf("%-14s %8.0f %10.3f %10.3f %12.3g %4u/%-4u ", pl->name, cm_time_to_s(at), sol->time, mean, sol->cost, good,
+           st->runs);
+    for (size_t v = 0; v < x->n; v++) printf(" %s", x->cfg->providers[place[v].provider].name);
+    printf("\n");
+  }
+  return results_row(t) == 0 ? CM_EXIT_OK : CM_EXIT_FAILED;
+}
+
+static const char replan_create[] =
+    "CREATE TABLE IF NOT EXISTS cloudless_replan(run_id INTEGER, plan TEXT, at_s REAL, node TEXT, function TEXT, "
+    "decision TEXT, provider TEXT, old_estimate_s REAL, new_estimate_s REAL, reason TEXT)";
+static const char replan_insert[] = "INSERT INTO cloudless_replan VALUES (?,?,?,?,?,?,?,?,?,?)";
+
+/* The placement changed at `at`: per moved node a redeploy (to the new
+ * provider) and a cleanup (of the old one), with why: the old placement's
+ * estimate under the new benchmarks against the new one's. */
+static int record_change(struct wf *x, const struct plan *pl, cm_time at, const struct dagexec_place *old,
+                         const struct dagexec_place *now, double old_est, double new_est, results_table *t) {
+  char reason[160];
+  snprintf(reason, sizeof reason, "the placement's estimate went to %.3f s; the new one's is %.3f s", old_est,
+           new_est);
+  for (size_t v = 0; v < x->n; v++) {
+    if (old[v].provider == now[v].provider) continue;
+    static const char *const decisions[2] = {"redeploy", "cleanup"};
+    for (int k = 0; k < 2; k++) {
+      uint32_t p = k == 0 ? now[v].provider : old[v].provider;
+      results_bind_int(t, 1, x->c->run_id);
+      results_bind_text(t, 2, pl->name);
+      results_bind_double(t, 3, cm_time_to_s(at));
+      results_bind_text(t, 4, dag_node(x->d, v)->name);
+      results_bind_text(t, 5, dag_node(x->d, v)->function);
+      results_bind_text(t, 6, decisions[k]);
+      results_bind_text(t, 7, x->cfg->providers[p].name);
+      results_bind_double(t, 8, old_est);
+      results_bind_double(t, 9, new_est);
+      results_bind_text(t, 10, reason);
+      if (results_row(t) != 0) return CM_EXIT_FAILED;
+    }
+    if (!x->c->quiet)
+      printf("  at %.0f s: redeploy %s to %s, clean up %s (%s)\n", cm_time_to_s(at), dag_node(x->d, v)->name,
+             x->cfg->providers[now[v].provider].name, x->cfg->providers[old[v].provider].name, reason);
+  }
+  return CM_EXIT_OK;
+}
+
+/* The old placement's estimate under the current benchmarks. */
+static double estimate_of(struct wf *x, const struct plan *pl, const uint32_t *choice) {
+  char *err = NULL;
+  struct place_problem *pr = problem(x, pl, &err);
+  g_free(err);
+  if (!pr) return NAN;
+  uint32_t *c = g_memdup2(choice, x->n * sizeof *c);
+  struct place_solution sol = {.place = c};
+  double t = place_evaluate(pr, &sol) == 0 ? sol.time : NAN;
+  g_free(c);
   place_problem_free(pr);
+  return t;
+}
+
+/* Plan pl once and run it `runs` times; or, with replan_s, re-benchmark and
+ * re-plan every replan_s until horizon_s, running the workflow in between
+ * and recording each change of placement (seed 5.3 d). */
+static int run_plan(struct wf *x, const struct plan *pl, results_table *t, results_table *rt) {
+  const scenario *s = x->c->s;
+  cm_time period = cm_time_from_s(scenario_double(s, "workflow", "replan_s"));
+  cm_time end = env_now(x->e) + cm_time_from_s(scenario_double(s, "workflow", "horizon_s"));
+  uint32_t *choice = g_new0(uint32_t, x->n), *prev = g_new0(uint32_t, x->n);
+  struct dagexec_place *place = g_new0(struct dagexec_place, x->n), *old = g_new0(struct dagexec_place, x->n);
+  int out = CM_EXIT_OK;
+  bool first = true;
+  do {
+    cm_time at = env_now(x->e);
+    if (!first && !benchmark(x)) {
+      out = CM_EXIT_FAILED;
+      break;
+    }
+    struct place_solution sol;
+    if ((out = solve(x, pl, choice, &sol)) != CM_EXIT_OK) break;
+    placement_of(x, pl, choice, place);
+    if (!first && memcmp(prev, choice, x->n * sizeof *choice) != 0 &&
+        (out = record_change(x, pl, at, old, place, estimate_of(x, pl, prev), sol.time, rt)) != CM_EXIT_OK)
+      break;
+    struct exec_stats st = {0};
+    if ((out = execute(x, pl, place, period ? 0 : (uint32_t)scenario_int(s, "workflow", "runs"),
+                       at + period, &st)) != CM_EXIT_OK ||
+        (out = write_row(x, pl, at, &sol, place, &st, t)) != CM_EXIT_OK)
+      break;
+    memcpy(prev, choice, x->n * sizeof *choice);
+    memcpy(old, place, x->n * sizeof *place);
+    first = false;
+    if (period && env_now(x->e) < at + period) env_run(x->e, at + period); /* idle to the next period */
+  } while (period && env_now(x->e) < end);
+  g_free(choice);
+  g_free(prev);
+  g_free(place);
+  g_free(old);
   return out;
 }
 
@@ -475,6 +590,12 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
   x.world = faas_world_new(x.e, cfg->providers, cfg->nproviders, cfg->functions, cfg->nfunctions, &err);
   struct storage_config sc = {.stores = cfg->stores, .nstores = cfg->nstores, .locations = cfg->locations,
                               .nlocations = cfg->nlocations, .links = cfg->slinks};
+  for (uint32_t i = 0; x.world && i < cfg->nfaults; i++)
+    if (faas_world_add_fault(x.world, &cfg->faults[i]) != 0) {
+      err = g_strdup_printf("fault %u refused by the world", i + 1);
+      faas_world_free(x.world);
+      x.world = NULL;
+    }
   if (x.world) x.store = storage_world_new(x.e, &sc, &err);
   if (!x.world || !x.store) {
     fprintf(stderr, "cloudmix: %s: %s\n", scenario_path(c->s), err);
@@ -495,13 +616,14 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
     goto done;
   }
   results_table *t = results_table_new(c->db, create_sql, insert_sql);
-  if (!t) {
-    fprintf(stderr, "cloudmix: cannot create cloudless_workflow: %s\n", results_errmsg(c->db));
+  results_table *rt = t ? results_table_new(c->db, replan_create, replan_insert) : NULL;
+  if (!t || !rt) {
+    fprintf(stderr, "cloudmix: cannot create cloudless_workflow / cloudless_replan: %s\n", results_errmsg(c->db));
     out = CM_EXIT_FAILED;
     goto done;
   }
   if (!c->quiet) {
-    printf("%-14s %10s %10s %12s %9s  placement (", "plan", "estimate s", "time s", "cost $", "runs ok");
+    printf("%-14s %8s %10s %10s %12s %9s  placement (", "plan", "at s", "estimate s", "time s", "cost $", "runs ok");
     for (size_t v = 0; v < x.n; v++) printf("%s%s", v ? ", " : "", dag_node(x.d, v)->name);
     printf(")\n");
   }
@@ -514,7 +636,7 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
       g_free(err);
       out = CM_EXIT_USAGE;
     } else {
-      out = run_plan(&x, &pl, t);
+      out = run_plan(&x, &pl, t, rt);
       uint32_t points = (uint32_t)scenario_int(c->s, "workflow", "pareto_points");
       if (out == CM_EXIT_OK && points) out = pareto(&x, &pl, points);
     }

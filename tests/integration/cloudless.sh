@@ -132,6 +132,18 @@ if $CLOUDMIX run $S/table1-dag.ini --quiet --out "$T/t1.db" 2>"$T/err"; then
     ok "table1: default $d s < no-edge $ne, aws $aw, gcp $gc, azure $az; 45 front points, time never grows with budget"
   else bad "table1 ordering and front" "default=$d no-edge=$ne aws=$aw gcp=$gc azure=$az front-violations=$mono points=$pts"; fi
 else bad "table1-dag runs" "$(cat "$T/err")"; fi
+# periodic scheduling: the edge slows down from 1200 to 2400 s; the round
+# after 1200 moves the edge's nodes away, the round after 2400 brings them back
+if $CLOUDMIX run $S/replan-dag.ini --quiet --out "$T/rp.db" 2>"$T/err"; then
+  away=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan WHERE decision='cleanup' AND provider='edge-openfaas' AND at_s > 1200 AND at_s < 1500")
+  back=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan WHERE decision='redeploy' AND provider='edge-openfaas' AND at_s > 2400 AND at_s < 2700")
+  pairs=$(q "$T/rp.db" "SELECT count(*) FROM (SELECT at_s, node FROM cloudless_replan GROUP BY at_s, node HAVING count(*) = 2)")
+  rows=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan")
+  fail=$(q "$T/rp.db" "SELECT sum(failed) FROM cloudless_workflow")
+  if [ "$away" -gt 0 ] && [ "$back" = "$away" ] && [ $((pairs * 2)) = "$rows" ] && [ "$fail" = 0 ]; then
+    ok "replan: the edge's $away nodes move away after its slowdown starts and back after it ends; a redeploy and a cleanup each"
+  else bad "replan decisions" "away=$away back=$back pairs=$pairs rows=$rows failed=$fail"; fi
+else bad "replan-dag runs" "$(cat "$T/err")"; fi
 expect_bad_set() { # name, fragment, scenario, --set
   out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" --set "$4" 2>&1 >/dev/null); rc=$?
   case "$out" in
