@@ -67,6 +67,9 @@ const struct scn_key cloudless_keys[] = {
     {"workflow", "deadline_s", SCN_DOUBLE, 0, INF, NULL, "0", "time bound of one workflow run; 0 = none"},
     {"workflow", "bench_calls", SCN_INT, 1, 1e6, NULL, "5", "benchmark calls per (function, provider), after a warm-up"},
     {"workflow", "runs", SCN_INT, 1, 1e7, NULL, "10", "runs of the placed workflow, one after another"},
+    {"workflow", "backup_stores", SCN_STRING, 0, 0, NULL, "",
+     "stores every intermediate output is also written to; a run that fails midway is then resumed once from them, "
+     "without rerunning its finished nodes; empty = none"},
     {"workflow", "replan_s", SCN_DOUBLE, 0, 1e9, NULL, "0",
      "periodic scheduling (seed 5.3 d): re-benchmark and re-place every replan_s, running the workflow in "
      "between, until horizon_s; 0 = place once and make `runs` runs"},

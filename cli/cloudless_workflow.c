@@ -43,8 +43,8 @@
 static const char create_sql[] =
     "CREATE TABLE IF NOT EXISTS cloudless_workflow(run_id INTEGER, plan TEXT, at_s REAL, planner TEXT, "
     "objective TEXT, bound REAL, estimate_s REAL, time_s REAL, time_sd_s REAL, runs INTEGER, failed INTEGER, "
-    "cost_usd REAL, placement TEXT)";
-static const char insert_sql[] = "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "resumed INTEGER, skipped_nodes INTEGER, cost_usd REAL, placement TEXT)";
+static const char insert_sql[] = "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 #define WAIT_STEP CM_MS(100)
 #define WAIT_MAX CM_S(3600) /* one request, or one workflow, should never take an hour of simulated time */
@@ -62,6 +62,8 @@ struct wf {
   bool *ok;            /* [node * np + p]: the benchmark calls succeeded */
   double *w, *r;       /* [(node * (np+1) + loc) * ns + s]: write / read time of node's output (s) */
   struct storage_price *price; /* [s] */
+  uint32_t *backup;            /* [workflow] backup_stores, as store indexes */
+  uint32_t nbackup;
 };
 
 /* Run the sim until *flag is set; false (after printing why) if it never is. */
@@ -281,13 +283,18 @@ static struct place_problem *problem(const struct wf *x, const struct plan *pl, 
 struct exec_wait {
   bool done;
   int status;
-  cm_time makespan;
+  cm_time start, end;
+  size_t n;
+  bool *finished; /* n: done or skipped, for a resume */
 };
 
 static void on_dag(env *e CM_UNUSED, void *arg, const struct dagexec_result *r) {
   struct exec_wait *w = arg;
   w->status = r->status;
-  w->makespan = r->makespan;
+  w->start = r->start;
+  w->end = r->end;
+  for (size_t v = 0; v < w->n; v++)
+    w->finished[v] = r->nodes[v].state == DAGEXEC_DONE || r->nodes[v].state == DAGEXEC_SKIPPED;
   w->done = true;
 }
 
@@ -365,6 +372,8 @@ static void placement_of(const struct wf *x, const struct plan *pl, const uint32
 
 struct exec_stats {
   uint32_t runs, failed;
+  uint32_t resumed;  /* runs that failed midway and were resumed from the backups */
+  uint64_t skipped;  /* nodes those resumes did not run again */
   double sum, sum2;
 };
 
@@ -375,29 +384,49 @@ static int execute(struct wf *x, const struct plan *pl, const struct dagexec_pla
   uint32_t persist[64], npersist = 0;
   for (uint32_t s = 0; s < x->ns && npersist < 64; s++)
     if (*x->cfg->stores[s].cloud) persist[npersist++] = s;
-  while (runs ? st->runs < runs : env_now(x->e) < until) {
+  bool *finished = g_new0(bool, x->n);
+  int out = CM_EXIT_OK;
+  while (out == CM_EXIT_OK && (runs ? st->runs < runs : env_now(x->e) < until)) {
     char prefix[96];
     snprintf(prefix, sizeof prefix, "%s/%u", pl->name, st->runs);
-    struct dagexec_config dc = {.d = x->d, .place = place, .persist = persist, .npersist = npersist,
-                                .key_prefix = prefix, .max_attempts = x->cfg->sched.max_attempts,
-                                .timeout = x->cfg->sched.timeout};
-    struct exec_wait w = {0};
-    if (dagexec_run(x->e, &dc, on_dag, &w) != 0) {
-      fprintf(stderr, "cloudmix: %s: plan '%s': the workflow cannot run (a persist node needs a store with a cloud)\n",
-              scenario_path(x->c->s), pl->name);
-      return CM_EXIT_USAGE;
+    struct dagexec_config dc = {.d = x->d, .place = place, .backup = x->backup, .nbackup = x->nbackup,
+                                .persist = persist, .npersist = npersist, .key_prefix = prefix,
+                                .max_attempts = x->cfg->sched.max_attempts, .timeout = x->cfg->sched.timeout};
+    struct exec_wait w = {.n = x->n, .finished = finished};
+    cm_time start = env_now(x->e);
+    /* a run that fails midway is resumed once from its backups: its
+     * finished nodes are not run again */
+    for (int attempt = 0; attempt < (x->nbackup ? 2 : 1); attempt++) {
+      if (attempt) {
+        dc.resume = finished;
+        st->resumed++;
+        for (size_t v = 0; v < x->n; v++) st->skipped += finished[v];
+      }
+      w.done = false;
+      if (dagexec_run(x->e, &dc, on_dag, &w) != 0) {
+        fprintf(stderr, "cloudmix: %s: plan '%s': the workflow cannot run (a persist node needs a store with a cloud)\n",
+                scenario_path(x->c->s), pl->name);
+        out = CM_EXIT_USAGE;
+        break;
+      }
+      if (!wait_for(x, &w.done, "a workflow run")) {
+        out = CM_EXIT_FAILED;
+        break;
+      }
+      if (w.status == 0) break;
     }
-    if (!wait_for(x, &w.done, "a workflow run")) return CM_EXIT_FAILED;
+    if (out != CM_EXIT_OK) break;
     st->runs++;
     if (w.status != 0) {
       st->failed++;
       continue;
     }
-    double t = cm_time_to_s(w.makespan);
+    double t = cm_time_to_s(w.end - start); /* end to end, a resume's failed part included */
     st->sum += t;
     st->sum2 += t * t;
   }
-  return CM_EXIT_OK;
+  g_free(finished);
+  return out;
 }
 
 static int write_row(struct wf *x, const struct plan *pl, cm_time at, const struct place_solution *sol,
@@ -426,8 +455,10 @@ static int write_row(struct wf *x, const struct plan *pl, cm_time at, const stru
   results_bind_double(t, 9, sd);
   results_bind_int(t, 10, st->runs);
   results_bind_int(t, 11, st->failed);
-  results_bind_double(t, 12, sol->cost);
-  results_bind_text(t, 13, where->str);
+  results_bind_int(t, 12, st->resumed);
+  results_bind_int(t, 13, (int64_t)st->skipped);
+  results_bind_double(t, 14, sol->cost);
+  results_bind_text(t, 15, where->str);
   g_string_free(where, TRUE);
   if (!x->c->quiet) {
     printf("%-14s %8.0f %10.3f %10.3f %12.3g %4u/%-4u ", pl->name, cm_time_to_s(at), sol->time, mean, sol->cost, good,
@@ -606,6 +637,24 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
   x.price = g_new0(struct storage_price, x.ns);
   for (uint32_t s = 0; s < x.ns; s++)
     storage_price_builtin(storage_kind_name(cfg->stores[s].kind), &x.price[s]);
+  x.backup = g_new0(uint32_t, x.ns);
+  gchar **bk = g_strsplit(scenario_string(c->s, "workflow", "backup_stores"), ",", -1);
+  for (gchar **b = bk; *b && out == CM_EXIT_OK; b++) {
+    g_strstrip(*b);
+    if (!**b) continue;
+    int s = storage_world_find_store(x.store, *b);
+    bool twice = false;
+    for (uint32_t i = 0; i < x.nbackup; i++) twice |= x.backup[i] == (uint32_t)s;
+    if (s < 0 || twice) {
+      fprintf(stderr, "cloudmix: %s: [workflow] backup_stores: '%s' %s\n", scenario_path(c->s), *b,
+              s < 0 ? "is not a [store.*] group" : "is given twice");
+      out = CM_EXIT_USAGE;
+    } else {
+      x.backup[x.nbackup++] = (uint32_t)s;
+    }
+  }
+  g_strfreev(bk);
+  if (out != CM_EXIT_OK) goto done;
   x.t = g_new0(double, x.n * x.np);
   x.usd = g_new0(double, x.n * x.np);
   x.ok = g_new0(bool, x.n * x.np);
@@ -650,6 +699,7 @@ done:
   faas_world_free(x.world);
   env_free(x.e);
   g_free(x.price);
+  g_free(x.backup);
   g_free(x.t);
   g_free(x.usd);
   g_free(x.ok);

@@ -144,6 +144,14 @@ if $CLOUDMIX run $S/replan-dag.ini --quiet --out "$T/rp.db" 2>"$T/err"; then
     ok "replan: the edge's $away nodes move away after its slowdown starts and back after it ends; a redeploy and a cleanup each"
   else bad "replan decisions" "away=$away back=$back pairs=$pairs rows=$rows failed=$fail"; fi
 else bad "replan-dag runs" "$(cat "$T/err")"; fi
+# a run that fails midway resumes from its backup without rerunning what finished
+if $CLOUDMIX run $D/workflow_resume.ini --quiet --out "$T/res.db" 2>"$T/err"; then
+  col() { q "$T/res.db" "SELECT $1 FROM cloudless_workflow WHERE plan='all'"; }
+  rs=$(col resumed) sk=$(col skipped_nodes) fl=$(col failed) rn=$(col runs)
+  if [ "$rs" -gt 0 ] && [ "$sk" -ge "$rs" ] && [ "$fl" -lt "$rs" ] && [ "$rn" = 40 ]; then
+    ok "workflow resume: $rs of 40 runs failed midway and resumed from the backup, $sk finished nodes not run again, $fl failed twice"
+  else bad "workflow resume" "resumed=$rs skipped=$sk failed=$fl runs=$rn"; fi
+else bad "workflow_resume runs" "$(cat "$T/err")"; fi
 expect_bad_set() { # name, fragment, scenario, --set
   out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" --set "$4" 2>&1 >/dev/null); rc=$?
   case "$out" in
@@ -153,6 +161,7 @@ expect_bad_set() { # name, fragment, scenario, --set
 }
 expect_bad_set "workflow: infeasible budget" "plan 'a-only', budget_usd: placement: no assignment meets the budget" $W plan.a-only.budget_usd=1e-8
 expect_bad_set "workflow: plan with an unknown provider" "[plan.all] providers: 'zz' is not a [provider.*] group" $W plan.all.providers=a,zz
+expect_bad_set "workflow: unknown backup store" "[workflow] backup_stores: 's4' is not a [store.*] group" $W workflow.backup_stores=s4
 expect_bad_set "workflow: csp on a DAG that is not a chain" "planner: placement: the constrained shortest path needs a chain" $W workflow.planner=csp
 
 # --- malformed scenarios: exit 2 and one line -------------------------------------
