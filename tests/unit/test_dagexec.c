@@ -155,6 +155,19 @@ static dag *fig7(void) {
   return d;
 }
 
+/* Each test's world: a sim env with the fake invoker and store, and Fig. 7. */
+static void setup(env **e, struct world *w, dag **d, uint64_t seed) {
+  *e = env_sim_new(seed);
+  world_init(w, *e);
+  *d = fig7();
+}
+
+static void teardown(env *e, struct world *w, dag *d) {
+  world_free(w);
+  dag_free(d);
+  env_free(e);
+}
+
 struct outcome {
   int calls;
   struct dagexec_result r;
@@ -178,10 +191,10 @@ static struct dagexec_config config(const dag *d, const struct dagexec_place *pl
 static const struct dagexec_place PLACE[4] = {{0, 0, 0}, {1, 0, 0}, {2, 1, 0}, {1, 0, 0}};
 
 static void test_fig7_times(void **state CM_UNUSED) {
-  env *e = env_sim_new(1);
+  env *e;
   struct world w;
-  world_init(&w, e);
-  dag *d = fig7();
+  dag *d;
+  setup(&e, &w, &d, 1);
   struct outcome o = {0};
   struct dagexec_config cfg = config(d, PLACE);
   assert_int_equal(dagexec_run(e, &cfg, on_done, &o), 0);
@@ -214,18 +227,16 @@ static void test_fig7_times(void **state CM_UNUSED) {
   assert_int_equal(o.r.deletes, 3);
   assert_int_equal(o.r.bytes_read, 4000000 * 2 + 3000 + 5000);
   assert_int_equal(w.ops, 12);
-  world_free(&w);
-  dag_free(d);
-  env_free(e);
+  teardown(e, &w, d);
 }
 
 /* A call failing once is retried; failing for good fails the workflow:
  * the nodes after it never start, done comes once, nothing in flight. */
 static void test_retry_and_failure(void **state CM_UNUSED) {
-  env *e = env_sim_new(2);
+  env *e;
   struct world w;
-  world_init(&w, e);
-  dag *d = fig7();
+  dag *d;
+  setup(&e, &w, &d, 2);
   w.fail_function = "resnet18";
   w.fail_times = 1;
   struct outcome o = {0};
@@ -237,13 +248,9 @@ static void test_retry_and_failure(void **state CM_UNUSED) {
   assert_int_equal(o.r.status, 0);
   assert_int_equal(o.nodes[1].attempts, 2);
   assert_int_equal(calls_of(&w, "resnet18"), 2);
-  world_free(&w);
-  dag_free(d);
-  env_free(e);
+  teardown(e, &w, d);
 
-  e = env_sim_new(3);
-  world_init(&w, e);
-  d = fig7();
+  setup(&e, &w, &d, 3);
   w.fail_function = "vgg16";
   w.fail_times = -1;
   o = (struct outcome){0};
@@ -259,18 +266,16 @@ static void test_retry_and_failure(void **state CM_UNUSED) {
   assert_int_equal(o.nodes[2].call.status, INVOKE_ERROR);
   assert_int_equal(o.nodes[3].state, DAGEXEC_NOT_STARTED);
   assert_int_equal(calls_of(&w, "persist"), 0);
-  world_free(&w);
-  dag_free(d);
-  env_free(e);
+  teardown(e, &w, d);
 }
 
 /* Resume: with a backup store, a workflow that failed at persist reruns
  * only persist, reading its parents' outputs from the backup. */
 static void test_resume(void **state CM_UNUSED) {
-  env *e = env_sim_new(4);
+  env *e;
   struct world w;
-  world_init(&w, e);
-  dag *d = fig7();
+  dag *d;
+  setup(&e, &w, &d, 4);
   static const uint32_t backup[1] = {1};
   w.fail_function = "persist";
   w.fail_times = -1;
@@ -305,18 +310,16 @@ static void test_resume(void **state CM_UNUSED) {
   assert_int_equal(calls_of(&w, "vgg16"), 1);
   assert_int_equal(calls_of(&w, "persist"), 2);
   assert_non_null(g_hash_table_lookup(w.objects[1], "run1/vgg")); /* backups are never deleted */
-  world_free(&w);
-  dag_free(d);
-  env_free(e);
+  teardown(e, &w, d);
 }
 
 /* A read from a failing store fails the reading node. */
 static void test_store_failure(void **state CM_UNUSED) {
-  env *e = env_sim_new(5);
+  env *e;
   struct world w;
-  world_init(&w, e);
+  dag *d;
+  setup(&e, &w, &d, 5);
   w.fail_store = 0;
-  dag *d = fig7();
   struct outcome o = {0};
   struct dagexec_config cfg = config(d, PLACE);
   assert_int_equal(dagexec_run(e, &cfg, on_done, &o), 0);
@@ -328,9 +331,7 @@ static void test_store_failure(void **state CM_UNUSED) {
   assert_int_equal(o.nodes[1].store_status, CM_EIO);
   assert_int_equal(o.nodes[3].state, DAGEXEC_NOT_STARTED);
   assert_int_equal(calls_of(&w, "resnet18"), 0);
-  world_free(&w);
-  dag_free(d);
-  env_free(e);
+  teardown(e, &w, d);
 }
 
 static void test_bad_config(void **state CM_UNUSED) {
