@@ -24,6 +24,7 @@ static const struct kind_entry {
     [PLOT_UAV] = {"uav", "cloudless", "uav-", plot__uav},
     [PLOT_CL_FIG6] = {"cl-fig6", "cloudless", "fig6-", plot__cl_fig6},
     [PLOT_CL_TABLE1] = {"cl-table1", "cloudless", "table1-", plot__cl_table1},
+    [PLOT_CL_REPLAN] = {"cl-replan", "cloudless", "replan-", plot__cl_replan},
     [PLOT_COMPARE] = {"compare", NULL, NULL, plot__compare},
     [PLOT_MX_FIG1] = {"mx-fig1", "mixclaves", "fig1-", plot__mx_fig1},
     [PLOT_MX_FIG8] = {"mx-fig8", "mixclaves", "fig8-", plot__mx_fig8},
@@ -205,8 +206,8 @@ static int resolve(struct plot_ctx *p, const struct plot_opts *o) {
                       (long long)run, p->scenario);
   return plot__fail(p, CM_EINVAL,
                     "cannot tell the figure from run %lld's scenario '%s' (expected a name starting fig5-, fig6-, "
-                    "fig8-, fig9-, sec65-, table1- or uav-); choose a kind: fig5, cl-fig6, fig8, fig9, sec65, cl-table1, "
-                    "uav or compare",
+                    "fig8-, fig9-, sec65-, table1-, replan- or uav-); choose a kind: fig5, cl-fig6, fig8, fig9, sec65, "
+                    "cl-table1, cl-replan, uav or compare",
                     (long long)run, p->scenario);
 }
 

@@ -26,6 +26,7 @@ enum plot_kind {
   PLOT_UAV,     /* latency over flight time by provider, zone changes marked */
   PLOT_CL_FIG6, /* 64 MB (largest size) write time, source location x store, heatmap (seed Fig. 6) */
   PLOT_CL_TABLE1, /* workflow: cost-time Pareto front per plan, the placed plans marked (seed Table 1) */
+  PLOT_CL_REPLAN, /* workflow with replan_s: estimate and measured time per round, moves marked (seed 5.3 d) */
   PLOT_COMPARE, /* mean latency and cost per 1000 calls per policy, 95% CIs */
   PLOT_MX_FIG1,   /* mixclaves: store vs read address per delay-buffer variant, R (seed Fig. 1) */
   PLOT_MX_FIG8,   /* mixclaves: delivered msg/s vs p50/p99 RTT per configuration (seed Fig. 8) */
@@ -66,7 +67,7 @@ char *plot_default_out(const struct plot_opts *o);
  * and the newest run is one of a `cloudmix compare` set (compare_results
  * holds a comparison whose runs include it); otherwise it follows the
  * run's model and the basename of its scenario file: for a cloudless run
- * fig5-, fig8-, fig9-, sec65-, uav-, fig6-, table1- (PLOT_FIG5 ... PLOT_CL_TABLE1); for a
+ * fig5-, fig8-, fig9-, sec65-, uav-, fig6-, table1-, replan- (PLOT_FIG5 ... PLOT_CL_REPLAN); for a
  * mixclaves run fig1-, fig8-, fig9-, table1- (PLOT_MX_FIG1 ...
  * PLOT_MX_TABLE1). An explicit kind needs a run of its model.
  * PLOT_COMPARE draws the comparison whose runs include o->run_id (or the

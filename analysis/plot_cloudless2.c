@@ -80,3 +80,39 @@ int plot__cl_table1(struct plot_ctx *p) {
   g_ptr_array_free(plans, TRUE);
   return plot__gnuplot(p);
 }
+
+/* Periodic scheduling (cloudless_workflow rows with at_s, cloudless_replan):
+ * per plan, each planning round's estimate and the measured mean time of
+ * the runs until the next round, over simulated time; dashed lines where a
+ * round moved a node. */
+int plot__cl_replan(struct plot_ctx *p) {
+  static const char sql[] =
+      "SELECT plan, at_s, estimate_s, time_s FROM cloudless_workflow WHERE run_id = ?1 ORDER BY plan, at_s";
+  int rc = plot__need(p, "cloudless_workflow", NULL, "a cloudless run with [cloudless] experiment = workflow");
+  if (rc < 0) return rc;
+  plot__title(p, "Seed 5.3 d: periodic scheduling of the workflow (dashed: a round moved nodes)");
+  int64_t m = plot__markers(p, "cloudless_replan",
+                            "SELECT DISTINCT at_s, 'moved' FROM cloudless_replan WHERE run_id = ?1 ORDER BY at_s", 2);
+  GPtrArray *plans = g_ptr_array_new_with_free_func(g_free);
+  int64_t n = m < 0 ? m : plot__data(p, "replan.dat", sql, plans);
+  if (n >= 0) {
+    g_string_append(p->gp, "set xlabel 'simulated time (s)'\n"
+                           "set ylabel 'end-to-end time (s)'\n"
+                           "set yrange [0:*]\n"
+                           "set key below\n"
+                           "plot ");
+    for (guint i = 0; i < plans->len; i++) {
+      const char *name = g_ptr_array_index(plans, i);
+      g_string_append_printf(p->gp, "%s'replan.dat' index %u using 1:3 with steps lw 2 title ", i ? ", \\\n  " : "", i);
+      plot__quote(p->gp, name);
+      g_string_append_printf(p->gp, ", \\\n  '' index %u using 1:2 with points pt 6 ps 1.2 title ", i);
+      GString *t = g_string_new(name);
+      g_string_append(t, ": estimate at each round");
+      plot__quote(p->gp, t->str);
+      g_string_free(t, TRUE);
+    }
+    g_string_append_c(p->gp, '\n');
+  }
+  g_ptr_array_free(plans, TRUE);
+  return n < 0 ? (int)n : plot__gnuplot(p);
+}

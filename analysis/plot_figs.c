@@ -106,7 +106,7 @@ int plot__fig9(struct plot_ctx *p) {
                             PLOT_WINDOW);
   plot__title(p, t);
   g_free(t);
-  int64_t rc = plot__markers(p,
+  int64_t rc = plot__markers(p, "cloudless_events",
                              "SELECT t_s, substr(what, 1, length(what) - length(' start')) FROM cloudless_events"
                              " WHERE run_id = ?1 AND kind = 'fault' AND what LIKE '% start' ORDER BY t_s, rowid",
                              2);
@@ -155,7 +155,7 @@ int plot__uav(struct plot_ctx *p) {
   int rc = plot__need(p, "cloudless_calls", NULL, "one row per call: run the scenario with record = calls in [cloudless]");
   if (rc < 0) return rc;
   plot__title(p, "UAV flight (seed section 3): latency of each call over flight time by provider; lines: zone changes");
-  int64_t n = plot__markers(p, "SELECT t_s, what FROM cloudless_events WHERE run_id = ?1 AND kind = 'zone'"
+  int64_t n = plot__markers(p, "cloudless_events", "SELECT t_s, what FROM cloudless_events WHERE run_id = ?1 AND kind = 'zone'"
                                " ORDER BY t_s, rowid", 4);
   GPtrArray *groups = g_ptr_array_new_with_free_func(g_free);
   if (n >= 0) n = plot__data(p, "uav.dat", sql, groups);

@@ -47,9 +47,9 @@ int64_t plot__data(struct plot_ctx *p, const char *file, const char *sql, GPtrAr
  * g_malloc'd text; NULL if no row, NULL value or error. */
 char *plot__text(struct plot_ctx *p, const char *sql);
 /* Append to p->gp a vertical line (dash type dt) and a label at the top
- * for each row (x, label) of sql, ?1 bound to p->run_id. Nothing if the
- * table is missing. Returns the number of markers or an error. */
-int64_t plot__markers(struct plot_ctx *p, const char *sql, int dt);
+ * for each row (x, label) of sql, ?1 bound to p->run_id. Nothing if table
+ * (the one sql reads) is missing. Returns the number of markers or an error. */
+int64_t plot__markers(struct plot_ctx *p, const char *table, const char *sql, int dt);
 /* text, then a line naming scenario, run and seed; g_malloc'd. */
 char *plot__title_text(const struct plot_ctx *p, const char *text);
 /* Append "set title" with plot__title_text. */
@@ -68,6 +68,7 @@ int plot__uav(struct plot_ctx *p);
 /* plot_cloudless2.c */
 int plot__cl_fig6(struct plot_ctx *p);
 int plot__cl_table1(struct plot_ctx *p);
+int plot__cl_replan(struct plot_ctx *p);
 int plot__compare(struct plot_ctx *p);
 
 /* The mixclaves figures (plot_mixclaves.c), the same contract. */

@@ -135,8 +135,8 @@ char *plot__text(struct plot_ctx *p, const char *sql) {
   return text;
 }
 
-int64_t plot__markers(struct plot_ctx *p, const char *sql, int dt) {
-  if (!plot__has_table(p, "cloudless_events")) return 0;
+int64_t plot__markers(struct plot_ctx *p, const char *table, const char *sql, int dt) {
+  if (!plot__has_table(p, table)) return 0;
   sqlite3_stmt *st = prepare(p, sql);
   if (!st) return CM_EINVAL;
   int64_t n = 0;
@@ -151,7 +151,7 @@ int64_t plot__markers(struct plot_ctx *p, const char *sql, int dt) {
     g_string_append_printf(p->gp, " at %.17g, graph 0.97 offset 0.5, 0 left front font ',9' tc 'gray20'\n", x);
     n++;
   }
-  if (rc != SQLITE_DONE) n = plot__fail(p, CM_EINVAL, "cannot read cloudless_events: %s", sqlite3_errmsg(p->db));
+  if (rc != SQLITE_DONE) n = plot__fail(p, CM_EINVAL, "cannot read %s: %s", table, sqlite3_errmsg(p->db));
   sqlite3_finalize(st);
   return n;
 }

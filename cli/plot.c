@@ -18,7 +18,7 @@ int cli_plot(int argc, char **argv) {
   gint64 run = 0;
   GOptionEntry entries[] = {
       {"run", 'r', 0, G_OPTION_ARG_INT64, &run, "Run to draw (default: the newest run in DB)", "ID"},
-      {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name, "Figure: auto (default), fig5, cl-fig6, fig8, fig9, sec65, uav, cl-table1, compare, mx-fig1, mx-fig8, mx-fig9, mx-table1",
+      {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name, "Figure: auto (default), fig5, cl-fig6, fig8, fig9, sec65, uav, cl-table1, cl-replan, compare, mx-fig1, mx-fig8, mx-fig9, mx-table1",
        "KIND"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "PNG to write (default: see below)", "FILE.png"},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -33,6 +33,8 @@ int cli_plot(int argc, char **argv) {
       "           values in the cells (cloudless_storage_scan: experiment = storage-scan)\n"
       "  cl-table1 least time under each budget per plan (cloudless_pareto) and each plan's\n"
       "           placed, measured run (cloudless_workflow: experiment = workflow)\n"
+      "  cl-replan each planning round's estimate and measured time over simulated time,\n"
+      "           moves dashed (cloudless_workflow, cloudless_replan: replan_s > 0)\n"
       "  fig8     completed calls/s per provider and in total over time, centered\n"
       "           moving average of 3 buckets (cloudless_series)\n"
       "  fig9     the same per provider, dashed lines at outage starts (cloudless_events)\n"
@@ -56,8 +58,9 @@ int cli_plot(int argc, char **argv) {
       "auto picks compare when no --run is given and the newest run in DB belongs to a\n"
       "`cloudmix compare`; otherwise it follows the run's model and scenario file name:\n"
       "a cloudless run fig5-*, fig6-* (cl-fig6), fig8-*, fig9-*, sec65-*, table1-* (cl-table1),\n"
-      "uav-*; a mixclaves run fig1-*, fig8-*, fig9-*, table1-* (mx-fig1, mx-fig8, mx-fig9,\n"
-      "mx-table1). With --run ID, compare draws the comparison that ID belongs to.\n"
+      "replan-* (cl-replan), uav-*; a mixclaves run fig1-*, fig8-*, fig9-*, table1-* (mx-fig1,\n"
+      "mx-fig8, mx-fig9, mx-table1). With --run ID, compare draws the comparison that ID\n"
+      "belongs to.\n"
       "\n"
       "The default PNG is DB with .db replaced by .png, with -runID inserted when\n"
       "--run is given and -KIND when --kind is (e.g. results/x-run3-fig8.png).\n"
@@ -80,7 +83,7 @@ int cli_plot(int argc, char **argv) {
   if (argc != 2) bad = argc < 2 ? "missing DB (a results database)" : "expected exactly one DB";
   else if (run < 0) bad = "--run: expected a run id >= 1";
   else if (kind_name && plot_kind_parse(kind_name, &o.kind) != 0)
-    bad = msg = g_strdup_printf("--kind: unknown kind '%s'; expected auto, fig5, cl-fig6, fig8, fig9, sec65, uav, cl-table1, compare, "
+    bad = msg = g_strdup_printf("--kind: unknown kind '%s'; expected auto, fig5, cl-fig6, fig8, fig9, sec65, uav, cl-table1, cl-replan, compare, "
                                 "mx-fig1, mx-fig8, mx-fig9 or mx-table1",
                                 kind_name);
   if (bad) {

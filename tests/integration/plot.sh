@@ -134,6 +134,12 @@ if "$CM" run "$S/table1-dag.ini" --quiet --out "$T/table1-dag.db" >/dev/null 2>"
   png "cl-table1 Pareto fronts and placed plans" "$T/table1-dag.png"
 else bad "table1-dag runs" "$(cat "$T/err")"; fi
 
+# --- periodic scheduling: auto picks cl-replan from replan-* ----------------------
+if "$CM" run "$S/replan-dag.ini" --quiet --out "$T/replan-dag.db" >/dev/null 2>"$T/err"; then
+  plot_ok "cl-replan chosen by name" "cl-replan of run 1" "$T/replan-dag.db"
+  png "cl-replan rounds and moves" "$T/replan-dag.png"
+else bad "replan-dag runs" "$(cat "$T/err")"; fi
+
 # --- the storage heatmap (seed Fig. 6): auto picks cl-fig6 from fig6-* -----------
 if "$CM" run "$S/fig6-storage.ini" --quiet --out "$T/fig6-storage.db" >/dev/null 2>"$T/err"; then
   plot_ok "cl-fig6 chosen by name" "cl-fig6 of run 1" "$T/fig6-storage.db"
