@@ -676,21 +676,22 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
     for (size_t v = 0; v < x.n; v++) printf("%s%s", v ? ", " : "", dag_node(x.d, v)->name);
     printf(")\n");
   }
+  /* one plan per [plan.*] group, or one plan "all" (NULL group) without any */
   const char *const *groups = scenario_groups(c->s, "plan.*");
-  for (const char *const *g = *groups ? groups : NULL; out == CM_EXIT_OK; g = g ? g + 1 : NULL) {
-    if (g && !*g) break;
+  static const char *const no_groups[] = {NULL, NULL};
+  const char *const *list = *groups ? groups : no_groups;
+  uint32_t points = (uint32_t)scenario_int(c->s, "workflow", "pareto_points");
+  for (size_t i = 0; out == CM_EXIT_OK && (i == 0 || list[i]); i++) {
     struct plan pl = {0};
-    if (read_plan(&x, g ? *g : NULL, &pl, &err) != 0) {
+    if (read_plan(&x, list[i], &pl, &err) != 0) {
       fprintf(stderr, "cloudmix: %s\n", err);
       g_free(err);
       out = CM_EXIT_USAGE;
     } else {
       out = run_plan(&x, &pl, t, rt);
-      uint32_t points = (uint32_t)scenario_int(c->s, "workflow", "pareto_points");
       if (out == CM_EXIT_OK && points) out = pareto(&x, &pl, points);
     }
     g_free(pl.allowed);
-    if (!g) break;
   }
   c->sim_end = env_now(x.e);
   c->events = engine_events(env_sim_engine(x.e));
