@@ -429,6 +429,12 @@ static int parse_workflow(const scenario *s, struct cl_config *c, char **err) {
     }
     g_strfreev(parents);
   }
+  double replan = scenario_double(s, "workflow", "replan_s"), horizon = scenario_double(s, "workflow", "horizon_s");
+  if ((replan > 0) != (horizon > 0) || horizon < replan) {
+    *err = g_strdup_printf("%s: [workflow] %s: expected replan_s > 0 and horizon_s >= replan_s together (periodic "
+                           "scheduling), or neither", scenario_path(s), replan > 0 ? "horizon_s" : "replan_s");
+    return -1;
+  }
   char *why = NULL;
   if (dag_seal(d, &why) != 0) {
     *err = g_strdup_printf("%s: [dag.*]: %s", scenario_path(s), why);

@@ -161,6 +161,7 @@ expect_bad_set() { # name, fragment, scenario, --set
 }
 expect_bad_set "workflow: infeasible budget" "plan 'a-only', budget_usd: placement: no assignment meets the budget" $W plan.a-only.budget_usd=1e-8
 expect_bad_set "workflow: plan with an unknown provider" "[plan.all] providers: 'zz' is not a [provider.*] group" $W plan.all.providers=a,zz
+expect_bad_set "workflow: re-planning without a horizon" "[workflow] horizon_s: expected replan_s > 0 and horizon_s >= replan_s together" $W workflow.replan_s=10
 expect_bad_set "workflow: unknown backup store" "[workflow] backup_stores: 's4' is not a [store.*] group" $W workflow.backup_stores=s4
 expect_bad_set "workflow: csp on a DAG that is not a chain" "planner: placement: the constrained shortest path needs a chain" $W workflow.planner=csp
 
