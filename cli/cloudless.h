@@ -103,4 +103,16 @@ int cloudless_check(const scenario *s, char **err);
 /* [cloudless] experiment = storage-scan (cloudless_scan.c): c's run with config cfg (borrowed). */
 int cloudless_scan_run(struct run_ctx *c, struct cl_config *cfg);
 
+/* A storage request the storage-scan and workflow experiments wait for:
+ * done, status and took (issue to answer) are set when the answer comes. */
+struct cl_store_wait {
+  bool done;
+  int status;
+  cm_time issued, took;
+};
+/* Issue op (STORE_PUT or STORE_GET) of r, to be answered into *w (reset
+ * here); 0, or the env's refusal (then no answer comes). The caller runs
+ * the world until w->done. In cloudless_scan.c. */
+int cl_store_issue(env *e, enum store_op op, const struct store_req *r, struct cl_store_wait *w);
+
 #endif

@@ -55,27 +55,24 @@ static int parse_sizes(const char *text, uint64_t **sizes, uint32_t *n, char **e
   return rc;
 }
 
-/* The one request in flight and what it came to. */
-struct req {
-  bool done;
-  int status;
-  cm_time took;
-  cm_time issued;
-};
+static void on_store(env *e, void *arg, int status, const uint8_t *value CM_UNUSED, size_t len CM_UNUSED) {
+  struct cl_store_wait *w = arg;
+  w->done = true;
+  w->status = status;
+  w->took = env_now(e) - w->issued;
+}
 
-static void on_done(env *e, void *arg, int status, const uint8_t *value CM_UNUSED, size_t len CM_UNUSED) {
-  struct req *q = arg;
-  q->done = true;
-  q->status = status;
-  q->took = env_now(e) - q->issued;
+int cl_store_issue(env *e, enum store_op op, const struct store_req *r, struct cl_store_wait *w) {
+  *w = (struct cl_store_wait){.issued = env_now(e)};
+  return op == STORE_PUT ? env_put(e, r, on_store, w) : env_get(e, r, on_store, w);
 }
 
 /* Issue one request and run the world until it is answered. NULL with
  * *took set; or a message (g_malloc'd) if it was refused, failed or got no
  * answer, so the run fails rather than record a time that is not one. */
 static char *one(env *e, enum store_op op, const struct store_req *r, cm_time *took) {
-  struct req q = {.issued = env_now(e)};
-  int rc = op == STORE_PUT ? env_put(e, r, on_done, &q) : env_get(e, r, on_done, &q);
+  struct cl_store_wait q;
+  int rc = cl_store_issue(e, op, r, &q);
   if (rc == 0) rc = env_run(e, CM_TIME_MAX);
   if (rc != 0) return g_strdup_printf("refused: %s", cm_strerror(rc));
   if (!q.done) return g_strdup("no outcome after the world ran dry");

@@ -4,9 +4,10 @@
  *
  *  1. Benchmark, in virtual time, one request at a time: every node's call
  *     on every provider (a warm-up call, then bench_calls), with the bytes
- *     it carries in the workflow (a source's input, a sink's output), and a
- *     put and a get of every node's output from every location to every
- *     store. The means are the planner's estimates (seed 5.1.2).
+ *     it carries in the workflow (a source's input, a sink's output), and
+ *     one put and one get of every stored output (not a plain sink's) from
+ *     every provider to every store. The call means and those times are
+ *     the planner's estimates (seed 5.1.2).
  *  2. Place: per plan, the search space of seed Fig. 3 over its providers
  *     (one bin each); an edge u -> v costs the best store's write from u's
  *     provider plus its read from v's (the storage heuristic: least time),
@@ -60,10 +61,12 @@ struct wf {
   uint32_t np, ns;
   double *t, *usd;     /* [node * np + p]: mean call latency (s) and cost ($) */
   bool *ok;            /* [node * np + p]: the benchmark calls succeeded */
-  double *w, *r;       /* [(node * (np+1) + loc) * ns + s]: write / read time of node's output (s) */
+  double *w, *r;       /* [wr_at(node, provider, s)]: write / read time of node's output (s) */
   struct storage_price *price; /* [s] */
   uint32_t *backup;            /* [workflow] backup_stores, as store indexes */
   uint32_t nbackup;
+  uint32_t *persist;           /* the stores with a cloud: where persist nodes write */
+  uint32_t npersist;
 };
 
 /* Run the sim until *flag is set; false (after printing why) if it never is. */
@@ -86,27 +89,19 @@ static void on_call(env *e CM_UNUSED, void *arg, const struct invoke_result *res
   w->done = true;
 }
 
-struct store_wait {
-  bool done;
-  int status;
-  cm_time at; /* when it completed: the waiting loop steps past it */
-};
-
-static void on_store(env *e, void *arg, int status, const uint8_t *v CM_UNUSED, size_t len CM_UNUSED) {
-  struct store_wait *w = arg;
-  w->status = status;
-  w->at = env_now(e);
-  w->done = true;
-}
-
 /* One storage request from loc, timed; -1 when it failed. */
 static double timed_store(struct wf *x, enum store_op op, uint32_t loc, uint32_t s, uint64_t bytes) {
-  struct store_wait w = {0};
+  struct cl_store_wait w;
   struct store_req q = {.store = s, .location = loc, .key = "bench/object", .len = bytes};
-  cm_time t0 = env_now(x->e);
-  int rc = op == STORE_PUT ? env_put(x->e, &q, on_store, &w) : env_get(x->e, &q, on_store, &w);
-  if (rc != 0 || !wait_for(x, &w.done, "a storage benchmark") || w.status != 0) return -1;
-  return cm_time_to_s(w.at - t0);
+  if (cl_store_issue(x->e, op, &q, &w) != 0 || !wait_for(x, &w.done, "a storage benchmark") || w.status != 0)
+    return -1;
+  return cm_time_to_s(w.took);
+}
+
+/* Where u's output written from, or read at, provider loc through store s
+ * is in w and r. */
+static size_t wr_at(const struct wf *x, size_t u, uint32_t loc, uint32_t s) {
+  return (u * x->np + loc) * x->ns + s;
 }
 
 static bool benchmark(struct wf *x) {
@@ -137,7 +132,7 @@ static bool benchmark(struct wf *x) {
     if (!nch && !nd->persist) continue; /* a sink's output goes to the client, not to a store */
     for (uint32_t l = 0; l < x->np; l++) /* the providers; the client's data rides on the calls */
       for (uint32_t s = 0; s < x->ns; s++) {
-        size_t i = (v * (x->np + 1) + l) * x->ns + s;
+        size_t i = wr_at(x, v, l, s);
         x->w[i] = timed_store(x, STORE_PUT, l, s, nd->out_bytes);
         x->r[i] = timed_store(x, STORE_GET, l, s, nd->out_bytes);
         if (x->w[i] < 0 || x->r[i] < 0) x->w[i] = x->r[i] = INFINITY; /* a store this location cannot use */
@@ -148,7 +143,7 @@ static bool benchmark(struct wf *x) {
 
 /* Moving u's output from provider pu to pv through store s: time and $. */
 static double xfer_time(const struct wf *x, uint32_t u, uint32_t pu, uint32_t pv, uint32_t s) {
-  return x->w[(u * (x->np + 1) + pu) * x->ns + s] + x->r[(u * (x->np + 1) + pv) * x->ns + s];
+  return x->w[wr_at(x, u, pu, s)] + x->r[wr_at(x, u, pv, s)];
 }
 
 static double xfer_cost(const struct wf *x, uint32_t u, uint32_t pv, uint32_t s) {
@@ -163,15 +158,13 @@ static double xfer_cost(const struct wf *x, uint32_t u, uint32_t pv, uint32_t s)
  * slowest) and $ (a put each). */
 static double persist_time(const struct wf *x, uint32_t u, uint32_t pu) {
   double t = 0;
-  for (uint32_t s = 0; s < x->ns; s++)
-    if (*x->cfg->stores[s].cloud && x->w[(u * (x->np + 1) + pu) * x->ns + s] > t) t = x->w[(u * (x->np + 1) + pu) * x->ns + s];
+  for (uint32_t i = 0; i < x->npersist; i++) t = fmax(t, x->w[wr_at(x, u, pu, x->persist[i])]);
   return t;
 }
 
 static double persist_cost(const struct wf *x) {
   double usd = 0;
-  for (uint32_t s = 0; s < x->ns; s++)
-    if (*x->cfg->stores[s].cloud) usd += x->price[s].usd_per_write;
+  for (uint32_t i = 0; i < x->npersist; i++) usd += x->price[x->persist[i]].usd_per_write;
   return usd;
 }
 
@@ -265,13 +258,14 @@ static struct place_problem *problem(const struct wf *x, const struct plan *pl, 
       pr->time[v][k] = ok ? x->t[v * x->np + p] + pt : BAD; /* a node is done when its writes are */
       pr->cost[v][k] = ok ? x->usd[v * x->np + p] + (persist ? persist_cost(x) : 0) : BAD;
     }
+  bool cost_first = strcmp(pl->objective, "cost") == 0;
   for (size_t e = 0; e < pr->nedges; e++) {
     uint32_t u = pr->edge_from[e], v = pr->edge_to[e];
     uint32_t nl = pr->nplace[v];
     for (uint32_t k = 0; k < pl->nallowed; k++)
       for (uint32_t l = 0; l < nl; l++) {
         uint32_t pu = pl->allowed[k], pv = pl->allowed[l];
-        uint32_t s = best_store(x, u, pu, pv, strcmp(pl->objective, "cost") == 0);
+        uint32_t s = best_store(x, u, pu, pv, cost_first);
         double t = xfer_time(x, u, pu, pv, s);
         pr->xfer_time[e][k * nl + l] = isfinite(t) ? t : BAD;
         pr->xfer_cost[e][k * nl + l] = isfinite(t) ? xfer_cost(x, u, pv, s) : BAD;
@@ -345,12 +339,12 @@ static int solve(struct wf *x, const struct plan *pl, uint32_t *choice, struct p
  * best for its slowest reader (least time), or for all its readers
  * together (least cost, when the plan minimises cost). */
 static void placement_of(const struct wf *x, const struct plan *pl, const uint32_t *choice, struct dagexec_place *place) {
+  bool by_cost = strcmp(pl->objective, "cost") == 0;
   for (size_t u = 0; u < x->n; u++) {
     uint32_t pu = pl->allowed[choice[u]];
     place[u] = (struct dagexec_place){.provider = pu};
     size_t nch;
     const uint32_t *ch = dag_children(x->d, u, &nch);
-    bool by_cost = strcmp(pl->objective, "cost") == 0;
     double best = INFINITY;
     for (uint32_t s = 0; s < x->ns; s++) {
       double score = 0;
@@ -381,16 +375,13 @@ struct exec_stats {
  * 0) as many as start before `until`. An exit code. */
 static int execute(struct wf *x, const struct plan *pl, const struct dagexec_place *place, uint32_t runs,
                    cm_time until, struct exec_stats *st) {
-  uint32_t persist[64], npersist = 0;
-  for (uint32_t s = 0; s < x->ns && npersist < 64; s++)
-    if (*x->cfg->stores[s].cloud) persist[npersist++] = s;
   bool *finished = g_new0(bool, x->n);
   int out = CM_EXIT_OK;
   while (out == CM_EXIT_OK && (runs ? st->runs < runs : env_now(x->e) < until)) {
     char prefix[96];
     snprintf(prefix, sizeof prefix, "%s/%u", pl->name, st->runs);
     struct dagexec_config dc = {.d = x->d, .place = place, .backup = x->backup, .nbackup = x->nbackup,
-                                .persist = persist, .npersist = npersist, .key_prefix = prefix,
+                                .persist = x->persist, .npersist = x->npersist, .key_prefix = prefix,
                                 .max_attempts = x->cfg->sched.max_attempts, .timeout = x->cfg->sched.timeout};
     struct exec_wait w = {.n = x->n, .finished = finished};
     cm_time start = env_now(x->e);
@@ -637,6 +628,9 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
   x.price = g_new0(struct storage_price, x.ns);
   for (uint32_t s = 0; s < x.ns; s++)
     storage_price_builtin(storage_kind_name(cfg->stores[s].kind), &x.price[s]);
+  x.persist = g_new0(uint32_t, x.ns);
+  for (uint32_t s = 0; s < x.ns; s++)
+    if (*cfg->stores[s].cloud) x.persist[x.npersist++] = s;
   x.backup = g_new0(uint32_t, x.ns);
   gchar **bk = g_strsplit(scenario_string(c->s, "workflow", "backup_stores"), ",", -1);
   for (gchar **b = bk; *b && out == CM_EXIT_OK; b++) {
@@ -658,8 +652,8 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
   x.t = g_new0(double, x.n * x.np);
   x.usd = g_new0(double, x.n * x.np);
   x.ok = g_new0(bool, x.n * x.np);
-  x.w = g_new0(double, x.n * (x.np + 1) * x.ns);
-  x.r = g_new0(double, x.n * (x.np + 1) * x.ns);
+  x.w = g_new0(double, x.n * x.np * x.ns);
+  x.r = g_new0(double, x.n * x.np * x.ns);
   if (!benchmark(&x)) {
     out = CM_EXIT_FAILED;
     goto done;
@@ -701,6 +695,7 @@ done:
   env_free(x.e);
   g_free(x.price);
   g_free(x.backup);
+  g_free(x.persist);
   g_free(x.t);
   g_free(x.usd);
   g_free(x.ok);

@@ -4,7 +4,6 @@
  * capacities), opening the random streams, faults, links and statistics.
  * The life of an invocation is in faas_run.c, pools in faas_pool.c. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,18 +25,9 @@ static bool name_ok(const char *s, size_t max) {
   return n > 0 && n < max;
 }
 
-static char *errf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *errf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *s = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  return s;
-}
-
 /* Check provider i (already given its platform defaults). NULL if fine. */
 static char *check_provider(const struct faas_provider *p, uint32_t i) {
-#define BAD(...) return errf("faas: provider %u '%s': " __VA_ARGS__)
+#define BAD(...) return g_strdup_printf("faas: provider %u '%s': " __VA_ARGS__)
   if (p->nbins == 0 || p->nbins > FAAS_MAX_BINS) BAD("nbins %u: expected 1..%d", i, p->name, p->nbins, FAAS_MAX_BINS);
   for (uint32_t b = 0; b < p->nbins; b++) {
     if (!(p->bins[b].memory_mb > 0) || !(p->bins[b].vcpu > 0))
@@ -76,13 +66,13 @@ static char *check_provider(const struct faas_provider *p, uint32_t i) {
 }
 
 static char *setup_provider(faas_world *w, struct faas__prov *p, const struct faas_provider *cfg, uint32_t i) {
-  if (!name_ok(cfg->name, FAAS_NAME_MAX)) return errf("faas: provider %u: name empty or not terminated", i);
+  if (!name_ok(cfg->name, FAAS_NAME_MAX)) return g_strdup_printf("faas: provider %u: name empty or not terminated", i);
   if (!name_ok(cfg->platform, sizeof cfg->platform))
-    return errf("faas: provider %u '%s': platform empty or not terminated", i, cfg->name);
+    return g_strdup_printf("faas: provider %u '%s': platform empty or not terminated", i, cfg->name);
   p->ops = platform_find(cfg->platform);
   if (!p->ops)
-    return errf("faas: provider %u '%s': platform '%s' unknown (known: %s)", i, cfg->name, cfg->platform,
-                platform_names());
+    return g_strdup_printf("faas: provider %u '%s': platform '%s' unknown (known: %s)", i, cfg->name, cfg->platform,
+                           platform_names());
   p->cfg = *cfg;
   p->cfg.region[sizeof p->cfg.region - 1] = '\0';
   p->ops->defaults(&p->cfg);
@@ -92,7 +82,7 @@ static char *setup_provider(faas_world *w, struct faas__prov *p, const struct fa
   if (err) return err;
   for (uint32_t k = 0; k < i; k++)
     if (strcmp(w->provs[k].cfg.name, cfg->name) == 0)
-      return errf("faas: provider %u '%s': name already used by provider %u", i, cfg->name, k);
+      return g_strdup_printf("faas: provider %u '%s': name already used by provider %u", i, cfg->name, k);
 
   const struct faas_provider *c = &p->cfg;
   p->w = w;
@@ -162,15 +152,15 @@ faas_world *faas_world_new(env *e, const struct faas_provider *providers, uint32
   for (uint32_t i = 0; i < nfunctions; i++) {
     const struct faas_function *f = &functions[i];
     if (!name_ok(f->name, FAAS_NAME_MAX)) {
-      msg = errf("faas: function %u: name empty or not terminated", i);
+      msg = g_strdup_printf("faas: function %u: name empty or not terminated", i);
       goto fail;
     }
     if (!(f->gflop >= 0) || !isfinite(f->gflop) || !(f->memory_mb >= 0)) {
-      msg = errf("faas: function %u '%s': gflop and memory_mb must be >= 0", i, f->name);
+      msg = g_strdup_printf("faas: function %u '%s': gflop and memory_mb must be >= 0", i, f->name);
       goto fail;
     }
     if (g_hash_table_contains(w->fn_index, f->name)) {
-      msg = errf("faas: function %u '%s': name already used", i, f->name);
+      msg = g_strdup_printf("faas: function %u '%s': name already used", i, f->name);
       goto fail;
     }
     w->fns[i] = *f;

@@ -6,7 +6,6 @@
 #include "storage.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -84,15 +83,6 @@ int storage_kind_find(const char *name) {
   for (int k = 0; name && k < STORAGE_NKINDS; k++)
     if (strcmp(kind_names[k], name) == 0) return k;
   return -1;
-}
-
-static char *errf(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
-static char *errf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *m = g_strdup_vprintf(fmt, ap);
-  va_end(ap);
-  return m;
 }
 
 static bool name_ok(const char *s, size_t cap) { return s[0] && memchr(s, 0, cap); }
@@ -260,32 +250,37 @@ static int world_store(void *world, env *e CM_UNUSED, enum store_op op, const st
 /* ---- configuration ---- */
 
 static char *setup(storage_world *w, const struct storage_config *c) {
-  if (!c) return errf("storage: config is NULL");
-  if (c->nstores == 0 || !c->stores) return errf("storage: no stores");
-  if (c->nlocations == 0 || !c->locations) return errf("storage: no locations");
-  if (!c->links) return errf("storage: links is NULL (every location x store link must be given)");
+  if (!c) return g_strdup("storage: config is NULL");
+  if (c->nstores == 0 || !c->stores) return g_strdup("storage: no stores");
+  if (c->nlocations == 0 || !c->locations) return g_strdup("storage: no locations");
+  if (!c->links) return g_strdup("storage: links is NULL (every location x store link must be given)");
   for (uint32_t s = 0; s < c->nstores; s++) {
     const struct storage_store *x = &c->stores[s];
-    if (!name_ok(x->name, STORAGE_NAME_MAX)) return errf("storage: store %u: name empty or not terminated", s);
-    if (!storage_kind_name(x->kind)) return errf("storage: store %u '%s': kind: unknown (%d)", s, x->name, (int)x->kind);
-    if (!memchr(x->cloud, 0, STORAGE_CLOUD_MAX)) return errf("storage: store %u '%s': cloud not terminated", s, x->name);
+    if (!name_ok(x->name, STORAGE_NAME_MAX))
+      return g_strdup_printf("storage: store %u: name empty or not terminated", s);
+    if (!storage_kind_name(x->kind))
+      return g_strdup_printf("storage: store %u '%s': kind: unknown (%d)", s, x->name, (int)x->kind);
+    if (!memchr(x->cloud, 0, STORAGE_CLOUD_MAX))
+      return g_strdup_printf("storage: store %u '%s': cloud not terminated", s, x->name);
     for (uint32_t t = 0; t < s; t++)
-      if (strcmp(c->stores[t].name, x->name) == 0) return errf("storage: store %u '%s': name already used", s, x->name);
+      if (strcmp(c->stores[t].name, x->name) == 0)
+        return g_strdup_printf("storage: store %u '%s': name already used", s, x->name);
   }
   for (uint32_t l = 0; l < c->nlocations; l++) {
     const struct storage_location *x = &c->locations[l];
-    if (!name_ok(x->name, STORAGE_NAME_MAX)) return errf("storage: location %u: name empty or not terminated", l);
+    if (!name_ok(x->name, STORAGE_NAME_MAX))
+      return g_strdup_printf("storage: location %u: name empty or not terminated", l);
     if (!memchr(x->cloud, 0, STORAGE_CLOUD_MAX))
-      return errf("storage: location %u '%s': cloud not terminated", l, x->name);
+      return g_strdup_printf("storage: location %u '%s': cloud not terminated", l, x->name);
     for (uint32_t t = 0; t < l; t++)
       if (strcmp(c->locations[t].name, x->name) == 0)
-        return errf("storage: location %u '%s': name already used", l, x->name);
+        return g_strdup_printf("storage: location %u '%s': name already used", l, x->name);
   }
   for (uint32_t l = 0; l < c->nlocations; l++)
     for (uint32_t s = 0; s < c->nstores; s++) {
       const char *bad = link_bad(&c->links[(size_t)l * c->nstores + s]);
       if (bad)
-        return errf("storage: link '%s' -> '%s': %s", c->locations[l].name, c->stores[s].name, bad);
+        return g_strdup_printf("storage: link '%s' -> '%s': %s", c->locations[l].name, c->stores[s].name, bad);
     }
   w->ns = c->nstores;
   w->nl = c->nlocations;
@@ -445,22 +440,22 @@ char *storage_world_check(const storage_world *w) {
       in += w->eg_in[(size_t)l * w->ns + s];
     }
     if (c->puts + c->gets + c->deletes != c->ok + c->misses + c->failed + c->in_flight)
-      msg = errf("storage: store '%s': requests %llu != ok + misses + failed + in_flight %llu", name,
-                 (unsigned long long)(c->puts + c->gets + c->deletes),
-                 (unsigned long long)(c->ok + c->misses + c->failed + c->in_flight));
+      msg = g_strdup_printf("storage: store '%s': requests %llu != ok + misses + failed + in_flight %llu", name,
+                            (unsigned long long)(c->puts + c->gets + c->deletes),
+                            (unsigned long long)(c->ok + c->misses + c->failed + c->in_flight));
     else if (c->served_puts + c->served_gets + c->served_deletes != c->ok + c->misses)
-      msg = errf("storage: store '%s': served %llu != ok + misses %llu", name,
-                 (unsigned long long)(c->served_puts + c->served_gets + c->served_deletes),
-                 (unsigned long long)(c->ok + c->misses));
+      msg = g_strdup_printf("storage: store '%s': served %llu != ok + misses %llu", name,
+                            (unsigned long long)(c->served_puts + c->served_gets + c->served_deletes),
+                            (unsigned long long)(c->ok + c->misses));
     else if (c->in_flight != flying[s])
-      msg = errf("storage: store '%s': in_flight %llu but %llu requests pending", name,
-                 (unsigned long long)c->in_flight, (unsigned long long)flying[s]);
+      msg = g_strdup_printf("storage: store '%s': in_flight %llu but %llu requests pending", name,
+                            (unsigned long long)c->in_flight, (unsigned long long)flying[s]);
     else if (c->objects != g_hash_table_size(st->objects) || c->bytes_stored != bytes)
-      msg = errf("storage: store '%s': objects %llu / bytes_stored %llu but the table holds %u / %llu", name,
-                 (unsigned long long)c->objects, (unsigned long long)c->bytes_stored, g_hash_table_size(st->objects),
-                 (unsigned long long)bytes);
+      msg = g_strdup_printf("storage: store '%s': objects %llu / bytes_stored %llu but the table holds %u / %llu", name,
+                            (unsigned long long)c->objects, (unsigned long long)c->bytes_stored,
+                            g_hash_table_size(st->objects), (unsigned long long)bytes);
     else if (c->egress_out_bytes != out || c->egress_in_bytes != in)
-      msg = errf("storage: store '%s': egress totals differ from the (location, store) table", name);
+      msg = g_strdup_printf("storage: store '%s': egress totals differ from the (location, store) table", name);
   }
   g_free(flying);
   return msg;

@@ -19,7 +19,6 @@ struct run {
   struct dagexec_config cfg;
   dagexec_done_fn done;
   void *arg;
-  size_t n;
   struct node_run *nr;
   struct dagexec_node_result *res;
   size_t remaining; /* nodes not yet done or skipped */
@@ -285,7 +284,7 @@ int dagexec_run(env *e, const struct dagexec_config *cfg, dagexec_done_fn done, 
     free(r);
     return CM_ENOMEM;
   }
-  *r = (struct run){.e = e, .cfg = *cfg, .done = done, .arg = arg, .n = n, .nr = r->nr, .res = r->res};
+  *r = (struct run){.e = e, .cfg = *cfg, .done = done, .arg = arg, .nr = r->nr, .res = r->res};
   r->out.failed_node = -1;
   r->out.start = env_now(e);
   r->in_flight = 1; /* held while starting, so no callback can finish the run early */

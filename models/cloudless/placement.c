@@ -123,6 +123,14 @@ int place_problem_check(const struct place_problem *p, char **err) {
   return 0;
 }
 
+static bool is_source(const struct place_problem *p, size_t v) { return p->in_edge[v] == p->in_edge[v + 1]; }
+
+static bool is_sink(const struct place_problem *p, size_t v) {
+  size_t n;
+  dag_children(p->d, v, &n);
+  return n == 0;
+}
+
 int place_evaluate(const struct place_problem *p, struct place_solution *s) {
   for (size_t n = 0; n < p->nnodes; n++)
     if (s->place[n] >= p->nplace[n]) return CM_EINVAL;
@@ -133,7 +141,7 @@ int place_evaluate(const struct place_problem *p, struct place_solution *s) {
   for (size_t i = 0; i < p->nnodes; i++) {
     uint32_t v = topo[i], l = s->place[v];
     double start = 0;
-    if (p->in_edge[v] == p->in_edge[v + 1]) {
+    if (is_source(p, v)) {
       start = p->in_time[v][l];
       cost += p->in_cost[v][l];
     }
@@ -145,9 +153,7 @@ int place_evaluate(const struct place_problem *p, struct place_solution *s) {
     }
     finish[v] = start + p->time[v][l];
     cost += p->cost[v][l];
-    size_t nch;
-    dag_children(p->d, v, &nch);
-    if (nch == 0) {
+    if (is_sink(p, v)) {
       makespan = fmax(makespan, finish[v] + p->out_time[v][l]);
       cost += p->out_cost[v][l];
     }
@@ -200,14 +206,6 @@ static int row(struct ilp *m, int type, double lb, double ub) {
   glp_set_mat_row(m->lp, r, m->len, m->ind, m->val);
   m->len = 0;
   return r;
-}
-
-static bool is_source(const struct place_problem *p, size_t v) { return p->in_edge[v] == p->in_edge[v + 1]; }
-
-static bool is_sink(const struct place_problem *p, size_t v) {
-  size_t n;
-  dag_children(p->d, v, &n);
-  return n == 0;
 }
 
 /* Largest time and cost coefficient, or 1 when all are 0. */
