@@ -11,8 +11,8 @@
 #include <glib.h>
 
 #include "cli.h"
-#include "env_real.h"
 #include "hist.h"
+#include "mixclaves.h"
 #include "mixclaves/client.h"
 
 static const char *const client_keys[] = {"address", "listen", "seed", "crypto", "hops", "mean_delay_ms",
@@ -47,22 +47,11 @@ int cli_client(int argc, char **argv) {
       "                 crypto = full its pk = 64 hex digits (printed by `cloudmix node`)\n"
       "  [client.NAME]  another client: address, listen = HOST:PORT\n\n"
       "Exit codes: 0 ok, 1 nothing came back or the run failed, 2 bad usage or config.");
-  GError *gerr = NULL;
-  char *bad = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    bad = g_strdup(gerr->message);
-    g_error_free(gerr);
-  } else if (argc != 1) bad = g_strdup_printf("unexpected argument '%s'", argv[1]);
-  else if (!config) bad = g_strdup("--config FILE is required");
-  else if (!(rate > 0 && rate <= 1e7)) bad = g_strdup("--rate: expected loops per second in (0, 1e7]");
+  char *bad = mxr_parse(ctx, &argc, &argv, &config);
+  if (bad) return mxr_usage("client", bad, config);
+  if (!(rate > 0 && rate <= 1e7)) bad = g_strdup("--rate: expected loops per second in (0, 1e7]");
   else if (!(duration > 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in (0, 1e7]");
-  g_option_context_free(ctx);
-  if (bad) {
-    fprintf(stderr, "cloudmix client: %s\nRun 'cloudmix client --help' for usage.\n", bad);
-    g_free(bad);
-    g_free(config);
-    return CM_EXIT_USAGE;
-  }
+  if (bad) return mxr_usage("client", bad, config);
 
   int rc = CM_EXIT_USAGE;
   struct mixcfg c;
@@ -84,15 +73,8 @@ int cli_client(int argc, char **argv) {
   /* the address is the default seed */
   p.addr = (cm_addr)mixcfg_uint(&c, G, "address", true, 0, 1, G_MAXUINT32);
   if (c.err) goto done;
-  e = env_real_new(seeded ? seed : p.addr);
-  if (!e) {
-    c.err = g_strdup("out of memory");
-    rc = CM_EXIT_FAILED;
-    goto done;
-  }
-  if (mixcfg_self(&c, G, e, &p.addr, &listen) != 0) goto done;
   bool keyed = p.codec && p.codec->keyed;
-  if (mixcfg_book(&c, G, client_keys, e, p.addr, keyed, &book) != 0) goto done;
+  if (!mxr_start(&c, G, client_keys, seeded ? seed : p.addr, keyed, &e, &p.addr, &listen, &book, &rc)) goto done;
   size_t nn = book.n;
   if (keyed) {
     p.keys = mixbook_key;
@@ -140,22 +122,12 @@ int cli_client(int argc, char **argv) {
   printf("rtt_p95_ms          %.3f\n", ms(hist_percentile(h, 0.95)));
   printf("rtt_p99_ms          %.3f\n", ms(hist_percentile(h, 0.99)));
   printf("rtt_max_ms          %.3f\n", ms(hist_max(h)));
-  rc = CM_EXIT_OK;
-  if (erc != 0) {
-    fprintf(stderr, "cloudmix client: the event loop failed: %s\n", cm_strerror(erc));
-    rc = CM_EXIT_FAILED;
-  } else if (k.received == 0) {
-    fprintf(stderr, "cloudmix client: nothing came back (is the node running at the configured address?)\n");
-    rc = CM_EXIT_FAILED;
-  }
+  rc = mxr_outcome("client", erc,
+                   k.received == 0 ? "nothing came back (is the node running at the configured address?)" : NULL);
 
 done:
-  if (c.err) fprintf(stderr, "cloudmix client: %s\n", c.err);
   client_free(cl);
-  if (e) env_free(e);
-  mixbook_free(&book);
-  g_free(listen);
-  mixcfg_close(&c);
+  mxr_finish("client", &c, e, &book, listen);
   g_free(config);
   return rc;
 }

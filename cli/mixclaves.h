@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "cli.h"
 #include "mixclaves/buffer.h"
 
@@ -89,5 +91,26 @@ int mxc__net_run(struct run_ctx *c, const struct mxc_config *cfg, struct mxc_ste
 double mxc__node_month_usd(const struct mxc_price *p, bool mixclaves);
 /* Write mixclaves_load and mixclaves_cost, metrics; print the summary. */
 int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct mxc_step *steps);
+
+/* ---- real mode: what `cloudmix node` and `cloudmix client` share
+ * around their config reader (cli/mixclaves_real.c) ---- */
+
+/* Parse the options and free ctx: NULL, or the first problem (g_malloc'd):
+ * a parse error, a stray argument, no --config (*config, set by the
+ * parse). */
+char *mxr_parse(GOptionContext *ctx, int *argc, char ***argv, char *const *config);
+/* Print bad and the usage hint for `cloudmix cmd`; free bad and config.
+ * CM_EXIT_USAGE. */
+int mxr_usage(const char *cmd, char *bad, char *config);
+/* *e a real env of seed, with group's own address and listen (mixcfg_self)
+ * and the peers (mixcfg_book with keys and need_pk): true, else false with
+ * c->err set (and *rc = CM_EXIT_FAILED if the env could not be made). */
+bool mxr_start(struct mixcfg *c, const char *group, const char *const *keys, uint64_t seed, bool need_pk, env **e,
+               cm_addr *addr, char **listen, struct mixbook *book, int *rc);
+/* After env_run: CM_EXIT_OK, or CM_EXIT_FAILED after one line on stderr:
+ * the loop's error erc, else failure if not NULL. */
+int mxr_outcome(const char *cmd, int erc, const char *failure);
+/* Print c's problem if any, then free e (NULL ok), book, listen and c. */
+void mxr_finish(const char *cmd, struct mixcfg *c, env *e, struct mixbook *book, char *listen);
 
 #endif

@@ -27,6 +27,7 @@
 
 #include "cli.h"
 #include "env_real.h"
+#include "mixclaves.h"
 #include "mixclaves/node.h"
 
 /* ---- the config reader (struct mixcfg, cli.h) ---- */
@@ -362,23 +363,11 @@ int cli_node(int argc, char **argv) {
       "                 pk = 64 hex digits (with crypto = full and loop_rate_per_s > 0)\n"
       "  [client.NAME]  a client, a destination: address, listen = HOST:PORT\n\n"
       "Exit codes: 0 ok, 1 the run failed, 2 bad usage or config (one line on stderr).");
-  GError *gerr = NULL;
-  int rc = CM_EXIT_USAGE;
-  char *bad = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    bad = g_strdup(gerr->message);
-    g_error_free(gerr);
-  } else if (argc != 1) bad = g_strdup_printf("unexpected argument '%s'", argv[1]);
-  else if (!config) bad = g_strdup("--config FILE is required");
-  else if (!(duration >= 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in [0, 1e7]");
-  g_option_context_free(ctx);
-  if (bad) {
-    fprintf(stderr, "cloudmix node: %s\nRun 'cloudmix node --help' for usage.\n", bad);
-    g_free(bad);
-    g_free(config);
-    return CM_EXIT_USAGE;
-  }
+  char *bad = mxr_parse(ctx, &argc, &argv, &config);
+  if (!bad && !(duration >= 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in [0, 1e7]");
+  if (bad) return mxr_usage("node", bad, config);
 
+  int rc = CM_EXIT_USAGE;
   struct mixcfg c;
   env *e = NULL;
   node *n = NULL;
@@ -404,15 +393,9 @@ int cli_node(int argc, char **argv) {
   p.loop_hops = (uint32_t)mixcfg_uint(&c, G, "loop_hops", false, 1, 1, CODEC_HOPS_MAX - 1);
   mixcfg_codec(&c, G, &p.codec);
   if (c.err) goto done;
-  e = env_real_new(seed);
-  if (!e) {
-    c.err = g_strdup("out of memory");
-    rc = CM_EXIT_FAILED;
-    goto done;
-  }
-  if (mixcfg_self(&c, G, e, &p.addr, &listen) != 0) goto done;
   bool keyed = p.codec && p.codec->keyed;
-  if (mixcfg_book(&c, G, node_keys, e, p.addr, keyed && p.loop_rate_per_s > 0, &book) != 0) goto done;
+  if (!mxr_start(&c, G, node_keys, seed, keyed && p.loop_rate_per_s > 0, &e, &p.addr, &listen, &book, &rc))
+    goto done;
   size_t self_i = book.n;
   for (size_t i = 0; i < book.n; i++)
     if (book.nodes[i] == p.addr) self_i = i;
@@ -451,23 +434,12 @@ int cli_node(int argc, char **argv) {
   printf("node %u stopped by %s after %.2f s\n", nc.id, why ? why : "--duration", cli_wall_s() - t0);
   print_counters(&k, &st);
   printf("%-27s %s\n", "balanced", balanced ? "yes" : "NO");
-  rc = CM_EXIT_OK;
-  if (erc != 0) {
-    fprintf(stderr, "cloudmix node: the event loop failed: %s\n", cm_strerror(erc));
-    rc = CM_EXIT_FAILED;
-  } else if (!balanced) {
-    fprintf(stderr, "cloudmix node: counters do not balance (a bug)\n");
-    rc = CM_EXIT_FAILED;
-  }
+  rc = mxr_outcome("node", erc, balanced ? NULL : "counters do not balance (a bug)");
 
 done:
-  if (c.err) fprintf(stderr, "cloudmix node: %s\n", c.err);
   node_free(n);
-  if (e) env_free(e);
-  mixbook_free(&book);
-  g_free(listen);
+  mxr_finish("node", &c, e, &book, listen);
   g_free(bufname);
-  mixcfg_close(&c);
   g_free(config);
   return rc;
 }

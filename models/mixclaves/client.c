@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "mixclaves/bytes.h"
 #include "mixclaves/sum128.h"
 
 enum { S_REAL = 0, S_LOOP = 1, S_DROP = 2, NSTREAMS = 3 };
@@ -46,25 +47,16 @@ struct client {
 static const uint8_t MAGIC[4] = {'C', 'M', 'X', 'C'};
 #define PAYLOAD_VERSION 2 /* 1 had a BLAKE2b-128 check */
 
-static void put_be(uint8_t *p, uint64_t v, int n) {
-  for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-static uint64_t get_be(const uint8_t *p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; i++) v = v << 8 | p[i];
-  return v;
-}
-
 void client_payload_encode(const struct client_payload *p, uint8_t out[CLIENT_PAYLOAD_BYTES]) {
   memset(out, 0, CLIENT_PAYLOAD_BYTES);
   memcpy(out, MAGIC, 4);
   out[4] = PAYLOAD_VERSION;
   out[5] = (uint8_t)p->kind;
-  put_be(out + 8, p->src, 4);
-  put_be(out + 12, p->dst, 4);
-  put_be(out + 16, p->seq, 8);
-  put_be(out + 24, (uint64_t)p->sent_at, 8);
-  put_be(out + 32, p->experiment, 8);
+  mx_put_be32(out + 8, p->src);
+  mx_put_be32(out + 12, p->dst);
+  mx_put_be64(out + 16, p->seq);
+  mx_put_be64(out + 24, (uint64_t)p->sent_at);
+  mx_put_be64(out + 32, p->experiment);
   sum128(out, 40, out + 40);
 }
 
@@ -76,11 +68,11 @@ int client_payload_decode(const uint8_t *in, size_t len, struct client_payload *
       in[7] || memcmp(sum, in + 40, 16) != 0)
     return CM_EPARSE;
   p->kind = (enum client_kind)in[5];
-  p->src = (cm_addr)get_be(in + 8, 4);
-  p->dst = (cm_addr)get_be(in + 12, 4);
-  p->seq = get_be(in + 16, 8);
-  p->sent_at = (cm_time)get_be(in + 24, 8);
-  p->experiment = get_be(in + 32, 8);
+  p->src = mx_get_be32(in + 8);
+  p->dst = mx_get_be32(in + 12);
+  p->seq = mx_get_be64(in + 16);
+  p->sent_at = (cm_time)mx_get_be64(in + 24);
+  p->experiment = mx_get_be64(in + 32);
   return 0;
 }
 

@@ -36,6 +36,7 @@
  * and, the nonce being random, is uniform enough to index the Bloom filter
  * (sphinx_replay_*) directly. */
 #include "mixclaves/codec.h"
+#include "mixclaves/bytes.h"
 #include "mixclaves/sum128.h"
 
 #include <string.h>
@@ -55,23 +56,6 @@
 #define OFF_PAYLOAD (OFF_SUM + SUM) /* 300 */
 #define PAYLOAD 2048
 #define PACKET (OFF_PAYLOAD + PAYLOAD) /* 2348 */
-
-static void put_u32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-static void put_u64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-static uint32_t get_u32(const uint8_t *p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++) v = v << 8 | p[i];
-  return v;
-}
-static uint64_t get_u64(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++) v = v << 8 | p[i];
-  return v;
-}
 
 static void checksum(const uint8_t *pkt, uint8_t out[SUM]) { sum128(pkt, OFF_SUM, out); }
 
@@ -101,12 +85,12 @@ static int build(const struct codec_hop *path, size_t hops, cm_addr dest, const 
   packet[OFF_N] = (uint8_t)hops;
   packet[OFF_PLEN] = (uint8_t)(len >> 8);
   packet[OFF_PLEN + 1] = (uint8_t)len;
-  put_u32(packet + OFF_DEST, dest);
+  mx_put_be32(packet + OFF_DEST, dest);
   rnd(rnd_ctx, packet + OFF_NONCE, NONCE);
   for (size_t i = 0; i < hops; i++) {
     uint8_t *h = packet + OFF_HOPS + i * ENTRY;
-    put_u32(h, path[i].addr);
-    put_u64(h + 4, (uint64_t)path[i].delay);
+    mx_put_be32(h, path[i].addr);
+    mx_put_be64(h + 4, (uint64_t)path[i].delay);
     h[12] = (uint8_t)path[i].type;
   }
   if (len) memcpy(packet + OFF_PAYLOAD, payload, len);
@@ -129,14 +113,14 @@ static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, 
   /* This hop's entry; the later ones are checked at their own hops, and
    * entries past n are never read (the checksum covers them all). */
   const uint8_t *h0 = in + OFF_HOPS;
-  if (get_u32(h0) != self->addr || get_u64(h0 + 4) > (uint64_t)INT64_MAX || !type_ok(h0[12]) || h0[13] || h0[14] ||
-      h0[15])
+  if (mx_get_be32(h0) != self->addr || mx_get_be64(h0 + 4) > (uint64_t)INT64_MAX || !type_ok(h0[12]) || h0[13] ||
+      h0[14] || h0[15])
     return CM_EPARSE;
   memset(u, 0, sizeof *u);
-  u->delay = (cm_time)get_u64(h0 + 4);
+  u->delay = (cm_time)mx_get_be64(h0 + 4);
   u->type = (enum codec_type)h0[12];
   u->final = n == 1;
-  u->dest = get_u32(in + OFF_DEST);
+  u->dest = mx_get_be32(in + OFF_DEST);
   memcpy(u->tag, sum, SUM); /* the checksum at this hop, widened: see the top */
   sum128_store64(u->tag + 16, sum128_finish(sum128_load64(sum) ^ SUM128_K2));
   sum128_store64(u->tag + 24, sum128_finish(sum128_load64(sum + 8) ^ SUM128_K3));
@@ -150,7 +134,7 @@ static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, 
   if (u->final) {
     u->payload = out + OFF_PAYLOAD;
   } else {
-    u->next = get_u32(in + OFF_HOPS + ENTRY);
+    u->next = mx_get_be32(in + OFF_HOPS + ENTRY);
     out[OFF_N] = (uint8_t)(n - 1);
     memmove(out + OFF_HOPS, in + OFF_HOPS + ENTRY, (HOPS - 1) * ENTRY);
     memset(out + OFF_HOPS + (HOPS - 1) * ENTRY, 0, ENTRY);

@@ -16,6 +16,7 @@
 
 #include <string.h>
 
+#include "mixclaves/bytes.h"
 #include "mixclaves/sphinx.h"
 
 #define PROFILE (&sphinx_profile_mixclaves)
@@ -31,18 +32,9 @@ _Static_assert((int)CODEC_ROUTE == SPHINX_TYPE_ROUTE && (int)CODEC_DROP == SPHIN
                    (int)CODEC_LOOP == SPHINX_TYPE_LOOP,
                "codec types are sphinx types");
 
-static void put_u32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-static uint32_t get_u32(const uint8_t *p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; i++) v = v << 8 | p[i];
-  return v;
-}
-
 static void addr_id(cm_addr a, uint8_t id[ID_BYTES]) {
   memset(id, 0, ID_BYTES);
-  put_u32(id, a);
+  mx_put_be32(id, a);
 }
 
 /* An id from the wire: 0 unless it is a valid address encoding. */
@@ -50,7 +42,7 @@ static cm_addr id_addr(const uint8_t *id, size_t len) {
   if (len != ID_BYTES) return 0;
   for (size_t i = 4; i < ID_BYTES; i++)
     if (id[i]) return 0;
-  return get_u32(id);
+  return mx_get_be32(id);
 }
 
 static bool type_ok(enum codec_type t) { return t == CODEC_ROUTE || t == CODEC_DROP || t == CODEC_LOOP; }
@@ -71,7 +63,7 @@ static int build(const struct codec_hop *path, size_t hops, cm_addr dest, const 
     sp[i] = (struct sphinx_hop){.id = ids[i], .pk = h->pk, .delay_us = (uint32_t)us, .type = (uint8_t)h->type};
   }
   uint8_t d[DEST_BYTES], msg[PAYLOAD];
-  put_u32(d, dest);
+  mx_put_be32(d, dest);
   memset(msg, 0, sizeof msg);
   if (len) memcpy(msg, payload, len);
   int rc = sphinx_packet_build(PROFILE, sp, hops, d, sizeof d, msg, sizeof msg, rnd, rnd_ctx, packet);
@@ -99,7 +91,7 @@ static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, 
   case SPHINX_EXIT:
     if (su.dest_len != DEST_BYTES || su.message_len != PAYLOAD) return CM_EPARSE;
     u->final = true;
-    u->dest = get_u32(su.dest);
+    u->dest = mx_get_be32(su.dest);
     u->payload = su.message;
     break;
   case SPHINX_REPLY: /* SURBs are not carried by the codec */

@@ -207,6 +207,13 @@ static cm_time exp_delay(rng *r, cm_time mean) {
   return mean > 0 ? cm_time_from_s(rng_exponential(r, cm_time_to_s(mean))) : 0;
 }
 
+static void send_loop(env *e, void *arg);
+
+/* The next of the node's own loops, a Poisson gap away. */
+static void schedule_loop(node *n) {
+  n->loop_timer = env_after(n->e, cm_time_from_s(rng_exponential(n->r_loop, 1.0 / n->p.loop_rate_per_s)), send_loop, n);
+}
+
 /* Own loop cover: loop_hops uniform peers, then home. */
 static void send_loop(env *e, void *arg) {
   node *n = arg;
@@ -236,7 +243,7 @@ static void send_loop(env *e, void *arg) {
   else
     n->c.loop_send_failed++;
 next:
-  n->loop_timer = env_after(e, cm_time_from_s(rng_exponential(n->r_loop, 1.0 / n->p.loop_rate_per_s)), send_loop, n);
+  schedule_loop(n);
 }
 
 static rng *stream(env *e, cm_addr a, const char *what) {
@@ -315,8 +322,7 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   n->free_slot = 0;
   make_identity(n);
   if (env_bind(e, n->p.addr, on_datagram, n) != 0) goto fail;
-  if (n->p.loop_rate_per_s > 0)
-    n->loop_timer = env_after(e, cm_time_from_s(rng_exponential(n->r_loop, 1.0 / n->p.loop_rate_per_s)), send_loop, n);
+  if (n->p.loop_rate_per_s > 0) schedule_loop(n);
   return n;
 fail:
   n->e = NULL; /* not bound: node_free must not unbind */

@@ -9,6 +9,8 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "mixclaves/bytes.h"
+
 const struct sphinx_profile sphinx_profile_smc_compat = {
     .name = "smc-compat",
     .routing = SPHINX_ROUTING_SMC,
@@ -89,16 +91,6 @@ static size_t off_alpha(const struct sphinx_profile *p) { return 1 + p->epoch_by
 static size_t off_gamma(const struct sphinx_profile *p) { return off_alpha(p) + SPHINX_KEY_BYTES; }
 static size_t off_beta(const struct sphinx_profile *p) { return off_gamma(p) + p->mac_bytes; }
 
-static void put_be32(uint8_t *b, uint32_t v) {
-  b[0] = (uint8_t)(v >> 24);
-  b[1] = (uint8_t)(v >> 16);
-  b[2] = (uint8_t)(v >> 8);
-  b[3] = (uint8_t)v;
-}
-static uint32_t get_be32(const uint8_t *b) {
-  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
-
 /* The type a hop is sent: 0 stands for ROUTE; CTRL is reserved. */
 static uint8_t hop_type(const struct sphinx_hop *h) { return h->type ? h->type : SPHINX_TYPE_ROUTE; }
 static bool type_ok(uint8_t t) {
@@ -109,7 +101,7 @@ static bool type_ok(uint8_t t) {
 static void put_info(uint8_t *b, uint8_t cmd, const struct sphinx_hop *h) {
   b[0] = cmd;
   b[1] = hop_type(h);
-  put_be32(b + 2, h->delay_us);
+  mx_put_be32(b + 2, h->delay_us);
 }
 
 int sphinx_keypair_from_seed(uint8_t pk[SPHINX_KEY_BYTES], uint8_t sk[SPHINX_KEY_BYTES],
@@ -225,7 +217,7 @@ static int header_build(const struct sphinx_profile *p, uint32_t epoch,
   for (size_t j = 0; j < final_len; j++) beta[j] ^= stream[r - 1][j];
   memcpy(beta + final_len, filler, (r - 1) * H);
   hdr[0] = p->version;
-  if (p->epoch_bytes) put_be32(hdr + 1, epoch);
+  if (p->epoch_bytes) mx_put_be32(hdr + 1, epoch);
   memcpy(hdr + off_alpha(p), alphas[r - 1], 32);
   memcpy(hdr + off_beta(p), beta, BETA);
   header_mac(p, s[r - 1], hdr, gamma);
@@ -328,7 +320,7 @@ int sphinx_packet_build(const struct sphinx_profile *p, const struct sphinx_hop 
 int sphinx_packet_epoch(const struct sphinx_profile *p, const uint8_t *in, size_t in_len,
                         uint32_t *epoch) {
   if (!profile_ok(p) || !in || !epoch || in_len != sphinx_packet_bytes(p)) return CM_EINVAL;
-  *epoch = p->epoch_bytes ? get_be32(in + 1) : 0;
+  *epoch = p->epoch_bytes ? mx_get_be32(in + 1) : 0;
   return 0;
 }
 
@@ -383,11 +375,11 @@ int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX
   /* B = (beta || 0^H) xor stream */
   sphinx__stream(p, s, b, SL);
   for (size_t j = 0; j < BETA; j++) b[j] ^= in[off_beta(p) + j];
-  u->epoch = p->epoch_bytes ? get_be32(in + 1) : 0;
+  u->epoch = p->epoch_bytes ? mx_get_be32(in + 1) : 0;
   u->type = SPHINX_TYPE_ROUTE;
   if (I) {
     u->type = b[1];
-    u->delay_us = get_be32(b + 2);
+    u->delay_us = mx_get_be32(b + 2);
     if (!type_ok(u->type)) { /* CTRL (reserved) or unknown */
       rc = CM_EPARSE;
       goto out;

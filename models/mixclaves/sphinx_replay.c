@@ -15,6 +15,7 @@
  * rate is sum_i Pois(i; lambda) * (1 - (1 - 1/512)^(k i))^k, and sizing
  * searches blocks and k for the smallest filter meeting fp under it. */
 #include "mixclaves/sphinx.h"
+#include "mixclaves/sum128.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -141,21 +142,16 @@ void sphinx_replay_reset(sphinx_replay *f) {
   if (f) memset(f->words, 0, f->map_bytes);
 }
 
-static uint64_t le64(const uint8_t *p) {
-  return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-         (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
-}
-
 /* block = floor(h * blocks / 2^64): uniform, and no division */
 static uint64_t *block_of(const sphinx_replay *f, const uint8_t tag[SPHINX_TAG_BYTES]) {
-  return f->words + (uint64_t)(((unsigned __int128)le64(tag) * f->blocks) >> 64) * BLOCK_WORDS;
+  return f->words + (uint64_t)(((unsigned __int128)sum128_load64(tag) * f->blocks) >> 64) * BLOCK_WORDS;
 }
 
 /* Test the k bits of tag in its block; set them too when insert. */
 static bool probe(sphinx_replay *f, const uint8_t tag[SPHINX_TAG_BYTES], bool insert) {
   uint64_t *blk = block_of(f, tag);
   uint64_t mask[BLOCK_WORDS] = {0};
-  uint64_t src[3] = {le64(tag + 8), le64(tag + 16), le64(tag + 24)};
+  uint64_t src[3] = {sum128_load64(tag + 8), sum128_load64(tag + 16), sum128_load64(tag + 24)};
   for (unsigned i = 0; i < f->hashes; i++) {
     unsigned pos = (unsigned)(src[i / 7] >> (POS_BITS * (i % 7))) & (BLOCK_BITS - 1);
     mask[pos / 64] |= (uint64_t)1 << (pos % 64);

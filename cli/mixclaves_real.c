@@ -1,0 +1,55 @@
+/* The parts `cloudmix node` (cli/node.c) and `cloudmix client`
+ * (cli/client.c) share around their config reader: option checks, the
+ * real env with its address book, the exit code after the run, and the
+ * clean-up. */
+#include <stdio.h>
+
+#include <glib.h>
+
+#include "env_real.h"
+#include "mixclaves.h"
+
+char *mxr_parse(GOptionContext *ctx, int *argc, char ***argv, char *const *config) {
+  GError *gerr = NULL;
+  char *bad = NULL;
+  if (!g_option_context_parse(ctx, argc, argv, &gerr)) {
+    bad = g_strdup(gerr->message);
+    g_error_free(gerr);
+  } else if (*argc != 1) bad = g_strdup_printf("unexpected argument '%s'", (*argv)[1]);
+  else if (!*config) bad = g_strdup("--config FILE is required");
+  g_option_context_free(ctx);
+  return bad;
+}
+
+int mxr_usage(const char *cmd, char *bad, char *config) {
+  fprintf(stderr, "cloudmix %s: %s\nRun 'cloudmix %s --help' for usage.\n", cmd, bad, cmd);
+  g_free(bad);
+  g_free(config);
+  return CM_EXIT_USAGE;
+}
+
+bool mxr_start(struct mixcfg *c, const char *group, const char *const *keys, uint64_t seed, bool need_pk, env **e,
+               cm_addr *addr, char **listen, struct mixbook *book, int *rc) {
+  *e = env_real_new(seed);
+  if (!*e) {
+    c->err = g_strdup("out of memory");
+    *rc = CM_EXIT_FAILED;
+    return false;
+  }
+  return mixcfg_self(c, group, *e, addr, listen) == 0 && mixcfg_book(c, group, keys, *e, *addr, need_pk, book) == 0;
+}
+
+int mxr_outcome(const char *cmd, int erc, const char *failure) {
+  if (erc != 0) fprintf(stderr, "cloudmix %s: the event loop failed: %s\n", cmd, cm_strerror(erc));
+  else if (failure) fprintf(stderr, "cloudmix %s: %s\n", cmd, failure);
+  else return CM_EXIT_OK;
+  return CM_EXIT_FAILED;
+}
+
+void mxr_finish(const char *cmd, struct mixcfg *c, env *e, struct mixbook *book, char *listen) {
+  if (c->err) fprintf(stderr, "cloudmix %s: %s\n", cmd, c->err);
+  if (e) env_free(e);
+  mixbook_free(book);
+  g_free(listen);
+  mixcfg_close(c);
+}
