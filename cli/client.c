@@ -65,7 +65,7 @@ int cli_client(int argc, char **argv) {
   uint64_t seed = 0;
   bool seeded = mixcfg_hex64(&c, G, "seed", &seed);
   p.hops = (uint32_t)mixcfg_uint(&c, G, "hops", false, 1, 1, CODEC_HOPS_MAX);
-  p.mean_delay = cm_time_from_s(mixcfg_double(&c, G, "mean_delay_ms", 1, 0, 1e6) / 1e3);
+  p.mean_delay = cm_time_from_s(mixcfg_double(&c, G, "mean_delay_ms", 1, 1e-3, 1e6) / 1e3); /* 0 would mean the model default */
   p.late_after = cm_time_from_s(mixcfg_double(&c, G, "late_after_ms", 1000, 1, 1e7) / 1e3);
   p.drop_rate_per_s = mixcfg_double(&c, G, "drop_rate_per_s", 0, 0, 1e7);
   mixcfg_codec(&c, G, &p.codec);
