@@ -106,10 +106,9 @@ int plot__cl_replan(struct plot_ctx *p) {
       g_string_append_printf(p->gp, "%s'replan.dat' index %u using 1:3 with steps lw 2 title ", i ? ", \\\n  " : "", i);
       plot__quote(p->gp, name);
       g_string_append_printf(p->gp, ", \\\n  '' index %u using 1:2 with points pt 6 ps 1.2 title ", i);
-      GString *t = g_string_new(name);
-      g_string_append(t, ": estimate at each round");
-      plot__quote(p->gp, t->str);
-      g_string_free(t, TRUE);
+      char *t = g_strdup_printf("%s: estimate at each round", name);
+      plot__quote(p->gp, t);
+      g_free(t);
     }
     g_string_append_c(p->gp, '\n');
   }

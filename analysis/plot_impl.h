@@ -50,10 +50,10 @@ char *plot__text(struct plot_ctx *p, const char *sql);
  * for each row (x, label) of sql, ?1 bound to p->run_id. Nothing if table
  * (the one sql reads) is missing. Returns the number of markers or an error. */
 int64_t plot__markers(struct plot_ctx *p, const char *table, const char *sql, int dt);
-/* text, then a line naming scenario, run and seed; g_malloc'd. */
-char *plot__title_text(const struct plot_ctx *p, const char *text);
-/* Append "set title" with plot__title_text. */
+/* Append "set title" with text, then a line naming scenario, run and seed. */
 void plot__title(struct plot_ctx *p, const char *text);
+/* Append "set multiplot layout ROWS,COLS title" with the text of plot__title. */
+void plot__multiplot(struct plot_ctx *p, int rows, int cols, const char *text);
 /* Run gnuplot on the terminal preamble plus p->gp, writing p->out_path.
  * Returns 0 or CM_EIO (gnuplot missing, failed, or wrote nothing). */
 int plot__gnuplot(struct plot_ctx *p);

@@ -156,16 +156,22 @@ int64_t plot__markers(struct plot_ctx *p, const char *table, const char *sql, in
   return n;
 }
 
-char *plot__title_text(const struct plot_ctx *p, const char *text) {
-  return g_strdup_printf("%s\n%s, run %lld, seed %lld", text, p->scenario, (long long)p->run_id, (long long)p->seed);
-}
-
-void plot__title(struct plot_ctx *p, const char *text) {
-  char *t = plot__title_text(p, text);
-  g_string_append(p->gp, "set title ");
+/* Append command (up to its title), then text and a line naming scenario,
+ * run and seed as a quoted string, then a newline. */
+static void titled(struct plot_ctx *p, const char *command, const char *text) {
+  char *t = g_strdup_printf("%s\n%s, run %lld, seed %lld", text, p->scenario, (long long)p->run_id, (long long)p->seed);
+  g_string_append(p->gp, command);
   plot__quote(p->gp, t);
   g_string_append_c(p->gp, '\n');
   g_free(t);
+}
+
+void plot__title(struct plot_ctx *p, const char *text) { titled(p, "set title ", text); }
+
+void plot__multiplot(struct plot_ctx *p, int rows, int cols, const char *text) {
+  char *command = g_strdup_printf("set multiplot layout %d,%d title ", rows, cols);
+  titled(p, command, text);
+  g_free(command);
 }
 
 /* The script: terminal, output file, data format, then the figure. */

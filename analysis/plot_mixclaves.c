@@ -3,18 +3,7 @@
  * variants (seed Fig. 1), throughput against round-trip latency per
  * configuration (seed Fig. 8 and Fig. 9) and peak throughput and monthly
  * cost per mixnet row (seed Table 1). Helpers in plot_io.c. */
-#include <string.h>
-
 #include "plot_impl.h"
-
-/* "set multiplot layout ROWS,COLS title" with the text of plot__title. */
-static void multiplot(struct plot_ctx *p, int rows, int cols, const char *text) {
-  char *t = plot__title_text(p, text);
-  g_string_append_printf(p->gp, "set multiplot layout %d,%d title ", rows, cols);
-  plot__quote(p->gp, t);
-  g_string_append_c(p->gp, '\n');
-  g_free(t);
-}
 
 int plot__mx_fig1(struct plot_ctx *p) {
   /* One block per variant in mixclaves_buffer order; its name is the panel
@@ -39,7 +28,7 @@ int plot__mx_fig1(struct plot_ctx *p) {
     int cols = (int)vars->len;
     p->width = 520 * cols;
     p->height = 600;
-    multiplot(p, 1, cols, "Seed Fig. 1: address a packet is stored at vs the address it is read from, per delay buffer");
+    plot__multiplot(p, 1, cols, "Seed Fig. 1: address a packet is stored at vs the address it is read from, per delay buffer");
     g_string_append(p->gp, "set xlabel 'store address (cell)'\n"
                            "set ylabel 'read address (cell)'\n"
                            "set size square\n"
@@ -133,7 +122,7 @@ int plot__mx_table1(struct plot_ctx *p) {
   if (n < 0) return (int)n;
   p->width = 1200;
   p->height = 650;
-  multiplot(p, 1, 2, "Seed Table 1: peak throughput and monthly cost per mixnet configuration");
+  plot__multiplot(p, 1, 2, "Seed Table 1: peak throughput and monthly cost per mixnet configuration");
   g_string_append_printf(
       p->gp,
       "set style fill solid 0.7 border -1\n"

@@ -147,7 +147,7 @@ struct nodeside {
   GCond cv;
   int cpu;          /* the node thread's CPU; -1: not pinned */
   double run_s;     /* the run asked for */
-  bool go, running, done, quit;
+  bool go, done, quit; /* go: asked, not yet taken by the node thread */
   int rc;           /* of the last env_run */
   double cpu_s;     /* the node thread's CPU time over the last run */
   uint64_t received, drops;
@@ -199,7 +199,6 @@ static gpointer node_main(gpointer arg) {
     while (!s->go && !s->quit) g_cond_wait(&s->cv, &s->mu);
     if (s->quit) break;
     s->go = false;
-    s->running = true;
     g_cond_broadcast(&s->cv);
     g_mutex_unlock(&s->mu);
     struct node_counters before, after;
@@ -213,7 +212,6 @@ static gpointer node_main(gpointer arg) {
     s->cpu_s = cpu;
     s->received = after.received - before.received;
     s->drops = node_drops(&after) - node_drops(&before);
-    s->running = false;
     s->done = true;
     g_cond_broadcast(&s->cv);
   }
@@ -228,7 +226,7 @@ static void node_start(struct nodeside *s, double run_s) {
   s->done = false;
   s->go = true;
   g_cond_broadcast(&s->cv);
-  while (s->go || (!s->running && !s->done)) g_cond_wait(&s->cv, &s->mu);
+  while (s->go) g_cond_wait(&s->cv, &s->mu);
   g_mutex_unlock(&s->mu);
 }
 
@@ -377,11 +375,12 @@ int bench_mixnode_udp(bool quick) {
     double achieved = (double)d.sent / step_s;
     bool kept_up = achieved >= 0.95 * rates[k];
     double cpu_us = s.received ? s.cpu_s * 1e6 / (double)s.received : 0;
+    int64_t step_p50 = hist_percentile(d.added, 0.5), step_p99 = hist_percentile(d.added, 0.99);
     fprintf(stderr,
             "bench mixnode-udp: offered %.0f/s sent %.0f/s back %llu of %llu drops %llu p50 %.1f us p99 %.1f us "
             "node cpu %.1f us/packet%s\n",
             rates[k], achieved, (unsigned long long)d.back, (unsigned long long)d.sent, (unsigned long long)drops,
-            (double)hist_percentile(d.added, 0.5) / 1e3, (double)hist_percentile(d.added, 0.99) / 1e3, cpu_us,
+            (double)step_p50 / 1e3, (double)step_p99 / 1e3, cpu_us,
             kept_up ? "" : " (could not send at the offered rate)");
     if (drops || !kept_up) {
       if (best == 0) best_drops = drops;
@@ -389,8 +388,8 @@ int bench_mixnode_udp(bool quick) {
     }
     best = (double)d.back / step_s;
     best_cpu_us = cpu_us;
-    p50 = hist_percentile(d.added, 0.5);
-    p99 = hist_percentile(d.added, 0.99);
+    p50 = step_p50;
+    p99 = step_p99;
     if (rates[k] == GOAL_RATE) {
       goal_p50 = p50;
       goal_p99 = p99;

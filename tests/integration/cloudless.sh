@@ -10,11 +10,7 @@ set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/     /'; }
-q() { sqlite3 "$1" "$2"; }
+. "$(dirname "$0")/lib.sh"
 S=scenarios/cloudless
 D=tests/integration/data/cloudless
 
@@ -90,12 +86,9 @@ probes=$(q "$T/probe.db" "SELECT count(*) FROM cloudless_benchmarks WHERE probes
   bad "benchmarks table" "providers with figures: $probes"
 
 # --- determinism ------------------------------------------------------------------
-dump() {
-  sqlite3 "$1" .dump | grep -v '^INSERT INTO runs ' | grep -v "^INSERT INTO run_metrics VALUES([0-9]*,'wall_"
-}
 $CLOUDMIX run $S/fig9-fault-tolerance.ini --quiet --out "$T/a.db" && $CLOUDMIX run $S/fig9-fault-tolerance.ini --quiet --out "$T/b.db" &&
   $CLOUDMIX run $S/fig9-fault-tolerance.ini --quiet --seed 2 --out "$T/c.db" || bad "fig9 reruns exit 0"
-dump "$T/a.db" > "$T/a.sql"; dump "$T/b.db" > "$T/b.sql"; dump "$T/c.db" > "$T/c.sql"
+tables_dump "$T/a.db" > "$T/a.sql"; tables_dump "$T/b.db" > "$T/b.sql"; tables_dump "$T/c.db" > "$T/c.sql"
 if cmp -s "$T/a.sql" "$T/b.sql" && ! cmp -s "$T/a.sql" "$T/c.sql"; then ok "same seed: byte-identical cloudless tables; another seed differs"
 else bad "cloudless determinism" "$(diff "$T/a.sql" "$T/b.sql" | head -4)"; fi
 P=loi,cost,latency,mix,random,only:edge-openfaas
@@ -139,10 +132,10 @@ if $CLOUDMIX run $S/replan-dag.ini --quiet --out "$T/rp.db" 2>"$T/err"; then
   back=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan WHERE decision='redeploy' AND provider='edge-openfaas' AND at_s > 2400 AND at_s < 2700")
   pairs=$(q "$T/rp.db" "SELECT count(*) FROM (SELECT at_s, node FROM cloudless_replan GROUP BY at_s, node HAVING count(*) = 2)")
   rows=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan")
-  fail=$(q "$T/rp.db" "SELECT sum(failed) FROM cloudless_workflow")
-  if [ "$away" -gt 0 ] && [ "$back" = "$away" ] && [ $((pairs * 2)) = "$rows" ] && [ "$fail" = 0 ]; then
+  wfail=$(q "$T/rp.db" "SELECT sum(failed) FROM cloudless_workflow")
+  if [ "$away" -gt 0 ] && [ "$back" = "$away" ] && [ $((pairs * 2)) = "$rows" ] && [ "$wfail" = 0 ]; then
     ok "replan: the edge's $away nodes move away after its slowdown starts and back after it ends; a redeploy and a cleanup each"
-  else bad "replan decisions" "away=$away back=$back pairs=$pairs rows=$rows failed=$fail"; fi
+  else bad "replan decisions" "away=$away back=$back pairs=$pairs rows=$rows failed=$wfail"; fi
 else bad "replan-dag runs" "$(cat "$T/err")"; fi
 # a run that fails midway resumes from its backup without rerunning what finished
 if $CLOUDMIX run $D/workflow_resume.ini --quiet --out "$T/res.db" 2>"$T/err"; then
@@ -152,28 +145,22 @@ if $CLOUDMIX run $D/workflow_resume.ini --quiet --out "$T/res.db" 2>"$T/err"; th
     ok "workflow resume: $rs of 40 runs failed midway and resumed from the backup, $sk finished nodes not run again, $fl failed twice"
   else bad "workflow resume" "resumed=$rs skipped=$sk failed=$fl runs=$rn"; fi
 else bad "workflow_resume runs" "$(cat "$T/err")"; fi
-expect_bad_set() { # name, fragment, scenario, --set
-  out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" --set "$4" 2>&1 >/dev/null); rc=$?
-  case "$out" in
-    *"$2"*) [ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok "$1 -> exit 2: $out" || bad "$1" "rc=$rc: $out" ;;
-    *) bad "$1" "rc=$rc, wanted '$2' in: $out" ;;
-  esac
-}
-expect_bad_set "workflow: infeasible budget" "plan 'a-only', budget_usd: placement: no assignment meets the budget" $W plan.a-only.budget_usd=1e-8
-expect_bad_set "workflow: plan with an unknown provider" "[plan.all] providers: 'zz' is not a [provider.*] group" $W plan.all.providers=a,zz
-expect_bad_set "workflow: re-planning without a horizon" "[workflow] horizon_s: expected replan_s > 0 and horizon_s >= replan_s together" $W workflow.replan_s=10
-expect_bad_set "workflow: unknown backup store" "[workflow] backup_stores: 's4' is not a [store.*] group" $W workflow.backup_stores=s4
-expect_bad_set "workflow: csp on a DAG that is not a chain" "planner: placement: the constrained shortest path needs a chain" $W workflow.planner=csp
-
-# --- malformed scenarios: exit 2 and one line -------------------------------------
-expect_bad() { # name, fragment, scenario
-  out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" 2>&1 >/dev/null); rc=$?
+# name, fragment, scenario[, a --set]: the run exits 2 with one line holding fragment
+expect_bad() {
+  out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" ${4:+--set "$4"} 2>&1 >/dev/null); rc=$?
   lines=$(printf '%s\n' "$out" | wc -l)
   case "$out" in
     *"$2"*) if [ $rc -eq 2 ] && [ "$lines" -eq 1 ]; then ok "$1 -> exit 2: $out"; else bad "$1" "rc=$rc lines=$lines: $out"; fi ;;
     *) bad "$1" "rc=$rc, wanted '$2' in: $out" ;;
   esac
 }
+expect_bad "workflow: infeasible budget" "plan 'a-only', budget_usd: placement: no assignment meets the budget" $W plan.a-only.budget_usd=1e-8
+expect_bad "workflow: plan with an unknown provider" "[plan.all] providers: 'zz' is not a [provider.*] group" $W plan.all.providers=a,zz
+expect_bad "workflow: re-planning without a horizon" "[workflow] horizon_s: expected replan_s > 0 and horizon_s >= replan_s together" $W workflow.replan_s=10
+expect_bad "workflow: unknown backup store" "[workflow] backup_stores: 's4' is not a [store.*] group" $W workflow.backup_stores=s4
+expect_bad "workflow: csp on a DAG that is not a chain" "planner: placement: the constrained shortest path needs a chain" $W workflow.planner=csp
+
+# --- malformed scenarios: exit 2 and one line -------------------------------------
 expect_bad "fault on an unknown provider" "[fault.x] provider: 'nosuch' is not defined; expected one of: a, b" $D/fault_unknown_provider.ini
 expect_bad "fault ends before it starts" "[fault.x] end_s: 2 is before start_s 5" $D/fault_backwards.ini
 expect_bad "unknown function" "[workload] function: 'resnet9000' is not defined; expected one of: f" $D/unknown_function.ini
@@ -215,13 +202,7 @@ if $CLOUDMIX run $S/fig6-storage.ini --quiet --out "$T/fig6.db" 2>"$T/err"; then
     ok "storage scan: 10 locations x 4 stores x 8 sizes; write time grows with size; 64 MB to the own cloud's store is faster ($pairs)"
   else bad "storage scan table" "rows=$rows cells=$cells shrinking=$shrink own cloud faster=$pairs"; fi
 else bad "fig6-storage runs" "$(cat "$T/err")"; fi
-out=$($CLOUDMIX run $S/fig6-storage.ini --quiet --out "$T/bad.db" --set scan.sizes=1K,3X 2>&1 >/dev/null); rc=$?
-case "$out" in
-  *"[scan] sizes: item 2 '3X': expected"*)
-    [ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok "storage scan: bad size -> exit 2: $out" ||
-      bad "storage scan: bad size" "rc=$rc: $out" ;;
-  *) bad "storage scan: bad size" "rc=$rc: $out" ;;
-esac
+expect_bad "storage scan: bad size" "[scan] sizes: item 2 '3X': expected" $S/fig6-storage.ini scan.sizes=1K,3X
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -11,11 +11,7 @@ set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/     /'; }
-q() { sqlite3 "$1" "$2"; }
+. "$(dirname "$0")/lib.sh"
 S=scenarios/mixclaves
 
 # --- each scenario runs and writes its tables ----------------------------------

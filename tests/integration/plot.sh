@@ -18,10 +18,7 @@ trap 'rm -rf "$T"' EXIT
 mkdir "$T/tmp"
 TMPDIR=$T/tmp
 export TMPDIR
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/     /'; }
+. "$(dirname "$0")/lib.sh"
 
 # png NAME FILE: FILE exists, is not empty and starts with the PNG signature.
 png() {

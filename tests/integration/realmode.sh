@@ -23,10 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/     /'; }
+. "$(dirname "$0")/lib.sh"
 val() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
 
 # Free loopback UDP ports, chosen by the OS (closed again at once).

@@ -7,14 +7,11 @@ set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; [ $# -gt 1 ] && printf '%s\n' "$2" | sed 's/^/     /'; }
+. "$(dirname "$0")/lib.sh"
 
 # Everything in the results store but the wall-clock columns of runs.
 model_dump() {
-  sqlite3 "$1" .dump | grep -v '^INSERT INTO runs ' | grep -v "^INSERT INTO run_metrics VALUES([0-9]*,'wall_"
+  tables_dump "$1"
   sqlite3 "$1" 'SELECT id, model, scenario_path, scenario_text, seed, version, events, sim_end_ns, status FROM runs'
 }
 
