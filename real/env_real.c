@@ -410,6 +410,7 @@ static const struct env_ops real_ops = {
     .net_stats = real_net_stats,
     .invoke = NULL,
     .store = NULL, /* real Redis / S3 / Azure Blob clients come later: CM_ENOSYS */
+    .secret_rng = env__secret_stream, /* keys, padding, delays, paths: the OS CSPRNG */
     .run = real_run,
     .stop = real_stop,
     .free_impl = real_free_impl,

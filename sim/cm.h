@@ -18,6 +18,9 @@ typedef int64_t cm_time;
 /* Seconds (double) to nanoseconds, rounded to nearest; saturates. */
 cm_time cm_time_from_s(double s);
 static inline double cm_time_to_s(cm_time t) { return (double)t / 1e9; }
+/* a + b for b >= 0, saturating at CM_TIME_MAX instead of overflowing
+ * (a delay read off the wire can be as large as CM_TIME_MAX). */
+static inline cm_time cm_time_add_sat(cm_time a, cm_time b) { return b > CM_TIME_MAX - a ? CM_TIME_MAX : a + b; }
 
 /* Errors: 0 on success, a negative CM_E* code otherwise. */
 enum {

@@ -74,6 +74,27 @@ rng *env_rng(env *e, const char *stream_name) {
   return r;
 }
 
+rng *env_secret_rng(env *e, const char *stream_name) {
+  return e->ops->secret_rng ? e->ops->secret_rng(e, stream_name) : env_rng(e, stream_name);
+}
+
+bool env_secrets_reproducible(env *e) { return !rng_is_secret(env_secret_rng(e, "env:secrets")); }
+
+/* For backends: the secret stream of this name kept in e's stream table
+ * (under a prefix no env_rng name can take). */
+rng *env__secret_stream(env *e, const char *stream_name) {
+  char *key = g_strconcat("\x01secret:", stream_name, NULL);
+  rng *r = g_hash_table_lookup(e->streams, key);
+  if (r) {
+    g_free(key);
+    return r;
+  }
+  r = rng_new_secret(stream_name);
+  if (!r) cm_fatal(CM_LOC, "env_secret_rng: out of memory");
+  g_hash_table_insert(e->streams, key, r);
+  return r;
+}
+
 uint64_t env_seed(env *e) { return e->seed; }
 
 int64_t env_wall_ns(env *e CM_UNUSED) {

@@ -166,6 +166,18 @@ int env_delete(env *e, const struct store_req *req, env_store_fn done, void *arg
  * env_free). Its draws depend only on the env's seed and the name. */
 rng *env_rng(env *e, const char *stream_name);
 
+/* A stream for the draws that protect or shape a packet (DESIGN.md, "Two
+ * kinds of randomness"): long-term and ephemeral keys, header padding,
+ * per-hop delays, paths and cover timing. The real backend answers a
+ * secret stream (rng_new_secret: ChaCha20 keyed from the OS CSPRNG, new at
+ * every run, never derived from the seed); the sim backend the named
+ * reproducible stream env_rng(e, stream_name) itself, so simulated runs stay
+ * a pure function of (scenario, seed, version) and are labelled not secret
+ * (env_secrets_reproducible). Owned by e, valid until env_free. */
+rng *env_secret_rng(env *e, const char *stream_name);
+/* true when env_secret_rng draws are reproducible (sim): not secret. */
+bool env_secrets_reproducible(env *e);
+
 /* Wall-clock nanoseconds (monotonic, any origin), in both backends: only
  * for measuring the model's own overhead (the scheduler's T_s). Never feed it
  * into a decision: results built on it are not reproducible. */

@@ -405,6 +405,9 @@ static void f_free(env *e) {
   e->impl = NULL;
 }
 
+/* Secret draws are the inner backend's: secret over a real env. */
+static rng *f_secret_rng(env *e, const char *name) { return env_secret_rng(F(e)->inner, name); }
+
 static const struct env_ops fault_ops = {
     .name = "fault",
     .now = f_now,
@@ -416,6 +419,7 @@ static const struct env_ops fault_ops = {
     .net_stats = f_net_stats,
     .invoke = f_invoke,
     .store = f_store,
+    .secret_rng = f_secret_rng,
     .run = f_run,
     .stop = f_stop,
     .free_impl = f_free,

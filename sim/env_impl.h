@@ -19,6 +19,9 @@ struct env_ops {
   int (*invoke)(env *e, const struct invocation *inv, env_invoke_fn done, void *arg); /* NULL: CM_ENOSYS */
   /* put, get and delete; req already checked (non-NULL, key non-empty, done set). NULL: CM_ENOSYS */
   int (*store)(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg);
+  /* A secret stream for env_secret_rng (owned by the backend or the env);
+   * NULL: the backend's secret draws are the reproducible env_rng streams. */
+  rng *(*secret_rng)(env *e, const char *name);
   int (*run)(env *e, cm_time until);
   void (*stop)(env *e);
   void (*free_impl)(env *e); /* frees impl; env_free frees the rest */
@@ -30,6 +33,10 @@ struct env {
   uint64_t seed;
   GHashTable *streams; /* name -> rng*, owned */
 };
+
+/* A secret stream (rng_new_secret) named stream_name, kept in e's stream
+ * table: a ready secret_rng op for backends. */
+rng *env__secret_stream(env *e, const char *stream_name);
 
 /* Allocate an env for a backend (streams table set up). */
 env *env__new(const struct env_ops *ops, void *impl, uint64_t seed);

@@ -13,6 +13,7 @@
 struct rng {
   gsl_rng *g;
   char *name;
+  bool secret;
 };
 
 struct rng_empirical {
@@ -73,9 +74,92 @@ rng *rng_new(uint64_t master, const char *name) {
   return r;
 }
 
+/* ---- cm-chacha20: a GSL generator type over ChaCha20 with fast key
+ * erasure (Bernstein, "Fast-key-erasure random-number generators", 2017),
+ * keyed from the OS. ---- */
+
+#define CHACHA_BLOCK 512 /* keystream bytes per refill; the first 32 rekey */
+
+struct chacha_state {
+  uint8_t key[crypto_stream_chacha20_KEYBYTES];
+  uint8_t buf[CHACHA_BLOCK];
+  size_t pos; /* next unused byte of buf; CHACHA_BLOCK: refill */
+};
+
+static void chacha_refill(struct chacha_state *st) {
+  static const uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
+  crypto_stream_chacha20(st->buf, sizeof st->buf, nonce, st->key);
+  memcpy(st->key, st->buf, sizeof st->key);
+  sodium_memzero(st->buf, sizeof st->key);
+  st->pos = sizeof st->key;
+}
+
+static void chacha_take(struct chacha_state *st, uint8_t *out, size_t len) {
+  while (len) {
+    if (st->pos == CHACHA_BLOCK) chacha_refill(st);
+    size_t n = CHACHA_BLOCK - st->pos < len ? CHACHA_BLOCK - st->pos : len;
+    memcpy(out, st->buf + st->pos, n);
+    sodium_memzero(st->buf + st->pos, n); /* served bytes do not stay behind */
+    st->pos += n;
+    out += n;
+    len -= n;
+  }
+}
+
+/* GSL seeds every new generator through set(); the seed is ignored: the
+ * key always comes from the OS. */
+static void chacha_set(void *vstate, unsigned long seed) {
+  (void)seed;
+  struct chacha_state *st = vstate;
+  randombytes_buf(st->key, sizeof st->key);
+  st->pos = CHACHA_BLOCK;
+}
+
+static unsigned long chacha_get(void *vstate) {
+  uint8_t b[4];
+  chacha_take(vstate, b, 4);
+  return le32(b);
+}
+
+static double chacha_get_double(void *vstate) { return (double)chacha_get(vstate) / 4294967296.0; }
+
+static const gsl_rng_type chacha_type = {"cm-chacha20", 0xffffffffUL, 0, sizeof(struct chacha_state), chacha_set,
+                                         chacha_get, chacha_get_double};
+
+rng *rng_new_secret(const char *name) {
+  if (sodium_init() < 0) return NULL;
+  rng *r = calloc(1, sizeof(*r));
+  if (!r) return NULL;
+  r->name = strdup(name);
+  r->g = gsl_rng_alloc(&chacha_type);
+  r->secret = true;
+  if (!r->name || !r->g) {
+    rng_free(r);
+    return NULL;
+  }
+  return r;
+}
+
+bool rng_is_secret(const rng *r) { return r->secret; }
+
+void rng_bytes(rng *r, uint8_t *buf, size_t len) {
+  if (r->secret) {
+    chacha_take(gsl_rng_state(r->g), buf, len);
+    return;
+  }
+  size_t i = 0;
+  while (i < len) {
+    uint32_t v = (uint32_t)gsl_rng_get(r->g); /* taus113: 32 random bits */
+    for (int k = 0; k < 4 && i < len; k++, i++) buf[i] = (uint8_t)(v >> (8 * k));
+  }
+}
+
 void rng_free(rng *r) {
   if (!r) return;
-  if (r->g) gsl_rng_free(r->g);
+  if (r->g) {
+    if (r->secret) sodium_memzero(gsl_rng_state(r->g), gsl_rng_size(r->g));
+    gsl_rng_free(r->g);
+  }
   free(r->name);
   free(r);
 }

@@ -11,6 +11,7 @@
 #ifndef CM_RNG_H
 #define CM_RNG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,21 @@ uint64_t rng_derive_seed(uint64_t master, const char *name);
 
 /* A new stream for (master, name); NULL if out of memory. name is copied. */
 rng *rng_new(uint64_t master, const char *name);
+
+/* A secret stream: not reproducible, for the draws that protect or shape a
+ * packet in real mode (DESIGN.md, "Two kinds of randomness"). Its GSL
+ * generator ("cm-chacha20") is ChaCha20 keyed with 256 bits from the OS
+ * CSPRNG (libsodium randombytes_buf), with fast key erasure: every 512-byte
+ * block of keystream first replaces the key with its own first 32 bytes
+ * and wipes them, so a state captured later does not reveal earlier
+ * output. Same draws API; NULL if out of memory or libsodium fails to start. */
+rng *rng_new_secret(const char *name);
+/* true for a stream from rng_new_secret. */
+bool rng_is_secret(const rng *r);
+
+/* len random bytes: a secret stream's keystream, or a reproducible
+ * stream's 32-bit draws, least significant byte first. */
+void rng_bytes(rng *r, uint8_t *buf, size_t len);
 void rng_free(rng *r);
 
 /* The stream's name (owned by r) and its GSL generator (owned by r, valid

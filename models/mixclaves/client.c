@@ -146,8 +146,9 @@ static void send_one(client *c, int s) {
   uint32_t hops = s == S_DROP ? c->p.drop_hops : c->p.hops;
   for (uint32_t h = 0; h < hops; h++) {
     cm_time d = cm_time_from_s(rng_exponential(c->r_delay, cm_time_to_s(c->p.mean_delay)));
-    enum codec_type t = s == S_LOOP ? CODEC_LOOP : CODEC_ROUTE;
-    if (s == S_DROP && h + 1 == hops) t = CODEC_DROP;
+    /* ROUTE at every hop but the last: only the last node learns the kind */
+    enum codec_type t = CODEC_ROUTE;
+    if (h + 1 == hops) t = s == S_LOOP ? CODEC_LOOP : s == S_DROP ? CODEC_DROP : CODEC_ROUTE;
     path[h] = (struct codec_hop){.addr = pick(c, h), .delay = d, .type = t};
   }
   uint8_t pks[CODEC_HOPS_MAX][CODEC_KEY_BYTES];
@@ -167,7 +168,7 @@ static void send_one(client *c, int s) {
   /* the sequence number is taken only once the packet is surely sent */
   m.seq = tracked ? c->base + c->count : (s == S_REAL ? c->real_seq : 0);
   client_payload_encode(&m, pl);
-  int rc = c->codec->build(path, hops, dest, pl, sizeof pl, codec_random_rng, c->r_nonce, c->pkt);
+  int rc = c->codec->build(path, hops, c->p.epoch, dest, pl, sizeof pl, codec_random_rng, c->r_nonce, c->pkt);
   if (rc == 0) rc = env_send(c->e, c->p.addr, path[0].addr, c->pkt, c->codec->packet_bytes);
   if (rc != 0) {
     c->k.send_failed++;
@@ -256,7 +257,7 @@ int client_set_nodes(client *c, const cm_addr *nodes, size_t nnodes) {
 static rng *stream(env *e, cm_addr a, const char *what) {
   char name[64];
   snprintf(name, sizeof name, "client:%u:%s", (unsigned)a, what);
-  return env_rng(e, name);
+  return env_secret_rng(e, name); /* every draw shapes a packet: secret in real mode */
 }
 
 client *client_new(env *e, const struct client_params *params, const cm_addr *nodes, size_t nnodes) {

@@ -19,8 +19,13 @@
  * latency still recorded (from the embedded time). So at any moment
  * tracked = received + lost + outstanding, and late <= lost.
  *
- * Random streams (env_rng): "client:<addr>:real", ":loop", ":drop"
- * (inter-send times), ":path", ":delay", ":nonce". Ownership: params and
+ * Every hop but the last is ROUTE for every kind, so the mixes on the way
+ * cannot tell real traffic from cover; the last node learns LOOP or DROP.
+ *
+ * Random streams (env_secret_rng: the OS CSPRNG in real mode, the named
+ * reproducible stream in simulation): "client:<addr>:real", ":loop",
+ * ":drop" (inter-send times), ":path", ":delay", ":nonce" (ephemeral keys
+ * and padding). Ownership: params and
  * node lists are copied; the codec is borrowed and must outlive the
  * client. */
 #ifndef MIXCLAVES_CLIENT_H
@@ -53,6 +58,7 @@ struct client_params {
   cm_time late_after;            /* lost past this round-trip time; 0: 1 s */
   cm_time start, stop;           /* streams send in [start, stop); stop 0: no end */
   uint64_t experiment;           /* experiment id carried in the payload */
+  uint32_t epoch;                /* key epoch of the nodes (stamped on every packet) */
   /* Keyed codecs (full): the nodes' public keys, looked up at every build
    * (required then; a lookup failure counts send_failed). */
   codec_key_fn keys;

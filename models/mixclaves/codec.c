@@ -28,14 +28,7 @@ int codec_lookup(const char *name, const struct codec_ops **out) {
 
 const struct codec_ops *codec_abstract(void) { return &codec__abstract_ops; }
 
-void codec_random_rng(void *ctx, uint8_t *buf, size_t len) {
-  rng *r = ctx;
-  size_t i = 0;
-  while (i < len) {
-    uint32_t v = (uint32_t)gsl_rng_get(rng_gsl(r)); /* taus113: 32 random bits */
-    for (int k = 0; k < 4 && i < len; k++, i++) buf[i] = (uint8_t)(v >> (8 * k));
-  }
-}
+void codec_random_rng(void *ctx, uint8_t *buf, size_t len) { rng_bytes(ctx, buf, len); }
 
 const char *codec_type_name(enum codec_type t) {
   switch (t) {

@@ -11,7 +11,8 @@
  *
  *  abstract (codec_abstract.c): a versioned header listing the remaining
  *           hops (address, delay, type), the final destination and a random
- *           nonce, then a fixed-size payload; a 128-bit checksum over
+ *           nonce (whose first 4 bytes are the key epoch), then a
+ *           fixed-size payload; a 128-bit checksum over
  *           the header (checked at every hop), which holds a digest of the
  *           payload (checked at the last hop). No secrecy and no
  *           unlinkability: the payload is the same bytes at every hop.
@@ -20,7 +21,8 @@
  *           SPHINX.md): build needs every hop's X25519 public key
  *           (codec_hop.pk), unwrap the node's secret key (codec_node.sk).
  *           Delays travel in whole microseconds; the destination rides in
- *           the encrypted payload; key epoch 0; no SURBs through the codec.
+ *           the encrypted payload; the epoch in the MAC-covered header
+ *           field; no SURBs through the codec.
  *
  * Ownership: every pointer argument is borrowed for the call; output goes
  * to caller buffers sized by the codec's packet_bytes. */
@@ -74,6 +76,7 @@ struct codec_unwrapped {
   cm_addr dest;         /* final: deliver payload to dest (0: none, e.g. DROP) */
   cm_time delay;        /* hold this long before sending (ns) */
   enum codec_type type; /* this hop's type */
+  uint32_t epoch;       /* the packet's key epoch, authenticated */
   uint8_t tag[CODEC_TAG_BYTES];
   const uint8_t *payload; /* final: payload_bytes bytes inside out, valid while out is */
 };
@@ -94,12 +97,20 @@ struct codec_ops {
   bool keyed; /* build needs each hop's pk, unwrap self->sk (full); false: neither */
   /* A packet along path[0..hops) delivering payload (len <= payload_bytes,
    * zero-padded) to dest (0: nobody; then the last hop must be DROP or
-   * loop back to its own node). Send it to path[0].addr. 0, or CM_EINVAL
+   * loop back to its own node), stamped with the key epoch of the path's
+   * nodes (a node drops packets of any other epoch). Every random byte
+   * (ephemeral key, padding, nonce) comes from rnd: in real mode a secret
+   * stream (env_secret_rng). Send it to path[0].addr. 0, or CM_EINVAL
    * (bad hops, address 0, bad type, negative delay; keyed: a NULL or
    * invalid pk), CM_ERANGE (payload too long, too many hops, a delay the
    * wire cannot carry). */
-  int (*build)(const struct codec_hop *path, size_t hops, cm_addr dest, const uint8_t *payload, size_t len,
-               codec_random_fn rnd, void *rnd_ctx, uint8_t *packet);
+  int (*build)(const struct codec_hop *path, size_t hops, uint32_t epoch, cm_addr dest, const uint8_t *payload,
+               size_t len, codec_random_fn rnd, void *rnd_ctx, uint8_t *packet);
+  /* The cheap checks a node runs before any other work (no crypto): the
+   * length, the version (and magic), and the packet's epoch field, which
+   * *epoch receives (unauthenticated until unwrap, whose MAC or checksum
+   * covers it). 0, CM_EINVAL (wrong length), CM_EPARSE (bad version). */
+  int (*peek)(const uint8_t *in, size_t len, uint32_t *epoch);
   /* One hop at node self: in[0..len) -> out (packet_bytes, not overlapping
    * in) and u. 0, CM_EINVAL (wrong length), CM_EPARSE (bad version,
    * integrity check, field, or a header not addressed to self), CM_EEXIST
@@ -117,7 +128,8 @@ extern const struct codec_ops codec__abstract_ops;
 extern const struct codec_ops codec__full_ops;
 const struct codec_ops *codec_abstract(void);
 
-/* A codec_random_fn drawing from an rng (ctx is the rng *). */
+/* A codec_random_fn drawing from an rng (ctx is the rng *): rng_bytes, so
+ * a secret stream gives keystream bytes. */
 void codec_random_rng(void *ctx, uint8_t *buf, size_t len);
 
 /* "route", "drop", "loop", "ctrl"; NULL for anything else. */

@@ -25,7 +25,9 @@
  *   6    2  plen: payload bytes written by the sender (0..2048); the
  *           rest of the payload is zero
  *   8    4  dest: final destination address (0: none)
- *   12  16  nonce, random per packet (makes the replay tag unique)
+ *   12   4  epoch: the key epoch of the path's nodes, u32
+ *   16  12  nonce, random per packet (makes the replay tag unique; 16
+ *           random bytes are drawn and the first 4 replaced by the epoch)
  *   28 240  15 hop entries of 16 bytes: addr u32, delay u64 ns, type u8,
  *           3 zero bytes; entries n..14 all zero
  *   268 16  payload digest: sum128 of payload[0, plen)
@@ -72,8 +74,8 @@ static bool all_zero(const uint8_t *p, size_t n) {
 
 static bool type_ok(uint8_t t) { return t == CODEC_ROUTE || t == CODEC_DROP || t == CODEC_LOOP; }
 
-static int build(const struct codec_hop *path, size_t hops, cm_addr dest, const uint8_t *payload, size_t len,
-                 codec_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
+static int build(const struct codec_hop *path, size_t hops, uint32_t epoch, cm_addr dest, const uint8_t *payload,
+                 size_t len, codec_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
   if (!path || !packet || !rnd || (!payload && len)) return CM_EINVAL;
   if (hops == 0) return CM_EINVAL;
   if (hops > HOPS || len > PAYLOAD) return CM_ERANGE;
@@ -87,6 +89,7 @@ static int build(const struct codec_hop *path, size_t hops, cm_addr dest, const 
   packet[OFF_PLEN + 1] = (uint8_t)len;
   mx_put_be32(packet + OFF_DEST, dest);
   rnd(rnd_ctx, packet + OFF_NONCE, NONCE);
+  mx_put_be32(packet + OFF_NONCE, epoch);
   for (size_t i = 0; i < hops; i++) {
     uint8_t *h = packet + OFF_HOPS + i * ENTRY;
     mx_put_be32(h, path[i].addr);
@@ -96,6 +99,13 @@ static int build(const struct codec_hop *path, size_t hops, cm_addr dest, const 
   if (len) memcpy(packet + OFF_PAYLOAD, payload, len);
   payload_digest(packet, len, packet + OFF_PDIG);
   checksum(packet, packet + OFF_SUM);
+  return 0;
+}
+
+static int peek(const uint8_t *in, size_t len, uint32_t *epoch) {
+  if (!in || !epoch || len != PACKET) return CM_EINVAL;
+  if (memcmp(in, MAGIC, 4) != 0 || in[4] != VERSION) return CM_EPARSE;
+  *epoch = mx_get_be32(in + OFF_NONCE);
   return 0;
 }
 
@@ -119,6 +129,7 @@ static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, 
   memset(u, 0, sizeof *u);
   u->delay = (cm_time)mx_get_be64(h0 + 4);
   u->type = (enum codec_type)h0[12];
+  u->epoch = mx_get_be32(in + OFF_NONCE);
   u->final = n == 1;
   u->dest = mx_get_be32(in + OFF_DEST);
   memcpy(u->tag, sum, SUM); /* the checksum at this hop, widened: see the top */
@@ -149,5 +160,6 @@ const struct codec_ops codec__abstract_ops = {
     .payload_bytes = PAYLOAD,
     .max_hops = HOPS,
     .build = build,
+    .peek = peek,
     .unwrap = unwrap,
 };

@@ -7,11 +7,10 @@
  * 4-byte address (0: none), and the message is always zero-padded to
  * payload_bytes, so the exit delivers exactly payload_bytes.
  *
- * Unwrap calls sphinx_packet_unwrap with no replay filter: the node checks
- * the tag itself, so both codecs share its replay path. Packets are stamped
- * with key epoch 0 (keys do not rotate yet: the control-plane issue); the
- * epoch field is still covered by the MAC. SURB replies are not carried by
- * this codec: a REPLY block is rejected as malformed. */
+ * Unwrap calls sphinx_packet_unwrap with no replay filter and checks the
+ * tag itself once every other check has passed. Packets carry the key
+ * epoch the sender was given in the MAC-covered header field. SURB replies
+ * are not carried by this codec: a REPLY block is rejected as malformed. */
 #include "mixclaves/codec.h"
 
 #include <string.h>
@@ -47,8 +46,8 @@ static cm_addr id_addr(const uint8_t *id, size_t len) {
 
 static bool type_ok(enum codec_type t) { return t == CODEC_ROUTE || t == CODEC_DROP || t == CODEC_LOOP; }
 
-static int build(const struct codec_hop *path, size_t hops, cm_addr dest, const uint8_t *payload, size_t len,
-                 codec_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
+static int build(const struct codec_hop *path, size_t hops, uint32_t epoch, cm_addr dest, const uint8_t *payload,
+                 size_t len, codec_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
   if (!path || !packet || !rnd || (!payload && len)) return CM_EINVAL;
   if (hops == 0) return CM_EINVAL;
   if (hops > HOPS || len > PAYLOAD) return CM_ERANGE;
@@ -66,8 +65,15 @@ static int build(const struct codec_hop *path, size_t hops, cm_addr dest, const 
   mx_put_be32(d, dest);
   memset(msg, 0, sizeof msg);
   if (len) memcpy(msg, payload, len);
-  int rc = sphinx_packet_build(PROFILE, sp, hops, d, sizeof d, msg, sizeof msg, rnd, rnd_ctx, packet);
-  return rc == CM_EPARSE ? CM_EINVAL : rc; /* a small-order public key: a bad hop */
+  int rc = sphinx_packet_build_epoch(PROFILE, epoch, sp, hops, d, sizeof d, msg, sizeof msg, rnd, rnd_ctx, packet);
+  return rc == CM_EPARSE ? CM_EINVAL : rc; /* a public key refused by sphinx_pk_check: a bad hop */
+}
+
+static int peek(const uint8_t *in, size_t len, uint32_t *epoch) {
+  if (!in || !epoch) return CM_EINVAL;
+  if (len != PACKET) return CM_EINVAL;
+  if (in[0] != PROFILE->version) return CM_EPARSE;
+  return sphinx_packet_epoch(PROFILE, in, len, epoch);
 }
 
 static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, uint8_t *out,
@@ -81,6 +87,7 @@ static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, 
   memset(u, 0, sizeof *u);
   u->type = (enum codec_type)su.type;
   u->delay = (cm_time)su.delay_us * 1000;
+  u->epoch = su.epoch;
   memcpy(u->tag, su.tag, CODEC_TAG_BYTES);
   if (!type_ok(u->type)) return CM_EPARSE;
   switch (su.action) {
@@ -110,5 +117,6 @@ const struct codec_ops codec__full_ops = {
     .max_hops = HOPS,
     .keyed = true,
     .build = build,
+    .peek = peek,
     .unwrap = unwrap,
 };

@@ -1,7 +1,10 @@
 /* The mix node: accept, a single-CPU FIFO server (when the world models
- * one), codec unwrap, the per-epoch replay filter, the delay buffer with
- * one timer per held packet, release to the next hop, and the node's own
- * Poisson loop cover. Packet bytes live in a free list of packet_bytes
+ * one), the cheap checks (length, version, epoch, the source's failure
+ * budget, the replay filter's fill), codec unwrap, the per-key replay
+ * filter, the bounds on delay and per-source buffer share, the delay buffer
+ * with one timer per held packet, release to the next hop, and the node's
+ * own Poisson loop cover. Per source (the sender's address): a token bucket
+ * of failed expensive work and the count of packets held. Packet bytes live in a free list of packet_bytes
  * blocks shared by the CPU queue and the buffer's slots; at most
  * queue_max + buffer_capacity + 1 are ever in use. See node.h. */
 #include "mixclaves/node.h"
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
 #include <sodium.h>
 
 #include "mixclaves/sphinx.h"
@@ -20,9 +24,17 @@ struct block {
   uint8_t data[];
 };
 
+/* What the node keeps per source address. */
+struct source {
+  uint32_t held;    /* packets from it in the delay buffer now */
+  double tokens;    /* failure budget left, at most fail_burst */
+  cm_time refilled; /* when tokens were last brought up to date */
+};
+
 struct slot {
   struct block *b; /* NULL when free */
   size_t off, len; /* the bytes to send: b->data[off, off + len) */
+  struct source *src; /* whose share it counts against */
   cm_addr to;
   bool deliver;    /* last hop: to is the destination */
   timer_id timer;
@@ -43,7 +55,10 @@ struct node {
   struct block *free_blocks;
   struct slot *slots;       /* buffer_capacity of them */
   uint32_t free_slot;       /* head of the free slot list; UINT32_MAX: none */
+  GHashTable *sources;      /* cm_addr -> struct source *, owned */
+  uint32_t share_slots;     /* slots one source may hold */
   struct block **q;         /* CPU queue: ring of queue_max, each packet_bytes long */
+  cm_addr *q_from;          /* the sender of each queued packet */
   uint32_t q_head, q_n;     /* the CPU is busy exactly when q_n > 0 */
   timer_id cpu_timer, loop_timer;
   struct node_counters c;
@@ -81,6 +96,7 @@ static void on_release(void *arg, const struct buffer_release *rel) {
   struct slot *s = &n->slots[rel->id];
   env_cancel(n->e, s->timer); /* false when it is the timer firing now */
   n->c.held--;
+  s->src->held--;
   if (env_send(n->e, n->p.addr, s->to, s->b->data + s->off, s->len) != 0)
     n->c.send_failed++;
   else if (s->deliver)
@@ -98,38 +114,95 @@ static void on_due(env *e, void *arg) {
   buffer_take_due(n->buf, env_now(e), on_release, n);
 }
 
-/* Hold block b (takes it) until now + delay, then send [off, off+len) to `to`. */
-static void hold(node *n, struct block *b, size_t off, size_t len, cm_addr to, bool deliver, cm_time delay) {
+/* Hold block b (takes it) until now + delay (saturating: a delay near
+ * CM_TIME_MAX means "never", not a release at the next timer), then send
+ * [off, off+len) to `to`. src's share of the buffer is checked here. */
+static void hold(node *n, struct source *src, struct block *b, size_t off, size_t len, cm_addr to, bool deliver,
+                 cm_time delay) {
   uint32_t i = n->free_slot;
-  cm_time release = env_now(n->e) + delay;
-  if (i == NO_SLOT || !buffer_put(n->buf, i, release)) {
+  cm_time release = cm_time_add_sat(env_now(n->e), delay);
+  if (i == NO_SLOT) {
+    n->c.buffer_full++;
+    block_put(n, b);
+    return;
+  }
+  if (src->held >= n->share_slots) {
+    n->c.source_share_full++;
+    block_put(n, b);
+    return;
+  }
+  if (!buffer_put(n->buf, i, release)) {
     n->c.buffer_full++;
     block_put(n, b);
     return;
   }
   struct slot *s = &n->slots[i];
   n->free_slot = s->next_free;
-  *s = (struct slot){.b = b, .off = off, .len = len, .to = to, .deliver = deliver, .next_free = NO_SLOT};
+  *s = (struct slot){.b = b, .off = off, .len = len, .src = src, .to = to, .deliver = deliver, .next_free = NO_SLOT};
   s->timer = env_after(n->e, delay, on_due, n);
+  src->held++;
   if (++n->c.held > n->c.max_held) n->c.max_held = n->c.held;
 }
 
-/* Unwrap, replay check, and the packet's fate. in is borrowed. */
-static void process(node *n, const uint8_t *in, size_t len) {
+static struct source *source_of(node *n, cm_addr from) {
+  struct source *s = g_hash_table_lookup(n->sources, GUINT_TO_POINTER(from));
+  if (s) return s;
+  s = g_new0(struct source, 1);
+  s->tokens = n->p.fail_burst;
+  s->refilled = env_now(n->e);
+  g_hash_table_insert(n->sources, GUINT_TO_POINTER(from), s);
+  return s;
+}
+
+/* May src's packets get expensive work (an X25519) now? */
+static bool budget_left(node *n, struct source *s) {
+  cm_time now = env_now(n->e);
+  if (s->tokens < n->p.fail_burst && now > s->refilled) {
+    s->tokens += cm_time_to_s(now - s->refilled) * n->p.fail_rate_per_s;
+    if (s->tokens > n->p.fail_burst) s->tokens = n->p.fail_burst;
+  }
+  s->refilled = now;
+  return s->tokens >= 1;
+}
+
+/* The cheap checks, unwrap, replay check, and the packet's fate (the
+ * order of node.h). in is borrowed. */
+static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
+  uint32_t epoch;
+  if (n->codec->peek(in, len, &epoch) != 0) {
+    n->c.malformed++;
+    return;
+  }
+  if (epoch != n->p.epoch) {
+    n->c.stale_epoch++;
+    return;
+  }
+  struct source *src = source_of(n, from);
+  if (!budget_left(n, src)) {
+    n->c.rate_limited++;
+    return;
+  }
+  if (sphinx_replay_full(n->replay)) {
+    n->c.replay_filter_full++;
+    return;
+  }
   struct block *out = block_get(n);
   struct codec_unwrapped u;
   struct codec_node self = {.addr = n->p.addr, .sk = n->sk, .replay = n->replay};
   int rc = n->codec->unwrap(&self, in, len, out->data, &u);
-  if (rc == CM_EEXIST) {
-    n->c.replay++;
-    goto drop;
-  }
+  if (rc == 0 && u.epoch != epoch) rc = CM_EPARSE; /* the authenticated epoch must be the one peeked */
   if (rc != 0) {
-    n->c.malformed++;
+    src->tokens -= 1; /* an honest sender never fails a MAC or replays */
+    if (rc == CM_EEXIST) n->c.replay++;
+    else n->c.malformed++;
     goto drop;
   }
   if (u.type == CODEC_DROP) {
     n->c.discarded_drop++;
+    goto drop;
+  }
+  if (u.delay > n->p.max_delay) {
+    n->c.delay_too_long++;
     goto drop;
   }
   if (u.final) {
@@ -141,14 +214,14 @@ static void process(node *n, const uint8_t *in, size_t len) {
       n->c.unknown_next_hop++; /* nowhere to deliver */
       goto drop;
     }
-    hold(n, out, (size_t)(u.payload - out->data), n->codec->payload_bytes, u.dest, true, u.delay);
+    hold(n, src, out, (size_t)(u.payload - out->data), n->codec->payload_bytes, u.dest, true, u.delay);
     return;
   }
   if (!is_peer(n, u.next)) {
     n->c.unknown_next_hop++;
     goto drop;
   }
-  hold(n, out, 0, n->codec->packet_bytes, u.next, false, u.delay);
+  hold(n, src, out, 0, n->codec->packet_bytes, u.next, false, u.delay);
   return;
 drop:
   block_put(n, out);
@@ -160,10 +233,11 @@ static void service_done(env *e CM_UNUSED, void *arg) {
   node *n = arg;
   n->cpu_timer = 0;
   struct block *b = n->q[n->q_head];
+  cm_addr from = n->q_from[n->q_head];
   n->q_head = (n->q_head + 1) % n->p.queue_max;
   n->q_n--;
   n->c.in_cpu--;
-  process(n, b->data, n->codec->packet_bytes);
+  process(n, from, b->data, n->codec->packet_bytes);
   block_put(n, b);
   if (n->q_n) start_service(n);
 }
@@ -175,14 +249,14 @@ static void start_service(node *n) {
   n->cpu_timer = env_after(n->e, t, service_done, n);
 }
 
-void node_accept(node *n, const uint8_t *pkt, size_t len) {
+void node_accept(node *n, cm_addr from, const uint8_t *pkt, size_t len) {
   n->c.received++;
   if (!pkt || len != n->codec->packet_bytes) { /* rejected by length before any work */
     n->c.malformed++;
     return;
   }
   if (!n->p.service_time) {
-    process(n, pkt, len);
+    process(n, from, pkt, len);
     return;
   }
   if (n->q_n >= n->p.queue_max) {
@@ -193,14 +267,15 @@ void node_accept(node *n, const uint8_t *pkt, size_t len) {
   struct block *b = block_get(n);
   memcpy(b->data, pkt, len);
   n->q[tail] = b;
+  n->q_from[tail] = from;
   n->q_n++;
   if (++n->c.in_cpu > n->c.max_in_cpu) n->c.max_in_cpu = n->c.in_cpu;
   if (n->q_n == 1) start_service(n); /* the CPU was idle */
 }
 
-static void on_datagram(env *e CM_UNUSED, void *arg, cm_addr from CM_UNUSED, cm_addr to CM_UNUSED,
-                        const uint8_t *pkt, size_t len) {
-  node_accept(arg, pkt, len);
+static void on_datagram(env *e CM_UNUSED, void *arg, cm_addr from, cm_addr to CM_UNUSED, const uint8_t *pkt,
+                        size_t len) {
+  node_accept(arg, from, pkt, len);
 }
 
 static cm_time exp_delay(rng *r, cm_time mean) {
@@ -214,7 +289,8 @@ static void schedule_loop(node *n) {
   n->loop_timer = env_after(n->e, cm_time_from_s(rng_exponential(n->r_loop, 1.0 / n->p.loop_rate_per_s)), send_loop, n);
 }
 
-/* Own loop cover: loop_hops uniform peers, then home. */
+/* Own loop cover: loop_hops uniform peers, then home; ROUTE at every hop
+ * but the last, so the mixes on the way cannot tell it from real traffic. */
 static void send_loop(env *e, void *arg) {
   node *n = arg;
   n->loop_timer = 0;
@@ -223,7 +299,7 @@ static void send_loop(env *e, void *arg) {
   size_t hops = n->p.loop_hops;
   for (size_t i = 0; i < hops; i++) {
     cm_addr a = n->npeers ? n->peers[rng_below(n->r_loop, n->npeers)] : n->p.addr;
-    path[i] = (struct codec_hop){.addr = a, .delay = exp_delay(n->r_loop, n->p.loop_mean_delay), .type = CODEC_LOOP};
+    path[i] = (struct codec_hop){.addr = a, .delay = exp_delay(n->r_loop, n->p.loop_mean_delay), .type = CODEC_ROUTE};
   }
   path[hops] = (struct codec_hop){.addr = n->p.addr, .delay = 0, .type = CODEC_LOOP};
   uint8_t pks[CODEC_HOPS_MAX][CODEC_KEY_BYTES];
@@ -235,7 +311,7 @@ static void send_loop(env *e, void *arg) {
     path[i].pk = pks[i];
   }
   struct block *b = block_get(n);
-  int rc = n->codec->build(path, hops + 1, n->p.addr, NULL, 0, codec_random_rng, n->r_nonce, b->data);
+  int rc = n->codec->build(path, hops + 1, n->p.epoch, n->p.addr, NULL, 0, codec_random_rng, n->r_nonce, b->data);
   if (rc == 0) rc = env_send(e, n->p.addr, path[0].addr, b->data, n->codec->packet_bytes);
   block_put(n, b);
   if (rc == 0)
@@ -246,32 +322,52 @@ next:
   schedule_loop(n);
 }
 
+/* Every stream of the node shapes packets or keys: secret in real mode. */
 static rng *stream(env *e, cm_addr a, const char *what) {
   char name[64];
   snprintf(name, sizeof name, "node:%u:%s", (unsigned)a, what);
-  return env_rng(e, name);
+  return env_secret_rng(e, name);
 }
 
-/* Keys from the node's stream, and the software quote (DESIGN.md). */
-static void make_identity(node *n) {
-  uint8_t seed[32], sseed[32];
-  rng *r = stream(n->e, n->p.addr, "keys");
-  codec_random_rng(r, seed, sizeof seed);
-  codec_random_rng(r, sseed, sizeof sseed);
-  memcpy(n->sk, seed, 32);
-  crypto_scalarmult_base(n->pk, n->sk); /* libsodium clamps the scalar */
-  crypto_sign_seed_keypair(n->sign_pk, n->sign_sk, sseed);
+/* An X25519 key pair from the node's key stream. */
+static void draw_key(node *n, uint8_t pk[32], uint8_t sk[32]) {
+  rng_bytes(stream(n->e, n->p.addr, "keys"), sk, 32);
+  crypto_scalarmult_base(pk, sk); /* libsodium clamps the scalar */
+}
+
+/* The quote: Ed25519 over measurement || pk (DESIGN.md). */
+static void make_quote(node *n) {
+  uint8_t msg[64];
+  memcpy(msg, n->measurement, 32);
+  memcpy(msg + 32, n->pk, 32);
+  crypto_sign_detached(n->quote, NULL, msg, sizeof msg, n->sign_sk);
+}
+
+/* Keys from params.identity or the node's stream, and the software quote. */
+static bool make_identity(node *n) {
+  const struct node_identity *id = n->p.identity;
+  if (id) {
+    uint8_t pk[32];
+    if (crypto_scalarmult_base(pk, id->sk) != 0 || sodium_memcmp(pk, id->pk, 32) != 0) return false;
+    memcpy(n->pk, id->pk, 32);
+    memcpy(n->sk, id->sk, 32);
+    memcpy(n->sign_pk, id->sign_pk, 32);
+    memcpy(n->sign_sk, id->sign_sk, 64);
+    n->p.identity = NULL; /* copied; the caller's may go */
+  } else {
+    uint8_t sseed[32];
+    draw_key(n, n->pk, n->sk);
+    rng_bytes(stream(n->e, n->p.addr, "keys"), sseed, sizeof sseed);
+    crypto_sign_seed_keypair(n->sign_pk, n->sign_sk, sseed);
+    sodium_memzero(sseed, sizeof sseed);
+  }
   char desc[256];
   snprintf(desc, sizeof desc, "cloudmix-mixnode-v1|%s|codec=%s|buffer=%s|cap=%u|queue=%u|id=%u|addr=%u",
            cm_version, n->codec->name, buffer_variant_name(n->p.buffer), n->p.buffer_capacity, n->p.queue_max,
            n->p.id, (unsigned)n->p.addr);
   crypto_generichash(n->measurement, 32, (const uint8_t *)desc, strlen(desc), NULL, 0);
-  uint8_t msg[64];
-  memcpy(msg, n->measurement, 32);
-  memcpy(msg + 32, n->pk, 32);
-  crypto_sign_detached(n->quote, NULL, msg, sizeof msg, n->sign_sk);
-  sodium_memzero(seed, sizeof seed);
-  sodium_memzero(sseed, sizeof sseed);
+  make_quote(n);
+  return true;
 }
 
 int node_set_peers(node *n, const cm_addr *peers, size_t npeers) {
@@ -305,6 +401,13 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   if (!(n->p.replay_fp > 0)) n->p.replay_fp = 1e-3;
   if (!n->p.loop_hops) n->p.loop_hops = 1;
   if (!n->p.loop_mean_delay) n->p.loop_mean_delay = CM_MS(1);
+  if (!n->p.max_delay) n->p.max_delay = NODE_MAX_DELAY;
+  if (!(n->p.source_share > 0)) n->p.source_share = NODE_SOURCE_SHARE;
+  if (!n->p.fail_burst) n->p.fail_burst = NODE_FAIL_BURST;
+  if (!(n->p.fail_rate_per_s > 0)) n->p.fail_rate_per_s = NODE_FAIL_RATE;
+  if (n->p.max_delay < 0 || n->p.source_share > 1 || !isfinite(n->p.fail_rate_per_s)) goto fail;
+  n->share_slots = (uint32_t)(n->p.buffer_capacity * n->p.source_share);
+  if (n->share_slots < 1) n->share_slots = 1;
   if (n->p.loop_hops + 1 > n->codec->max_hops) goto fail;
   if (n->codec->keyed && n->p.loop_rate_per_s > 0 && !n->p.keys) goto fail;
   n->r_loop = stream(e, params->addr, "loop");
@@ -313,14 +416,16 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   n->buf = buffer_new(n->p.buffer, n->p.buffer_capacity, n->r_slots);
   n->replay = sphinx_replay_new(n->p.replay_capacity, n->p.replay_fp);
   n->slots = calloc(n->p.buffer_capacity, sizeof *n->slots);
+  n->sources = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   if (n->p.service_time) {
     n->q = calloc(n->p.queue_max, sizeof *n->q);
-    if (!n->q) goto fail;
+    n->q_from = calloc(n->p.queue_max, sizeof *n->q_from);
+    if (!n->q || !n->q_from) goto fail;
   }
   if (!n->buf || !n->replay || !n->slots || node_set_peers(n, peers, npeers) != 0) goto fail;
   for (uint32_t i = 0; i < n->p.buffer_capacity; i++) n->slots[i].next_free = i + 1 < n->p.buffer_capacity ? i + 1 : NO_SLOT;
   n->free_slot = 0;
-  make_identity(n);
+  if (!make_identity(n)) goto fail;
   if (env_bind(e, n->p.addr, on_datagram, n) != 0) goto fail;
   if (n->p.loop_rate_per_s > 0) schedule_loop(n);
   return n;
@@ -356,11 +461,17 @@ void node_free(node *n) {
   sphinx_replay_free(n->replay);
   free(n->slots);
   free(n->q);
+  free(n->q_from);
+  if (n->sources) g_hash_table_destroy(n->sources);
   free(n->peers);
   free(n);
 }
 
-void node_counters(const node *n, struct node_counters *out) { *out = n->c; }
+void node_counters(const node *n, struct node_counters *out) {
+  *out = n->c;
+  out->replay_tags = sphinx_replay_count(n->replay);
+  out->replay_capacity = sphinx_replay_capacity(n->replay);
+}
 
 void node_config(const node *n, struct node_config *out) {
   memset(out, 0, sizeof *out);
@@ -374,19 +485,33 @@ void node_config(const node *n, struct node_config *out) {
   out->buffer_capacity = n->p.buffer_capacity;
   out->queue_max = n->p.queue_max;
   out->loop_rate_per_s = n->p.loop_rate_per_s;
-  out->counters = n->c;
+  node_counters(n, &out->counters);
   out->attestation = "software quote, no hardware enclave";
   memcpy(out->measurement, n->measurement, 32);
   memcpy(out->quote, n->quote, 64);
 }
 
-void node_epoch_advance(node *n) {
-  n->p.epoch++;
+int node_epoch_advance(node *n, const struct node_identity *next) {
+  uint8_t pk[32], sk[32];
+  if (next) {
+    if (crypto_scalarmult_base(pk, next->sk) != 0 || sodium_memcmp(pk, next->pk, 32) != 0) return CM_EINVAL;
+    memcpy(sk, next->sk, 32);
+  } else {
+    draw_key(n, pk, sk);
+  }
+  /* the filter goes only with the key it protected */
+  memcpy(n->pk, pk, 32);
+  memcpy(n->sk, sk, 32);
+  sodium_memzero(sk, sizeof sk);
   sphinx_replay_reset(n->replay);
+  n->p.epoch++;
+  make_quote(n);
+  return 0;
 }
 
 bool node_counters_balanced(const struct node_counters *c) {
-  return c->received == c->malformed + c->replay + c->queue_full + c->buffer_full + c->unknown_next_hop +
+  return c->received == c->malformed + c->stale_epoch + c->rate_limited + c->replay_filter_full + c->replay +
+                            c->delay_too_long + c->source_share_full + c->queue_full + c->buffer_full + c->unknown_next_hop +
                             c->discarded_drop + c->loop_returned + c->forwarded + c->delivered + c->send_failed +
                             c->in_cpu + c->held;
 }

@@ -3,14 +3,24 @@
  * at the node's address, and node_config(), what the node says about
  * itself.
  *
- * A packet's way through the node:
- *   accept -> [CPU: FIFO single server, queue bound queue_max] -> unwrap
- *   (codec) -> replay check (per node, per epoch) -> DROP: discarded;
- *   ROUTE / LOOP: held in the oblivious buffer (buffer.h) for the delay the
- *   header names -> env_send to the next hop (forwarded) or, at the last
- *   hop, the payload to the destination (delivered). A loop whose last hop
- *   is this node and whose destination is this node is the node's own loop
- *   cover coming home (loop_returned).
+ * A packet's way through the node (every step counted; SPHINX.md, "What a
+ * mix node does", gives the same order for the wire format):
+ *   accept(from, packet) -> [CPU: FIFO single server, queue bound
+ *   queue_max] -> cheap checks, no crypto: length and version (malformed),
+ *   the epoch field against the node's key epoch (stale_epoch), the
+ *   source's budget of failed expensive work (rate_limited), the replay
+ *   filter's fill against its design capacity (replay_filter_full) ->
+ *   unwrap (codec: X25519, MAC, routing; malformed) -> replay tag
+ *   (replay) -> DROP: discarded; delay over max_delay (delay_too_long);
+ *   the source holding its share of the buffer (source_share_full) ->
+ *   held in the oblivious buffer (buffer.h) for the delay the header names
+ *   -> env_send to the next hop (forwarded) or, at the last hop, the
+ *   payload to the destination (delivered). A loop whose last hop is this
+ *   node and whose destination is this node is the node's own loop cover
+ *   coming home (loop_returned). A failed unwrap or a replay costs the
+ *   source one token of its failure budget (fail_burst, refilled at
+ *   fail_rate_per_s): a source that floods junk is dropped before any
+ *   X25519 while the others are served.
  * Every datagram accepted ends in exactly one counted outcome (struct
  * node_counters); the ones not yet ended are in_cpu or held.
  *
@@ -22,12 +32,23 @@
  *
  * Own loop cover (Loopix): Poisson at loop_rate_per_s, each loop through
  * loop_hops nodes drawn uniformly from the peers, then back to this node,
- * per-hop delays exponential with mean loop_mean_delay. Sent directly
- * (not through the buffer). Counted in loops_sent.
+ * per-hop delays exponential with mean loop_mean_delay; type ROUTE at
+ * every hop but the last (LOOP), so no mix can tell it from real traffic.
+ * Sent directly (not through the buffer). Counted in loops_sent.
  *
- * Random streams (env_rng): "node:<addr>:keys", ":loop", ":slots",
- * ":nonce". Ownership: params and peer lists are copied; the codec ops and
- * the service_time argument are borrowed and must outlive the node. */
+ * Epochs and replay (Katzenpost and Nym practice): one X25519 key per key
+ * epoch; packets of another epoch are dropped before any crypto; the
+ * replay filter is reset only with a key change (node_epoch_advance), never
+ * while the same key accepts packets, and is sized for replay_capacity tags
+ * (real mode: max rate x epoch length); at that fill new packets are
+ * dropped as replay_filter_full instead of being falsely rejected.
+ *
+ * Random streams: every draw that shapes a packet or a key comes from
+ * env_secret_rng (OS CSPRNG in real mode; the reproducible named stream in
+ * simulation): "node:<addr>:keys" (only without params.identity), ":loop",
+ * ":slots", ":nonce". Ownership: params, the identity and peer lists are
+ * copied; the codec ops and the service_time argument are borrowed and
+ * must outlive the node. */
 #ifndef MIXCLAVES_NODE_H
 #define MIXCLAVES_NODE_H
 
@@ -41,6 +62,29 @@
 
 typedef struct node node;
 
+/* A node's long-term keys: X25519 for packets, Ed25519 for its quote. */
+struct node_identity {
+  uint8_t pk[32], sk[32];            /* X25519; pk must pass sphinx_pk_check */
+  uint8_t sign_pk[32], sign_sk[64];  /* Ed25519 (libsodium layout) */
+};
+
+/* Defaults, with their reasons:
+ * NODE_MAX_DELAY 10 s: 10,000 times the seed's 1 ms mean per-hop delay (an
+ *   honest exponential draw exceeds it with probability e^-10000) and 10
+ *   times the benchmark client's late_after (1 s), past which a packet is
+ *   counted lost anyway; a longer hold only pins a buffer slot.
+ * NODE_SOURCE_SHARE 1/4: one source (a client or an upstream node) holds
+ *   at most a quarter of the buffer, so three quarters stay for the others;
+ *   at the seed's 1 ms mean delay a source needs about rate x 1 ms slots,
+ *   so 1024 of 4096 slots carry about 1 M packets/s from one source.
+ * NODE_FAIL_BURST 64, NODE_FAIL_RATE 16/s: an honest sender never fails a
+ *   MAC and never replays; these absorb a burst of corruption while
+ *   capping one junk flood at 16 X25519s a second. */
+#define NODE_MAX_DELAY CM_S(10)
+#define NODE_SOURCE_SHARE 0.25
+#define NODE_FAIL_BURST 64
+#define NODE_FAIL_RATE 16.0
+
 /* Per-packet CPU time (ns) of processing a packet of len bytes. */
 typedef cm_time (*node_service_fn)(void *arg, size_t len);
 
@@ -51,15 +95,25 @@ struct node_params {
   enum buffer_variant buffer;    /* delay buffer variant */
   uint32_t buffer_capacity;      /* packets held at most; 0: 4096 */
   uint32_t queue_max;            /* CPU input queue bound (packets); 0: 1024 */
-  uint64_t replay_capacity;      /* replay filter sized for this many tags per epoch; 0: 1e6 */
-  double replay_fp;              /* its false-positive rate; 0: 1e-3 */
+  uint64_t replay_capacity;      /* replay filter sized for this many tags per epoch; 0: 1e6;
+                                    past it new packets are dropped (replay_filter_full) */
+  double replay_fp;              /* its false-positive rate at capacity; 0: 1e-3 */
   double loop_rate_per_s;        /* own loop cover rate; 0: none */
   uint32_t loop_hops;            /* hops before returning; 0: 1 */
   cm_time loop_mean_delay;       /* per-hop delay mean of own loops; 0: 1 ms (seed 5) */
   cm_time loop_until;            /* no own loops sent at or after this time; 0: forever */
   node_service_fn service_time;  /* NULL: no CPU model (real mode) */
   void *service_arg;
-  uint64_t epoch;                /* key epoch the node starts in */
+  uint32_t epoch;                /* key epoch the node starts in; packets of others: stale_epoch */
+  /* The node's keys (copied). NULL: drawn from env_secret_rng
+   * "node:<addr>:keys" (simulation; real mode loads them from the files of
+   * `cloudmix node init`). */
+  const struct node_identity *identity;
+  /* Bounded resources (0: the default named). */
+  cm_time max_delay;       /* longest per-hop delay held; longer: delay_too_long. 0: NODE_MAX_DELAY */
+  double source_share;     /* fraction of buffer_capacity one source may hold, (0, 1]; 0: NODE_SOURCE_SHARE */
+  uint32_t fail_burst;     /* failed unwraps / replays a source may cause at once; 0: NODE_FAIL_BURST */
+  double fail_rate_per_s;  /* and per second after that; 0: NODE_FAIL_RATE */
   /* Keyed codecs (full): where the node's own loops find the peers' public
    * keys (its own included). Required when the codec is keyed and
    * loop_rate_per_s > 0; a lookup failure counts loop_send_failed. */
@@ -68,13 +122,20 @@ struct node_params {
 };
 
 /* Every accepted datagram ends in exactly one of the outcome fields:
- * received = malformed + replay + queue_full + buffer_full +
- *            unknown_next_hop + discarded_drop + loop_returned +
- *            forwarded + delivered + send_failed + in_cpu + held. */
+ * received = malformed + stale_epoch + rate_limited + replay_filter_full +
+ *            replay + delay_too_long + source_share_full + queue_full +
+ *            buffer_full + unknown_next_hop + discarded_drop +
+ *            loop_returned + forwarded + delivered + send_failed + in_cpu +
+ *            held. */
 struct node_counters {
   uint64_t received;         /* datagrams accepted */
   uint64_t malformed;        /* codec rejected: length, version, checksum/MAC, fields, wrong node */
+  uint64_t stale_epoch;      /* epoch field is not the node's key epoch (before any crypto) */
+  uint64_t rate_limited;     /* source out of its failure budget (before any crypto) */
+  uint64_t replay_filter_full; /* replay filter at design capacity for this key */
   uint64_t replay;           /* tag seen before in this epoch */
+  uint64_t delay_too_long;   /* per-hop delay over max_delay */
+  uint64_t source_share_full; /* the source already holds its share of the buffer */
   uint64_t queue_full;       /* CPU input queue at queue_max (saturation) */
   uint64_t buffer_full;      /* delay buffer at capacity */
   uint64_t unknown_next_hop; /* next hop not among the peers */
@@ -90,6 +151,8 @@ struct node_counters {
   uint64_t loop_send_failed; /* own loop cover not sent (build or env_send refused) */
   uint64_t max_in_cpu;       /* deepest CPU queue seen */
   uint64_t max_held;
+  uint64_t replay_tags;      /* tags in the replay filter now (its fill) */
+  uint64_t replay_capacity;  /* the filter's design capacity */
   cm_time busy;              /* CPU time spent serving (ns) */
 };
 
@@ -98,7 +161,7 @@ struct node_counters {
 struct node_config {
   uint32_t id;
   cm_addr addr;
-  uint64_t epoch;
+  uint32_t epoch;
   uint8_t pk[32];            /* X25519 public key (the packet key) */
   uint8_t sign_pk[32];       /* Ed25519 key the software quote is signed with */
   const char *codec;         /* codec name */
@@ -123,8 +186,10 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
  * uncounted (the node is gone). */
 void node_free(node *n);
 
-/* accept(packet): what the bound handler calls. Copies what it keeps. */
-void node_accept(node *n, const uint8_t *pkt, size_t len);
+/* accept(packet) from `from` (the sender's address: budgets and buffer
+ * shares are per source): what the bound handler calls. Copies what it
+ * keeps. */
+void node_accept(node *n, cm_addr from, const uint8_t *pkt, size_t len);
 
 /* config(): fill out. */
 void node_config(const node *n, struct node_config *out);
@@ -133,9 +198,12 @@ void node_counters(const node *n, struct node_counters *out);
 /* Replace the peer list (copied): 0 or CM_ENOMEM / CM_EINVAL. */
 int node_set_peers(node *n, const cm_addr *peers, size_t npeers);
 
-/* Start a new key epoch: the replay filter is reset (seed 4.1). Keys stay
- * (key rotation is the control-plane issue's). */
-void node_epoch_advance(node *n);
+/* Start the next key epoch with a new X25519 key: next (copied; its
+ * Ed25519 pair is ignored, the node's identity stays), or NULL to draw one
+ * from the node's key stream. The replay filter is reset with the key,
+ * and packets stamped with the old epoch are dropped from now on
+ * (stale_epoch). 0, CM_EINVAL (a key sphinx_pk_check refuses). */
+int node_epoch_advance(node *n, const struct node_identity *next);
 
 /* Check every counter identity above; false when broken (tests). */
 bool node_counters_balanced(const struct node_counters *c);

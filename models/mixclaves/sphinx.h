@@ -221,6 +221,13 @@ void sphinx_replay_prefetch(const sphinx_replay *f, const uint8_t tag[SPHINX_TAG
 /* true if tag was (probably) seen; inserts nothing. */
 bool sphinx_replay_contains(sphinx_replay *f, const uint8_t tag[SPHINX_TAG_BYTES]);
 uint64_t sphinx_replay_bits(const sphinx_replay *f);
+/* Tags inserted since creation or the last reset (its fill), the design
+ * capacity it was sized for, and whether the fill has reached it: past
+ * capacity the false-positive rate climbs above fp, so a node stops
+ * accepting new packets there rather than reject fresh ones as replays. */
+uint64_t sphinx_replay_count(const sphinx_replay *f);
+uint64_t sphinx_replay_capacity(const sphinx_replay *f);
+bool sphinx_replay_full(const sphinx_replay *f);
 unsigned sphinx_replay_hashes(const sphinx_replay *f);
 /* The sizing rule alone: m bits and k hashes for (capacity, fp); 0,
  * CM_EINVAL, or CM_ERANGE when no filter of at most 2^49 bits will do. */

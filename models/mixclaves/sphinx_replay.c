@@ -32,6 +32,8 @@ struct sphinx_replay {
   unsigned hashes;
   uint64_t *words; /* blocks * BLOCK_WORDS, page aligned, zero until touched */
   size_t map_bytes; /* of the mapping, at least blocks * 64 */
+  uint64_t capacity; /* design capacity (tags) */
+  uint64_t count;    /* tags inserted since creation or the last reset */
 };
 
 double sphinx_replay_predicted_fp(uint64_t bits, unsigned hashes, uint64_t tags) {
@@ -129,6 +131,7 @@ sphinx_replay *sphinx_replay_new(uint64_t capacity, double fp) {
   }
   f->blocks = bits / BLOCK_BITS;
   f->hashes = k;
+  f->capacity = capacity;
   return f;
 }
 
@@ -139,7 +142,9 @@ void sphinx_replay_free(sphinx_replay *f) {
 }
 
 void sphinx_replay_reset(sphinx_replay *f) {
-  if (f) memset(f->words, 0, f->map_bytes);
+  if (!f) return;
+  memset(f->words, 0, f->map_bytes);
+  f->count = 0;
 }
 
 /* block = floor(h * blocks / 2^64): uniform, and no division */
@@ -169,7 +174,9 @@ void sphinx_replay_prefetch(const sphinx_replay *f, const uint8_t tag[SPHINX_TAG
 }
 
 bool sphinx_replay_check_insert(sphinx_replay *f, const uint8_t tag[SPHINX_TAG_BYTES]) {
-  return probe(f, tag, true);
+  bool seen = probe(f, tag, true);
+  if (!seen) f->count++;
+  return seen;
 }
 
 bool sphinx_replay_contains(sphinx_replay *f, const uint8_t tag[SPHINX_TAG_BYTES]) {
@@ -177,4 +184,7 @@ bool sphinx_replay_contains(sphinx_replay *f, const uint8_t tag[SPHINX_TAG_BYTES
 }
 
 uint64_t sphinx_replay_bits(const sphinx_replay *f) { return f->blocks * BLOCK_BITS; }
+uint64_t sphinx_replay_count(const sphinx_replay *f) { return f->count; }
+uint64_t sphinx_replay_capacity(const sphinx_replay *f) { return f->capacity; }
+bool sphinx_replay_full(const sphinx_replay *f) { return f->count >= f->capacity; }
 unsigned sphinx_replay_hashes(const sphinx_replay *f) { return f->hashes; }

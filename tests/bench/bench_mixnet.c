@@ -262,7 +262,7 @@ static int driver_prepare(struct driver *d, double rate, double step_s) {
     struct client_payload m = {.kind = CLIENT_LOOP, .src = DRIVER, .dst = DRIVER, .seq = d->seq0 + d->n};
     uint8_t pl[CLIENT_PAYLOAD_BYTES];
     client_payload_encode(&m, pl);
-    if (codec__full_ops.build(&h, 1, DRIVER, pl, sizeof pl, codec_random_rng, d->r_nonce,
+    if (codec__full_ops.build(&h, 1, 0, DRIVER, pl, sizeof pl, codec_random_rng, d->r_nonce,
                               d->pkts + d->n * d->bytes) != 0)
       return -1;
     d->offset[d->n] = t;

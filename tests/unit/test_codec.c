@@ -42,7 +42,7 @@ static void test_full_round_trip(void **state CM_UNUSED) {
   uint8_t msg[5] = "hello";
   size_t L = c->packet_bytes;
   uint8_t *p = malloc(L), *q = malloc(L);
-  assert_int_equal(c->build(path, 3, 99, msg, sizeof msg, codec_random_rng, r, p), 0);
+  assert_int_equal(c->build(path, 3, 0, 99, msg, sizeof msg, codec_random_rng, r, p), 0);
   uint8_t tags[3][CODEC_TAG_BYTES];
   for (int h = 0; h < 3; h++) {
     struct codec_unwrapped u;
@@ -70,7 +70,7 @@ static void test_full_round_trip(void **state CM_UNUSED) {
   assert_memory_not_equal(tags[0], tags[1], CODEC_TAG_BYTES);
   assert_memory_not_equal(tags[1], tags[2], CODEC_TAG_BYTES);
   /* the same packet at the same node gives the same tag (the node's replay check) */
-  assert_int_equal(c->build(path, 3, 99, msg, sizeof msg, codec_random_rng, r, p), 0);
+  assert_int_equal(c->build(path, 3, 0, 99, msg, sizeof msg, codec_random_rng, r, p), 0);
   struct codec_unwrapped u1, u2;
   struct codec_node n0 = {.addr = 11, .sk = k.sk[0]};
   assert_int_equal(c->unwrap(&n0, p, L, q, &u1), 0);
@@ -80,20 +80,20 @@ static void test_full_round_trip(void **state CM_UNUSED) {
   struct codec_hop nopk[1] = {{5, 0, CODEC_ROUTE, NULL}}, ctrl[1] = {{5, 0, CODEC_CTRL, k.pk[0]}},
                    neg[1] = {{5, -1, CODEC_ROUTE, k.pk[0]}}, zero[1] = {{0, 0, CODEC_ROUTE, k.pk[0]}},
                    huge[1] = {{5, CM_S(5000), CODEC_ROUTE, k.pk[0]}};
-  assert_int_equal(c->build(path, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(nopk, 1, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(ctrl, 1, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(neg, 1, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(zero, 1, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(huge, 1, 99, msg, 5, codec_random_rng, r, p), CM_ERANGE);
-  assert_int_equal(c->build(path, 3, 99, msg, c->payload_bytes + 1, codec_random_rng, r, p), CM_ERANGE);
+  assert_int_equal(c->build(path, 0, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(nopk, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(ctrl, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(neg, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(zero, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(huge, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_ERANGE);
+  assert_int_equal(c->build(path, 3, 0, 99, msg, c->payload_bytes + 1, codec_random_rng, r, p), CM_ERANGE);
   struct codec_hop nine[9];
   for (int i = 0; i < 9; i++) nine[i] = path[0];
-  assert_int_equal(c->build(nine, 9, 99, msg, 5, codec_random_rng, r, p), CM_ERANGE);
+  assert_int_equal(c->build(nine, 9, 0, 99, msg, 5, codec_random_rng, r, p), CM_ERANGE);
   /* a full-size payload */
   uint8_t *big = malloc(c->payload_bytes);
   memset(big, 0xab, c->payload_bytes);
-  assert_int_equal(c->build(path, 1, 99, big, c->payload_bytes, codec_random_rng, r, p), 0);
+  assert_int_equal(c->build(path, 1, 0, 99, big, c->payload_bytes, codec_random_rng, r, p), 0);
   assert_int_equal(c->unwrap(&n0, p, L, q, &u1), 0);
   assert_true(u1.final);
   assert_memory_equal(u1.payload, big, c->payload_bytes);
@@ -114,7 +114,7 @@ static void test_full_bit_flips(void **state CM_UNUSED) {
   struct codec_hop h = {.addr = 11, .delay = CM_US(100), .type = CODEC_ROUTE, .pk = k.pk[0]};
   size_t L = c->packet_bytes;
   uint8_t *p = malloc(L), *q = malloc(L);
-  assert_int_equal(c->build(&h, 1, 99, (const uint8_t *)"x", 1, codec_random_rng, r, p), 0);
+  assert_int_equal(c->build(&h, 1, 0, 99, (const uint8_t *)"x", 1, codec_random_rng, r, p), 0);
   struct codec_node self = {.addr = 11, .sk = k.sk[0]};
   struct codec_unwrapped u;
   assert_int_equal(c->unwrap(&self, p, L, q, &u), 0);
@@ -130,12 +130,12 @@ static void test_full_bit_flips(void **state CM_UNUSED) {
   assert_int_equal(c->unwrap(&self, p, L, q, &u), CM_EPARSE);
   /* a DROP at the first hop, a loop home */
   h.type = CODEC_DROP;
-  assert_int_equal(c->build(&h, 1, 0, NULL, 0, codec_random_rng, r, p), 0);
+  assert_int_equal(c->build(&h, 1, 0, 0, NULL, 0, codec_random_rng, r, p), 0);
   assert_int_equal(c->unwrap(&self, p, L, q, &u), 0);
   assert_int_equal(u.type, CODEC_DROP);
   assert_int_equal(u.dest, 0);
   h.type = CODEC_LOOP;
-  assert_int_equal(c->build(&h, 1, 11, NULL, 0, codec_random_rng, r, p), 0);
+  assert_int_equal(c->build(&h, 1, 0, 11, NULL, 0, codec_random_rng, r, p), 0);
   assert_int_equal(c->unwrap(&self, p, L, q, &u), 0);
   assert_int_equal(u.dest, 11);
   free(p);

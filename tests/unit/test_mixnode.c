@@ -39,7 +39,7 @@ static void test_codec_abstract(void **state CM_UNUSED) {
   uint8_t msg[5] = "hello";
   c = codec_abstract();
   uint8_t *p = malloc(c->packet_bytes), *q = malloc(c->packet_bytes);
-  assert_int_equal(c->build(path, 3, 99, msg, sizeof msg, codec_random_rng, r, p), 0);
+  assert_int_equal(c->build(path, 3, 0, 99, msg, sizeof msg, codec_random_rng, r, p), 0);
   uint8_t tags[3][CODEC_TAG_BYTES];
   for (int h = 0; h < 3; h++) {
     struct codec_unwrapped u;
@@ -63,14 +63,14 @@ static void test_codec_abstract(void **state CM_UNUSED) {
   assert_memory_not_equal(tags[0], tags[1], CODEC_TAG_BYTES);
   assert_memory_not_equal(tags[1], tags[2], CODEC_TAG_BYTES);
   /* bad builds */
-  assert_int_equal(c->build(path, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(path, 17, 99, msg, 5, codec_random_rng, r, p), CM_ERANGE);
-  assert_int_equal(c->build(path, 3, 99, msg, c->payload_bytes + 1, codec_random_rng, r, p), CM_ERANGE);
+  assert_int_equal(c->build(path, 0, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(path, 17, 0, 99, msg, 5, codec_random_rng, r, p), CM_ERANGE);
+  assert_int_equal(c->build(path, 3, 0, 99, msg, c->payload_bytes + 1, codec_random_rng, r, p), CM_ERANGE);
   struct codec_hop bad[1] = {{0, 0, CODEC_ROUTE, NULL}}, ctrl[1] = {{5, 0, CODEC_CTRL, NULL}},
                    neg[1] = {{5, -1, CODEC_ROUTE, NULL}};
-  assert_int_equal(c->build(bad, 1, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(ctrl, 1, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(neg, 1, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(bad, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(ctrl, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(neg, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
   assert_string_equal(codec_type_name(CODEC_DROP), "drop");
   free(p);
   free(q);
@@ -88,7 +88,7 @@ static void test_codec_abstract_integrity(void **state CM_UNUSED) {
   rng *r = rng_new(2, "t");
   struct codec_hop hop = {21, CM_MS(1), CODEC_ROUTE, NULL};
   uint8_t *p = malloc(L), *bad = malloc(L), *q = malloc(L);
-  assert_int_equal(c->build(&hop, 1, 99, (const uint8_t *)"hello", 5, codec_random_rng, r, p), 0);
+  assert_int_equal(c->build(&hop, 1, 0, 99, (const uint8_t *)"hello", 5, codec_random_rng, r, p), 0);
   struct codec_node self = {.addr = 21};
   struct codec_unwrapped u;
   size_t caught = 0;
@@ -333,7 +333,7 @@ static void on_tap(env *e CM_UNUSED, void *arg CM_UNUSED, cm_addr from CM_UNUSED
 /* A valid 1-hop packet for node `at`, delivering to TAP. */
 static void valid_packet(rng *r, cm_addr at, uint8_t *pkt) {
   struct codec_hop h = {.addr = at, .delay = CM_US(100), .type = CODEC_ROUTE};
-  assert_int_equal(codec_abstract()->build(&h, 1, TAP, (const uint8_t *)"x", 1, codec_random_rng, r, pkt), 0);
+  assert_int_equal(codec_abstract()->build(&h, 1, 0, TAP, (const uint8_t *)"x", 1, codec_random_rng, r, pkt), 0);
 }
 
 static void test_malformed_and_replay(void **state CM_UNUSED) {
@@ -377,25 +377,37 @@ static void test_malformed_and_replay(void **state CM_UNUSED) {
   assert_int_equal(c.delivered, 1);
   assert_int_equal(tapped, 1);
   assert_true(node_counters_balanced(&c));
-  /* A new epoch resets the filter: the old packet is accepted once more. */
-  node_epoch_advance(n);
+  /* A new epoch comes with a new key and a fresh filter; the old packet
+   * is dropped by its epoch field before any other work, never accepted
+   * again. */
+  struct node_config cfg;
+  node_config(n, &cfg);
+  uint8_t old_pk[32];
+  memcpy(old_pk, cfg.pk, 32);
+  assert_int_equal(node_epoch_advance(n, NULL), 0);
   env_send(e, TAP, self, pkt, L);
   env_send(e, TAP, self, pkt, L);
   env_run(e, CM_S(2));
   node_counters(n, &c);
-  assert_int_equal(c.delivered, 2);
-  assert_int_equal(c.replay, 2);
-  /* Still running: a fresh packet goes through. */
-  valid_packet(r, self, pkt);
+  assert_int_equal(c.delivered, 1);
+  assert_int_equal(c.replay, 1);
+  assert_int_equal(c.stale_epoch, 2);
+  /* A fresh packet of the new epoch goes through; one of the old epoch
+   * does not. */
+  struct codec_hop h1 = {.addr = self, .delay = CM_US(100), .type = CODEC_ROUTE};
+  assert_int_equal(codec_abstract()->build(&h1, 1, 1, TAP, (const uint8_t *)"x", 1, codec_random_rng, r, pkt), 0);
+  env_send(e, TAP, self, pkt, L);
+  valid_packet(r, self, pkt); /* epoch 0 */
   env_send(e, TAP, self, pkt, L);
   env_run(e, CM_S(3));
   node_counters(n, &c);
-  assert_int_equal(c.delivered, 3);
-  assert_int_equal(tapped, 3);
+  assert_int_equal(c.delivered, 2);
+  assert_int_equal(c.stale_epoch, 3);
+  assert_int_equal(tapped, 2);
   assert_true(node_counters_balanced(&c));
-  struct node_config cfg;
   node_config(n, &cfg);
   assert_int_equal(cfg.epoch, 1);
+  assert_memory_not_equal(cfg.pk, old_pk, 32); /* the key changed with the filter */
   free(pkt);
   free(bad);
   node_free(n);
@@ -417,7 +429,7 @@ static void test_malformed_and_replay_full(void **state CM_UNUSED) {
   size_t L = c->packet_bytes;
   uint8_t *pkt = calloc(1, L + 1), *bad = calloc(1, L + 1);
   struct codec_hop h = {.addr = self, .delay = CM_US(100), .type = CODEC_ROUTE, .pk = w.pk[0]};
-  assert_int_equal(c->build(&h, 1, TAP, (const uint8_t *)"x", 1, codec_random_rng, r, pkt), 0);
+  assert_int_equal(c->build(&h, 1, 0, TAP, (const uint8_t *)"x", 1, codec_random_rng, r, pkt), 0);
   int sent = 0;
   env_send(e, TAP, self, pkt, 10), sent++;                 /* short */
   memcpy(bad, pkt, L);
@@ -425,15 +437,18 @@ static void test_malformed_and_replay_full(void **state CM_UNUSED) {
   codec_random_rng(r, bad, L);
   env_send(e, TAP, self, bad, L), sent++;                  /* random bytes */
   env_send(e, TAP, self, pkt, 200), sent++;                /* truncated header */
-  size_t flips[] = {0, 1, 10, 40, 60, 300, 400, L - 1};    /* version, epoch, alpha, MAC, beta, payload */
+  size_t flips[] = {0, 10, 40, 60, 300, 400, L - 1};       /* version, alpha, MAC, beta, payload */
   for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
     memcpy(bad, pkt, L);
     bad[flips[i]] ^= 0x10;
     env_send(e, TAP, self, bad, L), sent++;
   }
   struct codec_hop other = {.addr = self, .delay = 0, .type = CODEC_ROUTE, .pk = w.pk[1]};
-  assert_int_equal(c->build(&other, 1, TAP, (const uint8_t *)"x", 1, codec_random_rng, r, bad), 0);
+  assert_int_equal(c->build(&other, 1, 0, TAP, (const uint8_t *)"x", 1, codec_random_rng, r, bad), 0);
   env_send(e, TAP, self, bad, L), sent++;                  /* sealed for another node's key */
+  memcpy(bad, pkt, L);
+  bad[1] ^= 0x10;
+  env_send(e, TAP, self, bad, L);                          /* epoch field: stale, before any crypto */
   env_send(e, TAP, self, pkt, L);                          /* valid */
   env_send(e, TAP, self, pkt, L);                          /* a replay */
   tapped = 0;
@@ -441,6 +456,7 @@ static void test_malformed_and_replay_full(void **state CM_UNUSED) {
   struct node_counters nc;
   node_counters(w.nodes[0], &nc);
   assert_int_equal(nc.malformed, sent);
+  assert_int_equal(nc.stale_epoch, 1);
   assert_int_equal(nc.replay, 1);
   assert_int_equal(nc.delivered, 1);
   assert_int_equal(tapped, 1);
@@ -459,7 +475,8 @@ static void test_malformed_and_replay_full(void **state CM_UNUSED) {
 static void test_unknown_hop_and_full_buffer(void **state CM_UNUSED) {
   env *e = env_sim_new(8);
   cm_addr self = NODE0;
-  struct node_params p = {.addr = self, .buffer = BUFFER_APPEND, .buffer_capacity = 2, .replay_capacity = 1000};
+  struct node_params p = {.addr = self, .buffer = BUFFER_APPEND, .buffer_capacity = 2, .replay_capacity = 1000,
+                          .source_share = 1};
   node *n = node_new(e, &p, &self, 1);
   assert_non_null(n);
   assert_int_equal(env_bind(e, TAP, on_tap, NULL), 0);
@@ -467,12 +484,12 @@ static void test_unknown_hop_and_full_buffer(void **state CM_UNUSED) {
   const struct codec_ops *c = codec_abstract();
   uint8_t *pkt = malloc(c->packet_bytes);
   struct codec_hop two[2] = {{self, 0, CODEC_ROUTE, NULL}, {NODE0 + 5, 0, CODEC_ROUTE, NULL}};
-  assert_int_equal(c->build(two, 2, TAP, NULL, 0, codec_random_rng, r, pkt), 0);
-  node_accept(n, pkt, c->packet_bytes); /* accept() called directly, as the handler does */
+  assert_int_equal(c->build(two, 2, 0, TAP, NULL, 0, codec_random_rng, r, pkt), 0);
+  node_accept(n, TAP, pkt, c->packet_bytes); /* accept() called directly, as the handler does */
   for (int i = 0; i < 3; i++) {
     struct codec_hop h = {self, CM_S(1), CODEC_ROUTE, NULL};
-    assert_int_equal(c->build(&h, 1, TAP, NULL, 0, codec_random_rng, r, pkt), 0);
-    node_accept(n, pkt, c->packet_bytes);
+    assert_int_equal(c->build(&h, 1, 0, TAP, NULL, 0, codec_random_rng, r, pkt), 0);
+    node_accept(n, TAP, pkt, c->packet_bytes);
   }
   struct node_counters k;
   node_counters(n, &k);
