@@ -98,8 +98,17 @@ char *mixcfg_string(struct mixcfg *c, const char *group, const char *key, const 
 /* 1..16 hex digits: true and *out set; false if absent or bad (err set). */
 bool mixcfg_hex64(struct mixcfg *c, const char *group, const char *key, uint64_t *out);
 /* group's address and listen = HOST:PORT, put in e's address book; *listen
- * g_malloc'd "HOST:PORT". 0 or an error (err set). */
-int mixcfg_self(struct mixcfg *c, const char *group, env *e, cm_addr *addr, char **listen);
+ * g_malloc'd "HOST:PORT". With d (a node's own descriptor) the two keys
+ * may be left out and default to d's, and must agree with d if given. 0 or
+ * an error (err set). */
+struct node_descriptor;
+int mixcfg_self(struct mixcfg *c, const char *group, env *e, const struct node_descriptor *d, cm_addr *addr,
+                char **listen);
+/* A path key of group, relative to the config file's folder unless
+ * absolute: g_malloc'd, or NULL if absent (an error if required). */
+char *mixcfg_path(struct mixcfg *c, const char *group, const char *key, bool required);
+/* Keys that real mode no longer takes, with why; err set if one is there. */
+void mixcfg_refuse_gone(struct mixcfg *c, const char *group);
 /* The nodes a config names, with their public keys where given (pk = 64
  * hex digits, which keyed codecs need). g_malloc'd arrays with room for
  * one more node; mixbook_free frees them. */
@@ -107,18 +116,25 @@ struct mixbook {
   cm_addr *nodes;
   uint8_t (*pk)[32];
   bool *has_pk;
+  uint32_t *epoch;  /* the node's key epoch (descriptor or epoch key; 0 if neither) */
   size_t n;
 };
-/* Every [node.NAME] and [client.NAME] (address, listen; nodes also pk)
- * into e's address book (self skipped) and b. Unknown groups, and keys of
- * self_group not in self_keys (NULL-terminated), are errors. If need_pk,
- * every node other than self must have a pk. 0 or CM_EINVAL (err set). */
+/* Every [node.NAME] and [client.NAME] into e's address book (self
+ * skipped) and b. A node group is either `descriptor = FILE` alone (a
+ * `cloudmix node init` descriptor; relative paths from the config's
+ * folder) or address, listen and optional pk (64 hex digits, checked by
+ * sphinx_pk_check) and epoch; a client group address and listen. Unknown
+ * groups, and keys of self_group not in self_keys (NULL-terminated), are
+ * errors. If need_pk, every node other than self must have a pk. 0 or
+ * CM_EINVAL (err set). */
 int mixcfg_book(struct mixcfg *c, const char *self_group, const char *const *self_keys, env *e, cm_addr self,
                 bool need_pk, struct mixbook *b);
 void mixbook_free(struct mixbook *b);
 /* A codec_key_fn over a struct mixbook (ctx). */
 int mixbook_key(void *ctx, cm_addr addr, uint8_t pk[32]);
-/* crypto = abstract | full through codec_lookup; 0 or an error (err set). */
+/* crypto = full (the default and the only codec real mode accepts: the
+ * abstract codec's checksum is public, so its packets can be read and
+ * forged); 0 or an error (err set). */
 int mixcfg_codec(struct mixcfg *c, const char *group, const struct codec_ops **codec);
 /* SIGINT / SIGTERM stop env_run (the env's loop dispatches the default
  * GLib context every 20 ms); end returns "SIGINT", "SIGTERM" or NULL. */

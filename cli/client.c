@@ -15,8 +15,8 @@
 #include "mixclaves.h"
 #include "mixclaves/client.h"
 
-static const char *const client_keys[] = {"address", "listen", "seed", "crypto", "hops", "mean_delay_ms",
-                                          "late_after_ms", "drop_rate_per_s", NULL};
+static const char *const client_keys[] = {"address", "listen", "crypto", "hops", "mean_delay_ms", "late_after_ms",
+                                          "drop_rate_per_s", "epoch", NULL};
 
 static double ms(int64_t ns) { return (double)ns / 1e6; }
 
@@ -39,13 +39,16 @@ int cli_client(int argc, char **argv) {
       "RTT p50 / p95 / p99 / max in ms. SIGINT / SIGTERM stop it early.\n\n"
       "Config (GKeyFile; example scenarios/mixclaves/real-client.ini):\n"
       "  [client]       address (required, >= 1), listen = HOST:PORT (required),\n"
-      "                 seed = HEX (paths, delays, nonces; default: the address),\n"
-      "                 crypto = abstract | full (abstract), hops (1),\n"
+      "                 crypto = full (the only one real mode takes), hops (1),\n"
       "                 mean_delay_ms (1, per hop, exponential), late_after_ms (1000),\n"
-      "                 drop_rate_per_s (0, drop cover)\n"
-      "  [node.NAME]    a node: address, listen = HOST:PORT (at least one), and with\n"
-      "                 crypto = full its pk = 64 hex digits (printed by `cloudmix node`)\n"
+      "                 drop_rate_per_s (0, drop cover), epoch (default: the nodes'\n"
+      "                 key epoch, which must then agree)\n"
+      "  [node.NAME]    a node (at least one): descriptor = FILE (written by\n"
+      "                 `cloudmix node init`), or address, listen = HOST:PORT,\n"
+      "                 pk = 64 hex digits (printed by `cloudmix node`) and epoch (0)\n"
       "  [client.NAME]  another client: address, listen = HOST:PORT\n\n"
+      "Ephemeral keys, padding, paths, delays and send times come from the OS\n"
+      "CSPRNG: two runs of one config share no packet secret (there is no seed).\n\n"
       "Exit codes: 0 ok, 1 nothing came back or the run failed, 2 bad usage or config.");
   char *bad = mxr_parse(ctx, &argc, &argv, &config);
   if (bad) return mxr_usage("client", bad, config);
@@ -62,28 +65,31 @@ int cli_client(int argc, char **argv) {
   const char *G = "client";
   if (!mixcfg_open(&c, config)) goto done;
   struct client_params p = {.topology = CLIENT_DOMAIN, .loop_rate_per_s = rate};
-  uint64_t seed = 0;
-  bool seeded = mixcfg_hex64(&c, G, "seed", &seed);
+  mixcfg_refuse_gone(&c, G);
   p.hops = (uint32_t)mixcfg_uint(&c, G, "hops", false, 1, 1, CODEC_HOPS_MAX);
   p.mean_delay = cm_time_from_s(mixcfg_double(&c, G, "mean_delay_ms", 1, 1e-3, 1e6) / 1e3); /* 0 would mean the model default */
   p.late_after = cm_time_from_s(mixcfg_double(&c, G, "late_after_ms", 1000, 1, 1e7) / 1e3);
   p.drop_rate_per_s = mixcfg_double(&c, G, "drop_rate_per_s", 0, 0, 1e7);
   mixcfg_codec(&c, G, &p.codec);
   if (c.err) goto done;
-  /* the address is the default seed */
-  p.addr = (cm_addr)mixcfg_uint(&c, G, "address", true, 0, 1, G_MAXUINT32);
-  if (c.err) goto done;
-  bool keyed = p.codec && p.codec->keyed;
-  if (!mxr_start(&c, G, client_keys, seeded ? seed : p.addr, keyed, &e, &p.addr, &listen, &book, &rc)) goto done;
+  if (!mxr_start(&c, G, client_keys, NULL, true, &e, &p.addr, &listen, &book, &rc)) goto done;
   size_t nn = book.n;
-  if (keyed) {
-    p.keys = mixbook_key;
-    p.keys_ctx = &book;
-  }
+  p.keys = mixbook_key;
+  p.keys_ctx = &book;
   if (nn == 0) {
     c.err = g_strdup_printf("%s: [node.NAME]: missing; expected at least one node group", config);
     goto done;
   }
+  /* one key epoch for the whole path: the config's, or the nodes' own */
+  bool agree = true;
+  for (size_t i = 1; i < nn; i++) agree = agree && book.epoch[i] == book.epoch[0];
+  if (!agree && !g_key_file_has_key(c.kf, G, "epoch", NULL)) {
+    c.err = g_strdup_printf("%s: [client] epoch: missing, and the nodes' key epochs differ (%u, ...); expected "
+                            "one epoch for every node of a path", config, book.epoch[0]);
+    goto done;
+  }
+  p.epoch = (uint32_t)mixcfg_uint(&c, G, "epoch", false, book.epoch[0], 0, G_MAXUINT32);
+  if (c.err) goto done;
   cm_time t0 = env_now(e), dur = cm_time_from_s(duration);
   p.start = t0;
   p.stop = t0 + dur;
@@ -93,8 +99,9 @@ int cli_client(int argc, char **argv) {
                             "the codec's)", config, listen);
     goto done;
   }
-  printf("client %u on %s: %.0f loops/s for %.2f s through %zu node(s), %u hop(s), late after %.0f ms\n", p.addr,
-         listen, rate, duration, nn, p.hops, ms(p.late_after));
+  printf("client %u on %s: %.0f loops/s for %.2f s through %zu node(s), %u hop(s), epoch %u, late after %.0f ms\n",
+         p.addr, listen, rate, duration, nn, p.hops, p.epoch, ms(p.late_after));
+  printf("packet secrets (ephemeral keys, padding, paths, delays, send times): OS CSPRNG\n");
   fflush(stdout);
   struct mixsig sig;
   mixcfg_signals_begin(&sig, e);

@@ -102,11 +102,13 @@ char *mxr_parse(GOptionContext *ctx, int *argc, char ***argv, char *const *confi
 /* Print bad and the usage hint for `cloudmix cmd`; free bad and config.
  * CM_EXIT_USAGE. */
 int mxr_usage(const char *cmd, char *bad, char *config);
-/* *e a real env of seed, with group's own address and listen (mixcfg_self)
- * and the peers (mixcfg_book with keys and need_pk): true, else false with
- * c->err set (and *rc = CM_EXIT_FAILED if the env could not be made). */
-bool mxr_start(struct mixcfg *c, const char *group, const char *const *keys, uint64_t seed, bool need_pk, env **e,
-               cm_addr *addr, char **listen, struct mixbook *book, int *rc);
+/* *e a real env (its seed from the OS: real mode has no reproducible
+ * draws), with group's own address and listen (mixcfg_self, defaulting to
+ * d's when d is not NULL) and the peers (mixcfg_book with keys and
+ * need_pk): true, else false with c->err set (and *rc = CM_EXIT_FAILED if
+ * the env could not be made). */
+bool mxr_start(struct mixcfg *c, const char *group, const char *const *keys, const struct node_descriptor *d,
+               bool need_pk, env **e, cm_addr *addr, char **listen, struct mixbook *book, int *rc);
 /* After env_run: CM_EXIT_OK, or CM_EXIT_FAILED after one line on stderr:
  * the loop's error erc, else failure if not NULL. */
 int mxr_outcome(const char *cmd, int erc, const char *failure);

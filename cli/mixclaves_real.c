@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include <glib.h>
+#include <sodium.h>
 
 #include "env_real.h"
 #include "mixclaves.h"
@@ -28,15 +29,19 @@ int mxr_usage(const char *cmd, char *bad, char *config) {
   return CM_EXIT_USAGE;
 }
 
-bool mxr_start(struct mixcfg *c, const char *group, const char *const *keys, uint64_t seed, bool need_pk, env **e,
-               cm_addr *addr, char **listen, struct mixbook *book, int *rc) {
+bool mxr_start(struct mixcfg *c, const char *group, const char *const *keys, const struct node_descriptor *d,
+               bool need_pk, env **e, cm_addr *addr, char **listen, struct mixbook *book, int *rc) {
+  /* Nothing here draws from env_rng (every packet-shaping draw is
+   * env_secret_rng), but should anything ever do, its seed is not public. */
+  uint64_t seed = 0;
+  if (sodium_init() >= 0) randombytes_buf(&seed, sizeof seed);
   *e = env_real_new(seed);
   if (!*e) {
     c->err = g_strdup("out of memory");
     *rc = CM_EXIT_FAILED;
     return false;
   }
-  return mixcfg_self(c, group, *e, addr, listen) == 0 && mixcfg_book(c, group, keys, *e, *addr, need_pk, book) == 0;
+  return mixcfg_self(c, group, *e, d, addr, listen) == 0 && mixcfg_book(c, group, keys, *e, *addr, need_pk, book) == 0;
 }
 
 int mxr_outcome(const char *cmd, int erc, const char *failure) {

@@ -6,17 +6,22 @@
  * problem reported as one line naming the file, the group, the key and
  * what was expected.
  *
- * Config (scenarios/mixclaves/real-node.ini is an example):
- *   [node]       this node: id, address, listen = HOST:PORT, key_seed
- *                (hex), buffer, buffer_capacity, queue_max, crypto,
- *                replay_capacity, loop_rate_per_s, loop_hops
- *   [node.NAME]  another node (a next hop): address, listen, pk (hex;
- *                needed by crypto = full for the node's own loops)
- *   [client.NAME] a client (a destination): address, listen
- * key_seed seeds the node's env, from which its X25519 and Ed25519 keys
- * are drawn (stream "node:<addr>:keys"): reproducible for tests, and so
- * NOT for deployments, which should leave it out (the keys then come from
- * libsodium's randombytes) until key files exist. */
+ * `cloudmix node init --dir DIR ...` makes the node's identity once
+ * (real/keyfile.h: keys from the OS CSPRNG, owner-only files, a public
+ * descriptor); the daemon loads it from [node] keys = DIR and refuses to
+ * start without it. Real mode is always full Sphinx.
+ *
+ * Config (scenarios/mixclaves/real-node.ini is an example; `cloudmix node
+ * --help` lists every key with its default):
+ *   [node]       this node: keys = DIR, id, buffer, buffer_capacity,
+ *                queue_max, crypto (full), loop_rate_per_s, loop_hops,
+ *                max_delay_ms, source_share, epoch_length_s,
+ *                max_rate_per_s, fail_burst, fail_rate_per_s (address
+ *                and listen come from the descriptor)
+ *   [node.NAME]  another node (a next hop): descriptor = FILE, or
+ *                address, listen, pk (hex) and epoch
+ *   [client.NAME] a client (a destination): address, listen */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,8 +32,12 @@
 
 #include "cli.h"
 #include "env_real.h"
+#include "keyfile.h"
 #include "mixclaves.h"
 #include "mixclaves/node.h"
+#include "mixclaves/sphinx.h"
+
+int sphinx_pk_check(const uint8_t pk[32]); /* TEMP-MERGE */
 
 /* ---- the config reader (struct mixcfg, cli.h) ---- */
 
@@ -119,10 +128,9 @@ bool mixcfg_hex64(struct mixcfg *c, const char *group, const char *key, uint64_t
   return ok;
 }
 
-/* HOST:PORT, HOST a numeric IPv4 / [IPv6] address or a name, port 1..65535. */
-static bool hostport(struct mixcfg *c, const char *group, char **host, uint16_t *port) {
-  char *v = raw(c, group, "listen", true);
-  if (!v) return false;
+/* HOST:PORT in v (borrowed), HOST a numeric IPv4 / [IPv6] address or a
+ * name, port 1..65535; problems are reported against group's listen. */
+static bool hostport_parse(struct mixcfg *c, const char *group, const char *v, char **host, uint16_t *port) {
   const char *colon = strrchr(v, ':');
   guint64 p = 0;
   bool ok = colon && colon > v && g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &p, NULL);
@@ -135,15 +143,66 @@ static bool hostport(struct mixcfg *c, const char *group, char **host, uint16_t 
   } else {
     cfg_fail(c, group, "listen", "expected HOST:PORT with a port in [1, 65535], got '%s'", v);
   }
+  return ok;
+}
+
+static bool hostport(struct mixcfg *c, const char *group, char **host, uint16_t *port) {
+  char *v = raw(c, group, "listen", true);
+  if (!v) return false;
+  bool ok = hostport_parse(c, group, v, host, port);
   g_free(v);
   return ok;
 }
 
-int mixcfg_self(struct mixcfg *c, const char *group, env *e, cm_addr *addr, char **listen) {
-  *addr = (cm_addr)mixcfg_uint(c, group, "address", true, 0, 1, G_MAXUINT32);
+char *mixcfg_path(struct mixcfg *c, const char *group, const char *key, bool required) {
+  char *v = raw(c, group, key, required);
+  if (!v) return NULL;
+  if (!*v) {
+    cfg_fail(c, group, key, "expected a path, got nothing");
+    g_free(v);
+    return NULL;
+  }
+  if (g_path_is_absolute(v)) return v;
+  char *dir = g_path_get_dirname(c->path);
+  char *p = g_build_filename(dir, v, NULL);
+  g_free(dir);
+  g_free(v);
+  return p;
+}
+
+void mixcfg_refuse_gone(struct mixcfg *c, const char *group) {
+  static const struct {
+    const char *key, *why;
+  } gone[] = {
+      {"key_seed", "is gone from real mode: a node's keys come from the OS CSPRNG, made once by `cloudmix node "
+                   "init --dir DIR` and loaded with keys = DIR"},
+      {"seed", "is gone from real mode: ephemeral keys, padding, paths, delays and send times come from the OS "
+               "CSPRNG, never from a seed"},
+      {"replay_capacity", "is gone: the replay filter is sized max_rate_per_s x epoch_length_s"},
+  };
+  for (size_t i = 0; i < G_N_ELEMENTS(gone) && !c->err; i++)
+    if (g_key_file_has_key(c->kf, group, gone[i].key, NULL)) cfg_fail(c, group, gone[i].key, "%s", gone[i].why);
+}
+
+int mixcfg_self(struct mixcfg *c, const char *group, env *e, const struct node_descriptor *d, cm_addr *addr,
+                char **listen) {
   char *host = NULL;
   uint16_t port = 0;
-  if (c->err || !hostport(c, group, &host, &port)) return CM_EINVAL;
+  if (d) {
+    *addr = (cm_addr)mixcfg_uint(c, group, "address", false, d->address, 1, G_MAXUINT32);
+    if (!c->err && *addr != d->address)
+      cfg_fail(c, group, "address", "%u, but the node's descriptor says %u; expected the same (or leave it out)",
+               *addr, d->address);
+    char *v = raw(c, group, "listen", false);
+    if (v && !c->err && strcmp(v, d->listen) != 0)
+      cfg_fail(c, group, "listen", "'%s', but the node's descriptor says '%s'; expected the same (or leave it out)",
+               v, d->listen);
+    g_free(v);
+    if (c->err || !hostport_parse(c, group, d->listen, &host, &port)) return CM_EINVAL;
+  } else {
+    *addr = (cm_addr)mixcfg_uint(c, group, "address", true, 0, 1, G_MAXUINT32);
+    if (c->err || !hostport(c, group, &host, &port)) return CM_EINVAL;
+  }
   int rc = env_real_add_peer(e, *addr, host, port);
   if (rc != 0) cfg_fail(c, group, "listen", "cannot use '%s' port %u: %s", host, port, cm_strerror(rc));
   *listen = g_strdup_printf("%s:%u", host, port);
@@ -159,7 +218,7 @@ static bool key_known(const char *key, const char *const *allowed) {
 }
 
 static const char *const client_peer_keys[] = {"address", "listen", NULL};
-static const char *const node_peer_keys[] = {"address", "listen", "pk", NULL};
+static const char *const node_peer_keys[] = {"address", "listen", "pk", "epoch", "descriptor", NULL};
 
 /* pk = 64 hex digits: true and out set; false if absent (or bad: err set). */
 static bool pk_hex(struct mixcfg *c, const char *group, uint8_t out[32]) {
@@ -168,8 +227,28 @@ static bool pk_hex(struct mixcfg *c, const char *group, uint8_t out[32]) {
   size_t got = 0;
   bool ok = strlen(v) == 64 && sodium_hex2bin(out, 32, v, 64, NULL, &got, NULL) == 0 && got == 32;
   if (!ok) cfg_fail(c, group, "pk", "expected 64 hex digits (the node prints its pk at start), got '%s'", v);
+  else if (sphinx_pk_check(out) != 0) {
+    cfg_fail(c, group, "pk", "'%s' is not a valid X25519 node key (off the curve, of small order or not canonical)",
+             v);
+    ok = false;
+  }
   g_free(v);
   return ok;
+}
+
+/* A node group's descriptor = FILE: its address, listen, pk and epoch. */
+static bool peer_descriptor(struct mixcfg *c, const char *g, struct node_descriptor *d) {
+  char *path = mixcfg_path(c, g, "descriptor", false);
+  if (!path) return false;
+  static const char *const inline_keys[] = {"address", "listen", "pk", "epoch"};
+  for (size_t i = 0; i < G_N_ELEMENTS(inline_keys) && !c->err; i++)
+    if (g_key_file_has_key(c->kf, g, inline_keys[i], NULL))
+      cfg_fail(c, g, inline_keys[i], "given with descriptor; expected one or the other (the descriptor has it)");
+  char *err = NULL;
+  if (!c->err && keyfile_descriptor_read(path, d, &err) != 0) cfg_fail(c, g, "descriptor", "%s", err);
+  g_free(err);
+  g_free(path);
+  return !c->err;
 }
 
 int mixcfg_book(struct mixcfg *c, const char *self_group, const char *const *self_keys, env *e, cm_addr self,
@@ -179,6 +258,7 @@ int mixcfg_book(struct mixcfg *c, const char *self_group, const char *const *sel
   b->nodes = g_new0(cm_addr, ng + 1);
   b->pk = g_malloc0((ng + 1) * sizeof *b->pk);
   b->has_pk = g_new0(bool, ng + 1);
+  b->epoch = g_new0(uint32_t, ng + 1);
   b->n = 0;
   for (gsize i = 0; i < ng && !c->err; i++) {
     const char *g = groups[i];
@@ -199,20 +279,31 @@ int mixcfg_book(struct mixcfg *c, const char *self_group, const char *const *sel
       }
     g_strfreev(keys);
     if (is_self || c->err) continue;
-    cm_addr a = (cm_addr)mixcfg_uint(c, g, "address", true, 0, 1, G_MAXUINT32);
+    struct node_descriptor d;
+    bool has_d = is_node && peer_descriptor(c, g, &d);
+    if (c->err) break;
+    cm_addr a = has_d ? d.address : (cm_addr)mixcfg_uint(c, g, "address", true, 0, 1, G_MAXUINT32);
     char *host = NULL;
     uint16_t port = 0;
-    if (c->err || !hostport(c, g, &host, &port)) break;
+    if (c->err || !(has_d ? hostport_parse(c, g, d.listen, &host, &port) : hostport(c, g, &host, &port))) break;
     if (a != self) { /* a shared peer list may name this node or client too */
       int rc = env_real_add_peer(e, a, host, port);
-      if (rc == CM_EEXIST) cfg_fail(c, g, "address", "address %u or %s:%u is listed twice", a, host, port);
-      else if (rc) cfg_fail(c, g, "listen", "cannot use '%s': %s", host, cm_strerror(rc));
+      if (rc == CM_EEXIST) cfg_fail(c, g, has_d ? "descriptor" : "address", "address %u or %s:%u is listed twice", a, host, port);
+      else if (rc) cfg_fail(c, g, has_d ? "descriptor" : "listen", "cannot use '%s': %s", host, cm_strerror(rc));
     }
     g_free(host);
     if (is_node && !c->err) {
-      b->has_pk[b->n] = pk_hex(c, g, b->pk[b->n]);
+      if (has_d) {
+        memcpy(b->pk[b->n], d.pk, 32);
+        b->has_pk[b->n] = true;
+        b->epoch[b->n] = d.epoch;
+      } else {
+        b->has_pk[b->n] = pk_hex(c, g, b->pk[b->n]);
+        b->epoch[b->n] = (uint32_t)mixcfg_uint(c, g, "epoch", false, 0, 0, G_MAXUINT32);
+      }
       if (need_pk && a != self && !b->has_pk[b->n] && !c->err)
-        cfg_fail(c, g, "pk", "missing; crypto = full needs each node's pk (64 hex digits, printed at its start)");
+        cfg_fail(c, g, "pk", "missing; expected the node's descriptor = FILE (from `cloudmix node init`) or its pk "
+                             "(64 hex digits, printed at its start)");
       b->nodes[b->n++] = a;
     }
   }
@@ -221,6 +312,7 @@ int mixcfg_book(struct mixcfg *c, const char *self_group, const char *const *sel
 }
 
 void mixbook_free(struct mixbook *b) {
+  g_free(b->epoch);
   g_free(b->nodes);
   g_free(b->pk);
   g_free(b->has_pk);
@@ -238,18 +330,20 @@ int mixbook_key(void *ctx, cm_addr addr, uint8_t pk[32]) {
 }
 
 int mixcfg_codec(struct mixcfg *c, const char *group, const struct codec_ops **codec) {
-  char *name = mixcfg_string(c, group, "crypto", "abstract");
+  char *name = mixcfg_string(c, group, "crypto", "full");
   if (c->err) {
     g_free(name);
     return CM_EINVAL;
   }
-  int rc = codec_lookup(name, codec);
-  if (rc == CM_ENOSYS)
-    cfg_fail(c, group, "crypto", "'%s' (Sphinx) is not available in this build yet; expected abstract", name);
-  else if (rc)
-    cfg_fail(c, group, "crypto", "expected abstract or full, got '%s'", name);
+  int rc = CM_EINVAL;
+  if (!strcmp(name, "abstract"))
+    cfg_fail(c, group, "crypto",
+             "abstract is refused in real mode: its headers are in the clear and its checksum is public, so "
+             "anyone can read, link and forge its packets (it is for simulation); expected full (the default)");
+  else if ((rc = codec_lookup(name, codec)) != 0)
+    cfg_fail(c, group, "crypto", "expected full, got '%s'", name);
   g_free(name);
-  return rc;
+  return c->err ? CM_EINVAL : rc;
 }
 
 /* ---- signals: the env's loop runs a private context, so a periodic
@@ -301,9 +395,9 @@ const char *mixcfg_signals_end(struct mixsig *m) {
 
 /* ---- the daemon ---- */
 
-static const char *const node_keys[] = {"id", "address", "listen", "key_seed", "buffer", "buffer_capacity",
-                                        "queue_max", "crypto", "replay_capacity", "loop_rate_per_s",
-                                        "loop_hops", NULL};
+static const char *const node_keys[] = {"id", "address", "listen", "keys", "buffer", "buffer_capacity", "queue_max",
+                                        "crypto", "loop_rate_per_s", "loop_hops", "max_delay_ms", "source_share",
+                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", NULL};
 
 static void print_counters(const struct node_counters *k, const struct env_net_stats *st) {
   const struct {
@@ -311,7 +405,12 @@ static void print_counters(const struct node_counters *k, const struct env_net_s
     uint64_t v;
   } rows[] = {{"received", k->received},
               {"malformed", k->malformed},
+              {"stale_epoch", k->stale_epoch},
+              {"rate_limited", k->rate_limited},
+              {"replay_filter_full", k->replay_filter_full},
               {"replay", k->replay},
+              {"delay_too_long", k->delay_too_long},
+              {"source_share_full", k->source_share_full},
               {"queue_full", k->queue_full},
               {"buffer_full", k->buffer_full},
               {"unknown_next_hop", k->unknown_next_hop},
@@ -325,13 +424,105 @@ static void print_counters(const struct node_counters *k, const struct env_net_s
               {"loops_sent", k->loops_sent},
               {"loop_send_failed", k->loop_send_failed},
               {"max_held", k->max_held},
+              {"replay_tags", k->replay_tags},
+              {"replay_capacity", k->replay_capacity},
               {"net_dropped_unknown_source", st->dropped_unknown},
               {"net_dropped_oversize", st->dropped_oversize},
               {"net_send_errors", st->send_errors}};
   for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) printf("%-27s %llu\n", rows[i].name, (unsigned long long)rows[i].v);
 }
 
+/* Logs the replay filter's fill as it passes 50%, 90% and 100% of its
+ * design capacity (checked once a second). */
+struct filllog {
+  node *n;
+  timer_id t;
+  int next; /* index of the next threshold to report */
+};
+
+static void fill_check(env *e, void *arg) {
+  static const int pct[] = {50, 90, 100};
+  struct filllog *f = arg;
+  struct node_counters k;
+  node_counters(f->n, &k);
+  while (f->next < 3 && k.replay_tags * 100 >= (uint64_t)pct[f->next] * k.replay_capacity) {
+    printf("replay filter %d%% full: %llu of %llu tags%s\n", pct[f->next], (unsigned long long)k.replay_tags,
+           (unsigned long long)k.replay_capacity,
+           pct[f->next] == 100 ? "; new packets are dropped (replay_filter_full) until the key changes" : "");
+    fflush(stdout);
+    f->next++;
+  }
+  f->t = env_after(e, CM_S(1), fill_check, f);
+}
+
+static int node_init(int argc, char **argv) {
+  gchar *dir = NULL, *listen = NULL;
+  gint64 address = 0, epoch = 0;
+  GOptionEntry entries[] = {
+      {"dir", 'k', 0, G_OPTION_ARG_FILENAME, &dir, "Folder for the keys and the descriptor (required; made 0700)",
+       "DIR"},
+      {"address", 'a', 0, G_OPTION_ARG_INT64, &address, "The node's address, >= 1 (required)", "N"},
+      {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Where it listens, HOST:PORT (required)", "HOST:PORT"},
+      {"epoch", 'e', 0, G_OPTION_ARG_INT64, &epoch, "Key epoch of the new key (default 0)", "E"},
+      {NULL, 0, 0, 0, NULL, NULL, NULL}};
+  GOptionContext *ctx = g_option_context_new("- make a mix node's identity once (real mode)");
+  g_option_context_add_main_entries(ctx, entries, NULL);
+  g_option_context_set_description(
+      ctx,
+      "Draws the node's X25519 (packet) and Ed25519 (quote) key pairs from the OS\n"
+      "CSPRNG (libsodium) and writes, in DIR:\n"
+      "  x25519.key, ed25519.key  secret, mode 0600 (the node refuses looser ones)\n"
+      "  node.descriptor          public: address, listen, pk, sign_pk, epoch, profile;\n"
+      "                           give it to clients and other nodes\n"
+      "                           ([node.NAME] descriptor = FILE)\n"
+      "Never overwrites: if any of the three exists it stops with exit 2.\n"
+      "Then run the node with keys = DIR in its [node] group.\n\n"
+      "Exit codes: 0 ok, 1 a file could not be written, 2 bad usage or files present.");
+  GError *ge = NULL;
+  char *bad = NULL;
+  if (!g_option_context_parse(ctx, &argc, &argv, &ge)) {
+    bad = g_strdup(ge->message);
+    g_error_free(ge);
+  } else if (argc != 1) bad = g_strdup_printf("unexpected argument '%s'", argv[1]);
+  else if (!dir) bad = g_strdup("--dir DIR is required");
+  else if (address < 1 || address > G_MAXUINT32) bad = g_strdup("--address: expected an integer in [1, 4294967295]");
+  else if (!listen || !strrchr(listen, ':')) bad = g_strdup("--listen: expected HOST:PORT");
+  else if (epoch < 0 || epoch > G_MAXUINT32) bad = g_strdup("--epoch: expected an integer in [0, 4294967295]");
+  g_option_context_free(ctx);
+  int rc = CM_EXIT_OK;
+  if (bad) {
+    fprintf(stderr, "cloudmix node init: %s\nRun 'cloudmix node init --help' for usage.\n", bad);
+    rc = CM_EXIT_USAGE;
+    goto out;
+  }
+  struct node_descriptor d = {.address = (uint32_t)address, .epoch = (uint32_t)epoch};
+  if (strlen(listen) >= sizeof d.listen) {
+    fprintf(stderr, "cloudmix node init: --listen: too long\n");
+    rc = CM_EXIT_USAGE;
+    goto out;
+  }
+  g_strlcpy(d.listen, listen, sizeof d.listen);
+  char *err = NULL;
+  int krc = keyfile_init(dir, &d, &err);
+  if (krc) {
+    fprintf(stderr, "cloudmix node init: %s\n", err);
+    rc = krc == CM_EEXIST ? CM_EXIT_USAGE : CM_EXIT_FAILED;
+    g_free(err);
+    goto out;
+  }
+  char pk[65];
+  sodium_bin2hex(pk, sizeof pk, d.pk, 32);
+  printf("node identity made in %s (keys from the OS CSPRNG, secret files 0600)\n", dir);
+  printf("address %u listen %s epoch %u\npk %s\ndescriptor %s/%s\n", d.address, d.listen, d.epoch, pk, dir,
+         KEYFILE_DESCRIPTOR);
+out:
+  g_free(dir);
+  g_free(listen);
+  return rc;
+}
+
 int cli_node(int argc, char **argv) {
+  if (argc >= 2 && !strcmp(argv[1], "init")) return node_init(argc - 1, argv + 1);
   gchar *config = NULL;
   gdouble duration = 0;
   GOptionEntry entries[] = {
@@ -339,30 +530,38 @@ int cli_node(int argc, char **argv) {
       {"duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Stop after S seconds (default: until SIGINT/SIGTERM)",
        "S"},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
-  GOptionContext *ctx = g_option_context_new("- run a Mixclaves mix node over UDP (real mode)");
+  GOptionContext *ctx = g_option_context_new("[init] - run a Mixclaves mix node over UDP (real mode)");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_option_context_set_description(
       ctx,
-      "The same node code as in simulation, on the real backend: it listens on UDP,\n"
-      "unwraps, holds each packet for its header's delay, forwards or delivers,\n"
-      "until SIGINT/SIGTERM or --duration, then prints its counters (received =\n"
-      "malformed + replay + queue_full + buffer_full + unknown_next_hop +\n"
-      "discarded_drop + loop_returned + forwarded + delivered + send_failed +\n"
-      "in_cpu + held). At start it prints its X25519 public key (pk), which\n"
-      "clients and other nodes need in their configs with crypto = full.\n"
-      "Datagrams from a host:port not in the config are dropped before the node\n"
+      "First, once: `cloudmix node init --dir DIR --address N --listen HOST:PORT`\n"
+      "makes the node's keys (OS CSPRNG, files 0600) and its public descriptor\n"
+      "(see `cloudmix node init --help`). Then this runs the node: the same code\n"
+      "as in simulation, on the real backend, full Sphinx always: it listens on\n"
+      "UDP, unwraps, holds each packet for its header's delay, forwards or\n"
+      "delivers, until SIGINT/SIGTERM or --duration, then prints its counters\n"
+      "(received = the sum of every outcome from malformed to held; see\n"
+      "models/mixclaves/node.h for the order of the checks). Datagrams from a\n"
+      "host:port not in the config are dropped before the node\n"
       "(net_dropped_unknown_source).\n\n"
       "Config (GKeyFile; example scenarios/mixclaves/real-node.ini):\n"
-      "  [node]         id (0), address (required, >= 1), listen = HOST:PORT (required),\n"
-      "                 key_seed = HEX (1-16 digits: reproducible keys, for tests only;\n"
-      "                 leave it out in deployments: random keys), buffer = append |\n"
-      "                 random | oblivious (oblivious), buffer_capacity (4096),\n"
-      "                 queue_max (1024), crypto = abstract | full (abstract),\n"
-      "                 replay_capacity (1000000), loop_rate_per_s (0), loop_hops (1)\n"
-      "  [node.NAME]    another node, a next hop: address, listen = HOST:PORT, and\n"
-      "                 pk = 64 hex digits (with crypto = full and loop_rate_per_s > 0)\n"
+      "  [node]         keys = DIR (required: `cloudmix node init`'s folder; address,\n"
+      "                 listen and epoch come from its descriptor), id (0),\n"
+      "                 buffer = append | random | oblivious (oblivious),\n"
+      "                 buffer_capacity (4096), queue_max (1024), crypto = full (the\n"
+      "                 only one real mode takes), loop_rate_per_s (0), loop_hops (1),\n"
+      "                 max_delay_ms (10000: longer per-hop delays are dropped),\n"
+      "                 source_share (0.25 of the buffer per source),\n"
+      "                 epoch_length_s (1200) x max_rate_per_s (20000) = the replay\n"
+      "                 filter's capacity in tags (at 0.1% false positives; past it\n"
+      "                 new packets are dropped as replay_filter_full), fail_burst (64)\n"
+      "                 and fail_rate_per_s (16): failed unwraps a source may cause\n"
+      "                 before its packets are dropped unopened (rate_limited)\n"
+      "  [node.NAME]    another node, a next hop: descriptor = FILE, or address,\n"
+      "                 listen = HOST:PORT, pk (64 hex digits) and epoch\n"
       "  [client.NAME]  a client, a destination: address, listen = HOST:PORT\n\n"
-      "Exit codes: 0 ok, 1 the run failed, 2 bad usage or config (one line on stderr).");
+      "Exit codes: 0 ok, 1 the run failed, 2 bad usage, config or keys (one line\n"
+      "on stderr).");
   char *bad = mxr_parse(ctx, &argc, &argv, &config);
   if (!bad && !(duration >= 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in [0, 1e7]");
   if (bad) return mxr_usage("node", bad, config);
@@ -372,38 +571,52 @@ int cli_node(int argc, char **argv) {
   env *e = NULL;
   node *n = NULL;
   struct mixbook book = {0};
-  char *listen = NULL, *bufname = NULL;
+  struct node_identity id;
+  struct node_descriptor desc;
+  char *listen = NULL, *bufname = NULL, *keydir = NULL;
+  memset(&id, 0, sizeof id);
   if (!mixcfg_open(&c, config)) goto done;
   const char *G = "node";
-  uint64_t seed = 0;
-  bool seeded = mixcfg_hex64(&c, G, "key_seed", &seed);
-  if (!seeded && !c.err) {
-    if (sodium_init() < 0) cfg_fail(&c, G, "key_seed", "libsodium failed to start; give a key_seed");
-    randombytes_buf(&seed, sizeof seed);
+  mixcfg_refuse_gone(&c, G);
+  keydir = mixcfg_path(&c, G, "keys", true);
+  if (c.err) goto done;
+  char *kerr = NULL;
+  if (keyfile_load(keydir, &id, &desc, &kerr) != 0) {
+    c.err = g_strdup_printf("%s: [node] keys: %s", config, kerr);
+    g_free(kerr);
+    goto done;
   }
-  struct node_params p = {0};
+  struct node_params p = {.identity = &id, .epoch = desc.epoch};
   p.id = (uint32_t)mixcfg_uint(&c, G, "id", false, 0, 0, G_MAXUINT32);
   bufname = mixcfg_string(&c, G, "buffer", "oblivious");
   if (!c.err && buffer_variant_parse(bufname, &p.buffer) != 0)
     cfg_fail(&c, G, "buffer", "expected append, random or oblivious, got '%s'", bufname);
   p.buffer_capacity = (uint32_t)mixcfg_uint(&c, G, "buffer_capacity", false, 4096, 1, BUFFER_CAPACITY_MAX);
   p.queue_max = (uint32_t)mixcfg_uint(&c, G, "queue_max", false, 1024, 1, 1u << 24);
-  p.replay_capacity = mixcfg_uint(&c, G, "replay_capacity", false, 1000000, 1000, 1000000000);
   p.loop_rate_per_s = mixcfg_double(&c, G, "loop_rate_per_s", 0, 0, 1e6);
   p.loop_hops = (uint32_t)mixcfg_uint(&c, G, "loop_hops", false, 1, 1, CODEC_HOPS_MAX - 1);
+  p.max_delay = cm_time_from_s(mixcfg_double(&c, G, "max_delay_ms", 10000, 1e-3, 4294967.0) / 1e3);
+  p.source_share = mixcfg_double(&c, G, "source_share", NODE_SOURCE_SHARE, 1e-6, 1);
+  double epoch_len = mixcfg_double(&c, G, "epoch_length_s", 1200, 1, 86400 * 30);
+  double max_rate = mixcfg_double(&c, G, "max_rate_per_s", 20000, 1, 1e7);
+  p.fail_burst = (uint32_t)mixcfg_uint(&c, G, "fail_burst", false, NODE_FAIL_BURST, 1, 1u << 24);
+  p.fail_rate_per_s = mixcfg_double(&c, G, "fail_rate_per_s", NODE_FAIL_RATE, 1e-3, 1e7);
   mixcfg_codec(&c, G, &p.codec);
   if (c.err) goto done;
-  bool keyed = p.codec && p.codec->keyed;
-  if (!mxr_start(&c, G, node_keys, seed, keyed && p.loop_rate_per_s > 0, &e, &p.addr, &listen, &book, &rc))
+  double cap = ceil(epoch_len * max_rate);
+  if (cap < 1000 || cap > 4e9) {
+    cfg_fail(&c, G, "max_rate_per_s", "max_rate_per_s x epoch_length_s = %.0f replay tags; expected 1000 to 4e9",
+             cap);
     goto done;
+  }
+  p.replay_capacity = (uint64_t)cap;
+  if (!mxr_start(&c, G, node_keys, &desc, p.loop_rate_per_s > 0, &e, &p.addr, &listen, &book, &rc)) goto done;
   size_t self_i = book.n;
   for (size_t i = 0; i < book.n; i++)
     if (book.nodes[i] == p.addr) self_i = i;
   if (self_i == book.n) book.nodes[book.n++] = p.addr; /* the node may be its own next hop (loops home) */
-  if (keyed) {
-    p.keys = mixbook_key;
-    p.keys_ctx = &book;
-  }
+  p.keys = mixbook_key;
+  p.keys_ctx = &book;
   n = node_new(e, &p, book.nodes, book.n);
   if (!n) {
     cfg_fail(&c, G, "listen", "cannot start the node at %s (port taken or parameters refused)", listen);
@@ -415,17 +628,25 @@ int cli_node(int argc, char **argv) {
   book.has_pk[self_i] = true;
   char pk[65];
   sodium_bin2hex(pk, sizeof pk, nc.pk, 32);
-  printf("node %u listening on %s (address %u), codec %s, buffer %s, %zu next hops, keys %s\n", nc.id, listen,
-         nc.addr, nc.codec, nc.buffer, book.n, seeded ? "from key_seed (test only)" : "random");
-  printf("pk %s\nattestation: %s\n", pk, nc.attestation);
+  printf("node %u listening on %s (address %u), codec %s, buffer %s, %zu next hops, epoch %u\n", nc.id, listen,
+         nc.addr, nc.codec, nc.buffer, book.n, nc.epoch);
+  printf("pk %s\nkeys: %s (made by `cloudmix node init` from the OS CSPRNG); packet secrets: OS CSPRNG\n", pk, keydir);
+  printf("replay filter: %llu tags (%.0f/s x %.0f s) at 0.1%% false positives; max delay %.0f ms; a source holds at "
+         "most %.0f%% of %u slots\n",
+         (unsigned long long)p.replay_capacity, max_rate, epoch_len, cm_time_to_s(p.max_delay) * 1e3,
+         p.source_share * 100, p.buffer_capacity);
+  printf("attestation: %s\n", nc.attestation);
   fflush(stdout);
 
   struct mixsig sig;
   mixcfg_signals_begin(&sig, e);
+  struct filllog fl = {.n = n};
+  fl.t = env_after(e, CM_S(1), fill_check, &fl);
   double t0 = cli_wall_s();
   cm_time until = duration > 0 ? env_now(e) + cm_time_from_s(duration) : CM_TIME_MAX;
   int erc = env_run(e, until);
   const char *why = mixcfg_signals_end(&sig);
+  env_cancel(e, fl.t);
   struct node_counters k;
   struct env_net_stats st;
   node_counters(n, &k);
@@ -437,9 +658,11 @@ int cli_node(int argc, char **argv) {
   rc = mxr_outcome("node", erc, balanced ? NULL : "counters do not balance (a bug)");
 
 done:
+  sodium_memzero(&id, sizeof id);
   node_free(n);
   mxr_finish("node", &c, e, &book, listen);
   g_free(bufname);
+  g_free(keydir);
   g_free(config);
   return rc;
 }

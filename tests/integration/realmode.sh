@@ -7,9 +7,10 @@
 # datagrams (short, long, empty, random, truncated header) are counted as
 # malformed and the node keeps serving; datagrams from a host:port the
 # config does not name are dropped before the node; SIGTERM stops the node
-# cleanly with its counters; the full (Sphinx) codec carries loops when the
-# client's config has the node's pk; bad configs exit 2 with one line;
-# --help works. Every step is bounded by `timeout`; background processes are
+# cleanly with its counters; the client needs each node's key (a descriptor
+# or a pk); `cloudmix node init` makes keys once and never overwrites them;
+# bad configs exit 2 with one line; --help works. Real mode is full Sphinx
+# (security.sh tries it as an attacker). Every step is bounded by `timeout`; background processes are
 # killed by the trap. Lost bound: 0 (loopback, late_after 1 s against a
 # 1 ms mean mixing delay). Needs CLOUDMIX and /usr/bin/python3.
 set -u
@@ -24,7 +25,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 . "$(dirname "$0")/lib.sh"
-val() { awk -v k="$1" '$1 == k { print $2 }' "$2"; }
+val() { awk -v k="$1" '$1 == k && NF == 2 { print $2 }' "$2"; }
 
 # Free loopback UDP ports, chosen by the OS (closed again at once).
 set -- $($PY -c '
@@ -47,16 +48,28 @@ start_node() {
   grep -q listening "$T/$name.out"
 }
 
+# --- node init: keys once, never overwritten -------------------------------------------
+if timeout 10 "$CLOUDMIX" node init --dir "$T/k1" --address 10 --listen "127.0.0.1:$NODE_PORT" >"$T/init.out" 2>&1 &&
+   [ "$(stat -c %a "$T/k1/x25519.key")" = 600 ] && [ "$(stat -c %a "$T/k1/ed25519.key")" = 600 ] &&
+   grep -q '^pk=' "$T/k1/node.descriptor"; then
+  ok "node init: keys 0600 and a public descriptor"
+else bad "node init" "$(cat "$T/init.out"; ls -l "$T/k1")"; fi
+cp "$T/k1/x25519.key" "$T/k1.saved"
+timeout 10 "$CLOUDMIX" node init --dir "$T/k1" --address 10 --listen "127.0.0.1:$NODE_PORT" >/dev/null 2>"$T/err"
+rc=$?
+if [ $rc = 2 ] && grep -q 'refusing to overwrite' "$T/err" && cmp -s "$T/k1/x25519.key" "$T/k1.saved"; then
+  ok "node init refuses to overwrite an identity: exit 2, key unchanged"
+else bad "node init refuses to overwrite" "rc=$rc $(cat "$T/err")"; fi
+timeout 10 "$CLOUDMIX" node init --dir "$T/k2" --address 11 --listen "127.0.0.1:$NODE2_PORT" >/dev/null 2>&1 ||
+  bad "node init (second node)" ""
+
 cat >"$T/node.ini" <<EOF
 [node]
 id = 1
-address = 10
-listen = 127.0.0.1:$NODE_PORT
-key_seed = 00000000c0ffee01
+keys = k1
 buffer = oblivious
 buffer_capacity = 4096
 queue_max = 1024
-crypto = abstract
 
 [client.bench]
 address = 100
@@ -71,13 +84,11 @@ cat >"$T/client.ini" <<EOF
 [client]
 address = 100
 listen = 127.0.0.1:$CLIENT_PORT
-crypto = abstract
 hops = 1
 late_after_ms = 1000
 
 [node.n1]
-address = 10
-listen = 127.0.0.1:$NODE_PORT
+descriptor = k1/node.descriptor
 EOF
 
 # --- help --------------------------------------------------------------------------
@@ -89,19 +100,20 @@ done
 # --- a node and a client over loopback, plus malformed datagrams ---------------------
 if start_node node "$T/node.ini" --duration 6; then
   ok "node starts and listens on 127.0.0.1:$NODE_PORT"
-  # from the tap (a known source): short, long, empty, random, truncated header
-  # (the abstract packet is 2348 bytes); then 2 from a source the node does not know
+  # from the tap (a known source): short, long, empty, random with a bad
+  # version byte, truncated header (a Sphinx packet is 2415 bytes); then 2
+  # from a source the node does not know
   timeout 5 $PY - "$NODE_PORT" "$TAP_PORT" <<'EOF'
 import os, socket, sys
 node = ("127.0.0.1", int(sys.argv[1]))
 tap = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 tap.bind(("127.0.0.1", int(sys.argv[2])))
-for d in (b"x" * 10, os.urandom(2349), b"", os.urandom(2348), b"CMXA\x01\x01" + os.urandom(194)):
+for d in (b"x" * 10, os.urandom(2416), b"", b"\x07" + os.urandom(2414), b"\x02" + os.urandom(199)):
     tap.sendto(d, node)
 stranger = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 stranger.bind(("127.0.0.1", 0))
 for _ in range(2):
-    stranger.sendto(os.urandom(2348), node)
+    stranger.sendto(os.urandom(2415), node)
 EOF
   sleep 0.2
   if timeout 15 "$CLOUDMIX" client --config "$T/client.ini" --rate 200 --duration 2 >"$T/client.out" 2>"$T/client.err"; then
@@ -119,8 +131,9 @@ EOF
   if [ $rc = 0 ] && grep -q 'stopped by --duration' "$N"; then ok "node stops after --duration, exit 0"
   else bad "node stops after --duration, exit 0" "rc=$rc $(cat "$N" "$T/node.err")"; fi
   sum=0
-  for k in malformed replay queue_full buffer_full unknown_next_hop discarded_drop loop_returned forwarded \
-           delivered send_failed in_cpu held; do
+  for k in malformed stale_epoch rate_limited replay_filter_full replay delay_too_long source_share_full \
+           queue_full buffer_full unknown_next_hop discarded_drop loop_returned forwarded delivered send_failed \
+           in_cpu held; do
     sum=$((sum + $(val $k "$N")))
   done
   recv=$(val received "$N")
@@ -144,24 +157,25 @@ if start_node term "$T/node.ini"; then
   else bad "SIGTERM stops the node" "rc=$rc $(cat "$T/term.out" "$T/term.err")"; fi
 else bad "node starts (SIGTERM)" "$(cat "$T/term.out" "$T/term.err")"; fi
 
-# --- crypto = full: the client needs the node's pk -----------------------------------
-sed -e "s/$NODE_PORT/$NODE2_PORT/; s/$CLIENT_PORT/$CLIENT2_PORT/; s/crypto = abstract/crypto = full/" "$T/node.ini" >"$T/node-full.ini"
-if start_node full "$T/node-full.ini" --duration 4; then
+# --- the client needs the node's key: a descriptor, or address + listen + pk ----------------
+sed -e "s/$CLIENT_PORT/$CLIENT2_PORT/; s#keys = k1#keys = k2#" "$T/node.ini" >"$T/node2.ini"
+if start_node full "$T/node2.ini" --duration 4; then
   pk=$(val pk "$T/full.out")
-  sed -e "s/$NODE_PORT/$NODE2_PORT/; s/$CLIENT_PORT/$CLIENT2_PORT/; s/crypto = abstract/crypto = full/" "$T/client.ini" >"$T/client-full.ini"
-  timeout 5 "$CLOUDMIX" client --config "$T/client-full.ini" --rate 50 --duration 0.2 >/dev/null 2>"$T/err"
+  printf '[client]\naddress = 100\nlisten = 127.0.0.1:%s\n[node.n1]\naddress = 11\nlisten = 127.0.0.1:%s\n' \
+    "$CLIENT2_PORT" "$NODE2_PORT" >"$T/client-pk.ini"
+  timeout 5 "$CLOUDMIX" client --config "$T/client-pk.ini" --rate 50 --duration 0.2 >/dev/null 2>"$T/err"
   rc=$?
-  if [ $rc = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q '\[node.n1\] pk' "$T/err"; then ok "full codec without the node's pk: exit 2, one line"
-  else bad "full codec without pk: exit 2" "rc=$rc $(cat "$T/err")"; fi
-  echo "pk = $pk" >>"$T/client-full.ini"
-  if timeout 15 "$CLOUDMIX" client --config "$T/client-full.ini" --rate 100 --duration 1 >"$T/cf.out" 2>"$T/cf.err" &&
+  if [ $rc = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q '\[node.n1\] pk' "$T/err"; then ok "client without the node's key: exit 2, one line"
+  else bad "client without the node's key: exit 2" "rc=$rc $(cat "$T/err")"; fi
+  echo "pk = $pk" >>"$T/client-pk.ini"
+  if timeout 15 "$CLOUDMIX" client --config "$T/client-pk.ini" --rate 100 --duration 1 >"$T/cf.out" 2>"$T/cf.err" &&
      [ "$(val received "$T/cf.out")" -gt 0 ] && [ "$(val lost "$T/cf.out")" = 0 ]; then
-    ok "full (Sphinx) codec: $(val received "$T/cf.out") loops back, lost 0"
-  else bad "full codec loops" "$(cat "$T/cf.out" "$T/cf.err")"; fi
+    ok "client with the node's pk inline: $(val received "$T/cf.out") loops back, lost 0"
+  else bad "client with pk inline" "$(cat "$T/cf.out" "$T/cf.err")"; fi
   wait "$NODE_PID"
   [ "$(val balanced "$T/full.out")" = yes ] && [ "$(val malformed "$T/full.out")" = 0 ] &&
-    ok "full-codec node balances, nothing malformed" || bad "full-codec node balances" "$(cat "$T/full.out")"
-else bad "node starts (full)" "$(cat "$T/full.out" "$T/full.err")"; fi
+    ok "second node balances, nothing malformed" || bad "second node balances" "$(cat "$T/full.out")"
+else bad "node starts (second)" "$(cat "$T/full.out" "$T/full.err")"; fi
 
 # --- nobody home: exit 1 -----------------------------------------------------------------
 timeout 10 "$CLOUDMIX" client --config "$T/client.ini" --rate 50 --duration 0.2 >"$T/out" 2>"$T/err"
@@ -176,14 +190,22 @@ badcfg() { # DESCRIPTION SUBCOMMAND EXPECTED-IN-MESSAGE CONFIG-TEXT (printf form
   if [ $rc = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q "bad.ini: $3" "$T/err"; then ok "bad config ($1): exit 2, one line"
   else bad "bad config ($1)" "rc=$rc $(cat "$T/err")"; fi
 }
-badcfg "bad port" node '\[node\] listen' '[node]\naddress = 10\nlisten = 127.0.0.1:x\n'
-badcfg "unknown buffer" node '\[node\] buffer' '[node]\naddress = 10\nlisten = 127.0.0.1:%s\nbuffer = fifo\n'
-badcfg "no address" node '\[node\] address' '[node]\nlisten = 127.0.0.1:%s\n'
-badcfg "unknown crypto" node '\[node\] crypto' '[node]\naddress = 10\nlisten = 127.0.0.1:%s\ncrypto = fast\n'
-badcfg "bad key_seed" node '\[node\] key_seed' '[node]\naddress = 10\nlisten = 127.0.0.1:%s\nkey_seed = xyz\n'
-badcfg "unknown key" node '\[node\] queue' '[node]\naddress = 10\nlisten = 127.0.0.1:%s\nqueue = 5\n'
-badcfg "unknown group" node '\[peers\]' '[node]\naddress = 10\nlisten = 127.0.0.1:%s\n[peers]\n'
+K="keys = $T/k1"
+badcfg "listen unlike the descriptor" node '\[node\] listen' "[node]\n$K\nlisten = 127.0.0.1:x%s\n"
+badcfg "unknown buffer" node '\[node\] buffer' "[node]\n$K\nbuffer = fifo\n"
+badcfg "no keys" node '\[node\] keys' '[node]\naddress = 10\nlisten = 127.0.0.1:%s\n'
+badcfg "unknown crypto" node '\[node\] crypto' "[node]\n$K\ncrypto = fast\n"
+badcfg "key_seed is gone" node '\[node\] key_seed' "[node]\n$K\nkey_seed = 1\n"
+badcfg "unknown key" node '\[node\] queue' "[node]\n$K\nqueue = 5\n"
+badcfg "unknown group" node '\[peers\]' "[node]\n$K\n[peers]\n"
 badcfg "client without nodes" client '\[node.NAME\]' '[client]\naddress = 100\nlisten = 127.0.0.1:%s\n'
+badcfg "client seed is gone" client '\[client\] seed' '[client]\naddress = 100\nlisten = 127.0.0.1:%s\nseed = 5\n'
+badcfg "small-order pk" client '\[node.n\] pk' "[client]\naddress = 100\nlisten = 127.0.0.1:%s\n[node.n]\naddress = 9\nlisten = 127.0.0.1:1\npk = $(printf '%064d' 0)\n"
+badcfg "missing descriptor" client '\[node.n\] descriptor' "[client]\naddress = 100\nlisten = 127.0.0.1:%s\n[node.n]\ndescriptor = $T/nowhere\n"
+mkdir -p "$T/empty"
+badcfg "keys absent" node '\[node\] keys: .*make them once with .cloudmix node init' "[node]\nkeys = $T/empty\n"
+cp -r "$T/k1" "$T/k3" && chmod 644 "$T/k3/x25519.key"
+badcfg "key file too open" node '\[node\] keys: .*too open' "[node]\nkeys = $T/k3\n"
 badcfg "not a key file" node 'cannot read' 'not a key file\n'
 timeout 5 "$CLOUDMIX" node --duration 1 >/dev/null 2>"$T/err"
 [ $? = 2 ] && ok "node without --config: exit 2" || bad "node without --config: exit 2" "$(cat "$T/err")"

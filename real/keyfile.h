@@ -1,0 +1,56 @@
+/* A real-mode mix node's identity on disk, made once by `cloudmix node init`
+ * and loaded at every start: its X25519 and Ed25519 key pairs, drawn from
+ * the OS CSPRNG (libsodium) and written owner-only, and its public
+ * descriptor (address, listen, keys, epoch, profile), which clients and
+ * other nodes load. Keys are never derived from a seed in real mode
+ * (DESIGN.md, "Two kinds of randomness").
+ *
+ * In DIR:
+ *   x25519.key       secret: 64 hex digits (the clamped X25519 secret), mode 0600
+ *   ed25519.key      secret: 128 hex digits (libsodium's seed || pk form), mode 0600
+ *   node.descriptor  public: a GKeyFile, group [descriptor], keys address,
+ *                    listen, pk, sign_pk, epoch, profile
+ * Errors come back as one line (g_malloc'd *err) naming the file and what
+ * was expected; secrets never appear in them. */
+#ifndef CM_KEYFILE_H
+#define CM_KEYFILE_H
+
+#include <stdint.h>
+
+#include "mixclaves/node.h"
+
+#define KEYFILE_X25519 "x25519.key"
+#define KEYFILE_ED25519 "ed25519.key"
+#define KEYFILE_DESCRIPTOR "node.descriptor"
+#define KEYFILE_PROFILE "mixclaves" /* the Sphinx profile of the full codec */
+
+/* The public description of a node. */
+struct node_descriptor {
+  uint32_t address;   /* cm_addr, >= 1 */
+  char listen[128];   /* HOST:PORT */
+  uint8_t pk[32];     /* X25519 packet key (passes sphinx_pk_check) */
+  uint8_t sign_pk[32];/* Ed25519 key of its quote */
+  uint32_t epoch;     /* key epoch of pk */
+  char profile[32];   /* "mixclaves" */
+};
+
+/* Make a new identity in dir (created 0700 if missing): fresh keys from the
+ * OS CSPRNG, the two secret files (0600, never overwritten: CM_EEXIST if
+ * any of the three files exists) and the descriptor from d's address,
+ * listen and epoch (pk, sign_pk, profile are filled in, also in *d). 0 or a
+ * CM_E* code with *err. */
+int keyfile_init(const char *dir, struct node_descriptor *d, char **err);
+
+/* Load dir's identity: both secret files must be regular files owned by
+ * this user with no group or other permissions (like ssh's keys), their
+ * public halves must match, and the X25519 key must pass sphinx_pk_check.
+ * Also reads dir's descriptor into *d when d is not NULL and checks its
+ * keys against the secret ones. 0, or CM_ENOENT (no identity: the message
+ * names `cloudmix node init`) or another CM_E* code, with *err. */
+int keyfile_load(const char *dir, struct node_identity *id, struct node_descriptor *d, char **err);
+
+/* Read a descriptor file: every key present and well formed, pk passing
+ * sphinx_pk_check. 0 or a CM_E* code with *err (naming the file and key). */
+int keyfile_descriptor_read(const char *path, struct node_descriptor *d, char **err);
+
+#endif
