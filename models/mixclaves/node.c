@@ -414,7 +414,9 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   n->r_slots = stream(e, params->addr, "slots");
   n->r_nonce = stream(e, params->addr, "nonce");
   n->buf = buffer_new(n->p.buffer, n->p.buffer_capacity, n->r_slots);
-  n->replay = sphinx_replay_new(n->p.replay_capacity, n->p.replay_fp);
+  /* sized for 90% of the design rate: the measured rate of a full filter
+   * then stays under replay_fp despite sampling noise (tests/unit/test_replay.c) */
+  n->replay = sphinx_replay_new(n->p.replay_capacity, n->p.replay_fp * NODE_REPLAY_MARGIN);
   n->slots = calloc(n->p.buffer_capacity, sizeof *n->slots);
   n->sources = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   if (n->p.service_time) {

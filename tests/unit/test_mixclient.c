@@ -7,11 +7,14 @@
 #include "cmocka_inc.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "env_real.h"
 #include "env_sim.h"
 #include "mixclaves/client.h"
 #include "mixclaves/node.h"
+#include "mixclaves/sphinx.h"
 
 #define NODE0 10
 #define CLIENT0 100
@@ -242,11 +245,90 @@ static void test_real_between_clients(void **state CM_UNUSED) {
   env_free(e);
 }
 
+/* ---- the two kinds of randomness ---- */
+
+#define CAP 256
+struct capture {
+  uint8_t pkt[CAP][2415];
+  size_t n;
+};
+
+static void on_capture(env *e CM_UNUSED, void *arg, cm_addr from CM_UNUSED, cm_addr to CM_UNUSED, const uint8_t *p,
+                       size_t len) {
+  struct capture *c = arg;
+  if (len == sizeof c->pkt[0] && c->n < CAP) memcpy(c->pkt[c->n++], p, len);
+}
+
+static int fixed_key(void *ctx, cm_addr a CM_UNUSED, uint8_t pk[32]) {
+  memcpy(pk, ctx, 32);
+  return 0;
+}
+
+/* The same client config, seed and node key, run twice: capture its full
+ * Sphinx packets at the node's address. real: over loopback UDP. */
+static void run_capture(bool real, const uint8_t node_pk[32], struct capture *cap) {
+  env *e = real ? env_real_new(7) : env_sim_new(7);
+  assert_non_null(e);
+  if (real) {
+    assert_int_equal(env_real_add_peer(e, NODE0, "127.0.0.1", 0), 0);
+    assert_int_equal(env_real_add_peer(e, CLIENT0, "127.0.0.1", 0), 0);
+  }
+  assert_int_equal(env_bind(e, NODE0, on_capture, cap), 0);
+  cm_addr nodes[1] = {NODE0};
+  struct client_params p = {.addr = CLIENT0, .codec = &codec__full_ops, .hops = 3, .loop_rate_per_s = 400,
+                            .drop_rate_per_s = 100, .stop = CM_MS(150), .keys = fixed_key, .keys_ctx = (void *)node_pk};
+  client *c = client_new(e, &p, nodes, 1);
+  assert_non_null(c);
+  env_run(e, CM_MS(300));
+  assert_int_equal(env_secrets_reproducible(e), !real);
+  client_free(c);
+  env_free(e);
+}
+
+/* Real mode: two runs of one config share no ephemeral key (alpha), no
+ * header (beta: padding and sealed routing), no payload; so no per-hop
+ * delay either, the delays being sealed in beta under those keys. Sim:
+ * the same two runs give the same bytes (reproducible, not secret). */
+static void test_secrets_from_the_os(void **state CM_UNUSED) {
+  uint8_t pk[32], sk[32], seed[32] = {1, 2, 3};
+  assert_int_equal(sphinx_keypair_from_seed(pk, sk, seed), 0);
+  struct capture *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+  for (int real = 1; real >= 0; real--) {
+    a->n = b->n = 0;
+    run_capture(real, pk, a);
+    run_capture(real, pk, b);
+    assert_true(a->n > 20 && b->n > 20);
+    size_t same_alpha = 0, same_beta = 0, same_pos = 0, dup = 0;
+    for (size_t i = 0; i < a->n; i++) {
+      for (size_t j = 0; j < b->n; j++) {
+        same_alpha += memcmp(a->pkt[i] + 5, b->pkt[j] + 5, 32) == 0;
+        same_beta += memcmp(a->pkt[i] + 53, b->pkt[j] + 53, 314) == 0;
+      }
+      for (size_t j = 0; j < i; j++) dup += memcmp(a->pkt[i] + 5, a->pkt[j] + 5, 32) == 0;
+      if (i < b->n) same_pos += memcmp(a->pkt[i], b->pkt[i], sizeof a->pkt[i]) == 0;
+    }
+    print_message("%s: %zu and %zu packets; alphas shared %zu, betas shared %zu, identical at the same position "
+                  "%zu, repeated alphas in a run %zu\n",
+                  real ? "real" : "sim", a->n, b->n, same_alpha, same_beta, same_pos, dup);
+    assert_int_equal(dup, 0);
+    if (real) {
+      assert_int_equal(same_alpha, 0);
+      assert_int_equal(same_beta, 0);
+      assert_int_equal(same_pos, 0);
+    } else {
+      assert_int_equal(a->n, b->n);
+      assert_int_equal(same_pos, a->n); /* reproducible: every byte again */
+    }
+  }
+  free(a);
+  free(b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_payload),          cmocka_unit_test(test_rates_and_domain_paths),
       cmocka_unit_test(test_stratified_paths), cmocka_unit_test(test_late_threshold),
-      cmocka_unit_test(test_real_between_clients),
+      cmocka_unit_test(test_real_between_clients), cmocka_unit_test(test_secrets_from_the_os),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,8 @@
 #include "env_sim.h"
 #include "mixclaves/client.h"
 #include "mixclaves/node.h"
+#include "mixclaves/sphinx.h"
+#include "rng.h"
 #include "mixhost.h"
 
 #define NODE0 10
@@ -471,6 +473,238 @@ static void test_malformed_and_replay_full(void **state CM_UNUSED) {
   net_free(&w);
 }
 
+/* ---- every hop of every packet kind: only the last hop learns LOOP / DROP ---- */
+
+/* The full codec with every unwrap at every node recorded: per hop
+ * position (intermediate or last) and type, and the datagram length. */
+static struct {
+  uint64_t inner[5], last[5];
+  uint64_t odd_len, inner_not_full_packet;
+} hl;
+
+static int rec_unwrap(const struct codec_node *self, const uint8_t *in, size_t len, uint8_t *out,
+                      struct codec_unwrapped *u) {
+  int rc = codec__full_ops.unwrap(self, in, len, out, u);
+  if (len != codec__full_ops.packet_bytes) hl.odd_len++;
+  if (rc == 0) {
+    if (u->final) {
+      hl.last[u->type]++;
+    } else {
+      hl.inner[u->type]++;
+      if (u->next == 0 || u->payload) hl.inner_not_full_packet++;
+    }
+  }
+  return rc;
+}
+
+static struct codec_ops rec_codec;
+
+/* One kind of traffic over 4 full-codec nodes, 3 hops; returns how many
+ * packets the kind's senders sent, with hl filled. */
+static uint64_t run_kind(int kind) {
+  rec_codec = codec__full_ops;
+  rec_codec.unwrap = rec_unwrap;
+  memset(&hl, 0, sizeof hl);
+  struct net w;
+  net_nodes_codec(&w, &rec_codec, 40 + (uint64_t)kind, 4, kind == 3 ? 20 : 0, CM_S(5), NULL, NULL, 0);
+  if (kind == 3) { /* node loops of 3 hops: two peers, then home */
+    for (size_t i = 0; i < w.nn; i++) node_free(w.nodes[i]);
+    cm_addr peers[4] = {NODE0, NODE0 + 1, NODE0 + 2, NODE0 + 3};
+    for (size_t i = 0; i < 4; i++) {
+      struct node_params p = {.addr = peers[i], .codec = &rec_codec, .loop_rate_per_s = 20, .loop_hops = 2,
+                              .loop_until = CM_S(5), .keys = net_key, .keys_ctx = &w, .replay_capacity = 10000};
+      w.nodes[i] = node_new(w.e, &p, peers, 4);
+      assert_non_null(w.nodes[i]);
+      struct node_config cfg;
+      node_config(w.nodes[i], &cfg);
+      memcpy(w.pk[i], cfg.pk, 32);
+    }
+  } else {
+    struct client_params p = {.addr = CLIENT0, .hops = 3, .drop_hops = 3, .stop = CM_S(5), .late_after = CM_S(2)};
+    if (kind == 0) p.real_rate_per_s = 20, p.real_dest = CLIENT0 + 1; /* real messages to another client */
+    if (kind == 1) p.loop_rate_per_s = 20;
+    if (kind == 2) p.drop_rate_per_s = 20;
+    net_client(&w, &p);
+    struct client_params q = {.addr = CLIENT0 + 1, .hops = 3, .stop = CM_S(5)}; /* the receiver, silent */
+    net_client(&w, &q);
+  }
+  env_run(w.e, CM_S(10));
+  uint64_t sent = 0, forwarded = 0;
+  for (size_t i = 0; i < w.nc; i++) {
+    struct client_counters k;
+    client_counters(w.clients[i], &k);
+    sent += k.sent_real + k.sent_loop + k.sent_drop;
+  }
+  for (size_t i = 0; i < w.nn; i++) {
+    struct node_counters c;
+    node_counters(w.nodes[i], &c);
+    sent += c.loops_sent;
+    forwarded += c.forwarded;
+    assert_true(node_counters_balanced(&c));
+  }
+  /* every intermediate hop took the same path through the node: unwrapped
+   * as ROUTE, held, forwarded as a full packet */
+  assert_int_equal(forwarded, hl.inner[CODEC_ROUTE]);
+  net_free(&w);
+  return sent;
+}
+
+static void test_hops_indistinguishable(void **state CM_UNUSED) {
+  static const char *names[] = {"real", "loop cover", "drop cover", "node loops"};
+  static const enum codec_type last_type[] = {CODEC_ROUTE, CODEC_LOOP, CODEC_DROP, CODEC_LOOP};
+  for (int kind = 0; kind < 4; kind++) {
+    uint64_t sent = run_kind(kind);
+    print_message("%-11s %3llu packets: intermediate hops route %llu loop %llu drop %llu; last hops route %llu "
+                  "loop %llu drop %llu\n",
+                  names[kind], (unsigned long long)sent, (unsigned long long)hl.inner[CODEC_ROUTE],
+                  (unsigned long long)hl.inner[CODEC_LOOP], (unsigned long long)hl.inner[CODEC_DROP],
+                  (unsigned long long)hl.last[CODEC_ROUTE], (unsigned long long)hl.last[CODEC_LOOP],
+                  (unsigned long long)hl.last[CODEC_DROP]);
+    assert_true(sent > 20);
+    assert_int_equal(hl.odd_len, 0);               /* one size on every link */
+    assert_int_equal(hl.inner_not_full_packet, 0);
+    assert_int_equal(hl.inner[CODEC_ROUTE], 2 * sent); /* 3 hops: 2 intermediate, all ROUTE */
+    assert_int_equal(hl.inner[CODEC_LOOP] + hl.inner[CODEC_DROP], 0);
+    assert_int_equal(hl.last[last_type[kind]], sent); /* only the last hop learns the kind */
+  }
+}
+
+/* SURB replies (built with sphinx directly: no model sends them yet): every
+ * hop but the last is FORWARD / ROUTE with a full-size packet, as for a
+ * forward packet of any type. */
+static void test_surb_hops_indistinguishable(void **state CM_UNUSED) {
+  const struct sphinx_profile *P = &sphinx_profile_mixclaves;
+  size_t L = sphinx_packet_bytes(P);
+  uint8_t pk[3][32], sk[3][32], id[3][16] = {{1}, {2}, {3}};
+  rng *r = rng_new(7, "surb");
+  for (int i = 0; i < 3; i++) {
+    uint8_t seed[32];
+    rng_bytes(r, seed, 32);
+    assert_int_equal(sphinx_keypair_from_seed(pk[i], sk[i], seed), 0);
+  }
+  struct sphinx_hop path[3];
+  for (int i = 0; i < 3; i++) path[i] = (struct sphinx_hop){.id = id[i], .pk = pk[i], .delay_us = 100};
+  struct sphinx_surb surb;
+  struct sphinx_surb_keys keys;
+  assert_int_equal(sphinx_surb_create(P, path, 3, (const uint8_t *)"alice", 5, codec_random_rng, r, &surb, &keys), 0);
+  uint8_t *a = malloc(L), *b = malloc(L);
+  assert_int_equal(sphinx_surb_reply(P, &surb, (const uint8_t *)"hi", 2, a), 0);
+  for (int hop = 0; hop < 3; hop++) {
+    struct sphinx_unwrapped u;
+    assert_int_equal(sphinx_packet_unwrap(P, sk[hop], NULL, a, L, b, &u), 0);
+    assert_int_equal(u.type, SPHINX_TYPE_ROUTE);
+    assert_int_equal(u.action, hop < 2 ? SPHINX_FORWARD : SPHINX_REPLY);
+    uint8_t *t = a;
+    a = b;
+    b = t;
+  }
+  free(a);
+  free(b);
+  rng_free(r);
+}
+
+/* ---- bounded resources ---- */
+
+/* Delays: over max_delay dropped (delay_too_long); at INT64_MAX with no
+ * bound, held "forever" (release time saturates, no overflow: run under
+ * UBSan by make sanitize), not released at the next timer. */
+static void test_delay_bounds(void **state CM_UNUSED) {
+  env *e = env_sim_new(31);
+  cm_addr self = NODE0, other = NODE0 + 1;
+  struct node_params p = {.addr = self, .buffer = BUFFER_OBLIVIOUS, .replay_capacity = 1000};
+  node *n = node_new(e, &p, &self, 1);
+  struct node_params q = {.addr = other, .buffer = BUFFER_APPEND, .replay_capacity = 1000, .max_delay = CM_TIME_MAX};
+  node *m = node_new(e, &q, &other, 1);
+  assert_non_null(n);
+  assert_non_null(m);
+  assert_int_equal(env_bind(e, TAP, on_tap, NULL), 0);
+  const struct codec_ops *c = codec_abstract();
+  uint8_t *pkt = malloc(c->packet_bytes);
+  rng *r = env_rng(e, "test");
+  cm_time delays[] = {NODE_MAX_DELAY, NODE_MAX_DELAY + 1, CM_TIME_MAX - 1, CM_TIME_MAX};
+  for (size_t i = 0; i < 4; i++) {
+    struct codec_hop h = {.addr = self, .delay = delays[i], .type = CODEC_ROUTE};
+    assert_int_equal(c->build(&h, 1, 0, TAP, NULL, 0, codec_random_rng, r, pkt), 0);
+    node_accept(n, TAP, pkt, c->packet_bytes);
+    h.addr = other;
+    assert_int_equal(c->build(&h, 1, 0, TAP, NULL, 0, codec_random_rng, r, pkt), 0);
+    node_accept(m, TAP, pkt, c->packet_bytes);
+  }
+  tapped = 0;
+  env_run(e, CM_S(60));
+  struct node_counters k;
+  node_counters(n, &k);
+  assert_int_equal(k.delay_too_long, 3);
+  assert_int_equal(k.delivered, 1); /* the one at exactly max_delay */
+  node_counters(m, &k);
+  assert_int_equal(k.delay_too_long, 0);
+  assert_int_equal(k.delivered, 2); /* 10 s and 10 s + 1 ns; the two near INT64_MAX stay held */
+  assert_int_equal(k.held, 2);
+  assert_true(node_counters_balanced(&k));
+  assert_int_equal(tapped, 3);
+  assert_int_equal(cm_time_add_sat(CM_S(5), CM_TIME_MAX), CM_TIME_MAX);
+  assert_int_equal(cm_time_add_sat(CM_TIME_MAX, CM_TIME_MAX), CM_TIME_MAX);
+  free(pkt);
+  node_free(n);
+  node_free(m);
+  env_free(e);
+}
+
+/* One source holds at most its share of the buffer while another's
+ * packets are held and delivered; a source that keeps failing unwraps is
+ * dropped before any X25519 (rate_limited) while the others are served. */
+static void test_source_share_and_budget(void **state CM_UNUSED) {
+  struct net w;
+  net_nodes_codec(&w, &codec__full_ops, 33, 1, 0, 0, NULL, NULL, 0); /* buffer_capacity 512: 128 per source */
+  env *e = w.e;
+  cm_addr self = NODE0;
+  assert_int_equal(env_bind(e, TAP, on_tap, NULL), 0);
+  assert_int_equal(env_bind(e, TAP + 1, on_tap, NULL), 0);
+  const struct codec_ops *c = &codec__full_ops;
+  size_t L = c->packet_bytes;
+  uint8_t *pkt = malloc(L);
+  rng *r = env_rng(e, "test");
+  struct codec_hop slow = {.addr = self, .delay = CM_S(5), .type = CODEC_ROUTE, .pk = w.pk[0]};
+  struct codec_hop fast = {.addr = self, .delay = CM_MS(1), .type = CODEC_ROUTE, .pk = w.pk[0]};
+  for (int i = 0; i < 300; i++) { /* TAP asks for long holds, far more than its share */
+    assert_int_equal(c->build(&slow, 1, 0, TAP, NULL, 0, codec_random_rng, r, pkt), 0);
+    env_send(e, TAP, self, pkt, L);
+  }
+  for (int i = 0; i < 50; i++) { /* TAP + 1, a well-behaved source */
+    assert_int_equal(c->build(&fast, 1, 0, TAP + 1, NULL, 0, codec_random_rng, r, pkt), 0);
+    env_send(e, TAP + 1, self, pkt, L);
+  }
+  env_run(e, CM_S(1));
+  struct node_counters k;
+  node_counters(w.nodes[0], &k);
+  assert_int_equal(k.source_share_full, 300 - 128);
+  assert_int_equal(k.held, 128);
+  assert_int_equal(k.delivered, 50);
+  /* junk that passes the cheap checks from TAP + 2: after fail_burst
+   * failures its packets are dropped unopened */
+  assert_int_equal(env_bind(e, TAP + 2, on_tap, NULL), 0);
+  for (int i = 0; i < 1000; i++) {
+    assert_int_equal(c->build(&fast, 1, 0, TAP, NULL, 0, codec_random_rng, r, pkt), 0);
+    pkt[100] ^= 1; /* beta: the MAC fails, after an X25519 */
+    env_send(e, TAP + 2, self, pkt, L);
+  }
+  for (int i = 0; i < 20; i++) {
+    assert_int_equal(c->build(&fast, 1, 0, TAP + 1, NULL, 0, codec_random_rng, r, pkt), 0);
+    env_send(e, TAP + 1, self, pkt, L);
+  }
+  env_run(e, CM_S(2));
+  node_counters(w.nodes[0], &k);
+  print_message("junk 1000: malformed %llu, rate_limited %llu; honest delivered %llu of 70\n",
+                (unsigned long long)k.malformed, (unsigned long long)k.rate_limited, (unsigned long long)k.delivered);
+  /* the budget refills at 16/s and the junk arrives within milliseconds */
+  assert_true(k.malformed >= NODE_FAIL_BURST && k.malformed <= NODE_FAIL_BURST + 1);
+  assert_int_equal(k.malformed + k.rate_limited, 1000);
+  assert_int_equal(k.delivered, 70);
+  assert_true(node_counters_balanced(&k));
+  free(pkt);
+  net_free(&w);
+}
+
 /* A next hop outside the peer list, and a full delay buffer. */
 static void test_unknown_hop_and_full_buffer(void **state CM_UNUSED) {
   env *e = env_sim_new(8);
@@ -670,6 +904,8 @@ int main(void) {
       cmocka_unit_test(test_malformed_and_replay_full),
       cmocka_unit_test(test_same_seed_same_counters), cmocka_unit_test(test_config),
       cmocka_unit_test(test_real_loopback),
+      cmocka_unit_test(test_hops_indistinguishable), cmocka_unit_test(test_surb_hops_indistinguishable),
+      cmocka_unit_test(test_delay_bounds),           cmocka_unit_test(test_source_share_and_budget),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,11 +94,33 @@ static void test_distribution_means(void **state CM_UNUSED) {
   rng_free(r);
 }
 
+/* Secret streams: keyed from the OS at creation, so two with one name
+ * differ; the draws API works on them; output does not repeat. */
+static void test_secret_streams(void **state CM_UNUSED) {
+  rng *a = rng_new_secret("s"), *b = rng_new_secret("s"), *p = rng_new(1, "s");
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_true(rng_is_secret(a) && !rng_is_secret(p));
+  uint8_t x[1000], y[1000];
+  rng_bytes(a, x, sizeof x);
+  rng_bytes(b, y, sizeof y);
+  assert_memory_not_equal(x, y, sizeof x);
+  rng_bytes(a, y, sizeof y); /* across refills (512-byte blocks) */
+  assert_memory_not_equal(x, y, sizeof x);
+  double sum = 0;
+  for (int i = 0; i < 100000; i++) sum += rng_exponential(a, 2.0);
+  assert_true(fabs(sum / 100000 - 2.0) < 0.05);
+  for (int i = 0; i < 1000; i++) assert_true(rng_below(b, 7) < 7);
+  rng_free(a);
+  rng_free(b);
+  rng_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_same_name_same_draws), cmocka_unit_test(test_names_and_seeds_differ),
       cmocka_unit_test(test_independent_of_others), cmocka_unit_test(test_derivation_known_answer),
-      cmocka_unit_test(test_distribution_means),
+      cmocka_unit_test(test_distribution_means), cmocka_unit_test(test_secret_streams),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
