@@ -3,7 +3,7 @@
 #   make          build build/cloudmix
 #   make demo     install missing Debian packages, build, compare policies on the UAV flight
 #   make test     deps + unit tests + integration tests + style check
-#   make bench    the benchmarks in tests/bench (figures on stdout)
+#   make bench    the benchmarks in tests/bench (figures on stdout); make bench NAME... only those
 #   make sanitize the whole test suite under ASan + UBSan (build-san/)
 
 PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl
@@ -108,9 +108,14 @@ test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@$(MAKE) --no-print-directory unit integration
 
+# `make bench NAME...` runs only the named benchmarks (cloudmix bench --help).
+ifeq (bench,$(firstword $(MAKECMDGOALS)))
+BENCH_NAMES := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+$(eval $(BENCH_NAMES):;@:)
+endif
 bench: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/cloudmix bench
+	$(BUILD)/cloudmix bench $(BENCH_NAMES)
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
