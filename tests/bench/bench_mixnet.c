@@ -352,7 +352,7 @@ int bench_mixnode_udp(bool quick) {
   if (mixnode_setup(&s, &d) != 0) goto out;
   d.r_gap = env_rng(d.e, "bench:gap");
   d.r_delay = env_rng(d.e, "bench:delay");
-  d.r_nonce = env_rng(d.e, "bench:nonce");
+  d.r_nonce = env_secret_rng(d.e, "bench:nonce"); /* as a real client: the OS CSPRNG */
   d.bytes = codec__full_ops.packet_bytes;
   if (!(d.added = hist_new())) goto out;
   th = g_thread_new("mixnode", node_main, &s);
