@@ -67,7 +67,7 @@ static int build(const struct codec_hop *path, size_t hops, cm_addr dest, const 
   memset(msg, 0, sizeof msg);
   if (len) memcpy(msg, payload, len);
   int rc = sphinx_packet_build(PROFILE, sp, hops, d, sizeof d, msg, sizeof msg, rnd, rnd_ctx, packet);
-  return rc == CM_EPARSE ? CM_EINVAL : rc; /* a small-order public key: a bad hop */
+  return rc == CM_EPARSE ? CM_EINVAL : rc; /* a key sphinx_pk_check refuses: a bad hop */
 }
 
 static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, uint8_t *out,
