@@ -1,17 +1,12 @@
 /* The primitives of the Sphinx profiles: BLAKE2b key derivation with a
  * one-byte prefix per purpose (optionally personalised per profile), the
  * ChaCha20 header stream, the keyed-BLAKE2b header MAC, blinding factors,
- * replay tags, and alpha = u([c]B) for a scalar c mod L: libsodium's
- * fixed-base Edwards multiplication mapped to Montgomery form,
- * u = (1 + y) / (1 - y), with the arithmetic mod p = 2^255 - 19 of
- * sphinx_table.c. For the base point (order L) that is X25519(k, 9) for
- * every clamped k = c (mod L). */
+ * replay tags, scalar reduction, and the canonical-u test. The group
+ * operations are in sphinx_table.c. */
 #include "mixclaves/sphinx_impl.h"
 
 #include <sodium.h>
 #include <string.h>
-
-#include "mixclaves/ct.h"
 
 static const uint8_t zero_nonce[crypto_stream_chacha20_NONCEBYTES];
 
@@ -101,20 +96,6 @@ void sphinx__scalar_reduce(const uint8_t k[32], uint8_t r[32]) {
 const uint8_t sphinx__inv8[32] = {
     0x79, 0x2f, 0xdc, 0xe2, 0x29, 0xe5, 0x06, 0x61, 0xd0, 0xda, 0x1c, 0x7d, 0xb3, 0x9d, 0xd3, 0x07,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06};
-
-int sphinx__mul_base(uint8_t out[32], const uint8_t c[32]) {
-  uint8_t ed[32];
-  /* libsodium refuses c = 0 and the identity result (the same thing for
-   * c < L). Public by design: that 1-bit verdict, probability about
-   * 2^-252 for a random c; the caller fails with CM_ERANGE. Its test
-   * inside libsodium is suppressed in tests/ct/ct.supp. */
-  int rc = crypto_scalarmult_ed25519_base_noclamp(ed, c);
-  ct_declassify(&rc, sizeof rc);
-  if (rc != 0) return CM_ERANGE;
-  sphinx__edwards_to_u(out, ed);
-  sodium_memzero(ed, sizeof ed);
-  return 0;
-}
 
 bool sphinx__u_canonical(const uint8_t u[32]) {
   if (u[31] & 0x80) return false;

@@ -32,13 +32,15 @@ void sphinx__replay_tag(const struct sphinx_profile *p, const uint8_t s[32], uin
 void sphinx__clamp(uint8_t k[32]);
 /* The 64-byte-extended reduction of a clamped scalar mod L. */
 void sphinx__scalar_reduce(const uint8_t k[32], uint8_t r[32]);
-/* out = u-coordinate of [c]B, B the Ed25519 base point (u = 9), for a
- * reduced scalar c < L: a fixed-base Edwards multiplication mapped to
- * Montgomery form, the same bytes as X25519. CM_ERANGE for c = 0. */
+/* out = u-coordinate of [c]B, B the base point (u = 9, order L), for a
+ * scalar c mod L: the same bytes as X25519(k, 9) for every clamped
+ * k = c (mod L), from this thread's table for B (sphinx_table.c), constant
+ * time in c. CM_ERANGE for the identity (c = 0 mod L). */
 int sphinx__mul_base(uint8_t out[32], const uint8_t c[32]);
 /* The birational map from Edwards25519 to Curve25519: u = (1 + y) / (1 - y)
  * mod p = 2^255 - 19, canonical, for y read from a 32-byte point encoding
- * (its top bit, the sign of x, ignored; y = 1 gives u = 0). */
+ * (its top bit, the sign of x, ignored; y = 1 gives u = 0). Used by the
+ * unit tests to make keys from Edwards points. */
 void sphinx__edwards_to_u(uint8_t u[32], const uint8_t ed[32]);
 /* out = 1/in mod p (0 for 0), both little-endian; in may be non-canonical
  * and its top bit is ignored. Exposed for the unit test. */

@@ -1,7 +1,7 @@
 /* Arithmetic mod p = 2^255 - 19 and on Edwards25519 for Sphinx creation:
  * the Edwards-to-Montgomery map, the hop-key check (sphinx_pk_check), and
- * u([c]P) for a node key P from a fixed-base table kept per thread for the
- * last few keys. A table holds j * 2^(16i) * [8]P for j = 1..8, i = 0..15
+ * u([c]P) for the base point and for a node key P from fixed-base tables
+ * kept per thread (the base point's, and the last few keys'). A table holds j * 2^(16i) * [8]P for j = 1..8, i = 0..15
  * in affine form; c/8 mod L is recoded into 64 signed radix-16 digits and
  * [c]P = [c/8][8]P is summed four digits apart with 64 additions and 12
  * doublings, then mapped to u = (Z + Y) / (Z - Y). [c/8][8]P = [c]P holds
@@ -485,12 +485,35 @@ int sphinx_pk_check(const uint8_t pk[SPHINX_KEY_BYTES]) {
   return table_get(pk)->valid ? 0 : CM_EPARSE;
 }
 
-int sphinx__mul_key(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]) {
-  const struct key_table *t = table_get(pk);
+/* out = u([c]P) for the table t of P: [c/8][8]P. */
+static int table_mul_scalar(uint8_t out[32], const struct key_table *t, const uint8_t c[32]) {
   uint8_t m[32];
-  if (!t->valid) return CM_EPARSE;
-  crypto_core_ed25519_scalar_mul(m, c, sphinx__inv8); /* [c]P = [c/8][8]P */
+  crypto_core_ed25519_scalar_mul(m, c, sphinx__inv8);
   bool ok = table_mul(out, t, m);
   sodium_memzero(m, sizeof m);
   return ok ? 0 : CM_ERANGE;
+}
+
+int sphinx__mul_key(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]) {
+  const struct key_table *t = table_get(pk);
+  if (!t->valid) return CM_EPARSE;
+  return table_mul_scalar(out, t, c);
+}
+
+/* The base point's table (u = 9, order L), apart from the key cache so
+ * that no key evicts it: built on first use in each thread, 15 KB. */
+static _Thread_local struct {
+  struct key_table t;
+  bool built;
+} base;
+
+int sphinx__mul_base(uint8_t out[32], const uint8_t c[32]) {
+  if (!base.built) {
+    static const uint8_t nine[32] = {9};
+    memcpy(base.t.pk, nine, 32);
+    base.t.valid = table_build(&base.t, nine);
+    base.built = true;
+  }
+  if (!base.t.valid) return CM_EPARSE; /* never: 9 has order L */
+  return table_mul_scalar(out, &base.t, c);
 }
