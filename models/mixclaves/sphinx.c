@@ -136,9 +136,9 @@ static void header_mac(const struct sphinx_profile *p, const uint8_t s[32], cons
 }
 
 /* Per-hop group elements with 2 fixed-base multiplications per hop: c is
- * the running product x * b_0 * ... * b_{i-1} mod L; alpha_i = [c]G by
- * libsodium's fixed-base multiplication, s_i = [c]P_i from this thread's
- * table for P_i (every key passed sphinx_pk_check, so P_i has order L and
+ * the running product x * b_0 * ... * b_{i-1} mod L; alpha_i = [c]G from
+ * this thread's table for the base point, s_i = [c]P_i from its table for
+ * P_i (every key passed sphinx_pk_check, so P_i has order L and
  * [c]P_i is what the references' chained X25519 computes). b_i hashes
  * alpha_i, so the hops run in order and each pays its own field
  * inversions (no batching). No ladder and no branch on c: the one
@@ -418,13 +418,18 @@ int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX
     u->payload = delta;
   } else if (u->action == SPHINX_EXIT) { /* 0^16 || n || dest || msg || padding */
     /* Public by design at the exit, which delivers the message: the
-     * integrity verdict, then the destination and padding lengths. */
+     * integrity verdict, then (intact only) the destination and padding
+     * lengths. */
     int intact = all_zero(delta, ZERO_PREFIX);
     ct_declassify(&intact, sizeof intact);
+    if (!intact) {
+      rc = CM_EPARSE;
+      goto out;
+    }
     ct_declassify(delta + ZERO_PREFIX, 1);
     ct_declassify(delta + P - PAD_LEN_BYTES, PAD_LEN_BYTES);
     size_t n = delta[ZERO_PREFIX], len;
-    if (!intact || n < 1 || n > SPHINX_DEST_MAX ||
+    if (n < 1 || n > SPHINX_DEST_MAX ||
         ZERO_PREFIX + 1 + n > P || unpad(delta + ZERO_PREFIX + 1 + n, P - ZERO_PREFIX - 1 - n, &len)) {
       rc = CM_EPARSE;
       goto out;
@@ -517,11 +522,13 @@ int sphinx_surb_decrypt(const struct sphinx_profile *p, const struct sphinx_surb
   sphinx__block_key(p, keys->ktilde, key);
   lioness_decrypt(payload, P, key);
   sodium_memzero(key, sizeof key);
-  /* Public by design: the client's integrity verdict and padding length. */
+  /* Public by design: the client's integrity verdict, then (intact only)
+   * the padding length of the message it reads. */
   int intact = all_zero(payload, ZERO_PREFIX);
   ct_declassify(&intact, sizeof intact);
+  if (!intact) return CM_EPARSE;
   ct_declassify(payload + P - PAD_LEN_BYTES, PAD_LEN_BYTES);
-  if (!intact || unpad(payload + ZERO_PREFIX, P - ZERO_PREFIX, &len)) return CM_EPARSE;
+  if (unpad(payload + ZERO_PREFIX, P - ZERO_PREFIX, &len)) return CM_EPARSE;
   *msg = payload + ZERO_PREFIX;
   *msg_len = len;
   return 0;
