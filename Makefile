@@ -5,6 +5,7 @@
 #   make test     deps + unit tests + integration tests + style check
 #   make bench    the benchmarks in tests/bench (figures on stdout); make bench NAME... only those
 #   make sanitize the whole test suite under ASan + UBSan (build-san/)
+#   make check-ct Sphinx under valgrind memcheck with secrets marked undefined
 
 PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl
 # Debian packages behind PKGS, plus programs the tests and plots run.
@@ -30,7 +31,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test unit integration bench sanitize fuzz check-style clean
+.PHONY: all deps demo test unit integration bench sanitize fuzz check-style check-ct clean
 all: $(BUILD)/cloudmix
 
 # Install what pkg-config (or PATH) misses; do nothing when all is present.
@@ -107,6 +108,7 @@ test: deps
 	@$(MAKE) --no-print-directory check-style
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory check-ct
 
 # `make bench NAME...` runs only the named benchmarks (cloudmix bench --help).
 ifeq (bench,$(firstword $(MAKECMDGOALS)))
@@ -138,6 +140,18 @@ check-style:
 	@bad=$$(grep -rnE '\b(clock_gettime|gettimeofday|g_get_monotonic_time|g_get_real_time|time\(|rand\(|srand|random\(|socket\(|sendto|recvfrom|fopen|open\(|getenv)|#\s*if(n?def)?\s.*\bSIM\b' --include='*.c' --include='*.h' models/ || true); \
 	if [ -n "$$bad" ]; then echo "check-style: model code reaches past the seam:"; echo "$$bad"; exit 1; fi; \
 	echo "check-style: ok (models/ uses only env)"
+
+# Constant-time check, ctgrind style (about 5 s): tests/ct/ct_sphinx.c marks
+# Sphinx secrets undefined, so memcheck reports every branch or memory index
+# that depends on them; declassification points are in mixclaves/ct.h.
+CT_BIN := $(BUILD)/tests/ct_sphinx
+$(CT_BIN): tests/ct/ct_sphinx.c $(BUILD)/libcloudmix.a
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(BUILD)/libcloudmix.a $(LDFLAGS) $(LDLIBS) -o $@
+check-ct: $(CT_BIN)
+	@command -v valgrind >/dev/null || { echo "check-ct: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+	valgrind -q --error-exitcode=1 --track-origins=yes --suppressions=tests/ct/ct.supp $(CT_BIN)
 
 clean:
 	rm -rf build build-san

@@ -37,8 +37,6 @@
 #include "mixclaves/node.h"
 #include "mixclaves/sphinx.h"
 
-int sphinx_pk_check(const uint8_t pk[32]); /* TEMP-MERGE */
-
 /* ---- the config reader (struct mixcfg, cli.h) ---- */
 
 static void cfg_fail(struct mixcfg *c, const char *group, const char *key, const char *fmt, ...)

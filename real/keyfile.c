@@ -16,8 +16,6 @@
 
 #include "mixclaves/sphinx.h"
 
-int sphinx_pk_check(const uint8_t pk[32]); /* TEMP-MERGE */
-
 #define G "descriptor"
 
 static int fail(char **err, int rc, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
@@ -98,12 +96,12 @@ int keyfile_init(const char *dir, struct node_descriptor *d, char **err) {
                 paths[i]);
       goto out;
     }
-  /* X25519 from the OS CSPRNG; redraw in the (never seen) case of a key
-   * sphinx_pk_check refuses. */
-  do {
-    randombytes_buf(id.sk, sizeof id.sk);
-    id.sk[0] &= 248, id.sk[31] &= 127, id.sk[31] |= 64;
-  } while (crypto_scalarmult_base(id.pk, id.sk) != 0 || sphinx_pk_check(id.pk) != 0);
+  /* X25519 from the OS CSPRNG (a clamped secret's public key is always a
+   * valid prime-order point; checked all the same) */
+  if (sphinx_keypair_new(id.pk, id.sk) != 0 || sphinx_pk_check(id.pk) != 0) {
+    rc = fail(err, CM_EIO, "could not make an X25519 key pair");
+    goto out;
+  }
   crypto_sign_keypair(id.sign_pk, id.sign_sk);
   memcpy(d->pk, id.pk, 32);
   memcpy(d->sign_pk, id.sign_pk, 32);
@@ -235,12 +233,4 @@ out:
   g_free(pe);
   g_free(pd);
   return rc;
-}
-
-/* TEMP-MERGE: stand-in until the crypto-hygiene branch lands its
- * sphinx_pk_check; removed at merge. Canonical and not small order only. */
-__attribute__((weak)) int sphinx_pk_check(const uint8_t pk[32]) {
-  uint8_t out[32], one[32] = {9};
-  if (pk[31] & 0x80) return CM_EPARSE;
-  return crypto_scalarmult(out, one, pk) == 0 ? 0 : CM_EPARSE;
 }

@@ -348,7 +348,9 @@ static bool make_identity(node *n) {
   const struct node_identity *id = n->p.identity;
   if (id) {
     uint8_t pk[32];
-    if (crypto_scalarmult_base(pk, id->sk) != 0 || sodium_memcmp(pk, id->pk, 32) != 0) return false;
+    if (crypto_scalarmult_base(pk, id->sk) != 0 || sodium_memcmp(pk, id->pk, 32) != 0 ||
+        sphinx_pk_check(id->pk) != 0)
+      return false;
     memcpy(n->pk, id->pk, 32);
     memcpy(n->sk, id->sk, 32);
     memcpy(n->sign_pk, id->sign_pk, 32);
@@ -496,7 +498,9 @@ void node_config(const node *n, struct node_config *out) {
 int node_epoch_advance(node *n, const struct node_identity *next) {
   uint8_t pk[32], sk[32];
   if (next) {
-    if (crypto_scalarmult_base(pk, next->sk) != 0 || sodium_memcmp(pk, next->pk, 32) != 0) return CM_EINVAL;
+    if (crypto_scalarmult_base(pk, next->sk) != 0 || sodium_memcmp(pk, next->pk, 32) != 0 ||
+        sphinx_pk_check(next->pk) != 0)
+      return CM_EINVAL;
     memcpy(sk, next->sk, 32);
   } else {
     draw_key(n, pk, sk);

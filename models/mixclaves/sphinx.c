@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mixclaves/bytes.h"
+#include "mixclaves/ct.h"
 
 const struct sphinx_profile sphinx_profile_smc_compat = {
     .name = "smc-compat",
@@ -112,6 +113,15 @@ int sphinx_keypair_from_seed(uint8_t pk[SPHINX_KEY_BYTES], uint8_t sk[SPHINX_KEY
   return crypto_scalarmult_curve25519_base(pk, sk) ? CM_EPARSE : 0;
 }
 
+int sphinx_keypair_new(uint8_t pk[SPHINX_KEY_BYTES], uint8_t sk[SPHINX_KEY_BYTES]) {
+  if (!pk || !sk) return CM_EINVAL;
+  uint8_t seed[SPHINX_KEY_BYTES];
+  randombytes_buf(seed, sizeof seed); /* the OS CSPRNG (getrandom) */
+  int rc = sphinx_keypair_from_seed(pk, sk, seed);
+  sodium_memzero(seed, sizeof seed);
+  return rc;
+}
+
 /* The MAC input: beta, or version || epoch || alpha || beta (the header
  * without gamma). */
 static void header_mac(const struct sphinx_profile *p, const uint8_t s[32], const uint8_t *hdr,
@@ -125,52 +135,32 @@ static void header_mac(const struct sphinx_profile *p, const uint8_t s[32], cons
   sodium_memzero(key, sizeof key);
 }
 
-/* Per-hop group elements with 2 scalar multiplications per hop: c is the
- * running product x * b_0 * ... * b_{i-1} mod L; alpha_i = [c]G by a
- * fixed-base multiplication (half the cost of a ladder), s_i = [c]P_i from
- * this thread's table for P_i (0.4 of a ladder once built; keys without a
- * table take one ladder). b_i hashes alpha_i, so the hops run in order and
- * each pays its own field inversions (no batching). Falls back to the
- * chained X25519 of the reference for c = 0 and, for a key without a
- * table, when the one-ladder form does not apply (probability about
- * 2^-126 per hop). */
-static int hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r,
-                       const uint8_t x[32], uint8_t alphas[][32], uint8_t s[][32]) {
-  uint8_t c[32], f[32], fr[32], alpha[32], b[SPHINX_HOPS_MAX + 1][32];
+/* Per-hop group elements with 2 fixed-base multiplications per hop: c is
+ * the running product x * b_0 * ... * b_{i-1} mod L; alpha_i = [c]G from
+ * this thread's table for the base point, s_i = [c]P_i from its table for
+ * P_i (every key passed sphinx_pk_check, so P_i has order L and
+ * [c]P_i is what the references' chained X25519 computes). b_i hashes
+ * alpha_i, so the hops run in order and each pays its own field
+ * inversions (no batching). No ladder and no branch on c: the one
+ * data-dependent exit is the declassified identity verdict, c = 0 mod L
+ * (probability about 2^-252 per hop), which fails with CM_ERANGE. */
+int sphinx__hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r,
+                        const uint8_t x[32], uint8_t alphas[][32], uint8_t s[][32]) {
+  uint8_t c[32], f[32], fr[32];
   int rc = 0;
-  memcpy(b[0], x, 32);
   sphinx__scalar_reduce(x, c);
-  for (size_t i = 0; i < r; i++) {
-    int e1 = sphinx__mul_base(alpha, c);
-    int e2 = e1 ? e1 : sphinx__mul_key(s[i], c, path[i].pk);
-    if (e1 == CM_ERANGE || e2 == CM_ERANGE) {
-      /* chained: alpha = b_i(...b_0(G)), s = b_i(...b_0(P)) */
-      static const uint8_t base[32] = {9};
-      memcpy(alpha, base, 32);
-      memcpy(s[i], path[i].pk, 32);
-      for (size_t j = 0; j <= i; j++) {
-        uint8_t t1[32], t2[32];
-        if (crypto_scalarmult_curve25519(t1, b[j], alpha) ||
-            crypto_scalarmult_curve25519(t2, b[j], s[i])) {
-          rc = CM_EPARSE;
-          goto out;
-        }
-        memcpy(alpha, t1, 32);
-        memcpy(s[i], t2, 32);
-      }
-    } else if (e1 || e2) {
-      rc = CM_EPARSE;
-      goto out;
+  for (size_t i = 0; i < r && rc == 0; i++) {
+    rc = sphinx__mul_base(alphas[i], c);
+    if (rc == 0) rc = sphinx__mul_key(s[i], c, path[i].pk);
+    if (rc == 0) {
+      sphinx__blind(p, alphas[i], s[i], f);
+      sphinx__scalar_reduce(f, fr);
+      crypto_core_ed25519_scalar_mul(c, c, fr);
     }
-    memcpy(alphas[i], alpha, 32);
-    sphinx__blind(p, alpha, s[i], f);
-    memcpy(b[i + 1], f, 32);
-    sphinx__scalar_reduce(f, fr);
-    crypto_core_ed25519_scalar_mul(c, c, fr);
   }
-out:
   sodium_memzero(c, sizeof c);
-  sodium_memzero(b, sizeof b);
+  sodium_memzero(f, sizeof f);
+  sodium_memzero(fr, sizeof fr);
   return rc;
 }
 
@@ -185,6 +175,14 @@ static bool path_ok(const struct sphinx_profile *p, const struct sphinx_hop *pat
     if (!type_ok(hop_type(&path[i]))) return false;
   }
   return true;
+}
+
+/* Every hop key must pass sphinx_pk_check; run before any randomness is
+ * drawn, so a bad key costs the caller nothing secret. */
+static int path_keys_check(const struct sphinx_hop *path, size_t r) {
+  for (size_t i = 0; i < r; i++)
+    if (sphinx_pk_check(path[i].pk) != 0) return CM_EPARSE;
+  return 0;
 }
 
 /* Build a header at epoch for path[0..r) whose last routing block starts
@@ -204,7 +202,7 @@ static int header_build(const struct sphinx_profile *p, uint32_t epoch,
   sphinx__clamp(x);
   memcpy(beta, last, last_len);
   rnd(ctx, beta + last_len, final_len - last_len);
-  rc = hop_secrets(p, path, r, x, alphas, s);
+  rc = sphinx__hop_secrets(p, path, r, x, alphas, s);
   sodium_memzero(x, sizeof x);
   if (rc) return rc;
   /* each hop's stream once: the filler and its routing block both use it */
@@ -256,17 +254,6 @@ static int unpad(const uint8_t *src, size_t n, size_t *len) {
   return 0;
 }
 
-/* X25519 ignores the top bit of a u-coordinate and reduces mod p, so two
- * encodings give one shared secret; accepting only the canonical one (what
- * every X25519 implementation outputs) makes every alpha bit count. */
-static bool canonical_u(const uint8_t u[32]) {
-  if (u[31] & 0x80) return false;
-  if (u[31] != 0x7f || u[0] < 0xed) return true;
-  for (int i = 1; i < 31; i++)
-    if (u[i] != 0xff) return true;
-  return false; /* u >= 2^255 - 19 */
-}
-
 static bool all_zero(const uint8_t *b, size_t n) {
   uint8_t acc = 0;
   for (size_t i = 0; i < n; i++) acc |= b[i];
@@ -281,6 +268,7 @@ int sphinx_packet_build_epoch(const struct sphinx_profile *p, uint32_t epoch,
       dest_len < 1 || dest_len > SPHINX_DEST_MAX || (!msg && msg_len) || !rnd || !packet)
     return CM_EINVAL;
   const size_t P = p->payload_bytes, HB = sphinx_header_bytes(p);
+  if (path_keys_check(path, hops) != 0) return CM_EPARSE;
   if (ZERO_PREFIX + 1 + dest_len + msg_len + PAD_LEN_BYTES > P) return CM_ERANGE;
   /* last block: smc exit marker 0x00 and a zero message id; mixclaves
    * EXIT || type || delay */
@@ -357,17 +345,31 @@ int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX
   const size_t H = p->hop_bytes, BETA = sphinx_beta_bytes(p), SL = BETA + H, I = info_bytes(p);
   const size_t HB = sphinx_header_bytes(p), P = p->payload_bytes;
   if (in_len != sphinx_packet_bytes(p)) return CM_EINVAL;
-  if (in[0] != p->version || !canonical_u(in + off_alpha(p))) return CM_EPARSE;
+  /* X25519 ignores the top bit of a u-coordinate and reduces mod p, so two
+   * encodings give one shared secret; accepting only the canonical one
+   * (what every X25519 implementation outputs) makes every alpha bit count. */
+  if (in[0] != p->version || !sphinx__u_canonical(in + off_alpha(p))) return CM_EPARSE;
   uint8_t s[32], mac[64], b[SPHINX_BETA_MAX + 64], key[LIONESS_KEY_BYTES];
   int rc = 0;
   memset(u, 0, sizeof *u);
-  if (crypto_scalarmult_curve25519(s, sk, in + off_alpha(p))) return CM_EPARSE;
+  /* Public by design (declassified for make check-ct): X25519's "the
+   * result is all zero" bit. sk is clamped (a multiple of 8 below every
+   * group order), so the bit depends on alpha alone, which is public. */
+  int zero = crypto_scalarmult_curve25519(s, sk, in + off_alpha(p));
+  ct_declassify(&zero, sizeof zero);
+  if (zero) return CM_EPARSE;
   header_mac(p, s, in, mac);
-  if (sodium_memcmp(mac, in + off_gamma(p), p->mac_bytes) != 0) {
+  /* Public by design: the MAC verdict, on which the node accepts or drops. */
+  int forged = sodium_memcmp(mac, in + off_gamma(p), p->mac_bytes);
+  ct_declassify(&forged, sizeof forged);
+  if (forged) {
     rc = CM_EPARSE;
     goto out;
   }
   sphinx__replay_tag(p, s, u->tag);
+  /* Public: the replay tag, a one-way hash of s that indexes the filter
+   * (and is handed to the caller for its own); it tells nothing of s. */
+  ct_declassify(u->tag, sizeof u->tag);
   if (filter && sphinx_replay_check_insert(filter, u->tag)) {
     rc = CM_EEXIST;
     goto out;
@@ -375,6 +377,11 @@ int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX
   /* B = (beta || 0^H) xor stream */
   sphinx__stream(p, s, b, SL);
   for (size_t j = 0; j < BETA; j++) b[j] ^= in[off_beta(p) + j];
+  /* Public by design, authenticated by the MAC above: the routing block
+   * this node acts on (command, type, delay, next id, gamma'; at the last
+   * hop the exit / reply marker, client id and SURB id). The rest of B
+   * leaves as beta'. */
+  ct_declassify(b, H > p->final_bytes ? H : p->final_bytes);
   u->epoch = p->epoch_bytes ? mx_get_be32(in + 1) : 0;
   u->type = SPHINX_TYPE_ROUTE;
   if (I) {
@@ -396,7 +403,10 @@ int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX
     memcpy(out, in, off_alpha(p)); /* version, epoch */
     uint8_t bf[32];
     sphinx__blind(p, in + off_alpha(p), s, bf);
-    rc = crypto_scalarmult_curve25519(out + off_alpha(p), bf, in + off_alpha(p)) ? CM_EPARSE : 0;
+    /* public by design: the all-zero bit again, a function of alpha alone */
+    int zero2 = crypto_scalarmult_curve25519(out + off_alpha(p), bf, in + off_alpha(p));
+    ct_declassify(&zero2, sizeof zero2);
+    rc = zero2 ? CM_EPARSE : 0;
     sodium_memzero(bf, sizeof bf);
     memcpy(out + off_gamma(p), b + I + p->id_bytes, p->mac_bytes);
     memcpy(out + off_beta(p), b + H, BETA);
@@ -407,8 +417,19 @@ int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX
   if (u->action == SPHINX_REPLY) {
     u->payload = delta;
   } else if (u->action == SPHINX_EXIT) { /* 0^16 || n || dest || msg || padding */
+    /* Public by design at the exit, which delivers the message: the
+     * integrity verdict, then (intact only) the destination and padding
+     * lengths. */
+    int intact = all_zero(delta, ZERO_PREFIX);
+    ct_declassify(&intact, sizeof intact);
+    if (!intact) {
+      rc = CM_EPARSE;
+      goto out;
+    }
+    ct_declassify(delta + ZERO_PREFIX, 1);
+    ct_declassify(delta + P - PAD_LEN_BYTES, PAD_LEN_BYTES);
     size_t n = delta[ZERO_PREFIX], len;
-    if (!all_zero(delta, ZERO_PREFIX) || n < 1 || n > SPHINX_DEST_MAX ||
+    if (n < 1 || n > SPHINX_DEST_MAX ||
         ZERO_PREFIX + 1 + n > P || unpad(delta + ZERO_PREFIX + 1 + n, P - ZERO_PREFIX - 1 - n, &len)) {
       rc = CM_EPARSE;
       goto out;
@@ -434,6 +455,7 @@ int sphinx_surb_create_epoch(const struct sphinx_profile *p, uint32_t epoch,
   if (!profile_ok(p) || !path_ok(p, path, hops) || (epoch && !p->epoch_bytes) || !client_id ||
       client_id_len < 1 || client_id_len > SPHINX_DEST_MAX || !rnd || !surb || !keys)
     return CM_EINVAL;
+  if (path_keys_check(path, hops) != 0) return CM_EPARSE;
   uint8_t last[INFO + 1 + SPHINX_DEST_MAX + MSGID];
   size_t at = 0;
   memset(surb, 0, sizeof *surb);
@@ -500,8 +522,13 @@ int sphinx_surb_decrypt(const struct sphinx_profile *p, const struct sphinx_surb
   sphinx__block_key(p, keys->ktilde, key);
   lioness_decrypt(payload, P, key);
   sodium_memzero(key, sizeof key);
-  if (!all_zero(payload, ZERO_PREFIX) || unpad(payload + ZERO_PREFIX, P - ZERO_PREFIX, &len))
-    return CM_EPARSE;
+  /* Public by design: the client's integrity verdict, then (intact only)
+   * the padding length of the message it reads. */
+  int intact = all_zero(payload, ZERO_PREFIX);
+  ct_declassify(&intact, sizeof intact);
+  if (!intact) return CM_EPARSE;
+  ct_declassify(payload + P - PAD_LEN_BYTES, PAD_LEN_BYTES);
+  if (unpad(payload + ZERO_PREFIX, P - ZERO_PREFIX, &len)) return CM_EPARSE;
   *msg = payload + ZERO_PREFIX;
   *msg_len = len;
   return 0;

@@ -4,10 +4,13 @@
  * over version, epoch, alpha and beta, domain-separated keys, 2048-byte
  * payloads, up to 8 hops) and smc-compat, byte-compatible with the
  * sphinxmixcrypto / go-sphinxmixcrypto format (wire layouts and key
- * derivations in SPHINX.md). Packet creation costs 2 scalar multiplications
- * per hop: blinding factors are multiplied as scalars mod L and each hop's
- * group elements are computed from the running product. No randomness is
- * drawn here: the caller passes a sphinx_random_fn. Every function borrows
+ * derivations in SPHINX.md). Packet creation costs 2 fixed-base scalar
+ * multiplications per hop: blinding factors are multiplied as scalars mod L
+ * and each hop's group elements are computed from the running product;
+ * hop keys must pass sphinx_pk_check. Apart from sphinx_keypair_new no
+ * randomness is drawn here: the caller passes a sphinx_random_fn, which in
+ * real use must give bytes of the OS CSPRNG (or of a generator keyed from
+ * it), never a reproducible stream. Every function borrows
  * its pointer arguments and writes only into caller buffers sized by the
  * constants below or by sphinx_packet_bytes(). The caller calls
  * sodium_init() once before any of these. */
@@ -91,9 +94,21 @@ size_t sphinx_packet_bytes(const struct sphinx_profile *p);
 typedef void (*sphinx_random_fn)(void *ctx, uint8_t *buf, size_t len);
 
 /* Key pair from 32 caller-chosen random bytes: sk = clamp(seed),
- * pk = X25519(sk, 9). */
+ * pk = X25519(sk, 9). For tests and the simulator (reproducible keys). */
 int sphinx_keypair_from_seed(uint8_t pk[SPHINX_KEY_BYTES], uint8_t sk[SPHINX_KEY_BYTES],
                              const uint8_t seed[SPHINX_KEY_BYTES]);
+/* A node's key pair in real use: sk = clamp(32 bytes of libsodium's
+ * randombytes_buf, the OS CSPRNG), pk = X25519(sk, 9). 0 or CM_EINVAL. */
+int sphinx_keypair_new(uint8_t pk[SPHINX_KEY_BYTES], uint8_t sk[SPHINX_KEY_BYTES]);
+
+/* 0 iff pk is a valid hop key: the canonical encoding (below p = 2^255 - 19,
+ * top bit clear) of the u-coordinate of a point P on Curve25519, not on its
+ * twist, with [L]P = O and P != O (the prime-order subgroup, no point of
+ * small order). CM_EPARSE otherwise, CM_EINVAL for NULL. Every key made by
+ * sphinx_keypair_* passes. pk is public: variable time; the verdict is
+ * kept with the key's table in this thread (sphinx_table.c), so a
+ * repeated check costs a cache lookup. */
+int sphinx_pk_check(const uint8_t pk[SPHINX_KEY_BYTES]);
 
 /* One hop of a path: its node id (id_bytes), X25519 public key and, in the
  * mixclaves profile, what the sender tells this hop: how long to hold the
@@ -111,8 +126,11 @@ struct sphinx_hop {
  * no epoch field and needs 0). Randomness drawn: 32 bytes (ephemeral
  * secret), then the header padding. packet: sphinx_packet_bytes(p). 0,
  * CM_EINVAL (bad arguments: hops outside 1..max_hops, smc ids not starting
- * with 0xff, a CTRL or unknown type), CM_ERANGE (message too long), CM_EPARSE
- * (a public key of small order). Send packet to path[0].id. */
+ * with 0xff, a CTRL or unknown type), CM_EPARSE (a hop key that fails
+ * sphinx_pk_check: refused before any randomness is drawn), CM_ERANGE
+ * (message too long; or, with probability about 2^-252 per hop, a running
+ * scalar of 0 mod L, whose group element is the identity: try again with
+ * fresh randomness). Send packet to path[0].id. */
 int sphinx_packet_build_epoch(const struct sphinx_profile *p, uint32_t epoch,
                               const struct sphinx_hop *path, size_t hops, const uint8_t *dest,
                               size_t dest_len, const uint8_t *msg, size_t msg_len,
@@ -185,7 +203,9 @@ struct sphinx_surb_keys {
  * final_bytes - 23 = 25 bytes at max_hops, 38 more per hop fewer), stamped
  * with epoch (mixclaves). The delays and types in path reach each hop as in
  * a forward packet. Randomness drawn: 16 (message id), 32 (ephemeral
- * secret), header padding, 32 (ktilde). */
+ * secret), header padding, 32 (ktilde). Errors as for
+ * sphinx_packet_build_epoch: CM_EPARSE for a hop key that fails
+ * sphinx_pk_check, before any randomness is drawn. */
 int sphinx_surb_create_epoch(const struct sphinx_profile *p, uint32_t epoch,
                              const struct sphinx_hop *path, size_t hops, const uint8_t *client_id,
                              size_t client_id_len, sphinx_random_fn rnd, void *rnd_ctx,

@@ -1,13 +1,8 @@
 /* The primitives of the Sphinx profiles: BLAKE2b key derivation with a
  * one-byte prefix per purpose (optionally personalised per profile), the
  * ChaCha20 header stream, the keyed-BLAKE2b header MAC, blinding factors,
- * replay tags, and X25519 by an arbitrary scalar mod L. The last works
- * because for P in the prime-order subgroup X25519(k, P) = u([k mod L]P)
- * and u([c]P) = u([-c]P): a clamped k = 8m, 2^251 <= m < 2^252, with
- * 8m = +-c (mod L) gives u([c]P) in one ladder. For the base point it is
- * cheaper still to use libsodium's fixed-base Edwards multiplication and
- * map the point to Montgomery form, u = (1 + y) / (1 - y), with the
- * arithmetic mod p = 2^255 - 19 of sphinx_table.c. */
+ * replay tags, scalar reduction, and the canonical-u test. The group
+ * operations are in sphinx_table.c. */
 #include "mixclaves/sphinx_impl.h"
 
 #include <sodium.h>
@@ -96,43 +91,16 @@ void sphinx__scalar_reduce(const uint8_t k[32], uint8_t r[32]) {
   sodium_memzero(wide, sizeof wide);
 }
 
-/* m in [2^251, 2^252)? (little-endian: byte 31 is 0x08..0x0f) */
-static bool fits(const uint8_t m[32]) { return (m[31] & 0xf8) == 0x08; }
-
 /* 1/8 mod L, little-endian (8 * INV8 = 1 mod L; checked in the unit test).
  * A constant: inverting at every call cost as much as a scalar multiplication. */
 const uint8_t sphinx__inv8[32] = {
     0x79, 0x2f, 0xdc, 0xe2, 0x29, 0xe5, 0x06, 0x61, 0xd0, 0xda, 0x1c, 0x7d, 0xb3, 0x9d, 0xd3, 0x07,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06};
 
-int sphinx__mul_scalar(uint8_t out[32], const uint8_t c[32], const uint8_t *u) {
-  uint8_t m[32], k[32];
-  int rc = 0;
-  crypto_core_ed25519_scalar_mul(m, c, sphinx__inv8);
-  if (!fits(m)) crypto_core_ed25519_scalar_negate(m, m);
-  if (!fits(m)) {
-    rc = CM_ERANGE;
-    goto out;
-  }
-  /* k = 8m: shift left by 3; m < 2^252 so nothing is lost. */
-  uint8_t carry = 0;
-  for (int i = 0; i < 32; i++) {
-    k[i] = (uint8_t)((m[i] << 3) | carry);
-    carry = (uint8_t)(m[i] >> 5);
-  }
-  if (u ? crypto_scalarmult_curve25519(out, k, u) : crypto_scalarmult_curve25519_base(out, k))
-    rc = CM_EPARSE;
-out:
-  sodium_memzero(m, sizeof m);
-  sodium_memzero(k, sizeof k);
-  return rc;
-}
-
-int sphinx__mul_base(uint8_t out[32], const uint8_t c[32]) {
-  uint8_t ed[32];
-  /* fails only for c = 0 (the identity); the caller then takes the chain */
-  if (crypto_scalarmult_ed25519_base_noclamp(ed, c) != 0) return CM_ERANGE;
-  sphinx__edwards_to_u(out, ed);
-  sodium_memzero(ed, sizeof ed);
-  return 0;
+bool sphinx__u_canonical(const uint8_t u[32]) {
+  if (u[31] & 0x80) return false;
+  if (u[31] != 0x7f || u[0] < 0xed) return true;
+  for (int i = 1; i < 31; i++)
+    if (u[i] != 0xff) return true;
+  return false; /* 2^255 - 19 <= u < 2^255 */
 }

@@ -1,6 +1,7 @@
 /* Internal to sphinx*.c: the key derivations, the header stream and MAC,
  * and the X25519 group helpers shared by packet creation and unwrapping
- * (sphinx_crypto.c, sphinx_table.c). */
+ * (sphinx_crypto.c, sphinx_table.c). Creation computes every group element
+ * with fixed-base tables: no ladder, no branch on a secret. */
 #ifndef MIXCLAVES_SPHINX_IMPL_H
 #define MIXCLAVES_SPHINX_IMPL_H
 
@@ -31,32 +32,35 @@ void sphinx__replay_tag(const struct sphinx_profile *p, const uint8_t s[32], uin
 void sphinx__clamp(uint8_t k[32]);
 /* The 64-byte-extended reduction of a clamped scalar mod L. */
 void sphinx__scalar_reduce(const uint8_t k[32], uint8_t r[32]);
-/* out = u-coordinate of [c]P (P = the point with u-coordinate u, or the base
- * point 9 when u is NULL) for a scalar c mod L, with one X25519 call.
- * CM_ERANGE in the rare case (about 2^-126) that neither c/8 nor -c/8
- * fits a clamped scalar; CM_EPARSE for a result of small order. */
-int sphinx__mul_scalar(uint8_t out[32], const uint8_t c[32], const uint8_t *u);
-/* out = u-coordinate of [c]B, B the Ed25519 base point (u = 9), for a
- * reduced scalar c < L: a fixed-base Edwards multiplication mapped to
- * Montgomery form, the same bytes as X25519. CM_ERANGE for c = 0. */
+/* out = u-coordinate of [c]B, B the base point (u = 9, order L), for a
+ * scalar c mod L: the same bytes as X25519(k, 9) for every clamped
+ * k = c (mod L), from this thread's table for B (sphinx_table.c), constant
+ * time in c. CM_ERANGE for the identity (c = 0 mod L). */
 int sphinx__mul_base(uint8_t out[32], const uint8_t c[32]);
 /* The birational map from Edwards25519 to Curve25519: u = (1 + y) / (1 - y)
  * mod p = 2^255 - 19, canonical, for y read from a 32-byte point encoding
- * (its top bit, the sign of x, ignored; y = 1 gives u = 0). */
+ * (its top bit, the sign of x, ignored; y = 1 gives u = 0). Used by the
+ * unit tests to make keys from Edwards points. */
 void sphinx__edwards_to_u(uint8_t u[32], const uint8_t ed[32]);
 /* out = 1/in mod p (0 for 0), both little-endian; in may be non-canonical
  * and its top bit is ignored. Exposed for the unit test. */
 void sphinx__fp_invert(uint8_t out[32], const uint8_t in[32]);
 /* out = u([c]P) for a scalar c mod L and the node key pk (u-coordinate of
- * P): the bytes and errors of sphinx__mul_scalar(out, c, pk), from a table
- * for pk kept by this thread (built on first use, about 1.6 ladders;
- * later calls cost about 0.4 of one), constant time in c. Keys without a
- * table (see sphinx__mul_table) and c = 0 take the ladder. */
+ * P), from a table for pk kept by this thread (built on first use, about
+ * 2 ladders with the key check; later calls cost about 0.4 of one),
+ * constant time in c. The same bytes as X25519(k, pk) for a clamped k with
+ * k = c (mod L). CM_EPARSE for a key sphinx_pk_check refuses (no table,
+ * no other path), CM_ERANGE for the identity (c = 0 mod L). */
 int sphinx__mul_key(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]);
-/* The table path alone: CM_EPARSE for a key not on the curve (no table)
- * and for the identity result (c = 0 mod L, or any c for a key of small
- * order). Exposed for the unit test. */
-int sphinx__mul_table(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]);
+/* u < p = 2^255 - 19 with bit 255 clear: the one encoding X25519 outputs.
+ * Public data only (variable time). */
+bool sphinx__u_canonical(const uint8_t u[32]);
+/* alphas[i] and shared secrets s[i] of hops 0..r-1 for the clamped
+ * ephemeral secret x, as packet creation computes them (sphinx.c; keys
+ * already checked). 0 or CM_ERANGE (c = 0 mod L). Exposed for the unit
+ * test, which compares them with chained X25519. */
+int sphinx__hop_secrets(const struct sphinx_profile *p, const struct sphinx_hop *path, size_t r,
+                        const uint8_t x[32], uint8_t alphas[][32], uint8_t s[][32]);
 /* Keys whose tables each thread keeps (replaced round-robin). */
 #define SPHINX_TABLE_KEYS 16
 /* 1/8 mod L. */

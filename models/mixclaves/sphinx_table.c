@@ -1,16 +1,17 @@
 /* Arithmetic mod p = 2^255 - 19 and on Edwards25519 for Sphinx creation:
- * the Edwards-to-Montgomery map, and u([c]P) for a node key P from a
- * fixed-base table kept per thread for the last few keys. A table holds
- * j * 2^(16i) * [8]P for j = 1..8, i = 0..15 in affine form; c/8 mod L is
- * recoded into 64 signed radix-16 digits and [c]P = [c/8][8]P is summed
- * four digits apart with 64 additions and 12 doublings, then mapped to
- * u = (Z + Y) / (Z - Y). Working on [8]P gives the ladder's answer for
- * every key on the curve, torsion or not: X25519's clamped 8m kills the
- * torsion as well. */
+ * the Edwards-to-Montgomery map, the hop-key check (sphinx_pk_check), and
+ * u([c]P) for the base point and for a node key P from fixed-base tables
+ * kept per thread (the base point's, and the last few keys'). A table holds j * 2^(16i) * [8]P for j = 1..8, i = 0..15
+ * in affine form; c/8 mod L is recoded into 64 signed radix-16 digits and
+ * [c]P = [c/8][8]P is summed four digits apart with 64 additions and 12
+ * doublings, then mapped to u = (Z + Y) / (Z - Y). [c/8][8]P = [c]P holds
+ * because only keys of the prime-order subgroup get a usable table. */
 #include "mixclaves/sphinx_impl.h"
 
 #include <sodium.h>
 #include <string.h>
+
+#include "mixclaves/ct.h"
 
 /* Arithmetic mod p = 2^255 - 19: five 51-bit limbs, products in unsigned
  * __int128. No branch or index depends on the values. A limb may exceed
@@ -293,9 +294,8 @@ static void ge_dbl(struct ge *r, const struct ge *p) {
  * u([c]Q) = u([-c]Q). The root of n/v as n v^3 (n v^7)^((p-5)/8), times
  * sqrt(-1) if needed (RFC 8032, 5.1.3). false for u on the twist (no
  * root). u = -1, the one point with no affine image, becomes y = 0, a
- * point of order 4: like every key of small order it gives [8]P = 0 and
- * so the identity for every c, which sends the call to the ladder. The
- * key is public. */
+ * point of order 4, which the subgroup check of table_build refuses like
+ * every point of small order. The key is public: variable time. */
 static bool ge_from_u(struct ge *r, const uint8_t u[32]) {
   fp m, n, neg_n, v, v3, t, chk;
   fp_from_bytes(&m, u);
@@ -333,16 +333,26 @@ enum { ROWS = 16, MULTIPLES = 8, ROW_BITS = 16, DIGITS = 64 };
 
 struct key_table {
   uint8_t pk[32];
-  bool usable; /* false: the key has no table, take the ladder */
+  bool valid; /* sphinx_pk_check's verdict; false: no usable table */
   struct niels row[ROWS][MULTIPLES];
 };
 
-/* Fill t->row for pk; false for keys ge_from_u rejects. Public data:
- * variable time is fine. */
+static bool table_mul(uint8_t out[32], const struct key_table *t, const uint8_t m[32]);
+
+/* Fill t->row for pk and decide whether pk is a valid hop key: the
+ * canonical u of a point P of Curve25519 (not the twist) with [L]P = O and
+ * P != O. The subgroup test uses the table itself: with Q = [8]P it
+ * computes R = [1/8 mod L]Q = [1 + 3L]P (8 * (1/8 mod L) = 1 + 3L), so
+ * R = P exactly when [3L]P = O, i.e. [L]P = O (3 is prime to the cofactor
+ * 8). Only u is compared, and u(R) = u(P) means R = +-P; R = -P would need
+ * [2 + 3L]P = O, which (2 + 3L being odd and prime to L) only P = O
+ * satisfies, and no finite u is O. A key of small order has Q = O, so R is
+ * the identity and table_mul reports it. 0.4 of a ladder on top of the
+ * table (1.6 ladders). Public data: variable time is fine. */
 static bool table_build(struct key_table *t, const uint8_t pk[32]) {
   struct ge b, pt[ROWS][MULTIPLES];
   fp prod[ROWS * MULTIPLES], inv;
-  if (!ge_from_u(&b, pk)) return false;
+  if (!sphinx__u_canonical(pk) || !ge_from_u(&b, pk)) return false;
   for (int k = 0; k < 3; k++) ge_dbl(&b, &b);
   for (int i = 0; i < ROWS; i++) {
     struct addend q;
@@ -373,7 +383,8 @@ static bool table_build(struct key_table *t, const uint8_t pk[32]) {
     fp_mul(&n->xy2d, &x, &y);
     fp_mul(&n->xy2d, &n->xy2d, &ed_d2);
   }
-  return true;
+  uint8_t r[32];
+  return table_mul(r, t, sphinx__inv8) && memcmp(r, pk, 32) == 0;
 }
 
 /* r = e * row[0] for a digit -8 <= e <= 8, reading every entry: the
@@ -403,7 +414,8 @@ static void table_select(struct niels *r, const struct niels row[MULTIPLES], int
   }
 }
 
-/* out = u([m]Q) for [8]P = Q in t, m < 2^253; false for the identity. */
+/* out = u([m]Q) for [8]P = Q in t, m < 2^253; false for the identity.
+ * Constant time in m; the identity verdict is declassified (below). */
 static bool table_mul(uint8_t out[32], const struct key_table *t, const uint8_t m[32]) {
   int8_t e[DIGITS];
   for (int k = 0; k < 32; k++) {
@@ -438,7 +450,13 @@ static bool table_mul(uint8_t out[32], const struct key_table *t, const uint8_t 
   sodium_memzero(e, sizeof e);
   sodium_memzero(&acc, sizeof acc);
   sodium_memzero(&q, sizeof q);
-  return !sodium_is_zero(out, 32);
+  /* Public by design: 1 bit, "is [m]Q the identity" (u = 0 is no point of
+   * the prime-order subgroup but the identity's image). For a valid key it
+   * means m = 0 mod L, probability about 2^-252 for a random scalar; the
+   * caller then fails with CM_ERANGE and its user retries. */
+  int not_identity = !sodium_is_zero(out, 32);
+  ct_declassify(&not_identity, sizeof not_identity);
+  return not_identity;
 }
 
 /* The last SPHINX_TABLE_KEYS keys of this thread, replaced round-robin:
@@ -456,21 +474,46 @@ static const struct key_table *table_get(const uint8_t pk[32]) {
   cache.next = (cache.next + 1) % SPHINX_TABLE_KEYS;
   if (cache.used < SPHINX_TABLE_KEYS) cache.used++;
   memcpy(t->pk, pk, 32);
-  t->usable = table_build(t, pk);
+  t->valid = table_build(t, pk);
   return t;
 }
 
-int sphinx__mul_table(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]) {
-  const struct key_table *t = table_get(pk);
+int sphinx_pk_check(const uint8_t pk[SPHINX_KEY_BYTES]) {
+  if (!pk) return CM_EINVAL;
+  /* non-canonical forms are refused before they take a cache slot */
+  if (!sphinx__u_canonical(pk)) return CM_EPARSE;
+  return table_get(pk)->valid ? 0 : CM_EPARSE;
+}
+
+/* out = u([c]P) for the table t of P: [c/8][8]P. */
+static int table_mul_scalar(uint8_t out[32], const struct key_table *t, const uint8_t c[32]) {
   uint8_t m[32];
-  if (!t->usable) return CM_EPARSE;
-  crypto_core_ed25519_scalar_mul(m, c, sphinx__inv8); /* [c]P = [c/8][8]P */
+  crypto_core_ed25519_scalar_mul(m, c, sphinx__inv8);
   bool ok = table_mul(out, t, m);
   sodium_memzero(m, sizeof m);
-  return ok ? 0 : CM_EPARSE;
+  return ok ? 0 : CM_ERANGE;
 }
 
 int sphinx__mul_key(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]) {
-  /* the ladder decides keys without a table and c = 0 mod L */
-  return sphinx__mul_table(out, c, pk) == 0 ? 0 : sphinx__mul_scalar(out, c, pk);
+  const struct key_table *t = table_get(pk);
+  if (!t->valid) return CM_EPARSE;
+  return table_mul_scalar(out, t, c);
+}
+
+/* The base point's table (u = 9, order L), apart from the key cache so
+ * that no key evicts it: built on first use in each thread, 15 KB. */
+static _Thread_local struct {
+  struct key_table t;
+  bool built;
+} base;
+
+int sphinx__mul_base(uint8_t out[32], const uint8_t c[32]) {
+  if (!base.built) {
+    static const uint8_t nine[32] = {9};
+    memcpy(base.t.pk, nine, 32);
+    base.t.valid = table_build(&base.t, nine);
+    base.built = true;
+  }
+  if (!base.t.valid) return CM_EPARSE; /* never: 9 has order L */
+  return table_mul_scalar(out, &base.t, c);
 }

@@ -6,7 +6,10 @@
  * byte), sizes, key separation, per-hop delays and types, malformed input.
  * Both profiles: round trips over 1 to max_hops, every header and payload
  * bit flip detected, replays, wrong keys, fixed packet length, SURB
- * replies; then the replay filter's sizing. */
+ * replies; creation's group elements against chained X25519 over random
+ * keys, and invalid hop keys refused before any randomness is drawn; then
+ * the replay filter's sizing. Every packet vector states where it goes
+ * (a dest line) and the test checks it. */
 #include "cmocka_inc.h"
 
 #include <math.h>
@@ -19,6 +22,7 @@
 #include "mixclaves/lioness.h"
 #include "mixclaves/sphinx.h"
 #include "mixclaves/sphinx_impl.h"
+#include "sphinx_ref.h"
 
 #define FIX(f) "tests/data/sphinx/" f
 
@@ -94,6 +98,7 @@ static void load_nodes(struct node nodes[5]) {
     uint8_t pk[32];
     assert_int_equal(crypto_scalarmult_curve25519_base(pk, nodes[i].sk), 0);
     assert_memory_equal(pk, nodes[i].pk, 32);
+    assert_int_equal(sphinx_pk_check(nodes[i].pk), 0); /* the vectors use valid keys only */
   }
   free(t);
 }
@@ -175,7 +180,7 @@ static void test_primitive_vectors(void **state CM_UNUSED) {
   sphinx__scalar_reduce(a, ar);
   sphinx__scalar_reduce(b, br);
   crypto_core_ed25519_scalar_mul(c, ar, br);
-  assert_int_equal(sphinx__mul_scalar(got, c, NULL), 0);
+  assert_int_equal(sphinx__mul_base(got, c), 0);
   assert_memory_equal(got, want, 32);
   /* blinding factor */
   field(t, "blinding", 0, 0, a, 32);
@@ -224,7 +229,10 @@ static void test_send_message_vector(void **state CM_UNUSED) {
   assert_int_equal(mix(nodes, 5, nodes[0].id, pkt, out, &u, t, &checked), 0);
   assert_true(checked);
   assert_int_equal(u.action, SPHINX_EXIT);
-  assert_int_equal(u.dest_len, 16);
+  uint8_t dest[SPHINX_DEST_MAX];
+  size_t dlen = field(t, "dest", 0, 0, dest, sizeof dest);
+  assert_int_equal(u.dest_len, dlen);
+  assert_memory_equal(u.dest, dest, dlen);
   assert_memory_equal(u.dest, nodes[4].id, 16);
   assert_int_equal(u.message_len, mlen);
   assert_memory_equal(u.message, msg, mlen);
@@ -263,6 +271,9 @@ static void test_surb_vector(void **state CM_UNUSED) {
   assert_int_equal(u.action, SPHINX_REPLY);
   assert_int_equal(u.dest_len, strlen(client));
   assert_memory_equal(u.dest, client, strlen(client));
+  uint8_t dest[SPHINX_DEST_MAX];
+  assert_int_equal(field(t, "dest", 0, 0, dest, sizeof dest), strlen(client));
+  assert_memory_equal(dest, client, strlen(client));
   assert_memory_equal(u.surb_id, keys.surb_id, 16);
   const uint8_t *m;
   size_t ml;
@@ -497,9 +508,128 @@ static void test_scalar_product_matches_chain(void **state CM_UNUSED) {
     sphinx__scalar_reduce(x, xr);
     sphinx__scalar_reduce(y, yr);
     crypto_core_ed25519_scalar_mul(c, xr, yr);
-    assert_int_equal(sphinx__mul_scalar(one, c, pk), 0);
+    assert_int_equal(sphinx__mul_key(one, c, pk), 0);
     assert_memory_equal(one, chain, 32);
   }
+}
+
+/* ---- creation against the references' chained X25519; invalid keys ---- */
+
+/* Randomness that counts its calls: the first 32 bytes come from x when x
+ * is set (the ephemeral secret of a forward packet), the rest from the OS. */
+struct counted {
+  size_t calls;
+  const uint8_t *x;
+  size_t skip; /* calls before the one that takes x (a SURB draws its id first) */
+};
+
+static void counted_random(void *ctx, uint8_t *out, size_t n) {
+  struct counted *c = ctx;
+  if (c->x && c->calls == c->skip && n == 32)
+    memcpy(out, c->x, 32);
+  else
+    randombytes_buf(out, n);
+  c->calls++;
+}
+
+/* 200 paths of 2..max_hops fresh clamped node keys, both profiles:
+ * creation's alphas and shared secrets (fixed-base tables,
+ * sphinx__hop_secrets) equal the references' chain computed here with
+ * crypto_scalarmult alone: alpha_0 = X25519(x, 9), alpha_{i+1} =
+ * X25519(b_i, alpha_i), s_i = X25519(b_{i-1}, ... X25519(b_0, X25519(x,
+ * P_i))), b_i = blind(alpha_i, s_i). A packet built from the same x
+ * arrives at every hop with the reference alpha_i and unwraps with each
+ * node's sk; a SURB from the same x keeps exactly the reference s_i. */
+static void test_creation_matches_chain(void **state CM_UNUSED) {
+  static const uint8_t nine[32] = {9};
+  const uint8_t msg[] = "differential";
+  for (int t = 0; t < 200; t++) {
+    const struct sphinx_profile *P = t % 2 ? PROF_MC : PROF_SMC;
+    const size_t hops = 2 + (size_t)(t / 2) % (P->max_hops - 1), PB = sphinx_packet_bytes(P);
+    struct node nodes[SPHINX_HOPS_MAX];
+    struct sphinx_hop path[SPHINX_HOPS_MAX];
+    uint8_t x[32], alphas[SPHINX_HOPS_MAX][32], s[SPHINX_HOPS_MAX][32];
+    uint8_t ra[SPHINX_HOPS_MAX][32], rs[SPHINX_HOPS_MAX][32], b[SPHINX_HOPS_MAX][32];
+    make_nodes(nodes, hops);
+    for (size_t i = 0; i < hops; i++) path[i] = (struct sphinx_hop){.id = nodes[i].id, .pk = nodes[i].pk};
+    randombytes_buf(x, 32);
+    sphinx__clamp(x);
+    assert_int_equal(sphinx__hop_secrets(P, path, hops, x, alphas, s), 0);
+    for (size_t i = 0; i < hops; i++) {
+      uint8_t acc[32], tmp[32];
+      if (i == 0)
+        assert_int_equal(crypto_scalarmult_curve25519(ra[0], x, nine), 0);
+      else
+        assert_int_equal(crypto_scalarmult_curve25519(ra[i], b[i - 1], ra[i - 1]), 0);
+      assert_int_equal(crypto_scalarmult_curve25519(acc, x, nodes[i].pk), 0);
+      for (size_t j = 0; j < i; j++) {
+        assert_int_equal(crypto_scalarmult_curve25519(tmp, b[j], acc), 0);
+        memcpy(acc, tmp, 32);
+      }
+      memcpy(rs[i], acc, 32);
+      sphinx__blind(P, ra[i], rs[i], b[i]);
+      assert_memory_equal(alphas[i], ra[i], 32);
+      assert_memory_equal(s[i], rs[i], 32);
+    }
+    uint8_t *pkt = malloc(PB), *out = malloc(PB);
+    struct counted c = {.x = x};
+    assert_int_equal(sphinx_packet_build(P, path, hops, (const uint8_t *)"d", 1, msg, sizeof msg,
+                                         counted_random, &c, pkt), 0);
+    struct sphinx_unwrapped u;
+    for (size_t i = 0; i < hops; i++) {
+      assert_memory_equal(pkt + 1 + P->epoch_bytes, ra[i], 32);
+      assert_int_equal(sphinx_packet_unwrap(P, nodes[i].sk, NULL, pkt, PB, out, &u), 0);
+      assert_int_equal(u.action, i + 1 < hops ? SPHINX_FORWARD : SPHINX_EXIT);
+      memcpy(pkt, out, PB);
+    }
+    assert_int_equal(u.message_len, sizeof msg);
+    assert_memory_equal(u.message, msg, sizeof msg);
+    if (t % 4 < 2) {
+      struct sphinx_surb surb;
+      struct sphinx_surb_keys keys;
+      c = (struct counted){.x = x, .skip = 1};
+      assert_int_equal(sphinx_surb_create(P, path, hops, (const uint8_t *)"c", 1, counted_random, &c,
+                                          &surb, &keys), 0);
+      for (size_t i = 0; i < hops; i++) assert_memory_equal(keys.secrets[i], rs[i], 32);
+    }
+    free(pkt);
+    free(out);
+  }
+}
+
+/* Every key sphinx_pk_check refuses (small order, twist, torsion part,
+ * non-canonical: sphinx_ref.h), at any position of a path of valid keys:
+ * build and SURB creation return CM_EPARSE without drawing randomness. */
+static void test_invalid_keys_refused(void **state) {
+  const struct sphinx_profile *P = prof(state);
+  const size_t PB = sphinx_packet_bytes(P);
+  uint8_t *pkt = malloc(PB), ed[32], pk[32], bad[REF_BAD_KEYS][32];
+  struct node nodes[SPHINX_HOPS_MAX];
+  struct sphinx_hop path[SPHINX_HOPS_MAX];
+  crypto_core_ed25519_random(ed);
+  sphinx__edwards_to_u(pk, ed);
+  assert_true(ref_bad_keys(bad, ed, pk));
+  make_nodes(nodes, P->max_hops);
+  for (size_t i = 0; i < P->max_hops; i++) path[i] = (struct sphinx_hop){.id = nodes[i].id, .pk = nodes[i].pk};
+  struct counted c = {0};
+  assert_int_equal(sphinx_packet_build(P, path, P->max_hops, (const uint8_t *)"d", 1, NULL, 0,
+                                       counted_random, &c, pkt), 0);
+  assert_true(c.calls > 0);
+  for (int k = 0; k < REF_BAD_KEYS; k++) {
+    const size_t hops = 1 + (size_t)k % P->max_hops, at = (size_t)k % hops;
+    struct sphinx_surb surb;
+    struct sphinx_surb_keys keys;
+    assert_int_equal(sphinx_pk_check(bad[k]), CM_EPARSE);
+    path[at].pk = bad[k];
+    c = (struct counted){0};
+    assert_int_equal(sphinx_packet_build_epoch(P, 0, path, hops, (const uint8_t *)"d", 1, NULL, 0,
+                                               counted_random, &c, pkt), CM_EPARSE);
+    assert_int_equal(sphinx_surb_create_epoch(P, 0, path, hops, (const uint8_t *)"c", 1,
+                                              counted_random, &c, &surb, &keys), CM_EPARSE);
+    assert_int_equal(c.calls, 0);
+    path[at].pk = nodes[at].pk;
+  }
+  free(pkt);
 }
 
 /* The blocked Bloom filter's rate, written out again here from its
@@ -769,6 +899,7 @@ static void kat_nodes(struct node nodes[5]) {
     uint8_t seed[32];
     for (int j = 0; j < 32; j++) seed[j] = (uint8_t)(32 * i + j + 1);
     assert_int_equal(sphinx_keypair_from_seed(nodes[i].pk, nodes[i].sk, seed), 0);
+    assert_int_equal(sphinx_pk_check(nodes[i].pk), 0);
     memcpy(nodes[i].id, "mixclaves-node-", 15);
     nodes[i].id[15] = (uint8_t)('0' + i);
   }
@@ -851,6 +982,7 @@ static void kat_generate(FILE *o) {
           "# (8-byte zero nonce) under 32 copies of one byte ('F' fwd, 'D' drop, 'S' surb), read\n"
           "# in order (sphinx.h says what each call draws).\n"
           "# Lines: name = hex fields. X.route = node index, delay_us (u32), type, one per hop;\n"
+          "# X.dest = where the last hop delivers: the destination (forward) or client id (SURB);\n"
           "# X.packet = the 2415-byte packet arriving at each hop in route order;\n"
           "# X.delivered = the 2048-byte payload after the last hop's unwrap.\n");
   kat_nodes(nodes);
@@ -878,6 +1010,7 @@ static void kat_generate(FILE *o) {
   /* drop cover: 2 hops, DROP at the last, empty message */
   kat_route_emit(o, &KAT_DROP, nodes, path);
   fprintf(o, "drop.epoch = %08x\n", KAT_DROP.epoch);
+  emit(o, "drop.dest", (const uint8_t *)"x", 1);
   kat_rng_init(&rng, KAT_DROP.label);
   assert_int_equal(sphinx_packet_build_epoch(M, KAT_DROP.epoch, path, 2, (const uint8_t *)"x", 1, NULL,
                                              0, kat_rng_read, &rng, pkt), 0);
@@ -889,6 +1022,7 @@ static void kat_generate(FILE *o) {
   struct sphinx_surb_keys keys;
   kat_route_emit(o, &KAT_SURB, nodes, path);
   fprintf(o, "surb.epoch = %08x\n", KAT_SURB.epoch);
+  emit(o, "surb.dest", (const uint8_t *)"client-alice", 12);
   emit(o, "surb.message", (const uint8_t *)reply, sizeof reply - 1);
   kat_rng_init(&rng, KAT_SURB.label);
   assert_int_equal(sphinx_surb_create_epoch(M, KAT_SURB.epoch, path, 5, (const uint8_t *)"client-alice",
@@ -938,6 +1072,12 @@ static void kat_check_walk(const char *t, const struct kat_route *r) {
   snprintf(name, sizeof name, "%s.delivered", r->name);
   assert_int_equal(field(t, name, 0, 0, pkt, M->payload_bytes), M->payload_bytes);
   assert_memory_equal(out + HB, pkt, M->payload_bytes);
+  snprintf(name, sizeof name, "%s.dest", r->name); /* where the last hop delivers */
+  uint8_t dest[SPHINX_DEST_MAX];
+  size_t dlen = field(t, name, 0, 0, dest, sizeof dest);
+  assert_true(u.action == SPHINX_EXIT || u.action == SPHINX_REPLY);
+  assert_int_equal(u.dest_len, dlen);
+  assert_memory_equal(u.dest, dest, dlen);
   free(pkt);
   free(out);
 }
@@ -995,6 +1135,9 @@ int main(void) {
       cmocka_unit_test(test_mixclaves_types_at_each_hop),
       cmocka_unit_test(test_mixclaves_kat),
       cmocka_unit_test(test_scalar_product_matches_chain),
+      cmocka_unit_test(test_creation_matches_chain),
+      cmocka_unit_test_prestate(test_invalid_keys_refused, &PROF_SMC),
+      cmocka_unit_test_prestate(test_invalid_keys_refused, &PROF_MC),
       cmocka_unit_test(test_replay_filter_sizing),
       cmocka_unit_test(test_bad_arguments),
   };

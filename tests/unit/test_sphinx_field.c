@@ -3,15 +3,36 @@
  * >= p, the ignored top bit), the Edwards-to-Montgomery map on edge
  * encodings and against libsodium's own conversion, sphinx__mul_base
  * against X25519 on the base point 9 for clamped and unclamped scalars,
- * and the per-key tables (sphinx__mul_table, sphinx__mul_key) against
- * X25519 and the ladder: random and chosen scalars, more keys than the
- * cache holds, and keys that must take the ladder. */
+ * the per-key tables (sphinx__mul_key) against X25519 and a ladder oracle:
+ * random and chosen scalars, more keys than the cache holds; and the key
+ * check (sphinx_pk_check), which refuses every key without a table. */
 #include "cmocka_inc.h"
 
 #include <sodium.h>
 #include <string.h>
 
 #include "mixclaves/sphinx_impl.h"
+#include "sphinx_ref.h"
+
+/* Test-only oracle, variable time in c (it branches on c): u([c]P) for a
+ * scalar c mod L and P of the prime-order subgroup (u, or the base point 9
+ * when u is NULL) with one X25519 call, as X25519(k, P) = u([k mod L]P)
+ * and u([c]P) = u([-c]P): a clamped k = 8m, 2^251 <= m < 2^252, with
+ * 8m = +-c (mod L). CM_ERANGE when neither c/8 nor -c/8 is such an m
+ * (about 2^-126 for a random c, and for small c). */
+static int ladder_scalar(uint8_t out[32], const uint8_t c[32], const uint8_t *u) {
+  uint8_t m[32], k[32];
+  crypto_core_ed25519_scalar_mul(m, c, sphinx__inv8);
+  if ((m[31] & 0xf8) != 0x08) crypto_core_ed25519_scalar_negate(m, m);
+  if ((m[31] & 0xf8) != 0x08) return CM_ERANGE;
+  uint8_t carry = 0;
+  for (int i = 0; i < 32; i++) { /* k = 8m */
+    k[i] = (uint8_t)((m[i] << 3) | carry);
+    carry = (uint8_t)(m[i] >> 5);
+  }
+  int rc = u ? crypto_scalarmult_curve25519(out, k, u) : crypto_scalarmult_curve25519_base(out, k);
+  return rc ? CM_EPARSE : 0;
+}
 
 /* The little-endian encoding of v. */
 static void small(uint8_t out[32], uint8_t v) {
@@ -162,7 +183,7 @@ static void test_mul_base_unclamped_matches_ladder(void **state CM_UNUSED) {
     crypto_core_ed25519_scalar_reduce(c, wide);
     assert_int_equal(sphinx__mul_base(got, c), 0);
     assert_true(canonical(got));
-    int rc = sphinx__mul_scalar(want, c, NULL);
+    int rc = ladder_scalar(want, c, NULL);
     if (rc == CM_ERANGE) continue;
     assert_int_equal(rc, 0);
     assert_memory_equal(got, want, 32);
@@ -203,18 +224,18 @@ static void times8(uint8_t c[32], const uint8_t m[32]) {
  * apply (c/8 = +-m with m small): X25519(k, u([c/k]P)). */
 static void ladder(uint8_t out[32], const uint8_t c[32], const uint8_t pk[32]) {
   uint8_t k[32], kr[32], ck[32], mid[32];
-  if (sphinx__mul_scalar(out, c, pk) == 0) return;
+  if (ladder_scalar(out, c, pk) == 0) return;
   randombytes_buf(k, 32);
   sphinx__clamp(k);
   sphinx__scalar_reduce(k, kr);
   assert_int_equal(crypto_core_ed25519_scalar_invert(kr, kr), 0);
   crypto_core_ed25519_scalar_mul(ck, c, kr);
-  assert_int_equal(sphinx__mul_scalar(mid, ck, pk), 0);
+  assert_int_equal(ladder_scalar(mid, ck, pk), 0);
   assert_int_equal(crypto_scalarmult_curve25519(out, k, mid), 0);
 }
 
 /* The table against X25519 itself: X25519(k, P) = u([k mod L]P). */
-static void test_mul_table_matches_x25519(void **state CM_UNUSED) {
+static void test_mul_key_matches_x25519(void **state CM_UNUSED) {
   for (int t = 0; t < 64; t++) {
     uint8_t pk[32], k[32], c[32], got[32], want[32];
     node_key(pk);
@@ -223,14 +244,14 @@ static void test_mul_table_matches_x25519(void **state CM_UNUSED) {
       sphinx__clamp(k);
       assert_int_equal(crypto_scalarmult_curve25519(want, k, pk), 0);
       sphinx__scalar_reduce(k, c);
-      assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+      assert_int_equal(sphinx__mul_key(got, c, pk), 0);
       assert_memory_equal(got, want, 32);
     }
   }
 }
 
 /* Any scalar mod L, against the one-ladder path where it applies. */
-static void test_mul_table_unclamped_matches_ladder(void **state CM_UNUSED) {
+static void test_mul_key_unclamped_matches_ladder(void **state CM_UNUSED) {
   uint8_t pk[4][32];
   int compared = 0;
   for (int k = 0; k < 4; k++) node_key(pk[k]);
@@ -238,9 +259,9 @@ static void test_mul_table_unclamped_matches_ladder(void **state CM_UNUSED) {
     uint8_t wide[64], c[32], got[32], want[32];
     randombytes_buf(wide, sizeof wide);
     crypto_core_ed25519_scalar_reduce(c, wide);
-    assert_int_equal(sphinx__mul_table(got, c, pk[t % 4]), 0);
+    assert_int_equal(sphinx__mul_key(got, c, pk[t % 4]), 0);
     assert_true(canonical(got));
-    int rc = sphinx__mul_scalar(want, c, pk[t % 4]);
+    int rc = ladder_scalar(want, c, pk[t % 4]);
     if (rc == CM_ERANGE) continue;
     assert_int_equal(rc, 0);
     assert_memory_equal(got, want, 32);
@@ -251,23 +272,23 @@ static void test_mul_table_unclamped_matches_ladder(void **state CM_UNUSED) {
 
 /* Scalars at the edges: 1 and L - 1 give P itself; small c; recoded
  * digits m = c/8 with every nibble 8 or 15 (a carry out of each), 0, 1
- * and L - 1; c = 0 is the identity, which only the ladder reports. */
-static void test_mul_table_edge_scalars(void **state CM_UNUSED) {
+ * and L - 1; c = 0 is the identity, refused with CM_ERANGE. */
+static void test_mul_key_edge_scalars(void **state CM_UNUSED) {
   uint8_t pk[32], c[32], m[32], got[32], want[32];
   node_key(pk);
   small(c, 1);
-  assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+  assert_int_equal(sphinx__mul_key(got, c, pk), 0);
   assert_memory_equal(got, pk, 32);
   crypto_core_ed25519_scalar_negate(c, c);
-  assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+  assert_int_equal(sphinx__mul_key(got, c, pk), 0);
   assert_memory_equal(got, pk, 32);
   for (uint8_t v = 2; v <= 40; v++) {
     small(c, v);
-    assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+    assert_int_equal(sphinx__mul_key(got, c, pk), 0);
     ladder(want, c, pk);
     assert_memory_equal(got, want, 32);
     crypto_core_ed25519_scalar_negate(c, c);
-    assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+    assert_int_equal(sphinx__mul_key(got, c, pk), 0);
     assert_memory_equal(got, want, 32);
   }
   const uint8_t fill[] = {0x88, 0xff, 0x80, 0x08, 0x78, 0x87};
@@ -275,24 +296,23 @@ static void test_mul_table_edge_scalars(void **state CM_UNUSED) {
     memset(m, fill[f], 32);
     m[31] = 0x08 | (fill[f] & 0x07); /* below 2^252 < L */
     times8(c, m);
-    assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+    assert_int_equal(sphinx__mul_key(got, c, pk), 0);
     ladder(want, c, pk);
     assert_memory_equal(got, want, 32);
   }
   small(m, 1);
   crypto_core_ed25519_scalar_negate(m, m); /* m = L - 1 */
   times8(c, m);
-  assert_int_equal(sphinx__mul_table(got, c, pk), 0);
+  assert_int_equal(sphinx__mul_key(got, c, pk), 0);
   ladder(want, c, pk);
   assert_memory_equal(got, want, 32);
   small(c, 0);
-  assert_int_equal(sphinx__mul_table(got, c, pk), CM_EPARSE);
   assert_int_equal(sphinx__mul_key(got, c, pk), CM_ERANGE);
 }
 
 /* Three times as many keys as the cache holds, visited in two orders:
  * every answer, fresh table or rebuilt after eviction, is the ladder's. */
-static void test_mul_table_cache_eviction(void **state CM_UNUSED) {
+static void test_mul_key_cache_eviction(void **state CM_UNUSED) {
   enum { N = 3 * SPHINX_TABLE_KEYS + 1 };
   static uint8_t pk[N][32], want[N][32];
   uint8_t k[32], c[32], got[32];
@@ -312,67 +332,84 @@ static void test_mul_table_cache_eviction(void **state CM_UNUSED) {
   /* a few keys in turn, all cached: hits return the right table */
   for (int t = 0; t < 4 * SPHINX_TABLE_KEYS; t++) {
     int j = (t * 5) % 3;
-    assert_int_equal(sphinx__mul_table(got, c, pk[j]), 0);
+    assert_int_equal(sphinx__mul_key(got, c, pk[j]), 0);
     assert_memory_equal(got, want[j], 32);
   }
 }
 
-/* Keys with no table: points of small order (0, 1, p - 1, the two of
- * order 8 listed at https://cr.yp.to/ecdh.html#validate, non-canonical
- * forms), u on the twist. And keys on the curve with a torsion part,
- * which the table serves through [8]P. sphinx__mul_key gives exactly the
- * ladder's bytes and error for every one. */
-static void test_mul_key_bad_keys(void **state CM_UNUSED) {
-  static const uint8_t order8[2][32] = {
-      {0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f, 0xc4, 0x6a,
-       0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16, 0x5f, 0x49, 0xb8, 0x00},
-      {0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83, 0xef, 0x5b,
-       0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd, 0xd0, 0x9f, 0x11, 0x57}};
-  uint8_t bad[9][32], k[32], c[32], got[32], want[32];
-  small(bad[0], 0);
-  small(bad[1], 1);
-  p_plus(bad[2], -1);
-  p_plus(bad[3], 0);
-  p_plus(bad[4], 1);
-  memcpy(bad[5], order8[0], 32);
-  memcpy(bad[6], order8[1], 32);
-  memcpy(bad[7], order8[0], 32);
-  bad[7][31] |= 0x80; /* the ignored top bit */
-  p_plus(bad[8], 0);
-  bad[8][31] |= 0x80;
+/* Keys with no table: points of small order, non-canonical forms, twist
+ * points, and points with a torsion part (sphinx_ref.h). sphinx_pk_check
+ * refuses each and sphinx__mul_key gives CM_EPARSE, writing nothing: there
+ * is no other path. The small-order constants are checked first against
+ * X25519 itself (all-zero output for every clamped scalar), the twist
+ * points against the ladder's refusal of no key (X25519 works on the twist,
+ * which is why the check must exist). */
+static void test_pk_check_refuses_bad_keys(void **state CM_UNUSED) {
+  uint8_t ed[32], pk[32], k[32], c[32], got[32], bad[REF_BAD_KEYS][32];
+  crypto_core_ed25519_random(ed);
+  sphinx__edwards_to_u(pk, ed);
+  assert_int_equal(sphinx_pk_check(pk), 0);
+  assert_true(ref_bad_keys(bad, ed, pk));
   randombytes_buf(k, 32);
   sphinx__clamp(k);
   sphinx__scalar_reduce(k, c);
-  for (int i = 0; i < 9; i++) {
-    assert_int_equal(sphinx__mul_table(got, c, bad[i]), CM_EPARSE);
-    int rc = sphinx__mul_scalar(want, c, bad[i]);
-    assert_int_not_equal(rc, 0);
-    assert_int_equal(sphinx__mul_key(got, c, bad[i]), rc);
+  for (int i = 0; i < 5; i++) /* small order: X25519 gives 0 */
+    assert_int_equal(crypto_scalarmult_curve25519(got, k, bad[i]), -1);
+  for (int i = 10; i < 18; i++) { /* P + torsion: on the curve, refused by the subgroup test */
+    ref_fe f;
+    ref_from_bytes(&f, bad[i]);
+    assert_true(ref_on_curve(&f));
+    assert_int_equal(crypto_scalarmult_curve25519(got, k, bad[i]), 0); /* X25519 takes it */
   }
-  /* random u: about half on the twist (no table), the rest mostly with torsion */
-  int tabled = 0, twist = 0;
-  for (int t = 0; t < 200; t++) {
+  for (int i = 0; i < REF_BAD_KEYS; i++) {
+    assert_int_equal(sphinx_pk_check(bad[i]), CM_EPARSE);
+    memset(got, 0x5a, 32);
+    assert_int_equal(sphinx__mul_key(got, c, bad[i]), CM_EPARSE);
+    for (int j = 0; j < 32; j++) assert_int_equal(got[j], 0x5a);
+    assert_int_equal(sphinx_pk_check(bad[i]), CM_EPARSE); /* cached verdict */
+  }
+  assert_int_equal(sphinx_pk_check(NULL), CM_EINVAL);
+}
+
+/* Random u: about half on the twist, most of the rest with a torsion part;
+ * sphinx_pk_check accepts exactly the u of points in the prime-order
+ * subgroup, decided here independently: on the curve by Euler's criterion
+ * (sphinx_ref.h), in the subgroup by libsodium's Edwards point validation
+ * (crypto_core_ed25519_is_valid_point: on the curve, [L]P = O, not of
+ * small order) of y = (u - 1) / (u + 1). */
+static void test_pk_check_random_u(void **state CM_UNUSED) {
+  int valid = 0, twist = 0, torsion = 0;
+  for (int t = 0; t < 400; t++) {
     uint8_t u[32];
+    ref_fe f;
     randombytes_buf(u, 32);
-    randombytes_buf(k, 32);
-    sphinx__clamp(k);
-    sphinx__scalar_reduce(k, c);
-    int rc = sphinx__mul_scalar(want, c, u);
-    if (rc == CM_ERANGE) continue;
-    assert_int_equal(rc, 0);
-    assert_int_equal(crypto_scalarmult_curve25519(got, k, u), 0);
-    assert_memory_equal(got, want, 32); /* the oracle itself */
-    if (sphinx__mul_table(got, c, u) == 0) {
-      tabled++;
-      assert_memory_equal(got, want, 32);
-    } else {
-      twist++;
+    u[31] &= 0x7f;
+    ref_from_bytes(&f, u);
+    ref_to_bytes(u, &f);
+    bool on = ref_on_curve(&f);
+    bool sub = false;
+    if (on) {
+      ref_fe y;
+      uint8_t yb[32];
+      ref_u_to_y(&y, &f);
+      ref_to_bytes(yb, &y);
+      sub = crypto_core_ed25519_is_valid_point(yb) == 1;
     }
-    memset(got, 0, 32);
-    assert_int_equal(sphinx__mul_key(got, c, u), 0);
-    assert_memory_equal(got, want, 32);
+    int want = on && sub ? 0 : CM_EPARSE;
+    assert_int_equal(sphinx_pk_check(u), want);
+    valid += want == 0;
+    twist += !on;
+    torsion += on && !sub;
   }
-  assert_true(tabled > 50 && twist > 50);
+  print_message("random u: %d valid, %d twist, %d with torsion\n", valid, twist, torsion);
+  assert_true(twist > 120 && torsion > 100);
+  /* points of the subgroup are rare among random u; make some */
+  for (int t = 0; t < 64; t++) {
+    uint8_t ed[32], u[32];
+    crypto_core_ed25519_random(ed);
+    sphinx__edwards_to_u(u, ed);
+    assert_int_equal(sphinx_pk_check(u), 0);
+  }
 }
 
 int main(void) {
@@ -385,11 +422,12 @@ int main(void) {
       cmocka_unit_test(test_mul_base_clamped_matches_x25519),
       cmocka_unit_test(test_mul_base_unclamped_matches_ladder),
       cmocka_unit_test(test_mul_base_edges),
-      cmocka_unit_test(test_mul_table_matches_x25519),
-      cmocka_unit_test(test_mul_table_unclamped_matches_ladder),
-      cmocka_unit_test(test_mul_table_edge_scalars),
-      cmocka_unit_test(test_mul_table_cache_eviction),
-      cmocka_unit_test(test_mul_key_bad_keys),
+      cmocka_unit_test(test_mul_key_matches_x25519),
+      cmocka_unit_test(test_mul_key_unclamped_matches_ladder),
+      cmocka_unit_test(test_mul_key_edge_scalars),
+      cmocka_unit_test(test_mul_key_cache_eviction),
+      cmocka_unit_test(test_pk_check_refuses_bad_keys),
+      cmocka_unit_test(test_pk_check_random_u),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
