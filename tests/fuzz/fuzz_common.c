@@ -58,10 +58,10 @@ int fz_world_new(struct fz_world *w) {
   if (env_sim_set_link(w->e, 0, 0, &m) != 0) goto fail;
   const cm_addr peers[2] = {FZ_NODE_FULL, FZ_NODE_ABS};
   struct node_params pf = {.id = 1, .addr = FZ_NODE_FULL, .codec = &codec__full_ops, .buffer = BUFFER_OBLIVIOUS,
-                           .buffer_capacity = FZ_NODE_BUFFER, .queue_max = FZ_NODE_QUEUE, .replay_capacity = 1000,
+                           .buffer_capacity = FZ_NODE_BUFFER, .queue_max = FZ_NODE_QUEUE, .replay_capacity = 64,
                            .service_time = service_30us};
   struct node_params pa = {.id = 2, .addr = FZ_NODE_ABS, .codec = codec_abstract(), .buffer = BUFFER_RANDOM,
-                           .buffer_capacity = FZ_NODE_BUFFER, .replay_capacity = 1000};
+                           .buffer_capacity = FZ_NODE_BUFFER, .replay_capacity = 64};
   w->full = node_new(w->e, &pf, peers, 2);
   w->abs = node_new(w->e, &pa, peers, 2);
   if (!w->full || !w->abs) goto fail;
