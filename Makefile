@@ -138,7 +138,9 @@ FUZZ_COMMON  := tests/fuzz/fuzz_common.c
 .PHONY: fuzz-build fuzz-ci fuzz-corpus
 
 fuzz-build: deps
-	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)" >&2; exit 1; }
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' | \
+	  clang -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null || \
+	  { echo "fuzz: needs clang with libFuzzer (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR)/lib CC=clang \
 	  OPT="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
 	  $(FUZZ_DIR)/lib/libcloudmix.a
