@@ -123,16 +123,69 @@ sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" all unit integration
 
-# libFuzzer targets (clang), each for FUZZ_SECONDS, seeded with the
-# scenario files of the tree. Not part of `make test`: a fuzz run is open-ended.
+# libFuzzer targets (clang), each built with -fsanitize=fuzzer,address,undefined
+# against a clang-built copy of the library (build/fuzz/lib, instrumented with
+# fuzzer-no-link) and run for FUZZ_SECONDS on a copy of its corpus in
+# build/fuzz/run/ (the tree is never written): fuzz_scenario on the scenario
+# files of the tree, the others on tests/fuzz/corpus/<target>/. Each run's
+# libFuzzer "Done N runs in S second(s)" line is printed; any finding (crash,
+# leak, sanitizer report, timeout) is shown with the log's tail, leaves its
+# reproducer in build/fuzz/artifacts/ and makes the run exit non-zero. Not part of `make test`: a fuzz run is
+# open-ended. `make fuzz-ci` is the short CI pass; `make fuzz-corpus`
+# regenerates the checked-in corpora (tests/fuzz/make_corpus.c).
 FUZZ_SECONDS ?= 60
-fuzz: deps
-	@command -v clang >/dev/null || { echo "fuzz: needs clang (apt-get install clang)" >&2; exit 1; }
-	@mkdir -p $(BUILD)/fuzz/corpus
-	@cp scenarios/*.ini tests/data/scenarios/*.ini $(BUILD)/fuzz/corpus/
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Isim $(PKG_CFLAGS) tests/fuzz/fuzz_scenario.c \
-	  sim/scenario.c sim/scenario_check.c sim/cm.c $(PKG_LIBS) -lm -o $(BUILD)/fuzz/fuzz_scenario
-	cd $(BUILD)/fuzz && ./fuzz_scenario -max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus
+FUZZ_DIR     := build/fuzz
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node
+FUZZ_MAXLEN_fuzz_scenario      := 4096
+FUZZ_MAXLEN_fuzz_sphinx_unwrap := 2500
+FUZZ_MAXLEN_fuzz_codec         := 2500
+FUZZ_MAXLEN_fuzz_node          := 25000
+FUZZ_COMMON  := tests/fuzz/fuzz_common.c
+.PHONY: fuzz-build fuzz-ci fuzz-corpus
+
+fuzz-build: deps
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' | \
+	  clang -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null || \
+	  { echo "fuzz: needs clang with libFuzzer (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR)/lib CC=clang \
+	  OPT="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all" \
+	  $(FUZZ_DIR)/lib/libcloudmix.a
+	@for t in $(FUZZ_TARGETS); do \
+	  extra=""; [ $$t = fuzz_scenario ] || extra="$(FUZZ_COMMON)"; \
+	  echo "  FUZZ    $(FUZZ_DIR)/$$t"; \
+	  clang -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Isim -Imodels -Itests/fuzz $(PKG_CFLAGS) \
+	    tests/fuzz/$$t.c $$extra $(FUZZ_DIR)/lib/libcloudmix.a $(LDLIBS) -o $(FUZZ_DIR)/$$t || exit 1; \
+	done
+
+fuzz: fuzz-build
+	@fail=0; total=0; for t in $(FUZZ_TARGETS); do \
+	  run=$(FUZZ_DIR)/run/$$t; rm -rf $$run; mkdir -p $$run $(FUZZ_DIR)/artifacts; \
+	  if [ $$t = fuzz_scenario ]; then cp scenarios/*.ini tests/data/scenarios/*.ini $$run/; \
+	  else cp tests/fuzz/corpus/$$t/* $$run/; fi; \
+	  max=$$(case $$t in fuzz_scenario) echo $(FUZZ_MAXLEN_fuzz_scenario);; fuzz_sphinx_unwrap) echo $(FUZZ_MAXLEN_fuzz_sphinx_unwrap);; \
+	    fuzz_codec) echo $(FUZZ_MAXLEN_fuzz_codec);; *) echo $(FUZZ_MAXLEN_fuzz_node);; esac); \
+	  echo "== $$t for $(FUZZ_SECONDS) s (log: $(FUZZ_DIR)/$$t.log)"; \
+	  ./$(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$max -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- $$run > $(FUZZ_DIR)/$$t.log 2>&1; rc=$$?; \
+	  done_line=$$(grep -E '^Done [0-9]+ runs in' $(FUZZ_DIR)/$$t.log | tail -1); \
+	  if [ $$rc -ne 0 ] || [ -z "$$done_line" ]; then \
+	    echo "$$t: FINDING (exit $$rc); last lines of $(FUZZ_DIR)/$$t.log:"; tail -40 $(FUZZ_DIR)/$$t.log; fail=1; \
+	  else echo "$$t: $$done_line"; total=$$((total + $$(echo "$$done_line" | cut -d' ' -f2))); fi; \
+	done; \
+	echo "fuzz: $$total runs in all"; exit $$fail
+
+# CI: the short pass, about a minute per target.
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+
+# Regenerate tests/fuzz/corpus/ (valid packets under the targets' fixed keys,
+# plus malformed ones); deterministic.
+fuzz-corpus: $(BUILD)/libcloudmix.a
+	@mkdir -p $(BUILD)/fuzz
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) -Itests/fuzz tests/fuzz/make_corpus.c $(FUZZ_COMMON) $(BUILD)/libcloudmix.a \
+	  $(LDFLAGS) $(LDLIBS) -o $(BUILD)/fuzz/make_corpus
+	$(BUILD)/fuzz/make_corpus tests/fuzz/corpus
 
 # Model code reaches the world only through env: no clocks, sockets, files,
 # libc randomness or backend switches under models/.

@@ -1,0 +1,409 @@
+/* Writes the seed corpora of the Mixclaves fuzz targets into
+ * DIR/<target>/: valid packets under the targets' fixed keys and addresses
+ * (fuzz_common.h) of every profile and codec, hop count, type and a SURB
+ * reply, the plaintext layouts the forge mode turns into packets, and a few
+ * malformed ones. Deterministic (randomness from a fixed rng seed).
+ * Usage: make fuzz-corpus (runs make_corpus tests/fuzz/corpus). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "fuzz_common.h"
+#include "mixclaves/bytes.h"
+#include "rng.h"
+
+static const char *root;
+static rng *r;
+static uint8_t pk[SPHINX_KEY_BYTES], sk[SPHINX_KEY_BYTES];
+static size_t files, bytes;
+
+static void die(const char *what) {
+  fprintf(stderr, "make_corpus: %s\n", what);
+  exit(1);
+}
+
+static void mkdir_p(const char *path) {
+  if (mkdir(path, 0755) != 0 && errno != EEXIST) die(path);
+}
+
+/* DIR/target/name := sel || data[0..len) (sel < 0: data alone). */
+static void put(const char *target, const char *name, int sel, const uint8_t *data, size_t len) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", root, target);
+  mkdir_p(path);
+  snprintf(path, sizeof path, "%s/%s/%s", root, target, name);
+  FILE *f = fopen(path, "wb");
+  if (!f) die(path);
+  if (sel >= 0) fputc(sel, f);
+  if (fwrite(data, 1, len, f) != len || fclose(f) != 0) die(path);
+  files++;
+  bytes += len + (sel >= 0);
+}
+
+/* ---- fuzz_sphinx_unwrap ---- */
+
+#define SPX "fuzz_sphinx_unwrap"
+
+/* A path of hops hops, all at the fixed key; ids as each profile wants. */
+static void spx_path(const struct sphinx_profile *p, size_t hops, uint8_t ids[][SPHINX_ID_MAX],
+                     struct sphinx_hop *path, uint8_t last_type) {
+  for (size_t i = 0; i < hops; i++) {
+    memset(ids[i], 0, SPHINX_ID_MAX);
+    ids[i][0] = p->routing == SPHINX_ROUTING_SMC ? 0xff : 0x00;
+    ids[i][p->id_bytes - 1] = (uint8_t)(i + 1);
+    bool smc = p->routing == SPHINX_ROUTING_SMC;
+    path[i] = (struct sphinx_hop){.id = ids[i], .pk = pk, .delay_us = smc ? 0 : (uint32_t)(1000 * (i + 1)),
+                                  .type = smc ? 0 : (i + 1 == hops ? last_type : SPHINX_TYPE_ROUTE)};
+  }
+}
+
+static void spx_packets(const struct sphinx_profile *p, int sel, const char *tag) {
+  const size_t L = sphinx_packet_bytes(p);
+  uint8_t *pkt = malloc(L), *bad = malloc(L);
+  uint8_t ids[SPHINX_HOPS_MAX][SPHINX_ID_MAX];
+  struct sphinx_hop path[SPHINX_HOPS_MAX];
+  char name[128];
+  const uint8_t dest[] = "dest-1", msg[] = "hello, mix";
+  for (size_t h = 1; h <= p->max_hops; h++) {
+    spx_path(p, h, ids, path, SPHINX_TYPE_ROUTE);
+    if (sphinx_packet_build(p, path, h, dest, 6, msg, sizeof msg, codec_random_rng, r, pkt)) die("sphinx build");
+    snprintf(name, sizeof name, "%s-route-%zuhop", tag, h);
+    put(SPX, name, sel, pkt, L);
+  }
+  if (p->routing == SPHINX_ROUTING_MIXCLAVES) {
+    const uint8_t types[2] = {SPHINX_TYPE_DROP, SPHINX_TYPE_LOOP};
+    const char *tnames[2] = {"drop", "loop"};
+    for (int t = 0; t < 2; t++) {
+      spx_path(p, 3, ids, path, types[t]);
+      if (sphinx_packet_build(p, path, 3, dest, 6, NULL, 0, codec_random_rng, r, pkt)) die("sphinx build");
+      snprintf(name, sizeof name, "%s-%s-3hop", tag, tnames[t]);
+      put(SPX, name, sel, pkt, L);
+    }
+    spx_path(p, 2, ids, path, SPHINX_TYPE_ROUTE);
+    if (sphinx_packet_build_epoch(p, 5, path, 2, dest, 6, msg, sizeof msg, codec_random_rng, r, pkt))
+      die("sphinx build epoch");
+    snprintf(name, sizeof name, "%s-epoch5-2hop", tag);
+    put(SPX, name, sel, pkt, L);
+  }
+  /* the longest message, 1 hop */
+  size_t big = p->payload_bytes - 16 - 1 - 6 - 2;
+  uint8_t *m = calloc(1, big);
+  memset(m, 'x', big);
+  spx_path(p, 1, ids, path, SPHINX_TYPE_ROUTE);
+  if (sphinx_packet_build(p, path, 1, dest, 6, m, big, codec_random_rng, r, pkt)) die("sphinx build big");
+  free(m);
+  snprintf(name, sizeof name, "%s-route-1hop-maxmsg", tag);
+  put(SPX, name, sel, pkt, L);
+  /* a SURB reply over 2 hops */
+  struct sphinx_surb surb;
+  struct sphinx_surb_keys keys;
+  spx_path(p, 2, ids, path, SPHINX_TYPE_ROUTE);
+  if (sphinx_surb_create(p, path, 2, (const uint8_t *)"client-1", 8, codec_random_rng, r, &surb, &keys) ||
+      sphinx_surb_reply(p, &surb, msg, sizeof msg, pkt))
+    die("surb");
+  snprintf(name, sizeof name, "%s-surb-reply-2hop", tag);
+  put(SPX, name, sel, pkt, L);
+  /* malformed: short, bad version, flipped MAC, non-canonical alpha, payload flip at the exit */
+  spx_path(p, 1, ids, path, SPHINX_TYPE_ROUTE);
+  if (sphinx_packet_build(p, path, 1, dest, 6, msg, sizeof msg, codec_random_rng, r, pkt)) die("sphinx build");
+  const size_t alpha = 1 + p->epoch_bytes, gamma = alpha + 32;
+  snprintf(name, sizeof name, "%s-bad-short", tag);
+  put(SPX, name, sel, pkt, 100);
+  memcpy(bad, pkt, L);
+  bad[0] ^= 0x7f;
+  snprintf(name, sizeof name, "%s-bad-version", tag);
+  put(SPX, name, sel, bad, L);
+  memcpy(bad, pkt, L);
+  bad[gamma] ^= 1;
+  snprintf(name, sizeof name, "%s-bad-mac", tag);
+  put(SPX, name, sel, bad, L);
+  memcpy(bad, pkt, L);
+  memset(bad + alpha, 0xff, 31);
+  bad[alpha + 31] = 0x7f;
+  snprintf(name, sizeof name, "%s-bad-alpha", tag);
+  put(SPX, name, sel, bad, L);
+  memcpy(bad, pkt, L);
+  bad[L - 1] ^= 1;
+  snprintf(name, sizeof name, "%s-bad-payload", tag);
+  put(SPX, name, sel, bad, L);
+  free(pkt);
+  free(bad);
+}
+
+/* Plaintext layouts for the forge mode: what the node is to read. */
+enum { CMD_FORWARD = 1, CMD_EXIT = 2, CMD_REPLY = 3 };
+
+static void plain_payload(uint8_t *delta, size_t P, const uint8_t *dest, size_t dlen) {
+  memset(delta, 0, P);
+  delta[16] = (uint8_t)dlen;
+  memcpy(delta + 17, dest, dlen);
+  memcpy(delta + 17 + dlen, "plain", 5);
+  size_t pad = P - (17 + dlen + 5);
+  delta[P - 2] = (uint8_t)pad;
+  delta[P - 1] = (uint8_t)(pad >> 8);
+}
+
+static void spx_forge_seeds(const struct sphinx_profile *p, int sel, const char *tag) {
+  const size_t L = sphinx_packet_bytes(p), HB = sphinx_header_bytes(p);
+  const size_t alpha = 1 + p->epoch_bytes, beta = alpha + 32 + p->mac_bytes;
+  const bool mx = p->routing == SPHINX_ROUTING_MIXCLAVES;
+  uint8_t *pkt = malloc(L);
+  char name[128];
+  for (int cmd = CMD_FORWARD; cmd <= CMD_REPLY; cmd++) {
+    memset(pkt, 0, L);
+    pkt[0] = p->version;
+    memcpy(pkt + alpha, pk, 32); /* any point will do: the forge derives the secret from it */
+    uint8_t *b = pkt + beta;
+    size_t at = 0;
+    if (mx) {
+      b[0] = (uint8_t)cmd;
+      b[1] = SPHINX_TYPE_ROUTE;
+      mx_put_be32(b + 2, 2000);
+      at = 6;
+    }
+    if (cmd == CMD_FORWARD) {
+      b[at] = mx ? 0x00 : 0xff;
+      b[at + p->id_bytes - 1] = 7;
+    } else if (cmd == CMD_EXIT) {
+      if (!mx) b[0] = 0x00;
+    } else {
+      b[at] = 8;
+      memcpy(b + at + 1, "client-1", 8);
+      memset(b + at + 9, 0xab, SPHINX_SURB_ID_BYTES);
+    }
+    plain_payload(pkt + HB, p->payload_bytes, (const uint8_t *)"dest-1", 6);
+    snprintf(name, sizeof name, "%s-forge-%s", tag, cmd == CMD_FORWARD ? "forward" : cmd == CMD_EXIT ? "exit" : "reply");
+    put(SPX, name, sel | FZ_SEL_FORGE, pkt, L);
+  }
+  free(pkt);
+}
+
+/* ---- fuzz_codec ---- */
+
+#define CDC "fuzz_codec"
+
+static void cdc_path(size_t hops, struct codec_hop *path, enum codec_type last, const uint8_t *key) {
+  for (size_t i = 0; i < hops; i++)
+    path[i] = (struct codec_hop){.addr = (cm_addr)(FZ_CODEC_ADDR + i), .delay = CM_US(500 * (i + 1)),
+                                 .type = i + 1 == hops ? last : CODEC_ROUTE, .pk = key};
+}
+
+static void cdc_packets(const struct codec_ops *c, int sel) {
+  const size_t L = c->packet_bytes;
+  uint8_t *pkt = malloc(L), *bad = malloc(L);
+  struct codec_hop path[CODEC_HOPS_MAX];
+  const uint8_t *key = c->keyed ? pk : NULL;
+  char name[128];
+  const uint8_t msg[] = "hello, codec";
+  const size_t hop_counts[] = {1, 2, 3, 5, c->max_hops};
+  for (size_t k = 0; k < sizeof hop_counts / sizeof *hop_counts; k++) {
+    size_t h = hop_counts[k];
+    cdc_path(h, path, CODEC_ROUTE, key);
+    if (c->build(path, h, 99, msg, sizeof msg, codec_random_rng, r, pkt)) die("codec build");
+    snprintf(name, sizeof name, "%s-route-%zuhop", c->name, h);
+    put(CDC, name, sel, pkt, L);
+  }
+  cdc_path(2, path, CODEC_DROP, key);
+  if (c->build(path, 2, 0, NULL, 0, codec_random_rng, r, pkt)) die("codec build drop");
+  snprintf(name, sizeof name, "%s-drop-2hop", c->name);
+  put(CDC, name, sel, pkt, L);
+  cdc_path(2, path, CODEC_LOOP, key);
+  path[1].addr = FZ_CODEC_ADDR; /* back home */
+  if (c->build(path, 2, FZ_CODEC_ADDR, NULL, 0, codec_random_rng, r, pkt)) die("codec build loop");
+  snprintf(name, sizeof name, "%s-loop-2hop", c->name);
+  put(CDC, name, sel, pkt, L);
+  uint8_t *full_msg = malloc(c->payload_bytes);
+  memset(full_msg, 'y', c->payload_bytes);
+  cdc_path(1, path, CODEC_ROUTE, key);
+  if (c->build(path, 1, 99, full_msg, c->payload_bytes, codec_random_rng, r, pkt)) die("codec build max");
+  free(full_msg);
+  snprintf(name, sizeof name, "%s-route-1hop-maxpayload", c->name);
+  put(CDC, name, sel, pkt, L);
+  /* malformed: short, a flipped header byte, a flipped payload byte (exit) */
+  cdc_path(1, path, CODEC_ROUTE, key);
+  if (c->build(path, 1, 99, msg, sizeof msg, codec_random_rng, r, pkt)) die("codec build");
+  snprintf(name, sizeof name, "%s-bad-short", c->name);
+  put(CDC, name, sel, pkt, 64);
+  memcpy(bad, pkt, L);
+  bad[40] ^= 4;
+  snprintf(name, sizeof name, "%s-bad-header", c->name);
+  put(CDC, name, sel, bad, L);
+  memcpy(bad, pkt, L);
+  bad[L - 3] ^= 4;
+  snprintf(name, sizeof name, "%s-bad-payload", c->name);
+  put(CDC, name, sel, bad, L);
+  /* forge seeds: the abstract packet with its checksums spoiled (forge sets
+   * them); for full, the plaintext of a forward and an exit hop */
+  if (!c->keyed) {
+    memcpy(bad, pkt, L);
+    memset(bad + 268, 0, 32);
+    bad[32] = 0x80; /* hop 0's delay (u64 at 32) past INT64_MAX */
+    snprintf(name, sizeof name, "%s-forge-delay-overflow", c->name);
+    put(CDC, name, sel | FZ_SEL_FORGE, bad, L);
+  } else {
+    const struct sphinx_profile *p = &sphinx_profile_mixclaves;
+    const size_t HB = sphinx_header_bytes(p), beta = 1 + 4 + 32 + 16;
+    for (int cmd = CMD_FORWARD; cmd <= CMD_EXIT; cmd++) {
+      memset(bad, 0, L);
+      bad[0] = p->version;
+      memcpy(bad + 5, pk, 32);
+      bad[beta] = (uint8_t)cmd;
+      bad[beta + 1] = CODEC_ROUTE;
+      mx_put_be32(bad + beta + 2, 1500);
+      if (cmd == CMD_FORWARD) mx_put_be32(bad + beta + 6, FZ_CODEC_ADDR + 1);
+      uint8_t d[4];
+      mx_put_be32(d, 99);
+      plain_payload(bad + HB, p->payload_bytes, d, 4);
+      /* the codec's exit delivers exactly payload_bytes: message then 2 bytes of padding */
+      memset(bad + HB + 21, 0, p->payload_bytes - 21);
+      bad[L - 2] = 2;
+      snprintf(name, sizeof name, "%s-forge-%s", c->name, cmd == CMD_FORWARD ? "forward" : "exit");
+      put(CDC, name, sel | FZ_SEL_FORGE, bad, L);
+    }
+  }
+  free(pkt);
+  free(bad);
+}
+
+/* ---- fuzz_node ---- */
+
+#define NOD "fuzz_node"
+
+struct rec_buf {
+  uint8_t data[64 * 1024];
+  size_t len;
+};
+
+static void rec(struct rec_buf *b, uint8_t ctl, const uint8_t *pkt, size_t len) {
+  if (b->len + 3 + len > sizeof b->data) die("node input too long");
+  b->data[b->len] = ctl;
+  b->data[b->len + 1] = (uint8_t)(len >> 8);
+  b->data[b->len + 2] = (uint8_t)len;
+  memcpy(b->data + b->len + 3, pkt, len);
+  b->len += 3 + len;
+}
+
+static void node_inputs(void) {
+  struct fz_world w;
+  if (fz_world_new(&w) != 0) die("world");
+  struct node_config cfg;
+  node_config(w.full, &cfg);
+  uint8_t npk[32];
+  memcpy(npk, cfg.pk, 32);
+  fz_world_free(&w);
+  const struct codec_ops *full = &codec__full_ops, *abs = codec_abstract();
+  uint8_t fp[8][2415], ap[10][FZ_ABS_PACKET];
+  const uint8_t msg[] = "to the node";
+  struct codec_hop path[4];
+  /* full node (FZ_NODE_FULL): exit to 99, via itself, on to the abstract
+   * node, a loop home, a drop, to a stranger; the last two into the queue */
+  struct {
+    cm_addr a[3];
+    size_t hops;
+    enum codec_type last;
+    cm_addr dest;
+    const char *name;
+  } fcases[] = {
+      {{FZ_NODE_FULL}, 1, CODEC_ROUTE, 99, "full-exit"},
+      {{FZ_NODE_FULL, FZ_NODE_FULL}, 2, CODEC_ROUTE, 99, "full-via-self"},
+      {{FZ_NODE_FULL, FZ_NODE_ABS}, 2, CODEC_ROUTE, 99, "full-to-abstract"},
+      {{FZ_NODE_FULL}, 1, CODEC_LOOP, FZ_NODE_FULL, "full-loop-home"},
+      {{FZ_NODE_FULL}, 1, CODEC_DROP, 0, "full-drop"},
+      {{FZ_NODE_FULL, 50}, 2, CODEC_ROUTE, 99, "full-stranger"},
+      {{FZ_NODE_FULL}, 1, CODEC_ROUTE, 0, "full-nowhere"},
+      {{FZ_NODE_FULL, FZ_NODE_FULL, FZ_NODE_FULL}, 3, CODEC_ROUTE, 98, "full-3hop"},
+  };
+  struct rec_buf *b = malloc(sizeof *b);
+  for (size_t i = 0; i < 8; i++) {
+    for (size_t h = 0; h < fcases[i].hops; h++)
+      path[h] = (struct codec_hop){.addr = fcases[i].a[h], .delay = CM_MS(1), .pk = npk,
+                                   .type = h + 1 == fcases[i].hops ? fcases[i].last : CODEC_ROUTE};
+    int rc = full->build(path, fcases[i].hops, fcases[i].dest, msg, sizeof msg, codec_random_rng, r, fp[i]);
+    if (rc) die(fcases[i].name);
+    b->len = 0;
+    rec(b, 0, fp[i], sizeof fp[i]);
+    put(NOD, fcases[i].name, -1, b->data, b->len);
+  }
+  /* abstract node (FZ_NODE_ABS) */
+  struct {
+    cm_addr a[3];
+    size_t hops;
+    enum codec_type last;
+    cm_addr dest;
+    const char *name;
+  } acases[] = {
+      {{FZ_NODE_ABS}, 1, CODEC_ROUTE, 99, "abs-exit"},
+      {{FZ_NODE_ABS, FZ_NODE_ABS, FZ_NODE_ABS}, 3, CODEC_ROUTE, 99, "abs-via-self"},
+      {{FZ_NODE_ABS, FZ_NODE_FULL}, 2, CODEC_ROUTE, 99, "abs-to-full"},
+      {{FZ_NODE_ABS}, 1, CODEC_LOOP, FZ_NODE_ABS, "abs-loop-home"},
+      {{FZ_NODE_ABS}, 1, CODEC_DROP, 0, "abs-drop"},
+      {{FZ_NODE_ABS, 50}, 2, CODEC_ROUTE, 99, "abs-stranger"},
+      {{FZ_NODE_ABS}, 1, CODEC_ROUTE, 0, "abs-nowhere"},
+  };
+  for (size_t i = 0; i < 7; i++) {
+    for (size_t h = 0; h < acases[i].hops; h++)
+      path[h] = (struct codec_hop){.addr = acases[i].a[h], .delay = CM_MS(1),
+                                   .type = h + 1 == acases[i].hops ? acases[i].last : CODEC_ROUTE};
+    if (abs->build(path, acases[i].hops, acases[i].dest, msg, sizeof msg, codec_random_rng, r, ap[i]))
+      die(acases[i].name);
+    b->len = 0;
+    rec(b, FZ_CTL_ABS | (uint8_t)((i & 3) << 2), ap[i], FZ_ABS_PACKET);
+    put(NOD, acases[i].name, -1, b->data, b->len);
+  }
+  /* a replay at each node */
+  b->len = 0;
+  rec(b, 0, fp[0], sizeof fp[0]);
+  rec(b, FZ_CTL_WAIT | (2 << 5), fp[0], sizeof fp[0]);
+  rec(b, FZ_CTL_ABS, ap[0], FZ_ABS_PACKET);
+  rec(b, FZ_CTL_ABS, ap[0], FZ_ABS_PACKET);
+  put(NOD, "replay-both", -1, b->data, b->len);
+  /* more than the full node's CPU queue at once */
+  b->len = 0;
+  for (size_t i = 0; i < FZ_NODE_QUEUE + 2; i++) rec(b, 0, fp[i], sizeof fp[i]);
+  put(NOD, "full-queue-full", -1, b->data, b->len);
+  /* more than the abstract node's buffer at once */
+  b->len = 0;
+  for (size_t i = 0; i < FZ_NODE_BUFFER + 1; i++) {
+    path[0] = (struct codec_hop){.addr = FZ_NODE_ABS, .delay = CM_MS(100), .type = CODEC_ROUTE};
+    uint8_t one[FZ_ABS_PACKET];
+    if (abs->build(path, 1, 99, msg, sizeof msg, codec_random_rng, r, one)) die("abs buffer");
+    rec(b, FZ_CTL_ABS, one, sizeof one);
+  }
+  put(NOD, "abs-buffer-full", -1, b->data, b->len);
+  /* the forge bit and malformed datagrams */
+  b->len = 0;
+  memcpy(ap[9], ap[1], FZ_ABS_PACKET);
+  memset(ap[9] + 268, 0, 32);
+  rec(b, FZ_CTL_ABS | FZ_CTL_FORGE, ap[9], FZ_ABS_PACKET);
+  rec(b, 0, fp[0], 100);
+  rec(b, FZ_CTL_ABS, ap[0], 10);
+  rec(b, 0, ap[0], FZ_ABS_PACKET);
+  put(NOD, "forge-and-malformed", -1, b->data, b->len);
+  free(b);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: make_corpus DIR (writes DIR/fuzz_*/)\n");
+    return 2;
+  }
+  if (sodium_init() < 0) die("sodium_init");
+  root = argv[1];
+  mkdir_p(root);
+  r = rng_new(2024, "fuzz-corpus");
+  fz_fixed_keys(pk, sk);
+  spx_packets(&sphinx_profile_mixclaves, 0, "mixclaves");
+  spx_packets(&sphinx_profile_smc_compat, FZ_SEL_ALT, "smc");
+  spx_forge_seeds(&sphinx_profile_mixclaves, 0, "mixclaves");
+  spx_forge_seeds(&sphinx_profile_smc_compat, FZ_SEL_ALT, "smc");
+  cdc_packets(codec_abstract(), 0);
+  cdc_packets(&codec__full_ops, FZ_SEL_ALT);
+  node_inputs();
+  rng_free(r);
+  printf("make_corpus: %zu files, %zu bytes under %s\n", files, bytes, root);
+  return 0;
+}
