@@ -203,29 +203,29 @@ static void cdc_packets(const struct codec_ops *c, int sel) {
   for (size_t k = 0; k < sizeof hop_counts / sizeof *hop_counts; k++) {
     size_t h = hop_counts[k];
     cdc_path(h, path, CODEC_ROUTE, key);
-    if (c->build(path, h, 99, msg, sizeof msg, codec_random_rng, r, pkt)) die("codec build");
+    if (c->build(path, h, 0, 99, msg, sizeof msg, codec_random_rng, r, pkt)) die("codec build");
     snprintf(name, sizeof name, "%s-route-%zuhop", c->name, h);
     put(CDC, name, sel, pkt, L);
   }
   cdc_path(2, path, CODEC_DROP, key);
-  if (c->build(path, 2, 0, NULL, 0, codec_random_rng, r, pkt)) die("codec build drop");
+  if (c->build(path, 2, 0, 0, NULL, 0, codec_random_rng, r, pkt)) die("codec build drop");
   snprintf(name, sizeof name, "%s-drop-2hop", c->name);
   put(CDC, name, sel, pkt, L);
   cdc_path(2, path, CODEC_LOOP, key);
   path[1].addr = FZ_CODEC_ADDR; /* back home */
-  if (c->build(path, 2, FZ_CODEC_ADDR, NULL, 0, codec_random_rng, r, pkt)) die("codec build loop");
+  if (c->build(path, 2, 0, FZ_CODEC_ADDR, NULL, 0, codec_random_rng, r, pkt)) die("codec build loop");
   snprintf(name, sizeof name, "%s-loop-2hop", c->name);
   put(CDC, name, sel, pkt, L);
   uint8_t *full_msg = malloc(c->payload_bytes);
   memset(full_msg, 'y', c->payload_bytes);
   cdc_path(1, path, CODEC_ROUTE, key);
-  if (c->build(path, 1, 99, full_msg, c->payload_bytes, codec_random_rng, r, pkt)) die("codec build max");
+  if (c->build(path, 1, 0, 99, full_msg, c->payload_bytes, codec_random_rng, r, pkt)) die("codec build max");
   free(full_msg);
   snprintf(name, sizeof name, "%s-route-1hop-maxpayload", c->name);
   put(CDC, name, sel, pkt, L);
   /* malformed: short, a flipped header byte, a flipped payload byte (exit) */
   cdc_path(1, path, CODEC_ROUTE, key);
-  if (c->build(path, 1, 99, msg, sizeof msg, codec_random_rng, r, pkt)) die("codec build");
+  if (c->build(path, 1, 0, 99, msg, sizeof msg, codec_random_rng, r, pkt)) die("codec build");
   snprintf(name, sizeof name, "%s-bad-short", c->name);
   put(CDC, name, sel, pkt, 64);
   memcpy(bad, pkt, L);
@@ -322,7 +322,7 @@ static void node_inputs(void) {
     for (size_t h = 0; h < fcases[i].hops; h++)
       path[h] = (struct codec_hop){.addr = fcases[i].a[h], .delay = CM_MS(1), .pk = npk,
                                    .type = h + 1 == fcases[i].hops ? fcases[i].last : CODEC_ROUTE};
-    int rc = full->build(path, fcases[i].hops, fcases[i].dest, msg, sizeof msg, codec_random_rng, r, fp[i]);
+    int rc = full->build(path, fcases[i].hops, 0, fcases[i].dest, msg, sizeof msg, codec_random_rng, r, fp[i]);
     if (rc) die(fcases[i].name);
     b->len = 0;
     rec(b, 0, fp[i], sizeof fp[i]);
@@ -348,7 +348,7 @@ static void node_inputs(void) {
     for (size_t h = 0; h < acases[i].hops; h++)
       path[h] = (struct codec_hop){.addr = acases[i].a[h], .delay = CM_MS(1),
                                    .type = h + 1 == acases[i].hops ? acases[i].last : CODEC_ROUTE};
-    if (abs->build(path, acases[i].hops, acases[i].dest, msg, sizeof msg, codec_random_rng, r, ap[i]))
+    if (abs->build(path, acases[i].hops, 0, acases[i].dest, msg, sizeof msg, codec_random_rng, r, ap[i]))
       die(acases[i].name);
     b->len = 0;
     rec(b, FZ_CTL_ABS | (uint8_t)((i & 3) << 2), ap[i], FZ_ABS_PACKET);
@@ -370,7 +370,7 @@ static void node_inputs(void) {
   for (size_t i = 0; i < FZ_NODE_BUFFER + 1; i++) {
     path[0] = (struct codec_hop){.addr = FZ_NODE_ABS, .delay = CM_MS(100), .type = CODEC_ROUTE};
     uint8_t one[FZ_ABS_PACKET];
-    if (abs->build(path, 1, 99, msg, sizeof msg, codec_random_rng, r, one)) die("abs buffer");
+    if (abs->build(path, 1, 0, 99, msg, sizeof msg, codec_random_rng, r, one)) die("abs buffer");
     rec(b, FZ_CTL_ABS, one, sizeof one);
   }
   put(NOD, "abs-buffer-full", -1, b->data, b->len);
