@@ -95,8 +95,6 @@ uint64_t mixcfg_uint(struct mixcfg *c, const char *group, const char *key, bool 
 double mixcfg_double(struct mixcfg *c, const char *group, const char *key, double def, double min, double max);
 /* g_malloc'd: the value, or a copy of def. */
 char *mixcfg_string(struct mixcfg *c, const char *group, const char *key, const char *def);
-/* 1..16 hex digits: true and *out set; false if absent or bad (err set). */
-bool mixcfg_hex64(struct mixcfg *c, const char *group, const char *key, uint64_t *out);
 /* group's address and listen = HOST:PORT, put in e's address book; *listen
  * g_malloc'd "HOST:PORT". With d (a node's own descriptor) the two keys
  * may be left out and default to d's, and must agree with d if given. 0 or

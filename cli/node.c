@@ -113,19 +113,6 @@ char *mixcfg_string(struct mixcfg *c, const char *group, const char *key, const 
   return v ? v : g_strdup(def);
 }
 
-bool mixcfg_hex64(struct mixcfg *c, const char *group, const char *key, uint64_t *out) {
-  char *v = raw(c, group, key, false);
-  if (!v) return false;
-  guint64 x = 0;
-  size_t n = strlen(v);
-  bool ok = n >= 1 && n <= 16 && strspn(v, "0123456789abcdefABCDEF") == n &&
-            g_ascii_string_to_unsigned(v, 16, 0, G_MAXUINT64, &x, NULL);
-  if (!ok) cfg_fail(c, group, key, "expected 1 to 16 hex digits, got '%s'", v);
-  g_free(v);
-  *out = x;
-  return ok;
-}
-
 /* HOST:PORT in v (borrowed), HOST a numeric IPv4 / [IPv6] address or a
  * name, port 1..65535; problems are reported against group's listen. */
 static bool hostport_parse(struct mixcfg *c, const char *group, const char *v, char **host, uint16_t *port) {
