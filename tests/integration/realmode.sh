@@ -15,38 +15,9 @@
 # 1 ms mean mixing delay). Needs CLOUDMIX and /usr/bin/python3.
 set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
-PY=/usr/bin/python3
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-. "$(dirname "$0")/lib.sh"
-val() { awk -v k="$1" '$1 == k && NF == 2 { print $2 }' "$2"; }
-
-# Free loopback UDP ports, chosen by the OS (closed again at once).
-set -- $($PY -c '
-import socket
-ss = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(5)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
+. "$(dirname "$0")/real_lib.sh"
+set -- $(free_ports 5)
 NODE_PORT=$1 CLIENT_PORT=$2 TAP_PORT=$3 NODE2_PORT=$4 CLIENT2_PORT=$5
-
-# start_node NAME CONFIG ARGS...: node in the background, its output in
-# $T/NAME.out; waits (5 s at most) for its "listening" line.
-start_node() {
-  name=$1 cfg=$2
-  shift 2
-  timeout 30 "$CLOUDMIX" node --config "$cfg" "$@" >"$T/$name.out" 2>"$T/$name.err" &
-  NODE_PID=$!
-  PIDS="$PIDS $NODE_PID"
-  i=0
-  while ! grep -q listening "$T/$name.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-  grep -q listening "$T/$name.out"
-}
 
 # --- node init: keys once, never overwritten -------------------------------------------
 if timeout 10 "$CLOUDMIX" node init --dir "$T/k1" --address 10 --listen "127.0.0.1:$NODE_PORT" >"$T/init.out" 2>&1 &&

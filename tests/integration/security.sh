@@ -25,40 +25,14 @@
 # every file is under one mktemp -d. Needs CLOUDMIX and /usr/bin/python3.
 set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
-PY=/usr/bin/python3
-T=$(mktemp -d)
-PIDS=""
-cleanup() {
-  for p in $PIDS; do kill "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-. "$(dirname "$0")/lib.sh"
-val() { awk -v k="$1" '$1 == k && NF == 2 { print $2 }' "$2"; }
+. "$(dirname "$0")/real_lib.sh"
 # calc EXPR: awk arithmetic on numbers (floats), printed as given by the format in EXPR
 calc() { awk "BEGIN { $1 }"; }
-
-# Free loopback UDP ports, chosen by the OS (closed again at once).
-set -- $($PY -c '
-import socket
-ss = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(16)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
+set -- $(free_ports 16)
 N1=$1 RELAY=$2 C1=$3 TAPA=$4 TAPB=$5 N2=$6 C2=$7 N3=$8 ATT3=$9
 shift 9
 H3=$1 N4=$2 C4=$3 N5=$4 C5=$5 FLOOD=$6
 
-# start_node NAME CONFIG: node in the background (until stop_node), its
-# output in $T/NAME.out; waits (5 s at most) for its "listening" line.
-start_node() {
-  timeout 120 "$CLOUDMIX" node --config "$2" >"$T/$1.out" 2>"$T/$1.err" &
-  NODE_PID=$!
-  PIDS="$PIDS $NODE_PID"
-  i=0
-  while ! grep -q listening "$T/$1.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-  grep -q listening "$T/$1.out"
-}
 # stop_node NAME: SIGTERM, wait, and check the node's accounting identity
 # (balanced yes, and received = the sum of the outcomes).
 stop_node() {
