@@ -298,11 +298,13 @@ client *client_new(env *e, const struct client_params *params, const cm_addr *no
   c->rtt = hist_new();
   if (!c->pkt || !c->rtt || client_set_nodes(c, nodes, nnodes) != 0) goto fail;
   if (env_bind(e, c->p.addr, on_datagram, c) != 0) goto fail;
-  cm_time wait = c->p.start > env_now(e) ? c->p.start - env_now(e) : 0;
+  /* one reading of the clock: outside a callback the real backend's
+   * env_now moves between two calls */
+  cm_time now = env_now(e), first = c->p.start > now ? c->p.start : now;
   for (int s = 0; s < NSTREAMS; s++)
     if (c->rate[s] > 0) {
-      c->due[s] = env_now(e) + wait + gap(c, s);
-      c->stream_timer[s] = env_after(e, c->due[s] - env_now(e), stream_fn[s], c);
+      c->due[s] = cm_time_add_sat(first, gap(c, s));
+      c->stream_timer[s] = env_after(e, c->due[s] - now, stream_fn[s], c);
     }
   return c;
 fail:

@@ -338,7 +338,7 @@ if start_node n5 "$T/n5.ini"; then
     fi
     if [ "${ug:-0}" -gt 0 ] && [ "$(calc "print (${g:-0} >= 0.8 * $ug)")" = 1 ]; then
       ok "junk flood from $what; honest received $g of $s loaded vs $ug of $us unloaded: ratio $ratio >= 0.8"
-    else bad "junk flood from $what: honest delivery >= 80% of unloaded" "loaded $g of $s, unloaded $ug of $us: ratio $ratio; $(cat "$T/$run.out" "$T/$run.flood")"; fi
+    else bad "junk flood from $what: honest delivery >= 80% of unloaded" "loaded $g of $s, unloaded $ug of $us: ratio $ratio; $(cat "$T/$run.out" "$T/$run.err" "$T/$run.flood")"; fi
   done
 else bad "node n5 starts" "$(cat "$T/n5.out" "$T/n5.err")"; fi
 # --- 5, 6: refusals: the abstract codec, keys absent ------------------------------------------------
