@@ -14,6 +14,15 @@
 #include "mixclaves/node.h"
 #include "mixclaves/sphinx.h"
 
+/* An invariant of the code under test: a crash (a finding) if false. */
+#define CHECK(c)                \
+  do {                          \
+    if (!(c)) __builtin_trap(); \
+  } while (0)
+
+/* Read every byte of [p, p + n): ASan checks the range. */
+void fz_touch(const uint8_t *p, size_t n);
+
 /* Input byte 0 of fuzz_sphinx_unwrap and fuzz_codec. */
 #define FZ_SEL_ALT 0x01   /* sphinx: smc-compat (else mixclaves); codec: full (else abstract) */
 #define FZ_SEL_FORGE 0x02 /* the rest is a plaintext packet: forge it first (fz_*_forge) */

@@ -16,11 +16,6 @@
 
 #include "fuzz_common.h"
 
-#define CHECK(c) \
-  do {           \
-    if (!(c)) __builtin_trap(); \
-  } while (0)
-
 static struct fz_world w;
 
 /* The one call into the node's datagram API. */

@@ -301,7 +301,8 @@ static void node_inputs(void) {
   struct codec_hop path[4];
   /* full node (FZ_NODE_FULL): exit to 99, via itself, on to the abstract
    * node, a loop home, a drop, to a stranger; the last two into the queue */
-  struct {
+  /* one corpus file: a path, its last hop's type and the destination */
+  struct node_case {
     cm_addr a[3];
     size_t hops;
     enum codec_type last;
@@ -329,13 +330,7 @@ static void node_inputs(void) {
     put(NOD, fcases[i].name, -1, b->data, b->len);
   }
   /* abstract node (FZ_NODE_ABS) */
-  struct {
-    cm_addr a[3];
-    size_t hops;
-    enum codec_type last;
-    cm_addr dest;
-    const char *name;
-  } acases[] = {
+  struct node_case acases[] = {
       {{FZ_NODE_ABS}, 1, CODEC_ROUTE, 99, "abs-exit"},
       {{FZ_NODE_ABS, FZ_NODE_ABS, FZ_NODE_ABS}, 3, CODEC_ROUTE, 99, "abs-via-self"},
       {{FZ_NODE_ABS, FZ_NODE_FULL}, 2, CODEC_ROUTE, 99, "abs-to-full"},
