@@ -7,10 +7,10 @@
 #   make sanitize the whole test suite under ASan + UBSan (build-san/)
 #   make check-ct Sphinx under valgrind memcheck with secrets marked undefined
 
-PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl
+PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl libsoup-3.0
 # Debian packages behind PKGS, plus programs the tests and plots run.
 DEB_PKGS  := libglib2.0-dev libgsl-dev libsodium-dev libsqlite3-dev libcmocka-dev \
-             libcurl4-openssl-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy
+             libcurl4-openssl-dev libsoup-3.0-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy wrk
 
 BUILD     ?= build
 CC        ?= cc
@@ -42,6 +42,7 @@ deps:
 	[ -f /usr/include/glpk.h ] || missing="$$missing glpk"; \
 	command -v gnuplot >/dev/null || missing="$$missing gnuplot"; \
 	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	/usr/bin/python3 -c 'import simpy' 2>/dev/null || /usr/bin/python3 -c 'import SimPy' 2>/dev/null || missing="$$missing simpy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing; installing Debian packages: $(DEB_PKGS)"; \
