@@ -64,7 +64,8 @@ static void on_store(env *e, void *arg, int status, const uint8_t *value CM_UNUS
 
 int cl_store_issue(env *e, enum store_op op, const struct store_req *r, struct cl_store_wait *w) {
   *w = (struct cl_store_wait){.issued = env_now(e)};
-  return op == STORE_PUT ? env_put(e, r, on_store, w) : env_get(e, r, on_store, w);
+  request_id id = op == STORE_PUT ? env_put(e, r, on_store, w) : env_get(e, r, on_store, w);
+  return id < 0 ? (int)id : 0;
 }
 
 /* Issue one request and run the world until it is answered. NULL with

@@ -119,7 +119,7 @@ static bool benchmark(struct wf *x) {
         struct invocation inv = {.id = k, .function = nd->function, .provider = p,
                                  .request_bytes = npar ? 0 : dag_input(x->d), .response_bytes = nch ? 0 : nd->out_bytes,
                                  .timeout = x->cfg->sched.timeout};
-        if (env_invoke(x->e, &inv, on_call, &w) != 0 || !wait_for(x, &w.done, "a benchmark call")) return false;
+        if (env_invoke(x->e, &inv, on_call, &w) < 0 || !wait_for(x, &w.done, "a benchmark call")) return false;
         if (k == 0 || w.res.status != INVOKE_OK) continue;
         lat += cm_time_to_s(w.res.latency);
         usd += cost_invocation(&x->cfg->sched_providers[p].price, w.res.exec_time, true);

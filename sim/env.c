@@ -41,27 +41,37 @@ int env_send(env *e, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len) {
 
 void env_net_stats(env *e, struct env_net_stats *out) { e->ops->net_stats(e, out); }
 
-int env_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
+request_id env_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
   if (!inv || !done) return CM_EINVAL;
   if (!e->ops->invoke) return CM_ENOSYS;
   return e->ops->invoke(e, inv, done, arg);
 }
 
-static int store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
+bool env_invoke_cancel(env *e, request_id id) {
+  if (id <= 0 || !e->ops->invoke_cancel) return false;
+  return e->ops->invoke_cancel(e, id);
+}
+
+bool env_store_cancel(env *e, request_id id) {
+  if (id <= 0 || !e->ops->store_cancel) return false;
+  return e->ops->store_cancel(e, id);
+}
+
+static request_id store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
   if (!req || !req->key || !req->key[0] || !done) return CM_EINVAL;
   if (!e->ops->store) return CM_ENOSYS;
   return e->ops->store(e, op, req, done, arg);
 }
 
-int env_put(env *e, const struct store_req *req, env_store_fn done, void *arg) {
+request_id env_put(env *e, const struct store_req *req, env_store_fn done, void *arg) {
   return store(e, STORE_PUT, req, done, arg);
 }
 
-int env_get(env *e, const struct store_req *req, env_store_fn done, void *arg) {
+request_id env_get(env *e, const struct store_req *req, env_store_fn done, void *arg) {
   return store(e, STORE_GET, req, done, arg);
 }
 
-int env_delete(env *e, const struct store_req *req, env_store_fn done, void *arg) {
+request_id env_delete(env *e, const struct store_req *req, env_store_fn done, void *arg) {
   return store(e, STORE_DELETE, req, done, arg);
 }
 

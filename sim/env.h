@@ -144,23 +144,42 @@ int env_send(env *e, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len);
 
 void env_net_stats(env *e, struct env_net_stats *out);
 
-/* Invoke a function; done is called exactly once later with the outcome.
- * Returns 0, or CM_ENOSYS where the backend has no invoker (yet). */
-int env_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg);
+/* Invocations and storage requests in flight have ids: > 0, never reused
+ * while the request is in flight. The calls that start one return its id,
+ * or a negative CM_E* code when they refuse (and then never call back). */
+typedef int64_t request_id;
 
-/* Storage requests. Each returns 0, and done is called once later with the
- * outcome; or CM_EINVAL (NULL req, key or done; an empty key; a store or
- * location the backend does not know) or CM_ENOSYS (a backend without
- * storage), and done is never called.
+/* Invoke a function; done is called exactly once later with the outcome,
+ * unless env_invoke_cancel stops it first. Returns the request's id, or
+ * CM_EINVAL (NULL inv or done, or an invocation the backend cannot place)
+ * or CM_ENOSYS (a backend without an invoker). */
+request_id env_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg);
+
+/* The caller no longer wants invocation id's outcome: true if it was in
+ * flight and its done will now never be called; false for an id that
+ * already called back, was cancelled, or never existed. The backend stops
+ * what it can (a real transfer is aborted; a simulated platform still runs
+ * the call, as a real one would, and counts it). */
+bool env_invoke_cancel(env *e, request_id id);
+
+/* Storage requests. Each returns the request's id, and done is called once
+ * later with the outcome (unless env_store_cancel stops it); or CM_EINVAL
+ * (NULL req, key or done; an empty key; a store or location the backend
+ * does not know) or CM_ENOSYS (a backend without storage), and done is
+ * never called.
  *  - env_put writes req->len bytes under req->key, replacing any object
  *    there (req->value is copied; NULL: a virtual object of that length);
  *  - env_get reads the object under req->key;
  *  - env_delete removes it (temporaries are deleted after their last reader).
  * Ordering: a get sees the store as it is when issued; a put or delete
- * takes effect when it completes. */
-int env_put(env *e, const struct store_req *req, env_store_fn done, void *arg);
-int env_get(env *e, const struct store_req *req, env_store_fn done, void *arg);
-int env_delete(env *e, const struct store_req *req, env_store_fn done, void *arg);
+ * takes effect when it completes (also when cancelled: cancelling only
+ * stops the callback). */
+request_id env_put(env *e, const struct store_req *req, env_store_fn done, void *arg);
+request_id env_get(env *e, const struct store_req *req, env_store_fn done, void *arg);
+request_id env_delete(env *e, const struct store_req *req, env_store_fn done, void *arg);
+
+/* As env_invoke_cancel, for a storage request. */
+bool env_store_cancel(env *e, request_id id);
 
 /* The named random stream (created on first use, owned by e, valid until
  * env_free). Its draws depend only on the env's seed and the name. */

@@ -1,10 +1,10 @@
 /* The fault decorator (env_fault.h). Everything asynchronous it starts on
- * the inner env carries a pooled record: timers, fault outcomes and held
- * datagrams are inner timers with the record as argument (cancelled when
- * the decorator is freed); forwarded invocations and storage calls, which
- * cannot be cancelled, carry a weak handle (weakref.h: the decorator's ref
- * and the record index), so a result arriving after the free
- * is ignored. Callbacks get the outer env. */
+ * the inner env carries a pooled record as its argument: timers, fault
+ * outcomes and held datagrams are inner timers, forwarded invocations and
+ * storage calls inner requests; freeing the decorator (or cancelling the
+ * outer request) cancels them on the inner env, so nothing calls back into
+ * a freed record. Outer timer and request ids name the record (gen << 32 |
+ * index + 1). Callbacks get the outer env. */
 #include "env_fault.h"
 
 #include <math.h>
@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "env_impl.h"
-#include "weakref.h"
 
 #define CHUNK 256
 
@@ -23,10 +22,11 @@ enum kind { K_FREE, K_TIMER, K_INVOKE, K_STORE, K_DGRAM };
  * DELAY after the result), with the outcome in res. */
 struct rec {
   struct fault *f;
-  uint32_t idx;       /* in the pool, for weak handles */
+  uint32_t idx;       /* in the pool: outer ids name it */
   uint32_t gen;       /* bumped on every use: outer timer ids are gen << 32 | idx + 1 */
   enum kind kind;
   timer_id timer;     /* the pending inner timer, 0 if none */
+  request_id inner;   /* K_INVOKE, K_STORE: the forwarded inner request, 0 if none */
   union {
     env_fn timer;
     env_invoke_fn invoke;
@@ -50,7 +50,6 @@ struct binding {
 
 struct fault {
   env *inner, *outer;
-  uint64_t ref;       /* weak reference to this decorator, 0 until registered */
   struct env_fault_rule *rules;
   size_t nrules;
   rng **r;            /* "fault:<i>" */
@@ -63,27 +62,26 @@ struct fault {
 
 static struct fault *F(env *e) { return e->impl; }
 
-/* ---- weak handles (weakref.h): the decorator's ref and a record index ---- */
-
-static void *weak_arg(const struct rec *x) { return weakref_arg(x->f->ref, x->idx); }
-
 static struct rec *rec_at(struct fault *f, uint32_t idx) {
   struct rec *c = g_ptr_array_index(f->chunks, idx / CHUNK);
   return &c[idx % CHUNK];
 }
 
-/* The record behind a weak handle, or NULL once its decorator is freed. */
-static struct rec *weak_resolve(void *arg) {
-  uint32_t idx;
-  struct fault *f = weakref_resolve(arg, &idx);
-  return f ? rec_at(f, idx) : NULL;
+static uint64_t rec_id(const struct rec *x) { return (uint64_t)x->gen << 32 | ((uint64_t)x->idx + 1); }
+
+/* The pending record of kind k an outer id names, or NULL. */
+static struct rec *rec_find(struct fault *f, uint64_t id, enum kind k) {
+  uint64_t idx = (id & UINT32_MAX) - 1;
+  if (idx >= (uint64_t)f->chunks->len * CHUNK) return NULL;
+  struct rec *x = rec_at(f, (uint32_t)idx);
+  return x->kind == k && x->gen == (uint32_t)(id >> 32) ? x : NULL;
 }
 
 /* ---- the record pool ---- */
 
 static struct rec *rec_get(struct fault *f, enum kind k) {
   if (!f->free) {
-    if (f->chunks->len >= CM_WEAKREF_IDX_MAX / CHUNK) cm_fatal(CM_LOC, "env_fault: too many pending records");
+    if (f->chunks->len >= UINT32_MAX / CHUNK) cm_fatal(CM_LOC, "env_fault: too many pending records");
     struct rec *c = calloc(CHUNK, sizeof(*c));
     if (!c) cm_fatal(CM_LOC, "env_fault: out of memory");
     uint32_t base = f->chunks->len * CHUNK;
@@ -96,8 +94,9 @@ static struct rec *rec_get(struct fault *f, enum kind k) {
   struct rec *x = f->free;
   f->free = x->next_free;
   x->kind = k;
-  x->gen++;
+  x->gen = (x->gen + 1) & 0x7fffffffu; /* ids stay positive */
   x->timer = 0;
+  x->inner = 0;
   x->delay = 0;
   x->data = NULL;
   return x;
@@ -109,6 +108,7 @@ static void rec_put(struct rec *x) {
   x->data = NULL;
   x->kind = K_FREE;
   x->timer = 0;
+  x->inner = 0;
   x->next_free = f->free;
   f->free = x;
 }
@@ -166,15 +166,13 @@ static timer_id f_after(env *e, cm_time delay, env_fn fn, void *arg) {
   x->cb.timer = fn;
   x->arg = arg;
   x->timer = env_after(f->inner, delay, timer_fire, x);
-  return (timer_id)x->gen << 32 | ((timer_id)x->idx + 1);
+  return rec_id(x);
 }
 
 static bool f_cancel(env *e, timer_id id) {
   struct fault *f = F(e);
-  uint64_t idx = (id & UINT32_MAX) - 1;
-  if (idx >= (uint64_t)f->chunks->len * CHUNK) return false;
-  struct rec *x = rec_at(f, (uint32_t)idx);
-  if (x->kind != K_TIMER || x->gen != (uint32_t)(id >> 32)) return false;
+  struct rec *x = rec_find(f, id, K_TIMER);
+  if (!x) return false;
   if (!env_cancel(f->inner, x->timer)) cm_fatal(CM_LOC, "env_fault: inner timer of a pending timer missing");
   rec_put(x);
   return true;
@@ -263,8 +261,8 @@ static void invoke_deliver(env *inner CM_UNUSED, void *arg) {
 
 /* The inner env's result of a forwarded invocation. */
 static void invoke_result(env *inner, void *arg, const struct invoke_result *res) {
-  struct rec *x = weak_resolve(arg);
-  if (!x) return; /* the decorator was freed: ignore */
+  struct rec *x = arg;
+  x->inner = 0;
   x->res = *res;
   if (x->delay == 0) {
     invoke_deliver(inner, x);
@@ -274,7 +272,7 @@ static void invoke_result(env *inner, void *arg, const struct invoke_result *res
   x->timer = env_after(x->f->inner, x->delay, invoke_deliver, x);
 }
 
-static int f_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
+static request_id f_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
   struct fault *f = F(e);
   const struct env_fault_rule *r = rule_pick(f, FAULT_INVOKE, inv->provider);
   struct rec *x = rec_get(f, K_INVOKE);
@@ -292,21 +290,45 @@ static int f_invoke(env *e, const struct invocation *inv, env_invoke_fn done, vo
     }
     f->st.invocations++;
     x->timer = env_after(f->inner, at, invoke_deliver, x);
-    return CM_OK;
+    return (request_id)rec_id(x);
   }
   if (r) x->delay = r->delay;
-  int rc = env_invoke(f->inner, inv, invoke_result, weak_arg(x));
-  if (rc != 0) {
+  request_id rc = env_invoke(f->inner, inv, invoke_result, x);
+  if (rc < 0) {
     rec_put(x);
     return rc;
   }
+  x->inner = rc;
   f->st.invocations++;
   if (r) f->st.invocations_delayed++;
-  return CM_OK;
+  return (request_id)rec_id(x);
 }
 
-/* ---- storage: failed or dropped here, or forwarded with completions
- * through weak handles (and held when a rule delays them) ---- */
+/* Stop x (an invocation or storage record) on the inner env and free it. */
+static void rec_stop(struct rec *x) {
+  struct fault *f = x->f;
+  if (x->timer && !env_cancel(f->inner, x->timer)) cm_fatal(CM_LOC, "env_fault: inner timer of a pending request missing");
+  if (x->inner && !(x->kind == K_INVOKE ? env_invoke_cancel(f->inner, x->inner) : env_store_cancel(f->inner, x->inner)))
+    cm_fatal(CM_LOC, "env_fault: inner request of a pending request missing");
+  rec_put(x);
+}
+
+static bool f_invoke_cancel(env *e, request_id id) {
+  struct rec *x = rec_find(F(e), (uint64_t)id, K_INVOKE);
+  if (!x) return false;
+  rec_stop(x);
+  return true;
+}
+
+static bool f_store_cancel(env *e, request_id id) {
+  struct rec *x = rec_find(F(e), (uint64_t)id, K_STORE);
+  if (!x) return false;
+  rec_stop(x);
+  return true;
+}
+
+/* ---- storage: failed or dropped here, or forwarded (and held when a rule
+ * delays the completion) ---- */
 
 /* x's storage outcome is due: give it to the caller. */
 static void store_deliver(env *inner CM_UNUSED, void *arg) {
@@ -324,8 +346,8 @@ static void store_deliver(env *inner CM_UNUSED, void *arg) {
 }
 
 static void store_result(env *inner CM_UNUSED, void *arg, int status, const uint8_t *data, size_t len) {
-  struct rec *x = weak_resolve(arg);
-  if (!x) return; /* the decorator was freed: ignore */
+  struct rec *x = arg;
+  x->inner = 0;
   if (x->delay == 0) {
     env *outer = x->f->outer;
     env_store_fn done = x->cb.store;
@@ -340,7 +362,7 @@ static void store_result(env *inner CM_UNUSED, void *arg, int status, const uint
   x->timer = env_after(x->f->inner, x->delay, store_deliver, x);
 }
 
-static int f_store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
+static request_id f_store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
   struct fault *f = F(e);
   const struct env_fault_rule *r = rule_pick(f, FAULT_STORE, req->store);
   struct rec *x = rec_get(f, K_STORE);
@@ -354,22 +376,23 @@ static int f_store(env *e, enum store_op op, const struct store_req *req, env_st
     else f->st.stores_dropped++;
     f->st.stores++;
     x->timer = env_after(f->inner, at, store_deliver, x);
-    return CM_OK;
+    return (request_id)rec_id(x);
   }
   if (r) x->delay = r->delay;
-  int rc = CM_EINVAL;
+  request_id rc = CM_EINVAL;
   switch (op) {
-  case STORE_PUT: rc = env_put(f->inner, req, store_result, weak_arg(x)); break;
-  case STORE_GET: rc = env_get(f->inner, req, store_result, weak_arg(x)); break;
-  case STORE_DELETE: rc = env_delete(f->inner, req, store_result, weak_arg(x)); break;
+  case STORE_PUT: rc = env_put(f->inner, req, store_result, x); break;
+  case STORE_GET: rc = env_get(f->inner, req, store_result, x); break;
+  case STORE_DELETE: rc = env_delete(f->inner, req, store_result, x); break;
   }
-  if (rc != 0) {
+  if (rc < 0) {
     rec_put(x);
     return rc;
   }
+  x->inner = rc;
   f->st.stores++;
   if (r) f->st.stores_delayed++;
-  return CM_OK;
+  return (request_id)rec_id(x);
 }
 
 /* ---- the loop and the lifecycle ---- */
@@ -379,7 +402,6 @@ static int f_run(env *e, cm_time until) { return env_run(F(e)->inner, until); }
 static void f_stop(env *e) { env_stop(F(e)->inner); }
 
 static void fault_free(struct fault *f) {
-  if (f->ref) weakref_drop(f->ref);
   if (f->binds) {
     GHashTableIter it;
     gpointer addr;
@@ -391,6 +413,8 @@ static void fault_free(struct fault *f) {
     struct rec *ch = g_ptr_array_index(f->chunks, c);
     for (int i = 0; i < CHUNK; i++) {
       if (ch[i].kind != K_FREE && ch[i].timer) env_cancel(f->inner, ch[i].timer);
+      if (ch[i].kind == K_INVOKE && ch[i].inner) env_invoke_cancel(f->inner, ch[i].inner);
+      if (ch[i].kind == K_STORE && ch[i].inner) env_store_cancel(f->inner, ch[i].inner);
       g_free(ch[i].data);
     }
   }
@@ -418,7 +442,9 @@ static const struct env_ops fault_ops = {
     .send = f_send,
     .net_stats = f_net_stats,
     .invoke = f_invoke,
+    .invoke_cancel = f_invoke_cancel,
     .store = f_store,
+    .store_cancel = f_store_cancel,
     .secret_rng = f_secret_rng,
     .run = f_run,
     .stop = f_stop,
@@ -449,7 +475,6 @@ env *env_fault_new(env *inner, const struct env_fault_rule *rules, size_t nrules
     g_snprintf(name, sizeof name, "fault:%zu", i);
     f->r[i] = env_rng(f->outer, name);
   }
-  f->ref = weakref_new(f);
   return f->outer;
 }
 

@@ -13,11 +13,11 @@
  * Ownership: env_free(decorator) frees the decorator only, never the inner
  * env, which the caller frees after it (not before). Freeing the decorator
  * cancels its pending timers, held datagrams and fault outcomes on the
- * inner env and unbinds the addresses bound through it; an invocation or
- * storage call already forwarded cannot be cancelled, so its late result
- * is ignored (its completion reaches the decorator through a weak handle in
- * a per-thread table). A decorator is created, run and freed on one thread,
- * the one that runs env_run. Nothing pending calls back after the free. */
+ * inner env, cancels the invocations and storage calls it forwarded
+ * (env_invoke_cancel, env_store_cancel), and unbinds the addresses bound
+ * through it. env_invoke_cancel / env_store_cancel on the decorator stop
+ * the request here and on the inner env. Nothing pending calls back after
+ * the free. */
 #ifndef CM_ENV_FAULT_H
 #define CM_ENV_FAULT_H
 

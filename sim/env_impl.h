@@ -16,9 +16,12 @@ struct env_ops {
   int (*unbind)(env *e, cm_addr self);
   int (*send)(env *e, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len);
   void (*net_stats)(env *e, struct env_net_stats *out);
-  int (*invoke)(env *e, const struct invocation *inv, env_invoke_fn done, void *arg); /* NULL: CM_ENOSYS */
+  /* A request id (> 0) or a CM_E* code. NULL: CM_ENOSYS */
+  request_id (*invoke)(env *e, const struct invocation *inv, env_invoke_fn done, void *arg);
+  bool (*invoke_cancel)(env *e, request_id id);
   /* put, get and delete; req already checked (non-NULL, key non-empty, done set). NULL: CM_ENOSYS */
-  int (*store)(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg);
+  request_id (*store)(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg);
+  bool (*store_cancel)(env *e, request_id id);
   /* A secret stream for env_secret_rng (owned by the backend or the env);
    * NULL: the backend's secret draws are the reproducible env_rng streams. */
   rng *(*secret_rng)(env *e, const char *name);

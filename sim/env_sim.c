@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "env_impl.h"
+#include "reqtab.h"
 
 #define CHUNK 256
 #define SMALL_PKT 4096
@@ -51,6 +52,7 @@ struct sim {
   void *world;
   env_sim_store_fn store;
   void *store_world;
+  reqtab *reqs; /* invocations and storage requests handed to the worlds */
 };
 
 static struct sim *S(env *e) { return e->impl; }
@@ -200,17 +202,46 @@ static int sim_send(env *e, cm_addr from, cm_addr to, const uint8_t *data, size_
   return CM_OK;
 }
 
-static int sim_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
-  struct sim *s = S(e);
-  if (!s->invoke) return CM_ENOSYS;
-  return s->invoke(s->world, e, inv, done, arg);
+/* The worlds answer through these trampolines: the world's argument is the
+ * request's id, so a cancelled request's answer is swallowed here. */
+enum { R_INVOKE, R_STORE };
+
+static void invoke_answer(env *e, void *arg, const struct invoke_result *res) {
+  void (*fn)(void), *a;
+  if (reqtab_take(S(e)->reqs, reqtab_id(arg), &fn, &a)) ((env_invoke_fn)fn)(e, a, res);
 }
 
-static int sim_store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
+static void store_answer(env *e, void *arg, int status, const uint8_t *value, size_t len) {
+  void (*fn)(void), *a;
+  if (reqtab_take(S(e)->reqs, reqtab_id(arg), &fn, &a)) ((env_store_fn)fn)(e, a, status, value, len);
+}
+
+static request_id sim_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
+  struct sim *s = S(e);
+  if (!s->invoke) return CM_ENOSYS;
+  request_id id = reqtab_add(s->reqs, R_INVOKE, (void (*)(void))done, arg);
+  int rc = s->invoke(s->world, e, inv, invoke_answer, reqtab_arg(id));
+  if (rc < 0) {
+    reqtab_cancel(s->reqs, id, R_INVOKE, true);
+    return rc;
+  }
+  return id;
+}
+
+static request_id sim_store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
   struct sim *s = S(e);
   if (!s->store) return CM_ENOSYS;
-  return s->store(s->store_world, e, op, req, done, arg);
+  request_id id = reqtab_add(s->reqs, R_STORE, (void (*)(void))done, arg);
+  int rc = s->store(s->store_world, e, op, req, store_answer, reqtab_arg(id));
+  if (rc < 0) {
+    reqtab_cancel(s->reqs, id, R_STORE, true);
+    return rc;
+  }
+  return id;
 }
+
+static bool sim_invoke_cancel(env *e, request_id id) { return reqtab_cancel(S(e)->reqs, id, R_INVOKE, false); }
+static bool sim_store_cancel(env *e, request_id id) { return reqtab_cancel(S(e)->reqs, id, R_STORE, false); }
 
 static void sim_net_stats(env *e, struct env_net_stats *out) { *out = S(e)->st; }
 
@@ -234,6 +265,7 @@ static void sim_free(env *e) {
   g_hash_table_destroy(s->binds);
   g_hash_table_destroy(s->links);
   g_hash_table_destroy(s->pairs);
+  reqtab_free(s->reqs);
   free(s);
 }
 
@@ -247,7 +279,9 @@ static const struct env_ops sim_ops = {
     .send = sim_send,
     .net_stats = sim_net_stats,
     .invoke = sim_invoke,
+    .invoke_cancel = sim_invoke_cancel,
     .store = sim_store,
+    .store_cancel = sim_store_cancel,
     .run = sim_run,
     .stop = sim_stop,
     .free_impl = sim_free,
@@ -261,6 +295,7 @@ env *env_sim_new(uint64_t seed) {
   s->links = g_hash_table_new_full(pair_hash, g_direct_equal, NULL, g_free);
   s->pairs = g_hash_table_new_full(pair_hash, g_direct_equal, NULL, g_free);
   s->chunks = g_ptr_array_new_with_free_func(free);
+  s->reqs = reqtab_new();
   env *e = s->en ? env__new(&sim_ops, s, seed) : NULL;
   if (!e) {
     if (s->en) engine_free(s->en);
@@ -268,6 +303,7 @@ env *env_sim_new(uint64_t seed) {
     g_hash_table_destroy(s->links);
     g_hash_table_destroy(s->pairs);
     g_ptr_array_free(s->chunks, TRUE);
+    reqtab_free(s->reqs);
     free(s);
   }
   return e;

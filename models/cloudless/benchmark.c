@@ -1,17 +1,14 @@
 /* The benchmarking engine: the built-in recorder (per-provider Welford
  * accumulators for the seed 5.1.2 metrics, fed by the scheduler's hooks)
  * and the periodic probe (a timer per round; one empty-function invocation
- * per provider sent with env_invoke, its result found again through a
- * weak reference (weakref.h) so a result after benchmark_probe_free is
- * ignored). */
+ * per provider sent with env_invoke; benchmark_probe_free cancels the
+ * probes in flight, so no result arrives after it). */
 #include "cloudless/benchmark.h"
 
 #include <math.h>
 #include <string.h>
 
 #include <glib.h>
-
-#include "weakref.h"
 
 /* ---- running mean and variance (Welford 1962) ---- */
 
@@ -112,8 +109,10 @@ int benchmark_recorder_summary(const benchmark_recorder *r, uint32_t p, struct b
 /* ---- the periodic probe ---- */
 
 struct probe_prov {
+  benchmark_probe *b;
   uint32_t env_provider, bin;
   bool busy;     /* a probe is in flight */
+  request_id req; /* of that probe, 0 if none */
   uint64_t sent, ok, failed, skipped;
   double sum_s, last_s;
 };
@@ -126,7 +125,7 @@ struct benchmark_probe {
   uint32_t n;
   struct probe_prov *p;
   timer_id timer;
-  uint64_t rounds, in_flight, ref;
+  uint64_t rounds, in_flight;
 };
 
 static void probe_result(benchmark_probe *b, uint32_t i, const struct invoke_result *res) {
@@ -143,9 +142,9 @@ static void probe_result(benchmark_probe *b, uint32_t i, const struct invoke_res
 }
 
 static void on_probe(env *e CM_UNUSED, void *arg, const struct invoke_result *res) {
-  uint32_t i;
-  benchmark_probe *b = weakref_resolve(arg, &i);
-  if (b) probe_result(b, i, res);
+  struct probe_prov *p = arg;
+  p->req = 0;
+  probe_result(p->b, (uint32_t)(p - p->b->p), res);
 }
 
 static void on_round(env *e, void *arg) {
@@ -163,8 +162,9 @@ static void on_round(env *e, void *arg) {
     p->busy = true;
     p->sent++;
     b->in_flight++;
-    if (env_invoke(e, &inv, on_probe, weakref_arg(b->ref, i)) != 0)
-      probe_result(b, i, &(struct invoke_result){.status = INVOKE_NETWORK}); /* refused: failed at once */
+    request_id id = env_invoke(e, &inv, on_probe, p);
+    if (id < 0) probe_result(b, i, &(struct invoke_result){.status = INVOKE_NETWORK}); /* refused: failed at once */
+    else p->req = id;
   }
 }
 
@@ -173,8 +173,6 @@ benchmark_probe *benchmark_probe_new(env *e, const struct benchmark_probe_config
   const char *fn = cfg && cfg->function ? cfg->function : "empty";
   if (!e || !cfg || !cfg->providers || cfg->nproviders == 0)
     msg = g_strdup("benchmark: probe needs an env and at least one provider");
-  else if (cfg->nproviders >= CM_WEAKREF_IDX_MAX)
-    msg = g_strdup_printf("benchmark: probe: %u providers: too many", cfg->nproviders);
   else if (cfg->period <= 0)
     msg = g_strdup_printf("benchmark: probe period %lld ns: expected > 0", (long long)cfg->period);
   else if (cfg->timeout < 0)
@@ -195,10 +193,10 @@ benchmark_probe *benchmark_probe_new(env *e, const struct benchmark_probe_config
   b->n = cfg->nproviders;
   b->p = g_new0(struct probe_prov, b->n);
   for (uint32_t i = 0; i < b->n; i++) {
+    b->p[i].b = b;
     b->p[i].env_provider = cfg->providers[i].env_provider;
     b->p[i].bin = cfg->providers[i].bin;
   }
-  b->ref = weakref_new(b);
   b->timer = env_after(e, 0, on_round, b);
   return b;
 }
@@ -211,7 +209,8 @@ void benchmark_probe_stop(benchmark_probe *b) {
 void benchmark_probe_free(benchmark_probe *b) {
   if (!b) return;
   benchmark_probe_stop(b);
-  weakref_drop(b->ref);
+  for (uint32_t i = 0; i < b->n; i++)
+    if (b->p[i].req) env_invoke_cancel(b->e, b->p[i].req);
   g_free(b->p);
   g_free(b);
 }

@@ -127,7 +127,7 @@ static void release_output(struct run *r, uint32_t u) {
   char *key = key_of(r, u);
   struct op *o = op_new(r, u, u);
   struct store_req q = {.store = s, .location = r->cfg.place[u].provider, .key = key};
-  if (env_delete(r->e, &q, on_delete, o) != 0) {
+  if (env_delete(r->e, &q, on_delete, o) < 0) {
     drop_op(o);
     r->out.store_failures++;
   } else {
@@ -165,7 +165,7 @@ static void write_output(struct run *r, uint32_t v, const uint32_t *targets, uin
     struct store_req q = {.store = targets[i], .location = r->cfg.place[v].provider, .key = key,
                           .len = dag_node(r->cfg.d, v)->out_bytes};
     r->out.puts++;
-    if (env_put(r->e, &q, on_write, o) != 0) {
+    if (env_put(r->e, &q, on_write, o) < 0) {
       r->out.puts--;
       drop_op(o);
       write_result(r, v, CM_EINVAL, 0);
@@ -221,7 +221,7 @@ static void invoke(struct run *r, uint32_t v) {
   r->res[v].attempts++;
   r->res[v].invoked = env_now(r->e);
   struct op *o = op_new(r, v, v);
-  if (env_invoke(r->e, &inv, on_call, o) != 0) {
+  if (env_invoke(r->e, &inv, on_call, o) < 0) {
     drop_op(o);
     fail_node(r, v, CM_ENOSYS);
   }
@@ -259,7 +259,7 @@ static void start_node(struct run *r, uint32_t v) {
     struct op *o = op_new(r, v, u);
     struct store_req q = {.store = output_store(r, u), .location = r->cfg.place[v].provider, .key = key};
     r->out.gets++;
-    if (env_get(r->e, &q, on_read, o) != 0) {
+    if (env_get(r->e, &q, on_read, o) < 0) {
       r->out.gets--;
       drop_op(o);
       read_result(r, v, u, CM_EINVAL, 0);

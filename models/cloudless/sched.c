@@ -6,9 +6,9 @@
  * and an exponential backoff. A decision builds the policy's view in
  * O(providers) and asks the policy (or, with probability explore_prob, a
  * uniform draw). Call records come from a pool of fixed-size chunks, so
- * steady state allocates nothing per call; an invocation's callback finds
- * its record through a weak reference (weakref.h), so results arriving
- * after sched_free are ignored. */
+ * steady state allocates nothing per call; a call in flight keeps its
+ * invocation's request id, and sched_free cancels it (env_invoke_cancel), so
+ * no result arrives after the free. */
 #include "cloudless/sched.h"
 
 #include <math.h>
@@ -20,13 +20,12 @@
 #include "cloudless/billing.h"
 #include "cloudless/cache.h"
 #include "cloudless/policy.h"
-#include "weakref.h"
 
 #define MAX_PROVIDERS 64
 #define MAX_WINDOW (1u << 20)
 #define CHUNK_BITS 10
 #define CHUNK (1u << CHUNK_BITS)
-#define MAX_RECORDS CM_WEAKREF_IDX_MAX /* the index part of a weak-reference arg */
+#define MAX_RECORDS (1u << 24) /* calls in flight at most */
 #define NIL UINT32_MAX
 
 /* Failure reasons, in sched_stats.failed_by_reason order. */
@@ -59,6 +58,7 @@ struct call {
   enum why why;             /* C_ENDING and failed: why */
   enum invoke_status last_status;
   timer_id timer;
+  request_id inv_id;          /* C_INVOKING: the attempt's invocation, 0 if none */
   double cost;
   int64_t overhead, last_ts; /* T_s of the call; of its last decision */
   struct invoke_result res;  /* of the last attempt */
@@ -97,7 +97,6 @@ struct sched {
   uint32_t nbench;
   struct call **chunks;
   uint32_t nchunks, free_head;
-  uint64_t ref;
   struct sched_stats st;
   GHashTable *fn_index; /* function name -> index + 1 */
   GPtrArray *fstats;    /* per function index: struct fstat[n] */
@@ -275,10 +274,9 @@ static void attempt_done(sched *s, struct call *c, const struct invoke_result *r
 }
 
 static void on_result(env *e CM_UNUSED, void *arg, const struct invoke_result *res) {
-  uint32_t slot;
-  sched *s = weakref_resolve(arg, &slot);
-  if (!s) return; /* the scheduler was freed meanwhile */
-  attempt_done(s, rec_at(s, slot), res);
+  struct call *c = arg;
+  c->inv_id = 0;
+  attempt_done(c->s, c, res);
 }
 
 static void on_refused(env *e CM_UNUSED, void *arg) {
@@ -305,8 +303,9 @@ static void launch(sched *s, struct call *c, uint32_t i, cm_time now) {
   struct invocation inv = {.id = c->id, .function = c->function, .provider = p->cfg.env_provider,
                            .bin = p->cfg.bin, .request_bytes = c->req, .response_bytes = c->resp,
                            .timeout = s->cfg.timeout};
-  if (env_invoke(s->e, &inv, on_result, weakref_arg(s->ref, c->slot)) != 0)
-    c->timer = env_after(s->e, 0, on_refused, c); /* refused: a network failure of this attempt, later */
+  request_id id = env_invoke(s->e, &inv, on_result, c);
+  if (id < 0) c->timer = env_after(s->e, 0, on_refused, c); /* refused: a network failure of this attempt, later */
+  else c->inv_id = id;
 }
 
 static void on_wake(env *e CM_UNUSED, void *arg) {
@@ -435,16 +434,18 @@ sched *sched_new(env *e, const struct sched_config *cfg, billing *bill, cache *c
   s->done = done;
   s->done_arg = arg;
   s->free_head = NIL;
-  s->ref = weakref_new(s);
   return s;
 }
 
 void sched_free(sched *s) {
   if (!s) return;
-  weakref_drop(s->ref);
   for (uint32_t k = 0; k < s->nchunks; k++) {
-    for (uint32_t i = 0; i < CHUNK; i++)
-      if (s->chunks[k][i].state != C_FREE && s->chunks[k][i].timer) env_cancel(s->e, s->chunks[k][i].timer);
+    for (uint32_t i = 0; i < CHUNK; i++) {
+      struct call *c = &s->chunks[k][i];
+      if (c->state == C_FREE) continue;
+      if (c->timer) env_cancel(s->e, c->timer);
+      if (c->inv_id) env_invoke_cancel(s->e, c->inv_id);
+    }
     g_free(s->chunks[k]);
   }
   for (guint k = 0; k < s->fstats->len; k++) {

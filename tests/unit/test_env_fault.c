@@ -192,9 +192,10 @@ static void on_result(env *e, void *arg, const struct invoke_result *r) {
 
 static int call(env *e, struct calls *c, uint32_t provider, cm_time timeout) {
   c->in_call = true;
-  int rc = env_invoke(e, &(struct invocation){.function = "f", .provider = provider, .timeout = timeout}, on_result, c);
+  request_id id = env_invoke(e, &(struct invocation){.function = "f", .provider = provider, .timeout = timeout}, on_result, c);
   c->in_call = false;
-  return rc;
+  assert_true(id != 0);
+  return id < 0 ? (int)id : 0; /* 0: accepted */
 }
 
 /* Provider 0 delayed by 5 ms, 1 dropped, 2 untouched, 3 failed after 1 ms
@@ -606,7 +607,7 @@ static void free_now(env *e, void *arg) {
   l->outer = NULL;
   l->second = decorate(l->inner, NULL, 0);
   l->c->outer = l->second;
-  assert_int_equal(env_invoke(l->second, &(struct invocation){.function = "f", .provider = 1}, on_result, l->c), 0);
+  assert_true(env_invoke(l->second, &(struct invocation){.function = "f", .provider = 1}, on_result, l->c) > 0);
 }
 
 static void test_free_pending(void **state CM_UNUSED) {
@@ -624,9 +625,9 @@ static void test_free_pending(void **state CM_UNUSED) {
   struct calls *c = g_new0(struct calls, 1);
   c->outer = (env *)1; /* no result may reach the first decorator's caller */
   struct late l = {.inner = inner, .outer = e, .c = c};
-  assert_int_equal(env_invoke(e, &(struct invocation){.function = "f", .provider = 0}, on_result, c), 0); /* forwarded, back at 3 s */
-  assert_int_equal(env_invoke(e, &(struct invocation){.function = "f", .provider = 1}, on_result, c), 0); /* held 1 .. 1.5 s */
-  assert_int_equal(env_invoke(e, &(struct invocation){.function = "f", .provider = 2}, on_result, c), 0); /* fails at 2 s */
+  assert_true(env_invoke(e, &(struct invocation){.function = "f", .provider = 0}, on_result, c) > 0); /* forwarded, back at 3 s */
+  assert_true(env_invoke(e, &(struct invocation){.function = "f", .provider = 1}, on_result, c) > 0); /* held 1 .. 1.5 s */
+  assert_true(env_invoke(e, &(struct invocation){.function = "f", .provider = 2}, on_result, c) > 0); /* fails at 2 s */
   const struct store_req sr = {.key = "k", .value = (const uint8_t *)"v", .len = 1};
   assert_int_equal(env_put(e, &sr, on_store, NULL), CM_ENOSYS); /* the inner sim env has no storage */
   assert_int_equal(env_get(e, &sr, on_store, NULL), CM_ENOSYS);
@@ -652,6 +653,73 @@ static void test_free_pending(void **state CM_UNUSED) {
   env_free(inner);
 }
 
+/* Request ids and cancellation, through the decorator and on the sim env
+ * under it: a cancelled call never calls back, whether it was forwarded,
+ * held by a delay rule or failed by one; cancelling again, a stale id, a
+ * made-up id and an id of the other kind (storage) all answer false; the
+ * inner platform still ran the forwarded call (a real one would). */
+static void test_cancel(void **state CM_UNUSED) {
+  env *inner = env_sim_new(10);
+  struct fake *f = fake_new(inner);
+  for (int p = 0; p < NPROV; p++) f->latency[p] = CM_MS(10);
+  const struct env_fault_rule rules[] = {
+      {.what = FAULT_INVOKE, .provider_or_addr = 1, .probability = 1, .action = FAULT_DELAY, .delay = CM_MS(5)},
+      {.what = FAULT_INVOKE, .provider_or_addr = 2, .probability = 1, .action = FAULT_FAIL,
+       .status = INVOKE_ERROR, .delay = CM_MS(1)},
+  };
+  env *e = decorate(inner, rules, 2);
+  struct calls *c = g_new0(struct calls, 1);
+  c->outer = e;
+  struct invocation inv = {.function = "f"};
+  request_id fwd = env_invoke(e, &inv, on_result, c);
+  inv.provider = 1;
+  request_id held = env_invoke(e, &inv, on_result, c);
+  inv.provider = 2;
+  request_id failed = env_invoke(e, &inv, on_result, c);
+  inv.provider = 3;
+  request_id kept = env_invoke(e, &inv, on_result, c);
+  assert_true(fwd > 0 && held > 0 && failed > 0 && kept > 0);
+  assert_true(fwd != held && held != failed && failed != kept);
+  assert_true(env_invoke_cancel(e, fwd));
+  assert_false(env_invoke_cancel(e, fwd));         /* twice */
+  assert_false(env_store_cancel(e, failed));       /* the wrong kind */
+  assert_true(env_invoke_cancel(e, failed));
+  assert_false(env_invoke_cancel(e, 12345));       /* never issued */
+  assert_false(env_invoke_cancel(e, 0));
+  assert_false(env_invoke_cancel(e, -1));
+  env_run(inner, CM_MS(12));                      /* held's inner result is in, its delay running */
+  assert_true(env_invoke_cancel(e, held));
+  env_run(inner, CM_TIME_MAX);
+  assert_int_equal(c->n, 1);                       /* only `kept` */
+  assert_int_equal(c->res[0].status, INVOKE_OK);
+  assert_false(env_invoke_cancel(e, kept));        /* already called back */
+  assert_int_equal(f->invoked[0], 1);              /* the platform ran the cancelled call */
+  assert_int_equal(f->pending, 0);
+
+  /* On the sim env directly: a cancelled call's answer is swallowed, and
+   * its id is not reused while another call is in flight. */
+  struct calls *d = g_new0(struct calls, 1);
+  d->outer = inner;
+  inv.provider = 0;
+  request_id a = env_invoke(inner, &inv, on_result, d);
+  assert_true(env_invoke_cancel(inner, a));
+  request_id b = env_invoke(inner, &inv, on_result, d);
+  assert_true(b > 0 && b != a);
+  assert_false(env_invoke_cancel(inner, a));
+  env_run(inner, CM_TIME_MAX);
+  assert_int_equal(d->n, 1);
+  request_id again = env_invoke(inner, &inv, on_result, d); /* a's slot reused: a new id */
+  assert_true(again != a && again != b);
+  assert_false(env_invoke_cancel(inner, a));
+  env_run(inner, CM_TIME_MAX);
+  assert_int_equal(d->n, 2);
+  env_free(e);
+  g_free(c);
+  g_free(d);
+  fake_free(f);
+  env_free(inner);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timers_sim),
@@ -665,6 +733,7 @@ int main(void) {
       cmocka_unit_test(test_invoke_real),
       cmocka_unit_test(test_bad_rules),
       cmocka_unit_test(test_free_pending),
+      cmocka_unit_test(test_cancel),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,7 @@ static void on_done(env *e, void *arg, const struct invoke_result *res) {
 static void submit_cb(env *e, void *arg) {
   struct call *c = arg;
   c->at = env_now(e);
-  assert_int_equal(env_invoke(e, &c->inv, on_done, c), 0);
+  assert_true(env_invoke(e, &c->inv, on_done, c) > 0);
   assert_int_equal(c->got, 0); /* never inside the call */
 }
 
@@ -547,7 +547,7 @@ static void serial_done(env *e, void *arg, const struct invoke_result *r) {
   s->n++;
   s->sum += x;
   s->sumsq += x * x;
-  if (--s->left > 0) assert_int_equal(env_invoke(e, &s->inv, serial_done, s), 0);
+  if (--s->left > 0) assert_true(env_invoke(e, &s->inv, serial_done, s) > 0);
 }
 
 static double serial_var(const struct serial *s) {
@@ -566,7 +566,7 @@ static void test_contention_variance(void **state CM_UNUSED) {
   struct serial s[2];
   for (uint32_t i = 0; i < 2; i++) {
     s[i] = (struct serial){.inv = {.function = "f", .provider = i}, .left = 500};
-    assert_int_equal(env_invoke(e, &s[i].inv, serial_done, &s[i]), 0);
+    assert_true(env_invoke(e, &s[i].inv, serial_done, &s[i]) > 0);
   }
   env_run(e, CM_TIME_MAX);
   assert_int_equal(s[0].n, 500);
@@ -612,7 +612,7 @@ static void mix_arrive(env *e, void *arg) {
                                .provider = p, .bin = (uint32_t)rng_below(m->r, faas_world_provider(m->w, p)->nbins),
                                .request_bytes = (size_t)rng_below(m->r, 4000000), .response_bytes = 1000,
                                .timeout = timeouts[rng_below(m->r, 3)]};
-  assert_int_equal(env_invoke(e, &c->inv, mix_done, c), 0);
+  assert_true(env_invoke(e, &c->inv, mix_done, c) > 0);
   env_after(e, (cm_time)rng_exponential(m->r, 5e7), mix_arrive, m);
 }
 

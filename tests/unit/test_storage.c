@@ -107,16 +107,19 @@ static void on_done(env *e, void *arg, int status, const uint8_t *v, size_t len)
   }
 }
 
+/* 0 when accepted (with a request id > 0), else the env's refusal. */
 static int issue_now(env *e, struct op *o) {
   o->outer = e;
   o->issued = env_now(e);
   o->r.key = o->key;
+  request_id id = CM_EINVAL;
   switch (o->kind) {
-  case STORE_PUT: return env_put(e, &o->r, on_done, o);
-  case STORE_GET: return env_get(e, &o->r, on_done, o);
-  case STORE_DELETE: return env_delete(e, &o->r, on_done, o);
+  case STORE_PUT: id = env_put(e, &o->r, on_done, o); break;
+  case STORE_GET: id = env_get(e, &o->r, on_done, o); break;
+  case STORE_DELETE: id = env_delete(e, &o->r, on_done, o); break;
   }
-  return CM_EINVAL;
+  assert_true(id != 0);
+  return id < 0 ? (int)id : 0;
 }
 
 static void issue_cb(env *e, void *arg) { assert_int_equal(issue_now(e, arg), 0); }
