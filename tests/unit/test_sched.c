@@ -680,9 +680,9 @@ static void test_same_seed_same_records(void **state CM_UNUSED) {
 
 /* Two schedulers freed at 0.5 s: A with calls waiting out a backoff and
  * a cache hit about to be delivered, B with invocations in flight until
- * about 1 s. Nothing calls back afterwards; B's late results are ignored,
- * and a scheduler made right after the frees (which reuses their slots in
- * the weak-reference table) gets only its own result. ASan checks that
+ * about 1 s. Nothing calls back afterwards (B's invocations are
+ * cancelled), and a scheduler made right after the frees gets only its own
+ * result. ASan checks that
  * nothing freed is touched. */
 struct freer {
   env *e;
@@ -695,8 +695,6 @@ static void free_now(env *e CM_UNUSED, void *arg) {
   struct freer *fr = arg;
   sched_call(fr->a, &(struct sched_call){.id = 900, .function = "resnet18", .input_key = 1}); /* a hit */
   sched_free(fr->b);
-  /* s2 takes B's slot in the weak-reference table (A still holds its own),
-   * so B's late results carry s2's slot but an older generation. */
   fr->s2 = sched_new(fr->e, fr->cfg_b, NULL, NULL, on_done, fr->t, NULL);
   sched_call(fr->s2, &(struct sched_call){.id = 950, .function = "resnet18"});
   sched_free(fr->a);
