@@ -147,7 +147,7 @@ void cl__summarize(const struct cl_run *r, cm_time span, struct cl_summary *out)
       .cost_usd = billing_total(r->bill),
       .throughput_per_s = span > 0 ? (double)ok / cm_time_to_s(span) : NAN,
       .cache_hit_ratio = r->done ? (double)all->cached / (double)r->done : 0,
-      .zone_changes = r->mob ? mobility_zone_changes(r->mob) : 0,
+      .zone_changes = r->zone_changes,
       .sched_overhead_ns = r->done ? (double)r->overhead_ns / (double)r->done : NAN,
   };
   out->cost_per_1000_usd = r->done ? out->cost_usd * 1000.0 / (double)r->done : NAN;
@@ -202,7 +202,7 @@ void cl__print_summary(const struct cl_run *r, const struct cl_summary *m) {
          (unsigned long long)m->calls, (unsigned long long)m->completed, (unsigned long long)m->cached,
          (unsigned long long)m->failed, (unsigned long long)m->unfinished, m->cost_usd, m->cost_per_1000_usd,
          m->throughput_per_s, m->sched_overhead_ns);
-  if (r->mob) printf("  flight: %llu zone changes\n", (unsigned long long)m->zone_changes);
+  if (r->flew) printf("  flight: %llu zone changes\n", (unsigned long long)m->zone_changes);
   if (!r->bench) return;
   printf("  benchmarks (seed 5.1.2; successful attempts)\n  %-28s %8s %8s %8s %6s %9s %9s %10s\n", "provider",
          "T_e (s)", "T_n (s)", "init (s)", "cold", "mem (MB)", "T_s (ns)", "probe (s)");

@@ -35,6 +35,8 @@ struct cl_run {
   env *e;
   faas_world *world;
   mobility *mob;
+  bool flew;             /* the run had a flight (mob is freed when it ends) */
+  uint64_t zone_changes; /* of the flight, read when it ended */
   billing *bill;
   cache *memo;
   benchmark_recorder *bench; /* per provider: T_e, T_n, cold, memory (not in per_provider mode) */

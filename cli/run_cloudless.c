@@ -275,6 +275,10 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
     if (!r.cfg->per_provider) env_run(r.e, r.cfg->duration);
     /* The flight ends with the run; then drain: every call made gets its
      * outcome (the world's own timers may run forever, so step). */
+    if (r.mob) {
+      r.flew = true;
+      r.zone_changes = mobility_zone_changes(r.mob);
+    }
     mobility_free(r.mob);
     r.mob = NULL;
     if (r.probe) benchmark_probe_stop(r.probe);

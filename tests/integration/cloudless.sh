@@ -65,6 +65,11 @@ country=$(q "$T/mob.db" "SELECT provider FROM cloudless_calls WHERE zone='countr
 city=$(q "$T/mob.db" "SELECT provider FROM cloudless_calls WHERE zone='city' GROUP BY provider ORDER BY count(*) DESC LIMIT 1")
 if [ "$country" = edge ] && [ "$city" = wl ]; then ok "mobility: edge chosen in the country, the remote edge in the city"
 else bad "mobility changes the chosen provider" "country=$country city=$city"; fi
+# the flight's zone changes reach run_metrics (they were read after the flight was freed: always 0)
+zc=$(q "$T/mob.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='zone_changes'")
+zones=$(q "$T/mob.db" "SELECT count(DISTINCT zone) FROM cloudless_calls")
+if [ -n "$zc" ] && [ "$zc" -ge 1 ] && [ "$zc" -ge $((zones - 1)) ]; then ok "mobility: $zc zone changes recorded ($zones zones seen by calls)"
+else bad "zone_changes recorded" "zone_changes=$zc zones=$zones"; fi
 
 # --- cache, budget, benchmarks -----------------------------------------------------
 $CLOUDMIX run $S/uav-flight.ini --quiet --set cloudless.cache_entries=1000 --set workload.memo_keys=100 \
