@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "env_impl.h"
+#include "env_real_http.h"
 #include "eventq.h"
 
 #define RECV_BATCH 256   /* datagrams drained per socket dispatch */
@@ -63,6 +64,7 @@ struct real {
   struct iovec iov[MMSG];
   struct sockaddr_storage srcs[MMSG];
   struct env_net_stats st;
+  struct real_http *http; /* the invoker, made by env_real_set_providers */
 };
 
 static struct real *R(env *e) { return e->impl; }
@@ -86,6 +88,9 @@ static void dispatch_begin(struct real *r) {
 }
 
 static void dispatch_end(struct real *r) { r->dispatching--; }
+
+void env_real__dispatch_begin(env *e) { dispatch_begin(R(e)); }
+void env_real__dispatch_end(env *e) { dispatch_end(R(e)); }
 
 /* ---- timers ---- */
 
@@ -379,6 +384,34 @@ static void real_net_stats(env *e, struct env_net_stats *out) {
   out->in_flight = 0;
 }
 
+/* ---- invocations (env_real_http.c) ---- */
+
+static request_id real_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
+  struct real *r = R(e);
+  if (!r->http) return CM_ENOSYS; /* no providers configured */
+  return real_http__invoke(r->http, inv, done, arg);
+}
+
+static bool real_invoke_cancel(env *e, request_id id) {
+  struct real *r = R(e);
+  return r->http && real_http__cancel(r->http, id);
+}
+
+int env_real_set_providers(env *e, const struct env_real_provider *p, uint32_t n) {
+  if (!env_real_is(e) || (!p && n)) return CM_EINVAL;
+  struct real *r = R(e);
+  if (!r->http && !(r->http = real_http__new(e, r->ctx))) return CM_EIO;
+  return real_http__set_providers(r->http, p, n);
+}
+
+void env_real_http_stats(env *e, struct env_real_http_stats *out) {
+  if (!env_real_is(e) || !R(e)->http) {
+    *out = (struct env_real_http_stats){0};
+    return;
+  }
+  real_http__stats(R(e)->http, out);
+}
+
 /* ---- the loop ---- */
 
 static int real_run(env *e, cm_time until) {
@@ -402,6 +435,7 @@ static void real_stop(env *e) {
 static void real_free_impl(env *e) {
   struct real *r = R(e);
   if (!r) return;
+  real_http__free(r->http);
   if (r->by_key) g_hash_table_destroy(r->by_key);
   if (r->peers) g_hash_table_destroy(r->peers);
   if (r->tsrc) {
@@ -425,7 +459,8 @@ static const struct env_ops real_ops = {
     .unbind = real_unbind,
     .send = real_send,
     .net_stats = real_net_stats,
-    .invoke = NULL,
+    .invoke = real_invoke,
+    .invoke_cancel = real_invoke_cancel,
     .store = NULL, /* real Redis / S3 / Azure Blob clients come later: CM_ENOSYS */
     .secret_rng = env__secret_stream, /* keys, padding, delays, paths: the OS CSPRNG */
     .run = real_run,

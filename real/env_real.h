@@ -37,4 +37,32 @@ int env_real_port(env *e, cm_addr a);
 /* True if e is a real env. */
 bool env_real_is(env *e);
 
+/* ---- invocations (real/env_real_http.c) ----
+ * env_invoke sends struct invocation.provider's request through that
+ * provider's adapter (real/provider.h) over libcurl's multi interface on
+ * this env's loop: connections are reused per host, HTTP/1.1 or HTTP/2, a
+ * deadline per call (the invocation's timeout, else the provider's). Every
+ * accepted invocation ends in exactly one outcome, counted below. */
+struct provider;
+struct env_real_provider {
+  const struct provider *p; /* borrowed: must outlive the env */
+  const double *bin_memory_mb; /* per compute bin, for {memory} in the function name; may be NULL */
+  uint32_t nbins;              /* struct invocation.bin must be below this (0: any bin, memory 0) */
+  bool http2;                  /* HTTP/2 (prior knowledge on http://, ALPN on https://) */
+};
+/* The provider table env_invoke indexes (copied; the providers are
+ * borrowed). CM_EINVAL for a NULL entry or provider without an adapter. */
+int env_real_set_providers(env *e, const struct env_real_provider *p, uint32_t n);
+
+struct env_real_http_stats {
+  uint64_t invoked;                 /* accepted by env_invoke */
+  uint64_t by_status[INVOKE_NSTATUS]; /* outcomes delivered */
+  uint64_t cancelled;               /* stopped by env_invoke_cancel: no outcome is delivered */
+  uint64_t in_flight;
+  uint64_t malformed;               /* responses with a malformed header or body field (ignored) */
+  uint64_t oversized;               /* bodies over PROVIDER_BODY_MAX (ended INVOKE_NETWORK) */
+  uint64_t connections;             /* connections opened */
+};
+void env_real_http_stats(env *e, struct env_real_http_stats *out);
+
 #endif

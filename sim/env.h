@@ -74,6 +74,8 @@ struct invoke_result {
   double mem_peak_mb; /* memory of the function, sampled every 0.1 s while it ran */
   double mem_mean_mb;
   uint32_t mem_samples;
+  const char *reason; /* static: a failure's cause in more detail than status ("auth", "refused",
+                         "oversized", "malformed_http", ...); NULL when the status says it all */
 };
 
 typedef void (*env_invoke_fn)(env *e, void *arg, const struct invoke_result *res);

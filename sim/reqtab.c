@@ -103,4 +103,9 @@ bool reqtab_cancel(reqtab *t, int64_t id, int kind, bool drop) {
   return true;
 }
 
+void *reqtab_get(reqtab *t, int64_t id, int kind) {
+  struct entry *x = find(t, id);
+  return x && !x->cancelled && x->kind == kind ? x->arg : NULL;
+}
+
 uint32_t reqtab_live(const reqtab *t) { return t->live; }

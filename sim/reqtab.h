@@ -32,6 +32,9 @@ bool reqtab_take(reqtab *t, int64_t id, void (**fn)(void), void **arg);
  * drop is true (the backend will never take it: it stopped the request). */
 bool reqtab_cancel(reqtab *t, int64_t id, int kind, bool drop);
 
+/* The argument of live, uncancelled entry id of this kind, or NULL. */
+void *reqtab_get(reqtab *t, int64_t id, int kind);
+
 /* Entries not yet taken (cancelled ones included). */
 uint32_t reqtab_live(const reqtab *t);
 
