@@ -19,6 +19,7 @@ struct run_ctx {
   results *db;      /* open results store */
   int64_t run_id;   /* row in runs */
   bool quiet;       /* no progress bar, no summary table */
+  const char *real; /* real mode: the real-mode profile's path (--real); NULL: simulation */
   /* set by the runner */
   uint64_t events;
   cm_time sim_end;

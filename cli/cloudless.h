@@ -5,6 +5,7 @@
 #define CM_CLI_CLOUDLESS_H
 
 #include "cli.h"
+#include "cloudless_rec.h"
 #include "cloudless/dag.h"
 #include "storage.h"
 #include "cloudless/sched.h"
@@ -83,15 +84,6 @@ void cl_config_free(struct cl_config *c);
  * with cl_mobility_config_free; waypoints borrowed from c). */
 void cl_mobility_config(const struct cl_config *c, struct mobility_config *mc);
 void cl_mobility_config_free(struct mobility_config *mc);
-
-/* One run's headline figures (latencies in s). */
-struct cl_summary {
-  uint64_t calls, completed, cached, failed, unfinished;
-  double mean_s, p50_s, p95_s, p99_s;
-  double cost_usd, cost_per_1000_usd, throughput_per_s, cache_hit_ratio;
-  uint64_t zone_changes;
-  double sched_overhead_ns; /* mean T_s per call (wall clock, not reproducible) */
-};
 
 /* Run the cloudless model of c->s; fills *out if not NULL. */
 int cloudless_run(struct run_ctx *c, struct cl_summary *out);
