@@ -75,7 +75,16 @@ struct provider {
   char *function_name;          /* remote name template: {function}, {bin}, {memory} expanded */
   struct provider_secret secret;
   cm_time timeout;              /* default per-call deadline when the invocation gives none */
+  double *bin_memory_mb;        /* memory of each compute bin ({memory}), nbins of them; owned */
+  uint32_t nbins;
 };
+
+/* Give p the memory (MB) of each of its n compute bins, copied, for the
+ * {memory} of function_name: the scenario knows them, the profile does not.
+ * 0, or CM_EINVAL (NULL with n > 0, or a size not > 0). */
+int provider_set_bins(struct provider *p, const double *memory_mb, uint32_t n);
+/* Zero and free the secret strings (sodium_memzero), leaving NULLs. */
+void provider_secret_clear(struct provider_secret *s);
 
 /* An HTTP request an adapter builds. All strings g_malloc'd, freed by
  * http_req_clear. */
@@ -118,6 +127,15 @@ struct provider_ops {
                     const char **reason, bool *malformed);
 };
 
+/* The adapters, NULL-terminated, one per kind (real/provider.c). */
+extern const struct provider_ops *const provider_table[];
+extern const struct provider_ops provider_lambda;
+extern const struct provider_ops provider_lambda_url;
+extern const struct provider_ops provider_azure;
+extern const struct provider_ops provider_cloudrun;
+extern const struct provider_ops provider_openfaas;
+extern const struct provider_ops provider_fission;
+
 /* The adapter for kind, or NULL. */
 const struct provider_ops *provider_find(const char *kind);
 /* "lambda, lambda-url, ..." (static). */
@@ -133,5 +151,38 @@ uint8_t *provider__body(const struct invocation *inv, size_t *len);
 bool provider__self_report(const uint8_t *body, size_t len, struct invoke_result *out, bool *malformed);
 /* Parse a Lambda REPORT log tail (already base64-decoded) into out. */
 bool provider__lambda_report(const char *tail, size_t len, struct invoke_result *out, cm_time *billed);
+
+/* The rest of the shared pieces, for the adapters only. */
+/* Zero a string that may hold a secret (sodium_memzero), then g_free it. */
+void provider__free_secret(char *s);
+/* A request: POST url (taken) with Content-Type: application/json and the
+ * wire body for inv; NULL-terminated extra header lines (copied) follow. 0,
+ * or CM_EINVAL with *err (a body larger than PROVIDER_BODY_MAX). */
+int provider__request(const struct invocation *inv, char *url, const char *const *headers,
+                      struct http_req *out, char **err);
+/* The outcome every adapter shares, by HTTP status alone: out zeroed but
+ * for status, http_status and latency; 2xx ok, 0 network, 401 / 403 auth,
+ * 429 throttled, other 4xx and 5xx http_4xx / http_5xx, anything else
+ * "http_other" (an error). */
+void provider__status(const struct http_resp *r, struct invoke_result *out, const char **reason);
+/* The remote function name for inv on p, percent-escaped as one URL path
+ * segment (RFC 3986 unreserved characters kept), g_malloc'd; or NULL with
+ * *err when function_name asks for the {memory} of a bin without a size. */
+char *provider__path_name(const struct provider *p, const struct invocation *inv, char **err);
+/* SigV4 for the AWS kinds: out->aws_sigv4 = "aws:amz:REGION:lambda",
+ * out->userpwd = "KEY:SECRET" and X-Amz-Security-Token appended to the
+ * headers when a session token is set (provider_lambda.c). 0, or CM_EINVAL
+ * with *err (no credentials, no region). */
+int provider__aws_sign(const struct provider *p, struct http_req *out, char **err);
+/* provider__status, and throttled for x-amzn-ErrorType
+ * TooManyRequestsException[:...] whatever the code (provider_lambda.c). */
+void provider__aws_status(const struct http_resp *r, struct invoke_result *out, const char **reason);
+/* The adapters without platform timing signals: provider__status, 503 too
+ * as throttled when busy_503, and provider__ok_body when ok. */
+void provider__interpret_plain(const struct http_resp *r, bool busy_503, struct invoke_result *out,
+                               const char **reason, bool *malformed);
+/* An ok answer: the handler's self-report if the body is one, and
+ * exec_time = latency (an upper bound) when nothing gave exec_time. */
+void provider__ok_body(const struct http_resp *r, struct invoke_result *out, bool *malformed);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,7 @@ static int merge_keys(scenario *s, GKeyFile *kf, const char *path, char **lines,
     item_set(s, gn, NULL, NULL, NULL, path, text_line(lines, gn, NULL));
     char **keys = g_key_file_get_keys(kf, gn, NULL, NULL);
     for (int k = 0; !rc && keys && keys[k]; k++) {
-      if (!strcmp(gn, "scenario") && !strcmp(keys[k], "include")) continue;
+      if (!s->plain && !strcmp(gn, "scenario") && !strcmp(keys[k], "include")) continue;
       GError *ge = NULL;
       char *raw = g_key_file_get_value(kf, gn, keys[k], NULL);
       char *str = g_key_file_get_string(kf, gn, keys[k], &ge);
@@ -187,14 +188,18 @@ static int load_file(scenario *s, const char *path, bool top, char **err) {
     rc = scenario__fail(err, path, 0, "not a scenario file (%s)", ge->message);
     g_error_free(ge);
   } else if (top && !(start = g_key_file_get_start_group(kf))) { /* blanks and comments */
-    char *exp = scenario__expected(&s->model_key);
-    rc =
-        scenario__fail(err, path, 0, "empty scenario; expected a [run] group with model = %s", exp);
+    char *exp = s->plain ? NULL : scenario__expected(&s->model_key);
+    if (s->plain)
+      rc = scenario__fail(err, path, 0, "empty file; expected a [%s] group",
+                          ((const struct scn_key *)s->schema->pdata[0])->group);
+    else
+      rc = scenario__fail(err, path, 0, "empty scenario; expected a [run] group with model = %s",
+                          exp);
     g_free(exp);
   } else {
     lines = g_strsplit(data, "\n", -1);
     g_ptr_array_add(s->chain, g_strdup(path));
-    if (g_key_file_has_key(kf, "scenario", "include", NULL))
+    if (!s->plain && g_key_file_has_key(kf, "scenario", "include", NULL))
       rc = load_includes(s, kf, path, lines, err);
     if (!rc) rc = merge_keys(s, kf, path, lines, err);
     g_ptr_array_set_size(s->chain, s->chain->len - 1);
@@ -235,13 +240,13 @@ static int apply_override(scenario *s, const char *ov, char **err) {
 
 /* Key k of group name: its default filled in, or an error if required. */
 static int fill_default(scenario *s, const struct scn_key *k, const char *name, const char *file,
-                        char **err) {
+                        int line, char **err) {
   if (item_find(s, name, k->key) ||
       (k >= builtin_keys && k < builtin_keys + G_N_ELEMENTS(builtin_keys)))
     return 0;
   if (!k->def) {
     char *exp = scenario__expected(k);
-    int rc = scenario__fail(err, file, 0, "[%s] %s: missing; expected %s%s%s%s", name, k->key, exp,
+    int rc = scenario__fail(err, file, line, "[%s] %s: missing; expected %s%s%s%s", name, k->key, exp,
                             k->doc ? " (meaning: " : "", k->doc ? k->doc : "", k->doc ? ")" : "");
     g_free(exp);
     return rc;
@@ -258,12 +263,14 @@ static int fill_defaults(scenario *s, char **err) {
   guint n = s->items->len; /* defaults never add pattern groups */
   for (guint i = 0; !rc && i < s->schema->len; i++) {
     const struct scn_key *k = s->schema->pdata[i];
-    if (!scenario__is_pattern(k->group)) rc = fill_default(s, k, k->group, s->path, err);
+    struct item *g = s->plain ? item_find(s, k->group, NULL) : NULL; /* plain: at the group */
+    if (!scenario__is_pattern(k->group))
+      rc = fill_default(s, k, k->group, g && g->line ? g->file : s->path, g ? g->line : 0, err);
     for (guint j = 0; !rc && scenario__is_pattern(k->group) && j < n; j++) {
-      struct item *g = s->items->pdata[j];
+      g = s->items->pdata[j];
       if (!g->key && scenario__group_matches(k->group, g->group) &&
           scenario__schema_find(s, g->group, k->key) == k)
-        rc = fill_default(s, k, g->group, g->line ? g->file : s->path, err);
+        rc = fill_default(s, k, g->group, g->line ? g->file : s->path, s->plain ? g->line : 0, err);
     }
   }
   return rc;
@@ -329,17 +336,46 @@ static void schema_init(scenario *s, const struct scn_key *common, size_t ncommo
   s->model_key.def = NULL;
 }
 
-scenario *scenario_load(const char *path, const struct scn_key *common, size_t ncommon,
-                        const struct scn_model *models, size_t nmodels,
-                        const char *const *overrides, char **err) {
-  char *local = NULL, **errp = err ? err : &local;
-  *errp = NULL;
+static scenario *scenario_new(const char *path) {
   scenario *s = g_new0(scenario, 1);
   s->path = g_strdup(path);
   s->items = g_ptr_array_new_with_free_func(item_free);
   s->chain = g_ptr_array_new_with_free_func(g_free);
   s->lists =
       g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
+  return s;
+}
+
+/* The checks after reading: every item against the schema, defaults, text. */
+static scenario *scenario_finish(scenario *s, int rc, char **errp, char *local) {
+  for (guint i = 0; !rc && i < s->items->len; i++)
+    rc = scenario__check_item(s, s->items->pdata[i], errp);
+  if (!rc) rc = fill_defaults(s, errp);
+  if (!rc) s->text = build_text(s);
+  if (!rc) return s;
+  scenario_free(s);
+  g_free(local);
+  return NULL;
+}
+
+scenario *scenario_load_schema(const char *path, const struct scn_key *keys, size_t nkeys,
+                               char **err) {
+  char *local = NULL, **errp = err ? err : &local;
+  *errp = NULL;
+  if (!nkeys) cm_fatal(CM_LOC, "scenario_load_schema: empty schema");
+  scenario *s = scenario_new(path);
+  s->plain = true;
+  s->schema = g_ptr_array_new();
+  for (size_t i = 0; i < nkeys; i++) g_ptr_array_add(s->schema, (void *)&keys[i]);
+  return scenario_finish(s, load_file(s, path, true, errp), errp, local);
+}
+
+scenario *scenario_load(const char *path, const struct scn_key *common, size_t ncommon,
+                        const struct scn_model *models, size_t nmodels,
+                        const char *const *overrides, char **err) {
+  char *local = NULL, **errp = err ? err : &local;
+  *errp = NULL;
+  scenario *s = scenario_new(path);
   schema_init(s, common, ncommon, models, nmodels);
   int rc = load_file(s, path, true, errp);
   for (size_t i = 0; !rc && overrides && overrides[i]; i++)
@@ -357,14 +393,7 @@ scenario *scenario_load(const char *path, const struct scn_key *common, size_t n
     s->model = g_strdup(m->name);
     for (size_t i = 0; i < m->nkeys; i++) g_ptr_array_add(s->schema, (void *)&m->keys[i]);
   }
-  for (guint i = 0; !rc && i < s->items->len; i++)
-    rc = scenario__check_item(s, s->items->pdata[i], errp);
-  if (!rc) rc = fill_defaults(s, errp);
-  if (!rc) s->text = build_text(s);
-  if (!rc) return s;
-  scenario_free(s);
-  g_free(local);
-  return NULL;
+  return scenario_finish(s, rc, errp, local);
 }
 
 void scenario_free(scenario *s) {
@@ -389,7 +418,8 @@ static const struct item *find_value(const scenario *s, const char *group, const
                                      int type, const char *fn) {
   const struct scn_key *k = scenario__schema_find(s, group, key);
   if (!k)
-    cm_fatal(CM_LOC, "%s: [%s] %s is not in the schema of model %s", fn, group, key, s->model);
+    cm_fatal(CM_LOC, "%s: [%s] %s is not in the schema of model %s", fn, group, key,
+             s->model ? s->model : "(one schema)");
   if (type >= 0 && (int)k->type != type)
     cm_fatal(CM_LOC, "%s: [%s] %s has another type in the schema", fn, group, key);
   const struct item *it = item_find(s, group, key);
@@ -415,6 +445,29 @@ const char *scenario_string(const scenario *s, const char *group, const char *ke
 
 bool scenario_has(const scenario *s, const char *group, const char *key) {
   return scenario__schema_find(s, group, key) && item_find(s, group, key);
+}
+
+int scenario_line(const scenario *s, const char *group, const char *key, const char **file) {
+  const struct item *it = item_find(s, group, key);
+  bool here = it && it->line > 0;
+  if (file) *file = here ? it->file : s->path;
+  return here ? it->line : 0;
+}
+
+int scenario_error(const scenario *s, const char *group, const char *key, char **err,
+                   const char *fmt, ...) {
+  char *local = NULL, **errp = err ? err : &local;
+  const char *file = NULL;
+  int line = scenario_line(s, group, key, &file);
+  if (!line) line = scenario_line(s, group, NULL, &file);
+  va_list ap;
+  va_start(ap, fmt);
+  char *msg = g_strdup_vprintf(fmt, ap);
+  va_end(ap);
+  scenario__fail(errp, file, line, "[%s]%s%s: %s", group, key ? " " : "", key ? key : "", msg);
+  g_free(msg);
+  g_free(local);
+  return CM_EPARSE;
 }
 
 const char *const *scenario_groups(const scenario *s, const char *pattern) {

@@ -42,6 +42,12 @@ typedef struct scenario scenario;
 scenario *scenario_load(const char *path, const struct scn_key *common, size_t ncommon,
                         const struct scn_model *models, size_t nmodels,
                         const char *const *overrides, char **err);
+/* Load path against one schema alone (another INI format validated the
+ * same way, such as the real-mode profile, real/profile.h): no [run] model,
+ * no [scenario] group, no includes, no overrides. Same messages as
+ * scenario_load, except that a missing key names the line of its group. */
+scenario *scenario_load_schema(const char *path, const struct scn_key *keys, size_t nkeys,
+                               char **err);
 void scenario_free(scenario *s);
 
 const char *scenario_path(const scenario *s);
@@ -62,6 +68,17 @@ bool scenario_bool(const scenario *s, const char *group, const char *key);
 const char *scenario_string(const scenario *s, const char *group, const char *key);
 /* Whether the key has a value (set or defaulted); false for unknown keys. */
 bool scenario_has(const scenario *s, const char *group, const char *key);
+
+/* Where group.key (key NULL: the group) was written: its 1-based line, and
+ * *file (owned by s; may be NULL) its file; 0 and s's path when it came
+ * from a default or an override, or is absent. */
+int scenario_line(const scenario *s, const char *group, const char *key, const char **file);
+/* For checks after loading: sets *err (the first error wins; err may be
+ * NULL) to "file:line: [group] key: msg" at the key's place, or its group's
+ * when the key was not written there, and returns CM_EPARSE. */
+__attribute__((format(printf, 5, 6))) int scenario_error(const scenario *s, const char *group,
+                                                         const char *key, char **err,
+                                                         const char *fmt, ...);
 
 /* Groups present that match pattern ("provider.*", or an exact name), in
  * file order; NULL-terminated array owned by s (valid until free). */

@@ -28,6 +28,7 @@ struct scenario {
   struct scn_key model_key;
   GPtrArray *chain;  /* the include chain while loading */
   GHashTable *lists; /* pattern -> NULL-terminated GPtrArray of group names */
+  bool plain;        /* scenario_load_schema: one schema, no [scenario] or [run] model */
 };
 
 /* Sets *err (the first error wins) to "file:line: msg", "file: msg" (line

@@ -1,0 +1,73 @@
+/* The real-mode profile: which real endpoint stands for each provider of a
+ * scenario, and where each one's credentials are kept. An INI file
+ * validated like scenarios (sim/scenario.h, scenario_load_schema): every
+ * error names the file, line, group and key.
+ *
+ *   [profile]
+ *   description = free text
+ *   [provider.NAME]            NAME: a provider of the scenario
+ *   kind = lambda|lambda-url|azure|cloudrun|openfaas|fission   (required)
+ *   endpoint = http://127.0.0.1:8080/aws-lambda   (required; http or https, no trailing /)
+ *   function_name = {function}                    ({function}, {bin}, {memory})
+ *   timeout_s = 0                                 (0: the platform's own default)
+ *   price = lambda                                (a built-in price list; absent: the scenario's)
+ *   lambda, lambda-url: region = us-east-1; access_key_env, secret_key_env,
+ *     session_token_env (default the standard AWS variable names);
+ *     credentials_file, aws_profile (default $AWS_SHARED_CREDENTIALS_FILE or
+ *     ~/.aws/credentials, and $AWS_PROFILE or "default")
+ *   azure: key_env = VAR or key_file = PATH (the x-functions-key)
+ *   cloudrun: token_env = VAR, token_file = PATH or metadata_url = URL
+ *     (the identity token; the URL is fetched once, at load)
+ *
+ * The profile names where a secret is, never the secret: a key that would
+ * hold one (secret_access_key, function_key, token, ...) is refused. Secrets
+ * are read at load into struct provider_secret and never appear in errors,
+ * logs or profile_text. A file holding a secret that group or others may
+ * read gets a warning on stderr. */
+#ifndef CM_PROFILE_H
+#define CM_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "provider.h"
+#include "scenario.h"
+
+typedef struct profile profile;
+
+/* Load and check path, resolve every provider's credentials (environment,
+ * files, the metadata URL). NULL on any problem, with *err (g_malloc'd, one
+ * line, no secret) if err is not NULL. */
+profile *profile_load(const char *path, char **err);
+/* Free p, zeroing its secrets. NULL is a no-op. */
+void profile_free(profile *p);
+
+const char *profile_path(const profile *p);
+/* Number of providers, in file order. */
+size_t profile_count(const profile *p);
+/* Provider i (< profile_count), owned by p: the caller may set its bins
+ * (provider_set_bins) but not free it. */
+struct provider *profile_provider(profile *p, size_t i);
+/* The provider named (the scenario's name), or NULL. */
+struct provider *profile_find(profile *p, const char *name);
+/* The price list name of provider i ("price"), or NULL: the scenario's. */
+const char *profile_price(const profile *p, size_t i);
+/* 0 if every provider of p is one of the n names (the scenario's
+ * providers); else CM_EPARSE with *err at the first stranger's group. */
+int profile_check_names(const profile *p, const char *const *names, size_t n, char **err);
+/* The effective profile as INI text (defaults filled, keys of other kinds
+ * left out), to record with results; never a secret. Owned by p. */
+const char *profile_text(const profile *p);
+
+/* For profile.c and profile_secret.c only: credentials of provider group
+ * g of s into out. AWS: the environment variables named, else the shared
+ * credentials file; required = false (lambda-url) accepts none at all. */
+int profile__aws_secret(const scenario *s, const char *g, bool required, struct provider_secret *out,
+                        char **err);
+/* A single secret (function key, identity token) from whichever of the
+ * keys env_key, file_key, url_key (NULL: none) is set in g; *out stays
+ * NULL when none is. */
+int profile__one_secret(const scenario *s, const char *g, const char *env_key, const char *file_key,
+                        const char *url_key, char **out, char **err);
+
+#endif
