@@ -105,8 +105,8 @@ static int open_db(struct plot_ctx *p) {
   if (app != RESULTS_APPLICATION_ID)
     return plot__fail(p, CM_EINVAL, "not a cloudmix results database (application_id 0x%08x, expected 0x%08x)",
                       (unsigned)app, (unsigned)RESULTS_APPLICATION_ID);
-  if (ver != RESULTS_SCHEMA_VERSION)
-    return plot__fail(p, CM_EINVAL, "results schema version %lld; this build reads version %d", (long long)ver,
+  if (ver < 1 || ver > RESULTS_SCHEMA_VERSION) /* 1 lacks only runs.mode, which plots do not read */
+    return plot__fail(p, CM_EINVAL, "results schema version %lld; this build reads versions 1 to %d", (long long)ver,
                       RESULTS_SCHEMA_VERSION);
   if (sqlite3_create_function(p->db, "sqrt", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_sqrt, NULL, NULL) !=
       SQLITE_OK)

@@ -19,7 +19,9 @@ static const char schema_sql[] =
     "  wall_seconds REAL,\n"
     "  events INTEGER,\n"
     "  sim_end_ns INTEGER,\n"
-    "  status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed'))\n"
+    "  status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),\n"
+    "  mode TEXT NOT NULL DEFAULT 'sim' CHECK (mode IN ('sim', 'real')),\n"
+    "  profile_text TEXT\n"
     ");\n"
     "CREATE TABLE run_metrics (\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
@@ -164,6 +166,16 @@ static char *schema_check(results *r, int *db_failed) {
                            "(application_id 0x%08x)", (unsigned)app);
   if (ver == RESULTS_SCHEMA_VERSION && app == RESULTS_APPLICATION_ID)
     return NULL;
+  if (ver == 1 && app == RESULTS_APPLICATION_ID) { /* version 1 had no mode: its runs were all simulated */
+    char *sql = g_strdup_printf("ALTER TABLE runs ADD COLUMN mode TEXT NOT NULL DEFAULT 'sim'"
+                                " CHECK (mode IN ('sim', 'real'));\n"
+                                "ALTER TABLE runs ADD COLUMN profile_text TEXT;\n"
+                                "PRAGMA user_version = %d;\n", RESULTS_SCHEMA_VERSION);
+    int rc = results__exec(r, sql, "upgrade schema 1 to 2");
+    g_free(sql);
+    *db_failed = rc < 0;
+    return NULL;
+  }
   if (ver == 0 || app == 0)
     return g_strdup("an SQLite database not written by cloudmix "
                     "(no cloudmix schema version)");
@@ -267,6 +279,28 @@ int64_t results_run_begin(results *r, const char *model,
   sqlite3_clear_bindings(st);
   if (txn_commit(r) < 0) return CM_EDB;
   return id;
+}
+
+int results_run_real(results *r, int64_t run_id, const char *profile_text) {
+  if (!r) return CM_EINVAL;
+  if (results__txn_begin(r) < 0) return CM_EDB;
+  sqlite3_stmt *st = NULL;
+  int rc = CM_OK;
+  if (sqlite3_prepare_v2(r->db, "UPDATE runs SET mode = 'real', profile_text = ? WHERE id = ?", -1, &st, NULL) !=
+      SQLITE_OK) {
+    rc = results__err_db(r, "set run mode");
+  } else {
+    sqlite3_bind_text(st, 1, profile_text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, run_id);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = results__err_db(r, "set run mode");
+    else if (sqlite3_changes(r->db) == 0) {
+      results__err_set(r, "run_real: no run with id %lld", (long long)run_id);
+      rc = CM_ENOENT;
+    }
+  }
+  sqlite3_finalize(st);
+  if (txn_commit(r) < 0) return CM_EDB;
+  return rc;
 }
 
 int results_run_end(results *r, int64_t run_id, const char *status,

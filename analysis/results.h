@@ -19,7 +19,7 @@
 #include "cm.h"
 
 /* PRAGMA user_version written and accepted by this build. */
-#define RESULTS_SCHEMA_VERSION 1
+#define RESULTS_SCHEMA_VERSION 2 /* 2: runs.mode and runs.profile_text; a version-1 file is upgraded at open */
 /* PRAGMA application_id marking a cloudmix results file ("CMIX"). */
 #define RESULTS_APPLICATION_ID 0x434D4958
 /* Pending writes per committed transaction. */
@@ -53,6 +53,10 @@ const char *results_errmsg(results *r);
 int64_t results_run_begin(results *r, const char *model,
                           const char *scenario_path, const char *scenario_text,
                           uint64_t seed);
+/* Mark a run as made in real mode (runs.mode = 'real'; the default is
+ * 'sim') with the real-mode profile's text (no secrets in it), and commit.
+ * Returns 0, CM_ENOENT (no such run) or CM_EDB. */
+int results_run_real(results *r, int64_t run_id, const char *profile_text);
 /* Finish a run: status "ok" or "failed", with its wall time in seconds,
  * events processed and final simulated time in ns; commits. Returns 0,
  * CM_EINVAL (bad status), CM_ERANGE (events > INT64_MAX), CM_ENOENT (no such

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "env_real.h"
 #include "profile.h"
 
@@ -24,6 +26,10 @@ int cl_real_world(struct run_ctx *c, struct cl_config *cfg, env **e, struct cl_r
   struct cl_real *r = g_new0(struct cl_real, 1);
   *out = r;
   if (!(r->prof = profile_load(c->real, err))) return -1;
+  if (results_run_real(c->db, c->run_id, profile_text(r->prof)) != 0) {
+    *err = g_strdup_printf("cannot record the run's mode: %s", results_errmsg(c->db));
+    return -1;
+  }
   const char **names = g_new(const char *, cfg->nproviders);
   for (uint32_t i = 0; i < cfg->nproviders; i++) names[i] = cfg->providers[i].name;
   int rc = profile_check_names(r->prof, names, cfg->nproviders, err);

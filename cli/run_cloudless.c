@@ -132,7 +132,7 @@ static void drain(struct cl_run *r, cm_time drain_limit) {
   mobility_free(r->mob);
   r->mob = NULL;
   broker_wind_down(r->b);
-  cm_time until = env_now(r->e) + drain_limit;
+  cm_time now = env_now(r->e), until = drain_limit > CM_TIME_MAX - now ? CM_TIME_MAX : now + drain_limit;
   for (long guard = 0; broker_busy(r->b) && guard < 100000000L && env_now(r->e) < until; guard++)
     env_run(r->e, env_now(r->e) + CM_S(1));
 }

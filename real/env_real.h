@@ -45,9 +45,8 @@ bool env_real_is(env *e);
  * accepted invocation ends in exactly one outcome, counted below. */
 struct provider;
 struct env_real_provider {
-  const struct provider *p; /* borrowed: must outlive the env */
-  const double *bin_memory_mb; /* per compute bin, for {memory} in the function name; may be NULL */
-  uint32_t nbins;              /* struct invocation.bin must be below this (0: any bin, memory 0) */
+  const struct provider *p; /* borrowed: must outlive the env; struct invocation.bin must be below
+                               its nbins (provider_set_bins) when it has bins */
   bool http2;                  /* HTTP/2 (prior knowledge on http://, ALPN on https://) */
 };
 /* The provider table env_invoke indexes (copied; the providers are

@@ -280,7 +280,7 @@ static void xfer_destroy(struct xfer *x) {
 request_id real_http__invoke(struct real_http *h, const struct invocation *inv, env_invoke_fn done, void *arg) {
   if (!inv->function || inv->provider >= h->nprov || inv->timeout < 0) return CM_EINVAL;
   const struct env_real_provider *ep = &h->prov[inv->provider];
-  if (ep->nbins && inv->bin >= ep->nbins) return CM_EINVAL;
+  if (ep->p->nbins && inv->bin >= ep->p->nbins) return CM_EINVAL;
   struct xfer *x = xfer_get(h);
   char *err = NULL;
   if (ep->p->ops->prepare(ep->p, inv, &x->req, &err) != 0) {

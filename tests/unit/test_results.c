@@ -318,6 +318,40 @@ static void test_open_bad_files(void **state CM_UNUSED) {
   g_free(path);
 }
 
+/* A version-1 file (runs without mode) is upgraded in place at open: its
+ * runs read as simulated, a real run is marked real with its profile. */
+static void test_upgrade_v1(void **state) {
+  char *path = tmp_path(state, "v1.db");
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db,
+                                "CREATE TABLE runs (id INTEGER PRIMARY KEY, model TEXT NOT NULL, scenario_path TEXT,"
+                                " scenario_text TEXT, seed INTEGER NOT NULL, version TEXT NOT NULL,"
+                                " started_at TEXT NOT NULL, wall_seconds REAL, events INTEGER, sim_end_ns INTEGER,"
+                                " status TEXT NOT NULL);"
+                                "CREATE TABLE run_metrics (run_id INTEGER NOT NULL, name TEXT NOT NULL, value REAL,"
+                                " PRIMARY KEY (run_id, name)) WITHOUT ROWID;"
+                                "INSERT INTO runs VALUES (1, 'demo', NULL, NULL, 7, 'v', 't', 1, 2, 3, 'ok');"
+                                "PRAGMA application_id = 1129138520; PRAGMA user_version = 1;",
+                                NULL, NULL, NULL),
+                   SQLITE_OK);
+  sqlite3_close(db);
+  results *r = results_open(path, NULL);
+  assert_non_null(r);
+  int64_t id = results_run_begin(r, "cloudless", "s.ini", "[run]\n", 1);
+  assert_int_equal(results_run_real(r, id, "[provider.a]\nkind = openfaas\n"), 0);
+  assert_int_equal(results_run_real(r, 999, NULL), CM_ENOENT);
+  assert_int_equal(results_close(r), CM_OK);
+  assert_int_equal(db_int(path, "PRAGMA user_version"), RESULTS_SCHEMA_VERSION);
+  char *modes = db_text(path, "SELECT group_concat(id || ':' || mode, ',') FROM runs");
+  assert_string_equal(modes, "1:sim,2:real");
+  g_free(modes);
+  char *prof = db_text(path, "SELECT profile_text FROM runs WHERE id = 2");
+  assert_string_equal(prof, "[provider.a]\nkind = openfaas\n");
+  g_free(prof);
+  g_free(path);
+}
+
 /* Write the same sequence of results; only wall_seconds varies by call. */
 static void write_sequence(const char *path, double wall) {
   results *r = results_open(path, NULL);
@@ -406,6 +440,7 @@ static void test_deterministic_dump(void **state CM_UNUSED) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_close_null),
+      cmocka_unit_test_setup_teardown(test_upgrade_v1, tmp_setup, tmp_teardown),
       cmocka_unit_test_setup_teardown(test_open_create, tmp_setup,
                                       tmp_teardown),
       cmocka_unit_test_setup_teardown(test_run_roundtrip, tmp_setup,
