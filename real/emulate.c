@@ -134,8 +134,9 @@ uint64_t emulate_requests(const emulate *em, const char *provider) {
 void emulate_print_stats(const emulate *em, FILE *f) {
   for (uint32_t r = 0; r <= em->np; r++) {
     const char *name = r < em->np ? faas_world_provider(em->world, r)->name : NULL;
-    fprintf(f, "emulate: %s (%s): requests %" PRIu64 ", in flight %" PRIu64 ", client gone %" PRIu64 ", answers",
-            name ? name : "(no provider)", name ? em->plat[r]->name : "-", emulate_requests(em, name),
+    fprintf(f, "emulate: %s%s%s%s: requests %" PRIu64 ", in flight %" PRIu64 ", client gone %" PRIu64 ", answers",
+            name ? name : "(no provider)", name ? " (" : "", name ? em->plat[r]->name : "",
+            name ? ")" : "", emulate_requests(em, name),
             em->in_flight[r], em->gone[r]);
     bool any = false;
     for (int s = 0; s < NSTATUS; s++) {

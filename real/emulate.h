@@ -73,8 +73,9 @@ uint64_t emulate_count(const emulate *em, const char *provider, int status);
 uint64_t emulate_requests(const emulate *em, const char *provider);
 uint64_t emulate_in_flight(const emulate *em, const char *provider);
 
-/* One line per provider, then one for unrouted requests, each
- * "emulate: NAME (PLATFORM): requests N, in flight N, client gone N, answers S=N ...". */
+/* One line per provider, then one for unrouted requests ("(no provider)"),
+ * each "emulate: NAME (PLATFORM): requests N, in flight N, client gone N,
+ * answers STATUS=N ..." (answers "none" when there were none). */
 void emulate_print_stats(const emulate *em, FILE *f);
 
 #endif
