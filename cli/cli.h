@@ -79,6 +79,8 @@ int cli_plot(int argc, char **argv);
  * client (cli/client.c) over UDP. */
 int cli_node(int argc, char **argv);
 int cli_client(int argc, char **argv);
+/* Real mode, Cloudless: the provider emulator (cli/emulate.c). */
+int cli_emulate(int argc, char **argv);
 
 /* Their config reader (cli/node.c): a GKeyFile read group by group; the
  * first problem is kept in err as one line ("FILE: [group] key: expected

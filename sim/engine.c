@@ -83,3 +83,5 @@ void engine_set_progress(engine *en, engine_progress_fn fn, void *arg, uint64_t 
   en->progress_arg = arg;
   en->progress_every = fn ? every : 0;
 }
+
+cm_time engine_next_time(engine *en) { return eventq_peek_time(en->q); }

@@ -59,4 +59,9 @@ size_t engine_bytes(const engine *en);
 /* Install a progress hook called about every `every` events (0: off). */
 void engine_set_progress(engine *en, engine_progress_fn fn, void *arg, uint64_t every);
 
+/* Time of the earliest pending event, CM_TIME_MAX if none: for drivers that
+ * pump the engine from another clock (real/emulate.c runs it to wall-clock
+ * time and sleeps until this). */
+cm_time engine_next_time(engine *en);
+
 #endif

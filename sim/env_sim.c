@@ -336,3 +336,8 @@ void env_sim_set_storage(env *e, env_sim_store_fn fn, void *world) {
   S(e)->store = fn;
   S(e)->store_world = world;
 }
+
+cm_time env_sim_next_event(env *e) {
+  if (e->ops != &sim_ops) cm_fatal(CM_LOC, "env_sim_next_event: not a sim env");
+  return engine_next_time(S(e)->en);
+}

@@ -45,4 +45,10 @@ typedef int (*env_sim_store_fn)(void *world, env *e, enum store_op op, const str
                                 env_store_fn done, void *arg);
 void env_sim_set_storage(env *e, env_sim_store_fn fn, void *world);
 
+/* Time of the sim env's earliest pending event (timer, datagram, world
+ * event), CM_TIME_MAX if none. With env_run(e, t) it lets a driver pump the
+ * simulated world in wall-clock time: run to the wall clock's now, then
+ * sleep until this (real/emulate.c). */
+cm_time env_sim_next_event(env *e);
+
 #endif

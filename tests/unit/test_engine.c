@@ -130,11 +130,33 @@ static void test_progress(void **state CM_UNUSED) {
   engine_free(en);
 }
 
+/* engine_next_time: the earliest pending event, CM_TIME_MAX when none; a
+ * cancelled event no longer counts; run_until to a time between events
+ * leaves the clock there (the emulator's "advance to t"). */
+static void test_next_time(void **state CM_UNUSED) {
+  engine *en = engine_new();
+  L.n = 0;
+  assert_true(engine_next_time(en) == CM_TIME_MAX);
+  uint64_t a = engine_at(en, 30, rec, (void *)1);
+  engine_at(en, 50, rec, (void *)2);
+  assert_int_equal(engine_next_time(en), 30);
+  assert_true(engine_cancel(en, a, NULL));
+  assert_int_equal(engine_next_time(en), 50);
+  engine_run_until(en, 40);
+  assert_int_equal(engine_now(en), 40);
+  assert_int_equal(L.n, 0);
+  engine_run_until(en, 50);
+  assert_int_equal(L.n, 1);
+  assert_true(engine_next_time(en) == CM_TIME_MAX);
+  engine_free(en);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ties_both_ways), cmocka_unit_test(test_now_runs_after_due),
       cmocka_unit_test(test_run_until_horizon), cmocka_unit_test(test_stop),
       cmocka_unit_test(test_cancel), cmocka_unit_test(test_progress),
+      cmocka_unit_test(test_next_time),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

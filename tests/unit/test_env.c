@@ -136,11 +136,28 @@ static void test_rng_same_in_both(void **state CM_UNUSED) {
   env_free(r);
 }
 
+/* env_sim_next_event follows the sim env's timers; env_run to a time
+ * before it only moves the clock. */
+static void test_sim_next_event(void **state CM_UNUSED) {
+  env *e = env_sim_new(1);
+  assert_true(env_sim_next_event(e) == CM_TIME_MAX);
+  timer_id t = env_after(e, CM_MS(5), tick, NULL);
+  env_after(e, CM_MS(9), tick, NULL);
+  assert_int_equal(env_sim_next_event(e), CM_MS(5));
+  assert_true(env_cancel(e, t));
+  assert_int_equal(env_sim_next_event(e), CM_MS(9));
+  assert_int_equal(env_run(e, CM_MS(7)), 0);
+  assert_int_equal(env_now(e), CM_MS(7));
+  assert_int_equal(env_sim_next_event(e), CM_MS(9));
+  env_free(e);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pingpong_sim),   cmocka_unit_test(test_pingpong_real),
       cmocka_unit_test(test_pingpong_sim_lossy), cmocka_unit_test(test_sim_link_delay),
       cmocka_unit_test(test_sim_timers),     cmocka_unit_test(test_rng_same_in_both),
+      cmocka_unit_test(test_sim_next_event),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,81 @@
+/* The provider emulator (`cloudmix emulate`): an HTTP server (libsoup 3)
+ * that serves every provider of a simulated serverless world on loopback,
+ * each under /<provider-name> with its real platform's paths, headers,
+ * throttle answer and timing signals (real/provider.h is the wire format).
+ *
+ * Method: the emulator holds a sim env (sim/env_sim.h) with the world of
+ * sim/faas.h built from the given providers, functions and faults, and
+ * pumps it in wall-clock time from the GLib main loop: virtual time is the
+ * monotonic nanoseconds since emulate_new. Before a request is handed to
+ * the world the sim env runs every event due up to the wall clock's now;
+ * then env_invoke on the sim env, and the HTTP message is paused. When the
+ * world delivers the result (submit + the modelled latency, uplink and
+ * downlink included) the answer is formatted by the provider's platform
+ * (real/emulate_<platform>.c) and the message unpaused. After each pump a
+ * timerfd is armed at the sim's next event, so events fire on time to the
+ * microsecond rather than GLib's millisecond. Cold starts, keep-alive,
+ * scheduling delay, exec per bin, concurrency limits and queues, faults:
+ * all are the simulator's own code (sim/faas*.c, sim/platform_*.c); the
+ * emulator only translates. Fault windows are in seconds since start.
+ *
+ * Ownership: everything passed in is copied. The emulator belongs to the
+ * thread whose default main context (g_main_context_get_thread_default,
+ * or the global default) was current at emulate_new; that thread runs the
+ * loop and calls every function here. */
+#ifndef CM_EMULATE_H
+#define CM_EMULATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "faas.h"
+
+/* The deadline header our client may send (integer milliseconds > 0): the
+ * model's invocation timeout for that call. Without it the platform's
+ * default (sim/platform.h). Real platforms ignore it. */
+#define EMULATE_TIMEOUT_HEADER "X-Cloudmix-Timeout-Ms"
+/* Largest request body accepted (bytes); larger: 413. Also the cap on a
+ * response body (a larger response_bytes still costs its full size in the
+ * modelled downlink, but the body sent is cut to this). */
+#define EMULATE_BODY_MAX (64u << 20)
+
+struct emulate_config {
+  const struct faas_provider *providers;
+  uint32_t nproviders;
+  const struct faas_function *functions;
+  uint32_t nfunctions;
+  const struct faas_fault *faults; /* times from emulate_new */
+  uint32_t nfaults;
+  uint64_t seed;      /* of the model's random streams */
+  const char *listen; /* "HOST:PORT" or "[V6]:PORT", numeric host or localhost; port 0 = any; NULL = 127.0.0.1:0 */
+  bool allow_remote;  /* false: refuse a listen address that is not loopback */
+};
+
+typedef struct emulate emulate;
+
+/* Build the world and listen. NULL with *err (g_malloc'd, one line) on a
+ * bad world, a bad or non-loopback address, or a failed bind. */
+emulate *emulate_new(const struct emulate_config *c, char **err);
+/* Stop listening, drop calls in flight (their connections are closed
+ * without an answer) and free. NULL is a no-op. */
+void emulate_free(emulate *em);
+
+/* "http://HOST:PORT" with the port actually bound (owned by em). */
+const char *emulate_url(const emulate *em);
+int emulate_port(const emulate *em);
+
+/* Answers sent so far for provider (NULL: requests that named no known
+ * provider) with HTTP status (0: the connection was closed without an
+ * answer, as for a link-down fault; -1: all statuses). */
+uint64_t emulate_count(const emulate *em, const char *provider, int status);
+/* Requests received for provider (NULL: unrouted) and still unanswered. */
+uint64_t emulate_requests(const emulate *em, const char *provider);
+uint64_t emulate_in_flight(const emulate *em, const char *provider);
+
+/* One line per provider, then one for unrouted requests ("(no provider)"),
+ * each "emulate: NAME (PLATFORM): requests N, in flight N, client gone N,
+ * answers STATUS=N ..." (answers "none" when there were none). */
+void emulate_print_stats(const emulate *em, FILE *f);
+
+#endif

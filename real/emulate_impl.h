@@ -1,0 +1,64 @@
+/* Inside the provider emulator (real/emulate*.c only): one call in flight,
+ * the per-platform answer table, and the helpers the platform files share
+ * (request body scanning, the handler's response body). emulate.c owns the
+ * server, the pump and the counts; emulate_body.c the JSON; one file per
+ * platform family formats answers (emulate_lambda.c, emulate_http.c). */
+#ifndef CM_EMULATE_IMPL_H
+#define CM_EMULATE_IMPL_H
+
+#include <libsoup/soup.h>
+
+#include "emulate.h"
+
+/* One request handed to the world, from env_invoke to its answer. */
+struct emu_call {
+  struct emulate *em;
+  SoupServerMessage *msg;      /* a reference held while paused */
+  gulong on_finished, on_disconnected; /* signal handler ids: the client went away */
+  bool gone;                   /* the message finished before our answer */
+  uint32_t provider, bin;
+  int route;                   /* index of the platform route that matched */
+  const struct faas_provider *p; /* the world's copy (platform defaults in) */
+  char *id;                    /* the request body's "id" (JSON string contents), or NULL */
+  size_t response_bytes;       /* requested; 0 = the minimal body */
+  bool log_tail;               /* Lambda: X-Amz-Log-Type: Tail */
+  struct emu_call *prev, *next; /* calls in flight */
+};
+
+/* How one platform is addressed and how it answers. */
+struct emu_route {
+  const char *prefix; /* after /<provider>, up to the function name */
+  const char *suffix; /* after the name; "" = nothing */
+};
+
+#define EMU_MAX_ROUTES 2
+
+struct emu_platform {
+  const char *name; /* the sim platform type (sim/platform.h) */
+  struct emu_route routes[EMU_MAX_ROUTES]; /* NULL prefix ends */
+  /* Set msg's status, headers and body for the world's result res of call
+   * c (never INVOKE_NETWORK: emulate.c closes the connection then). */
+  void (*answer)(const struct emu_call *c, const struct invoke_result *res, SoupServerMessage *msg);
+};
+
+/* The table, NULL-terminated (emulate_http.c), and a lookup by name. */
+extern const struct emu_platform *const emu__platforms[];
+const struct emu_platform *emu__platform_find(const char *name);
+
+extern const struct emu_platform emu__lambda;
+
+/* emulate_body.c */
+/* Check that body is one JSON object; take its top-level "id" (string
+ * contents, g_malloc'd, escapes kept) and "response_bytes" (an integer >=
+ * 0; *response_bytes untouched when absent). 0, or CM_EPARSE (then *id is
+ * NULL). */
+int emu__json_scan(const char *body, size_t len, char **id, size_t *response_bytes);
+/* The deployed handler's response body (real/provider.h), padded to
+ * c->response_bytes (at most EMULATE_BODY_MAX). g_malloc'd, *len set. */
+char *emu__handler_body(const struct emu_call *c, const struct invoke_result *res, size_t *len);
+/* Set status and a body msg takes (g_malloc'd) with its content type. */
+void emu__reply(SoupServerMessage *msg, int status, const char *ctype, char *body, size_t len);
+/* Status and a one-line text body (a newline is added). */
+void emu__reply_text(SoupServerMessage *msg, int status, const char *text);
+
+#endif
