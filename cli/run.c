@@ -168,7 +168,9 @@ int cli_run(int argc, char **argv) {
     fprintf(stderr, "cloudmix: %s: cannot finish the run record: %s\n", out, results_errmsg(db));
     rc = CM_EXIT_FAILED;
   }
-  if (!quiet && rc == 0)
+  if (!quiet && rc == 0 && real)
+    printf("run %lld (real mode): %.3f s wall; results in %s\n", (long long)c.run_id, wall, out);
+  else if (!quiet && rc == 0)
     printf("run %lld: %llu events in %.3f s wall (%.2f M events/s); results in %s\n", (long long)c.run_id,
            (unsigned long long)c.events, wall, wall > 0 ? (double)c.events / wall / 1e6 : 0.0, out);
 out:
