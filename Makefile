@@ -31,7 +31,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo test unit integration bench sanitize fuzz check-style check-ct clean
+.PHONY: all deps demo demo-real test unit integration bench sanitize fuzz check-style check-ct clean
 all: $(BUILD)/cloudmix
 
 # Install what pkg-config (or PATH) misses; do nothing when all is present.
@@ -92,6 +92,13 @@ demo: deps
 	$(BUILD)/cloudmix run scenarios/cloudless/uav-flight.ini --out $(BUILD)/uav-flight.db
 	$(BUILD)/cloudmix plot $(BUILD)/uav-flight-compare.db --out $(BUILD)/uav-flight-compare.png
 	$(BUILD)/cloudmix plot $(BUILD)/uav-flight.db --out $(BUILD)/uav-flight.png
+
+# Real mode on loopback: the provider emulator serves the scenario's providers
+# from the simulator's platform models; a shortened UAV flight runs through it
+# with live HTTP invocations, then in simulation, side by side.
+demo-real: deps
+	@$(MAKE) --no-print-directory all
+	@sh scenarios/real/demo-real.sh $(BUILD)/cloudmix $(BUILD)/demo-real
 
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \

@@ -47,6 +47,7 @@ int cli_emulate(int argc, char **argv) {
   gint64 seed = -1;
   gdouble stats_every = 0;
   gboolean allow_remote = FALSE;
+  gchar *clock = NULL;
   GOptionEntry entries[] = {
       {"listen", 'l', 0, G_OPTION_ARG_STRING, &listen, "Address to serve on (default 127.0.0.1:0: a free port)",
        "HOST:PORT"},
@@ -55,6 +56,9 @@ int cli_emulate(int argc, char **argv) {
       {"stats-every", 0, 0, G_OPTION_ARG_DOUBLE, &stats_every, "Print the answer counts on stderr every S seconds",
        "S"},
       {"allow-remote", 0, 0, G_OPTION_ARG_NONE, &allow_remote, "Accept a listen address that is not loopback", NULL},
+      {"clock", 0, 0, G_OPTION_ARG_STRING, &clock,
+       "When the scenario's time 0 is (fault windows, the flight): first-request (default: lines up with the run "
+       "that calls it) or start", "first-request|start"},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
   GOptionContext *ctx = g_option_context_new("SCENARIO.ini - serve a scenario's providers over HTTP on loopback");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -63,8 +67,8 @@ int cli_emulate(int argc, char **argv) {
            "platform's paths and answers (real/README.md): lambda POST /2015-03-31/functions/F/invocations\n"
            "(and /url/F/), azure POST /api/F, cloudrun POST /F, openfaas POST /function/F, fission POST\n"
            "/fission-function/F; F is a scenario function, or F-BIN for compute bin BIN. Timing, limits,\n"
-           "cold starts and [fault.*] windows (seconds from start) come from the simulator's platform\n"
-           "models run in wall-clock time. An " EMULATE_TIMEOUT_HEADER " request header sets a call's deadline.\n"
+           "cold starts, [fault.*] windows and the [flight]'s link changes come from the simulator's own\n"
+           "models run in wall-clock time, from the first request on (--clock). An " EMULATE_TIMEOUT_HEADER " request header sets a call's deadline.\n"
            "Prints \"listening on http://HOST:PORT\" once serving; on SIGINT or SIGTERM prints one line of\n"
            "answer counts per provider and exits 0. Exit codes: 0 ok, 1 failed, 2 bad usage or input.");
   GError *gerr = NULL;
@@ -79,6 +83,11 @@ int cli_emulate(int argc, char **argv) {
   struct cl_config *cfg = NULL;
   if (argc != 2) {
     rc = usage_error(ctx, argc < 2 ? "expected a scenario file" : "expected one scenario file");
+    ctx = NULL;
+    goto out;
+  }
+  if (clock && strcmp(clock, "first-request") != 0 && strcmp(clock, "start") != 0) {
+    rc = usage_error(ctx, "--clock: expected first-request or start");
     ctx = NULL;
     goto out;
   }
@@ -106,9 +115,16 @@ int cli_emulate(int argc, char **argv) {
                               .functions = cfg->functions, .nfunctions = cfg->nfunctions,
                               .faults = cfg->faults, .nfaults = cfg->nfaults,
                               .seed = seed >= 0 ? (uint64_t)seed : (uint64_t)scenario_int(s, "run", "seed"),
-                              .listen = listen, .allow_remote = allow_remote};
+                              .listen = listen, .allow_remote = allow_remote,
+                              .clock_at_first_request = !clock || strcmp(clock, "first-request") == 0};
+  struct mobility_config mc = {0};
+  if (cfg->nwaypoints) {
+    cl_mobility_config(cfg, &mc);
+    ec.flight = &mc;
+  }
   struct loop l = {0};
   l.em = emulate_new(&ec, &err);
+  if (ec.flight) cl_mobility_config_free(&mc);
   if (!l.em) {
     fprintf(stderr, "cloudmix emulate: %s\n", err);
     goto out;
@@ -132,6 +148,7 @@ out:
   scenario_free(s);
   g_free(err);
   g_free(listen);
+  g_free(clock);
   g_strfreev(sets);
   return rc;
 }

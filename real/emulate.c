@@ -36,6 +36,8 @@ struct emulate {
   int tfd;
   cm_time armed;                    /* tfd's expiry; CM_TIME_MAX: disarmed */
   int64_t start_ns;
+  bool waiting;                     /* clock_at_first_request, before the first request: time stands at 0 */
+  mobility *flight;
   uint64_t *counts;                 /* (np + 1) x NSTATUS; row np: unrouted */
   uint64_t *in_flight, *gone;       /* per row */
   struct emu_call *calls;           /* in flight */
@@ -56,6 +58,7 @@ static cm_time wall_now(const struct emulate *em) { return monotonic_ns() - em->
 /* Run the world's events due up to the wall clock's now; the sim clock is
  * then at now. */
 static void pump(struct emulate *em) {
+  if (em->waiting) return;
   cm_time now = wall_now(em);
   if (now > env_now(em->sim) || env_sim_next_event(em->sim) <= now) env_run(em->sim, now);
 }
@@ -77,6 +80,7 @@ static void arm(struct emulate *em, cm_time t) {
 static gboolean t_prepare(GSource *s, gint *timeout) {
   struct emulate *em = ((struct timer_source *)s)->em;
   *timeout = -1;
+  if (em->waiting) return FALSE;
   cm_time next = env_sim_next_event(em->sim);
   if (next <= wall_now(em)) return TRUE;
   if (next != em->armed) arm(em, next);
@@ -85,7 +89,7 @@ static gboolean t_prepare(GSource *s, gint *timeout) {
 
 static gboolean t_check(GSource *s) {
   struct emulate *em = ((struct timer_source *)s)->em;
-  return env_sim_next_event(em->sim) <= wall_now(em);
+  return !em->waiting && env_sim_next_event(em->sim) <= wall_now(em);
 }
 
 static gboolean t_dispatch(GSource *s, GSourceFunc cb CM_UNUSED, gpointer data CM_UNUSED) {
@@ -362,6 +366,10 @@ static void on_request(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const ch
                            .function = em->fnames[r.fn],
                            .provider = c->provider, .bin = r.bin, .request_bytes = len, .response_bytes = rb,
                            .timeout = timeout};
+  if (em->waiting) { /* the first request starts the scenario's clock */
+    em->waiting = false;
+    em->start_ns = monotonic_ns();
+  }
   pump(em);
   if (env_invoke(em->sim, &inv, on_result, c) < 0) {
     g_free(id);
@@ -380,6 +388,12 @@ static void on_request(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const ch
 }
 
 /* ---- life cycle ---- */
+
+static void on_link(void *arg, uint32_t provider, cm_time latency, cm_time jitter_sd, double bandwidth_bps, bool up) {
+  struct emulate *em = arg;
+  faas_world_set_link(em->world, provider, latency, jitter_sd, bandwidth_bps);
+  faas_world_set_link_up(em->world, provider, up);
+}
 
 static GSocketAddress *listen_address(const char *listen, bool allow_remote, char **err) {
   GError *gerr = NULL;
@@ -421,6 +435,7 @@ static char *setup(struct emulate *em, const struct emulate_config *c) {
   if (!em->world) return err;
   for (uint32_t i = 0; i < c->nfaults; i++)
     if (faas_world_add_fault(em->world, &c->faults[i]) != 0) return g_strdup_printf("fault %u refused by the world", i + 1);
+  if (c->flight && !(em->flight = mobility_new(em->sim, c->flight, on_link, NULL, em, &err))) return err;
   for (uint32_t i = 0; i < c->nproviders; i++)
     g_hash_table_insert(em->by_name, (gpointer)faas_world_provider(em->world, i)->name, GUINT_TO_POINTER(i + 1));
   GSocketAddress *sa = listen_address(c->listen ? c->listen : "127.0.0.1:0", c->allow_remote, &err);
@@ -477,12 +492,14 @@ emulate *emulate_new(const struct emulate_config *c, char **err) {
   g_source_set_priority(em->tsrc, G_PRIORITY_HIGH);
   g_source_attach(em->tsrc, g_main_context_get_thread_default());
   em->start_ns = monotonic_ns(); /* virtual 0: the fault windows count from here */
+  em->waiting = c->clock_at_first_request;
   return em;
 }
 
 void emulate_free(emulate *em) {
   if (!em) return;
   if (em->server) soup_server_disconnect(em->server);
+  mobility_free(em->flight);
   faas_world_free(em->world); /* cancels the world's events: no result comes any more */
   while (em->calls) {
     struct emu_call *c = em->calls;

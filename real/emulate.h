@@ -30,6 +30,7 @@
 #include <stdio.h>
 
 #include "faas.h"
+#include "mobility.h"
 
 /* The deadline header our client may send (integer milliseconds > 0): the
  * model's invocation timeout for that call. Without it the platform's
@@ -50,6 +51,14 @@ struct emulate_config {
   uint64_t seed;      /* of the model's random streams */
   const char *listen; /* "HOST:PORT" or "[V6]:PORT", numeric host or localhost; port 0 = any; NULL = 127.0.0.1:0 */
   bool allow_remote;  /* false: refuse a listen address that is not loopback */
+  /* The UAV's flight (NULL: none): its link changes reach the world as in
+   * simulation (the radio link to each provider is part of the emulated
+   * world); copied. */
+  const struct mobility_config *flight;
+  /* Start the scenario's clock (fault windows, the flight) at the first
+   * request rather than at emulate_new, so it lines up with the run that
+   * sends it. */
+  bool clock_at_first_request;
 };
 
 typedef struct emulate emulate;
