@@ -146,11 +146,21 @@ sanitize: deps
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
 FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node
+# The provider adapters' response parsers (real/provider*.c): one target per
+# kind, and the two parsers they share.
+FUZZ_PROVIDER_TARGETS := fuzz_provider_lambda fuzz_provider_lambda_url fuzz_provider_azure \
+                         fuzz_provider_cloudrun fuzz_provider_openfaas fuzz_provider_fission \
+                         fuzz_lambda_report fuzz_self_report
+FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node $(FUZZ_PROVIDER_TARGETS)
 FUZZ_MAXLEN_fuzz_scenario      := 4096
 FUZZ_MAXLEN_fuzz_sphinx_unwrap := 2500
 FUZZ_MAXLEN_fuzz_codec         := 2500
 FUZZ_MAXLEN_fuzz_node          := 25000
+$(foreach t,$(FUZZ_PROVIDER_TARGETS),$(eval FUZZ_MAXLEN_$(t) := 8192))
+# Seconds per target: FUZZ_SECONDS_<target> when set, else FUZZ_SECONDS.
+# As shell case arms: "target) max=...; secs=...;;".
+rp := )
+FUZZ_CASES = $(foreach t,$(FUZZ_TARGETS),$(t)$(rp) max=$(FUZZ_MAXLEN_$(t)); secs=$(or $(FUZZ_SECONDS_$(t)),$(FUZZ_SECONDS));;)
 FUZZ_COMMON  := tests/fuzz/fuzz_common.c
 .PHONY: fuzz-build fuzz-ci fuzz-corpus
 
@@ -164,7 +174,7 @@ fuzz-build: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  extra=""; [ $$t = fuzz_scenario ] || extra="$(FUZZ_COMMON)"; \
 	  echo "  FUZZ    $(FUZZ_DIR)/$$t"; \
-	  clang -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Isim -Imodels -Itests/fuzz $(PKG_CFLAGS) \
+	  clang -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Isim -Imodels -Ireal -Itests/fuzz $(PKG_CFLAGS) \
 	    tests/fuzz/$$t.c $$extra $(FUZZ_DIR)/lib/libcloudmix.a $(LDLIBS) -o $(FUZZ_DIR)/$$t || exit 1; \
 	done
 
@@ -173,10 +183,9 @@ fuzz: fuzz-build
 	  run=$(FUZZ_DIR)/run/$$t; rm -rf $$run; mkdir -p $$run $(FUZZ_DIR)/artifacts; \
 	  if [ $$t = fuzz_scenario ]; then cp scenarios/*.ini tests/data/scenarios/*.ini $$run/; \
 	  else cp tests/fuzz/corpus/$$t/* $$run/; fi; \
-	  max=$$(case $$t in fuzz_scenario) echo $(FUZZ_MAXLEN_fuzz_scenario);; fuzz_sphinx_unwrap) echo $(FUZZ_MAXLEN_fuzz_sphinx_unwrap);; \
-	    fuzz_codec) echo $(FUZZ_MAXLEN_fuzz_codec);; *) echo $(FUZZ_MAXLEN_fuzz_node);; esac); \
-	  echo "== $$t for $(FUZZ_SECONDS) s (log: $(FUZZ_DIR)/$$t.log)"; \
-	  ./$(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$max -timeout=10 -rss_limit_mb=2048 \
+	  case $$t in $(FUZZ_CASES) esac; \
+	  echo "== $$t for $$secs s (log: $(FUZZ_DIR)/$$t.log)"; \
+	  ./$(FUZZ_DIR)/$$t -max_total_time=$$secs -max_len=$$max -timeout=10 -rss_limit_mb=2048 \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t- $$run > $(FUZZ_DIR)/$$t.log 2>&1; rc=$$?; \
 	  done_line=$$(grep -E '^Done [0-9]+ runs in' $(FUZZ_DIR)/$$t.log | tail -1); \
 	  if [ $$rc -ne 0 ] || [ -z "$$done_line" ]; then \
@@ -185,9 +194,10 @@ fuzz: fuzz-build
 	done; \
 	echo "fuzz: $$total runs in all"; exit $$fail
 
-# CI: the short pass, about a minute per target.
+# CI: the short pass, a minute per target, 15 s per provider parser (about
+# 6 minutes in all).
 fuzz-ci:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=60 $(foreach t,$(FUZZ_PROVIDER_TARGETS),FUZZ_SECONDS_$(t)=15)
 
 # Regenerate tests/fuzz/corpus/ (valid packets under the targets' fixed keys,
 # plus malformed ones); deterministic.

@@ -150,11 +150,11 @@ static bool field(struct scan *s, int f, struct invoke_result *r) {
  * it. Fields read before a break in the structure (a truncated body) are
  * kept; each bad value is dropped; either sets *malformed. Last key wins. */
 bool provider__self_report(const uint8_t *body, size_t len, struct invoke_result *out, bool *malformed) {
+  if (!body || !len) return false; /* before body + len: NULL + 0 is undefined */
   struct scan s = {body, body + len};
   struct invoke_result r = *out;
   unsigned seen = 0;
   bool bad = false, done = false;
-  if (!body) return false;
   ws(&s);
   if (!lit(&s, "{")) return false;
   ws(&s);
@@ -206,8 +206,9 @@ static bool blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
  * The last REPORT line of the tail is read. */
 bool provider__lambda_report(const char *tail, size_t len, struct invoke_result *out, cm_time *billed) {
   static const char tag[] = "REPORT RequestId:";
+  if (!tail || !len) return false;
   const char *end = tail + len, *line = NULL, *q;
-  for (const char *p = tail; tail && (p = memmem(p, (size_t)(end - p), tag, sizeof tag - 1)); p++)
+  for (const char *p = tail; (p = memmem(p, (size_t)(end - p), tag, sizeof tag - 1)); p++)
     if (p == tail || p[-1] == '\n') line = p;
   if (!line) return false;
   q = line + sizeof tag - 1;

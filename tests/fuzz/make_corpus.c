@@ -1,8 +1,10 @@
-/* Writes the seed corpora of the Mixclaves fuzz targets into
- * DIR/<target>/: valid packets under the targets' fixed keys and addresses
+/* Writes the seed corpora of the fuzz targets into DIR/<target>/. For
+ * Mixclaves: valid packets under the targets' fixed keys and addresses
  * (fuzz_common.h) of every profile and codec, hop count, type and a SURB
  * reply, the plaintext layouts the forge mode turns into packets, and a few
- * malformed ones. Deterministic (randomness from a fixed rng seed).
+ * malformed ones. For the provider adapters: HTTP answers of every outcome
+ * (Lambda REPORT tails warm and cold, OpenFaaS durations, self-reports,
+ * truncated ones). Deterministic (randomness from a fixed rng seed).
  * Usage: make fuzz-corpus (runs make_corpus tests/fuzz/corpus). */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <glib.h>
 #include <sodium.h>
 
 #include "fuzz_common.h"
@@ -381,6 +384,64 @@ static void node_inputs(void) {
   free(b);
 }
 
+/* ---- the provider adapters (fuzz_provider.h's input: status line,
+ * header lines, empty line, body) and their two shared parsers ---- */
+
+static void ptext(const char *target, const char *name, const char *text) {
+  put(target, name, -1, (const uint8_t *)text, strlen(text));
+}
+
+static void provider_inputs(void) {
+  static const char *const kinds[] = {"lambda", "lambda_url", "azure", "cloudrun", "openfaas", "fission"};
+  const char *warm = "START RequestId: 6c3a Version: $LATEST\nEND RequestId: 6c3a\n"
+                     "REPORT RequestId: 6c3a\tDuration: 102.25 ms\tBilled Duration: 103 ms\t"
+                     "Memory Size: 128 MB\tMax Memory Used: 70 MB\t\n";
+  const char *cold = "REPORT RequestId: 89ba Duration: 4.42 ms Billed Duration: 338 ms Memory Size: 1152 MB "
+                     "Max Memory Used: 75 MB Init Duration: 333.05 ms\n";
+  const char *report = "{\"cloudmix\":1,\"id\":\"7\",\"exec_ms\":12.5,\"init_ms\":300,\"cold\":true,"
+                       "\"mem_peak_mb\":64,\"mem_mean_mb\":32,\"mem_samples\":7,\"pad\":\"aaaa\"}";
+  const char *echo = "{\"cloudmix\":1,\"id\":\"7\",\"function\":\"f\",\"bin\":0,\"response_bytes\":9,\"pad\":\"\"}";
+  char *w64 = g_base64_encode((const guchar *)warm, strlen(warm));
+  char *c64 = g_base64_encode((const guchar *)cold, strlen(cold));
+  char target[64], buf[2048];
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    snprintf(target, sizeof target, "fuzz_provider_%s", kinds[k]);
+    snprintf(buf, sizeof buf, "200\nContent-Type: application/json\n\n%s", report);
+    ptext(target, "ok-report", buf);
+    snprintf(buf, sizeof buf, "200\ncontent-type: application/json\n\n%s", echo);
+    ptext(target, "ok-echo", buf);
+    ptext(target, "auth", "403\nContent-Type: application/json\n\n{\"message\":\"Forbidden\"}");
+    ptext(target, "throttled", "429\nRetry-After: 1\n\n");
+    ptext(target, "busy", "503\n\nno endpoints available");
+    ptext(target, "network", "0\n\n");
+    ptext(target, "cut-report", "200\n\n{\"cloudmix\":1,\"exec_ms\":3,\"mem_samples\":4,\"mem_peak_mb\":9");
+  }
+  snprintf(buf, sizeof buf, "200\nX-Amz-Executed-Version: $LATEST\nX-Amz-Log-Result: %s\n\n%s", w64, report);
+  ptext("fuzz_provider_lambda", "warm", buf);
+  snprintf(buf, sizeof buf, "200\nx-amz-log-result:%s\n\n%s", c64, echo);
+  ptext("fuzz_provider_lambda", "cold", buf);
+  snprintf(buf, sizeof buf, "200\nX-Amz-Function-Error: Unhandled\nX-Amz-Log-Result: %s\n\n{\"errorMessage\":\"x\"}", c64);
+  ptext("fuzz_provider_lambda", "function-error", buf);
+  snprintf(buf, sizeof buf, "200\nX-Amz-Log-Result: %.*s\n\n", (int)strlen(w64) - 3, w64);
+  ptext("fuzz_provider_lambda", "truncated-log", buf);
+  ptext("fuzz_provider_lambda", "throttled-type",
+        "429\nx-amzn-ErrorType: TooManyRequestsException:http://internal.amazon.com/coral/\n\n{\"Reason\":\"x\"}");
+  ptext("fuzz_provider_lambda_url", "throttled-type", "429\nx-amzn-ErrorType: TooManyRequestsException\n\n");
+  snprintf(buf, sizeof buf, "200\nX-Duration-Seconds: 0.012345\nX-Call-Id: 1\n\n%s", report);
+  ptext("fuzz_provider_openfaas", "duration", buf);
+  ptext("fuzz_provider_openfaas", "duration-bad", "200\nX-Duration-Seconds: 1.2.3\n\n");
+  ptext("fuzz_lambda_report", "warm", warm);
+  ptext("fuzz_lambda_report", "cold", cold);
+  ptext("fuzz_lambda_report", "status", "REPORT RequestId: x\tDuration: 3000.00 ms\tBilled Duration: 3000 ms\t"
+                                        "Status: timeout\tRestore Duration: 5 ms\n");
+  ptext("fuzz_self_report", "report", report);
+  ptext("fuzz_self_report", "echo", echo);
+  ptext("fuzz_self_report", "nested", "{\"cloudmix\":1,\"x\":{\"a\":[1,{\"b\":\"}\\\"\"}]},\"exec_ms\":1e2,\"cold\":false}");
+  ptext("fuzz_self_report", "bad-values", "{\"cloudmix\":1,\"exec_ms\":-4,\"init_ms\":\"7\",\"mem_samples\":2.5}");
+  g_free(w64);
+  g_free(c64);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: make_corpus DIR (writes DIR/fuzz_*/)\n");
@@ -398,6 +459,7 @@ int main(int argc, char **argv) {
   cdc_packets(codec_abstract(), 0);
   cdc_packets(&codec__full_ops, FZ_SEL_ALT);
   node_inputs();
+  provider_inputs();
   rng_free(r);
   printf("make_corpus: %zu files, %zu bytes under %s\n", files, bytes, root);
   return 0;
