@@ -176,6 +176,9 @@ void provider__status(const struct http_resp *r, struct invoke_result *out, cons
   } else if (st == 429) {
     out->status = INVOKE_THROTTLED;
     *reason = "throttled";
+  } else if (st == 504 || st == 408) { /* a gateway (or the platform) gave up waiting for the function */
+    out->status = INVOKE_TIMEOUT;
+    *reason = "gateway_timeout";
   } else if (st >= 400 && st < 500) {
     *reason = "http_4xx";
   } else if (st >= 500 && st < 600) {

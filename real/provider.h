@@ -38,7 +38,9 @@
  *   azure, cloudrun  no platform timing: the handler's self-report; 429 ->
  *             throttled (Cloud Run's "no available instance").
  * Every adapter: 2xx -> ok (unless the platform marks a function error);
- * 401 / 403 -> error with reason "auth"; other 4xx and 5xx -> error. A
+ * 401 / 403 -> error with reason "auth"; 504 / 408 -> INVOKE_TIMEOUT (a
+ * gateway's or the platform's deadline: what the simulator answers at a
+ * call's deadline); other 4xx and 5xx -> error. A
  * transfer that timed out -> INVOKE_TIMEOUT (http_status 504, as the sim);
  * no HTTP answer (refused, reset, malformed or truncated HTTP, body larger
  * than the limit) -> INVOKE_NETWORK (http_status 0). */

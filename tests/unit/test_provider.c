@@ -230,6 +230,8 @@ static void test_status_mapping(void **state CM_UNUSED) {
     expect(interp(k, 404, NULL, NULL), INVOKE_ERROR, 404, "http_4xx");
     expect(interp(k, 500, NULL, NULL), INVOKE_ERROR, 500, "http_5xx");
     expect(interp(k, 302, NULL, NULL), INVOKE_ERROR, 302, "http_other");
+    expect(interp(k, 504, NULL, NULL), INVOKE_TIMEOUT, 504, "gateway_timeout"); /* the deadline answer */
+    expect(interp(k, 408, NULL, NULL), INVOKE_TIMEOUT, 408, "gateway_timeout");
     expect(interp(k, 0, NULL, NULL), INVOKE_NETWORK, 0, "network");
     assert_int_equal(interp(k, 500, NULL, NULL).res.exec_time, 0); /* did not run */
     bool busy = !strcmp(k, "openfaas") || !strcmp(k, "fission");
