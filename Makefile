@@ -208,11 +208,17 @@ fuzz-corpus: $(BUILD)/libcloudmix.a
 	$(BUILD)/fuzz/make_corpus tests/fuzz/corpus
 
 # Model code reaches the world only through env: no clocks, sockets, files,
-# libc randomness or backend switches under models/.
+# libc randomness or backend switches under models/; and cli/ defines no
+# results tables.
 check-style:
 	@bad=$$(grep -rnE '\b(clock_gettime|gettimeofday|g_get_monotonic_time|g_get_real_time|time\(|rand\(|srand|random\(|socket\(|sendto|recvfrom|fopen|open\(|getenv)|#\s*if(n?def)?\s.*\bSIM\b' --include='*.c' --include='*.h' models/ || true); \
 	if [ -n "$$bad" ]; then echo "check-style: model code reaches past the seam:"; echo "$$bad"; exit 1; fi; \
 	echo "check-style: ok (models/ uses only env)"
+	@# cli/ holds no table definitions: each table's SQL lives in its one
+	@# owner under analysis/ (analysis/SCHEMA.md names it).
+	@bad=$$(grep -rnE 'CREATE (TABLE|INDEX)|INSERT INTO' --include='*.c' --include='*.h' cli/ || true); \
+	if [ -n "$$bad" ]; then echo "check-style: SQL table definitions in cli/ (their owner is in analysis/):"; echo "$$bad"; exit 1; fi; \
+	echo "check-style: ok (no table definitions in cli/)"
 
 # Constant-time check, ctgrind style (about 5 s): tests/ct/ct_sphinx.c marks
 # Sphinx secrets undefined, so memcheck reports every branch or memory index

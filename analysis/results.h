@@ -68,8 +68,11 @@ int results_run_end(results *r, int64_t run_id, const char *status,
 int results_metric(results *r, int64_t run_id, const char *name,
                    double value);
 
-/* A model output table. create_sql is run once (one or more statements,
- * normally CREATE TABLE IF NOT EXISTS plus any CREATE INDEX IF NOT EXISTS);
+/* A model output table. Each table's SQL lives in its one owner under
+ * analysis/ (analysis/SCHEMA.md names it), which wraps this call and the
+ * binds in a typed open / add pair; code outside analysis/ uses those.
+ * create_sql is run once (one or more statements, normally CREATE TABLE
+ * IF NOT EXISTS plus any CREATE INDEX IF NOT EXISTS);
  * insert_sql is a single INSERT with ? placeholders, prepared once. Returns
  * NULL (see results_errmsg) if either fails. */
 results_table *results_table_new(results *r, const char *create_sql,
@@ -77,6 +80,7 @@ results_table *results_table_new(results *r, const char *create_sql,
 /* Bind parameter col (1-based) of the next row. A bad col is reported by
  * the following results_row. NULL t is ignored. */
 void results_bind_int(results_table *t, int col, int64_t v);
+/* NaN binds NULL (as SQLite itself stores a NaN). */
 void results_bind_double(results_table *t, int col, double v);
 /* v is copied; NULL binds NULL. */
 void results_bind_text(results_table *t, int col, const char *v);

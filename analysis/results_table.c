@@ -2,6 +2,7 @@
  * and multi-row INSERT), the bind calls, and the row buffer and its flush. */
 #include "results_impl.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -127,7 +128,7 @@ void results_bind_int(results_table *t, int col, int64_t v) {
 
 void results_bind_double(results_table *t, int col, double v) {
   struct cell *c = cell_at(t, col);
-  if (c) *c = (struct cell){.type = SQLITE_FLOAT, .v.d = v};
+  if (c) *c = isnan(v) ? (struct cell){.type = SQLITE_NULL} : (struct cell){.type = SQLITE_FLOAT, .v.d = v};
 }
 
 void results_bind_text(results_table *t, int col, const char *v) {

@@ -2,8 +2,9 @@
  * then the client) to every store and for every size of [scan] sizes,
  * [scan] reps rounds of a put then a get of a virtual object, one request at
  * a time in virtual time. The mean write and read times go to
- * cloudless_storage_scan; the summary prints the largest size's write and
- * read matrices (locations x stores), the seed's heatmap. */
+ * cloudless_storage_scan (analysis/tab_cloudless_plan.h); the summary
+ * prints the largest size's write and read matrices (locations x stores),
+ * the seed's heatmap. */
 #include <stdio.h>
 #include <string.h>
 
@@ -11,12 +12,7 @@
 
 #include "cloudless.h"
 #include "env_sim.h"
-
-static const char create_scan[] =
-    "CREATE TABLE IF NOT EXISTS cloudless_storage_scan ("
-    " run_id INTEGER NOT NULL, location TEXT NOT NULL, store TEXT NOT NULL, store_kind TEXT NOT NULL,"
-    " bytes INTEGER NOT NULL, write_s REAL NOT NULL, read_s REAL NOT NULL)";
-static const char insert_scan[] = "INSERT INTO cloudless_storage_scan VALUES (?,?,?,?,?,?,?)";
+#include "tab_cloudless_plan.h"
 
 /* 1 TiB: far above the seed's 64 MB, and keeps len * 8 exact in a double. */
 #define SCAN_SIZE_MAX (1ull << 40)
@@ -117,7 +113,7 @@ int cloudless_scan_run(struct run_ctx *c, struct cl_config *cfg) {
   struct storage_config sc = {.stores = cfg->stores, .nstores = cfg->nstores, .locations = cfg->locations,
                               .nlocations = cfg->nlocations, .links = cfg->slinks};
   storage_world *w = storage_world_new(e, &sc, &err);
-  results_table *t = NULL;
+  struct tab_cloudless_plan_scan t = {0};
   int rc = CM_EXIT_OK;
   size_t ncells = (size_t)cfg->nlocations * cfg->nstores * nsizes;
   double *wmean = g_new0(double, ncells), *rmean = g_new0(double, ncells);
@@ -126,7 +122,7 @@ int cloudless_scan_run(struct run_ctx *c, struct cl_config *cfg) {
     rc = CM_EXIT_USAGE;
     goto done;
   }
-  if (!(t = results_table_new(c->db, create_scan, insert_scan))) {
+  if (tab_cloudless_plan_scan_open(c->db, &t) != 0) {
     fprintf(stderr, "cloudmix: cannot create cloudless_storage_scan: %s\n", results_errmsg(c->db));
     rc = CM_EXIT_FAILED;
     goto done;
@@ -156,14 +152,11 @@ int cloudless_scan_run(struct run_ctx *c, struct cl_config *cfg) {
         size_t cell = ((size_t)l * cfg->nstores + k) * nsizes + z;
         wmean[cell] = cm_time_to_s(wsum) / (double)reps;
         rmean[cell] = cm_time_to_s(rsum) / (double)reps;
-        results_bind_int(t, 1, c->run_id);
-        results_bind_text(t, 2, cfg->locations[l].name);
-        results_bind_text(t, 3, cfg->stores[k].name);
-        results_bind_text(t, 4, storage_kind_name(cfg->stores[k].kind));
-        results_bind_int(t, 5, (int64_t)sizes[z]);
-        results_bind_double(t, 6, wmean[cell]);
-        results_bind_double(t, 7, rmean[cell]);
-        if (results_row(t) != 0) {
+        struct tab_cloudless_plan_scan_row row = {
+            .run_id = c->run_id, .location = cfg->locations[l].name, .store = cfg->stores[k].name,
+            .store_kind = storage_kind_name(cfg->stores[k].kind), .bytes = (int64_t)sizes[z],
+            .write_s = wmean[cell], .read_s = rmean[cell]};
+        if (tab_cloudless_plan_scan_add(&t, &row) != 0) {
           fprintf(stderr, "cloudmix: writing results failed: %s\n", results_errmsg(c->db));
           rc = CM_EXIT_FAILED;
         }

@@ -27,7 +27,7 @@
  * One cloudless_workflow row per plan: the planner's time and cost
  * estimates, the measured mean time over the runs, and where each node
  * ran (provider@store); with pareto_points, each plan's cost-time front
- * in cloudless_pareto. */
+ * in cloudless_pareto (the tables: analysis/tab_cloudless_plan.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,12 +40,7 @@
 #include "cloudless/placement.h"
 #include "cloudless/storage_cost.h"
 #include "env_sim.h"
-
-static const char create_sql[] =
-    "CREATE TABLE IF NOT EXISTS cloudless_workflow(run_id INTEGER, plan TEXT, at_s REAL, planner TEXT, "
-    "objective TEXT, bound REAL, estimate_s REAL, time_s REAL, time_sd_s REAL, runs INTEGER, failed INTEGER, "
-    "resumed INTEGER, skipped_nodes INTEGER, cost_usd REAL, placement TEXT)";
-static const char insert_sql[] = "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+#include "tab_cloudless_plan.h"
 
 #define WAIT_STEP CM_MS(100)
 #define WAIT_MAX CM_S(3600) /* one request, or one workflow, should never take an hour of simulated time */
@@ -421,7 +416,8 @@ static int execute(struct wf *x, const struct plan *pl, const struct dagexec_pla
 }
 
 static int write_row(struct wf *x, const struct plan *pl, cm_time at, const struct place_solution *sol,
-                     const struct dagexec_place *place, const struct exec_stats *st, results_table *t) {
+                     const struct dagexec_place *place, const struct exec_stats *st,
+                     struct tab_cloudless_plan_workflow *t) {
   uint32_t good = st->runs - st->failed;
   double mean = good ? st->sum / good : NAN;
   double sd = good > 1 ? sqrt(fmax(0, (st->sum2 - st->sum * mean) / (good - 1))) : 0;
@@ -429,27 +425,13 @@ static int write_row(struct wf *x, const struct plan *pl, cm_time at, const stru
   for (size_t v = 0; v < x->n; v++)
     g_string_append_printf(where, "%s%s=%s@%s", v ? ";" : "", dag_node(x->d, v)->name,
                            x->cfg->providers[place[v].provider].name, x->cfg->stores[place[v].store].name);
-  results_bind_int(t, 1, x->c->run_id);
-  results_bind_text(t, 2, pl->name);
-  results_bind_double(t, 3, cm_time_to_s(at));
-  results_bind_text(t, 4, pl->planner);
-  results_bind_text(t, 5, pl->objective);
-  if (isfinite(pl->bound))
-    results_bind_double(t, 6, pl->bound);
-  else
-    results_bind_null(t, 6);
-  results_bind_double(t, 7, sol->time);
-  if (good)
-    results_bind_double(t, 8, mean);
-  else
-    results_bind_null(t, 8);
-  results_bind_double(t, 9, sd);
-  results_bind_int(t, 10, st->runs);
-  results_bind_int(t, 11, st->failed);
-  results_bind_int(t, 12, st->resumed);
-  results_bind_int(t, 13, (int64_t)st->skipped);
-  results_bind_double(t, 14, sol->cost);
-  results_bind_text(t, 15, where->str);
+  struct tab_cloudless_plan_workflow_row row = {
+      .run_id = x->c->run_id, .plan = pl->name, .at_s = cm_time_to_s(at), .planner = pl->planner,
+      .objective = pl->objective, .bound = isfinite(pl->bound) ? pl->bound : NAN, .estimate_s = sol->time,
+      .time_s = good ? mean : NAN, .time_sd_s = sd, .runs = st->runs, .failed = st->failed,
+      .resumed = st->resumed, .skipped_nodes = (int64_t)st->skipped, .cost_usd = sol->cost,
+      .placement = where->str};
+  int rc = tab_cloudless_plan_workflow_add(t, &row);
   g_string_free(where, TRUE);
   if (!x->c->quiet) {
     printf("%-14s %8.0f %10.3f %10.3f %12.3g %4u/%-4u ", pl->name, cm_time_to_s(at), sol->time, mean, sol->cost, good,
@@ -457,19 +439,15 @@ static int write_row(struct wf *x, const struct plan *pl, cm_time at, const stru
     for (size_t v = 0; v < x->n; v++) printf(" %s", x->cfg->providers[place[v].provider].name);
     printf("\n");
   }
-  return results_row(t) == 0 ? CM_EXIT_OK : CM_EXIT_FAILED;
+  return rc == 0 ? CM_EXIT_OK : CM_EXIT_FAILED;
 }
-
-static const char replan_create[] =
-    "CREATE TABLE IF NOT EXISTS cloudless_replan(run_id INTEGER, plan TEXT, at_s REAL, node TEXT, function TEXT, "
-    "decision TEXT, provider TEXT, old_estimate_s REAL, new_estimate_s REAL, reason TEXT)";
-static const char replan_insert[] = "INSERT INTO cloudless_replan VALUES (?,?,?,?,?,?,?,?,?,?)";
 
 /* The placement changed at `at`: per moved node a redeploy (to the new
  * provider) and a cleanup (of the old one), with why: the old placement's
  * estimate under the new benchmarks against the new one's. */
 static int record_change(struct wf *x, const struct plan *pl, cm_time at, const struct dagexec_place *old,
-                         const struct dagexec_place *now, double old_est, double new_est, results_table *t) {
+                         const struct dagexec_place *now, double old_est, double new_est,
+                         struct tab_cloudless_plan_replan *t) {
   char reason[160];
   snprintf(reason, sizeof reason, "the placement's estimate went to %.3f s; the new one's is %.3f s", old_est,
            new_est);
@@ -478,17 +456,11 @@ static int record_change(struct wf *x, const struct plan *pl, cm_time at, const 
     static const char *const decisions[2] = {"redeploy", "cleanup"};
     for (int k = 0; k < 2; k++) {
       uint32_t p = k == 0 ? now[v].provider : old[v].provider;
-      results_bind_int(t, 1, x->c->run_id);
-      results_bind_text(t, 2, pl->name);
-      results_bind_double(t, 3, cm_time_to_s(at));
-      results_bind_text(t, 4, dag_node(x->d, v)->name);
-      results_bind_text(t, 5, dag_node(x->d, v)->function);
-      results_bind_text(t, 6, decisions[k]);
-      results_bind_text(t, 7, x->cfg->providers[p].name);
-      results_bind_double(t, 8, old_est);
-      results_bind_double(t, 9, new_est);
-      results_bind_text(t, 10, reason);
-      if (results_row(t) != 0) return CM_EXIT_FAILED;
+      struct tab_cloudless_plan_replan_row row = {
+          .run_id = x->c->run_id, .plan = pl->name, .at_s = cm_time_to_s(at), .node = dag_node(x->d, v)->name,
+          .function = dag_node(x->d, v)->function, .decision = decisions[k], .provider = x->cfg->providers[p].name,
+          .old_estimate_s = old_est, .new_estimate_s = new_est, .reason = reason};
+      if (tab_cloudless_plan_replan_add(t, &row) != 0) return CM_EXIT_FAILED;
     }
     if (!x->c->quiet)
       printf("  at %.0f s: redeploy %s to %s, clean up %s (%s)\n", cm_time_to_s(at), dag_node(x->d, v)->name,
@@ -514,7 +486,8 @@ static double estimate_of(struct wf *x, const struct plan *pl, const uint32_t *c
 /* Plan pl once and run it `runs` times; or, with replan_s, re-benchmark and
  * re-plan every replan_s until horizon_s, running the workflow in between
  * and recording each change of placement (seed 5.3 d). */
-static int run_plan(struct wf *x, const struct plan *pl, results_table *t, results_table *rt) {
+static int run_plan(struct wf *x, const struct plan *pl, struct tab_cloudless_plan_workflow *t,
+                    struct tab_cloudless_plan_replan *rt) {
   const scenario *s = x->c->s;
   cm_time period = cm_time_from_s(scenario_double(s, "workflow", "replan_s"));
   cm_time end = env_now(x->e) + cm_time_from_s(scenario_double(s, "workflow", "horizon_s"));
@@ -551,22 +524,18 @@ static int run_plan(struct wf *x, const struct plan *pl, results_table *t, resul
   return out;
 }
 
-static const char pareto_create[] =
-    "CREATE TABLE IF NOT EXISTS cloudless_pareto(run_id INTEGER, plan TEXT, budget_usd REAL, time_s REAL, "
-    "cost_usd REAL, placement TEXT)";
-static const char pareto_insert[] = "INSERT INTO cloudless_pareto VALUES (?,?,?,?,?,?)";
-
 /* The cost-time Pareto front of plan pl (`[workflow] pareto_points`): the
  * least time under budgets from the cheapest placement's cost to the
  * fastest placement's, evenly spaced; exact placements, not runs. */
 static int pareto(struct wf *x, const struct plan *pl, uint32_t points) {
   char *err = NULL;
   struct place_problem *pr = problem(x, pl, &err);
-  results_table *t = pr ? results_table_new(x->c->db, pareto_create, pareto_insert) : NULL;
+  struct tab_cloudless_plan_pareto t = {0};
   uint32_t *choice = g_new0(uint32_t, x->n);
   struct place_solution cheap = {.place = choice}, fast = {.place = choice};
   int out = CM_EXIT_FAILED;
-  if (!t || place_solve_ilp(pr, PLACE_MIN_COST, INFINITY, 10000, &cheap, &err) != 0 ||
+  if (!pr || tab_cloudless_plan_pareto_open(x->c->db, &t) != 0 ||
+      place_solve_ilp(pr, PLACE_MIN_COST, INFINITY, 10000, &cheap, &err) != 0 ||
       tie_break(pr, PLACE_MIN_COST, &cheap, &err) != 0 ||
       place_solve_ilp(pr, PLACE_MIN_TIME, INFINITY, 10000, &fast, &err) != 0 ||
       tie_break(pr, PLACE_MIN_TIME, &fast, &err) != 0) {
@@ -586,14 +555,11 @@ static int pareto(struct wf *x, const struct plan *pl, uint32_t points) {
     for (size_t v = 0; v < x->n; v++)
       g_string_append_printf(where, "%s%s=%s", v ? ";" : "", dag_node(x->d, v)->name,
                              x->cfg->providers[pl->allowed[choice[v]]].name);
-    results_bind_int(t, 1, x->c->run_id);
-    results_bind_text(t, 2, pl->name);
-    results_bind_double(t, 3, b);
-    results_bind_double(t, 4, sol.time);
-    results_bind_double(t, 5, sol.cost);
-    results_bind_text(t, 6, where->str);
+    struct tab_cloudless_plan_pareto_row row = {.run_id = x->c->run_id, .plan = pl->name, .budget_usd = b,
+                                                .time_s = sol.time, .cost_usd = sol.cost, .placement = where->str};
+    int rc = tab_cloudless_plan_pareto_add(&t, &row);
     g_string_free(where, TRUE);
-    if (results_row(t) != 0) goto done;
+    if (rc != 0) goto done;
   }
   out = CM_EXIT_OK;
 done:
@@ -658,9 +624,9 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
     out = CM_EXIT_FAILED;
     goto done;
   }
-  results_table *t = results_table_new(c->db, create_sql, insert_sql);
-  results_table *rt = t ? results_table_new(c->db, replan_create, replan_insert) : NULL;
-  if (!t || !rt) {
+  struct tab_cloudless_plan_workflow t = {0};
+  struct tab_cloudless_plan_replan rt = {0};
+  if (tab_cloudless_plan_workflow_open(c->db, &t) != 0 || tab_cloudless_plan_replan_open(c->db, &rt) != 0) {
     fprintf(stderr, "cloudmix: cannot create cloudless_workflow / cloudless_replan: %s\n", results_errmsg(c->db));
     out = CM_EXIT_FAILED;
     goto done;
@@ -682,7 +648,7 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
       g_free(err);
       out = CM_EXIT_USAGE;
     } else {
-      out = run_plan(&x, &pl, t, rt);
+      out = run_plan(&x, &pl, &t, &rt);
       if (out == CM_EXIT_OK && points) out = pareto(&x, &pl, points);
     }
     g_free(pl.allowed);

@@ -2,7 +2,8 @@
  * seed (seeds first_seed .. first_seed + n - 1, the same for every policy),
  * then print, per policy, the mean over seeds of each headline figure with
  * its 95% confidence interval (Student t, analysis/stats.h), and store
- * every run plus the table (compare_results) in the results store. */
+ * every run plus the table (compare_results, analysis/tab_compare.h) in
+ * the results store. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,12 +14,7 @@
 #include "cloudless.h"
 #include "cloudless/policy.h"
 #include "stats.h"
-
-static const char create_compare[] =
-    "CREATE TABLE IF NOT EXISTS compare_results ("
-    " first_run_id INTEGER NOT NULL, scenario TEXT NOT NULL, policy TEXT NOT NULL, metric TEXT NOT NULL,"
-    " seeds INTEGER NOT NULL, first_seed INTEGER NOT NULL, mean REAL, ci95 REAL)";
-static const char insert_compare[] = "INSERT INTO compare_results VALUES (?,?,?,?,?,?,?,?)";
+#include "tab_compare.h"
 
 enum { M_MEAN, M_P50, M_P95, M_P99, M_COST, M_THRU, M_FAIL, M_N };
 static const char *const metric_names[M_N] = {"mean_latency_s", "p50_latency_s", "p95_latency_s", "p99_latency_s",
@@ -168,8 +164,8 @@ int cli_compare(int argc, char **argv) {
     }
   if (!quiet && isatty(2)) fprintf(stderr, "\n");
   if (rc == 0) {
-    results_table *t = results_table_new(db, create_compare, insert_compare);
-    if (!t) {
+    struct tab_compare_results t = {0};
+    if (tab_compare_results_open(db, &t) != 0) {
       fprintf(stderr, "cloudmix: %s: cannot create compare_results: %s\n", out, results_errmsg(db));
       rc = CM_EXIT_FAILED;
     }
@@ -185,15 +181,10 @@ int cli_compare(int argc, char **argv) {
         if (j == M_COST) printf(" %10.5f +-%6.5f", ss.mean, isnan(ss.ci95) ? 0.0 : ss.ci95);
         else if (j == M_FAIL) printf(" %6.1f +-%5.1f", ss.mean, isnan(ss.ci95) ? 0.0 : ss.ci95);
         else printf(" %8.3f +-%6.3f", ss.mean, isnan(ss.ci95) ? 0.0 : ss.ci95);
-        results_bind_int(t, 1, first_run);
-        results_bind_text(t, 2, argv[1]);
-        results_bind_text(t, 3, pols[p]);
-        results_bind_text(t, 4, metric_names[j]);
-        results_bind_int(t, 5, seeds);
-        results_bind_int(t, 6, first_seed);
-        results_bind_double(t, 7, ss.mean);
-        results_bind_double(t, 8, ss.ci95);
-        if (results_row(t) != 0) rc = CM_EXIT_FAILED;
+        struct tab_compare_result row = {.first_run_id = first_run, .scenario = argv[1], .policy = pols[p],
+                                         .metric = metric_names[j], .seeds = seeds, .first_seed = first_seed,
+                                         .mean = ss.mean, .ci95 = ss.ci95};
+        if (tab_compare_results_add(&t, &row) != 0) rc = CM_EXIT_FAILED;
       }
       printf("\n");
     }

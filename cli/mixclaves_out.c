@@ -1,6 +1,7 @@
 /* The network sweep's output: the throughput-vs-latency table
  * mixclaves_load (seed Fig. 8 and 9), Table 1's rows in mixclaves_cost with
- * the price model, the run's metrics and the printed summary.
+ * the price model (both tables written through analysis/tab_mixclaves.h),
+ * the run's metrics and the printed summary.
  *
  * The price model: a node-month costs usd_per_hour x hours_per_month x
  * (1 - sustained_use_discount), for a Mixclaves node (always in an enclave:
@@ -12,22 +13,7 @@
 #include <stdio.h>
 
 #include "mixclaves.h"
-
-static const char create_load[] =
-    "CREATE TABLE IF NOT EXISTS mixclaves_load ("
-    " run_id INTEGER NOT NULL, config TEXT NOT NULL, topology TEXT NOT NULL, nodes INTEGER NOT NULL,"
-    " hops INTEGER NOT NULL, enclave INTEGER NOT NULL, oblivious INTEGER NOT NULL, rate REAL NOT NULL,"
-    " offered_per_s REAL NOT NULL, delivered_per_s REAL NOT NULL, sent INTEGER NOT NULL, received INTEGER NOT NULL,"
-    " dropped INTEGER NOT NULL, late INTEGER NOT NULL, queue_full INTEGER NOT NULL, other_drops INTEGER NOT NULL,"
-    " link_lost INTEGER NOT NULL, p50_rtt_s REAL, p99_rtt_s REAL, unaccounted INTEGER NOT NULL,"
-    " crypto TEXT NOT NULL)";
-static const char insert_load[] = "INSERT INTO mixclaves_load VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-static const char create_cost[] =
-    "CREATE TABLE IF NOT EXISTS mixclaves_cost ("
-    " run_id INTEGER NOT NULL, config TEXT NOT NULL, mixnet TEXT NOT NULL, nodes INTEGER NOT NULL,"
-    " hops INTEGER NOT NULL, peak_per_s REAL NOT NULL, node_month_usd REAL NOT NULL, monthly_usd REAL NOT NULL,"
-    " seed_monthly_usd REAL)";
-static const char insert_cost[] = "INSERT INTO mixclaves_cost VALUES (?,?,?,?,?,?,?,?,?)";
+#include "tab_mixclaves.h"
 
 double mxc__node_month_usd(const struct mxc_price *p, bool mixclaves) {
   double hourly = p->usd_per_hour + (mixclaves && p->surcharge ? p->enclave_usd_per_hour : 0);
@@ -43,15 +29,10 @@ static double seed_monthly(const struct mxc_net_config *n) {
   return n->nodes >= 1 && n->nodes <= 4 ? mx[n->nodes - 1] : NAN;
 }
 
-static void bind_or_null(results_table *t, int col, double v) {
-  if (isnan(v)) results_bind_null(t, col);
-  else results_bind_double(t, col, v);
-}
-
 int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct mxc_step *steps) {
-  results_table *lt = results_table_new(c->db, create_load, insert_load);
-  results_table *ct = results_table_new(c->db, create_cost, insert_cost);
-  if (!lt || !ct) {
+  struct tab_mixclaves_load lt = {0};
+  struct tab_mixclaves_cost ct = {0};
+  if (tab_mixclaves_load_open(c->db, &lt) != 0 || tab_mixclaves_cost_open(c->db, &ct) != 0) {
     fprintf(stderr, "cloudmix: cannot create the mixclaves tables: %s\n", results_errmsg(c->db));
     return CM_EXIT_FAILED;
   }
@@ -76,28 +57,16 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
       other += st->other_drops;
       link += st->link_lost;
       unacc += st->unaccounted;
-      results_bind_int(lt, 1, c->run_id);
-      results_bind_text(lt, 2, n->label);
-      results_bind_text(lt, 3, n->loopix ? "loopix" : "mixclaves");
-      results_bind_int(lt, 4, n->nodes);
-      results_bind_int(lt, 5, n->hops);
-      results_bind_int(lt, 6, n->enclave);
-      results_bind_int(lt, 7, n->oblivious);
-      results_bind_double(lt, 8, st->rate);
-      results_bind_double(lt, 9, st->offered_per_s);
-      results_bind_double(lt, 10, st->delivered_per_s);
-      results_bind_int(lt, 11, (int64_t)st->sent);
-      results_bind_int(lt, 12, (int64_t)st->received);
-      results_bind_int(lt, 13, (int64_t)st->lost);
-      results_bind_int(lt, 14, (int64_t)st->late);
-      results_bind_int(lt, 15, (int64_t)st->queue_full);
-      results_bind_int(lt, 16, (int64_t)st->other_drops);
-      results_bind_int(lt, 17, (int64_t)st->link_lost);
-      bind_or_null(lt, 18, st->p50_s);
-      bind_or_null(lt, 19, st->p99_s);
-      results_bind_int(lt, 20, (int64_t)st->unaccounted);
-      results_bind_text(lt, 21, cfg->crypto); /* the codec: abstract or full (real Sphinx) */
-      if (results_row(lt) != 0) rc = CM_EDB;
+      struct tab_mixclaves_load_row row = {
+          .run_id = c->run_id, .config = n->label, .topology = n->loopix ? "loopix" : "mixclaves",
+          .nodes = n->nodes, .hops = n->hops, .enclave = n->enclave, .oblivious = n->oblivious, .rate = st->rate,
+          .offered_per_s = st->offered_per_s, .delivered_per_s = st->delivered_per_s, .sent = (int64_t)st->sent,
+          .received = (int64_t)st->received, .dropped = (int64_t)st->lost, .late = (int64_t)st->late,
+          .queue_full = (int64_t)st->queue_full, .other_drops = (int64_t)st->other_drops,
+          .link_lost = (int64_t)st->link_lost, .p50_rtt_s = st->p50_s, .p99_rtt_s = st->p99_s,
+          .unaccounted = (int64_t)st->unaccounted,
+          .crypto = cfg->crypto}; /* the codec: abstract or full (real Sphinx) */
+      if (tab_mixclaves_load_add(&lt, &row) != 0) rc = CM_EDB;
       if (!c->quiet)
         printf("%10.0f %10.1f %10.1f %8llu %8llu %10.2f %10.2f%s\n", st->rate, st->offered_per_s,
                st->delivered_per_s, (unsigned long long)st->lost, (unsigned long long)st->queue_full,
@@ -113,16 +82,11 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
   for (uint32_t i = 0; i < cfg->nconfigs; i++) {
     const struct mxc_net_config *n = &cfg->configs[i];
     double per = mxc__node_month_usd(&cfg->price, !n->loopix), month = per * n->nodes, seed = seed_monthly(n);
-    results_bind_int(ct, 1, c->run_id);
-    results_bind_text(ct, 2, n->label);
-    results_bind_text(ct, 3, n->loopix ? "Loopix" : "Mixclaves");
-    results_bind_int(ct, 4, n->nodes);
-    results_bind_int(ct, 5, n->hops);
-    results_bind_double(ct, 6, peak[i]);
-    results_bind_double(ct, 7, per);
-    results_bind_double(ct, 8, round(month * 100) / 100);
-    bind_or_null(ct, 9, seed);
-    if (results_row(ct) != 0) rc = CM_EDB;
+    struct tab_mixclaves_cost_row row = {.run_id = c->run_id, .config = n->label,
+                                         .mixnet = n->loopix ? "Loopix" : "Mixclaves", .nodes = n->nodes,
+                                         .hops = n->hops, .peak_per_s = peak[i], .node_month_usd = per,
+                                         .monthly_usd = round(month * 100) / 100, .seed_monthly_usd = seed};
+    if (tab_mixclaves_cost_add(&ct, &row) != 0) rc = CM_EDB;
     char name[96];
     snprintf(name, sizeof name, "peak_per_s:%s", n->label);
     if (results_metric(c->db, c->run_id, name, peak[i]) != 0) rc = CM_EDB;

@@ -1,6 +1,7 @@
 /* Runner of the demo model: scenario keys -> queue config, a sim env, the
- * run with a progress bar, one row per job in demo_jobs, summary metrics,
- * and a summary table with the Erlang C figure beside the simulated one. */
+ * run with a progress bar, one row per job in demo_jobs (written through
+ * analysis/tab_demo.h), summary metrics, and a summary table with the
+ * Erlang C figure beside the simulated one. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "cli.h"
 #include "demo/queue.h"
 #include "env_sim.h"
+#include "tab_demo.h"
 
 const struct scn_key demo_keys[] = {
     {"demo", "arrival_rate_per_s", SCN_DOUBLE, 1e-9, 1e7, NULL, NULL,
@@ -23,33 +25,21 @@ const struct scn_key demo_keys[] = {
 };
 const size_t demo_nkeys = sizeof demo_keys / sizeof demo_keys[0];
 
-static const char create_jobs[] =
-    "CREATE TABLE IF NOT EXISTS demo_jobs ("
-    " run_id INTEGER NOT NULL, job INTEGER NOT NULL,"
-    " arrival_ns INTEGER NOT NULL, start_ns INTEGER NOT NULL, end_ns INTEGER NOT NULL,"
-    " server INTEGER, outcome TEXT NOT NULL)";
-static const char insert_jobs[] = "INSERT INTO demo_jobs VALUES (?, ?, ?, ?, ?, ?, ?)";
-
 struct sink {
-  results_table *t;
+  struct tab_demo_jobs jobs;
+  bool record;
   int64_t run_id;
   int rc;
 };
 
 static void on_job(void *arg, const struct queue_job *j) {
   struct sink *s = arg;
-  if (!s->t || s->rc) return;
-  results_bind_int(s->t, 1, s->run_id);
-  results_bind_int(s->t, 2, (int64_t)j->id);
-  results_bind_int(s->t, 3, j->arrival);
-  results_bind_int(s->t, 4, j->start);
-  results_bind_int(s->t, 5, j->end);
-  if (j->server == UINT32_MAX)
-    results_bind_null(s->t, 6);
-  else
-    results_bind_int(s->t, 6, j->server);
-  results_bind_text(s->t, 7, j->outcome == QUEUE_COMPLETED ? "completed" : "dropped_queue_full");
-  s->rc = results_row(s->t);
+  if (!s->record || s->rc) return;
+  struct tab_demo_job row = {.run_id = s->run_id, .job = (int64_t)j->id, .arrival_ns = j->arrival,
+                             .start_ns = j->start, .end_ns = j->end,
+                             .server = j->server == UINT32_MAX ? -1 : (int64_t)j->server,
+                             .outcome = j->outcome == QUEUE_COMPLETED ? "completed" : "dropped_queue_full"};
+  s->rc = tab_demo_jobs_add(&s->jobs, &row);
 }
 
 int run_demo(struct run_ctx *c) {
@@ -68,8 +58,8 @@ int run_demo(struct run_ctx *c) {
   env *e = env_sim_new(c->seed);
   struct sink sk = {.run_id = c->run_id};
   if (scenario_bool(s, "demo", "record_jobs")) {
-    sk.t = results_table_new(c->db, create_jobs, insert_jobs);
-    if (!sk.t) {
+    sk.record = true;
+    if (tab_demo_jobs_open(c->db, &sk.jobs) != 0) {
       fprintf(stderr, "cloudmix: cannot create demo_jobs: %s\n", results_errmsg(c->db));
       env_free(e);
       return CM_EXIT_FAILED;

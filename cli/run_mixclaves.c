@@ -1,8 +1,9 @@
 /* Runner of the mixclaves model: checks the codec asked for, then runs
  * either the seed's Fig. 1 buffer experiment (buffer_experiment_run for each
  * variant: Pearson's R between store and read addresses, plus a
- * deterministic sample of the pairs for the scatter plot) or the network
- * load sweep of Fig. 8 / Fig. 9 / Table 1 (mixclaves_net.c). */
+ * deterministic sample of the pairs for the scatter plot; the tables are
+ * written through analysis/tab_mixclaves.h) or the network load sweep of
+ * Fig. 8 / Fig. 9 / Table 1 (mixclaves_net.c). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,24 +12,13 @@
 
 #include "mixclaves.h"
 #include "mixclaves/codec.h"
-
-static const char create_buffer[] =
-    "CREATE TABLE IF NOT EXISTS mixclaves_buffer ("
-    " run_id INTEGER NOT NULL, variant TEXT NOT NULL, packets INTEGER NOT NULL, rate REAL NOT NULL,"
-    " mean_delay_s REAL NOT NULL, r REAL, seed_r REAL, released INTEGER NOT NULL, refused_full INTEGER NOT NULL,"
-    " mean_held REAL NOT NULL, max_held INTEGER NOT NULL, capacity INTEGER NOT NULL, tick_s REAL NOT NULL)";
-static const char insert_buffer[] = "INSERT INTO mixclaves_buffer VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)";
-static const char create_pairs[] =
-    "CREATE TABLE IF NOT EXISTS mixclaves_buffer_pairs ("
-    " run_id INTEGER NOT NULL, variant TEXT NOT NULL, k INTEGER NOT NULL, store INTEGER NOT NULL,"
-    " read INTEGER NOT NULL)";
-static const char insert_pairs[] = "INSERT INTO mixclaves_buffer_pairs VALUES (?,?,?,?,?)";
+#include "tab_mixclaves.h"
 
 /* The seed's Fig. 1 values (seed 2.1.2): append 0.738, random 0.03; none for (c). */
 static const double seed_r[BUFFER_NVARIANTS] = {0.738, 0.03, NAN};
 
 struct pair_sampler {
-  results_table *t;
+  struct tab_mixclaves_pairs *t;
   int64_t run_id;
   const char *variant;
   uint64_t seen, stride, kept, max;
@@ -40,18 +30,15 @@ static void on_pair(void *arg, uint32_t store, uint32_t read) {
   struct pair_sampler *p = arg;
   uint64_t i = p->seen++;
   if (p->kept >= p->max || i % p->stride != 0) return;
-  results_bind_int(p->t, 1, p->run_id);
-  results_bind_text(p->t, 2, p->variant);
-  results_bind_int(p->t, 3, (int64_t)p->kept++);
-  results_bind_int(p->t, 4, store);
-  results_bind_int(p->t, 5, read);
-  if (results_row(p->t) != 0 && p->rc == 0) p->rc = CM_EDB;
+  struct tab_mixclaves_pair row = {.run_id = p->run_id, .variant = p->variant, .k = (int64_t)p->kept++,
+                                   .store = store, .read = read};
+  if (tab_mixclaves_pairs_add(p->t, &row) != 0 && p->rc == 0) p->rc = CM_EDB;
 }
 
 static int run_buffer(struct run_ctx *c, const struct mxc_config *cfg) {
-  results_table *bt = results_table_new(c->db, create_buffer, insert_buffer);
-  results_table *pt = results_table_new(c->db, create_pairs, insert_pairs);
-  if (!bt || !pt) {
+  struct tab_mixclaves_buffer bt = {0};
+  struct tab_mixclaves_pairs pt = {0};
+  if (tab_mixclaves_buffer_open(c->db, &bt) != 0 || tab_mixclaves_pairs_open(c->db, &pt) != 0) {
     fprintf(stderr, "cloudmix: cannot create the mixclaves buffer tables: %s\n", results_errmsg(c->db));
     return CM_EXIT_FAILED;
   }
@@ -64,7 +51,7 @@ static int run_buffer(struct run_ctx *c, const struct mxc_config *cfg) {
   for (int v = 0; v < BUFFER_NVARIANTS && rc == CM_EXIT_OK; v++) {
     if (!cfg->variant_on[v]) continue;
     const char *name = buffer_variant_name((enum buffer_variant)v);
-    struct pair_sampler ps = {.t = pt, .run_id = c->run_id, .variant = name, .max = cfg->pairs_max};
+    struct pair_sampler ps = {.t = &pt, .run_id = c->run_id, .variant = name, .max = cfg->pairs_max};
     ps.stride = cfg->pairs_max ? cfg->packets / cfg->pairs_max : 1;
     if (ps.stride == 0) ps.stride = 1;
     struct buffer_experiment x = {.variant = (enum buffer_variant)v, .packets = cfg->packets,
@@ -77,20 +64,12 @@ static int run_buffer(struct run_ctx *c, const struct mxc_config *cfg) {
       rc = CM_EXIT_FAILED;
       break;
     }
-    results_bind_int(bt, 1, c->run_id);
-    results_bind_text(bt, 2, name);
-    results_bind_int(bt, 3, (int64_t)cfg->packets);
-    results_bind_double(bt, 4, cfg->buffer_rate);
-    results_bind_double(bt, 5, cfg->buffer_delay_s);
-    if (e == 0) results_bind_double(bt, 6, res.r);
-    if (!isnan(seed_r[v])) results_bind_double(bt, 7, seed_r[v]);
-    results_bind_int(bt, 8, (int64_t)res.released);
-    results_bind_int(bt, 9, (int64_t)res.refused_full);
-    results_bind_double(bt, 10, res.mean_held);
-    results_bind_int(bt, 11, (int64_t)res.max_held);
-    results_bind_int(bt, 12, res.capacity);
-    results_bind_double(bt, 13, res.tick_s);
-    if (results_row(bt) != 0 || ps.rc != 0) rc = CM_EXIT_FAILED;
+    struct tab_mixclaves_buffer_row row = {
+        .run_id = c->run_id, .variant = name, .packets = (int64_t)cfg->packets, .rate = cfg->buffer_rate,
+        .mean_delay_s = cfg->buffer_delay_s, .r = e == 0 ? res.r : NAN, .seed_r = seed_r[v],
+        .released = (int64_t)res.released, .refused_full = (int64_t)res.refused_full, .mean_held = res.mean_held,
+        .max_held = (int64_t)res.max_held, .capacity = res.capacity, .tick_s = res.tick_s};
+    if (tab_mixclaves_buffer_add(&bt, &row) != 0 || ps.rc != 0) rc = CM_EXIT_FAILED;
     char metric[64];
     snprintf(metric, sizeof metric, "r_%s", name);
     if (results_metric(c->db, c->run_id, metric, e == 0 ? res.r : NAN) != 0) rc = CM_EXIT_FAILED;

@@ -1,0 +1,74 @@
+/* Unit tests for analysis/tab_cloudless_plan.c, the owner of
+ * cloudless_storage_scan, cloudless_workflow, cloudless_replan and
+ * cloudless_pareto: each table's shape and a row's values (NaN stored
+ * NULL), argument errors. */
+#include <math.h>
+
+#include "tab_check.h"
+
+#include "tab_cloudless_plan.h"
+
+static void test_scan(void **state CM_UNUSED) {
+  struct tab_fx f;
+  fx_open(&f);
+  struct tab_cloudless_plan_scan t;
+  assert_int_equal(tab_cloudless_plan_scan_open(f.r, &t), CM_OK);
+  assert_text_free(fx_shape(&f, "cloudless_storage_scan"),
+                   "run_id INTEGER NN,location TEXT NN,store TEXT NN,store_kind TEXT NN,bytes INTEGER NN,"
+                   "write_s REAL NN,read_s REAL NN");
+  struct tab_cloudless_plan_scan_row x = {.run_id = f.run, .location = "client", .store = "s3-east",
+                                          .store_kind = "s3", .bytes = 1024, .write_s = 0.25, .read_s = 0.125};
+  assert_int_equal(tab_cloudless_plan_scan_add(&t, &x), CM_OK);
+  assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_storage_scan"), "1|client|s3-east|s3|1024|0.25|0.125");
+  assert_int_equal(tab_cloudless_plan_scan_open(NULL, &t), CM_EINVAL);
+  assert_int_equal(tab_cloudless_plan_scan_add(&t, NULL), CM_EINVAL);
+  fx_close(&f);
+}
+
+static void test_workflow_tables(void **state CM_UNUSED) {
+  struct tab_fx f;
+  fx_open(&f);
+  struct tab_cloudless_plan_workflow wt;
+  struct tab_cloudless_plan_replan rt;
+  struct tab_cloudless_plan_pareto pt;
+  assert_int_equal(tab_cloudless_plan_workflow_open(f.r, &wt), CM_OK);
+  assert_int_equal(tab_cloudless_plan_replan_open(f.r, &rt), CM_OK);
+  assert_int_equal(tab_cloudless_plan_pareto_open(f.r, &pt), CM_OK);
+  assert_text_free(fx_shape(&f, "cloudless_workflow"),
+                   "run_id INTEGER,plan TEXT,at_s REAL,planner TEXT,objective TEXT,bound REAL,estimate_s REAL,"
+                   "time_s REAL,time_sd_s REAL,runs INTEGER,failed INTEGER,resumed INTEGER,skipped_nodes INTEGER,"
+                   "cost_usd REAL,placement TEXT");
+  assert_text_free(fx_shape(&f, "cloudless_replan"),
+                   "run_id INTEGER,plan TEXT,at_s REAL,node TEXT,function TEXT,decision TEXT,provider TEXT,"
+                   "old_estimate_s REAL,new_estimate_s REAL,reason TEXT");
+  assert_text_free(fx_shape(&f, "cloudless_pareto"),
+                   "run_id INTEGER,plan TEXT,budget_usd REAL,time_s REAL,cost_usd REAL,placement TEXT");
+  struct tab_cloudless_plan_workflow_row w = {
+      .run_id = f.run, .plan = "all", .at_s = 12.5, .planner = "exact", .objective = "time", .bound = NAN,
+      .estimate_s = 3.5, .time_s = NAN, .time_sd_s = 0, .runs = 4, .failed = 4, .resumed = 1, .skipped_nodes = 2,
+      .cost_usd = 0.001, .placement = "a=p1@s1"};
+  assert_int_equal(tab_cloudless_plan_workflow_add(&wt, &w), CM_OK);
+  struct tab_cloudless_plan_replan_row r = {
+      .run_id = f.run, .plan = "all", .at_s = 300, .node = "a", .function = "f", .decision = "redeploy",
+      .provider = "p2", .old_estimate_s = 4.5, .new_estimate_s = 3.25, .reason = "why"};
+  assert_int_equal(tab_cloudless_plan_replan_add(&rt, &r), CM_OK);
+  struct tab_cloudless_plan_pareto_row p = {.run_id = f.run, .plan = "all", .budget_usd = 0.5, .time_s = 2.5,
+                                            .cost_usd = 0.25, .placement = "a=p1"};
+  assert_int_equal(tab_cloudless_plan_pareto_add(&pt, &p), CM_OK);
+  assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_workflow"),
+                   "1|all|12.5|exact|time|NULL|3.5|NULL|0.0|4|4|1|2|0.001|a=p1@s1");
+  assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_replan"), "1|all|300.0|a|f|redeploy|p2|4.5|3.25|why");
+  assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_pareto"), "1|all|0.5|2.5|0.25|a=p1");
+  assert_int_equal(tab_cloudless_plan_workflow_open(f.r, NULL), CM_EINVAL);
+  assert_int_equal(tab_cloudless_plan_replan_add(NULL, &r), CM_EINVAL);
+  assert_int_equal(tab_cloudless_plan_pareto_open(NULL, &pt), CM_EINVAL);
+  fx_close(&f);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_scan),
+      cmocka_unit_test(test_workflow_tables),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
