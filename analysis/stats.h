@@ -35,4 +35,13 @@ int stats_percentile(const double *x, size_t n, double q, double *out);
 /* The same over values already sorted ascending (no copy, no check). */
 double stats_percentile_sorted(const double *sorted, size_t n, double q);
 
+/* Two-sample Kolmogorov-Smirnov test of x[0..n) against y[0..m) (neither
+ * modified): *d = sup |F_x - F_y| over the pooled values, and *p its
+ * asymptotic p-value Q_KS(lambda) = 2 sum_{j>=1} (-1)^(j-1) exp(-2 j^2
+ * lambda^2) with lambda = (sqrt(ne) + 0.12 + 0.11 / sqrt(ne)) d and ne =
+ * n m / (n + m) (Stephens 1970, the form Numerical Recipes gives; GSL has
+ * no KS test). Good for n, m of about 4 and more. Returns 0, CM_EINVAL
+ * (n or m 0, a NaN) or CM_ENOMEM. */
+int stats_ks2(const double *x, size_t n, const double *y, size_t m, double *d, double *p);
+
 #endif

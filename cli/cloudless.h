@@ -79,6 +79,9 @@ struct cl_config {
  * a fault, a function that is not defined, a flight leaving every zone). */
 struct cl_config *cl_config_new(const scenario *s, char **err);
 void cl_config_free(struct cl_config *c);
+/* Compress c's time by k (cli/cloudless_scale.c, [cloudless] time_scale);
+ * 0, or -1 with *err naming path's key. */
+int cl_config_scale(struct cl_config *c, double k, const char *path, char **err);
 
 /* The flight's mobility config from c (zones and sites allocated; free
  * with cl_mobility_config_free; waypoints borrowed from c). */

@@ -3,6 +3,11 @@
  * values worked by hand (and numpy's "linear" method). */
 #include "cmocka_inc.h"
 
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+
 #include <math.h>
 
 #include "stats.h"
@@ -79,9 +84,46 @@ static void test_percentile(void **state CM_UNUSED) {
   assert_int_equal(stats_percentile(nan, 2, 0.5, &v), CM_EINVAL);
 }
 
+/* Two-sample KS: identical, disjoint, a hand case at the 5% point, and
+ * seeded normal samples from the same and from shifted distributions. */
+static void test_ks2(void **state CM_UNUSED) {
+  double x[100], y[100], d, p;
+  for (int i = 0; i < 100; i++) x[i] = y[i] = i;
+  assert_int_equal(stats_ks2(x, 100, y, 100, &d, &p), 0);
+  assert_true(d == 0 && p == 1);
+  for (int i = 0; i < 100; i++) y[i] = 100 + i;
+  assert_int_equal(stats_ks2(x, 100, y, 100, &d, &p), 0);
+  assert_true(d == 1 && p < 1e-10);
+  for (int i = 0; i < 100; i++) y[i] = i + 19; /* D = 0.19: lambda = 1.369, just past the 5% point 1.358 */
+  assert_int_equal(stats_ks2(x, 100, y, 100, &d, &p), 0);
+  assert_true(fabs(d - 0.19) < 1e-12);
+  assert_true(p > 0.040 && p < 0.050);
+  gsl_rng *g = gsl_rng_alloc(gsl_rng_taus2);
+  gsl_rng_set(g, 7);
+  enum { N = 1000 };
+  double *a = malloc(N * sizeof *a), *b = malloc(N * sizeof *b), *c = malloc(N * sizeof *c);
+  for (int i = 0; i < N; i++) {
+    a[i] = gsl_ran_gaussian(g, 1);
+    b[i] = gsl_ran_gaussian(g, 1);
+    c[i] = gsl_ran_gaussian(g, 1) + 0.5;
+  }
+  assert_int_equal(stats_ks2(a, N, b, N, &d, &p), 0);
+  assert_true(p > 0.01);
+  assert_int_equal(stats_ks2(a, N, c, N, &d, &p), 0);
+  assert_true(p < 1e-6 && d > 0.15);
+  a[3] = NAN;
+  assert_int_equal(stats_ks2(a, N, b, N, &d, &p), CM_EINVAL);
+  assert_int_equal(stats_ks2(a, 0, b, N, &d, &p), CM_EINVAL);
+  free(a);
+  free(b);
+  free(c);
+  gsl_rng_free(g);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ci_by_hand),
+      cmocka_unit_test(test_ks2),
       cmocka_unit_test(test_large_offset),
       cmocka_unit_test(test_small_n),
       cmocka_unit_test(test_percentile),
