@@ -12,6 +12,9 @@
 #include "results.h"
 #include "scenario.h"
 
+struct policy_view;
+struct rng;
+
 /* What a runner gets and gives back. */
 struct run_ctx {
   const scenario *s;
@@ -20,6 +23,9 @@ struct run_ctx {
   int64_t run_id;   /* row in runs */
   bool quiet;       /* no progress bar, no summary table */
   const char *real; /* real mode: the real-mode profile's path (--real); NULL: simulation */
+  /* cloudless: hear the scheduler's decisions (models/cloudless/sched.h); NULL: none */
+  void (*on_decision)(void *arg, const struct policy_view *view, int pick, bool explored, struct rng *before);
+  void *decision_arg;
   /* set by the runner */
   uint64_t events;
   cm_time sim_end;
@@ -81,6 +87,8 @@ int cli_node(int argc, char **argv);
 int cli_client(int argc, char **argv);
 /* Real mode, Cloudless: the provider emulator (cli/emulate.c). */
 int cli_emulate(int argc, char **argv);
+/* `cloudmix agree`: sim and real mode (against the emulator) side by side (cli/agree.c). */
+int cli_agree(int argc, char **argv);
 
 /* Their config reader (cli/node.c): a GKeyFile read group by group; the
  * first problem is kept in err as one line ("FILE: [group] key: expected

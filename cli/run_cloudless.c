@@ -109,6 +109,7 @@ static int build(struct cl_run *r, char **err) {
                              .workload = c->work.mode == WORKLOAD_OPEN ? "open-loop" : "closed-loop"};
   if (!(r->rec = cl_rec_new(&rc, r->b, err))) return -1;
   broker_set_observer(r->b, cl_rec_call, r->rec);
+  if (r->c->on_decision) broker_on_decision(r->b, r->c->on_decision, r->c->decision_arg);
   if (r->world) record_faults(r);
   return 0;
 }

@@ -236,6 +236,10 @@ static void reply_now(struct emulate *em, SoupServerMessage *msg, const struct r
   count(em, row(em, r), status);
 }
 
+static cm_time timeout_header(SoupServerMessage *msg);
+static struct emu_call *start_call(struct emulate *em, SoupServerMessage *msg, const struct route *r,
+                                   size_t request_bytes, size_t response_bytes, cm_time timeout, char *id, bool early);
+
 /* After the headers: refuse what needs no body (unknown path, method,
  * declared size), so a refused body is never read. */
 static void on_early(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const char *path CM_UNUSED,
@@ -252,13 +256,33 @@ static void on_early(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const char
     reply_now(em, msg, &r, 405, "method not allowed: functions are invoked with POST");
     return;
   }
-  goffset cl = soup_message_headers_get_content_length(soup_server_message_get_request_headers(msg));
-  if (cl > (goffset)EMULATE_BODY_MAX) reply_now(em, msg, &r, 413, "request body over 64 MB");
+  SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
+  goffset cl = soup_message_headers_get_content_length(h);
+  if (cl > (goffset)EMULATE_BODY_MAX) {
+    reply_now(em, msg, &r, 413, "request body over 64 MB");
+    return;
+  }
+  /* our client says the sizes up front: the world starts the call now */
+  const char *rbh = soup_message_headers_get_one(h, EMULATE_RESPONSE_HEADER);
+  if (soup_message_headers_get_encoding(h) != SOUP_ENCODING_CONTENT_LENGTH || !rbh) return;
+  char *end = NULL;
+  errno = 0;
+  unsigned long long rb = strtoull(rbh, &end, 10);
+  cm_time timeout = timeout_header(msg);
+  if (errno || end == rbh || *end || rb > EMULATE_BODY_MAX || timeout < 0) return; /* the body path says why */
+  start_call(em, msg, &r, (size_t)cl, (size_t)rb, timeout, NULL, true);
 }
 
 /* ---- calls through the world ---- */
 
-static void on_finished(SoupServerMessage *msg CM_UNUSED, gpointer data) { ((struct emu_call *)data)->gone = true; }
+static gboolean reap(gpointer data);
+
+static void on_finished(SoupServerMessage *msg CM_UNUSED, gpointer data) {
+  struct emu_call *c = data;
+  if (c->gone) return;
+  c->gone = true;
+  if (c->have_result && !c->body_done) g_idle_add(reap, c); /* not from inside libsoup's signal */
+}
 
 static void call_unlink(struct emulate *em, struct emu_call *c) {
   if (c->prev) c->prev->next = c->next;
@@ -296,8 +320,9 @@ static bool peer_closed(SoupServerMessage *msg) {
   return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
-static void on_result(env *e CM_UNUSED, void *arg, const struct invoke_result *res) {
-  struct emu_call *c = arg;
+/* Give the world's answer res to c's client (c's message is paused unless
+ * it was never paused: an early call whose body came after its answer). */
+static void deliver(struct emu_call *c, const struct invoke_result *res, bool paused) {
   struct emulate *em = c->em;
   call_unlink(em, c);
   if (c->gone) {
@@ -311,9 +336,28 @@ static void on_result(env *e CM_UNUSED, void *arg, const struct invoke_result *r
   } else {
     em->plat[c->provider]->answer(c, res, c->msg);
     count(em, c->provider, (int)soup_server_message_get_status(c->msg));
-    soup_server_message_unpause(c->msg);
+    if (paused) soup_server_message_unpause(c->msg);
   }
   call_free(c);
+}
+
+static void on_result(env *e CM_UNUSED, void *arg, const struct invoke_result *res) {
+  struct emu_call *c = arg;
+  c->rid = 0;
+  if (!c->body_done && !c->gone) { /* the body is still coming: answer when it is in */
+    c->res = *res;
+    c->have_result = true;
+    return;
+  }
+  deliver(c, res, true);
+}
+
+/* An early call whose client left before its body was in, after the world
+ * answered: nothing more will come for it. */
+static gboolean reap(gpointer data) {
+  struct emu_call *c = data;
+  deliver(c, &c->res, false);
+  return G_SOURCE_REMOVE;
 }
 
 static cm_time timeout_header(SoupServerMessage *msg) {
@@ -326,9 +370,75 @@ static cm_time timeout_header(SoupServerMessage *msg) {
   return CM_MS((cm_time)ms);
 }
 
+/* Hand the call to the world; NULL (answered 500) if it refuses. id is taken. */
+static struct emu_call *start_call(struct emulate *em, SoupServerMessage *msg, const struct route *r,
+                                   size_t request_bytes, size_t response_bytes, cm_time timeout, char *id, bool early) {
+  const char *tail = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "X-Amz-Log-Type");
+  struct emu_call *c = g_new0(struct emu_call, 1);
+  *c = (struct emu_call){.em = em, .msg = msg, .provider = (uint32_t)r->provider, .bin = r->bin, .route = r->route,
+                         .p = faas_world_provider(em->world, (uint32_t)r->provider), .id = id,
+                         .response_bytes = response_bytes, .log_tail = tail && g_ascii_strcasecmp(tail, "Tail") == 0,
+                         .early = early, .body_done = !early};
+  struct invocation inv = {.id = id ? g_ascii_strtoull(id, NULL, 10) : 0,
+                           .function = em->fnames[r->fn],
+                           .provider = c->provider, .bin = r->bin, .request_bytes = request_bytes,
+                           .response_bytes = response_bytes, .timeout = timeout};
+  if (em->waiting) { /* the first request starts the scenario's clock */
+    em->waiting = false;
+    em->start_ns = monotonic_ns();
+  }
+  pump(em);
+  c->rid = env_invoke(em->sim, &inv, on_result, c);
+  if (c->rid < 0) {
+    g_free(id);
+    g_free(c);
+    reply_now(em, msg, r, 500, "emulator: the world refused the invocation");
+    return NULL;
+  }
+  g_object_ref(msg);
+  c->on_finished = g_signal_connect(msg, "finished", G_CALLBACK(on_finished), c);
+  c->on_disconnected = g_signal_connect(msg, "disconnected", G_CALLBACK(on_finished), c);
+  c->next = em->calls;
+  if (em->calls) em->calls->prev = c;
+  em->calls = c;
+  em->in_flight[c->provider]++;
+  if (early) g_object_set_data(G_OBJECT(msg), "cloudmix-call", c);
+  return c;
+}
+
+/* An early call's body is in: check it, then answer now (the world already
+ * did) or wait for the world. */
+static void body_in(struct emulate *em, SoupServerMessage *msg, struct emu_call *c) {
+  g_object_set_data(G_OBJECT(msg), "cloudmix-call", NULL);
+  c->body_done = true;
+  GBytes *bytes = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+  gsize len = 0;
+  const char *d = g_bytes_get_data(bytes, &len);
+  size_t rb = 0;
+  char *id = NULL;
+  int bad = emu__json_scan(d ? d : "", len, &id, &rb);
+  g_bytes_unref(bytes);
+  if (bad) {
+    if (c->rid > 0) env_invoke_cancel(em->sim, c->rid);
+    call_unlink(em, c);
+    struct route r = {.provider = (int)c->provider};
+    call_free(c);
+    reply_now(em, msg, &r, 400, "bad request body: expected one JSON object (real/provider.h)");
+    return;
+  }
+  c->id = id;
+  if (c->have_result) deliver(c, &c->res, false);
+  else soup_server_message_pause(msg);
+}
+
 static void on_request(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const char *path CM_UNUSED,
                        GHashTable *q CM_UNUSED, gpointer data) {
   struct emulate *em = data;
+  struct emu_call *early = g_object_get_data(G_OBJECT(msg), "cloudmix-call");
+  if (early) {
+    body_in(em, msg, early);
+    return;
+  }
   if (soup_server_message_get_status(msg) != SOUP_STATUS_NONE) return; /* answered early */
   struct route r;
   if (route(em, msg, &r) != 0 || strcmp(soup_server_message_get_method(msg), SOUP_METHOD_POST) != 0) {
@@ -357,37 +467,11 @@ static void on_request(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const ch
     reply_now(em, msg, &r, 400, "bad " EMULATE_TIMEOUT_HEADER ": expected an integer number of milliseconds > 0");
     return;
   }
-  const char *tail = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "X-Amz-Log-Type");
-  struct emu_call *c = g_new0(struct emu_call, 1);
-  *c = (struct emu_call){.em = em, .msg = msg, .provider = (uint32_t)r.provider, .bin = r.bin, .route = r.route,
-                         .p = faas_world_provider(em->world, (uint32_t)r.provider), .id = id,
-                         .response_bytes = rb, .log_tail = tail && g_ascii_strcasecmp(tail, "Tail") == 0};
-  struct invocation inv = {.id = id ? g_ascii_strtoull(id, NULL, 10) : 0,
-                           .function = em->fnames[r.fn],
-                           .provider = c->provider, .bin = r.bin, .request_bytes = len, .response_bytes = rb,
-                           .timeout = timeout};
-  if (em->waiting) { /* the first request starts the scenario's clock */
-    em->waiting = false;
-    em->start_ns = monotonic_ns();
-  }
-  pump(em);
-  if (env_invoke(em->sim, &inv, on_result, c) < 0) {
-    g_free(id);
-    g_free(c);
-    reply_now(em, msg, &r, 500, "emulator: the world refused the invocation");
-    return;
-  }
-  g_object_ref(msg);
-  c->on_finished = g_signal_connect(msg, "finished", G_CALLBACK(on_finished), c);
-  c->on_disconnected = g_signal_connect(msg, "disconnected", G_CALLBACK(on_finished), c);
-  soup_server_message_pause(msg);
-  c->next = em->calls;
-  if (em->calls) em->calls->prev = c;
-  em->calls = c;
-  em->in_flight[c->provider]++;
+  struct emu_call *c = start_call(em, msg, &r, len, rb, timeout, id, false);
+  if (c) soup_server_message_pause(msg);
 }
 
-/* ---- life cycle ---- */
+/* ---- life cycle ---- *//* ---- life cycle ---- */
 
 static void on_link(void *arg, uint32_t provider, cm_time latency, cm_time jitter_sd, double bandwidth_bps, bool up) {
   struct emulate *em = arg;

@@ -36,6 +36,12 @@
  * model's invocation timeout for that call. Without it the platform's
  * default (sim/platform.h). Real platforms ignore it. */
 #define EMULATE_TIMEOUT_HEADER "X-Cloudmix-Timeout-Ms"
+/* The response size our client asks for (bytes), also in the body's
+ * "response_bytes". With it and a Content-Length, the call is handed to
+ * the world when its headers arrive, so the real upload overlaps the
+ * modelled uplink instead of adding to it (the answer still waits for the
+ * whole body); without, when the body is in. */
+#define EMULATE_RESPONSE_HEADER "X-Cloudmix-Response-Bytes"
 /* Largest request body accepted (bytes); larger: 413. Also the cap on a
  * response body (a larger response_bytes still costs its full size in the
  * modelled downlink, but the body sent is cut to this). */

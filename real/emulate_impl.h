@@ -22,6 +22,11 @@ struct emu_call {
   char *id;                    /* the request body's "id" (JSON string contents), or NULL */
   size_t response_bytes;       /* requested; 0 = the minimal body */
   bool log_tail;               /* Lambda: X-Amz-Log-Type: Tail */
+  request_id rid;              /* the world's invocation */
+  bool early;                  /* handed to the world when its headers came (the body still uploading) */
+  bool body_done;              /* the whole body is in (always, for calls not early) */
+  bool have_result;            /* early: the world answered before the body was in; res holds it */
+  struct invoke_result res;
   struct emu_call *prev, *next; /* calls in flight */
 };
 

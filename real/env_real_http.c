@@ -299,8 +299,10 @@ request_id real_http__invoke(struct real_http *h, const struct invocation *inv, 
   x->provider = inv->provider;
   x->timeout = timeout;
   x->hdrs = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip for large bodies */
-  char dl[64]; /* the deadline, for the emulator's model (real platforms ignore it) */
+  char dl[64]; /* the deadline and response size, for the emulator's model (real platforms ignore them) */
   snprintf(dl, sizeof dl, "X-Cloudmix-Timeout-Ms: %lld", (long long)((timeout + CM_MS(1) - 1) / CM_MS(1)));
+  x->hdrs = curl_slist_append(x->hdrs, dl);
+  snprintf(dl, sizeof dl, "X-Cloudmix-Response-Bytes: %zu", inv->response_bytes); /* lets the emulator start at once */
   x->hdrs = curl_slist_append(x->hdrs, dl);
   for (char **hl = x->req.headers; hl && *hl; hl++) x->hdrs = curl_slist_append(x->hdrs, *hl);
   CURL *c = x->easy;

@@ -116,6 +116,10 @@ void broker_set_observer(broker *b, broker_call_fn on_call, void *arg) {
   b->arg = arg;
 }
 
+void broker_on_decision(broker *b, sched_decision_fn fn, void *arg) {
+  if (!b->cfg.per_provider) sched_on_decision(b->lanes[0].s, fn, arg);
+}
+
 void broker_free(broker *b) {
   if (!b) return;
   for (uint32_t i = 0; i < b->nlanes; i++) {

@@ -53,6 +53,9 @@ broker *broker_new(env *e, const struct broker_config *cfg, broker_call_fn on_ca
 /* Who hears of each call's end (replacing the observer given to
  * broker_new, which may be NULL: calls then end unheard). */
 void broker_set_observer(broker *b, broker_call_fn on_call, void *arg);
+/* Hear every decision of the one-lane scheduler (sched_on_decision); in
+ * per-provider mode there is nothing to decide. */
+void broker_on_decision(broker *b, sched_decision_fn fn, void *arg);
 /* Calls in flight never call back after this. NULL is a no-op. */
 void broker_free(broker *b);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <gsl/gsl_rng.h>
 
 #include "cloudless/benchmark.h"
 #include "cloudless/billing.h"
@@ -102,6 +103,9 @@ struct sched {
   GPtrArray *fstats;    /* per function index: struct fstat[n] */
   char last_name[SCHED_NAME_MAX];
   uint32_t last_fn;
+  sched_decision_fn on_decision;
+  void *decision_arg;
+  rng *snap; /* with on_decision: the policy stream's state before each decision */
 };
 
 static void dispatch(sched *s, struct call *c, bool in_call);
@@ -345,13 +349,18 @@ static void dispatch(sched *s, struct call *c, bool in_call) {
     usable += ok;
   }
   int pick = -1;
+  bool explored = false;
+  if (s->on_decision && usable) gsl_rng_memcpy(rng_gsl(s->snap), rng_gsl(s->r_policy)); /* the state it decides from */
   if (usable) {
-    if (s->cfg.explore_prob > 0 && rng_uniform(s->r_explore) < s->cfg.explore_prob)
+    if (s->cfg.explore_prob > 0 && rng_uniform(s->r_explore) < s->cfg.explore_prob) {
       pick = s->uniform->choose(&s->view, s->r_explore);
-    else
+      explored = true;
+    } else {
       pick = s->policy->choose(&s->view, s->r_policy);
+    }
   }
   c->last_ts = env_wall_ns(s->e) - t0;
+  if (s->on_decision && usable) s->on_decision(s->decision_arg, &s->view, pick, explored, s->snap);
   c->overhead += c->last_ts;
   if (pick >= 0) {
     launch(s, c, (uint32_t)pick, now);
@@ -437,8 +446,15 @@ sched *sched_new(env *e, const struct sched_config *cfg, billing *bill, cache *c
   return s;
 }
 
+void sched_on_decision(sched *s, sched_decision_fn fn, void *arg) {
+  s->on_decision = fn;
+  s->decision_arg = arg;
+  if (fn && !s->snap) s->snap = rng_new(0, "cloudless:sched:snapshot");
+}
+
 void sched_free(sched *s) {
   if (!s) return;
+  if (s->snap) rng_free(s->snap);
   for (uint32_t k = 0; k < s->nchunks; k++) {
     for (uint32_t i = 0; i < CHUNK; i++) {
       struct call *c = &s->chunks[k][i];

@@ -119,6 +119,18 @@ sched *sched_new(env *e, const struct sched_config *cfg, billing *bill, cache *c
  * timers are cancelled, and results the world returns later are ignored). */
 void sched_free(sched *s);
 
+/* Hear every decision made with a usable provider: the policy's view (valid
+ * during the call), the provider picked (a sched index), whether it was an
+ * exploration draw rather than the policy, and the policy's random stream
+ * as it was just before deciding (a scratch copy, valid during the call:
+ * draw from it or copy it, the scheduler does not use it). For
+ * audits such as the sim/real agreement test: the same view and stream
+ * state must give the same decision. */
+struct policy_view;
+typedef void (*sched_decision_fn)(void *arg, const struct policy_view *view, int pick, bool explored,
+                                  rng *before);
+void sched_on_decision(sched *s, sched_decision_fn fn, void *arg);
+
 /* Register a benchmark (borrowed; runs before and after every attempt, in
  * registration order). */
 void sched_add_benchmark(sched *s, const struct benchmark *b);
