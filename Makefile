@@ -10,7 +10,7 @@
 PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl libsoup-3.0
 # Debian packages behind PKGS, plus programs the tests and plots run.
 DEB_PKGS  := libglib2.0-dev libgsl-dev libsodium-dev libsqlite3-dev libcmocka-dev \
-             libcurl4-openssl-dev libsoup-3.0-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy wrk
+             libcurl4-openssl-dev libsoup-3.0-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy wrk nghttp2-proxy
 
 BUILD     ?= build
 CC        ?= cc
@@ -43,6 +43,7 @@ deps:
 	command -v gnuplot >/dev/null || missing="$$missing gnuplot"; \
 	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v nghttpx >/dev/null || [ -x /usr/sbin/nghttpx ] || missing="$$missing nghttpx"; \
 	/usr/bin/python3 -c 'import simpy' 2>/dev/null || /usr/bin/python3 -c 'import SimPy' 2>/dev/null || missing="$$missing simpy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing; installing Debian packages: $(DEB_PKGS)"; \
@@ -111,6 +112,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/realmode.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/security.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/http2.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/emulate.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 

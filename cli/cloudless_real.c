@@ -30,11 +30,17 @@ int cl_real_world(struct run_ctx *c, struct cl_config *cfg, env **e, struct cl_r
     *err = g_strdup_printf("cannot record the run's mode: %s", results_errmsg(c->db));
     return -1;
   }
-  const char **names = g_new(const char *, cfg->nproviders);
-  for (uint32_t i = 0; i < cfg->nproviders; i++) names[i] = cfg->providers[i].name;
-  int rc = profile_check_names(r->prof, names, cfg->nproviders, err);
-  g_free(names);
-  if (rc != 0) return -1;
+  /* A profile may serve several scenarios: its other providers are unused
+   * (a misspelt one leaves a scenario provider without an endpoint: an
+   * error below). */
+  for (size_t i = 0; i < profile_count(r->prof); i++) {
+    const struct provider *p = profile_provider(r->prof, i);
+    bool used = false;
+    for (uint32_t k = 0; k < cfg->nproviders && !used; k++) used = !strcmp(cfg->providers[k].name, p->name);
+    if (!used && !c->quiet)
+      fprintf(stderr, "cloudmix: note: %s: [provider.%s] is not a provider of %s: unused\n", profile_path(r->prof),
+              p->name, scenario_path(c->s));
+  }
   r->n = cfg->nproviders;
   r->eps = g_new0(struct env_real_provider, r->n);
   for (uint32_t i = 0; i < r->n; i++) {

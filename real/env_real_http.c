@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <glib-unix.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -59,6 +60,7 @@ struct real_http {
   struct xfer *live;       /* transfers in flight, doubly linked */
   struct xfer *free_xfers; /* with their easy handle kept for reuse */
   struct env_real_http_stats st;
+  bool h2c_broken_reuse; /* libcurl < 8.0: see real_http__new */
 };
 
 static bool curl_ready;
@@ -326,11 +328,11 @@ request_id real_http__invoke(struct real_http *h, const struct invocation *inv, 
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  bool h2 = ep->http2 || ep->p->http2, tls = strncmp(x->req.url, "https:", 6) == 0;
   curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
-                   ep->http2 ? (strncmp(x->req.url, "https:", 6) == 0 ? CURL_HTTP_VERSION_2TLS
-                                                                       : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE)
-                             : CURL_HTTP_VERSION_1_1);
-  if (ep->http2) curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
+                   h2 ? (tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) : CURL_HTTP_VERSION_1_1);
+  if (h2 && !tls && h->h2c_broken_reuse) curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L); /* see real_http__new */
+  else if (h2) curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L);
   x->start = env_now(h->e);
   x->id = reqtab_add(h->reqs, R_HTTP, NULL, x);
   if (curl_multi_add_handle(h->multi, c) != CURLM_OK) {
@@ -363,6 +365,10 @@ int real_http__set_providers(struct real_http *h, const struct env_real_provider
   g_free(h->prov);
   h->prov = n ? g_memdup2(p, n * sizeof *p) : NULL;
   h->nprov = n;
+  bool h2c = false; /* an HTTP/2 provider on http:// (prior knowledge) */
+  for (uint32_t i = 0; i < n; i++)
+    h2c |= (p[i].http2 || p[i].p->http2) && p[i].p->endpoint && strncmp(p[i].p->endpoint, "https:", 6) != 0;
+  if (h2c && h->h2c_broken_reuse) curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
   return 0;
 }
 
@@ -384,6 +390,13 @@ struct real_http *real_http__new(env *e, GMainContext *ctx) {
     return NULL;
   }
   h->reqs = reqtab_new();
+  /* libcurl before 8.0 fails every stream after the first on a reused
+   * HTTP/2 prior-knowledge (h2c) connection with "Error in the HTTP2
+   * framing layer" (curl issue #10634, fixed by PR #10643 in 8.0; seen here
+   * with 7.88.1 against nghttpx): there, when a provider speaks h2c, nothing
+   * is multiplexed and each h2c call gets a connection of its own
+   * (real_http__set_providers, real_http__invoke). */
+  h->h2c_broken_reuse = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
   curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
   curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
   curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);

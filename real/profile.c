@@ -31,6 +31,8 @@ static const struct scn_key keys[] = {
      "per-call deadline when the call gives none, s; 0: the simulated platform's default (sim/platform_*.c: "
      "lambda 900, azure 230, cloudrun 300, openfaas and fission 60), so both modes time out alike"},
     {"provider.*", "price", SCN_STRING, S, "", "a built-in price list (models/cloudless/cost.h); empty: the scenario's"},
+    {"provider.*", "http_version", SCN_ENUM, -INFINITY, INFINITY, "1.1|2", "1.1",
+     "HTTP/1.1, or HTTP/2 (prior knowledge on http://, ALPN on https://), multiplexing calls on one connection"},
     {"provider.*", "region", SCN_STRING, S, "us-east-1",
      "AWS region of the SigV4 scope; default us-east-1 (AWS_REGION is not read: the profile records the run)"},
     {"provider.*", "access_key_env", SCN_STRING, S, "AWS_ACCESS_KEY_ID", "variable holding the AWS access key id"},
@@ -134,6 +136,7 @@ static int load_provider(profile *pf, const char *g, int kind, struct provider *
   p->endpoint = g_strdup(scenario_string(s, g, "endpoint"));
   p->function_name = g_strdup(scenario_string(s, g, "function_name"));
   p->region = (1u << kind) & K_AWS ? g_strdup(scenario_string(s, g, "region")) : NULL;
+  p->http2 = !strcmp(scenario_string(s, g, "http_version"), "2");
   double t = scenario_double(s, g, "timeout_s");
   const struct platform_ops *po = platform_find(kind_platform[kind]);
   p->timeout = t > 0 ? cm_time_from_s(t) : po ? po->default_timeout : CM_S(60);

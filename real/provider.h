@@ -77,6 +77,7 @@ struct provider {
   char *function_name;          /* remote name template: {function}, {bin}, {memory} expanded */
   struct provider_secret secret;
   cm_time timeout;              /* default per-call deadline when the invocation gives none */
+  bool http2;                   /* speak HTTP/2 (profile http_version = 2) */
   double *bin_memory_mb;        /* memory of each compute bin ({memory}), nbins of them; owned */
   uint32_t nbins;
 };

@@ -92,7 +92,7 @@ static void test_good(void **state CM_UNUSED) {
       "[provider.url]\nkind = lambda-url\nendpoint = https://{function}.lambda-url.eu-west-1.on.aws\n"
       "[provider.az]\nkind = azure\nendpoint = https://app.azurewebsites.net\nkey_env = CM_AZ_KEY\ntimeout_s = 12.5\n"
       "[provider.run]\nkind = cloudrun\nendpoint = https://svc-abc.a.run.app\ntoken_file = %s\n"
-      "[provider.edge]\nkind = openfaas\nendpoint = http://10.0.0.1:8080\n"
+      "[provider.edge]\nkind = openfaas\nendpoint = http://10.0.0.1:8080\nhttp_version = 2\n"
       "[provider.fi]\nkind = fission\nendpoint = http://router.fission\n", tok);
   profile *p = load_ok(text);
   assert_int_equal(profile_count(p), 6);
@@ -116,22 +116,26 @@ static void test_good(void **state CM_UNUSED) {
   assert_string_equal(profile_find(p, "run")->secret.bearer_token, SECRET "run");
   assert_int_equal(profile_find(p, "run")->timeout, CM_S(300));
   assert_int_equal(profile_find(p, "edge")->timeout, CM_S(60));
+  assert_true(profile_find(p, "edge")->http2);
+  assert_false(profile_find(p, "fi")->http2);
   assert_null(profile_find(p, "nope"));
   assert_null(profile_provider(p, 6));
   char *want = g_strdup_printf(
       "[profile]\ndescription = loopback\n\n"
       "[provider.aws]\nkind = lambda\nendpoint = http://127.0.0.1:8080/aws-lambda\nfunction_name = cm-{function}-{memory}\n"
-      "timeout_s = 0\nprice = lambda\nregion = eu-west-1\naccess_key_env = AWS_ACCESS_KEY_ID\n"
+      "timeout_s = 0\nprice = lambda\nhttp_version = 1.1\nregion = eu-west-1\naccess_key_env = AWS_ACCESS_KEY_ID\n"
       "secret_key_env = AWS_SECRET_ACCESS_KEY\nsession_token_env = AWS_SESSION_TOKEN\n\n"
       "[provider.url]\nkind = lambda-url\nendpoint = https://{function}.lambda-url.eu-west-1.on.aws\n"
-      "function_name = {function}\ntimeout_s = 0\nregion = us-east-1\naccess_key_env = AWS_ACCESS_KEY_ID\n"
+      "function_name = {function}\ntimeout_s = 0\nhttp_version = 1.1\nregion = us-east-1\naccess_key_env = AWS_ACCESS_KEY_ID\n"
       "secret_key_env = AWS_SECRET_ACCESS_KEY\nsession_token_env = AWS_SESSION_TOKEN\n\n"
       "[provider.az]\nkind = azure\nendpoint = https://app.azurewebsites.net\nfunction_name = {function}\n"
-      "timeout_s = 12.5\nkey_env = CM_AZ_KEY\n\n"
+      "timeout_s = 12.5\nhttp_version = 1.1\nkey_env = CM_AZ_KEY\n\n"
       "[provider.run]\nkind = cloudrun\nendpoint = https://svc-abc.a.run.app\nfunction_name = {function}\n"
-      "timeout_s = 0\ntoken_file = %s\n\n"
-      "[provider.edge]\nkind = openfaas\nendpoint = http://10.0.0.1:8080\nfunction_name = {function}\ntimeout_s = 0\n\n"
-      "[provider.fi]\nkind = fission\nendpoint = http://router.fission\nfunction_name = {function}\ntimeout_s = 0\n",
+      "timeout_s = 0\nhttp_version = 1.1\ntoken_file = %s\n\n"
+      "[provider.edge]\nkind = openfaas\nendpoint = http://10.0.0.1:8080\nfunction_name = {function}\ntimeout_s = 0\n"
+      "http_version = 2\n\n"
+      "[provider.fi]\nkind = fission\nendpoint = http://router.fission\nfunction_name = {function}\ntimeout_s = 0\n"
+      "http_version = 1.1\n",
       tok);
   assert_string_equal(profile_text(p), want);
   assert_int_equal(profile_check_names(p, (const char *[]){"aws", "url", "az", "run", "edge", "fi", "x"}, 7, NULL), 0);
