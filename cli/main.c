@@ -2,6 +2,7 @@
  * 2 bad usage or bad input. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <glib.h>
 
@@ -33,7 +34,20 @@ static void usage(FILE *f) {
              "the code version. Exit codes: 0 ok, 1 run failed, 2 bad usage or bad input.\n");
 }
 
+/* Real mode holds a socket per invocation in flight (HTTP/1.1: 10,000 in
+ * flight are 10,000 client sockets, and as many in an emulator in the same
+ * process), and many systems start programs with a soft limit of 1024
+ * descriptors: raise the soft limit to the hard one. */
+static void raise_nofile(void) {
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 int main(int argc, char **argv) {
+  raise_nofile();
   if (argc < 2) {
     usage(stderr);
     return CM_EXIT_USAGE;

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <glib-unix.h>
 #include <inttypes.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +19,12 @@
 #include "env_sim.h"
 
 #define NSTATUS 600 /* HTTP statuses counted, 0 (no answer) .. 599 */
+/* Connections the kernel queues before they are accepted (capped by
+ * net.core.somaxconn). soup_server_listen leaves GSocket's default of 10:
+ * 1,000 clients connecting at once then overflow the queue, and a client
+ * whose handshake completed by SYN cookie while the queue was full may
+ * never be accepted (its request times out). */
+#define LISTEN_BACKLOG 4096
 
 struct timer_source {
   GSource base;
@@ -528,7 +535,13 @@ static char *setup(struct emulate *em, const struct emulate_config *c) {
   soup_server_add_early_handler(em->server, NULL, on_early, em, NULL);
   soup_server_add_handler(em->server, NULL, on_request, em, NULL);
   GError *gerr = NULL;
-  gboolean ok = soup_server_listen(em->server, sa, 0, &gerr);
+  GSocketFamily family = g_socket_address_get_family(sa);
+  GSocket *sock = g_socket_new(family, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_DEFAULT, &gerr);
+  if (sock && family == G_SOCKET_FAMILY_IPV6) g_socket_set_option(sock, IPPROTO_IPV6, IPV6_V6ONLY, TRUE, NULL);
+  if (sock) g_socket_set_listen_backlog(sock, LISTEN_BACKLOG);
+  gboolean ok = sock && g_socket_bind(sock, sa, TRUE, &gerr) && g_socket_listen(sock, &gerr) &&
+                soup_server_listen_socket(em->server, sock, 0, &gerr);
+  if (sock) g_object_unref(sock);
   GInetAddress *ia = g_inet_socket_address_get_address(G_INET_SOCKET_ADDRESS(sa));
   char *host = g_inet_address_to_string(ia);
   bool v6 = g_inet_address_get_family(ia) == G_SOCKET_FAMILY_IPV6;
