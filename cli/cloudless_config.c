@@ -317,7 +317,15 @@ static int parse_broker(const scenario *s, struct cl_config *c, char **err) {
       .backoff_base = ms(s, "cloudless", "backoff_ms"),
       .backoff_max = sec(s, "cloudless", "backoff_max_s"),
       .timeout = sec(s, "cloudless", "timeout_s"),
+      .breaker_failures = (uint32_t)scenario_int(s, "cloudless", "breaker_failures"),
+      .breaker_cooldown = sec(s, "cloudless", "breaker_cooldown_s"),
+      .breaker_cooldown_max = sec(s, "cloudless", "breaker_cooldown_max_s"),
   };
+  if (c->sched.breaker_cooldown_max < c->sched.breaker_cooldown) {
+    *err = g_strdup_printf("%s: [cloudless] breaker_cooldown_max_s: below breaker_cooldown_s; expected "
+                           "breaker_cooldown_max_s >= breaker_cooldown_s", scenario_path(s));
+    return -1;
+  }
   const char *only = scenario_string(s, "cloudless", "only");
   c->only = *only ? find_provider(c, only) : -1;
   if (*only && c->only < 0) {

@@ -28,7 +28,16 @@ const struct scn_key cloudless_keys[] = {
     {"cloudless", "backoff_ms", SCN_DOUBLE, 0, 1e9, NULL, "100",
      "first backoff of a provider after a failure; doubles per consecutive failure"},
     {"cloudless", "backoff_max_s", SCN_DOUBLE, 0, 1e9, NULL, "10", "longest backoff"},
-    {"cloudless", "timeout_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "60", "per-attempt timeout"},
+    {"cloudless", "timeout_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "60",
+     "a call's timeout across all its attempts and waits: it ends by submitted + timeout_s"},
+    {"cloudless", "breaker_failures", SCN_INT, 0, 1e6, NULL, "3",
+     "consecutive failures (error, timeout, network) of a provider for one (function, payload class) that open "
+     "its circuit breaker; 0 = failures are not learnt (models/cloudless/sched.h; 3 is our choice)"},
+    {"cloudless", "breaker_cooldown_s", SCN_DOUBLE, 1e-3, 1e9, NULL, "30",
+     "an open breaker's first cool-down before a probe; doubles each time it reopens (Envoy's outlier "
+     "detection base_ejection_time default, 30 s)"},
+    {"cloudless", "breaker_cooldown_max_s", SCN_DOUBLE, 1e-3, 1e9, NULL, "300",
+     "longest cool-down (Envoy's outlier detection max_ejection_time default, 300 s)"},
     {"cloudless", "budget_usd", SCN_DOUBLE, 0, INF, NULL, "0", "billing budget for the run; 0 = none"},
     {"cloudless", "cache_entries", SCN_INT, 0, 1e9, NULL, "0", "memoisation cache size (seed 4e); 0 = no cache"},
     {"cloudless", "cache_ttl_s", SCN_DOUBLE, 0, 1e12, NULL, "3600", "memoised results expire after this"},

@@ -26,6 +26,28 @@ for s in fig5-resnet fig8-live-concurrency fig9-fault-tolerance sec65-variabilit
   else bad "$s runs" "$(cat "$T/err")"; fi
 done
 
+# --- a call's timeout bounds it across all its attempts and waits (issue 12) ----
+for s in fig5-resnet fig8-live-concurrency fig9-fault-tolerance sec65-variability uav-flight uav-trace; do
+  to=$(q "$T/$s.db" "SELECT scenario_text FROM runs" | sed -n 's/^timeout_s = //p')
+  worst=$(q "$T/$s.db" "SELECT coalesce(max(finished_ns - submitted_ns), 0) / 1e9 FROM cloudless_calls")
+  if awk "BEGIN{exit !($worst <= $to)}"; then ok "$s: every call ends within its timeout (longest $worst s <= $to s)"
+  else bad "$s: calls bounded by timeout_s" "longest $worst s, timeout $to s"; fi
+done
+
+# --- a provider that always fails for a kind of call is learnt (issue 12) -------
+# 5 GiB requests: every cloud upload outlasts the 60 s timeout; the broker
+# must settle on the edge, its calls averaging within 10% of the edge alone.
+B=$D/big_payload.ini
+$CLOUDMIX run $B --quiet --out "$T/big.db" && $CLOUDMIX run $B --quiet --set cloudless.only=edge-openfaas --out "$T/edge.db" ||
+  bad "big_payload runs"
+all=$(q "$T/big.db" "SELECT round(avg(finished_ns - submitted_ns) / 1e9, 2) FROM cloudless_calls")
+edge=$(q "$T/edge.db" "SELECT round(avg(finished_ns - submitted_ns) / 1e9, 2) FROM cloudless_calls")
+tries=$(q "$T/big.db" "SELECT count(*) FROM cloudless_calls WHERE provider <> 'edge-openfaas'")
+worst=$(q "$T/big.db" "SELECT max(finished_ns - submitted_ns) / 1e9 FROM cloudless_calls")
+if awk "BEGIN{exit !($all <= 1.10 * $edge && $worst <= 60)}"; then
+  ok "5 GiB calls: mean $all s with every provider vs $edge s on the edge alone; $tries calls ended on a cloud; longest $worst s"
+else bad "5 GiB calls learnt" "mean $all s vs edge alone $edge s; $tries on clouds; longest $worst s"; fi
+
 # --- the seed's behaviour -------------------------------------------------------
 # Fig. 5: the provider with the lowest mean execution time differs between
 # ResNet18 and ResNet152.
