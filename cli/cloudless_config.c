@@ -76,7 +76,7 @@ static int parse_providers(const scenario *s, struct cl_config *c, char **err) {
     return -1;
   }
   if (n > CL_MAX_PROVIDERS) {
-    *err = g_strdup_printf("%s: %u providers; at most %d", scenario_path(s), n, CL_MAX_PROVIDERS);
+    *err = g_strdup_printf("%s: %u providers; at most %u", scenario_path(s), n, CL_MAX_PROVIDERS);
     return -1;
   }
   c->providers = g_new0(struct faas_provider, n);
