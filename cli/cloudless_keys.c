@@ -120,10 +120,19 @@ const struct scn_key cloudless_keys[] = {
     {"provider.*", "sched_delay_cv", SCN_DOUBLE, 0, 10, NULL, "0", "sd/mean of the scheduling delay"},
     {"provider.*", "concurrency_limit", SCN_INT, 0, 1e9, NULL, "0", "running invocations at most; 0 = none"},
     {"provider.*", "container_concurrency", SCN_INT, 1, 1e6, NULL, "1", "requests per container (Cloud Run)"},
-    {"provider.*", "queue_max", SCN_INT, 0, 1e9, NULL, "0", "queued requests at most where the platform queues"},
+    {"provider.*", "queue_max", SCN_INT, 0, 1e9, NULL, "0",
+     "queued requests at most where the platform queues (cloudrun, openfaas, fission); beyond, refused with 429; "
+     "0 = refuse at once"},
     {"provider.*", "queue_timeout_s", SCN_DOUBLE, 0, 1e9, NULL, "10", "a queued request fails after this"},
-    {"provider.*", "cpu_cores", SCN_DOUBLE, 0, 1e6, NULL, "0", "local-edge capacity in cores; 0 = unlimited"},
-    {"provider.*", "memory_mb", SCN_DOUBLE, 0, 1e9, NULL, "0", "local-edge capacity in MB; 0 = unlimited"},
+    {"provider.*", "cpu_cores", SCN_DOUBLE, 0, 1e6, NULL, "0",
+     "openfaas, fission: cores of each Kubernetes node (the local edge is one node); 0 = unlimited"},
+    {"provider.*", "memory_mb", SCN_DOUBLE, 0, 1e9, NULL, "0", "openfaas, fission: MB of each node; 0 = unlimited"},
+    {"provider.*", "nodes", SCN_INT, 0, 1e5, NULL, "0",
+     "openfaas, fission: nodes of the Kubernetes cluster; a request runs as a pod on the first node with room; "
+     "0 = the platform's default, 1"},
+    {"provider.*", "pods_per_node", SCN_INT, 0, 1e6, NULL, "0",
+     "openfaas, fission: pods a node runs at most; 0 = the platform's default, 110 (the kubelet's --max-pods "
+     "default, Kubernetes docs)"},
     {"provider.*", "drift_amplitude", SCN_DOUBLE, 0, 0.99, NULL, "0", "slow sinusoidal drift of speed (seed 6.5)"},
     {"provider.*", "drift_period_s", SCN_DOUBLE, 1e-3, 1e12, NULL, "3600", "period of the drift"},
     {"provider.*", "contention_factor", SCN_DOUBLE, 1, 100, NULL, "1",

@@ -65,6 +65,15 @@ if $CLOUDMIX run "$T/p1000.ini" --quiet --out "$T/p1000.db" 2>"$T/err"; then
   else bad "1,000 providers run calls" "completed=$n"; fi
 else bad "1,000 providers load" "$(cat "$T/err")"; fi
 
+# --- Kubernetes capacity: a flood is queued, then refused (issue 12) ------------
+if $CLOUDMIX run $D/k8s_flood.ini --quiet --out "$T/flood.db" 2>"$T/err"; then
+  done_=$(q "$T/flood.db" "SELECT count(*) FROM cloudless_calls WHERE outcome = 'completed'")
+  thr=$(q "$T/flood.db" "SELECT count(*) FROM cloudless_calls WHERE reason = 'throttled'")
+  if [ "$done_" -gt 0 ] && [ "$done_" -lt 1000 ] && [ "$thr" -gt 18000 ]; then
+    ok "k8s flood: 20,000 calls at 1e5/s on 2 nodes x 2 pods: $done_ completed, $thr refused (429) or timed out in the queue (503)"
+  else bad "k8s flood refused" "completed=$done_ throttled=$thr"; fi
+else bad "k8s_flood runs" "$(cat "$T/err")"; fi
+
 # --- the seed's behaviour -------------------------------------------------------
 # Fig. 5: the provider with the lowest mean execution time differs between
 # ResNet18 and ResNet152.
@@ -217,6 +226,8 @@ expect_bad "workflow with a cycle" "[dag.*]: the workflow has a cycle: b -> c ->
 expect_bad "workflow node with an unknown function" "[dag.b] function: 'vgg19' is not defined; expected one of: f" $D/dag_unknown_function.ini
 expect_bad "workflow edge to no node (dangling)" "[dag.b] after: 'preproces' is not defined; expected one of: a, b" $D/dag_dangling.ini
 expect_bad "store some location reaches at 0 Mbps" "[storage] edge_cloud_mbps: b reaches store s3 at 0 Mbps; expected a bandwidth > 0 (or [slink.b.s3] mbps)" $D/store_no_bandwidth.ini
+expect_bad "bin bigger than a node (names the key, not bins[0].vcpu)" "bad_node_fit.ini:18: [provider.k] bin_vcpu: bin_vcpu 4 exceeds cpu_cores 2: a request must fit on one node" $D/bad_node_fit.ini
+expect_bad "contention without a period (names the key)" "bad_contention.ini:17: [provider.e] contention_on_s: contention_on_s must be > 0 with contention_factor > 1" $D/bad_contention.ini
 expect_bad "storage link override naming no store" "[slink.b.reddis]: expected [slink.LOCATION.STORE]" $D/store_bad_slink.ini
 out=$($CLOUDMIX compare $S/uav-flight.ini --policies loi,best --quiet 2>&1); rc=$?
 case "$out" in *"unknown policy 'best'"*) [ $rc -eq 2 ] && ok "compare: unknown policy -> 2" || bad "compare unknown policy" "rc=$rc" ;;
