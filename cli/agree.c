@@ -164,7 +164,7 @@ static bool report(const char *name, double k, uint64_t seed, const struct agree
   printf("  %-34s D = %.4f, p = %.4f (limit p > %.2f) %s\n", "latency distributions (KS)", d, p, KS_P_MIN,
          ks_ok ? "ok" : "FAIL");
   printf("  %-34s %14llu %14llu\n", "decisions made", (unsigned long long)rs->made, (unsigned long long)rr->made);
-  printf("  %-34s %14llu %14llu\n", "  of them explorations", (unsigned long long)rs->explored,
+  printf("  %-34s %14llu %14llu\n", "  of them explorations or probes", (unsigned long long)rs->explored,
          (unsigned long long)rr->explored);
   printf("  %-34s %14llu %14llu  %s\n", "  replayed to the same provider", (unsigned long long)rs->matched,
          (unsigned long long)rr->matched, dec_ok ? "ok (all)" : "FAIL");

@@ -13,7 +13,7 @@
 #include "faas.h"
 #include "mobility.h"
 
-#define CL_MAX_PROVIDERS 64
+#define CL_MAX_PROVIDERS (1u << 20) /* the scheduler's limit (models/cloudless/sched.c) */
 #define CL_MAX_ZONES 32
 
 struct cl_zone {

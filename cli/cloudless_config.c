@@ -68,6 +68,41 @@ static int parse_functions(const scenario *s, struct cl_config *c, char **err) {
   return 0;
 }
 
+/* The world's field names -> the scenario's [provider.*] keys, for the
+ * checks the world makes after parsing (faas_provider_check): a message
+ * names the user's group and key, never an internal field. */
+static const struct {
+  const char *field, *key;
+} provider_keys[] = {
+    {"bins.memory_mb", "bin_memory_mb"}, {"bins.vcpu", "bin_vcpu"},
+    {"var.contention_on_mean", "contention_on_s"}, {"var.contention_off_mean", "contention_off_s"},
+    {"var.contention_factor", "contention_factor"}, {"var.drift_amplitude", "drift_amplitude"},
+    {"var.drift_period", "drift_period_s"}, {"exec_overhead", "exec_overhead_ms"},
+    {"cold_start_mean", "cold_start_ms"}, {"keep_alive", "keep_alive_s"}, {"sched_delay_mean", "sched_delay_ms"},
+    {"queue_timeout", "queue_timeout_s"}, {"link_latency", "latency_ms"}, {"link_jitter_sd", "jitter_ms"},
+    {"link_bandwidth_bps", "bandwidth_mbps"},
+};
+
+static const char *provider_key(const char *field) {
+  for (size_t i = 0; i < G_N_ELEMENTS(provider_keys); i++)
+    if (!strcmp(provider_keys[i].field, field)) return provider_keys[i].key;
+  return field; /* the same name: cpu_cores, memory_mb, nodes, error_rate, ... */
+}
+
+/* Provider group g as the world will check it; an error at g's key. */
+static int check_provider(const scenario *s, const char *g, const struct faas_provider *p, char **err) {
+  const char *field = NULL;
+  char *why = faas_provider_check(p, &field);
+  if (!why) return 0;
+  GString *msg = g_string_new(why);
+  for (size_t i = 0; i < G_N_ELEMENTS(provider_keys); i++)
+    g_string_replace(msg, provider_keys[i].field, provider_keys[i].key, 0);
+  scenario_error(s, g, provider_key(field), err, "%s", msg->str);
+  g_string_free(msg, TRUE);
+  g_free(why);
+  return -1;
+}
+
 static int parse_providers(const scenario *s, struct cl_config *c, char **err) {
   const char *const *gs = scenario_groups(s, "provider.*");
   uint32_t n = g_strv_length((gchar **)gs);
@@ -76,7 +111,7 @@ static int parse_providers(const scenario *s, struct cl_config *c, char **err) {
     return -1;
   }
   if (n > CL_MAX_PROVIDERS) {
-    *err = g_strdup_printf("%s: %u providers; at most %d", scenario_path(s), n, CL_MAX_PROVIDERS);
+    *err = g_strdup_printf("%s: %u providers; at most %u", scenario_path(s), n, CL_MAX_PROVIDERS);
     return -1;
   }
   c->providers = g_new0(struct faas_provider, n);
@@ -111,6 +146,8 @@ static int parse_providers(const scenario *s, struct cl_config *c, char **err) {
     p->queue_timeout = sec(s, g, "queue_timeout_s");
     p->cpu_cores = scenario_double(s, g, "cpu_cores");
     p->memory_mb = scenario_double(s, g, "memory_mb");
+    p->nodes = (uint32_t)scenario_int(s, g, "nodes");
+    p->pods_per_node = (uint32_t)scenario_int(s, g, "pods_per_node");
     p->var = (struct faas_variability){
         .drift_amplitude = scenario_double(s, g, "drift_amplitude"),
         .drift_period = sec(s, g, "drift_period_s"),
@@ -122,6 +159,7 @@ static int parse_providers(const scenario *s, struct cl_config *c, char **err) {
     p->link_jitter_sd = ms(s, g, "jitter_ms");
     p->link_bandwidth_bps = scenario_double(s, g, "bandwidth_mbps") * 1e6;
     p->error_rate = scenario_double(s, g, "error_rate");
+    if (check_provider(s, g, p, err) != 0) return -1;
 
     struct sched_provider *sp = &c->sched_providers[i];
     g_strlcpy(sp->name, p->name, sizeof sp->name);
@@ -317,7 +355,15 @@ static int parse_broker(const scenario *s, struct cl_config *c, char **err) {
       .backoff_base = ms(s, "cloudless", "backoff_ms"),
       .backoff_max = sec(s, "cloudless", "backoff_max_s"),
       .timeout = sec(s, "cloudless", "timeout_s"),
+      .breaker_failures = (uint32_t)scenario_int(s, "cloudless", "breaker_failures"),
+      .breaker_cooldown = sec(s, "cloudless", "breaker_cooldown_s"),
+      .breaker_cooldown_max = sec(s, "cloudless", "breaker_cooldown_max_s"),
   };
+  if (c->sched.breaker_cooldown_max < c->sched.breaker_cooldown) {
+    *err = g_strdup_printf("%s: [cloudless] breaker_cooldown_max_s: below breaker_cooldown_s; expected "
+                           "breaker_cooldown_max_s >= breaker_cooldown_s", scenario_path(s));
+    return -1;
+  }
   const char *only = scenario_string(s, "cloudless", "only");
   c->only = *only ? find_provider(c, only) : -1;
   if (*only && c->only < 0) {

@@ -25,19 +25,23 @@ static bool name_ok(const char *s, size_t max) {
   return n > 0 && n < max;
 }
 
-/* Check provider i (already given its platform defaults). NULL if fine. */
-static char *check_provider(const struct faas_provider *p, uint32_t i) {
-#define BAD(...) return g_strdup_printf("faas: provider %u '%s': " __VA_ARGS__)
-  if (p->nbins == 0 || p->nbins > FAAS_MAX_BINS) BAD("nbins %u: expected 1..%d", i, p->name, p->nbins, FAAS_MAX_BINS);
+/* Check a provider (already given its platform defaults): NULL if fine,
+ * else the message (naming fields as struct faas_provider does, bins[b]
+ * as "bins") and *field the field at fault. */
+static char *check_fields(const struct faas_provider *p, const char **field) {
+#define BAD(f, ...) return (*field = (f), g_strdup_printf(__VA_ARGS__))
+  if (p->nbins == 0 || p->nbins > FAAS_MAX_BINS) BAD("nbins", "nbins %u: expected 1..%d", p->nbins, FAAS_MAX_BINS);
   for (uint32_t b = 0; b < p->nbins; b++) {
-    if (!(p->bins[b].memory_mb > 0) || !(p->bins[b].vcpu > 0))
-      BAD("bins[%u]: memory_mb and vcpu must be > 0", i, p->name, b);
+    if (!(p->bins[b].memory_mb > 0)) BAD("bins.memory_mb", "bins.memory_mb must be > 0");
+    if (!(p->bins[b].vcpu > 0)) BAD("bins.vcpu", "bins.vcpu must be > 0");
     if (p->cpu_cores > 0 && p->bins[b].vcpu > p->cpu_cores)
-      BAD("bins[%u].vcpu %g exceeds cpu_cores %g", i, p->name, b, p->bins[b].vcpu, p->cpu_cores);
+      BAD("bins.vcpu", "bins.vcpu %g exceeds cpu_cores %g: a request must fit on one node", p->bins[b].vcpu,
+          p->cpu_cores);
     if (p->memory_mb > 0 && p->bins[b].memory_mb > p->memory_mb)
-      BAD("bins[%u].memory_mb %g exceeds memory_mb %g", i, p->name, b, p->bins[b].memory_mb, p->memory_mb);
+      BAD("bins.memory_mb", "bins.memory_mb %g exceeds memory_mb %g: a request must fit on one node",
+          p->bins[b].memory_mb, p->memory_mb);
   }
-  if (!(p->gflops_per_vcpu > 0) || !isfinite(p->gflops_per_vcpu)) BAD("gflops_per_vcpu must be > 0", i, p->name);
+  if (!(p->gflops_per_vcpu > 0) || !isfinite(p->gflops_per_vcpu)) BAD("gflops_per_vcpu", "gflops_per_vcpu must be > 0");
   const struct {
     const char *name;
     cm_time t;
@@ -48,21 +52,58 @@ static char *check_provider(const struct faas_provider *p, uint32_t i) {
                {"var.contention_on_mean", p->var.contention_on_mean},
                {"var.contention_off_mean", p->var.contention_off_mean}};
   for (size_t k = 0; k < sizeof times / sizeof times[0]; k++)
-    if (times[k].t < 0) BAD("%s %lld: a time must be >= 0", i, p->name, times[k].name, (long long)times[k].t);
-  if (!(p->exec_cv >= 0) || !(p->cold_start_cv >= 0) || !(p->sched_delay_cv >= 0))
-    BAD("exec_cv, cold_start_cv and sched_delay_cv must be >= 0", i, p->name);
-  if (!(p->error_rate >= 0 && p->error_rate <= 1)) BAD("error_rate %g: expected [0, 1]", i, p->name, p->error_rate);
-  if (!(p->cpu_cores >= 0) || !(p->memory_mb >= 0)) BAD("cpu_cores and memory_mb must be >= 0", i, p->name);
-  if (!(p->link_bandwidth_bps >= 0)) BAD("link_bandwidth_bps must be >= 0", i, p->name);
+    if (times[k].t < 0) BAD(times[k].name, "%s %lld: a time must be >= 0", times[k].name, (long long)times[k].t);
+  if (!(p->exec_cv >= 0)) BAD("exec_cv", "exec_cv must be >= 0");
+  if (!(p->cold_start_cv >= 0)) BAD("cold_start_cv", "cold_start_cv must be >= 0");
+  if (!(p->sched_delay_cv >= 0)) BAD("sched_delay_cv", "sched_delay_cv must be >= 0");
+  if (!(p->error_rate >= 0 && p->error_rate <= 1)) BAD("error_rate", "error_rate %g: expected [0, 1]", p->error_rate);
+  if (!(p->cpu_cores >= 0)) BAD("cpu_cores", "cpu_cores must be >= 0");
+  if (!(p->memory_mb >= 0)) BAD("memory_mb", "memory_mb must be >= 0");
+  if (p->nodes > 100000) BAD("nodes", "nodes %u: expected at most 100000", p->nodes);
+  if (!(p->link_bandwidth_bps >= 0)) BAD("link_bandwidth_bps", "link_bandwidth_bps must be >= 0");
   if (!(p->var.drift_amplitude >= 0 && p->var.drift_amplitude < 1))
-    BAD("var.drift_amplitude %g: expected [0, 1)", i, p->name, p->var.drift_amplitude);
-  if (p->var.drift_amplitude > 0 && p->var.drift_period == 0) BAD("var.drift_period must be > 0", i, p->name);
+    BAD("var.drift_amplitude", "var.drift_amplitude %g: expected [0, 1)", p->var.drift_amplitude);
+  if (p->var.drift_amplitude > 0 && p->var.drift_period == 0)
+    BAD("var.drift_period", "var.drift_period must be > 0 with var.drift_amplitude > 0");
   if (!(p->var.contention_factor >= 1 || p->var.contention_factor == 0))
-    BAD("var.contention_factor %g: expected >= 1 (0 = 1)", i, p->name, p->var.contention_factor);
-  if (p->var.contention_factor > 1 && (p->var.contention_on_mean == 0 || p->var.contention_off_mean == 0))
-    BAD("var.contention_on_mean and _off_mean must be > 0 with contention", i, p->name);
+    BAD("var.contention_factor", "var.contention_factor %g: expected >= 1 (0 = 1)", p->var.contention_factor);
+  if (p->var.contention_factor > 1 && p->var.contention_on_mean == 0)
+    BAD("var.contention_on_mean", "var.contention_on_mean must be > 0 with var.contention_factor > 1");
+  if (p->var.contention_factor > 1 && p->var.contention_off_mean == 0)
+    BAD("var.contention_off_mean", "var.contention_off_mean must be > 0 with var.contention_factor > 1");
   return NULL;
 #undef BAD
+}
+
+static void apply_defaults(struct faas_provider *c, const struct platform_ops *ops) {
+  ops->defaults(c);
+  if (c->container_concurrency == 0) c->container_concurrency = 1;
+  if (c->var.contention_factor == 0) c->var.contention_factor = 1;
+}
+
+char *faas_provider_check(const struct faas_provider *p, const char **field) {
+  const char *f = NULL;
+  if (!field) field = &f;
+  char plat[sizeof p->platform];
+  g_strlcpy(plat, p->platform, sizeof plat);
+  const struct platform_ops *ops = platform_find(plat);
+  if (!ops) {
+    *field = "platform";
+    return g_strdup_printf("platform '%s' unknown (known: %s)", plat, platform_names());
+  }
+  struct faas_provider c = *p;
+  apply_defaults(&c, ops);
+  return check_fields(&c, field);
+}
+
+/* Check provider i (already given its platform defaults). NULL if fine. */
+static char *check_provider(const struct faas_provider *p, uint32_t i) {
+  const char *field;
+  char *why = check_fields(p, &field);
+  if (!why) return NULL;
+  char *msg = g_strdup_printf("faas: provider %u '%s': %s", i, p->name, why);
+  g_free(why);
+  return msg;
 }
 
 static char *setup_provider(faas_world *w, struct faas__prov *p, const struct faas_provider *cfg, uint32_t i) {
@@ -75,9 +116,7 @@ static char *setup_provider(faas_world *w, struct faas__prov *p, const struct fa
                            platform_names());
   p->cfg = *cfg;
   p->cfg.region[sizeof p->cfg.region - 1] = '\0';
-  p->ops->defaults(&p->cfg);
-  if (p->cfg.container_concurrency == 0) p->cfg.container_concurrency = 1;
-  if (p->cfg.var.contention_factor == 0) p->cfg.var.contention_factor = 1;
+  apply_defaults(&p->cfg, p->ops);
   char *err = check_provider(&p->cfg, i);
   if (err) return err;
   for (uint32_t k = 0; k < i; k++)
@@ -89,6 +128,11 @@ static char *setup_provider(faas_world *w, struct faas__prov *p, const struct fa
   p->load.slots = c->concurrency_limit ? (uint64_t)c->concurrency_limit * c->container_concurrency : UINT64_MAX;
   p->load.cores_cap = micro(c->cpu_cores);
   p->load.mem_cap = micro(c->memory_mb);
+  if (p->ops->has_nodes) {
+    p->load.nnodes = c->nodes ? c->nodes : 1;
+    p->load.pods_cap = c->pods_per_node;
+    p->load.node = g_new0(struct platform_node, p->load.nnodes);
+  }
   for (uint32_t b = 0; b < c->nbins; b++) {
     p->bin_cores[b] = micro(c->bins[b].vcpu);
     p->bin_mem[b] = micro(c->bins[b].memory_mb);
@@ -195,6 +239,7 @@ void faas_world_free(faas_world *w) {
       for (size_t k = 0; k < (size_t)w->nf * p->cfg.nbins; k++) faas__pool_free(&p->pools[k]);
     free(p->pools);
     free(p->faults);
+    g_free(p->load.node);
   }
   g_ptr_array_free(w->inv_chunks, TRUE);
   g_ptr_array_free(w->cont_chunks, TRUE);

@@ -142,7 +142,11 @@ struct faas_provider {
   uint32_t queue_max;            /* queued requests at most, for platforms that queue; 0 = refuse instead */
   cm_time queue_timeout;         /* a queued request fails after this; 0 with queue_max > 0 = the
                                     platform's default (Cloud Run 10 s, OpenFaaS / Fission 60 s) */
-  double cpu_cores, memory_mb;   /* capacity of a local edge; 0 = unlimited */
+  double cpu_cores, memory_mb;   /* capacity of one node of a Kubernetes platform (openfaas, fission; the
+                                    local edge is one node); 0 = unlimited */
+  uint32_t nodes;                /* Kubernetes platforms: nodes of the cluster; 0 = the platform's default (1) */
+  uint32_t pods_per_node;        /* Kubernetes platforms: pods a node runs at most; 0 = the platform's default
+                                    (110, the kubelet's --max-pods default) */
   struct faas_variability var;
   /* Default link from the client to this provider (mobility may change it). */
   cm_time link_latency;      /* one way, mean */
@@ -203,6 +207,14 @@ int faas_world_set_link(faas_world *w, uint32_t p, cm_time latency, cm_time jitt
 /* Take the client's link to provider p down (calls fail with INVOKE_NETWORK
  * after the invocation's timeout, as a connection attempt does) or up. */
 int faas_world_set_link_up(faas_world *w, uint32_t p, bool up);
+
+/* Check one provider's config as faas_world_new does (its platform's
+ * defaults applied to a copy), so that a caller can name its own key: NULL
+ * if fine, else the reason (g_malloc'd, one line, fields named as in struct
+ * faas_provider, bins[b] as "bins") and *field (static, if field is not
+ * NULL) the field at fault: "bins.vcpu", "cpu_cores",
+ * "var.contention_on_mean", "platform", ... */
+char *faas_provider_check(const struct faas_provider *p, const char **field);
 
 uint32_t faas_world_nproviders(const faas_world *w);
 /* The world's copy of provider p, with its platform's defaults filled in

@@ -48,7 +48,7 @@ struct faas__inv {
   struct faas__container *c;
   double slow;         /* slow-down fault factor, fixed at arrival */
   size_t response_bytes;
-  uint32_t fn, bin;
+  uint32_t fn, bin, node; /* node: where it runs (PLATFORM_NO_NODE without nodes) */
   uint8_t state, pending;
   bool client_timer, oom;
   struct invoke_result res;

@@ -101,9 +101,7 @@ static void start(struct faas__prov *p, struct faas__inv *r, cm_time now) {
   const struct faas_function *f = &w->fns[r->fn];
   const struct faas_bin *b = &p->cfg.bins[r->bin];
   struct platform_load *l = &p->load;
-  l->running++;
-  l->cores_used += p->bin_cores[r->bin];
-  l->mem_used += p->bin_mem[r->bin];
+  r->node = platform_take(l, p->bin_cores[r->bin], p->bin_mem[r->bin]);
   if (l->running > p->st.peak_running) p->st.peak_running = l->running;
   r->state = FAAS__STARTED;
 
@@ -216,10 +214,7 @@ static void on_release(engine *en, void *arg) {
   struct faas__inv *r = arg;
   struct faas__prov *p = r->p;
   cm_time now = engine_now(en);
-  struct platform_load *l = &p->load;
-  l->running--;
-  l->cores_used -= p->bin_cores[r->bin];
-  l->mem_used -= p->bin_mem[r->bin];
+  platform_give(&p->load, r->node, p->bin_cores[r->bin], p->bin_mem[r->bin]);
   if (!r->oom) faas__pool_release(p, &p->pools[r->fn * p->cfg.nbins + r->bin], r, now);
   r->pending &= (uint8_t)~FAAS__EV_RELEASE;
   r->ev_main = 0;

@@ -31,12 +31,21 @@ static void item_free(void *p) {
   g_free(it);
 }
 
+/* The index key of (group, key): "group" or "group\x1fkey", in buf when it
+ * fits, else g_malloc'd (*heap set, to be freed). */
+static char *index_key(const char *group, const char *key, char *buf, size_t n, char **heap) {
+  *heap = NULL;
+  if ((size_t)snprintf(buf, n, "%s%s%s", group, key ? "\x1f" : "", key ? key : "") < n) return buf;
+  return *heap = g_strdup_printf("%s%s%s", group, key ? "\x1f" : "", key ? key : "");
+}
+
+/* O(1): a hash index over the items (a linear scan made loading 1,000
+ * providers quadratic). */
 static struct item *item_find(const scenario *s, const char *group, const char *key) {
-  for (guint i = 0; i < s->items->len; i++) {
-    struct item *it = s->items->pdata[i];
-    if (!strcmp(it->group, group) && (key ? it->key && !strcmp(it->key, key) : !it->key)) return it;
-  }
-  return NULL;
+  char buf[256], *heap;
+  struct item *it = g_hash_table_lookup(s->index, index_key(group, key, buf, sizeof buf, &heap));
+  g_free(heap);
+  return it;
 }
 
 /* Adds group (key NULL; kept if present) or sets group.key, taking raw and
@@ -51,6 +60,9 @@ static struct item *item_set(scenario *s, const char *group, const char *key, ch
     it->group = g_strdup(group);
     it->key = g_strdup(key);
     g_ptr_array_add(s->items, it);
+    char buf[256], *heap;
+    const char *k = index_key(group, key, buf, sizeof buf, &heap);
+    g_hash_table_insert(s->index, heap ? heap : g_strdup(k), it);
   }
   g_free(it->raw);
   g_free(it->str);
@@ -62,25 +74,37 @@ static struct item *item_set(scenario *s, const char *group, const char *key, ch
   return it;
 }
 
-/* 1-based line of "[group]" (key NULL; the first) or of "key =" inside it
- * (the last, as GKeyFile keeps the last value); 0 if not found. */
-static int text_line(char **lines, const char *group, const char *key) {
-  int found = 0;
-  bool in = false;
-  size_t gl = strlen(group), kl = key ? strlen(key) : 0;
+/* Where each group and key of a file is written, from one pass over its
+ * lines (searching the text per key made loading quadratic): "group" ->
+ * 1-based line of its first "[group]", "group\x1fkey" -> line of the last
+ * "key =" inside a [group] section (as GKeyFile keeps the last value). */
+static GHashTable *line_index(char **lines) {
+  GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  char *group = NULL;
   for (int n = 0; lines[n]; n++) {
     const char *p = lines[n], *end;
     while (g_ascii_isspace(*p)) p++;
     if (*p == '[') {
       end = strrchr(p, ']');
-      in = end && (size_t)(end - p - 1) == gl && !strncmp(p + 1, group, gl);
-      if (in && !key) return n + 1;
-    } else if (in && key && *p != '#' && (end = strchr(p, '='))) {
+      g_free(group);
+      group = end ? g_strndup(p + 1, (gsize)(end - p - 1)) : NULL;
+      if (group && !g_hash_table_contains(h, group)) g_hash_table_insert(h, g_strdup(group), GINT_TO_POINTER(n + 1));
+    } else if (group && *p != '#' && (end = strchr(p, '='))) {
       while (end > p && g_ascii_isspace(end[-1])) end--;
-      if ((size_t)(end - p) == kl && !strncmp(p, key, kl)) found = n + 1;
+      g_hash_table_replace(h, g_strdup_printf("%s\x1f%.*s", group, (int)(end - p), p), GINT_TO_POINTER(n + 1));
     }
   }
-  return found;
+  g_free(group);
+  return h;
+}
+
+/* 1-based line of "[group]" (key NULL; the first) or of "key =" inside it
+ * (the last); 0 if not found. */
+static int text_line(GHashTable *lines, const char *group, const char *key) {
+  char buf[256], *heap;
+  int n = GPOINTER_TO_INT(g_hash_table_lookup(lines, index_key(group, key, buf, sizeof buf, &heap)));
+  g_free(heap);
+  return n;
 }
 
 static char *read_file(const char *path, size_t *len, char **err) {
@@ -103,7 +127,7 @@ static char *read_file(const char *path, size_t *len, char **err) {
 static int load_file(scenario *s, const char *path, bool top, char **err);
 
 /* Loads the files named by [scenario] include of kf (read from path). */
-static int load_includes(scenario *s, GKeyFile *kf, const char *path, char **lines, char **err) {
+static int load_includes(scenario *s, GKeyFile *kf, const char *path, GHashTable *lines, char **err) {
   int rc = 0, line = text_line(lines, "scenario", "include");
   char **inc = g_key_file_get_string_list(kf, "scenario", "include", NULL, NULL);
   char *dir = g_path_get_dirname(path);
@@ -140,7 +164,7 @@ static int load_includes(scenario *s, GKeyFile *kf, const char *path, char **lin
 }
 
 /* Copies every group and key of kf (read from path) into s. */
-static int merge_keys(scenario *s, GKeyFile *kf, const char *path, char **lines, char **err) {
+static int merge_keys(scenario *s, GKeyFile *kf, const char *path, GHashTable *lines, char **err) {
   int rc = 0;
   char **groups = g_key_file_get_groups(kf, NULL);
   for (int g = 0; !rc && groups[g]; g++) {
@@ -198,10 +222,12 @@ static int load_file(scenario *s, const char *path, bool top, char **err) {
     g_free(exp);
   } else {
     lines = g_strsplit(data, "\n", -1);
+    GHashTable *where = line_index(lines);
     g_ptr_array_add(s->chain, g_strdup(path));
     if (!s->plain && g_key_file_has_key(kf, "scenario", "include", NULL))
-      rc = load_includes(s, kf, path, lines, err);
-    if (!rc) rc = merge_keys(s, kf, path, lines, err);
+      rc = load_includes(s, kf, path, where, err);
+    if (!rc) rc = merge_keys(s, kf, path, where, err);
+    g_hash_table_unref(where);
     g_ptr_array_set_size(s->chain, s->chain->len - 1);
   }
   g_free(start);
@@ -340,6 +366,7 @@ static scenario *scenario_new(const char *path) {
   scenario *s = g_new0(scenario, 1);
   s->path = g_strdup(path);
   s->items = g_ptr_array_new_with_free_func(item_free);
+  s->index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   s->chain = g_ptr_array_new_with_free_func(g_free);
   s->lists =
       g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_ptr_array_unref);
@@ -398,6 +425,7 @@ scenario *scenario_load(const char *path, const struct scn_key *common, size_t n
 
 void scenario_free(scenario *s) {
   if (!s) return;
+  g_hash_table_unref(s->index);
   g_ptr_array_unref(s->items);
   g_ptr_array_unref(s->schema);
   g_ptr_array_unref(s->chain);

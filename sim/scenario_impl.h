@@ -24,6 +24,7 @@ struct item {
 struct scenario {
   char *path, *model, *text, *choices;
   GPtrArray *items;  /* struct item *, first-appearance order */
+  GHashTable *index; /* "group" or "group\x1fkey" -> struct item * (borrowed from items) */
   GPtrArray *schema; /* const struct scn_key *, schema order */
   struct scn_key model_key;
   GPtrArray *chain;  /* the include chain while loading */

@@ -1,8 +1,12 @@
-/* The memoisation cache: a fixed pool of capacity entries allocated once,
- * a chained hash table over (function id, key) (function names interned to
- * small integers), and a doubly linked recency list through the pool by
- * index: lookup, insert and eviction are O(1) expected, nothing is
- * allocated per operation except a function name's first insert. */
+/* The memoisation cache: a pool of entries that grows on use (doubling,
+ * from 16 up to capacity: a cache of 1e9 entries holding a few costs a few
+ * hundred bytes, not gigabytes), a chained hash table over (function id,
+ * key) (function names interned to small integers) rebuilt as the pool
+ * grows, and a doubly linked recency list through the pool by index:
+ * lookup, insert and eviction are O(1) expected (amortised over growth);
+ * once the pool has grown nothing is allocated per operation except a
+ * function name's first insert. Which entry is evicted depends only on
+ * recency, never on the pool's size, so results do not change with it. */
 #include "cloudless/cache.h"
 
 #include <glib.h>
@@ -17,8 +21,11 @@ struct entry {
   uint32_t chain;       /* next in the hash bucket */
 };
 
+#define FIRST_ALLOC 16
+
 struct cache {
   uint32_t cap, size, mask;
+  uint32_t alloc, used; /* entries allocated; entries ever taken (the rest never used) */
   cm_time ttl;
   uint32_t *bucket;
   struct entry *e;
@@ -38,15 +45,7 @@ cache *cache_new(uint32_t capacity, cm_time ttl, char **err) {
   cache *c = g_new0(cache, 1);
   c->cap = capacity;
   c->ttl = ttl;
-  uint32_t nb = 1;
-  while (nb < 2 * capacity) nb <<= 1;
-  c->mask = nb - 1;
-  c->bucket = g_new(uint32_t, nb);
-  for (uint32_t i = 0; i < nb; i++) c->bucket[i] = NIL;
-  c->e = g_new0(struct entry, capacity);
-  for (uint32_t i = 0; i < capacity; i++) c->e[i].next = i + 1 < capacity ? i + 1 : NIL;
-  c->free_head = 0;
-  c->head = c->tail = NIL;
+  c->free_head = c->head = c->tail = NIL;
   c->fns = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   c->st.capacity = capacity;
   return c;
@@ -69,6 +68,7 @@ static uint32_t hash(const cache *c, uint32_t fn, uint64_t key) {
 }
 
 static uint32_t find(const cache *c, uint32_t fn, uint64_t key) {
+  if (!c->bucket) return NIL;
   for (uint32_t i = c->bucket[hash(c, fn, key)]; i != NIL; i = c->e[i].chain)
     if (c->e[i].key == key && c->e[i].fn == fn) return i;
   return NIL;
@@ -97,6 +97,36 @@ static void drop(cache *c, uint32_t i) {
   c->e[i].next = c->free_head;
   c->free_head = i;
   c->size--;
+}
+
+/* Room for one more entry: double the pool (up to cap) and rebuild the
+ * buckets (at least 2 per entry) from the live entries. */
+static void grow(cache *c) {
+  uint32_t n = c->alloc ? (c->alloc > c->cap / 2 ? c->cap : 2 * c->alloc) : MIN(FIRST_ALLOC, c->cap);
+  c->e = g_renew(struct entry, c->e, n);
+  c->alloc = n;
+  uint32_t nb = 1;
+  while (nb < 2 * n) nb <<= 1;
+  g_free(c->bucket);
+  c->bucket = g_new(uint32_t, nb);
+  c->mask = nb - 1;
+  for (uint32_t i = 0; i < nb; i++) c->bucket[i] = NIL;
+  for (uint32_t i = c->head; i != NIL; i = c->e[i].next) {
+    uint32_t b = hash(c, c->e[i].fn, c->e[i].key);
+    c->e[i].chain = c->bucket[b];
+    c->bucket[b] = i;
+  }
+}
+
+/* A free entry's index: a freed one, else a never-used one. */
+static uint32_t take(cache *c) {
+  uint32_t i = c->free_head;
+  if (i != NIL) {
+    c->free_head = c->e[i].next;
+    return i;
+  }
+  if (c->used == c->alloc) grow(c);
+  return c->used++;
 }
 
 bool cache_lookup(cache *c, const char *function, uint64_t key, cm_time now, uint64_t *value) {
@@ -136,8 +166,7 @@ void cache_insert(cache *c, const char *function, uint64_t key, uint64_t value, 
       drop(c, c->tail);
       c->st.evictions++;
     }
-    i = c->free_head;
-    c->free_head = c->e[i].next;
+    i = take(c);
     c->e[i].fn = fn;
     c->e[i].key = key;
     uint32_t b = hash(c, fn, key);
@@ -155,6 +184,10 @@ void cache_insert(cache *c, const char *function, uint64_t key, uint64_t value, 
 void cache_stats(const cache *c, struct cache_stats *out) {
   *out = c->st;
   out->size = c->size;
+}
+
+size_t cache_bytes(const cache *c) {
+  return sizeof *c + (size_t)c->alloc * sizeof(struct entry) + (c->bucket ? ((size_t)c->mask + 1) * sizeof(uint32_t) : 0);
 }
 
 double cache_hit_ratio(const cache *c) {

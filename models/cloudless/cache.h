@@ -7,6 +7,7 @@
 #define CM_CLOUDLESS_CACHE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cm.h"
@@ -37,6 +38,9 @@ struct cache_stats {
   uint32_t size, capacity;
 };
 void cache_stats(const cache *c, struct cache_stats *out);
+/* Bytes the cache holds now (its pool and buckets grow with use, not with
+ * capacity). */
+size_t cache_bytes(const cache *c);
 
 /* hits / (hits + misses); 0 before any lookup. */
 double cache_hit_ratio(const cache *c);

@@ -7,6 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include <glib.h>
+
 #define POLICY_LIST(X) \
   X(loi)               \
   X(cost)              \
@@ -35,8 +37,22 @@ const char *policy_names(void) {
 
 static double key(double x) { return isnan(x) ? INFINITY : x; }
 
+double policy__expected_latency(const struct policy_pstate *p) {
+  double l = isnan(p->latency_s) ? 0 : p->latency_s;
+  if (p->fail_p > 0) l += p->fail_s * p->fail_p / (1 - p->fail_p);
+  return l;
+}
+
+double *policy__scores(const struct policy_view *v, double *buf) {
+  if (v->scratch) return v->scratch;
+  return v->n <= POLICY__BUF ? buf : g_new(double, v->n);
+}
+
+void policy__scores_done(const struct policy_view *v, double *buf, double *score) {
+  if (score != buf && score != v->scratch) g_free(score);
+}
+
 int policy__argmin(const struct policy_view *v, const double *score, rng *r) {
-  if (v->n > POLICY_MAX_PROVIDERS) return -1;
   double m = INFINITY;
   int first = -1;
   for (uint32_t i = 0; i < v->n; i++) {

@@ -16,14 +16,16 @@ struct policy_pstate {
   uint32_t outstanding; /* this broker's invocations in flight there */
   double latency_s;     /* moving average of recent successful latencies; NAN before the first */
   double cost_usd;      /* expected cost of this call there (price x observed exec time) */
+  /* What failing costs there, for this function and payload class
+   * (sched.h): fail_p the estimated chance an attempt fails, fail_s the
+   * mean time a failed attempt took. 0 and 0 when failures are not learnt. */
+  double fail_p, fail_s;
 };
 
-/* Most providers a view may hold (choose returns -1 beyond it). */
-#define POLICY_MAX_PROVIDERS 64
-
 struct policy_view {
-  uint32_t n;           /* <= POLICY_MAX_PROVIDERS */
+  uint32_t n;           /* providers, any number */
   const struct policy_pstate *p;
+  double *scratch;      /* n doubles a policy may use as scores; NULL = the policy allocates */
   /* weights of the linear mix over normalised outstanding, cost, latency
    * (each metric divided by its largest value among usable providers; an
    * unknown latency counts as 0, so untried providers get tried). */
@@ -51,5 +53,16 @@ const char *policy_names(void);
  * minimum (within a relative 1e-12); -1 if none usable. A NaN score counts
  * as +infinity. Draws from r only when two or more indices tie. */
 int policy__argmin(const struct policy_view *v, const double *score, rng *r);
+/* Expected latency of a call on p, in s: the moving average of successes
+ * (an unknown one counts 0, so untried providers are tried first) plus,
+ * with failures, fail_s x fail_p / (1 - fail_p), the expected time lost to
+ * failed attempts before one succeeds (a geometric number of failures).
+ * Exactly latency_s when fail_p is 0. */
+double policy__expected_latency(const struct policy_pstate *p);
+/* n doubles for scores: v->scratch, else buf (POLICY__BUF entries) when n
+ * fits, else allocated; give it back with policy__scores_done. */
+#define POLICY__BUF 64
+double *policy__scores(const struct policy_view *v, double *buf);
+void policy__scores_done(const struct policy_view *v, double *buf, double *score);
 
 #endif

@@ -3,10 +3,11 @@
 #include "cloudless/policy.h"
 
 static int choose(const struct policy_view *v, rng *r) {
-  double score[POLICY_MAX_PROVIDERS];
-  if (v->n > POLICY_MAX_PROVIDERS) return -1;
+  double buf[POLICY__BUF], *score = policy__scores(v, buf);
   for (uint32_t i = 0; i < v->n; i++) score[i] = (double)v->p[i].outstanding;
-  return policy__argmin(v, score, r);
+  int pick = policy__argmin(v, score, r);
+  policy__scores_done(v, buf, score);
+  return pick;
 }
 
 const struct policy_ops policy_loi = {

@@ -1,18 +1,18 @@
 /* Linear combination (seed 5.1.4, policy 4): score = w_o * o / max o +
  * w_c * c / max c + w_l * l / max l over outstanding, expected cost and
  * moving-average latency, each normalised by its largest value among the
- * usable providers (a metric whose largest value is 0 contributes 0; an
- * unknown latency is 0). A zero weight drops its metric, so any subset of
+ * usable providers (a metric whose largest value is 0 contributes 0). The
+ * latency is the expected one, failures included (policy__expected_latency;
+ * an unknown latency is 0). A zero weight drops its metric, so any subset of
  * the three policies can be combined. */
 #include "cloudless/policy.h"
 
 #include <math.h>
 
-static double latency(const struct policy_pstate *p) { return isnan(p->latency_s) ? 0 : p->latency_s; }
+static double latency(const struct policy_pstate *p) { return policy__expected_latency(p); }
 
 static int choose(const struct policy_view *v, rng *r) {
-  double score[POLICY_MAX_PROVIDERS];
-  if (v->n > POLICY_MAX_PROVIDERS) return -1;
+  double buf[POLICY__BUF], *score = policy__scores(v, buf);
   double mo = 0, mc = 0, ml = 0;
   for (uint32_t i = 0; i < v->n; i++) {
     const struct policy_pstate *p = &v->p[i];
@@ -29,7 +29,9 @@ static int choose(const struct policy_view *v, rng *r) {
     if (v->w_latency != 0 && ml > 0) s += v->w_latency * latency(p) / ml;
     score[i] = s;
   }
-  return policy__argmin(v, score, r);
+  int pick = policy__argmin(v, score, r);
+  policy__scores_done(v, buf, score);
+  return pick;
 }
 
 const struct policy_ops policy_mix = {

@@ -3,7 +3,6 @@
 #include "cloudless/policy.h"
 
 static int choose(const struct policy_view *v, rng *r) {
-  if (v->n > POLICY_MAX_PROVIDERS) return -1;
   uint32_t k = 0;
   for (uint32_t i = 0; i < v->n; i++) k += v->p[i].usable;
   if (k == 0) return -1;

@@ -1,9 +1,11 @@
 /* The live scheduler (seed 5.1.4). Per provider it keeps this broker's
- * outstanding count, a ring of the last latency_window successful warm
+ * outstanding count and an exponential backoff; per (function, payload
+ * class, provider) a ring of the last latency_window successful warm
  * latencies (the latency less any cold-start init)
  * and execution times (integer sums, so the moving averages are exact and
- * reproducible), the expected cost of a call (price x mean execution time)
- * and an exponential backoff. A decision builds the policy's view in
+ * reproducible), the expected cost of a call (price x mean execution time),
+ * a ring of the last latency_window attempts' outcomes and a circuit
+ * breaker. A decision builds the policy's view in
  * O(providers) and asks the policy (or, with probability explore_prob, a
  * uniform draw). Call records come from a pool of fixed-size chunks, so
  * steady state allocates nothing per call; a call in flight keeps its
@@ -12,6 +14,7 @@
 #include "cloudless/sched.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
@@ -22,7 +25,8 @@
 #include "cloudless/cache.h"
 #include "cloudless/policy.h"
 
-#define MAX_PROVIDERS 64
+#define MAX_PROVIDERS (1u << 20)
+#define TRIED_INLINE 8
 #define MAX_WINDOW (1u << 20)
 #define CHUNK_BITS 10
 #define CHUNK (1u << CHUNK_BITS)
@@ -50,10 +54,13 @@ struct call {
   uint64_t id, key;
   size_t req, resp;
   cm_time submitted, start; /* start: of the current attempt */
-  uint64_t tried;           /* bit i: provider i tried by this call */
+  cm_time deadline;         /* submitted + timeout; CM_TIME_MAX without one */
+  uint32_t tried_in[TRIED_INLINE]; /* providers tried, in order: here, then in tried_more */
+  uint32_t *tried_more;
   uint32_t attempts, slot, next_free;
   int provider;             /* of the current / last attempt */
-  uint32_t fn;              /* index of the function's statistics */
+  uint32_t fn;              /* index of the (function, payload class) statistics */
+  bool probe;               /* the current attempt is its breaker's half-open probe */
   enum state state;
   enum sched_outcome outcome; /* C_ENDING: how it ends */
   enum why why;             /* C_ENDING and failed: why */
@@ -69,16 +76,27 @@ struct prov {
   struct sched_provider cfg;
   uint32_t outstanding, fails;
   cm_time backoff_until;
+  uint64_t completed;
 };
 
-/* What the broker learned of one function on one provider: benchmarks are
- * per function (seed 5.1.2), so a UAV switching from ResNet18 to ResNet152
- * does not judge a provider by the other model's latencies. */
+/* What the broker learned of one (function, payload class) on one
+ * provider: benchmarks are per function (seed 5.1.2), so a UAV switching
+ * from ResNet18 to ResNet152 does not judge a provider by the other model's
+ * latencies, and per payload class, so 5 GB requests that time out do not
+ * condemn a provider for 4 MB ones. Rings are allocated on first use. */
 struct fstat {
   uint32_t ring_n, ring_pos;
-  cm_time *lat, *exec; /* rings of latency_window */
+  cm_time *lat, *exec; /* rings of latency_window successes */
   int64_t lat_sum, exec_sum;
   double exp_cost;
+  /* the last latency_window attempts: -1 a success, else a failure's latency */
+  cm_time *att;
+  uint32_t att_n, att_pos, att_fails;
+  int64_t att_fail_sum;
+  /* the circuit breaker */
+  uint32_t consec, opens; /* consecutive failures; times opened since it last closed */
+  cm_time open_until;     /* open: excluded before this, then half-open */
+  bool open, probing;     /* probing: the half-open probe is in flight */
 };
 
 struct sched {
@@ -96,13 +114,16 @@ struct sched {
   void *done_arg;
   const struct benchmark **bench;
   uint32_t nbench;
+  uint8_t *mark; /* dispatch's scratch: providers the call tried */
+  double *scores; /* the policies' scratch */
   struct call **chunks;
   uint32_t nchunks, free_head;
   struct sched_stats st;
-  GHashTable *fn_index; /* function name -> index + 1 */
-  GPtrArray *fstats;    /* per function index: struct fstat[n] */
+  GHashTable *fn_index; /* "function\x1fclass" -> index + 1 */
+  GHashTable *fn_last;  /* function name -> index + 1 of its last call's class */
+  GPtrArray *fstats;    /* per index: struct fstat[n] */
   char last_name[SCHED_NAME_MAX];
-  uint32_t last_fn;
+  uint32_t last_class, last_fn;
   sched_decision_fn on_decision;
   void *decision_arg;
   rng *snap; /* with on_decision: the policy stream's state before each decision */
@@ -134,9 +155,26 @@ static struct call *rec_alloc(sched *s) {
 }
 
 static void rec_free(sched *s, struct call *c) {
+  g_free(c->tried_more);
+  c->tried_more = NULL;
   c->state = C_FREE;
   c->next_free = s->free_head;
   s->free_head = c->slot;
+}
+
+static uint32_t tried_at(const struct call *c, uint32_t k) {
+  return k < TRIED_INLINE ? c->tried_in[k] : c->tried_more[k - TRIED_INLINE];
+}
+
+static void tried_add(struct call *c, uint32_t p) {
+  uint32_t k = c->attempts; /* attempts before this one */
+  if (k < TRIED_INLINE) {
+    c->tried_in[k] = p;
+    return;
+  }
+  k -= TRIED_INLINE;
+  if (k == 0 || (k >= 4 && (k & (k - 1)) == 0)) c->tried_more = g_renew(uint32_t, c->tried_more, k ? 2 * k : 4);
+  c->tried_more[k] = p;
 }
 
 /* ---- outcomes ---- */
@@ -199,24 +237,29 @@ static cm_time backoff(const struct sched_config *cfg, uint32_t fails) {
   return b < cfg->backoff_max ? b : cfg->backoff_max;
 }
 
-/* The statistics of function name (created on first use). */
-static uint32_t fn_index(sched *s, const char *name) {
-  if (s->fstats->len && strcmp(name, s->last_name) == 0) return s->last_fn;
-  gpointer v = g_hash_table_lookup(s->fn_index, name);
+uint32_t sched_payload_class(size_t bytes) {
+  uint32_t bits = 0;
+  for (uint64_t b = bytes; b; b >>= 1) bits++;
+  return bytes ? 1 + (bits - 1) / 2 : 0; /* 1 + floor(log4(bytes)) */
+}
+
+/* The statistics of (function name, payload class), created on first use. */
+static uint32_t fn_index(sched *s, const char *name, uint32_t cls) {
+  if (s->fstats->len && cls == s->last_class && strcmp(name, s->last_name) == 0) return s->last_fn;
+  char key[SCHED_NAME_MAX + 16];
+  snprintf(key, sizeof key, "%s\x1f%u", name, cls);
+  gpointer v = g_hash_table_lookup(s->fn_index, key);
   uint32_t i;
   if (v) {
     i = GPOINTER_TO_UINT(v) - 1;
   } else {
     i = s->fstats->len;
-    struct fstat *f = g_new0(struct fstat, s->n);
-    for (uint32_t k = 0; k < s->n; k++) {
-      f[k].lat = g_new(cm_time, s->cfg.latency_window);
-      f[k].exec = g_new(cm_time, s->cfg.latency_window);
-    }
-    g_ptr_array_add(s->fstats, f);
-    g_hash_table_insert(s->fn_index, g_strdup(name), GUINT_TO_POINTER(i + 1));
+    g_ptr_array_add(s->fstats, g_new0(struct fstat, s->n));
+    g_hash_table_insert(s->fn_index, g_strdup(key), GUINT_TO_POINTER(i + 1));
   }
+  g_hash_table_replace(s->fn_last, g_strdup(name), GUINT_TO_POINTER(i + 1));
   g_strlcpy(s->last_name, name, sizeof s->last_name);
+  s->last_class = cls;
   s->last_fn = i;
   return i;
 }
@@ -227,6 +270,10 @@ static struct fstat *fstat_of(const sched *s, uint32_t fn, uint32_t p) {
 
 static void observe(sched *s, struct prov *pr, struct fstat *p, cm_time latency, cm_time exec) {
   uint32_t w = s->cfg.latency_window;
+  if (!p->lat) {
+    p->lat = g_new(cm_time, w);
+    p->exec = g_new(cm_time, w);
+  }
   if (p->ring_n == w) {
     p->lat_sum -= p->lat[p->ring_pos];
     p->exec_sum -= p->exec[p->ring_pos];
@@ -241,6 +288,67 @@ static void observe(sched *s, struct prov *pr, struct fstat *p, cm_time latency,
   p->exp_cost = cost_invocation(&pr->cfg.price, p->exec_sum / p->ring_n, true);
 }
 
+/* One attempt's outcome into the attempts ring: -1 a success, else the
+ * latency of a failure. */
+static void att_push(sched *s, struct fstat *f, cm_time v) {
+  uint32_t w = s->cfg.latency_window;
+  if (!f->att) f->att = g_new(cm_time, w);
+  if (f->att_n == w) {
+    cm_time old = f->att[f->att_pos];
+    if (old >= 0) {
+      f->att_fails--;
+      f->att_fail_sum -= old;
+    }
+  } else {
+    f->att_n++;
+  }
+  f->att[f->att_pos] = v;
+  if (v >= 0) {
+    f->att_fails++;
+    f->att_fail_sum += v;
+  }
+  f->att_pos = f->att_pos + 1 == w ? 0 : f->att_pos + 1;
+}
+
+static cm_time cooldown(const struct sched_config *cfg, uint32_t opens) {
+  cm_time b = cfg->breaker_cooldown;
+  for (uint32_t k = 1; k < opens && b < cfg->breaker_cooldown_max; k++)
+    b = b > cfg->breaker_cooldown_max / 2 ? cfg->breaker_cooldown_max : 2 * b;
+  return b < cfg->breaker_cooldown_max ? b : cfg->breaker_cooldown_max;
+}
+
+static void breaker_open(sched *s, struct fstat *f, cm_time now) {
+  f->open = true;
+  f->opens++;
+  f->open_until = now + cooldown(&s->cfg, f->opens);
+}
+
+/* Learn an attempt's outcome (when failures are learnt): a success closes
+ * the breaker and, if it was open, forgets the failures (the provider
+ * recovered); an error, timeout or network failure counts against it and
+ * may open it; a throttle is a matter of capacity, left to the backoff. */
+static void learn(sched *s, struct call *c, const struct invoke_result *res, cm_time now) {
+  struct fstat *f = fstat_of(s, c->fn, (uint32_t)c->provider);
+  bool probe = c->probe;
+  c->probe = false;
+  if (probe) f->probing = false;
+  if (res->status == INVOKE_OK) {
+    if (f->open) {
+      f->open = false;
+      f->att_n = f->att_pos = f->att_fails = 0;
+      f->att_fail_sum = 0;
+    }
+    f->opens = 0;
+    f->consec = 0;
+    att_push(s, f, -1);
+    return;
+  }
+  if (res->status == INVOKE_THROTTLED) return;
+  att_push(s, f, res->latency > 0 ? res->latency : 0);
+  f->consec++;
+  if (probe || (!f->open && f->consec >= s->cfg.breaker_failures)) breaker_open(s, f, now);
+}
+
 /* An attempt's result: charge it, tell the benchmarks, learn, then end the
  * call or retry it elsewhere. */
 static void attempt_done(sched *s, struct call *c, const struct invoke_result *res) {
@@ -252,6 +360,7 @@ static void attempt_done(sched *s, struct call *c, const struct invoke_result *r
     if (s->bill) billing_charge(s->bill, (uint32_t)c->provider, usd);
   }
   c->res = *res;
+  if (s->cfg.breaker_failures) learn(s, c, res, env_now(s->e));
   if (s->nbench) {
     struct benchmark_attempt a = attempt_of(c);
     for (uint32_t i = 0; i < s->nbench; i++)
@@ -263,7 +372,7 @@ static void attempt_done(sched *s, struct call *c, const struct invoke_result *r
     /* The warm latency: a cold start's init is a one-off of that container,
      * not the provider's latency (the seed schedules on warm figures, 5.1.2 c). */
     observe(s, p, fstat_of(s, c->fn, (uint32_t)c->provider), res->latency - res->init_time, res->exec_time);
-    s->st.per_provider_completed[c->provider]++;
+    p->completed++;
     if (s->cache && c->key) cache_insert(s->cache, c->function, c->key, (uint64_t)c->provider, env_now(s->e));
     finish(s, c, SCHED_COMPLETED, W_NONE);
     return;
@@ -291,10 +400,10 @@ static void on_refused(env *e CM_UNUSED, void *arg) {
 
 static void launch(sched *s, struct call *c, uint32_t i, cm_time now) {
   struct prov *p = &s->p[i];
+  tried_add(c, i);
   c->attempts++;
   s->st.attempts++;
   if (c->attempts > 1) s->st.retries++;
-  c->tried |= 1ull << i;
   c->provider = (int)i;
   c->start = now;
   c->state = C_INVOKING;
@@ -306,7 +415,7 @@ static void launch(sched *s, struct call *c, uint32_t i, cm_time now) {
   }
   struct invocation inv = {.id = c->id, .function = c->function, .provider = p->cfg.env_provider,
                            .bin = p->cfg.bin, .request_bytes = c->req, .response_bytes = c->resp,
-                           .timeout = s->cfg.timeout};
+                           .timeout = c->deadline == CM_TIME_MAX ? 0 : c->deadline - now};
   request_id id = env_invoke(s->e, &inv, on_result, c);
   if (id < 0) c->timer = env_after(s->e, 0, on_refused, c); /* refused: a network failure of this attempt, later */
   else c->inv_id = id;
@@ -320,14 +429,21 @@ static void on_wake(env *e CM_UNUSED, void *arg) {
 
 /* Place c's next attempt, wait for a backoff to end, or fail it. */
 static void dispatch(sched *s, struct call *c, bool in_call) {
+  cm_time now = env_now(s->e), wake = CM_TIME_MAX;
+  enum why late = c->attempts ? why_of(c->last_status) : W_TIMEOUT;
   if (c->attempts >= s->cfg.max_attempts) {
     end(s, c, SCHED_FAILED, why_of(c->last_status), in_call);
     return;
   }
-  cm_time now = env_now(s->e), wake = CM_TIME_MAX;
+  if (now >= c->deadline) { /* no time left for another attempt */
+    end(s, c, SCHED_FAILED, late, in_call);
+    return;
+  }
   int64_t t0 = env_wall_ns(s->e);
-  bool budget = false, backing_off = false;
+  bool budget = false, backing_off = false, learn = s->cfg.breaker_failures > 0;
   uint32_t usable = 0;
+  int probe = -1;
+  for (uint32_t k = 0; k < c->attempts; k++) s->mark[tried_at(c, k)] = 1;
   for (uint32_t i = 0; i < s->n; i++) {
     struct prov *p = &s->p[i];
     const struct fstat *f = fstat_of(s, c->fn, i);
@@ -335,7 +451,9 @@ static void dispatch(sched *s, struct call *c, bool in_call) {
     v->outstanding = p->outstanding;
     v->latency_s = f->ring_n ? (double)f->lat_sum / f->ring_n / 1e9 : NAN;
     v->cost_usd = f->exp_cost;
-    bool ok = !(c->tried >> i & 1);
+    v->fail_p = learn && f->att_fails ? (double)f->att_fails / (f->att_n + 1) : 0;
+    v->fail_s = learn && f->att_fails ? (double)f->att_fail_sum / f->att_fails / 1e9 : 0;
+    bool ok = !s->mark[i];
     if (ok && s->bill && !billing_allows(s->bill, f->exp_cost)) {
       ok = false;
       budget = true;
@@ -345,13 +463,21 @@ static void dispatch(sched *s, struct call *c, bool in_call) {
       backing_off = true;
       if (p->backoff_until < wake) wake = p->backoff_until;
     }
+    if (ok && f->open) { /* open: excluded; half-open: one probe at a time */
+      ok = now >= f->open_until && !f->probing;
+      if (ok && probe < 0) probe = (int)i;
+    }
     v->usable = ok;
     usable += ok;
   }
+  for (uint32_t k = 0; k < c->attempts; k++) s->mark[tried_at(c, k)] = 0;
   int pick = -1;
-  bool explored = false;
+  bool explored = false; /* not the policy's choice: an exploration draw or a breaker's probe */
   if (s->on_decision && usable) gsl_rng_memcpy(rng_gsl(s->snap), rng_gsl(s->r_policy)); /* the state it decides from */
-  if (usable) {
+  if (probe >= 0) {
+    pick = probe; /* a half-open breaker's probe goes first, or the provider would never be seen to recover */
+    explored = true;
+  } else if (usable) {
     if (s->cfg.explore_prob > 0 && rng_uniform(s->r_explore) < s->cfg.explore_prob) {
       pick = s->uniform->choose(&s->view, s->r_explore);
       explored = true;
@@ -363,10 +489,16 @@ static void dispatch(sched *s, struct call *c, bool in_call) {
   if (s->on_decision && usable) s->on_decision(s->decision_arg, &s->view, pick, explored, s->snap);
   c->overhead += c->last_ts;
   if (pick >= 0) {
+    if (pick == probe) {
+      c->probe = true;
+      fstat_of(s, c->fn, (uint32_t)pick)->probing = true;
+    }
     launch(s, c, (uint32_t)pick, now);
-  } else if (backing_off) {
+  } else if (backing_off && wake < c->deadline) {
     c->state = C_WAITING;
     c->timer = env_after(s->e, wake - now, on_wake, c);
+  } else if (backing_off) { /* the backoff outlasts the call's deadline */
+    end(s, c, SCHED_FAILED, late, in_call);
   } else {
     end(s, c, SCHED_FAILED, budget ? W_BUDGET : c->attempts ? why_of(c->last_status) : W_NO_PROVIDER, in_call);
   }
@@ -408,6 +540,9 @@ static char *check(const struct sched_config *cfg) {
   if (cfg->backoff_base < 0 || cfg->backoff_max < cfg->backoff_base)
     return g_strdup("sched: backoff: expected 0 <= backoff_base <= backoff_max");
   if (cfg->timeout < 0) return g_strdup("sched: negative timeout");
+  if (cfg->breaker_failures &&
+      (cfg->breaker_cooldown <= 0 || cfg->breaker_cooldown_max < cfg->breaker_cooldown))
+    return g_strdup("sched: breaker: expected 0 < breaker_cooldown <= breaker_cooldown_max");
   return NULL;
 }
 
@@ -430,11 +565,14 @@ sched *sched_new(env *e, const struct sched_config *cfg, billing *bill, cache *c
   s->p = g_new0(struct prov, s->n);
   for (uint32_t i = 0; i < s->n; i++) s->p[i].cfg = cfg->providers[i];
   s->fn_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  s->fn_last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  s->mark = g_new0(uint8_t, s->n);
+  s->scores = g_new0(double, s->n);
   s->fstats = g_ptr_array_new();
   s->policy = policy_find(cfg->policy);
   s->uniform = policy_find("random");
   s->pv = g_new0(struct policy_pstate, s->n);
-  s->view = (struct policy_view){.n = s->n, .p = s->pv, .w_outstanding = cfg->w_outstanding,
+  s->view = (struct policy_view){.n = s->n, .p = s->pv, .scratch = s->scores, .w_outstanding = cfg->w_outstanding,
                                  .w_cost = cfg->w_cost, .w_latency = cfg->w_latency};
   s->r_policy = env_rng(e, "cloudless:sched:policy");
   s->r_explore = env_rng(e, "cloudless:sched:explore");
@@ -461,6 +599,7 @@ void sched_free(sched *s) {
       if (c->state == C_FREE) continue;
       if (c->timer) env_cancel(s->e, c->timer);
       if (c->inv_id) env_invoke_cancel(s->e, c->inv_id);
+      g_free(c->tried_more);
     }
     g_free(s->chunks[k]);
   }
@@ -469,11 +608,15 @@ void sched_free(sched *s) {
     for (uint32_t i = 0; i < s->n; i++) {
       g_free(f[i].lat);
       g_free(f[i].exec);
+      g_free(f[i].att);
     }
     g_free(f);
   }
   g_ptr_array_free(s->fstats, TRUE);
   g_hash_table_destroy(s->fn_index);
+  g_hash_table_destroy(s->fn_last);
+  g_free(s->mark);
+  g_free(s->scores);
   g_free(s->chunks);
   g_free(s->p);
   g_free(s->pv);
@@ -493,12 +636,14 @@ int sched_call(sched *s, const struct sched_call *call) {
   if (len == SCHED_NAME_MAX) return CM_EINVAL;
   struct call *c = rec_alloc(s);
   memcpy(c->function, call->function, len + 1);
-  c->fn = fn_index(s, c->function);
+  c->fn = fn_index(s, c->function, sched_payload_class(call->request_bytes));
   c->id = call->id;
   c->key = call->input_key;
   c->req = call->request_bytes;
   c->resp = call->response_bytes;
   c->submitted = env_now(s->e);
+  c->deadline = s->cfg.timeout > 0 && s->cfg.timeout <= CM_TIME_MAX - c->submitted ? c->submitted + s->cfg.timeout
+                                                                                   : CM_TIME_MAX;
   c->state = C_INVOKING;
   s->st.calls++;
   s->st.in_flight++;
@@ -517,7 +662,7 @@ static const struct fstat *lookup(const sched *s, const char *function, uint32_t
   if (p >= s->n || s->fstats->len == 0) return NULL;
   uint32_t fn = s->last_fn;
   if (function) {
-    gpointer v = g_hash_table_lookup(s->fn_index, function);
+    gpointer v = g_hash_table_lookup(s->fn_last, function);
     if (!v) return NULL;
     fn = GPOINTER_TO_UINT(v) - 1;
   }
@@ -535,3 +680,17 @@ double sched_expected_cost(const sched *s, const char *function, uint32_t p) {
   return f ? f->exp_cost : 0;
 }
 cm_time sched_backoff_until(const sched *s, uint32_t p) { return p < s->n ? s->p[p].backoff_until : 0; }
+uint64_t sched_completed_on(const sched *s, uint32_t p) { return p < s->n ? s->p[p].completed : 0; }
+
+int sched_breaker(const sched *s, const char *function, size_t request_bytes, uint32_t p, cm_time *open_until) {
+  if (open_until) *open_until = 0;
+  if (p >= s->n || !function) return -1;
+  char key[SCHED_NAME_MAX + 16];
+  snprintf(key, sizeof key, "%s\x1f%u", function, sched_payload_class(request_bytes));
+  gpointer v = g_hash_table_lookup(s->fn_index, key);
+  if (!v) return -1;
+  const struct fstat *f = fstat_of(s, GPOINTER_TO_UINT(v) - 1, p);
+  if (!f->open) return 0;
+  if (open_until) *open_until = f->open_until;
+  return 1;
+}

@@ -26,6 +26,54 @@ for s in fig5-resnet fig8-live-concurrency fig9-fault-tolerance sec65-variabilit
   else bad "$s runs" "$(cat "$T/err")"; fi
 done
 
+# --- a call's timeout bounds it across all its attempts and waits (issue 12) ----
+for s in fig5-resnet fig8-live-concurrency fig9-fault-tolerance sec65-variability uav-flight uav-trace; do
+  to=$(q "$T/$s.db" "SELECT scenario_text FROM runs" | sed -n 's/^timeout_s = //p')
+  worst=$(q "$T/$s.db" "SELECT coalesce(max(finished_ns - submitted_ns), 0) / 1e9 FROM cloudless_calls")
+  if awk "BEGIN{exit !($worst <= $to)}"; then ok "$s: every call ends within its timeout (longest $worst s <= $to s)"
+  else bad "$s: calls bounded by timeout_s" "longest $worst s, timeout $to s"; fi
+done
+
+# --- a provider that always fails for a kind of call is learnt (issue 12) -------
+# 5 GiB requests: every cloud upload outlasts the 60 s timeout; the broker
+# must settle on the edge, its calls averaging within 10% of the edge alone.
+B=$D/big_payload.ini
+$CLOUDMIX run $B --quiet --out "$T/big.db" && $CLOUDMIX run $B --quiet --set cloudless.only=edge-openfaas --out "$T/edge.db" ||
+  bad "big_payload runs"
+all=$(q "$T/big.db" "SELECT round(avg(finished_ns - submitted_ns) / 1e9, 2) FROM cloudless_calls")
+edge=$(q "$T/edge.db" "SELECT round(avg(finished_ns - submitted_ns) / 1e9, 2) FROM cloudless_calls")
+tries=$(q "$T/big.db" "SELECT count(*) FROM cloudless_calls WHERE provider <> 'edge-openfaas'")
+worst=$(q "$T/big.db" "SELECT max(finished_ns - submitted_ns) / 1e9 FROM cloudless_calls")
+if awk "BEGIN{exit !($all <= 1.10 * $edge && $worst <= 60)}"; then
+  ok "5 GiB calls: mean $all s with every provider vs $edge s on the edge alone; $tries calls ended on a cloud; longest $worst s"
+else bad "5 GiB calls learnt" "mean $all s vs edge alone $edge s; $tries on clouds; longest $worst s"; fi
+
+# --- 1,000 providers load and run (no 64-provider cap, no quadratic loading) -----
+awk 'BEGIN {
+  print "[run]\nmodel = cloudless\nduration_s = 5\n\n[function.f]\ngflop = 1\n"
+  print "[workload]\nfunction = f\nrate_per_s = 20\n\n[cloudless]\nrecord = calls\n"
+  for (i = 0; i < 1000; i++)
+    printf "[provider.p%04d]\nplatform = lambda\ntier = cloud\nprice = lambda\nlatency_ms = %d\njitter_ms = 1\n" \
+           "bandwidth_mbps = 100\ncold_start_ms = 100\nsched_delay_ms = 5\nconcurrency_limit = 1000\n\n", i, 1 + i % 50
+}' > "$T/p1000.ini"
+t0=$(date +%s%N)
+if $CLOUDMIX run "$T/p1000.ini" --quiet --out "$T/p1000.db" 2>"$T/err"; then
+  ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  n=$(q "$T/p1000.db" "SELECT count(*) FROM cloudless_calls WHERE outcome = 'completed'")
+  used=$(q "$T/p1000.db" "SELECT count(DISTINCT provider) FROM cloudless_calls")
+  if [ "$n" -gt 0 ]; then ok "1,000 providers: loaded and ran in $ms ms (wall, not asserted); $n calls completed on $used providers"
+  else bad "1,000 providers run calls" "completed=$n"; fi
+else bad "1,000 providers load" "$(cat "$T/err")"; fi
+
+# --- Kubernetes capacity: a flood is queued, then refused (issue 12) ------------
+if $CLOUDMIX run $D/k8s_flood.ini --quiet --out "$T/flood.db" 2>"$T/err"; then
+  done_=$(q "$T/flood.db" "SELECT count(*) FROM cloudless_calls WHERE outcome = 'completed'")
+  thr=$(q "$T/flood.db" "SELECT count(*) FROM cloudless_calls WHERE reason = 'throttled'")
+  if [ "$done_" -gt 0 ] && [ "$done_" -lt 1000 ] && [ "$thr" -gt 18000 ]; then
+    ok "k8s flood: 20,000 calls at 1e5/s on 2 nodes x 2 pods: $done_ completed, $thr refused (429) or timed out in the queue (503)"
+  else bad "k8s flood refused" "completed=$done_ throttled=$thr"; fi
+else bad "k8s_flood runs" "$(cat "$T/err")"; fi
+
 # --- the seed's behaviour -------------------------------------------------------
 # Fig. 5: the provider with the lowest mean execution time differs between
 # ResNet18 and ResNet152.
@@ -178,6 +226,8 @@ expect_bad "workflow with a cycle" "[dag.*]: the workflow has a cycle: b -> c ->
 expect_bad "workflow node with an unknown function" "[dag.b] function: 'vgg19' is not defined; expected one of: f" $D/dag_unknown_function.ini
 expect_bad "workflow edge to no node (dangling)" "[dag.b] after: 'preproces' is not defined; expected one of: a, b" $D/dag_dangling.ini
 expect_bad "store some location reaches at 0 Mbps" "[storage] edge_cloud_mbps: b reaches store s3 at 0 Mbps; expected a bandwidth > 0 (or [slink.b.s3] mbps)" $D/store_no_bandwidth.ini
+expect_bad "bin bigger than a node (names the key, not bins[0].vcpu)" "bad_node_fit.ini:18: [provider.k] bin_vcpu: bin_vcpu 4 exceeds cpu_cores 2: a request must fit on one node" $D/bad_node_fit.ini
+expect_bad "contention without a period (names the key)" "bad_contention.ini:17: [provider.e] contention_on_s: contention_on_s must be > 0 with contention_factor > 1" $D/bad_contention.ini
 expect_bad "storage link override naming no store" "[slink.b.reddis]: expected [slink.LOCATION.STORE]" $D/store_bad_slink.ini
 out=$($CLOUDMIX compare $S/uav-flight.ini --policies loi,best --quiet 2>&1); rc=$?
 case "$out" in *"unknown policy 'best'"*) [ $rc -eq 2 ] && ok "compare: unknown policy -> 2" || bad "compare unknown policy" "rc=$rc" ;;

@@ -86,16 +86,18 @@ struct model_entry {
   cm_time at;
 };
 
-static void test_against_model(void **state CM_UNUSED) {
+/* The cache against a list model, at capacity 16 (the pool's first size)
+ * and 40 (the pool grows 16 -> 32 -> 40 while entries are live). */
+static void model_run(int cap, uint64_t keys) {
   const char *fns[3] = {"a", "b", "c"};
   const cm_time ttl = 30;
-  cache *c = cache_new(16, ttl, NULL);
+  cache *c = cache_new((uint32_t)cap, ttl, NULL);
   rng *r = rng_new(3, "cache");
-  struct model_entry m[16]; /* m[0] most recent */
+  struct model_entry m[64]; /* m[0] most recent */
   int n = 0;
   for (cm_time now = 0; now < 200000; now++) {
     int fn = (int)rng_below(r, 3);
-    uint64_t key = 1 + rng_below(r, 8), got = 0;
+    uint64_t key = 1 + rng_below(r, keys), got = 0;
     int at = -1;
     for (int i = 0; i < n; i++)
       if (m[i].fn == fn && m[i].key == key) at = i;
@@ -119,7 +121,7 @@ static void test_against_model(void **state CM_UNUSED) {
       if (at >= 0) {
         memmove(&m[1], &m[0], sizeof(m[0]) * (size_t)at);
       } else {
-        if (n == 16) n--; /* evict the least recent */
+        if (n == cap) n--; /* evict the least recent */
         memmove(&m[1], &m[0], sizeof(m[0]) * (size_t)n);
         n++;
       }
@@ -135,6 +137,32 @@ static void test_against_model(void **state CM_UNUSED) {
          (unsigned long long)st.misses, (unsigned long long)st.evictions, (unsigned long long)st.expirations);
   assert_true(st.hits > 1000 && st.evictions > 1000 && st.expirations > 1000);
   rng_free(r);
+  cache_free(c);
+}
+
+static void test_against_model(void **state CM_UNUSED) {
+  model_run(16, 8);
+  model_run(40, 24);
+}
+
+/* A legal capacity of 1e9 entries (20+ GB if allocated up front) with a
+ * few inserts holds a few kB: the pool grows on use. */
+static void test_huge_capacity_allocated_on_use(void **state CM_UNUSED) {
+  cache *c = cache_new(1000000000u, 0, NULL);
+  assert_non_null(c);
+  size_t empty = cache_bytes(c);
+  for (uint64_t k = 1; k <= 100; k++) cache_insert(c, "resnet18", k, k * 7, (cm_time)k);
+  for (uint64_t k = 1; k <= 100; k++) {
+    uint64_t v = 0;
+    assert_true(cache_lookup(c, "resnet18", k, 1000, &v));
+    assert_int_equal(v, k * 7);
+  }
+  struct cache_stats st;
+  cache_stats(c, &st);
+  assert_int_equal(st.size, 100);
+  assert_int_equal(st.capacity, 1000000000u);
+  printf("1e9-entry cache: %zu bytes empty, %zu bytes with 100 entries\n", empty, cache_bytes(c));
+  assert_true(cache_bytes(c) < 16384);
   cache_free(c);
 }
 
@@ -154,6 +182,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hits_and_misses), cmocka_unit_test(test_lru), cmocka_unit_test(test_ttl),
       cmocka_unit_test(test_against_model),   cmocka_unit_test(test_bad),
+      cmocka_unit_test(test_huge_capacity_allocated_on_use),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -349,8 +349,8 @@ static void test_sched_moves_off_failing_provider(void **state CM_UNUSED) {
   assert_true(fs.invocations_failed > 0);
   assert_int_equal(fs.invocations_failed, st.attempts - st.calls); /* each failure retried once */
   assert_int_equal(fs.invocations, st.attempts);
-  assert_int_equal(f->invoked[0], st.per_provider_completed[0]);
-  assert_int_equal(f->invoked[1], st.per_provider_completed[1]);
+  assert_int_equal(f->invoked[0], sched_completed_on(g->s, 0));
+  assert_int_equal(f->invoked[1], sched_completed_on(g->s, 1));
   assert_int_equal(f->pending, 0);
   sched_free(g->s);
   g_free(g);

@@ -321,6 +321,56 @@ static void test_edge_capacity(void **state CM_UNUSED) {
   }
 }
 
+/* Kubernetes capacity (issue 12): a flood of 2,000 calls at once on an
+ * OpenFaaS cluster of 2 nodes of 3 pods runs 6, queues queue_max = 10
+ * (each gives up after 50 ms with 503, before any running call ends) and
+ * refuses the rest at once with 429; nothing is absorbed. With the
+ * kubelet's default 110 pods per node and no queue, 110 run and the rest
+ * get 429. Pods are placed per node: 2 nodes of 5 cores hold 2 requests of
+ * 2 vCPU each (4 in all, not the 5 that 10 pooled cores would take). */
+static void test_k8s_cluster_capacity(void **state CM_UNUSED) {
+  enum { N = 2000 };
+  for (int variant = 0; variant < 3; variant++) {
+    env *e = env_sim_new(1);
+    struct faas_provider p = prov("wavelength", variant == 1 ? "fission" : "openfaas");
+    p.tier = FAAS_REMOTE_EDGE;
+    if (variant == 0) {
+      p.nodes = 2;
+      p.pods_per_node = 3;
+      p.queue_max = 10;
+      p.queue_timeout = CM_MS(50);
+    } else if (variant == 2) {
+      p.nodes = 2;
+      p.cpu_cores = 5;
+      p.bins[0] = (struct faas_bin){1024, 2};
+    }
+    faas_world *w = world(e, &p, 1);
+    assert_int_equal(faas_world_provider(w, 0)->pods_per_node, variant == 0 ? 3 : 110);
+    assert_int_equal(faas_world_provider(w, 0)->nodes, variant == 1 ? 1 : 2);
+    struct call *c = g_new0(struct call, N);
+    for (int i = 0; i < N; i++) call_at(e, &c[i], 0, 0, "f");
+    env_run(e, CM_TIME_MAX);
+    int ok = 0, q503 = 0, r429 = 0;
+    for (int i = 0; i < N; i++) {
+      assert_int_equal(c[i].got, 1);
+      if (c[i].res.status == INVOKE_OK) ok++;
+      else if (c[i].res.status == INVOKE_THROTTLED && c[i].res.http_status == 503) q503++;
+      else if (c[i].res.status == INVOKE_THROTTLED && c[i].res.http_status == 429) r429++;
+    }
+    struct faas_stats st;
+    faas_world_stats(w, 0, &st);
+    const int run[3] = {6, 110, 4}, queued[3] = {10, 0, 0};
+    assert_int_equal(st.peak_running, run[variant]);
+    assert_int_equal(ok, run[variant]);
+    assert_int_equal(q503, queued[variant]);
+    assert_int_equal(r429, N - run[variant] - queued[variant]);
+    assert_drained(w);
+    g_free(c);
+    faas_world_free(w);
+    env_free(e);
+  }
+}
+
 /* The edge queue is FIFO: a small request that would fit waits behind a
  * queued big one (2 cores) until the big one has started. */
 static void test_edge_fifo(void **state CM_UNUSED) {
@@ -702,6 +752,7 @@ int main(void) {
       cmocka_unit_test(test_cloudrun_queue),
       cmocka_unit_test(test_container_concurrency),
       cmocka_unit_test(test_edge_capacity),
+      cmocka_unit_test(test_k8s_cluster_capacity),
       cmocka_unit_test(test_edge_fifo),
       cmocka_unit_test(test_outage_window),
       cmocka_unit_test(test_slowdown_and_timeouts),

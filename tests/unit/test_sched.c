@@ -37,6 +37,7 @@ struct fake_prov {
   const char *slow_fn;                 /* this function takes slow_latency here instead */
   cm_time slow_latency;
   cm_time first_init;                  /* the first success is a cold start with this init */
+  size_t fail_above;                   /* > 0: requests of more bytes fail with down_status */
   uint32_t running;
   uint64_t invoked, by_status[INVOKE_NSTATUS];
 };
@@ -57,6 +58,7 @@ struct fake {
   struct pend *free;
   GPtrArray *chunks;
   uint64_t pending, invoked;
+  cm_time last_timeout;             /* struct invocation.timeout of the last invocation */
   enum invoke_status last[MAX_IDS]; /* by call id: status of its last invocation */
 };
 
@@ -79,7 +81,8 @@ static int fake_invoke(void *world, env *e, const struct invocation *inv, env_in
   struct fake_prov *p = &f->p[inv->provider];
   cm_time now = env_now(e);
   enum invoke_status st = INVOKE_OK;
-  if (p->invoked < p->fail_first || (now >= p->down_from && now < p->down_until))
+  if (p->invoked < p->fail_first || (now >= p->down_from && now < p->down_until) ||
+      (p->fail_above && inv->request_bytes > p->fail_above))
     st = p->down_status;
   else if (p->limit && p->running >= p->limit)
     st = INVOKE_THROTTLED;
@@ -110,6 +113,12 @@ static int fake_invoke(void *world, env *e, const struct invocation *inv, env_in
     x->res = (struct invoke_result){.status = st, .http_status = st == INVOKE_THROTTLED ? 429 : 500,
                                     .latency = p->fail_latency};
   }
+  if (inv->timeout > 0 && x->res.latency > inv->timeout) { /* the client gives up at its deadline */
+    if (st == INVOKE_OK) p->running--, x->running = false;
+    st = INVOKE_TIMEOUT;
+    x->res = (struct invoke_result){.status = st, .http_status = 504, .latency = inv->timeout};
+  }
+  f->last_timeout = inv->timeout;
   p->invoked++;
   p->by_status[st]++;
   f->invoked++;
@@ -188,12 +197,13 @@ struct gen {
   cm_time every;
   uint64_t keys; /* > 0: call i has input key 1 + i % keys */
   const char *function;
+  size_t request_bytes;
 };
 
 static void call_one(struct gen *g) {
   uint64_t id = g->next_id++;
   struct sched_call c = {.id = id, .function = g->function ? g->function : "resnet18",
-                         .input_key = g->keys ? 1 + id % g->keys : 0};
+                         .input_key = g->keys ? 1 + id % g->keys : 0, .request_bytes = g->request_bytes};
   g->t->in_call = true;
   assert_int_equal(sched_call(g->s, &c), 0);
   g->t->in_call = false;
@@ -230,7 +240,7 @@ static void check_accounting(sched *s, struct tally *t, struct fake *f) {
   assert_int_equal(t->recs->len, st.calls);
   uint64_t by_reason = 0, per_provider = 0, attempts = 0;
   for (int i = 0; i < 6; i++) by_reason += st.failed_by_reason[i];
-  for (int i = 0; i < 64; i++) per_provider += st.per_provider_completed[i];
+  for (uint32_t i = 0; i < sched_nproviders(s); i++) per_provider += sched_completed_on(s, i);
   assert_int_equal(by_reason, st.failed);
   assert_int_equal(per_provider, st.completed);
   for (guint i = 0; i < t->recs->len; i++) attempts += g_array_index(t->recs, struct rec, i).attempts;
@@ -274,7 +284,7 @@ static void test_throttle_retries_elsewhere(void **state CM_UNUSED) {
   assert_int_equal(st.failed, 0);
   assert_true(f->p[0].by_status[INVOKE_THROTTLED] > 0);
   assert_true(st.retries >= f->p[0].by_status[INVOKE_THROTTLED]);
-  assert_true(st.per_provider_completed[0] > 0 && st.per_provider_completed[1] > 0);
+  assert_true(sched_completed_on(s, 0) > 0 && sched_completed_on(s, 1) > 0);
   assert_int_equal(sched_outstanding(s, 0) + sched_outstanding(s, 1), 0);
   /* A 429 is not charged: one charge per completed call, each call's cost
    * that of its one successful attempt. */
@@ -406,9 +416,9 @@ static void test_exploration(void **state CM_UNUSED) {
     struct sched_stats st;
     sched_stats(s, &st);
     if (variant == 0) {
-      for (int i = 1; i < 3; i++) assert_true(llabs((long long)st.per_provider_completed[i] - 300) < 27 + 2);
+      for (int i = 1; i < 3; i++) assert_true(llabs((long long)sched_completed_on(s, (uint32_t)(i)) - 300) < 27 + 2);
     } else {
-      assert_int_equal(st.per_provider_completed[1] + st.per_provider_completed[2], 2);
+      assert_int_equal(sched_completed_on(s, 1) + sched_completed_on(s, 2), 2);
     }
     check_accounting(s, t, f);
     teardown(e, f, t, s, NULL, NULL);
@@ -772,15 +782,16 @@ static void test_bad_config(void **state CM_UNUSED) {
   assert_non_null(strstr(err, "fastest"));
   assert_non_null(strstr(err, "loi|cost|latency|mix|random"));
   g_free(err);
-  struct sched_config bad[6];
-  for (int i = 0; i < 6; i++) bad[i] = config(ps, 2, "loi");
+  struct sched_config bad[7];
+  for (int i = 0; i < 7; i++) bad[i] = config(ps, 2, "loi");
   bad[0].latency_window = 0;
   bad[1].max_attempts = 0;
-  bad[2].nproviders = 65;
+  bad[2].nproviders = (1u << 20) + 1; /* rejected before the providers are read */
   bad[3].policy = "mix"; /* all weights 0 */
   bad[4].explore_prob = 1.5;
   bad[5].backoff_max = CM_MS(1); /* below the base */
-  for (int i = 0; i < 6; i++) {
+  bad[6].breaker_failures = 3;   /* a breaker without a cool-down */
+  for (int i = 0; i < 7; i++) {
     err = NULL;
     assert_null(sched_new(e, &bad[i], NULL, NULL, NULL, NULL, &err));
     assert_non_null(err);
@@ -826,6 +837,235 @@ static void test_many_calls(void **state CM_UNUSED) {
   teardown(e, f, t, s, NULL, NULL);
 }
 
+/* ---- failures learnt (issue 12) ---- */
+
+static struct sched_config learning(const struct sched_provider *ps, uint32_t n, const char *policy) {
+  struct sched_config cfg = config(ps, n, policy);
+  cfg.breaker_failures = 3;
+  cfg.breaker_cooldown = CM_S(30);
+  cfg.breaker_cooldown_max = CM_S(300);
+  cfg.timeout = CM_S(60);
+  return cfg;
+}
+
+/* Provider 0 answers in 10 ms but every request over 1 MB times out there
+ * after 40 s (an upload its link cannot carry); provider 1 answers in
+ * 100 ms. Over two simulated hours, a 5 GB call every 2 s and a 1 kB call
+ * every 2 s, latency policy with exploration 0.05: provider 0 is tried by
+ * big calls at most breaker_failures + the 20 attempts in flight before
+ * the first failure comes back (untried, it looks fastest for 40 s) +
+ * log2(300/30) + 1 + 7200/300 = 3 + 20 + 5 + 24 = 52 times (sched.h), not
+ * once per call; the big calls complete on provider 1, and the small calls
+ * still go to provider 0 (the breaker is per payload class). */
+static void test_breaker_bounds_always_failing(void **state CM_UNUSED) {
+  env *e = env_sim_new(31);
+  struct fake *f = fake_new(e);
+  f->p[0] = (struct fake_prov){.latency = CM_MS(10), .exec = CM_MS(5), .fail_above = 1 << 20,
+                               .down_status = INVOKE_TIMEOUT, .fail_latency = CM_S(40)};
+  f->p[1] = (struct fake_prov){.latency = CM_MS(100), .exec = CM_MS(50)};
+  struct sched_provider ps[2] = {prov("fast-small", 0), prov("steady", 1)};
+  struct sched_config cfg = learning(ps, 2, "latency");
+  cfg.explore_prob = 0.05;
+  struct tally *t = tally_new();
+  sched *s = sched_new(e, &cfg, NULL, NULL, on_done, t, NULL);
+  struct gen big = {.s = s, .t = t, .next_id = 0, .left = 3600, .every = CM_S(2), .request_bytes = 5000000000u};
+  struct gen small = {.s = s, .t = t, .next_id = 3600, .left = 3600, .every = CM_S(2), .request_bytes = 1000};
+  env_after(e, 0, gen_fire, &big);
+  env_after(e, CM_S(1), gen_fire, &small);
+  env_run(e, CM_TIME_MAX);
+  uint64_t big_on_0 = f->p[0].by_status[INVOKE_TIMEOUT], small_on_0 = 0, big_failed = 0;
+  for (guint i = 0; i < t->recs->len; i++) {
+    const struct rec *r = &g_array_index(t->recs, struct rec, i);
+    if (r->id >= 3600 && r->provider == 0 && r->outcome == SCHED_COMPLETED) small_on_0++;
+    if (r->id < 3600 && r->outcome != SCHED_COMPLETED) big_failed++;
+  }
+  print_message("always-failing provider tried %llu times by 3600 big calls (bound 52); %llu big calls failed\n",
+                (unsigned long long)big_on_0, (unsigned long long)big_failed);
+  assert_true(big_on_0 >= 3 && big_on_0 <= 52);
+  assert_true(big_failed == 0); /* each failure is retried on provider 1 within the 60 s */
+  assert_true(small_on_0 >= 3500);
+  cm_time until = 0;
+  assert_int_equal(sched_breaker(s, "resnet18", 5000000000u, 0, &until), 1);
+  assert_true(until > CM_S(7200) - CM_S(300) - CM_S(60));
+  assert_int_equal(sched_breaker(s, "resnet18", 1000, 0, NULL), 0);
+  assert_int_equal(sched_breaker(s, "resnet18", 5000000000u, 1, NULL), 0);
+  assert_int_equal(sched_breaker(s, "nosuch", 1000, 0, NULL), -1);
+  check_accounting(s, t, f);
+  teardown(e, f, t, s, NULL, NULL);
+}
+
+/* Provider 0 (10 ms) answers 500 to everything from 10 s to 100 s, then
+ * recovers; provider 1 takes 50 ms. A call a second for 400 s, latency
+ * policy, no exploration, cool-down 10 s doubling to 40 s: during the
+ * outage provider 0 is tried a bounded number of times (3 to open, then
+ * one probe per cool-down: 10, 20, 40, 40 s), and once a probe succeeds
+ * after 100 s it takes the calls again: every call made from 150 s on runs
+ * there, and its breaker is closed. */
+static void test_breaker_notices_recovery(void **state CM_UNUSED) {
+  env *e = env_sim_new(32);
+  struct fake *f = fake_new(e);
+  f->p[0] = (struct fake_prov){.latency = CM_MS(10), .exec = CM_MS(5), .fail_latency = CM_MS(10),
+                               .down_from = CM_S(10), .down_until = CM_S(100), .down_status = INVOKE_ERROR};
+  f->p[1] = (struct fake_prov){.latency = CM_MS(50), .exec = CM_MS(5)};
+  struct sched_provider ps[2] = {prov("flaky", 0), prov("steady", 1)};
+  struct sched_config cfg = learning(ps, 2, "latency");
+  cfg.breaker_cooldown = CM_S(10);
+  cfg.breaker_cooldown_max = CM_S(40);
+  cfg.backoff_base = CM_MS(100);
+  cfg.backoff_max = CM_MS(100);
+  struct tally *t = tally_new();
+  sched *s = sched_new(e, &cfg, NULL, NULL, on_done, t, NULL);
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 400, .every = CM_S(1), .request_bytes = 4 << 20});
+  uint64_t errs = f->p[0].by_status[INVOKE_ERROR];
+  print_message("provider 0 tried %llu times during its 90 s outage\n", (unsigned long long)errs);
+  assert_true(errs >= 3 && errs <= 3 + 1 + 90 / 10);
+  uint32_t after = 0, late = 0;
+  for (guint i = 0; i < t->recs->len; i++) {
+    const struct rec *r = &g_array_index(t->recs, struct rec, i);
+    assert_int_equal(r->outcome, SCHED_COMPLETED);
+    if (r->submitted >= CM_S(150)) {
+      late++;
+      after += r->provider == 0;
+    }
+  }
+  assert_int_equal(after, late);
+  assert_int_equal(sched_breaker(s, "resnet18", 4 << 20, 0, NULL), 0);
+  assert_true(fabs(sched_latency_ma(s, NULL, 0) - 0.010) < 1e-12);
+  check_accounting(s, t, f);
+  teardown(e, f, t, s, NULL, NULL);
+}
+
+/* The 5 GB case of issue 12 in small: an edge that answers in 46 s and
+ * three clouds whose uploads never finish (each attempt times out at the
+ * call's deadline, 60 s). A closed loop of 2 threads for 2 h; calls
+ * average within 10% of the edge alone (measured in the same test). */
+struct loop {
+  sched *s;
+  env *e;
+  uint64_t next_id, done;
+  cm_time until, sum;
+};
+
+static void loop_call(env *e CM_UNUSED, void *arg) {
+  struct loop *l = arg;
+  sched_call(l->s, &(struct sched_call){.id = l->next_id++, .function = "resnet18", .request_bytes = 5368709120u});
+}
+
+static void loop_done(void *arg, const struct sched_record *r) {
+  struct loop *l = arg;
+  l->done++;
+  l->sum += r->finished - r->submitted;
+  if (r->finished < l->until) env_after(l->e, r->outcome == SCHED_COMPLETED ? 0 : CM_S(1), loop_call, l);
+}
+
+static double loop_mean(const char *only, uint32_t *calls) {
+  env *e = env_sim_new(33);
+  struct fake *f = fake_new(e);
+  f->p[0] = (struct fake_prov){.latency = CM_S(46), .exec = CM_S(5)};
+  for (int i = 1; i < 4; i++)
+    f->p[i] = (struct fake_prov){.latency = CM_S(1), .exec = CM_MS(500), .fail_above = 1 << 30,
+                                 .down_status = INVOKE_TIMEOUT, .fail_latency = CM_S(400)};
+  struct sched_provider ps[4] = {prov("edge", 0), prov("aws", 1), prov("azure", 2), prov("gcp", 3)};
+  struct sched_config cfg = learning(ps, only ? 1 : 4, "latency"); /* ps[0] is the edge */
+  cfg.explore_prob = 0.05;
+  cfg.backoff_max = CM_S(10);
+  struct loop l = {.e = e, .until = CM_S(7200)};
+  l.s = sched_new(e, &cfg, NULL, NULL, loop_done, &l, NULL);
+  env_after(e, 0, loop_call, &l);
+  env_after(e, 0, loop_call, &l);
+  env_run(e, CM_TIME_MAX);
+  *calls = (uint32_t)l.done;
+  sched_free(l.s);
+  fake_free(f);
+  env_free(e);
+  return (double)l.sum / (double)l.done / 1e9;
+}
+
+static void test_big_payload_learnt(void **state CM_UNUSED) {
+  uint32_t n_all, n_edge;
+  double all = loop_mean(NULL, &n_all), edge = loop_mean("edge", &n_edge);
+  print_message("5 GB calls: %.2f s mean over %u calls with 4 providers, %.2f s over %u on the edge alone\n", all,
+                n_all, edge, n_edge);
+  assert_true(fabs(edge - 46) < 1e-9);
+  assert_true(all <= 1.10 * edge);
+}
+
+/* A call's timeout bounds it across its attempts and waits. Three
+ * providers each fail with 500 after 25 s: the first attempt ends at 25 s,
+ * the second at 50 s, the third is sent with the 10 s left and times out
+ * at exactly 60 s. Then one provider (30 s calls) failing its first two
+ * calls after 5 s, a 70 s backoff, a call every 3 s: call 0 fails at 5 s,
+ * call 1 (sent at 3 s, before the backoff) at 8 s; call 2 (6 s) would wait
+ * until 75 s, past its 66 s deadline, so it fails at once with "timeout";
+ * call 10 (30 s) waits until the backoff ends at 88 s and its attempt,
+ * sent with 2 s left, times out at its deadline, 90 s; call 20 (60 s)
+ * completes at 118 s. Every call ends by submitted + 60 s. */
+static void test_timeout_bounds_the_call(void **state CM_UNUSED) {
+  env *e = env_sim_new(34);
+  struct fake *f = fake_new(e);
+  for (int i = 0; i < 3; i++)
+    f->p[i] = (struct fake_prov){.fail_latency = CM_S(25), .down_status = INVOKE_ERROR, .down_until = CM_TIME_MAX};
+  struct sched_provider ps[3] = {prov("a", 0), prov("b", 1), prov("c", 2)};
+  struct sched_config cfg = config(ps, 3, "loi");
+  cfg.timeout = CM_S(60);
+  cfg.max_attempts = 8;
+  cfg.backoff_base = 0;
+  struct tally *t = tally_new();
+  sched *s = sched_new(e, &cfg, NULL, NULL, on_done, t, NULL);
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 1, .every = CM_S(1)});
+  const struct rec *r = rec_of(t, 0);
+  assert_int_equal(r->attempts, 3);
+  assert_int_equal(r->finished, CM_S(60));
+  assert_string_equal(r->reason, "timeout");
+  assert_int_equal(f->last_timeout, CM_S(10));
+  check_accounting(s, t, f);
+  teardown(e, f, t, s, NULL, NULL);
+
+  e = env_sim_new(35);
+  f = fake_new(e);
+  f->p[0] = (struct fake_prov){.latency = CM_S(30), .exec = CM_S(1), .fail_latency = CM_S(5), .fail_first = 2,
+                               .down_status = INVOKE_ERROR};
+  struct sched_provider one[1] = {prov("edge", 0)};
+  cfg = config(one, 1, "loi");
+  cfg.timeout = CM_S(60);
+  cfg.backoff_base = CM_S(70);
+  cfg.backoff_max = CM_S(80);
+  t = tally_new();
+  s = sched_new(e, &cfg, NULL, NULL, on_done, t, NULL);
+  run_calls(e, (struct gen){.s = s, .t = t, .left = 40, .every = CM_S(3)});
+  for (guint i = 0; i < t->recs->len; i++) {
+    r = &g_array_index(t->recs, struct rec, i);
+    assert_true(r->finished - r->submitted <= CM_S(60));
+    assert_true(r->outcome == SCHED_COMPLETED || !strcmp(r->reason, "timeout") || !strcmp(r->reason, "error"));
+  }
+  assert_int_equal(rec_of(t, 1)->finished, CM_S(8));
+  r = rec_of(t, 2);
+  assert_int_equal(r->attempts, 0);
+  assert_int_equal(r->finished, CM_S(6));
+  assert_string_equal(r->reason, "timeout");
+  r = rec_of(t, 10);
+  assert_int_equal(r->attempts, 1);
+  assert_int_equal(r->finished, CM_S(90));
+  assert_string_equal(r->reason, "timeout");
+  r = rec_of(t, 20);
+  assert_int_equal(r->outcome, SCHED_COMPLETED);
+  assert_int_equal(r->finished, CM_S(118));
+  check_accounting(s, t, f);
+  teardown(e, f, t, s, NULL, NULL);
+}
+
+static void test_payload_class(void **state CM_UNUSED) {
+  assert_int_equal(sched_payload_class(0), 0);
+  assert_int_equal(sched_payload_class(1), 1);
+  assert_int_equal(sched_payload_class(3), 1);
+  assert_int_equal(sched_payload_class(4), 2);
+  assert_int_equal(sched_payload_class(15), 2);
+  assert_int_equal(sched_payload_class(16), 3);
+  assert_int_equal(sched_payload_class(4u << 20), 12);
+  assert_int_equal(sched_payload_class(5368709120u), 17);
+  assert_int_equal(sched_payload_class(SIZE_MAX), 32);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_throttle_retries_elsewhere),
@@ -844,6 +1084,11 @@ int main(void) {
       cmocka_unit_test(test_refused_invocations),
       cmocka_unit_test(test_bad_config),
       cmocka_unit_test(test_many_calls),
+      cmocka_unit_test(test_breaker_bounds_always_failing),
+      cmocka_unit_test(test_breaker_notices_recovery),
+      cmocka_unit_test(test_big_payload_learnt),
+      cmocka_unit_test(test_timeout_bounds_the_call),
+      cmocka_unit_test(test_payload_class),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
