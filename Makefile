@@ -111,6 +111,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/cloudless.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/realmode.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/realcloud.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/security.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/http2.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/emulate.sh

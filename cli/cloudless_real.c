@@ -103,6 +103,12 @@ int cl_real_report(struct cl_real *r, env *e, struct run_ctx *c) {
             {"real_cancelled", st.cancelled},       {"real_in_flight", st.in_flight},
             {"real_malformed", st.malformed},       {"real_connections", st.connections}};
   for (size_t i = 0; i < G_N_ELEMENTS(ms); i++) results_metric(c->db, c->run_id, ms[i].name, (double)ms[i].v);
+  for (uint32_t i = 0; i < st.nreasons; i++) { /* why the failures failed: real_reason_auth, ... */
+    char *name = g_strdup_printf("real_reason_%s", st.by_reason[i].reason);
+    g_strcanon(name + 12, "abcdefghijklmnopqrstuvwxyz0123456789_", '_');
+    results_metric(c->db, c->run_id, name, (double)st.by_reason[i].n);
+    g_free(name);
+  }
   if (!c->quiet)
     printf("real: %llu invocations: ok %llu, throttled %llu, error %llu, timeout %llu, network %llu, cancelled %llu, "
            "in flight %llu; %llu responses with malformed fields; %llu connections\n",
@@ -111,6 +117,12 @@ int cl_real_report(struct cl_real *r, env *e, struct run_ctx *c) {
            (unsigned long long)st.by_status[INVOKE_TIMEOUT], (unsigned long long)st.by_status[INVOKE_NETWORK],
            (unsigned long long)st.cancelled, (unsigned long long)st.in_flight, (unsigned long long)st.malformed,
            (unsigned long long)st.connections);
+  if (!c->quiet && st.nreasons) {
+    printf("real: failures by reason:");
+    for (uint32_t i = 0; i < st.nreasons; i++)
+      printf("%s %s %llu", i ? "," : "", st.by_reason[i].reason, (unsigned long long)st.by_reason[i].n);
+    printf("\n");
+  }
   if (ended != st.invoked || st.in_flight) {
     fprintf(stderr, "cloudmix: real mode: %llu invocations accepted, %llu accounted for, %llu still in flight\n",
             (unsigned long long)st.invoked, (unsigned long long)ended, (unsigned long long)st.in_flight);

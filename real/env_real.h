@@ -53,6 +53,13 @@ struct env_real_provider {
  * borrowed). CM_EINVAL for a NULL entry or provider without an adapter. */
 int env_real_set_providers(env *e, const struct env_real_provider *p, uint32_t n);
 
+/* Room for distinct failure reasons in the stats; the last slot counts
+ * every reason past the others as "other". */
+#define ENV_REAL_REASONS_MAX 32
+struct env_real_reason_count {
+  const char *reason; /* static: struct invoke_result.reason of a failure ("auth", "refused", ...) */
+  uint64_t n;
+};
 struct env_real_http_stats {
   uint64_t invoked;                 /* accepted by env_invoke */
   uint64_t by_status[INVOKE_NSTATUS]; /* outcomes delivered */
@@ -61,6 +68,10 @@ struct env_real_http_stats {
   uint64_t malformed;               /* responses with a malformed header or body field (ignored) */
   uint64_t oversized;               /* bodies over PROVIDER_BODY_MAX (ended INVOKE_NETWORK) */
   uint64_t connections;             /* connections opened */
+  /* Outcomes other than INVOKE_OK by their reason ("unknown" when an
+   * adapter gave none), in the order first seen; nreasons slots used. */
+  struct env_real_reason_count by_reason[ENV_REAL_REASONS_MAX];
+  uint32_t nreasons;
 };
 void env_real_http_stats(env *e, struct env_real_http_stats *out);
 

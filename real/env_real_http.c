@@ -140,6 +140,23 @@ static void outcome(struct real_http *h, struct xfer *x, CURLcode rc, struct inv
   }
 }
 
+/* One more failure for reason (a static string, compared by content). */
+static void count_reason(struct env_real_http_stats *st, const char *reason) {
+  if (!reason) reason = "unknown";
+  for (uint32_t i = 0; i < st->nreasons; i++)
+    if (!strcmp(st->by_reason[i].reason, reason)) {
+      st->by_reason[i].n++;
+      return;
+    }
+  if (st->nreasons < ENV_REAL_REASONS_MAX - 1) {
+    st->by_reason[st->nreasons++] = (struct env_real_reason_count){.reason = reason, .n = 1};
+    return;
+  }
+  if (st->nreasons == ENV_REAL_REASONS_MAX - 1) /* full: the last slot takes the rest */
+    st->by_reason[st->nreasons++] = (struct env_real_reason_count){.reason = "other"};
+  st->by_reason[ENV_REAL_REASONS_MAX - 1].n++;
+}
+
 static void collect(struct real_http *h) {
   CURLMsg *m;
   int left;
@@ -158,6 +175,7 @@ static void collect(struct real_http *h) {
     h->st.in_flight--;
     if (!want) cm_fatal(CM_LOC, "env_real_http: a finished transfer was not in the table");
     h->st.by_status[res.status]++;
+    if (res.status != INVOKE_OK) count_reason(&h->st, res.reason);
     done(h->e, darg, &res); /* may invoke again or free nothing of ours: x is released */
   }
 }
@@ -300,7 +318,12 @@ request_id real_http__invoke(struct real_http *h, const struct invocation *inv, 
   x->arg = arg;
   x->provider = inv->provider;
   x->timeout = timeout;
-  x->hdrs = curl_slist_append(NULL, "Expect:"); /* no 100-continue round trip for large bodies */
+  /* No 100-continue round trip for large bodies. A signed request cannot
+   * remove the header ("Expect:"): curl (7.88) lists a removed header in
+   * SignedHeaders without sending it, and the server's signature then
+   * differs (moto: 403 SignatureDoesNotMatch). It keeps curl's Expect,
+   * unsigned, and sends the body without waiting (below). */
+  x->hdrs = x->req.aws_sigv4 ? NULL : curl_slist_append(NULL, "Expect:");
   char dl[64]; /* the deadline and response size, for the emulator's model (real platforms ignore them) */
   snprintf(dl, sizeof dl, "X-Cloudmix-Timeout-Ms: %lld", (long long)((timeout + CM_MS(1) - 1) / CM_MS(1)));
   x->hdrs = curl_slist_append(x->hdrs, dl);
@@ -313,7 +336,10 @@ request_id real_http__invoke(struct real_http *h, const struct invocation *inv, 
   curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)x->req.body);
   curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body_len);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, x->hdrs);
-  if (x->req.aws_sigv4) curl_easy_setopt(c, CURLOPT_AWS_SIGV4, x->req.aws_sigv4);
+  if (x->req.aws_sigv4) {
+    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, x->req.aws_sigv4);
+    curl_easy_setopt(c, CURLOPT_EXPECT_100_TIMEOUT_MS, 0L);
+  }
   if (x->req.userpwd) curl_easy_setopt(c, CURLOPT_USERPWD, x->req.userpwd);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)((timeout + DEADLINE_GRACE + CM_MS(1) - 1) / CM_MS(1)));
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)((timeout < CONNECT_TIMEOUT ? timeout : CONNECT_TIMEOUT) / CM_MS(1)));

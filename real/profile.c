@@ -93,6 +93,16 @@ static const char *bad_endpoint(const char *u, int kind) {
   return NULL;
 }
 
+/* True when u's authority holds user information ("http://user:password@host"):
+ * a password in the profile, which is recorded and printed; refused, and
+ * the URL is not echoed in the error. */
+static bool has_userinfo(const char *u) {
+  const char *a = strstr(u, "://");
+  a = a ? a + 3 : u;
+  size_t n = strcspn(a, "/?#");
+  return memchr(a, '@', n) != NULL;
+}
+
 /* Only {function}, {bin} and {memory} between braces. */
 static bool good_template(const char *t) {
   for (const char *p = t; (p = strchr(p, '{')); p++)
@@ -117,6 +127,12 @@ static int load_provider(profile *pf, const char *g, int kind, struct provider *
   for (size_t i = 0; i < NKEYS - NREFUSED; i++)
     if (!(applies(keys[i].key) & (1u << kind)) && scenario_line(s, g, keys[i].key, NULL) > 0)
       return scenario_error(s, g, keys[i].key, err, "does not apply to kind %s", kind_names[kind]);
+  for (int i = 0; i < 2; i++) {
+    const char *k = i ? "metadata_url" : "endpoint";
+    if (has_userinfo(scenario_string(s, g, k)))
+      return scenario_error(s, g, k, err, "refused: the URL holds a user name or password (user:password@host); "
+                            "a profile names where a secret is kept, never the secret");
+  }
   if ((v = bad_endpoint(scenario_string(s, g, "endpoint"), kind)))
     return scenario_error(s, g, "endpoint", err, "found '%.80s', %s", scenario_string(s, g, "endpoint"), v);
   if (!good_template(scenario_string(s, g, "function_name")))

@@ -20,7 +20,8 @@
  *     (the identity token; the URL is fetched once, at load)
  *
  * The profile names where a secret is, never the secret: a key that would
- * hold one (secret_access_key, function_key, token, ...) is refused. Secrets
+ * hold one (secret_access_key, function_key, token, ...) is refused, and so
+ * is a URL with a user or password (http://user:pw@host). Secrets
  * are read at load into struct provider_secret and never appear in errors,
  * logs or profile_text. A file holding a secret that group or others may
  * read gets a warning on stderr. */

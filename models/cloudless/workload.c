@@ -19,6 +19,8 @@ struct workload {
   uint32_t threads;  /* closed: threads alive (a call in flight or thinking) */
   uint32_t ramped;   /* closed: ramp steps taken */
   timer_id next;     /* open: next arrival; closed: next ramp step */
+  cm_time due;       /* open: when the next arrival is due; gaps add up from it, not from when a
+                        timer fired, so a late timer (real mode) delays no later arrival */
   GHashTable *thinking; /* timer ids of thinking threads, to cancel at free */
 };
 
@@ -45,12 +47,22 @@ static uint32_t target(const workload *w, cm_time t) {
   return (uint32_t)floor((double)c->threads_start + f * ((double)c->threads_end - (double)c->threads_start) + 1e-9);
 }
 
-static void on_arrival(env *e, void *arg) {
+static void on_arrival(env *e, void *arg);
+
+/* Arm the next arrival a Poisson gap after from (in the past when the loop
+ * was late: then it is due at once). */
+static void next_arrival(workload *w, cm_time from) {
+  cm_time now = env_now(w->e);
+  w->due = from + cm_time_from_s(rng_exponential(w->arrivals, 1.0 / w->cfg.rate_per_s));
+  w->next = env_after(w->e, w->due > now ? w->due - now : 0, on_arrival, w);
+}
+
+static void on_arrival(env *e CM_UNUSED, void *arg) {
   workload *w = arg;
   w->next = 0;
   if (!may_call(w)) return;
   make_call(w);
-  if (may_call(w)) w->next = env_after(e, cm_time_from_s(rng_exponential(w->arrivals, 1.0 / w->cfg.rate_per_s)), on_arrival, w);
+  if (may_call(w)) next_arrival(w, w->due);
 }
 
 static void on_think_done(env *e CM_UNUSED, void *arg);
@@ -127,7 +139,7 @@ workload *workload_new(env *e, sched *s, const struct workload_config *cfg, char
   w->keys = env_rng(e, "workload:keys");
   w->thinking = g_hash_table_new(g_direct_hash, g_direct_equal);
   if (cfg->mode == WORKLOAD_OPEN)
-    w->next = env_after(e, cm_time_from_s(rng_exponential(w->arrivals, 1.0 / cfg->rate_per_s)), on_arrival, w);
+    next_arrival(w, env_now(e));
   else
     w->next = env_after(e, 0, on_ramp, w);
   return w;
@@ -156,8 +168,7 @@ void workload_set_function(workload *w, const char *function, double rate_per_s)
   if (function && function[0]) g_strlcpy(w->function, function, sizeof w->function);
   if (rate_per_s > 0 && w->cfg.mode == WORKLOAD_OPEN && rate_per_s != w->cfg.rate_per_s) {
     w->cfg.rate_per_s = rate_per_s;
-    if (w->next && env_cancel(w->e, w->next))
-      w->next = env_after(w->e, cm_time_from_s(rng_exponential(w->arrivals, 1.0 / rate_per_s)), on_arrival, w);
+    if (w->next && env_cancel(w->e, w->next)) next_arrival(w, env_now(w->e));
   }
 }
 

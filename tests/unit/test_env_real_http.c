@@ -11,6 +11,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -30,7 +32,9 @@ struct server {
   volatile int accepted, requests;
 };
 
-static bool read_request(int fd, char *path, size_t pathlen) {
+/* Read one request: its path, and its head (request line and headers) into
+ * head (headlen bytes, NUL-terminated); the body is read and dropped. */
+static bool read_request(int fd, char *path, size_t pathlen, char *head, size_t headlen) {
   char buf[8192];
   size_t n = 0;
   char *end = NULL;
@@ -54,7 +58,27 @@ static bool read_request(int fd, char *path, size_t pathlen) {
   }
   if (sscanf(buf, "POST %255s", path) != 1) return false;
   (void)pathlen;
+  g_strlcpy(head, buf, MIN(headlen, (size_t)(end + 2 - buf) + 1));
   return true;
+}
+
+/* A SigV4 check as a server makes it: every header the Authorization's
+ * SignedHeaders names is in the request (a header signed but not sent
+ * makes the server's signature differ: 403). */
+static bool signed_headers_sent(const char *head) {
+  const char *sh = strstr(head, "SignedHeaders=");
+  if (!strstr(head, "\r\nAuthorization: AWS4-HMAC-SHA256 ") || !sh) return false;
+  char *list = g_strndup(sh + 14, strcspn(sh + 14, ", \r\n"));
+  char **names = g_strsplit(list, ";", -1);
+  bool ok = names[0] != NULL;
+  for (char **n = names; ok && *n; n++) {
+    char *line = g_strdup_printf("\r\n%s:", *n);
+    ok = strcasestr(head, line) != NULL;
+    g_free(line);
+  }
+  g_strfreev(names);
+  g_free(list);
+  return ok;
 }
 
 static void say(int fd, const char *s) { (void)!write(fd, s, strlen(s)); }
@@ -63,8 +87,8 @@ static void *conn_main(void *arg) {
   struct server *sv = ((void **)arg)[0];
   int fd = (int)(intptr_t)((void **)arg)[1];
   g_free(arg);
-  char path[256];
-  while (read_request(fd, path, sizeof path)) {
+  char path[256], head[8192];
+  while (read_request(fd, path, sizeof path, head, sizeof head)) {
     __atomic_add_fetch(&sv->requests, 1, __ATOMIC_SEQ_CST);
     if (strcmp(path, "/ok") == 0) {
       say(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}");
@@ -72,6 +96,17 @@ static void *conn_main(void *arg) {
     }
     if (strcmp(path, "/throttle") == 0) {
       say(fd, "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n");
+      continue;
+    }
+    if (g_str_has_prefix(path, "/signed")) {
+      say(fd, signed_headers_sent(head) ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+                                        : "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+      continue;
+    }
+    if (g_str_has_prefix(path, "/reason")) { /* a 418 whose reason the adapter takes from X-Reason */
+      char *a = g_strdup_printf("HTTP/1.1 418 Teapot\r\nX-Reason: %s\r\nContent-Length: 0\r\n\r\n", path + 7);
+      say(fd, a);
+      g_free(a);
       continue;
     }
     if (strcmp(path, "/auth") == 0) {
@@ -152,19 +187,33 @@ static void server_stop(struct server *sv) {
 static int t_prepare(const struct provider *p, const struct invocation *inv, struct http_req *out, char **err) {
   (void)err;
   out->url = g_strdup_printf("%s/%s", p->endpoint, inv->function);
-  out->body = (uint8_t *)g_strdup("{}");
-  out->body_len = 2;
+  out->body_len = inv->request_bytes > 2 ? inv->request_bytes : 2;
+  out->body = g_malloc(out->body_len);
+  memset(out->body, ' ', out->body_len);
+  memcpy(out->body, "{}", 2);
   out->headers = g_new0(char *, 2);
   out->headers[0] = g_strdup("Content-Type: application/json");
+  if (g_str_has_prefix(inv->function, "signed")) { /* as provider_lambda.c signs */
+    out->aws_sigv4 = g_strdup("aws:amz:us-east-1:lambda");
+    out->userpwd = g_strdup("AKIDTEST:test-secret");
+  }
   return 0;
 }
+
+/* Static reasons for the 418s of /reasonN (N < 40). */
+static const char *const many_reasons[40] = {
+    "r0",  "r1",  "r2",  "r3",  "r4",  "r5",  "r6",  "r7",  "r8",  "r9",  "r10", "r11", "r12", "r13",
+    "r14", "r15", "r16", "r17", "r18", "r19", "r20", "r21", "r22", "r23", "r24", "r25", "r26", "r27",
+    "r28", "r29", "r30", "r31", "r32", "r33", "r34", "r35", "r36", "r37", "r38", "r39"};
 
 static void t_interpret(const struct provider *p, const struct http_resp *r, struct invoke_result *out,
                         const char **reason, bool *malformed) {
   (void)p;
   (void)malformed;
   *out = (struct invoke_result){.http_status = (int)r->status, .latency = r->latency};
-  if (r->status >= 200 && r->status < 300) out->status = INVOKE_OK;
+  const char *xr = http_resp_header(r, "X-Reason", NULL);
+  if (r->status == 418 && xr && atoi(xr) >= 0 && atoi(xr) < 40) out->status = INVOKE_ERROR, *reason = many_reasons[atoi(xr)];
+  else if (r->status >= 200 && r->status < 300) out->status = INVOKE_OK;
   else if (r->status == 429) out->status = INVOKE_THROTTLED, *reason = "throttled";
   else if (r->status == 401 || r->status == 403) out->status = INVOKE_ERROR, *reason = "auth";
   else out->status = INVOKE_ERROR, *reason = "http_5xx";
@@ -210,6 +259,13 @@ static void one(env *e, const char *path, enum invoke_status want, const char *r
     fail_msg("%s: reason %s, expected %s", path, t.last_reason ? t.last_reason : "(none)", reason);
 }
 
+/* The count of failures with reason in st (0 if it has no slot). */
+static uint64_t reason_n(const struct env_real_http_stats *st, const char *reason) {
+  for (uint32_t i = 0; i < st->nreasons; i++)
+    if (!strcmp(st->by_reason[i].reason, reason)) return st->by_reason[i].n;
+  return 0;
+}
+
 static void test_outcomes(void **state CM_UNUSED) {
   struct server sv;
   server_start(&sv);
@@ -233,6 +289,67 @@ static void test_outcomes(void **state CM_UNUSED) {
   for (int i = 0; i < INVOKE_NSTATUS; i++) sum += st.by_status[i];
   assert_int_equal(sum, 10);
   assert_int_equal(st.oversized, 2);
+  /* every failure counted once under its reason */
+  assert_int_equal(reason_n(&st, "throttled"), 1);
+  assert_int_equal(reason_n(&st, "auth"), 1);
+  assert_int_equal(reason_n(&st, "deadline"), 1);
+  assert_int_equal(reason_n(&st, "malformed_http"), 2); /* garbage, badheader */
+  assert_int_equal(reason_n(&st, "truncated"), 1);
+  assert_int_equal(reason_n(&st, "empty_reply"), 1);
+  assert_int_equal(reason_n(&st, "oversized"), 2);
+  uint64_t by_reason = 0;
+  for (uint32_t i = 0; i < st.nreasons; i++) by_reason += st.by_reason[i].n;
+  assert_int_equal(by_reason, 10 - st.by_status[INVOKE_OK]);
+  env_free(e);
+  g_free(p.endpoint);
+  server_stop(&sv);
+}
+
+/* Signed requests (SigV4 through curl) carry every header they sign, so a
+ * server's signature matches: small bodies, and a 2 MB body sent without
+ * waiting for 100-continue (the server here never sends it; curl's own
+ * wait is 1 s). */
+static void test_signed(void **state CM_UNUSED) {
+  struct server sv;
+  server_start(&sv);
+  struct provider p;
+  env *e = make_env(&p, sv.port);
+  p.timeout = CM_S(3);
+  one(e, "signed", INVOKE_OK, NULL);
+  struct tally t = {.stop_at = 1};
+  assert_true(env_invoke(e, &(struct invocation){.function = "signed-big", .request_bytes = 2u << 20}, on_done, &t) > 0);
+  env_run(e, env_now(e) + CM_S(5));
+  assert_int_equal(t.by_status[INVOKE_OK], 1);
+  assert_true(t.last_latency < CM_MS(700));
+  one(e, "ok", INVOKE_OK, NULL); /* unsigned requests still work */
+  env_free(e);
+  g_free(p.endpoint);
+  server_stop(&sv);
+}
+
+/* Distinct failure reasons past the table's room are counted as "other";
+ * none is lost. */
+static void test_reason_overflow(void **state CM_UNUSED) {
+  struct server sv;
+  server_start(&sv);
+  struct provider p;
+  env *e = make_env(&p, sv.port);
+  char path[32];
+  for (int i = 0; i < 40; i++) {
+    snprintf(path, sizeof path, "reason%d", i);
+    one(e, path, INVOKE_ERROR, many_reasons[i]);
+  }
+  one(e, "reason0", INVOKE_ERROR, "r0");
+  struct env_real_http_stats st;
+  env_real_http_stats(e, &st);
+  assert_int_equal(st.nreasons, ENV_REAL_REASONS_MAX);
+  assert_int_equal(reason_n(&st, "r0"), 2);
+  assert_int_equal(reason_n(&st, "r30"), 1);
+  assert_int_equal(reason_n(&st, "r31"), 0);
+  assert_int_equal(reason_n(&st, "other"), 40 - (ENV_REAL_REASONS_MAX - 1));
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < st.nreasons; i++) sum += st.by_reason[i].n;
+  assert_int_equal(sum, 41);
   env_free(e);
   g_free(p.endpoint);
   server_stop(&sv);
@@ -305,6 +422,8 @@ static void test_many_cancel_free(void **state CM_UNUSED) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_outcomes),
+      cmocka_unit_test(test_signed),
+      cmocka_unit_test(test_reason_overflow),
       cmocka_unit_test(test_refused),
       cmocka_unit_test(test_many_cancel_free),
   };

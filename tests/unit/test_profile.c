@@ -22,6 +22,7 @@
 #include "profile.h"
 
 #define SECRET "PLANTEDsecret/x+9Zq"
+#define URL_SECRET "PLANTEDurlPass9Zq" /* no reserved characters: a password a URL can hold as is */
 
 static char *dir;
 static GPtrArray *said; /* every error message and text, for the planted-secret check */
@@ -47,7 +48,10 @@ static int setup(void **state CM_UNUSED) {
 }
 
 static int teardown(void **state CM_UNUSED) {
-  for (guint i = 0; i < said->len; i++) assert_null(strstr(said->pdata[i], SECRET));
+  for (guint i = 0; i < said->len; i++) {
+    assert_null(strstr(said->pdata[i], SECRET));
+    assert_null(strstr(said->pdata[i], URL_SECRET));
+  }
   g_ptr_array_unref(said);
   char *cmd = g_strdup_printf("rm -rf '%s'", dir);
   assert_int_equal(system(cmd), 0);
@@ -193,6 +197,13 @@ static void test_refused_keys(void **state CM_UNUSED) {
              "name an environment variable (key_env) or a file (key_file) instead");
   expect_err("[provider.r]\nkind = cloudrun\nendpoint = http://x\n\ntoken=" SECRET "\n",
              "5: [provider.r] token: refused");
+  /* a password in a URL is a secret in the profile too (and the URL is recorded and printed) */
+  expect_err(OF "endpoint = http://u:" URL_SECRET "@127.0.0.1:8080/x\n",
+             "3: [provider.of] endpoint: refused: the URL holds a user name or password");
+  expect_err(OF "endpoint = https://" URL_SECRET "@h/\n", "3: [provider.of] endpoint: refused: the URL holds");
+  expect_err("[provider.r]\nkind = cloudrun\nendpoint = http://x\nmetadata_url = http://t:" URL_SECRET "@127.0.0.1:1/t\n",
+             "4: [provider.r] metadata_url: refused: the URL holds");
+  profile_free(load_ok(OF "endpoint = http://127.0.0.1:1/fn@v1\n")); /* an @ in the path is no password */
 }
 
 static void test_aws_credentials(void **state CM_UNUSED) {
