@@ -91,6 +91,10 @@ static void dispatch_end(struct real *r) { r->dispatching--; }
 
 void env_real__dispatch_begin(env *e) { dispatch_begin(R(e)); }
 void env_real__dispatch_end(env *e) { dispatch_end(R(e)); }
+void env_real__dispatch_refresh(env *e) {
+  struct real *r = R(e);
+  if (r->dispatching) r->cached = live_now(r);
+}
 
 /* ---- timers ---- */
 

@@ -165,6 +165,9 @@ static void collect(struct real_http *h) {
     struct xfer *x = NULL;
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
     CURLcode rc = m->data.result; /* m is invalid after remove_handle */
+    /* Each completion is its own callback with its own "now": a dispatch
+     * that read big bodies for a while must not stamp later answers early. */
+    env_real__dispatch_refresh(h->e);
     struct invoke_result res;
     outcome(h, x, rc, &res);
     void (*fn)(void), *a;

@@ -25,5 +25,7 @@ void real_http__stats(const struct real_http *h, struct env_real_http_stats *out
 /* env_real.c's dispatch bracket (one cached "now" per callback). */
 void env_real__dispatch_begin(env *e);
 void env_real__dispatch_end(env *e);
+/* Inside a dispatch, between two callbacks: read the clock again. */
+void env_real__dispatch_refresh(env *e);
 
 #endif

@@ -354,7 +354,11 @@ static void learn(sched *s, struct call *c, const struct invoke_result *res, cm_
 static void attempt_done(sched *s, struct call *c, const struct invoke_result *res) {
   struct prov *p = &s->p[c->provider];
   p->outstanding--;
-  if (res->status != INVOKE_THROTTLED && res->status != INVOKE_NETWORK) {
+  /* Not charged: a throttle, no answer at all, or a request refused before
+   * it reached the function (401 / 403: AWS bills no request it rejects at
+   * authentication, Lambda pricing page "Requests"). */
+  if (res->status != INVOKE_THROTTLED && res->status != INVOKE_NETWORK && res->http_status != 401 &&
+      res->http_status != 403) {
     double usd = cost_invocation(&p->cfg.price, res->exec_time, true);
     c->cost += usd;
     if (s->bill) billing_charge(s->bill, (uint32_t)c->provider, usd);

@@ -81,7 +81,8 @@
  *    feed the latency averages. An attempt env_invoke refuses counts as
  *    NETWORK.
  *  - Each attempt is charged cost_invocation(price, its exec time), except
- *    throttled and network failures (not charged).
+ *    throttled and network failures and requests refused with HTTP 401 or
+ *    403 before reaching the function (not charged).
  *  - A completed call with input_key != 0 is inserted into the cache.
  *
  * Every call handed to sched_call ends in exactly one sched_done_fn with

@@ -234,6 +234,20 @@ fault oversized network oversized --set cloudless.timeout_s=30
 fault auth error auth
 fault close network empty_reply
 
+# With the circuit breaker on (the default, 3 failures), a provider that
+# refuses every connection stops being called: every call still ends failed
+# and recorded, with fewer invocations than calls.
+BAD_PORT=$(free_tcp_port)
+printf '[provider.edge-openfaas]\nkind = openfaas\nendpoint = http://127.0.0.1:%s\nfunction_name = echo\n' \
+  "$BAD_PORT" >"$T/breaker.profile"
+real breaker "$D/faults.ini" "$T/breaker.profile" --set cloudless.breaker_failures=3
+db=$T/breaker.db
+n=$(metric "$db" real_invocations)
+if [ $RC = 0 ] && [ "$(metric "$db" calls)" = 20 ] && [ "$(metric "$db" failed)" = 20 ] && [ "$n" -lt 20 ]; then
+  ok "breaker: 20 calls failed and recorded with only $n invocations of the refusing provider"
+else bad "breaker: exit $RC, $(metric "$db" calls) calls, $(metric "$db" failed) failed, $n invocations" "$(cat "$T/breaker.err")"; fi
+balanced breaker
+
 # ---- 3. a planted secret appears nowhere -------------------------------------------------------
 P=$T/planted
 mkdir -p "$P"
