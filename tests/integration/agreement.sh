@@ -4,7 +4,14 @@
 # against the provider emulator (`cloudmix agree` starts it on a free loopback
 # port and stops it). Agreement: KS p > 0.01, medians within 5%, p99 within
 # 10%, every decision replayed identically, per-call cost within 1e-9 $.
-# AGREE_SCALE overrides the factor (default 0.4: Fig. 8 in 24 s, Fig. 9 in 96 s).
+# Factors: Fig. 8 at 0.8 (48 s), Fig. 9 at 0.4 (96 s). A real call carries
+# about 5 ms the model does not (building, signing and moving its 4 MB body
+# over loopback; Lambda's SigV4 hashes it): about 0.3% of Fig. 8's median at
+# 0.8, but 0.6% at 0.4, where Fig. 8's 40 concurrent callers made the KS test
+# fail in 1 run of 4 (p 0.002 to 0.23; sim against sim with other seeds: p
+# 0.16 to 0.99). AGREE_TIMING=0 (make sanitize: the instrumented build is
+# several times slower in real mode only) runs both figures compressed
+# further and checks everything but the timing figures.
 # Needs CLOUDMIX; run from the repository root (make integration does both).
 set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
@@ -12,13 +19,23 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 . "$(dirname "$0")/lib.sh"
 S=scenarios/cloudless
-K=${AGREE_SCALE:-0.4}
+TIMING=${AGREE_TIMING:-1}
 
-for fig in fig8-live-concurrency fig9-fault-tolerance; do
+for case in fig8-live-concurrency:0.8:0.2 fig9-fault-tolerance:0.4:0.1; do
+  fig=${case%%:*}
+  K=$(echo "$case" | cut -d: -f2)
+  [ "$TIMING" = 0 ] && K=$(echo "$case" | cut -d: -f3)
   out=$($CLOUDMIX agree $S/$fig.ini --scale $K --out "$T/$fig" -q 2>&1); rc=$?
   printf '%s\n' "$out" | sed 's/^/     /'
-  if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q 'verdict: agree'; then ok "$fig: sim and real agree at time_scale $K"
-  else bad "$fig: sim and real agree (exit $rc)"; fi
+  if [ "$TIMING" != 0 ]; then
+    if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -q 'verdict: agree'; then ok "$fig: sim and real agree at time_scale $K"
+    else bad "$fig: sim and real agree (exit $rc)"; fi
+  else
+    if printf '%s\n' "$out" | grep -q 'replayed to the same provider.*ok (all)' &&
+       printf '%s\n' "$out" | grep -q 'cost recomputed.*ok$'; then
+      ok "$fig at $K: decisions replayed and costs recomputed agree (timing not judged: AGREE_TIMING=0)"
+    else bad "$fig: decisions and costs agree (exit $rc)"; fi
+  fi
   modes=$(sqlite3 "$T/$fig/sim.db" "SELECT mode FROM runs")/$(sqlite3 "$T/$fig/real.db" "SELECT mode FROM runs")
   [ "$modes" = sim/real ] && ok "$fig: runs recorded as sim and real" || bad "$fig: run modes" "$modes"
   acc=$(sqlite3 "$T/$fig/real.db" "SELECT (SELECT value FROM run_metrics WHERE name='real_invocations') =
