@@ -1,5 +1,6 @@
 /* cloudmix: dispatch to a subcommand. Exit codes: 0 ok, 1 run failed,
  * 2 bad usage or bad input. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -48,6 +49,11 @@ static void raise_nofile(void) {
 
 int main(int argc, char **argv) {
   raise_nofile();
+  /* A peer that closes its end makes the next write raise SIGPIPE, whose
+   * default action ends the process without a word (the emulator answering
+   * a client that gave up; a node sending to a closed socket): ignore it,
+   * the write then fails with EPIPE and is handled as a dropped peer. */
+  signal(SIGPIPE, SIG_IGN);
   if (argc < 2) {
     usage(stderr);
     return CM_EXIT_USAGE;

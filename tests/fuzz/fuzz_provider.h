@@ -20,13 +20,16 @@
 
 static void fz_check_result(const struct invoke_result *r, const char *reason, long status) {
   static const char *const known[] = {"ok", "network", "auth", "throttled", "http_4xx", "http_5xx",
-                                      "http_other", "function_error", NULL};
+                                      "http_other", "function_error", "gateway_timeout", NULL};
   int k = 0;
   CHECK(reason);
   while (known[k] && strcmp(known[k], reason)) k++;
   CHECK(known[k]);
   CHECK(r->status == INVOKE_OK || r->status == INVOKE_ERROR || r->status == INVOKE_THROTTLED ||
-        r->status == INVOKE_NETWORK);
+        r->status == INVOKE_NETWORK || r->status == INVOKE_TIMEOUT);
+  /* a gateway's (or the platform's) deadline answer, and only that, is a timeout */
+  CHECK((r->status == INVOKE_TIMEOUT) == !strcmp(reason, "gateway_timeout"));
+  if (r->status == INVOKE_TIMEOUT) CHECK(status == 504 || status == 408);
   CHECK((r->status == INVOKE_OK) == !strcmp(reason, "ok"));
   CHECK((r->status == INVOKE_THROTTLED) == !strcmp(reason, "throttled"));
   CHECK((r->status == INVOKE_NETWORK) == (status == 0));
