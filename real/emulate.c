@@ -413,19 +413,27 @@ static struct emu_call *start_call(struct emulate *em, SoupServerMessage *msg, c
   return c;
 }
 
+/* Scan msg's whole request body (real/provider.h): its "id" and
+ * "response_bytes", and its length in *len. CM_EPARSE for a body that is
+ * not one JSON object. */
+static int scan_body(SoupServerMessage *msg, char **id, size_t *rb, size_t *len) {
+  GBytes *bytes = soup_message_body_flatten(soup_server_message_get_request_body(msg));
+  gsize n = 0;
+  const char *d = g_bytes_get_data(bytes, &n);
+  int bad = emu__json_scan(d ? d : "", n, id, rb);
+  g_bytes_unref(bytes);
+  *len = n;
+  return bad;
+}
+
 /* An early call's body is in: check it, then answer now (the world already
  * did) or wait for the world. */
 static void body_in(struct emulate *em, SoupServerMessage *msg, struct emu_call *c) {
   g_object_set_data(G_OBJECT(msg), "cloudmix-call", NULL);
   c->body_done = true;
-  GBytes *bytes = soup_message_body_flatten(soup_server_message_get_request_body(msg));
-  gsize len = 0;
-  const char *d = g_bytes_get_data(bytes, &len);
-  size_t rb = 0;
+  size_t rb = 0, len = 0;
   char *id = NULL;
-  int bad = emu__json_scan(d ? d : "", len, &id, &rb);
-  g_bytes_unref(bytes);
-  if (bad) {
+  if (scan_body(msg, &id, &rb, &len)) {
     if (c->rid > 0) env_invoke_cancel(em->sim, c->rid);
     call_unlink(em, c);
     struct route r = {.provider = (int)c->provider};
@@ -452,19 +460,13 @@ static void on_request(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const ch
     reply_now(em, msg, &r, 404, "not routed"); /* on_early answers these; never here */
     return;
   }
-  SoupMessageBody *body = soup_server_message_get_request_body(msg);
-  if (body->length > (goffset)EMULATE_BODY_MAX) {
+  if (soup_server_message_get_request_body(msg)->length > (goffset)EMULATE_BODY_MAX) {
     reply_now(em, msg, &r, 413, "request body over 64 MB");
     return;
   }
-  GBytes *bytes = soup_message_body_flatten(body);
-  gsize len = 0;
-  const char *data_ = g_bytes_get_data(bytes, &len);
-  size_t rb = 0;
+  size_t rb = 0, len = 0;
   char *id = NULL;
-  int bad = emu__json_scan(data_ ? data_ : "", len, &id, &rb);
-  g_bytes_unref(bytes);
-  if (bad) {
+  if (scan_body(msg, &id, &rb, &len)) {
     reply_now(em, msg, &r, 400, "bad request body: expected one JSON object (real/provider.h)");
     return;
   }
