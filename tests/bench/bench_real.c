@@ -284,7 +284,8 @@ static int child_start(GPid *pid, FILE **out, char **ini, char *url) {
   }
   char *text = g_strdup_printf("[run]\nmodel = cloudless\n[workload]\nfunction = f\n[function.f]\ngflop = 0\n"
                                "memory_mb = 1\n[provider.of]\nplatform = openfaas\ntier = local_edge\nprice = edge\n"
-                               "exec_overhead_ms = %d\n", FLOOD_EXEC_MS);
+                               /* room for every call: 100 nodes of 110 pods (the kubelet's default) */
+                               "nodes = 100\npods_per_node = 110\nexec_overhead_ms = %d\n", FLOOD_EXEC_MS);
   bool wrote = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
   close(fd);
   g_free(text);
