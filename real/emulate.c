@@ -1,7 +1,8 @@
 /* The provider emulator's core: the libsoup server, routing of
  * /<provider>/<platform path> to (provider, function, bin), the wall-clock
  * pump of the simulated world, and the answer counts. How the pump works
- * is in emulate.h; how each platform answers in emulate_<platform>.c. */
+ * is in emulate.h; a call's life through the world in emulate_call.c; how
+ * each platform answers in emulate_<platform>.c. */
 #include "emulate.h"
 
 #include <errno.h>
@@ -31,40 +32,20 @@ struct timer_source {
   struct emulate *em;
 };
 
-struct emulate {
-  env *sim;
-  faas_world *world;
-  uint32_t np;
-  const struct emu_platform **plat; /* per provider */
-  GHashTable *by_name;              /* provider name -> index + 1 */
-  char **fnames;                    /* the world's functions, by index */
-  SoupServer *server;
-  GSource *tsrc;                    /* struct timer_source, watches tfd */
-  int tfd;
-  cm_time armed;                    /* tfd's expiry; CM_TIME_MAX: disarmed */
-  int64_t start_ns;
-  bool waiting;                     /* clock_at_first_request, before the first request: time stands at 0 */
-  mobility *flight;
-  uint64_t *counts;                 /* (np + 1) x NSTATUS; row np: unrouted */
-  uint64_t *in_flight, *gone;       /* per row */
-  struct emu_call *calls;           /* in flight */
-  char *url;
-  int port;
-};
 
 /* ---- the clock and the pump ---- */
 
-static int64_t monotonic_ns(void) {
+int64_t emu__monotonic_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static cm_time wall_now(const struct emulate *em) { return monotonic_ns() - em->start_ns; }
+static cm_time wall_now(const struct emulate *em) { return emu__monotonic_ns() - em->start_ns; }
 
 /* Run the world's events due up to the wall clock's now; the sim clock is
  * then at now. */
-static void pump(struct emulate *em) {
+void emu__pump(struct emulate *em) {
   if (em->waiting) return;
   cm_time now = wall_now(em);
   if (now > env_now(em->sim) || env_sim_next_event(em->sim) <= now) env_run(em->sim, now);
@@ -103,7 +84,7 @@ static gboolean t_dispatch(GSource *s, GSourceFunc cb CM_UNUSED, gpointer data C
   struct emulate *em = ((struct timer_source *)s)->em;
   uint64_t x;
   if (read(em->tfd, &x, sizeof x) < 0 && errno != EAGAIN) cm_fatal(CM_LOC, "timerfd read failed");
-  pump(em);
+  emu__pump(em);
   return G_SOURCE_CONTINUE;
 }
 
@@ -111,7 +92,7 @@ static GSourceFuncs t_funcs = {.prepare = t_prepare, .check = t_check, .dispatch
 
 /* ---- counts ---- */
 
-static void count(struct emulate *em, uint32_t row, int status) {
+void emu__count(struct emulate *em, uint32_t row, int status) {
   if (status < 0 || status >= NSTATUS) status = NSTATUS - 1;
   em->counts[(size_t)row * NSTATUS + (size_t)status]++;
 }
@@ -162,13 +143,6 @@ void emulate_print_stats(const emulate *em, FILE *f) {
 
 /* ---- routing ---- */
 
-struct route {
-  int provider;  /* -1: none matched */
-  int route;
-  int fn;
-  uint32_t bin;
-  char msg[160]; /* why not, for a 404 */
-};
 
 /* The world's function for a remote name: the function itself (bin 0) or
  * "{function}-{bin}". */
@@ -238,14 +212,10 @@ static uint32_t row(const struct emulate *em, const struct route *r) {
 }
 
 /* Answer at once (not through the world). */
-static void reply_now(struct emulate *em, SoupServerMessage *msg, const struct route *r, int status, const char *text) {
+void emu__reply_now(struct emulate *em, SoupServerMessage *msg, const struct route *r, int status, const char *text) {
   emu__reply_text(msg, status, text);
-  count(em, row(em, r), status);
+  emu__count(em, row(em, r), status);
 }
-
-static cm_time timeout_header(SoupServerMessage *msg);
-static struct emu_call *start_call(struct emulate *em, SoupServerMessage *msg, const struct route *r,
-                                   size_t request_bytes, size_t response_bytes, cm_time timeout, char *id, bool early);
 
 /* After the headers: refuse what needs no body (unknown path, method,
  * declared size), so a refused body is never read. */
@@ -255,18 +225,18 @@ static void on_early(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const char
   struct route r;
   int st = route(em, msg, &r);
   if (st) {
-    reply_now(em, msg, &r, st, r.msg);
+    emu__reply_now(em, msg, &r, st, r.msg);
     return;
   }
   if (strcmp(soup_server_message_get_method(msg), SOUP_METHOD_POST) != 0) {
     soup_message_headers_replace(soup_server_message_get_response_headers(msg), "Allow", "POST");
-    reply_now(em, msg, &r, 405, "method not allowed: functions are invoked with POST");
+    emu__reply_now(em, msg, &r, 405, "method not allowed: functions are invoked with POST");
     return;
   }
   SoupMessageHeaders *h = soup_server_message_get_request_headers(msg);
   goffset cl = soup_message_headers_get_content_length(h);
   if (cl > (goffset)EMULATE_BODY_MAX) {
-    reply_now(em, msg, &r, 413, "request body over 64 MB");
+    emu__reply_now(em, msg, &r, 413, "request body over 64 MB");
     return;
   }
   /* our client says the sizes up front: the world starts the call now */
@@ -275,208 +245,44 @@ static void on_early(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const char
   char *end = NULL;
   errno = 0;
   unsigned long long rb = strtoull(rbh, &end, 10);
-  cm_time timeout = timeout_header(msg);
+  cm_time timeout = emu__timeout_header(msg);
   if (errno || end == rbh || *end || rb > EMULATE_BODY_MAX || timeout < 0) return; /* the body path says why */
-  start_call(em, msg, &r, (size_t)cl, (size_t)rb, timeout, NULL, true);
+  emu__start_call(em, msg, &r, (size_t)cl, (size_t)rb, timeout, NULL, true);
 }
 
 /* ---- calls through the world ---- */
-
-static gboolean reap(gpointer data);
-
-static void on_finished(SoupServerMessage *msg CM_UNUSED, gpointer data) {
-  struct emu_call *c = data;
-  if (c->gone) return;
-  c->gone = true;
-  if (c->have_result && !c->body_done) g_idle_add(reap, c); /* not from inside libsoup's signal */
-}
-
-static void call_unlink(struct emulate *em, struct emu_call *c) {
-  if (c->prev) c->prev->next = c->next;
-  else em->calls = c->next;
-  if (c->next) c->next->prev = c->prev;
-  em->in_flight[c->provider]--;
-  g_signal_handler_disconnect(c->msg, c->on_finished);
-  g_signal_handler_disconnect(c->msg, c->on_disconnected);
-}
-
-static void call_free(struct emu_call *c) {
-  g_object_unref(c->msg);
-  g_free(c->id);
-  g_free(c);
-}
-
-/* Close the client's connection without an answer (the world says no HTTP
- * answer came: a link that is down). */
-static void drop_connection(SoupServerMessage *msg) {
-  GIOStream *io = soup_server_message_steal_connection(msg);
-  if (io) {
-    g_io_stream_close(io, NULL, NULL);
-    g_object_unref(io);
-  }
-}
-
-/* Has the client closed its connection? libsoup does not watch a paused
- * message's socket, so look: end of stream (or an error) means gone;
- * pending bytes (a pipelined request) do not. */
-static bool peer_closed(SoupServerMessage *msg) {
-  GSocket *s = soup_server_message_get_socket(msg);
-  if (!s) return true;
-  char b;
-  ssize_t n = recv(g_socket_get_fd(s), &b, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-}
-
-/* Give the world's answer res to c's client (c's message is paused unless
- * it was never paused: an early call whose body came after its answer). */
-static void deliver(struct emu_call *c, const struct invoke_result *res, bool paused) {
-  struct emulate *em = c->em;
-  call_unlink(em, c);
-  if (c->gone) {
-    em->gone[c->provider]++;
-  } else if (peer_closed(c->msg)) { /* free the connection now: nobody reads the answer */
-    drop_connection(c->msg);
-    em->gone[c->provider]++;
-  } else if (res->status == INVOKE_NETWORK) {
-    drop_connection(c->msg);
-    count(em, c->provider, 0);
-  } else {
-    em->plat[c->provider]->answer(c, res, c->msg);
-    count(em, c->provider, (int)soup_server_message_get_status(c->msg));
-    if (paused) soup_server_message_unpause(c->msg);
-  }
-  call_free(c);
-}
-
-static void on_result(env *e CM_UNUSED, void *arg, const struct invoke_result *res) {
-  struct emu_call *c = arg;
-  c->rid = 0;
-  if (!c->body_done && !c->gone) { /* the body is still coming: answer when it is in */
-    c->res = *res;
-    c->have_result = true;
-    return;
-  }
-  deliver(c, res, true);
-}
-
-/* An early call whose client left before its body was in, after the world
- * answered: nothing more will come for it. */
-static gboolean reap(gpointer data) {
-  struct emu_call *c = data;
-  deliver(c, &c->res, false);
-  return G_SOURCE_REMOVE;
-}
-
-static cm_time timeout_header(SoupServerMessage *msg) {
-  const char *v = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), EMULATE_TIMEOUT_HEADER);
-  if (!v) return 0;
-  char *end = NULL;
-  errno = 0;
-  unsigned long long ms = strtoull(v, &end, 10);
-  if (errno || end == v || *end || ms == 0 || ms > 1000ull * 86400 * 365) return -1;
-  return CM_MS((cm_time)ms);
-}
-
-/* Hand the call to the world; NULL (answered 500) if it refuses. id is taken. */
-static struct emu_call *start_call(struct emulate *em, SoupServerMessage *msg, const struct route *r,
-                                   size_t request_bytes, size_t response_bytes, cm_time timeout, char *id, bool early) {
-  const char *tail = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "X-Amz-Log-Type");
-  struct emu_call *c = g_new0(struct emu_call, 1);
-  *c = (struct emu_call){.em = em, .msg = msg, .provider = (uint32_t)r->provider, .bin = r->bin, .route = r->route,
-                         .p = faas_world_provider(em->world, (uint32_t)r->provider), .id = id,
-                         .response_bytes = response_bytes, .log_tail = tail && g_ascii_strcasecmp(tail, "Tail") == 0,
-                         .early = early, .body_done = !early};
-  struct invocation inv = {.id = id ? g_ascii_strtoull(id, NULL, 10) : 0,
-                           .function = em->fnames[r->fn],
-                           .provider = c->provider, .bin = r->bin, .request_bytes = request_bytes,
-                           .response_bytes = response_bytes, .timeout = timeout};
-  if (em->waiting) { /* the first request starts the scenario's clock */
-    em->waiting = false;
-    em->start_ns = monotonic_ns();
-  }
-  pump(em);
-  c->rid = env_invoke(em->sim, &inv, on_result, c);
-  if (c->rid < 0) {
-    g_free(id);
-    g_free(c);
-    reply_now(em, msg, r, 500, "emulator: the world refused the invocation");
-    return NULL;
-  }
-  g_object_ref(msg);
-  c->on_finished = g_signal_connect(msg, "finished", G_CALLBACK(on_finished), c);
-  c->on_disconnected = g_signal_connect(msg, "disconnected", G_CALLBACK(on_finished), c);
-  c->next = em->calls;
-  if (em->calls) em->calls->prev = c;
-  em->calls = c;
-  em->in_flight[c->provider]++;
-  if (early) g_object_set_data(G_OBJECT(msg), "cloudmix-call", c);
-  return c;
-}
-
-/* Scan msg's whole request body (real/provider.h): its "id" and
- * "response_bytes", and its length in *len. CM_EPARSE for a body that is
- * not one JSON object. */
-static int scan_body(SoupServerMessage *msg, char **id, size_t *rb, size_t *len) {
-  GBytes *bytes = soup_message_body_flatten(soup_server_message_get_request_body(msg));
-  gsize n = 0;
-  const char *d = g_bytes_get_data(bytes, &n);
-  int bad = emu__json_scan(d ? d : "", n, id, rb);
-  g_bytes_unref(bytes);
-  *len = n;
-  return bad;
-}
-
-/* An early call's body is in: check it, then answer now (the world already
- * did) or wait for the world. */
-static void body_in(struct emulate *em, SoupServerMessage *msg, struct emu_call *c) {
-  g_object_set_data(G_OBJECT(msg), "cloudmix-call", NULL);
-  c->body_done = true;
-  size_t rb = 0, len = 0;
-  char *id = NULL;
-  if (scan_body(msg, &id, &rb, &len)) {
-    if (c->rid > 0) env_invoke_cancel(em->sim, c->rid);
-    call_unlink(em, c);
-    struct route r = {.provider = (int)c->provider};
-    call_free(c);
-    reply_now(em, msg, &r, 400, "bad request body: expected one JSON object (real/provider.h)");
-    return;
-  }
-  c->id = id;
-  if (c->have_result) deliver(c, &c->res, false);
-  else soup_server_message_pause(msg);
-}
 
 static void on_request(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const char *path CM_UNUSED,
                        GHashTable *q CM_UNUSED, gpointer data) {
   struct emulate *em = data;
   struct emu_call *early = g_object_get_data(G_OBJECT(msg), "cloudmix-call");
   if (early) {
-    body_in(em, msg, early);
+    emu__body_in(em, msg, early);
     return;
   }
   if (soup_server_message_get_status(msg) != SOUP_STATUS_NONE) return; /* answered early */
   struct route r;
   if (route(em, msg, &r) != 0 || strcmp(soup_server_message_get_method(msg), SOUP_METHOD_POST) != 0) {
-    reply_now(em, msg, &r, 404, "not routed"); /* on_early answers these; never here */
+    emu__reply_now(em, msg, &r, 404, "not routed"); /* on_early answers these; never here */
     return;
   }
   if (soup_server_message_get_request_body(msg)->length > (goffset)EMULATE_BODY_MAX) {
-    reply_now(em, msg, &r, 413, "request body over 64 MB");
+    emu__reply_now(em, msg, &r, 413, "request body over 64 MB");
     return;
   }
   size_t rb = 0, len = 0;
   char *id = NULL;
-  if (scan_body(msg, &id, &rb, &len)) {
-    reply_now(em, msg, &r, 400, "bad request body: expected one JSON object (real/provider.h)");
+  if (emu__scan_body(msg, &id, &rb, &len)) {
+    emu__reply_now(em, msg, &r, 400, "bad request body: expected one JSON object (real/provider.h)");
     return;
   }
-  cm_time timeout = timeout_header(msg);
+  cm_time timeout = emu__timeout_header(msg);
   if (timeout < 0) {
     g_free(id);
-    reply_now(em, msg, &r, 400, "bad " EMULATE_TIMEOUT_HEADER ": expected an integer number of milliseconds > 0");
+    emu__reply_now(em, msg, &r, 400, "bad " EMULATE_TIMEOUT_HEADER ": expected an integer number of milliseconds > 0");
     return;
   }
-  struct emu_call *c = start_call(em, msg, &r, len, rb, timeout, id, false);
+  struct emu_call *c = emu__start_call(em, msg, &r, len, rb, timeout, id, false);
   if (c) soup_server_message_pause(msg);
 }
 
@@ -590,7 +396,7 @@ emulate *emulate_new(const struct emulate_config *c, char **err) {
   g_source_add_unix_fd(em->tsrc, em->tfd, G_IO_IN);
   g_source_set_priority(em->tsrc, G_PRIORITY_HIGH);
   g_source_attach(em->tsrc, g_main_context_get_thread_default());
-  em->start_ns = monotonic_ns(); /* virtual 0: the fault windows count from here */
+  em->start_ns = emu__monotonic_ns(); /* virtual 0: the fault windows count from here */
   em->waiting = c->clock_at_first_request;
   return em;
 }
@@ -602,8 +408,8 @@ void emulate_free(emulate *em) {
   faas_world_free(em->world); /* cancels the world's events: no result comes any more */
   while (em->calls) {
     struct emu_call *c = em->calls;
-    call_unlink(em, c);
-    call_free(c);
+    emu__call_unlink(em, c);
+    emu__call_free(c);
   }
   if (em->server) g_object_unref(em->server);
   if (em->tsrc) {

@@ -1,7 +1,8 @@
 /* Inside the provider emulator (real/emulate*.c only): one call in flight,
  * the per-platform answer table, and the helpers the platform files share
  * (request body scanning, the handler's response body). emulate.c owns the
- * server, the pump and the counts; emulate_body.c the JSON; one file per
+ * server, the pump and the counts; emulate_call.c a call's life through the
+ * world; emulate_body.c the JSON; one file per
  * platform family formats answers (emulate_lambda.c, emulate_http.c). */
 #ifndef CM_EMULATE_IMPL_H
 #define CM_EMULATE_IMPL_H
@@ -9,6 +10,7 @@
 #include <libsoup/soup.h>
 
 #include "emulate.h"
+#include "env_sim.h"
 
 /* One request handed to the world, from env_invoke to its answer. */
 struct emu_call {
@@ -29,6 +31,58 @@ struct emu_call {
   struct invoke_result res;
   struct emu_call *prev, *next; /* calls in flight */
 };
+
+/* The emulator (emulate.c). */
+struct emulate {
+  env *sim;
+  faas_world *world;
+  uint32_t np;
+  const struct emu_platform **plat; /* per provider */
+  GHashTable *by_name;              /* provider name -> index + 1 */
+  char **fnames;                    /* the world's functions, by index */
+  SoupServer *server;
+  GSource *tsrc;                    /* struct timer_source, watches tfd */
+  int tfd;
+  cm_time armed;                    /* tfd's expiry; CM_TIME_MAX: disarmed */
+  int64_t start_ns;
+  bool waiting;                     /* clock_at_first_request, before the first request: time stands at 0 */
+  mobility *flight;
+  uint64_t *counts;                 /* (np + 1) x NSTATUS; row np: unrouted */
+  uint64_t *in_flight, *gone;       /* per row */
+  struct emu_call *calls;           /* in flight */
+  char *url;
+  int port;
+};
+
+/* Where a request goes (emulate.c's router). */
+struct route {
+  int provider;  /* -1: none matched */
+  int route;
+  int fn;
+  uint32_t bin;
+  char msg[160]; /* why not, for a 404 */
+};
+
+/* emulate.c: the clock, the pump, the counts, an answer not through the world */
+int64_t emu__monotonic_ns(void);
+/* Run the world's events due up to the wall clock's now. */
+void emu__pump(struct emulate *em);
+void emu__count(struct emulate *em, uint32_t row, int status);
+void emu__reply_now(struct emulate *em, SoupServerMessage *msg, const struct route *r, int status, const char *text);
+
+/* emulate_call.c: calls through the world */
+/* Hand the call to the world (early: its body is still coming); NULL
+ * (answered 500) if the world refuses. id is taken. */
+struct emu_call *emu__start_call(struct emulate *em, SoupServerMessage *msg, const struct route *r,
+                                 size_t request_bytes, size_t response_bytes, cm_time timeout, char *id, bool early);
+/* An early call's body is in: check it, answer now or wait for the world. */
+void emu__body_in(struct emulate *em, SoupServerMessage *msg, struct emu_call *c);
+/* The deadline header's value (0 when absent, -1 when malformed). */
+cm_time emu__timeout_header(SoupServerMessage *msg);
+/* Scan msg's whole body: "id", "response_bytes", length; CM_EPARSE if not one JSON object. */
+int emu__scan_body(SoupServerMessage *msg, char **id, size_t *rb, size_t *len);
+void emu__call_unlink(struct emulate *em, struct emu_call *c);
+void emu__call_free(struct emu_call *c);
 
 /* How one platform is addressed and how it answers. */
 struct emu_route {
