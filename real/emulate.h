@@ -42,6 +42,12 @@
  * modelled uplink instead of adding to it (the answer still waits for the
  * whole body); without, when the body is in. */
 #define EMULATE_RESPONSE_HEADER "X-Cloudmix-Response-Bytes"
+/* Our client's run clock when it sent the request (integer ns since its
+ * run began). With clock_at_first_request the first request's value sets
+ * the scenario's time 0, so the emulator's fault windows and flight line
+ * up with the run even when its first call comes late (an open-loop
+ * workload's first arrival). */
+#define EMULATE_CLOCK_HEADER "X-Cloudmix-Clock-Ns"
 /* Largest request body accepted (bytes); larger: 413. Also the cap on a
  * response body (a larger response_bytes still costs its full size in the
  * modelled downlink, but the body sent is cut to this). */
@@ -63,7 +69,7 @@ struct emulate_config {
   const struct mobility_config *flight;
   /* Start the scenario's clock (fault windows, the flight) at the first
    * request rather than at emulate_new, so it lines up with the run that
-   * sends it. */
+   * sends it (set back by the request's EMULATE_CLOCK_HEADER). */
   bool clock_at_first_request;
 };
 

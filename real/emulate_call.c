@@ -95,6 +95,18 @@ static gboolean reap(gpointer data) {
   return G_SOURCE_REMOVE;
 }
 
+/* The caller's run clock (ns since its run began) from EMULATE_CLOCK_HEADER,
+ * or 0 when absent or not a sane number (under a day). */
+static cm_time run_clock(SoupServerMessage *msg) {
+  const char *v = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), EMULATE_CLOCK_HEADER);
+  if (!v) return 0;
+  char *end = NULL;
+  errno = 0;
+  unsigned long long ns = strtoull(v, &end, 10);
+  if (errno || end == v || *end || ns > 86400ull * 1000000000ull) return 0;
+  return (cm_time)ns;
+}
+
 cm_time emu__timeout_header(SoupServerMessage *msg) {
   const char *v = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), EMULATE_TIMEOUT_HEADER);
   if (!v) return 0;
@@ -118,9 +130,9 @@ struct emu_call *emu__start_call(struct emulate *em, SoupServerMessage *msg, con
                            .function = em->fnames[r->fn],
                            .provider = c->provider, .bin = r->bin, .request_bytes = request_bytes,
                            .response_bytes = response_bytes, .timeout = timeout};
-  if (em->waiting) { /* the first request starts the scenario's clock */
+  if (em->waiting) { /* the first request starts the scenario's clock, where its run's clock stands */
     em->waiting = false;
-    em->start_ns = emu__monotonic_ns();
+    em->start_ns = emu__monotonic_ns() - run_clock(msg);
   }
   emu__pump(em);
   c->rid = env_invoke(em->sim, &inv, on_result, c);

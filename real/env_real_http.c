@@ -332,6 +332,8 @@ request_id real_http__invoke(struct real_http *h, const struct invocation *inv, 
   x->hdrs = curl_slist_append(x->hdrs, dl);
   snprintf(dl, sizeof dl, "X-Cloudmix-Response-Bytes: %zu", inv->response_bytes); /* lets the emulator start at once */
   x->hdrs = curl_slist_append(x->hdrs, dl);
+  snprintf(dl, sizeof dl, "X-Cloudmix-Clock-Ns: %lld", (long long)env_now(h->e)); /* lines the emulator's clock up */
+  x->hdrs = curl_slist_append(x->hdrs, dl);
   for (char **hl = x->req.headers; hl && *hl; hl++) x->hdrs = curl_slist_append(x->hdrs, *hl);
   CURL *c = x->easy;
   curl_easy_setopt(c, CURLOPT_URL, x->req.url);

@@ -8,7 +8,9 @@ CLOUDMIX=$1
 OUT=$2
 HERE=$(dirname "$0")
 S=$HERE/../cloudless/uav-flight.ini
-SHORT="--set run.duration_s=60 --set flight.waypoints=0:0,0;20:30,0;40:60,0;60:90,0"
+# 1 to 90 km in 60 s: zone borders (31 and 60 km) fall between the flight's
+# 1 s position updates, so sim and real see each zone change at the same tick
+SHORT="--set run.duration_s=60 --set flight.waypoints=0:1,0;60:90,0"
 mkdir -p "$OUT"
 rm -f "$OUT/uav-real.db" "$OUT/uav-real-sim.db"
 "$CLOUDMIX" emulate "$S" $SHORT > "$OUT/emulate.out" 2> "$OUT/emulate.err" &

@@ -33,6 +33,7 @@ struct fx {
   bool ready;
   char url[64];
   emulate *em;
+  bool first_clock; /* clock_at_first_request */
   /* read in the emulator's thread after its loop stopped */
   uint64_t requests[8], answers[8], gone[8], in_flight[8];
 };
@@ -62,7 +63,7 @@ static gpointer emu_thread(gpointer arg) {
   struct faas_fault faults[2] = {{.provider = 6, .kind = FAAS_FAULT_OUTAGE, .start = 0, .end = CM_MS(600)},
                                  {.provider = 5, .kind = FAAS_FAULT_LINK_DOWN, .start = 0, .end = CM_S(3600)}};
   struct emulate_config c = {.providers = p, .nproviders = 7, .functions = fn, .nfunctions = 2,
-                             .faults = faults, .nfaults = 2, .seed = 1};
+                             .faults = faults, .nfaults = 2, .seed = 1, .clock_at_first_request = f->first_clock};
   char *err = NULL;
   f->em = emulate_new(&c, &err);
   if (!f->em) fprintf(stderr, "emulate_new: %s\n", err);
@@ -90,8 +91,9 @@ static gpointer emu_thread(gpointer arg) {
   return NULL;
 }
 
-static int start(void **state) {
+static int start_fx(void **state, bool first_clock) {
   struct fx *f = g_new0(struct fx, 1);
+  f->first_clock = first_clock;
   g_mutex_init(&f->mu);
   g_cond_init(&f->cond);
   f->thread = g_thread_new("emulate", emu_thread, f);
@@ -101,6 +103,9 @@ static int start(void **state) {
   *state = f;
   return f->em ? 0 : -1;
 }
+
+static int start(void **state) { return start_fx(state, false); }
+static int start_first_clock(void **state) { return start_fx(state, true); }
 
 /* Stop the loop; the counts are then read (in its thread). */
 static void stop(struct fx *f) {
@@ -338,6 +343,27 @@ static void test_outage(void **state) {
   resp_free(&r);
 }
 
+/* With clock_at_first_request the scenario's time 0 is the first request,
+ * set back by its X-Cloudmix-Clock-Ns: the outage of [0, 600 ms) is over
+ * for a first request that says its run is 700 ms old, although the
+ * emulator has just started. */
+static void test_first_request_clock(void **state) {
+  struct fx *f = *state;
+  struct resp r = post(f, "/azo/api/f", OK_BODY, EMULATE_CLOCK_HEADER ": 700000000", 0);
+  assert_int_equal(r.code, 200);
+  resp_free(&r);
+}
+
+/* Without the header the first request is time 0: an emulator idle for a
+ * second still starts inside the outage. */
+static void test_first_request_clock_default(void **state) {
+  struct fx *f = *state;
+  g_usleep(1000 * 1000);
+  struct resp r = post(f, "/azo/api/f", OK_BODY, EMULATE_CLOCK_HEADER ": banana", 0); /* ignored: not a number */
+  assert_int_equal(r.code, 500);
+  resp_free(&r);
+}
+
 static size_t zeros(char *buf, size_t sz, size_t n, void *arg CM_UNUSED) {
   memset(buf, ' ', sz * n);
   return sz * n;
@@ -441,6 +467,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_lambda_report, start, teardown),
       cmocka_unit_test_setup_teardown(test_lambda_throttle, start, teardown),
       cmocka_unit_test_setup_teardown(test_outage, start, teardown),
+      cmocka_unit_test_setup_teardown(test_first_request_clock, start_first_clock, teardown),
+      cmocka_unit_test_setup_teardown(test_first_request_clock_default, start_first_clock, teardown),
       cmocka_unit_test_setup_teardown(test_bad_requests, start, teardown),
       cmocka_unit_test_setup_teardown(test_timing, start, teardown),
       cmocka_unit_test(test_listen_checks),
