@@ -1,40 +1,27 @@
-/* The live scheduler (seed 5.1.4). Per provider it keeps this broker's
- * outstanding count and an exponential backoff; per (function, payload
- * class, provider) a ring of the last latency_window successful warm
- * latencies (the latency less any cold-start init)
- * and execution times (integer sums, so the moving averages are exact and
- * reproducible), the expected cost of a call (price x mean execution time),
- * a ring of the last latency_window attempts' outcomes and a circuit
- * breaker. A decision builds the policy's view in
+/* The live scheduler (seed 5.1.4): calls, their attempts and the public API.
+ * Per provider it keeps this broker's outstanding count and an exponential
+ * backoff; what it learns per (function, payload class, provider) lives in
+ * sched_learn.c. A decision builds the policy's view in
  * O(providers) and asks the policy (or, with probability explore_prob, a
  * uniform draw). Call records come from a pool of fixed-size chunks, so
  * steady state allocates nothing per call; a call in flight keeps its
  * invocation's request id, and sched_free cancels it (env_invoke_cancel), so
  * no result arrives after the free. */
-#include "cloudless/sched.h"
+#include "cloudless/sched_impl.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <glib.h>
 #include <gsl/gsl_rng.h>
 
-#include "cloudless/benchmark.h"
-#include "cloudless/billing.h"
-#include "cloudless/cache.h"
-#include "cloudless/policy.h"
-
 #define MAX_PROVIDERS (1u << 20)
-#define TRIED_INLINE 8
 #define MAX_WINDOW (1u << 20)
 #define CHUNK_BITS 10
 #define CHUNK (1u << CHUNK_BITS)
 #define MAX_RECORDS (1u << 24) /* calls in flight at most */
 #define NIL UINT32_MAX
 
-/* Failure reasons, in sched_stats.failed_by_reason order. */
-enum why { W_THROTTLED, W_ERROR, W_TIMEOUT, W_NETWORK, W_BUDGET, W_NO_PROVIDER, W_NONE };
 static const char *const why_name[] = {"throttled", "error", "timeout", "network", "budget", "no_provider"};
 
 static enum why why_of(enum invoke_status st) {
@@ -45,89 +32,6 @@ static enum why why_of(enum invoke_status st) {
   default: return W_ERROR;
   }
 }
-
-enum state { C_FREE, C_INVOKING, C_WAITING, C_ENDING };
-
-struct call {
-  sched *s;
-  char function[SCHED_NAME_MAX];
-  uint64_t id, key;
-  size_t req, resp;
-  cm_time submitted, start; /* start: of the current attempt */
-  cm_time deadline;         /* submitted + timeout; CM_TIME_MAX without one */
-  uint32_t tried_in[TRIED_INLINE]; /* providers tried, in order: here, then in tried_more */
-  uint32_t *tried_more;
-  uint32_t attempts, slot, next_free;
-  int provider;             /* of the current / last attempt */
-  uint32_t fn;              /* index of the (function, payload class) statistics */
-  bool probe;               /* the current attempt is its breaker's half-open probe */
-  enum state state;
-  enum sched_outcome outcome; /* C_ENDING: how it ends */
-  enum why why;             /* C_ENDING and failed: why */
-  enum invoke_status last_status;
-  timer_id timer;
-  request_id inv_id;          /* C_INVOKING: the attempt's invocation, 0 if none */
-  double cost;
-  int64_t overhead, last_ts; /* T_s of the call; of its last decision */
-  struct invoke_result res;  /* of the last attempt */
-};
-
-struct prov {
-  struct sched_provider cfg;
-  uint32_t outstanding, fails;
-  cm_time backoff_until;
-  uint64_t completed;
-};
-
-/* What the broker learned of one (function, payload class) on one
- * provider: benchmarks are per function (seed 5.1.2), so a UAV switching
- * from ResNet18 to ResNet152 does not judge a provider by the other model's
- * latencies, and per payload class, so 5 GB requests that time out do not
- * condemn a provider for 4 MB ones. Rings are allocated on first use. */
-struct fstat {
-  uint32_t ring_n, ring_pos;
-  cm_time *lat, *exec; /* rings of latency_window successes */
-  int64_t lat_sum, exec_sum;
-  double exp_cost;
-  /* the last latency_window attempts: -1 a success, else a failure's latency */
-  cm_time *att;
-  uint32_t att_n, att_pos, att_fails;
-  int64_t att_fail_sum;
-  /* the circuit breaker */
-  uint32_t consec, opens; /* consecutive failures; times opened since it last closed */
-  cm_time open_until;     /* open: excluded before this, then half-open */
-  bool open, probing;     /* probing: the half-open probe is in flight */
-};
-
-struct sched {
-  env *e;
-  struct sched_config cfg;
-  uint32_t n;
-  struct prov *p;
-  const struct policy_ops *policy, *uniform;
-  struct policy_pstate *pv;
-  struct policy_view view;
-  rng *r_policy, *r_explore;
-  billing *bill;
-  cache *cache;
-  sched_done_fn done;
-  void *done_arg;
-  const struct benchmark **bench;
-  uint32_t nbench;
-  uint8_t *mark; /* dispatch's scratch: providers the call tried */
-  double *scores; /* the policies' scratch */
-  struct call **chunks;
-  uint32_t nchunks, free_head;
-  struct sched_stats st;
-  GHashTable *fn_index; /* "function\x1fclass" -> index + 1 */
-  GHashTable *fn_last;  /* function name -> index + 1 of its last call's class */
-  GPtrArray *fstats;    /* per index: struct fstat[n] */
-  char last_name[SCHED_NAME_MAX];
-  uint32_t last_class, last_fn;
-  sched_decision_fn on_decision;
-  void *decision_arg;
-  rng *snap; /* with on_decision: the policy stream's state before each decision */
-};
 
 static void dispatch(sched *s, struct call *c, bool in_call);
 
@@ -163,16 +67,16 @@ static void rec_free(sched *s, struct call *c) {
 }
 
 static uint32_t tried_at(const struct call *c, uint32_t k) {
-  return k < TRIED_INLINE ? c->tried_in[k] : c->tried_more[k - TRIED_INLINE];
+  return k < SCHED__TRIED_INLINE ? c->tried_in[k] : c->tried_more[k - SCHED__TRIED_INLINE];
 }
 
 static void tried_add(struct call *c, uint32_t p) {
   uint32_t k = c->attempts; /* attempts before this one */
-  if (k < TRIED_INLINE) {
+  if (k < SCHED__TRIED_INLINE) {
     c->tried_in[k] = p;
     return;
   }
-  k -= TRIED_INLINE;
+  k -= SCHED__TRIED_INLINE;
   if (k == 0 || (k >= 4 && (k & (k - 1)) == 0)) c->tried_more = g_renew(uint32_t, c->tried_more, k ? 2 * k : 4);
   c->tried_more[k] = p;
 }
@@ -243,112 +147,6 @@ uint32_t sched_payload_class(size_t bytes) {
   return bytes ? 1 + (bits - 1) / 2 : 0; /* 1 + floor(log4(bytes)) */
 }
 
-/* The statistics of (function name, payload class), created on first use. */
-static uint32_t fn_index(sched *s, const char *name, uint32_t cls) {
-  if (s->fstats->len && cls == s->last_class && strcmp(name, s->last_name) == 0) return s->last_fn;
-  char key[SCHED_NAME_MAX + 16];
-  snprintf(key, sizeof key, "%s\x1f%u", name, cls);
-  gpointer v = g_hash_table_lookup(s->fn_index, key);
-  uint32_t i;
-  if (v) {
-    i = GPOINTER_TO_UINT(v) - 1;
-  } else {
-    i = s->fstats->len;
-    g_ptr_array_add(s->fstats, g_new0(struct fstat, s->n));
-    g_hash_table_insert(s->fn_index, g_strdup(key), GUINT_TO_POINTER(i + 1));
-  }
-  g_hash_table_replace(s->fn_last, g_strdup(name), GUINT_TO_POINTER(i + 1));
-  g_strlcpy(s->last_name, name, sizeof s->last_name);
-  s->last_class = cls;
-  s->last_fn = i;
-  return i;
-}
-
-static struct fstat *fstat_of(const sched *s, uint32_t fn, uint32_t p) {
-  return &((struct fstat *)g_ptr_array_index(s->fstats, fn))[p];
-}
-
-static void observe(sched *s, struct prov *pr, struct fstat *p, cm_time latency, cm_time exec) {
-  uint32_t w = s->cfg.latency_window;
-  if (!p->lat) {
-    p->lat = g_new(cm_time, w);
-    p->exec = g_new(cm_time, w);
-  }
-  if (p->ring_n == w) {
-    p->lat_sum -= p->lat[p->ring_pos];
-    p->exec_sum -= p->exec[p->ring_pos];
-  } else {
-    p->ring_n++;
-  }
-  p->lat[p->ring_pos] = latency;
-  p->exec[p->ring_pos] = exec;
-  p->lat_sum += latency;
-  p->exec_sum += exec;
-  p->ring_pos = p->ring_pos + 1 == w ? 0 : p->ring_pos + 1;
-  p->exp_cost = cost_invocation(&pr->cfg.price, p->exec_sum / p->ring_n, true);
-}
-
-/* One attempt's outcome into the attempts ring: -1 a success, else the
- * latency of a failure. */
-static void att_push(sched *s, struct fstat *f, cm_time v) {
-  uint32_t w = s->cfg.latency_window;
-  if (!f->att) f->att = g_new(cm_time, w);
-  if (f->att_n == w) {
-    cm_time old = f->att[f->att_pos];
-    if (old >= 0) {
-      f->att_fails--;
-      f->att_fail_sum -= old;
-    }
-  } else {
-    f->att_n++;
-  }
-  f->att[f->att_pos] = v;
-  if (v >= 0) {
-    f->att_fails++;
-    f->att_fail_sum += v;
-  }
-  f->att_pos = f->att_pos + 1 == w ? 0 : f->att_pos + 1;
-}
-
-static cm_time cooldown(const struct sched_config *cfg, uint32_t opens) {
-  cm_time b = cfg->breaker_cooldown;
-  for (uint32_t k = 1; k < opens && b < cfg->breaker_cooldown_max; k++)
-    b = b > cfg->breaker_cooldown_max / 2 ? cfg->breaker_cooldown_max : 2 * b;
-  return b < cfg->breaker_cooldown_max ? b : cfg->breaker_cooldown_max;
-}
-
-static void breaker_open(sched *s, struct fstat *f, cm_time now) {
-  f->open = true;
-  f->opens++;
-  f->open_until = now + cooldown(&s->cfg, f->opens);
-}
-
-/* Learn an attempt's outcome (when failures are learnt): a success closes
- * the breaker and, if it was open, forgets the failures (the provider
- * recovered); an error, timeout or network failure counts against it and
- * may open it; a throttle is a matter of capacity, left to the backoff. */
-static void learn(sched *s, struct call *c, const struct invoke_result *res, cm_time now) {
-  struct fstat *f = fstat_of(s, c->fn, (uint32_t)c->provider);
-  bool probe = c->probe;
-  c->probe = false;
-  if (probe) f->probing = false;
-  if (res->status == INVOKE_OK) {
-    if (f->open) {
-      f->open = false;
-      f->att_n = f->att_pos = f->att_fails = 0;
-      f->att_fail_sum = 0;
-    }
-    f->opens = 0;
-    f->consec = 0;
-    att_push(s, f, -1);
-    return;
-  }
-  if (res->status == INVOKE_THROTTLED) return;
-  att_push(s, f, res->latency > 0 ? res->latency : 0);
-  f->consec++;
-  if (probe || (!f->open && f->consec >= s->cfg.breaker_failures)) breaker_open(s, f, now);
-}
-
 /* An attempt's result: charge it, tell the benchmarks, learn, then end the
  * call or retry it elsewhere. */
 static void attempt_done(sched *s, struct call *c, const struct invoke_result *res) {
@@ -364,7 +162,7 @@ static void attempt_done(sched *s, struct call *c, const struct invoke_result *r
     if (s->bill) billing_charge(s->bill, (uint32_t)c->provider, usd);
   }
   c->res = *res;
-  if (s->cfg.breaker_failures) learn(s, c, res, env_now(s->e));
+  if (s->cfg.breaker_failures) sched__learn(s, c, res, env_now(s->e));
   if (s->nbench) {
     struct benchmark_attempt a = attempt_of(c);
     for (uint32_t i = 0; i < s->nbench; i++)
@@ -375,7 +173,8 @@ static void attempt_done(sched *s, struct call *c, const struct invoke_result *r
     p->backoff_until = 0;
     /* The warm latency: a cold start's init is a one-off of that container,
      * not the provider's latency (the seed schedules on warm figures, 5.1.2 c). */
-    observe(s, p, fstat_of(s, c->fn, (uint32_t)c->provider), res->latency - res->init_time, res->exec_time);
+    sched__observe(s, p, sched__fstat_of(s, c->fn, (uint32_t)c->provider), res->latency - res->init_time,
+                   res->exec_time);
     p->completed++;
     if (s->cache && c->key) cache_insert(s->cache, c->function, c->key, (uint64_t)c->provider, env_now(s->e));
     finish(s, c, SCHED_COMPLETED, W_NONE);
@@ -450,7 +249,7 @@ static void dispatch(sched *s, struct call *c, bool in_call) {
   for (uint32_t k = 0; k < c->attempts; k++) s->mark[tried_at(c, k)] = 1;
   for (uint32_t i = 0; i < s->n; i++) {
     struct prov *p = &s->p[i];
-    const struct fstat *f = fstat_of(s, c->fn, i);
+    const struct fstat *f = sched__fstat_of(s, c->fn, i);
     struct policy_pstate *v = &s->pv[i];
     v->outstanding = p->outstanding;
     v->latency_s = f->ring_n ? (double)f->lat_sum / f->ring_n / 1e9 : NAN;
@@ -495,7 +294,7 @@ static void dispatch(sched *s, struct call *c, bool in_call) {
   if (pick >= 0) {
     if (pick == probe) {
       c->probe = true;
-      fstat_of(s, c->fn, (uint32_t)pick)->probing = true;
+      sched__fstat_of(s, c->fn, (uint32_t)pick)->probing = true;
     }
     launch(s, c, (uint32_t)pick, now);
   } else if (backing_off && wake < c->deadline) {
@@ -568,11 +367,9 @@ sched *sched_new(env *e, const struct sched_config *cfg, billing *bill, cache *c
   s->n = cfg->nproviders;
   s->p = g_new0(struct prov, s->n);
   for (uint32_t i = 0; i < s->n; i++) s->p[i].cfg = cfg->providers[i];
-  s->fn_index = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-  s->fn_last = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  sched__learn_init(s);
   s->mark = g_new0(uint8_t, s->n);
   s->scores = g_new0(double, s->n);
-  s->fstats = g_ptr_array_new();
   s->policy = policy_find(cfg->policy);
   s->uniform = policy_find("random");
   s->pv = g_new0(struct policy_pstate, s->n);
@@ -607,18 +404,7 @@ void sched_free(sched *s) {
     }
     g_free(s->chunks[k]);
   }
-  for (guint k = 0; k < s->fstats->len; k++) {
-    struct fstat *f = g_ptr_array_index(s->fstats, k);
-    for (uint32_t i = 0; i < s->n; i++) {
-      g_free(f[i].lat);
-      g_free(f[i].exec);
-      g_free(f[i].att);
-    }
-    g_free(f);
-  }
-  g_ptr_array_free(s->fstats, TRUE);
-  g_hash_table_destroy(s->fn_index);
-  g_hash_table_destroy(s->fn_last);
+  sched__learn_free(s);
   g_free(s->mark);
   g_free(s->scores);
   g_free(s->chunks);
@@ -640,7 +426,7 @@ int sched_call(sched *s, const struct sched_call *call) {
   if (len == SCHED_NAME_MAX) return CM_EINVAL;
   struct call *c = rec_alloc(s);
   memcpy(c->function, call->function, len + 1);
-  c->fn = fn_index(s, c->function, sched_payload_class(call->request_bytes));
+  c->fn = sched__fn_index(s, c->function, sched_payload_class(call->request_bytes));
   c->id = call->id;
   c->key = call->input_key;
   c->req = call->request_bytes;
@@ -661,26 +447,14 @@ int sched_call(sched *s, const struct sched_call *call) {
 void sched_stats(const sched *s, struct sched_stats *out) { *out = s->st; }
 uint32_t sched_nproviders(const sched *s) { return s->n; }
 
-/* The statistics of function (NULL: the last called), or NULL. */
-static const struct fstat *lookup(const sched *s, const char *function, uint32_t p) {
-  if (p >= s->n || s->fstats->len == 0) return NULL;
-  uint32_t fn = s->last_fn;
-  if (function) {
-    gpointer v = g_hash_table_lookup(s->fn_last, function);
-    if (!v) return NULL;
-    fn = GPOINTER_TO_UINT(v) - 1;
-  }
-  return fstat_of(s, fn, p);
-}
-
 double sched_latency_ma(const sched *s, const char *function, uint32_t p) {
-  const struct fstat *f = lookup(s, function, p);
+  const struct fstat *f = sched__lookup(s, function, p);
   return f && f->ring_n ? (double)f->lat_sum / f->ring_n / 1e9 : NAN;
 }
 
 uint32_t sched_outstanding(const sched *s, uint32_t p) { return p < s->n ? s->p[p].outstanding : 0; }
 double sched_expected_cost(const sched *s, const char *function, uint32_t p) {
-  const struct fstat *f = lookup(s, function, p);
+  const struct fstat *f = sched__lookup(s, function, p);
   return f ? f->exp_cost : 0;
 }
 cm_time sched_backoff_until(const sched *s, uint32_t p) { return p < s->n ? s->p[p].backoff_until : 0; }
@@ -693,7 +467,7 @@ int sched_breaker(const sched *s, const char *function, size_t request_bytes, ui
   snprintf(key, sizeof key, "%s\x1f%u", function, sched_payload_class(request_bytes));
   gpointer v = g_hash_table_lookup(s->fn_index, key);
   if (!v) return -1;
-  const struct fstat *f = fstat_of(s, GPOINTER_TO_UINT(v) - 1, p);
+  const struct fstat *f = sched__fstat_of(s, GPOINTER_TO_UINT(v) - 1, p);
   if (!f->open) return 0;
   if (open_until) *open_until = f->open_until;
   return 1;
