@@ -16,14 +16,14 @@ struct subcommand {
 };
 
 static const struct subcommand subs[] = {
-    {"run", cli_run, "run a scenario in simulation and write its results to SQLite"},
+    {"run", cli_run, "run a scenario in simulation (or against real endpoints: --real) into SQLite"},
     {"compare", cli_compare, "run a cloudless scenario under several policies and seeds; table with 95% CIs"},
     {"plot", cli_plot, "draw a results database's figure as a PNG with gnuplot"},
     {"node", cli_node, "run a Mixclaves mix node over UDP until SIGINT/SIGTERM (real mode)"},
     {"client", cli_client, "run the Mixclaves benchmark client over UDP: throughput, RTT, drops"},
     {"agree", cli_agree, "run a live cloudless scenario in simulation and against the emulator; compare the two"},
     {"emulate", cli_emulate, "serve a cloudless scenario's providers over HTTP on loopback, from the sim's models"},
-    {"bench", bench_main, "run the built-in benchmarks (engine-hold, mm1, results-store, cloudless-live)"},
+    {"bench", bench_main, "run the built-in benchmarks (cloudmix bench --help lists them)"},
 };
 
 static void usage(FILE *f) {
