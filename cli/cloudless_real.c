@@ -88,8 +88,7 @@ cm_time cl_real_drain_limit(const struct cl_config *cfg) {
   return per > (CM_TIME_MAX - CM_S(10)) / n ? CM_TIME_MAX : per * n + CM_S(10);
 }
 
-int cl_real_report(struct cl_real *r, env *e, struct run_ctx *c) {
-  (void)r;
+int cl_real_report(env *e, struct run_ctx *c) {
   struct env_real_http_stats st;
   env_real_http_stats(e, &st);
   uint64_t ended = st.cancelled + st.in_flight;

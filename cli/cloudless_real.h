@@ -18,7 +18,7 @@ cm_time cl_real_drain_limit(const struct cl_config *cfg);
 /* Account for every invocation the real backend accepted (printed unless
  * quiet, and recorded as run metrics real_*); non-zero if one has no
  * outcome. */
-int cl_real_report(struct cl_real *r, env *e, struct run_ctx *c);
+int cl_real_report(env *e, struct run_ctx *c);
 void cl_real_free(struct cl_real *r);
 
 #endif

@@ -190,7 +190,7 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
       fprintf(stderr, "cloudmix: %llu calls without an outcome at the end of the run\n", (unsigned long long)m.unfinished);
       rc = CM_EXIT_FAILED;
     }
-    if (r.real && cl_real_report(r.real, r.e, c) != 0) rc = CM_EXIT_FAILED;
+    if (r.real && cl_real_report(r.e, c) != 0) rc = CM_EXIT_FAILED;
     if (!c->quiet) cl_rec_print(r.rec, &m, r.flew);
     if (out) *out = m;
   }

@@ -46,8 +46,7 @@ bool env_real_is(env *e);
 struct provider;
 struct env_real_provider {
   const struct provider *p; /* borrowed: must outlive the env; struct invocation.bin must be below
-                               its nbins (provider_set_bins) when it has bins */
-  bool http2;                  /* HTTP/2 (prior knowledge on http://, ALPN on https://); also when p->http2 */
+                               its nbins (provider_set_bins) when it has bins; HTTP/2 when p->http2 */
 };
 /* The provider table env_invoke indexes (copied; the providers are
  * borrowed). CM_EINVAL for a NULL entry or provider without an adapter. */

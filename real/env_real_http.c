@@ -32,7 +32,6 @@
 enum { R_HTTP = 1 };
 
 struct xfer {
-  struct real_http *h;
   CURL *easy;
   request_id id;
   env_invoke_fn done;
@@ -286,7 +285,6 @@ static struct xfer *xfer_get(struct real_http *h) {
     return x;
   }
   x = g_new0(struct xfer, 1);
-  x->h = h;
   x->easy = curl_easy_init();
   if (!x->easy) cm_fatal(CM_LOC, "env_real_http: curl_easy_init failed");
   x->resp_headers = g_ptr_array_new_with_free_func(g_free);
@@ -359,7 +357,7 @@ request_id real_http__invoke(struct real_http *h, const struct invocation *inv, 
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  bool h2 = ep->http2 || ep->p->http2, tls = strncmp(x->req.url, "https:", 6) == 0;
+  bool h2 = ep->p->http2, tls = strncmp(x->req.url, "https:", 6) == 0;
   curl_easy_setopt(c, CURLOPT_HTTP_VERSION,
                    h2 ? (tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE) : CURL_HTTP_VERSION_1_1);
   if (h2 && !tls && h->h2c_broken_reuse) curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L); /* see real_http__new */
@@ -398,7 +396,7 @@ int real_http__set_providers(struct real_http *h, const struct env_real_provider
   h->nprov = n;
   bool h2c = false; /* an HTTP/2 provider on http:// (prior knowledge) */
   for (uint32_t i = 0; i < n; i++)
-    h2c |= (p[i].http2 || p[i].p->http2) && p[i].p->endpoint && strncmp(p[i].p->endpoint, "https:", 6) != 0;
+    h2c |= p[i].p->http2 && p[i].p->endpoint && strncmp(p[i].p->endpoint, "https:", 6) != 0;
   if (h2c && h->h2c_broken_reuse) curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
   return 0;
 }

@@ -256,19 +256,3 @@ struct provider *profile_find(profile *p, const char *name) {
   return NULL;
 }
 
-int profile_check_names(const profile *p, const char *const *names, size_t n, char **err) {
-  for (size_t i = 0; i < p->n; i++) {
-    size_t j = 0;
-    while (j < n && strcmp(names[j], p->prov[i].name)) j++;
-    if (j == n) {
-      char *g = g_strdup_printf("provider.%s", p->prov[i].name);
-      GString *list = g_string_new(n ? NULL : "none");
-      for (j = 0; j < n; j++) g_string_append_printf(list, "%s%s", j ? ", " : "", names[j]);
-      int rc = scenario_error(p->s, g, NULL, err, "not a provider of the scenario (its providers: %s)", list->str);
-      g_free(g);
-      g_string_free(list, TRUE);
-      return rc;
-    }
-  }
-  return 0;
-}

@@ -53,9 +53,6 @@ struct provider *profile_provider(profile *p, size_t i);
 struct provider *profile_find(profile *p, const char *name);
 /* The price list name of provider i ("price"), or NULL: the scenario's. */
 const char *profile_price(const profile *p, size_t i);
-/* 0 if every provider of p is one of the n names (the scenario's
- * providers); else CM_EPARSE with *err at the first stranger's group. */
-int profile_check_names(const profile *p, const char *const *names, size_t n, char **err);
 /* The effective profile as INI text (defaults filled, keys of other kinds
  * left out), to record with results; never a secret. Owned by p. */
 const char *profile_text(const profile *p);

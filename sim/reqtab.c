@@ -22,7 +22,7 @@ struct entry {
 
 struct reqtab {
   struct entry *e;
-  uint32_t n, cap, free_head, live;
+  uint32_t n, cap, free_head;
 };
 
 reqtab *reqtab_new(void) {
@@ -59,7 +59,6 @@ int64_t reqtab_add(reqtab *t, int kind, void (*fn)(void), void *arg) {
   x->next_free = NIL;
   x->live = true;
   x->cancelled = false;
-  t->live++;
   return (int64_t)((uint64_t)x->gen << 32 | (uint64_t)(i + 1));
 }
 
@@ -78,7 +77,6 @@ static void release(reqtab *t, struct entry *x) {
   x->arg = NULL;
   x->next_free = t->free_head;
   t->free_head = (uint32_t)(x - t->e);
-  t->live--;
 }
 
 bool reqtab_take(reqtab *t, int64_t id, void (**fn)(void), void **arg) {
@@ -107,5 +105,3 @@ void *reqtab_get(reqtab *t, int64_t id, int kind) {
   struct entry *x = find(t, id);
   return x && !x->cancelled && x->kind == kind ? x->arg : NULL;
 }
-
-uint32_t reqtab_live(const reqtab *t) { return t->live; }

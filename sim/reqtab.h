@@ -35,9 +35,6 @@ bool reqtab_cancel(reqtab *t, int64_t id, int kind, bool drop);
 /* The argument of live, uncancelled entry id of this kind, or NULL. */
 void *reqtab_get(reqtab *t, int64_t id, int kind);
 
-/* Entries not yet taken (cancelled ones included). */
-uint32_t reqtab_live(const reqtab *t);
-
 /* The id as a callback argument and back (64-bit hosts: reqtab.c checks). */
 static inline void *reqtab_arg(int64_t id) { return (void *)(uintptr_t)id; }
 static inline int64_t reqtab_id(void *arg) { return (int64_t)(uintptr_t)arg; }

@@ -142,13 +142,6 @@ static void test_good(void **state CM_UNUSED) {
       "http_version = 1.1\n",
       tok);
   assert_string_equal(profile_text(p), want);
-  assert_int_equal(profile_check_names(p, (const char *[]){"aws", "url", "az", "run", "edge", "fi", "x"}, 7, NULL), 0);
-  char *err = NULL;
-  assert_int_equal(profile_check_names(p, (const char *[]){"aws", "url"}, 2, &err), CM_EPARSE);
-  char *w = g_strdup_printf("%s/p.ini:12: [provider.az]: not a provider of the scenario (its providers: aws, url)", dir);
-  assert_string_equal(err, w);
-  g_free(w);
-  g_free(err);
   profile_free(p);
   profile_free(NULL);
   g_free(want);
