@@ -99,15 +99,8 @@ static int run_once(const scenario *s, const char *path, uint64_t seed, const ch
   }
   struct run_ctx c = {.s = s, .db = db, .seed = seed, .quiet = true, .real = real, .on_decision = on_decision,
                       .decision_arg = rp};
-  int rc = CM_EXIT_FAILED;
-  c.run_id = results_run_begin(db, "cloudless", scenario_path(s), scenario_text(s), seed);
-  if (c.run_id > 0) {
-    double t0 = cli_wall_s();
-    rc = cloudless_run(&c, NULL);
-    if (results_run_end(db, c.run_id, rc == 0 ? "ok" : "failed", cli_wall_s() - t0, c.events, c.sim_end) != 0)
-      rc = CM_EXIT_FAILED;
-    *run_id = c.run_id;
-  }
+  int rc = cloudless_run_recorded(&c, NULL);
+  *run_id = c.run_id;
   if (results_close(db) != 0) rc = CM_EXIT_FAILED;
   return rc;
 }

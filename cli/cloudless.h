@@ -88,6 +88,10 @@ int cl_config_scale(struct cl_config *c, double k, const char *path, char **err)
 void cl_mobility_config(const struct cl_config *c, struct mobility_config *mc);
 void cl_mobility_config_free(struct mobility_config *mc);
 
+/* One cloudless run recorded in c->db: its runs row begun (c->run_id set),
+ * cloudless_run, the row ended "ok" or "failed" with its wall time. c->s,
+ * c->db and c->seed are set by the caller. An exit code. */
+int cloudless_run_recorded(struct run_ctx *c, struct cl_summary *out);
 /* Run the cloudless model of c->s; fills *out if not NULL. */
 int cloudless_run(struct run_ctx *c, struct cl_summary *out);
 /* `experiment = workflow` (cli/cloudless_workflow.c): benchmark, place and

@@ -61,17 +61,8 @@ static int run_one(results *db, const char *path, char **sets, const char *polic
     fprintf(stderr, "cloudmix compare: %s: model '%s'; compare needs a cloudless scenario\n", path, scenario_model(s));
   } else {
     struct run_ctx c = {.s = s, .db = db, .seed = seed, .quiet = true};
-    c.run_id = results_run_begin(db, "cloudless", scenario_path(s), scenario_text(s), seed);
-    if (c.run_id <= 0) {
-      fprintf(stderr, "cloudmix: cannot record the run: %s\n", results_errmsg(db));
-      rc = CM_EXIT_FAILED;
-    } else {
-      double t0 = cli_wall_s();
-      rc = cloudless_run(&c, out);
-      if (results_run_end(db, c.run_id, rc == 0 ? "ok" : "failed", cli_wall_s() - t0, c.events, c.sim_end) != 0)
-        rc = CM_EXIT_FAILED;
-      *run_id = c.run_id;
-    }
+    rc = cloudless_run_recorded(&c, out);
+    if (c.run_id > 0) *run_id = c.run_id;
   }
   g_free(err);
   scenario_free(s);

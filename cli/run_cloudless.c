@@ -200,3 +200,16 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
 }
 
 int run_cloudless(struct run_ctx *c) { return cloudless_run(c, NULL); }
+
+int cloudless_run_recorded(struct run_ctx *c, struct cl_summary *out) {
+  c->run_id = results_run_begin(c->db, "cloudless", scenario_path(c->s), scenario_text(c->s), c->seed);
+  if (c->run_id <= 0) {
+    fprintf(stderr, "cloudmix: cannot record the run: %s\n", results_errmsg(c->db));
+    return CM_EXIT_FAILED;
+  }
+  double t0 = cli_wall_s();
+  int rc = cloudless_run(c, out);
+  if (results_run_end(c->db, c->run_id, rc == 0 ? "ok" : "failed", cli_wall_s() - t0, c->events, c->sim_end) != 0)
+    rc = CM_EXIT_FAILED;
+  return rc;
+}

@@ -35,13 +35,8 @@ struct timer_source {
 
 /* ---- the clock and the pump ---- */
 
-int64_t emu__monotonic_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static cm_time wall_now(const struct emulate *em) { return emu__monotonic_ns() - em->start_ns; }
+/* The wall clock is env_wall_ns (CLOCK_MONOTONIC, the timerfd's clock too). */
+static cm_time wall_now(const struct emulate *em) { return env_wall_ns(em->sim) - em->start_ns; }
 
 /* Run the world's events due up to the wall clock's now; the sim clock is
  * then at now. */
@@ -396,7 +391,7 @@ emulate *emulate_new(const struct emulate_config *c, char **err) {
   g_source_add_unix_fd(em->tsrc, em->tfd, G_IO_IN);
   g_source_set_priority(em->tsrc, G_PRIORITY_HIGH);
   g_source_attach(em->tsrc, g_main_context_get_thread_default());
-  em->start_ns = emu__monotonic_ns(); /* virtual 0: the fault windows count from here */
+  em->start_ns = env_wall_ns(em->sim); /* virtual 0: the fault windows count from here */
   em->waiting = c->clock_at_first_request;
   return em;
 }

@@ -132,7 +132,7 @@ struct emu_call *emu__start_call(struct emulate *em, SoupServerMessage *msg, con
                            .response_bytes = response_bytes, .timeout = timeout};
   if (em->waiting) { /* the first request starts the scenario's clock, where its run's clock stands */
     em->waiting = false;
-    em->start_ns = emu__monotonic_ns() - run_clock(msg);
+    em->start_ns = env_wall_ns(em->sim) - run_clock(msg);
   }
   emu__pump(em);
   c->rid = env_invoke(em->sim, &inv, on_result, c);

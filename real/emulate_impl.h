@@ -63,8 +63,7 @@ struct route {
   char msg[160]; /* why not, for a 404 */
 };
 
-/* emulate.c: the clock, the pump, the counts, an answer not through the world */
-int64_t emu__monotonic_ns(void);
+/* emulate.c: the pump, the counts, an answer not through the world */
 /* Run the world's events due up to the wall clock's now. */
 void emu__pump(struct emulate *em);
 void emu__count(struct emulate *em, uint32_t row, int status);
