@@ -7,10 +7,14 @@
 #   make sanitize the whole test suite under ASan + UBSan (build-san/)
 #   make check-ct Sphinx under valgrind memcheck with secrets marked undefined
 
-PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl libsoup-3.0
+PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl libsoup-3.0 hiredis
 # Debian packages behind PKGS, plus programs the tests and plots run.
 DEB_PKGS  := libglib2.0-dev libgsl-dev libsodium-dev libsqlite3-dev libcmocka-dev \
-             libcurl4-openssl-dev libsoup-3.0-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy wrk nghttp2-proxy
+             libcurl4-openssl-dev libsoup-3.0-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy wrk nghttp2-proxy \
+             libhiredis-dev redis-server redis-tools
+# npm peers of the storage tests (tests/integration/peers_lib.sh), kept outside the clone
+CLOUDMIX_NPM ?= $(HOME)/.cache/cloudmix/npm
+NPM_PKGS  := s3rver@3 azurite@3
 
 BUILD     ?= build
 AGREE_TIMING ?= 1 # 0: the sim/real agreement test skips its timing verdict (make sanitize)
@@ -45,6 +49,8 @@ deps:
 	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v nghttpx >/dev/null || [ -x /usr/sbin/nghttpx ] || missing="$$missing nghttpx"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v redis-benchmark >/dev/null || missing="$$missing redis-benchmark"; \
 	/usr/bin/python3 -c 'import simpy' 2>/dev/null || /usr/bin/python3 -c 'import SimPy' 2>/dev/null || missing="$$missing simpy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing; installing Debian packages: $(DEB_PKGS)"; \
@@ -52,6 +58,15 @@ deps:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(DEB_PKGS) >/dev/null || \
 	  { echo "deps: apt-get install failed; install by hand: $(DEB_PKGS)" >&2; exit 1; }; \
+	fi
+	@if [ ! -x "$(CLOUDMIX_NPM)/node_modules/.bin/s3rver" ] || [ ! -x "$(CLOUDMIX_NPM)/node_modules/.bin/azurite-blob" ]; then \
+	  echo "deps: installing npm packages $(NPM_PKGS) into $(CLOUDMIX_NPM)"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  command -v npm >/dev/null || { $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null; } || \
+	    { echo "deps: npm is missing and apt-get install npm failed" >&2; exit 1; }; \
+	  mkdir -p "$(CLOUDMIX_NPM)" && npm install --prefix "$(CLOUDMIX_NPM)" --no-audit --no-fund --silent $(NPM_PKGS) >/dev/null || \
+	  { echo "deps: npm install failed; install by hand: npm install --prefix $(CLOUDMIX_NPM) $(NPM_PKGS)" >&2; exit 1; }; \
 	fi
 
 $(BUILD)/obj/%.o: %.c

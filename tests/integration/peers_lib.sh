@@ -1,0 +1,74 @@
+# Sourced by the integration scripts that need real storage peers, after
+# real_lib.sh (it uses $T, $PIDS and $PY). Each start_* function starts one
+# peer, written elsewhere, on a free loopback port, waits until it answers
+# (10 s at most) and sets NAME_PORT and NAME_PID; the peer is killed at exit
+# with the rest of $PIDS. Each returns 1 (after a SKIP-worthy message on
+# stderr) when the program is missing: `make deps` installs all four.
+#   redis-server  (Debian)        start_redis      REDIS_PORT   REDIS_PID
+#   moto_server   (S3 API)        start_moto       MOTO_PORT    MOTO_PID
+#   s3rver        (npm, S3 API)   start_s3rver     S3RVER_PORT  S3RVER_PID
+#   azurite-blob  (npm, Azure)    start_azurite    AZURITE_PORT AZURITE_PID
+# ../shared/PEERS.md says how each starts. npm peers live under
+# $CLOUDMIX_NPM (default ~/.cache/cloudmix/npm, where `make deps` puts them).
+# Nothing listens beyond 127.0.0.1; azurite runs with --disableTelemetry (it
+# otherwise tries to reach an outside telemetry endpoint).
+: "${CLOUDMIX_NPM:=$HOME/.cache/cloudmix/npm}"
+NPM_BIN=$CLOUDMIX_NPM/node_modules/.bin
+# The Azure Storage development account (public, documented by Azurite).
+AZURITE_ACCOUNT=devstoreaccount1
+AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+# moto signs from the first request on when this is 0 (S3 needs no IAM set-up)
+MOTO_ACCESS_KEY=AKIAIOSFODNN7EXAMPLE
+MOTO_SECRET_KEY='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
+
+peer_port() {
+  $PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# peer_wait PORT: until something accepts on 127.0.0.1:PORT (10 s at most)
+peer_wait() {
+  i=0
+  while [ $i -lt 100 ]; do
+    $PY -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()' "$1" \
+      2>/dev/null && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "peer on port $1 did not start" >&2
+  return 1
+}
+start_redis() {
+  command -v redis-server >/dev/null || { echo "redis-server missing (make deps installs it)" >&2; return 1; }
+  REDIS_PORT=$(peer_port)
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$T" \
+    >"$T/redis.log" 2>&1 &
+  REDIS_PID=$!
+  PIDS="$PIDS $REDIS_PID"
+  peer_wait "$REDIS_PORT"
+}
+start_moto() {
+  command -v moto_server >/dev/null || { echo "moto_server missing (pip install 'moto[server]')" >&2; return 1; }
+  MOTO_PORT=$(peer_port)
+  INITIAL_NO_AUTH_ACTION_COUNT=0 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$T/moto.log" 2>&1 &
+  MOTO_PID=$!
+  PIDS="$PIDS $MOTO_PID"
+  peer_wait "$MOTO_PORT"
+}
+start_s3rver() {
+  [ -x "$NPM_BIN/s3rver" ] || { echo "s3rver missing under $CLOUDMIX_NPM (make deps installs it)" >&2; return 1; }
+  S3RVER_PORT=$(peer_port)
+  mkdir -p "$T/s3rver"
+  "$NPM_BIN/s3rver" -a 127.0.0.1 -p "$S3RVER_PORT" -d "$T/s3rver" --silent >"$T/s3rver.log" 2>&1 &
+  S3RVER_PID=$!
+  PIDS="$PIDS $S3RVER_PID"
+  peer_wait "$S3RVER_PORT"
+}
+start_azurite() {
+  [ -x "$NPM_BIN/azurite-blob" ] || { echo "azurite missing under $CLOUDMIX_NPM (make deps installs it)" >&2; return 1; }
+  AZURITE_PORT=$(peer_port)
+  mkdir -p "$T/azurite"
+  "$NPM_BIN/azurite-blob" --blobHost 127.0.0.1 --blobPort "$AZURITE_PORT" --location "$T/azurite" --silent \
+    --disableTelemetry >"$T/azurite.log" 2>&1 &
+  AZURITE_PID=$!
+  PIDS="$PIDS $AZURITE_PID"
+  peer_wait "$AZURITE_PORT"
+}
