@@ -108,6 +108,14 @@ uint64_t emulate_count(const emulate *em, const char *provider, int status) {
   return n;
 }
 
+uint64_t emulate_function_calls(const emulate *em, const char *provider, const char *function) {
+  int r = row_of(em, provider);
+  if (r < 0 || (uint32_t)r >= em->np || !function) return 0;
+  for (uint32_t k = 0; k < em->nf; k++)
+    if (strcmp(em->fnames[k], function) == 0) return em->calls_by_fn[(size_t)r * em->nf + k];
+  return 0;
+}
+
 uint64_t emulate_in_flight(const emulate *em, const char *provider) {
   int r = row_of(em, provider);
   return r < 0 ? 0 : em->in_flight[r];
@@ -133,6 +141,11 @@ void emulate_print_stats(const emulate *em, FILE *f) {
     }
     fprintf(f, "%s\n", any ? "" : " none");
   }
+  for (uint32_t r = 0; r < em->np; r++)
+    for (uint32_t k = 0; k < em->nf; k++)
+      if (em->calls_by_fn[(size_t)r * em->nf + k])
+        fprintf(f, "emulate: calls %s %s %" PRIu64 "\n", faas_world_provider(em->world, r)->name, em->fnames[k],
+                em->calls_by_fn[(size_t)r * em->nf + k]);
   fflush(f);
 }
 
@@ -372,6 +385,8 @@ emulate *emulate_new(const struct emulate_config *c, char **err) {
   em->plat = g_new0(const struct emu_platform *, c->nproviders + 1);
   em->by_name = g_hash_table_new(g_str_hash, g_str_equal);
   em->counts = g_new0(uint64_t, (size_t)(c->nproviders + 1) * NSTATUS);
+  em->nf = c->nfunctions;
+  em->calls_by_fn = g_new0(uint64_t, (size_t)c->nproviders * c->nfunctions + 1);
   em->in_flight = g_new0(uint64_t, c->nproviders + 1);
   em->gone = g_new0(uint64_t, c->nproviders + 1);
   if (!em->sim) cm_fatal(CM_LOC, "emulate: out of memory");
@@ -417,6 +432,7 @@ void emulate_free(emulate *em) {
   g_free(em->plat);
   g_strfreev(em->fnames);
   g_free(em->counts);
+  g_free(em->calls_by_fn);
   g_free(em->in_flight);
   g_free(em->gone);
   g_free(em->url);

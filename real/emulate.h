@@ -94,9 +94,14 @@ uint64_t emulate_count(const emulate *em, const char *provider, int status);
 uint64_t emulate_requests(const emulate *em, const char *provider);
 uint64_t emulate_in_flight(const emulate *em, const char *provider);
 
+/* Calls of function on provider that the world accepted (every answer
+ * through the model, whatever its status); 0 for unknown names. */
+uint64_t emulate_function_calls(const emulate *em, const char *provider, const char *function);
+
 /* One line per provider, then one for unrouted requests ("(no provider)"),
  * each "emulate: NAME (PLATFORM): requests N, in flight N, client gone N,
- * answers STATUS=N ..." (answers "none" when there were none). */
+ * answers STATUS=N ..." (answers "none" when there were none); then one
+ * "emulate: calls PROVIDER FUNCTION N" per pair with calls. */
 void emulate_print_stats(const emulate *em, FILE *f);
 
 #endif

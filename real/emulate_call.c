@@ -136,6 +136,7 @@ struct emu_call *emu__start_call(struct emulate *em, SoupServerMessage *msg, con
   }
   emu__pump(em);
   c->rid = env_invoke(em->sim, &inv, on_result, c);
+  if (c->rid >= 0) em->calls_by_fn[(size_t)c->provider * em->nf + (size_t)r->fn]++;
   if (c->rid < 0) {
     g_free(id);
     g_free(c);

@@ -49,6 +49,8 @@ struct emulate {
   mobility *flight;
   uint64_t *counts;                 /* (np + 1) x NSTATUS; row np: unrouted */
   uint64_t *in_flight, *gone;       /* per row */
+  uint64_t *calls_by_fn;            /* np x nf: calls the world accepted, per provider and function */
+  uint32_t nf;
   struct emu_call *calls;           /* in flight */
   char *url;
   int port;
