@@ -47,7 +47,7 @@ const struct scn_key cloudless_keys[] = {
      "summary: streaming statistics only; calls: also one cloudless_calls row per call"},
     {"cloudless", "series_step_s", SCN_DOUBLE, 1e-3, 1e9, NULL, "1", "bucket of the per-provider time series"},
     {"cloudless", "time_scale", SCN_DOUBLE, 1e-3, 1, NULL, "1",
-     "compress the live scenario's time by this factor: every duration x k, every rate / k, the same in "
+     "compress the scenario's time by this factor: every duration x k, every rate / k, the same in "
      "simulation, real mode and the emulator (cli/cloudless_scale.c); 1 = as written"},
     /* the workload */
     {"workload", "mode", SCN_ENUM, 0, 0, "open|closed|per_provider", "open",
