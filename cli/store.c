@@ -83,6 +83,18 @@ static const char *last_reason(env *e) {
   return st.nreasons ? st.by_reason[st.nreasons - 1].reason : "unknown";
 }
 
+/* "stats: requested 1 ok 0 miss 0 failed 1 cancelled 0 in_flight 0 reasons refused=1" */
+static void print_stats(env *e) {
+  struct env_real_store_stats st;
+  env_real_store_stats(e, &st);
+  fprintf(stderr, "stats: requested %llu ok %llu miss %llu failed %llu cancelled %llu in_flight %llu reasons",
+          (unsigned long long)st.requested, (unsigned long long)st.ok, (unsigned long long)st.miss,
+          (unsigned long long)st.failed, (unsigned long long)st.cancelled, (unsigned long long)st.in_flight);
+  for (uint32_t i = 0; i < st.nreasons; i++)
+    fprintf(stderr, " %s=%llu", st.by_reason[i].reason, (unsigned long long)st.by_reason[i].n);
+  fprintf(stderr, "\n");
+}
+
 static int usage(GOptionContext *ctx, const char *fmt, const char *arg) {
   fprintf(stderr, "cloudmix store: ");
   fprintf(stderr, fmt, arg);
@@ -117,7 +129,7 @@ static int run_one(struct one *o, const char *verb, const char *key, const char 
 
 int cli_store(int argc, char **argv) {
   gchar *real = NULL, *store = NULL, *file = NULL, *bytes = NULL, *out = NULL;
-  gboolean length_only = FALSE;
+  gboolean length_only = FALSE, stats = FALSE;
   gdouble timeout_s = 0;
   GOptionEntry entries[] = {
       {"real", 'r', 0, G_OPTION_ARG_FILENAME, &real, "The real-mode profile with the [store.NAME] groups", "PROFILE"},
@@ -126,6 +138,7 @@ int cli_store(int argc, char **argv) {
       {"bytes", 0, 0, G_OPTION_ARG_STRING, &bytes, "put: a virtual object of N bytes (16K, 64M, ...)", "N"},
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "get: write the object to F", "F"},
       {"length-only", 0, 0, G_OPTION_ARG_NONE, &length_only, "get: keep no bytes, report the length", NULL},
+      {"stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print the env's storage outcome counters on stderr", NULL},
       {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout_s, "Deadline in seconds (default: the store's timeout_s)",
        "S"},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -244,6 +257,7 @@ int cli_store(int argc, char **argv) {
     goto done;
   }
   rc = run_one(&o, verb, key, where);
+  if (stats) print_stats(e);
 done:
   env_free(e);
   if (mf) g_mapped_file_unref(mf);
