@@ -127,19 +127,22 @@ static int run_one(struct one *o, const char *verb, const char *key, const char 
   return CM_EXIT_OK;
 }
 
-int cli_store(int argc, char **argv) {
-  gchar *real = NULL, *store = NULL, *file = NULL, *bytes = NULL, *out = NULL;
-  gboolean length_only = FALSE, stats = FALSE;
-  gdouble timeout_s = 0;
+struct opts {
+  gchar *real, *store, *file, *bytes, *out;
+  gboolean length_only, stats;
+  gdouble timeout_s;
+};
+
+static int store_run(int argc, char **argv, struct opts *op) {
   GOptionEntry entries[] = {
-      {"real", 'r', 0, G_OPTION_ARG_FILENAME, &real, "The real-mode profile with the [store.NAME] groups", "PROFILE"},
-      {"store", 0, 0, G_OPTION_ARG_STRING, &store, "Which store (default: the profile's only one)", "NAME"},
-      {"file", 0, 0, G_OPTION_ARG_FILENAME, &file, "put: the object's bytes", "F"},
-      {"bytes", 0, 0, G_OPTION_ARG_STRING, &bytes, "put: a virtual object of N bytes (16K, 64M, ...)", "N"},
-      {"out", 0, 0, G_OPTION_ARG_FILENAME, &out, "get: write the object to F", "F"},
-      {"length-only", 0, 0, G_OPTION_ARG_NONE, &length_only, "get: keep no bytes, report the length", NULL},
-      {"stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print the env's storage outcome counters on stderr", NULL},
-      {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &timeout_s, "Deadline in seconds (default: the store's timeout_s)",
+      {"real", 'r', 0, G_OPTION_ARG_FILENAME, &op->real, "The real-mode profile with the [store.NAME] groups", "PROFILE"},
+      {"store", 0, 0, G_OPTION_ARG_STRING, &op->store, "Which store (default: the profile's only one)", "NAME"},
+      {"file", 0, 0, G_OPTION_ARG_FILENAME, &op->file, "put: the object's bytes", "F"},
+      {"bytes", 0, 0, G_OPTION_ARG_STRING, &op->bytes, "put: a virtual object of N bytes (16K, 64M, ...)", "N"},
+      {"out", 0, 0, G_OPTION_ARG_FILENAME, &op->out, "get: write the object to F", "F"},
+      {"length-only", 0, 0, G_OPTION_ARG_NONE, &op->length_only, "get: keep no bytes, report the length", NULL},
+      {"stats", 0, 0, G_OPTION_ARG_NONE, &op->stats, "Print the env's storage outcome counters on stderr", NULL},
+      {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &op->timeout_s, "Deadline in seconds (default: the store's timeout_s)",
        "S"},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
   GOptionContext *ctx = g_option_context_new("put KEY | get KEY | delete KEY | ls [PREFIX] - one request to a real store");
@@ -160,6 +163,9 @@ int cli_store(int argc, char **argv) {
     g_error_free(gerr);
     return rc;
   }
+  const gchar *real = op->real, *store = op->store, *file = op->file, *bytes = op->bytes, *out = op->out;
+  bool length_only = op->length_only, stats = op->stats;
+  double timeout_s = op->timeout_s;
   int rc = CM_EXIT_USAGE;
   const char *verb = argc > 1 ? argv[1] : NULL, *key = argc > 2 ? argv[2] : NULL;
   bool ls = verb && !strcmp(verb, "ls");
@@ -264,5 +270,16 @@ done:
   g_free(where);
   profile_free(p);
   g_option_context_free(ctx);
+  return rc;
+}
+
+int cli_store(int argc, char **argv) {
+  struct opts o = {0};
+  int rc = store_run(argc, argv, &o);
+  g_free(o.real);
+  g_free(o.store);
+  g_free(o.file);
+  g_free(o.bytes);
+  g_free(o.out);
   return rc;
 }
