@@ -20,7 +20,12 @@
  * These chunked reads are not atomic: an overwrite meanwhile that changes
  * the length fails the get ("changed"). A full get is one GET (atomic):
  * hiredis's reader holds the reply's bytes and then the reply object, so
- * up to about twice the object for a moment. */
+ * up to about twice the object for a moment.
+ *
+ * Deadlines are the dispatcher's (env_real_store.c aborts the request):
+ * hiredis has no per-command timeout, and Redis answers a connection's
+ * commands in order, so an aborted request's command stays on the
+ * connection and its reply is dropped when it comes. */
 #include "store_redis.h"
 
 #include <stdio.h>
