@@ -18,6 +18,7 @@ NPM_PKGS  := s3rver@3 azurite@3
 
 BUILD     ?= build
 AGREE_TIMING ?= 1 # 0: the sim/real agreement test skips its timing verdict (make sanitize)
+RSS_CHECK ?= 1    # 0: stores.sh skips its peak-RSS bounds (make sanitize: ASan's shadow memory and quarantine)
 CC        ?= cc
 OPT       ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
@@ -132,6 +133,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/http2.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) AGREE_TIMING=$(AGREE_TIMING) sh tests/integration/agreement.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/emulate.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) RSS_CHECK=$(RSS_CHECK) sh tests/integration/stores.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 
 test: deps
@@ -151,7 +153,7 @@ bench: deps
 
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" AGREE_TIMING=0 all unit integration
+	  LDFLAGS="-fsanitize=address,undefined" AGREE_TIMING=0 RSS_CHECK=0 all unit integration
 
 # libFuzzer targets (clang), each built with -fsanitize=fuzzer,address,undefined
 # against a clang-built copy of the library (build/fuzz/lib, instrumented with
@@ -171,12 +173,14 @@ FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefin
 FUZZ_PROVIDER_TARGETS := fuzz_provider_lambda fuzz_provider_lambda_url fuzz_provider_azure \
                          fuzz_provider_cloudrun fuzz_provider_openfaas fuzz_provider_fission \
                          fuzz_lambda_report fuzz_self_report
-FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node $(FUZZ_PROVIDER_TARGETS)
+# The storage clients' reply handling (real/store_*.c): one target per client.
+FUZZ_STORE_TARGETS := fuzz_store_redis_reply
+FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node $(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS)
 FUZZ_MAXLEN_fuzz_scenario      := 4096
 FUZZ_MAXLEN_fuzz_sphinx_unwrap := 2500
 FUZZ_MAXLEN_fuzz_codec         := 2500
 FUZZ_MAXLEN_fuzz_node          := 25000
-$(foreach t,$(FUZZ_PROVIDER_TARGETS),$(eval FUZZ_MAXLEN_$(t) := 8192))
+$(foreach t,$(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS),$(eval FUZZ_MAXLEN_$(t) := 8192))
 # Seconds per target: FUZZ_SECONDS_<target> when set, else FUZZ_SECONDS.
 # As shell case arms: "target) max=...; secs=...;;".
 rp := )
@@ -217,7 +221,8 @@ fuzz: fuzz-build
 # CI: the short pass, 30 s per target and 10 s per response parser (about
 # 4 minutes in all, to keep CI within its 20 minutes).
 fuzz-ci:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30 $(foreach t,$(FUZZ_PROVIDER_TARGETS),FUZZ_SECONDS_$(t)=10)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30 \
+	  $(foreach t,$(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS),FUZZ_SECONDS_$(t)=10)
 
 # Regenerate tests/fuzz/corpus/ (valid packets under the targets' fixed keys,
 # plus malformed ones); deterministic.

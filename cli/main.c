@@ -23,6 +23,7 @@ static const struct subcommand subs[] = {
     {"client", cli_client, "run the Mixclaves benchmark client over UDP: throughput, RTT, drops"},
     {"agree", cli_agree, "run a live cloudless scenario in simulation and against the emulator; compare the two"},
     {"emulate", cli_emulate, "serve a cloudless scenario's providers over HTTP on loopback, from the sim's models"},
+    {"store", cli_store, "put, get, delete or list objects in a real store of a real-mode profile"},
     {"bench", bench_main, "run the built-in benchmarks (cloudmix bench --help lists them)"},
 };
 
@@ -32,7 +33,8 @@ static void usage(FILE *f) {
              "across edge and clouds) and Mixclaves (enclave mixnets).\n\nSubcommands:\n");
   for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) fprintf(f, "  %-8s %s\n", subs[i].name, subs[i].summary);
   fprintf(f, "\n`cloudmix <subcommand> --help` describes each one. `cloudmix --version` prints\n"
-             "the code version. Exit codes: 0 ok, 1 run failed, 2 bad usage or bad input.\n");
+             "the code version. Exit codes: 0 ok, 1 run failed, 2 bad usage or bad input\n"
+             "(store: 3 when the key does not exist).\n");
 }
 
 /* Real mode holds a socket per invocation in flight (HTTP/1.1: 10,000 in

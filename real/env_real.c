@@ -20,6 +20,7 @@
 
 #include "env_impl.h"
 #include "env_real_http.h"
+#include "env_real_store.h"
 #include "eventq.h"
 
 #define RECV_BATCH 256   /* datagrams drained per socket dispatch */
@@ -65,6 +66,7 @@ struct real {
   struct sockaddr_storage srcs[MMSG];
   struct env_net_stats st;
   struct real_http *http; /* the invoker, made by env_real_set_providers */
+  struct real_store *store; /* the storage dispatcher, made by env_real_set_stores */
 };
 
 static struct real *R(env *e) { return e->impl; }
@@ -416,6 +418,56 @@ void env_real_http_stats(env *e, struct env_real_http_stats *out) {
   real_http__stats(R(e)->http, out);
 }
 
+/* ---- storage (env_real_store.c) ---- */
+
+static request_id real_store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
+  struct real *r = R(e);
+  if (!r->store) return CM_ENOSYS; /* no stores configured */
+  return real_store__start(r->store, op, req, done, arg);
+}
+
+static bool real_store_cancel(env *e, request_id id) {
+  struct real *r = R(e);
+  return r->store && real_store__cancel(r->store, id);
+}
+
+int env_real_set_stores(env *e, struct store_client *const *clients, uint32_t n) {
+  if (!env_real_is(e)) return CM_EINVAL;
+  struct real *r = R(e);
+  if (!r->store) r->store = real_store__new(e);
+  return real_store__set(r->store, clients, n);
+}
+
+struct store_client *env_real_store_client(env *e, uint32_t i) {
+  return env_real_is(e) && R(e)->store ? real_store__client(R(e)->store, i) : NULL;
+}
+
+void env_real_store_stats(env *e, struct env_real_store_stats *out) {
+  if (!env_real_is(e) || !R(e)->store) {
+    *out = (struct env_real_store_stats){0};
+    return;
+  }
+  real_store__stats(R(e)->store, out);
+}
+
+void env_real__count_reason(struct env_real_reason_count *by, uint32_t *n, const char *reason) {
+  if (!reason) reason = "unknown";
+  for (uint32_t i = 0; i < *n; i++)
+    if (!strcmp(by[i].reason, reason)) {
+      by[i].n++;
+      return;
+    }
+  if (*n < ENV_REAL_REASONS_MAX - 1) {
+    by[(*n)++] = (struct env_real_reason_count){.reason = reason, .n = 1};
+    return;
+  }
+  if (*n == ENV_REAL_REASONS_MAX - 1) /* full: the last slot takes the rest */
+    by[(*n)++] = (struct env_real_reason_count){.reason = "other"};
+  by[ENV_REAL_REASONS_MAX - 1].n++;
+}
+
+GMainContext *env_real__context(env *e) { return R(e)->ctx; }
+
 /* ---- the loop ---- */
 
 static int real_run(env *e, cm_time until) {
@@ -439,6 +491,7 @@ static void real_stop(env *e) {
 static void real_free_impl(env *e) {
   struct real *r = R(e);
   if (!r) return;
+  real_store__free(r->store); /* first: its clients cancel env timers and remove their sources */
   real_http__free(r->http);
   if (r->by_key) g_hash_table_destroy(r->by_key);
   if (r->peers) g_hash_table_destroy(r->peers);
@@ -465,7 +518,8 @@ static const struct env_ops real_ops = {
     .net_stats = real_net_stats,
     .invoke = real_invoke,
     .invoke_cancel = real_invoke_cancel,
-    .store = NULL, /* real Redis / S3 / Azure Blob clients come later: CM_ENOSYS */
+    .store = real_store,
+    .store_cancel = real_store_cancel,
     .secret_rng = env__secret_stream, /* keys, padding, delays, paths: the OS CSPRNG */
     .run = real_run,
     .stop = real_stop,

@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "env.h"
 
 /* A real env; NULL if out of memory or file descriptors. */
@@ -73,5 +75,43 @@ struct env_real_http_stats {
   uint32_t nreasons;
 };
 void env_real_http_stats(env *e, struct env_real_http_stats *out);
+
+/* ---- storage (real/env_real_store.c) ----
+ * env_put / env_get / env_delete on store index i go to clients[i] (a
+ * real/store.h client: Redis, S3, GCS, Azure Blob); struct
+ * store_req.location is ignored. Each request has an id from this env, a
+ * deadline (struct store_req.timeout, else the client's endpoint timeout)
+ * enforced by an env timer that aborts the client's transfer and completes
+ * the request with CM_EIO, reason "timeout"; done is never called inside
+ * env_put / env_get / env_delete (a client that refuses at once is
+ * answered from the loop); env_store_cancel aborts the transfer. Every
+ * accepted request ends in exactly one of ok, miss, failed, cancelled. */
+struct store_client;
+/* Take the n clients (owned from now on, also on error: freed at env_free
+ * or at the next call). CM_EINVAL for a NULL client or a client without
+ * start/abort/free, or when requests are in flight. */
+int env_real_set_stores(env *e, struct store_client *const *clients, uint32_t n);
+/* Client i (owned by e), or NULL: for listings (struct store_client_ops.list). */
+struct store_client *env_real_store_client(env *e, uint32_t i);
+struct env_real_store_stats {
+  uint64_t requested;  /* accepted by env_put / env_get / env_delete */
+  uint64_t ok;         /* done with status 0 */
+  uint64_t miss;       /* done with CM_ENOENT (a get or delete of a missing key) */
+  uint64_t failed;     /* done with another status; counted by reason below */
+  uint64_t cancelled;  /* stopped by env_store_cancel: no outcome is delivered */
+  uint64_t in_flight;  /* requested = ok + miss + failed + cancelled + in_flight */
+  uint64_t bytes_put;  /* by puts that ended ok */
+  uint64_t bytes_got;  /* by gets that ended ok (length_only included) */
+  struct env_real_reason_count by_reason[ENV_REAL_REASONS_MAX]; /* failures: "timeout", "refused", ... */
+  uint32_t nreasons;
+};
+void env_real_store_stats(env *e, struct env_real_store_stats *out);
+
+/* For the real backend's own files: one more of reason (a static string,
+ * compared by content; NULL counts as "unknown") in a table of
+ * ENV_REAL_REASONS_MAX slots whose last counts the rest as "other". */
+void env_real__count_reason(struct env_real_reason_count *by, uint32_t *n, const char *reason);
+/* The env's private GLib main context (clients attach their sources to it). */
+GMainContext *env_real__context(env *e);
 
 #endif

@@ -139,23 +139,6 @@ static void outcome(struct real_http *h, struct xfer *x, CURLcode rc, struct inv
   }
 }
 
-/* One more failure for reason (a static string, compared by content). */
-static void count_reason(struct env_real_http_stats *st, const char *reason) {
-  if (!reason) reason = "unknown";
-  for (uint32_t i = 0; i < st->nreasons; i++)
-    if (!strcmp(st->by_reason[i].reason, reason)) {
-      st->by_reason[i].n++;
-      return;
-    }
-  if (st->nreasons < ENV_REAL_REASONS_MAX - 1) {
-    st->by_reason[st->nreasons++] = (struct env_real_reason_count){.reason = reason, .n = 1};
-    return;
-  }
-  if (st->nreasons == ENV_REAL_REASONS_MAX - 1) /* full: the last slot takes the rest */
-    st->by_reason[st->nreasons++] = (struct env_real_reason_count){.reason = "other"};
-  st->by_reason[ENV_REAL_REASONS_MAX - 1].n++;
-}
-
 static void collect(struct real_http *h) {
   CURLMsg *m;
   int left;
@@ -177,7 +160,7 @@ static void collect(struct real_http *h) {
     h->st.in_flight--;
     if (!want) cm_fatal(CM_LOC, "env_real_http: a finished transfer was not in the table");
     h->st.by_status[res.status]++;
-    if (res.status != INVOKE_OK) count_reason(&h->st, res.reason);
+    if (res.status != INVOKE_OK) env_real__count_reason(h->st.by_reason, &h->st.nreasons, res.reason);
     done(h->e, darg, &res); /* may invoke again or free nothing of ours: x is released */
   }
 }

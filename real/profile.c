@@ -77,6 +77,8 @@ struct profile {
   struct provider *prov;
   char **price; /* NULL: the scenario's */
   size_t n;
+  struct store_endpoint *stores;
+  size_t nstores;
   char *text;
 };
 
@@ -194,13 +196,21 @@ static char *build_text(const profile *pf) {
       g_free(e);
     }
   }
+  const char *const *sg = scenario_groups(pf->s, "store.*");
+  for (size_t i = 0; sg[i]; i++) profile__store_text(pf->s, sg[i], t);
   return g_string_free(t, FALSE);
 }
 
 profile *profile_load(const char *path, char **err) {
   char *local = NULL, **errp = err ? err : &local;
   *errp = NULL;
-  scenario *s = scenario_load_schema(path, keys, NKEYS, errp);
+  static struct scn_key *all; /* providers' keys, then stores': the scenario keeps pointing at it */
+  if (!all) {
+    all = g_new(struct scn_key, NKEYS + profile__nstore_keys);
+    memcpy(all, keys, sizeof keys);
+    memcpy(all + NKEYS, profile__store_keys, profile__nstore_keys * sizeof *all);
+  }
+  scenario *s = scenario_load_schema(path, all, NKEYS + profile__nstore_keys, errp);
   if (!s) {
     g_free(local);
     return NULL;
@@ -211,7 +221,12 @@ profile *profile_load(const char *path, char **err) {
   pf->n = g_strv_length((char **)groups);
   pf->prov = g_new0(struct provider, pf->n);
   pf->price = g_new0(char *, pf->n);
-  int rc = pf->n ? 0 : scenario_error(s, "provider.NAME", NULL, errp, "missing; expected a group per provider");
+  const char *const *sg = scenario_groups(s, "store.*");
+  pf->nstores = g_strv_length((char **)sg);
+  pf->stores = g_new0(struct store_endpoint, pf->nstores);
+  int rc = pf->n || pf->nstores
+               ? 0
+               : scenario_error(s, "provider.NAME", NULL, errp, "missing; expected a group per provider or store");
   for (size_t i = 0; !rc && i < pf->n; i++) {
     int kind = 0;
     while (strcmp(kind_names[kind], scenario_string(s, groups[i], "kind"))) kind++;
@@ -219,6 +234,7 @@ profile *profile_load(const char *path, char **err) {
     const char *price = scenario_string(s, groups[i], "price");
     pf->price[i] = *price ? g_strdup(price) : NULL;
   }
+  for (size_t i = 0; !rc && i < pf->nstores; i++) rc = profile__load_store(s, sg[i], &pf->stores[i], errp);
   if (!rc) pf->text = build_text(pf);
   if (!rc) return pf;
   profile_free(pf);
@@ -237,6 +253,8 @@ void profile_free(profile *p) {
     g_free(v->bin_memory_mb);
     g_free(p->price[i]);
   }
+  for (size_t i = 0; i < p->nstores; i++) profile__store_clear(&p->stores[i]);
+  g_free(p->stores);
   g_free(p->prov);
   g_free(p->price);
   g_free(p->text);
@@ -256,3 +274,12 @@ struct provider *profile_find(profile *p, const char *name) {
   return NULL;
 }
 
+
+size_t profile_store_count(const profile *p) { return p->nstores; }
+const struct store_endpoint *profile_store(const profile *p, size_t i) { return i < p->nstores ? &p->stores[i] : NULL; }
+
+const struct store_endpoint *profile_find_store(const profile *p, const char *name) {
+  for (size_t i = 0; name && i < p->nstores; i++)
+    if (!strcmp(p->stores[i].name, name)) return &p->stores[i];
+  return NULL;
+}

@@ -18,7 +18,20 @@
  *   azure: key_env = VAR or key_file = PATH (the x-functions-key)
  *   cloudrun: token_env = VAR, token_file = PATH or metadata_url = URL
  *     (the identity token; the URL is fetched once, at load)
+ *   [store.NAME]               NAME: a store of the scenario (real/store.h)
+ *   kind = redis|s3|gcs|azure-blob                (required)
+ *   endpoint = redis://127.0.0.1:6379/0           (required; redis://HOST:PORT[/DB], or for the
+ *                                                  others http(s)://HOST[:PORT], no trailing /)
+ *   timeout_s = 30                                (a request's deadline when it gives none; default 30)
+ *   s3, gcs: bucket (required), style = path|virtual-host (default path),
+ *     region (default us-east-1 for s3, auto for gcs), and credentials as
+ *     for lambda (access_key_env, secret_key_env, session_token_env,
+ *     credentials_file, aws_profile; GCS: its HMAC key)
+ *   azure-blob: container and account (required), account_key_env = VAR
+ *     or account_key_file = PATH (the base64 key, required)
+ *   redis: password_env = VAR or password_file = PATH (AUTH; optional)
  *
+ * A profile holds at least one provider or store group.
  * The profile names where a secret is, never the secret: a key that would
  * hold one (secret_access_key, function_key, token, ...) is refused, and so
  * is a URL with a user or password (http://user:pw@host). Secrets
@@ -31,8 +44,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <glib.h>
+
 #include "provider.h"
 #include "scenario.h"
+#include "store.h"
 
 typedef struct profile profile;
 
@@ -57,6 +73,13 @@ const char *profile_price(const profile *p, size_t i);
  * left out), to record with results; never a secret. Owned by p. */
 const char *profile_text(const profile *p);
 
+/* Number of stores, in file order; store i (< profile_store_count) or the
+ * one named (NULL when none), owned by p with its resolved secrets: valid
+ * until profile_free. Hand it to store_client_new (real/store.h). */
+size_t profile_store_count(const profile *p);
+const struct store_endpoint *profile_store(const profile *p, size_t i);
+const struct store_endpoint *profile_find_store(const profile *p, const char *name);
+
 /* For profile.c and profile_secret.c only: credentials of provider group
  * g of s into out. AWS: the environment variables named, else the shared
  * credentials file; required = false (lambda-url) accepts none at all. */
@@ -67,5 +90,14 @@ int profile__aws_secret(const scenario *s, const char *g, bool required, struct 
  * NULL when none is. */
 int profile__one_secret(const scenario *s, const char *g, const char *env_key, const char *file_key,
                         const char *url_key, char **out, char **err);
+
+/* For profile.c only (profile_store.c): the [store.*] schema, one group
+ * checked into ep (strings and secrets g_malloc'd; profile__store_clear
+ * frees them, zeroing the secrets), and its lines of profile_text. */
+extern const struct scn_key *const profile__store_keys;
+extern const size_t profile__nstore_keys;
+int profile__load_store(const scenario *s, const char *g, struct store_endpoint *ep, char **err);
+void profile__store_clear(struct store_endpoint *ep);
+void profile__store_text(const scenario *s, const char *g, GString *t);
 
 #endif

@@ -23,7 +23,10 @@
  *    when the store gives one: a mismatch fails the request (CM_EIO,
  *    "integrity");
  *  - a response is never trusted: a malformed, truncated or oversized one
- *    fails the request with a reason, counted by the caller. */
+ *    fails the request with a reason, counted by the caller;
+ *  - list (optional, NULL: not supported) names the keys under a prefix,
+ *    with the same rules as start(): a handle and one later done, or NULL
+ *    with *reason; abort() stops a listing too. */
 #ifndef CM_STORE_H
 #define CM_STORE_H
 
@@ -52,12 +55,21 @@ struct store_op_req {
  * length_only; a put's len = bytes stored. */
 typedef void (*store_done_fn)(void *arg, int status, const char *reason, const uint8_t *value, size_t len);
 
+/* A listing's end: status 0 with nkeys keys (NUL-terminated, in no
+ * particular order; keys and the array are the client's, valid until done
+ * returns), or a CM_E* code with a static reason and no keys. */
+typedef void (*store_list_done_fn)(void *arg, int status, const char *reason, const char *const *keys, size_t nkeys);
+
 struct store_client_ops {
   const char *kind; /* "redis", "s3", "gcs", "azure-blob" */
   void *(*start)(struct store_client *c, const struct store_op_req *req, store_done_fn done, void *arg,
                  const char **reason);
-  void (*abort)(struct store_client *c, void *handle);
+  void (*abort)(struct store_client *c, void *handle); /* a request's or a listing's handle */
   void (*free)(struct store_client *c); /* aborts what is in flight (no callbacks), zeroes secrets */
+  /* Optional (NULL: not supported): the keys starting with prefix ("" for
+   * all), done once later; a handle or NULL with *reason, as start(). */
+  void *(*list)(struct store_client *c, const char *prefix, store_list_done_fn done, void *arg,
+                const char **reason);
 };
 
 /* Where a store is and how to sign for it: one [store.NAME] group of the
@@ -82,9 +94,15 @@ struct store_client *store_redis_new(env *e, const struct store_endpoint *ep, ch
 struct store_client *store_s3_new(env *e, const struct store_endpoint *ep, char **err); /* s3 and gcs */
 struct store_client *store_azure_new(env *e, const struct store_endpoint *ep, char **err);
 
+/* A client's constructor sets ops and e; store_client_new sets timeout. */
 struct store_client {
   const struct store_client_ops *ops;
   env *e;
+  cm_time timeout; /* the endpoint's default deadline (struct store_endpoint.timeout); 0: 30 s */
 };
+
+/* The client of ep->kind (the constructors above); NULL with *err for an
+ * unknown kind or a bad endpoint. Sets the client's timeout from ep. */
+struct store_client *store_client_new(env *e, const struct store_endpoint *ep, char **err);
 
 #endif

@@ -50,7 +50,7 @@ _Noreturn void cm_fatal(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Exit codes of the cloudmix program. */
-enum { CM_EXIT_OK = 0, CM_EXIT_FAILED = 1, CM_EXIT_USAGE = 2 };
+enum { CM_EXIT_OK = 0, CM_EXIT_FAILED = 1, CM_EXIT_USAGE = 2, CM_EXIT_NOT_FOUND = 3 /* store: no such key */ };
 
 /* Code version, `git describe --always --dirty` at build time. */
 extern const char cm_version[];

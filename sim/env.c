@@ -58,7 +58,7 @@ bool env_store_cancel(env *e, request_id id) {
 }
 
 static request_id store(env *e, enum store_op op, const struct store_req *req, env_store_fn done, void *arg) {
-  if (!req || !req->key || !req->key[0] || !done) return CM_EINVAL;
+  if (!req || !req->key || !req->key[0] || !done || req->timeout < 0) return CM_EINVAL;
   if (!e->ops->store) return CM_ENOSYS;
   return e->ops->store(e, op, req, done, arg);
 }

@@ -86,22 +86,31 @@ typedef void (*env_invoke_fn)(env *e, void *arg, const struct invoke_result *res
  * it is issued from (read and write times depend on the pair, seed Fig. 6)
  * and the key. A put carries real bytes, or value NULL for a virtual object
  * of len bytes: the sim keeps only its size, so 64 MB payloads cost no
- * memory. Strings and bytes are borrowed for the call (the backend copies
- * what it keeps). */
+ * memory (the real backend streams a filler of len bytes). The key is
+ * borrowed for the call; a put's value is borrowed until its done is called
+ * or the request is cancelled (a real client streams it from there; the
+ * sim keeps its own copy). In real mode location is ignored: every request
+ * leaves this process for the store itself. */
 struct store_req {
   uint32_t store;        /* store index in the backend's store table (sim/storage.h) */
   uint32_t location;     /* where the request is issued from: a provider index of the world,
-                            or a client location; the backend's location table maps it */
+                            or a client location; the backend's location table maps it (sim only) */
   const char *key;       /* non-empty, NUL-terminated */
   const uint8_t *value;  /* put: len bytes to store, or NULL for a virtual object; get, delete: unused */
   size_t len;            /* put: object length in bytes; get, delete: unused */
+  bool length_only;      /* get: the caller wants only the length: done gets value NULL (the real
+                            backend keeps no bytes; the sim passes NULL as for a virtual object) */
+  cm_time timeout;       /* give up (status CM_EIO, reason "timeout") after this long, ns;
+                            0: the backend's default (real: the store's timeout_s; the sim has none) */
 };
 
 /* Storage completion, called exactly once per accepted request. status is 0
  * or a CM_E* code: CM_ENOENT for a get or delete of a missing key; a backend
  * failure (a store that is down, a fault) is another code, CM_EIO in the sim.
  * A successful get passes the object: value is its bytes (valid until the
- * callback returns), or NULL for a virtual object, and len is its length. A
+ * callback returns), or NULL for a virtual object or a length_only get, and
+ * len is its length. In real mode a failure's cause in words is counted in
+ * env_real_store_stats (real/env_real.h). A
  * put passes value NULL and len = the bytes stored; a delete and every
  * failure pass NULL and 0. */
 typedef void (*env_store_fn)(env *e, void *arg, int status, const uint8_t *value, size_t len);
@@ -166,11 +175,12 @@ bool env_invoke_cancel(env *e, request_id id);
 
 /* Storage requests. Each returns the request's id, and done is called once
  * later with the outcome (unless env_store_cancel stops it); or CM_EINVAL
- * (NULL req, key or done; an empty key; a store or location the backend
- * does not know) or CM_ENOSYS (a backend without storage), and done is
+ * (NULL req, key or done; an empty key; a negative timeout; a store or
+ * location the backend does not know) or CM_ENOSYS (a backend without storage), and done is
  * never called.
  *  - env_put writes req->len bytes under req->key, replacing any object
- *    there (req->value is copied; NULL: a virtual object of that length);
+ *    there (req->value is borrowed until done or env_store_cancel; NULL: a
+ *    virtual object of that length);
  *  - env_get reads the object under req->key;
  *  - env_delete removes it (temporaries are deleted after their last reader).
  * Ordering: a get sees the store as it is when issued; a put or delete

@@ -231,7 +231,7 @@ static int world_store(void *world, env *e CM_UNUSED, enum store_op op, const st
         q->status = CM_ENOENT;
       } else {
         q->len = o->len;
-        q->value = o->value ? g_bytes_ref(o->value) : NULL;
+        q->value = o->value && !r->length_only ? g_bytes_ref(o->value) : NULL; /* length_only: no bytes */
         d += cm_time_from_s((double)o->len * 8.0 / lk->m.down_bps);
       }
     }

@@ -257,7 +257,8 @@ static void start_node(struct run *r, uint32_t v) {
     uint32_t u = par[i];
     char *key = key_of(r, u);
     struct op *o = op_new(r, v, u);
-    struct store_req q = {.store = output_store(r, u), .location = r->cfg.place[v].provider, .key = key};
+    struct store_req q = {.store = output_store(r, u), .location = r->cfg.place[v].provider, .key = key,
+                          .length_only = true}; /* only the read's time and size matter */
     r->out.gets++;
     if (env_get(r->e, &q, on_read, o) < 0) {
       r->out.gets--;

@@ -368,11 +368,115 @@ static void test_metadata_url(void **state CM_UNUSED) {
   }
 }
 
+
+/* [store.NAME] groups: every kind, defaults, secrets resolved, effective text. */
+static void test_stores(void **state CM_UNUSED) {
+  setenv("CM_S3_ID", "AKIDSTORE", 1);
+  setenv("CM_S3_KEY", SECRET "s3", 1);
+  setenv("CM_REDIS_PW", SECRET "pw", 1);
+  char *akey = put("akey", SECRET "az\n", 0600);
+  char *text = g_strdup_printf(
+      "[store.edge]\nkind = redis\nendpoint = redis://127.0.0.1:6379/2\npassword_env = CM_REDIS_PW\n"
+      "[store.s3]\nkind = s3\nendpoint = http://127.0.0.1:9000\nbucket = cm-data\n"
+      "access_key_env = CM_S3_ID\nsecret_key_env = CM_S3_KEY\ntimeout_s = 2.5\n"
+      "[store.gcs]\nkind = gcs\nendpoint = https://storage.googleapis.com\nbucket = cm.gcs\nstyle = virtual-host\n"
+      "access_key_env = CM_S3_ID\nsecret_key_env = CM_S3_KEY\n"
+      "[store.blob]\nkind = azure-blob\nendpoint = http://127.0.0.1:10000\ncontainer = cm-c\naccount = dev\n"
+      "account_key_file = %s\n", akey);
+  profile *p = load_ok(text);
+  assert_int_equal(profile_count(p), 0);
+  assert_int_equal(profile_store_count(p), 4);
+  const struct store_endpoint *r = profile_find_store(p, "edge");
+  assert_ptr_equal(r, profile_store(p, 0));
+  assert_string_equal(r->kind, "redis");
+  assert_string_equal(r->endpoint, "redis://127.0.0.1:6379/2");
+  assert_string_equal(r->password, SECRET "pw");
+  assert_int_equal(r->timeout, CM_S(30));
+  assert_null(r->bucket);
+  const struct store_endpoint *s3 = profile_find_store(p, "s3");
+  assert_string_equal(s3->bucket, "cm-data");
+  assert_string_equal(s3->region, "us-east-1");
+  assert_false(s3->virtual_host);
+  assert_string_equal(s3->access_key, "AKIDSTORE");
+  assert_string_equal(s3->secret_key, SECRET "s3");
+  assert_int_equal(s3->timeout, CM_MS(2500));
+  const struct store_endpoint *g = profile_find_store(p, "gcs");
+  assert_string_equal(g->region, "auto");
+  assert_true(g->virtual_host);
+  const struct store_endpoint *b = profile_find_store(p, "blob");
+  assert_string_equal(b->bucket, "cm-c");
+  assert_string_equal(b->account, "dev");
+  assert_string_equal(b->account_key, SECRET "az");
+  assert_null(profile_find_store(p, "nope"));
+  assert_null(profile_store(p, 4));
+  char *want = g_strdup_printf(
+      "[profile]\n\n"
+      "[store.edge]\nkind = redis\nendpoint = redis://127.0.0.1:6379/2\ntimeout_s = 30\npassword_env = CM_REDIS_PW\n\n"
+      "[store.s3]\nkind = s3\nendpoint = http://127.0.0.1:9000\nbucket = cm-data\nstyle = path\ntimeout_s = 2.5\n"
+      "access_key_env = CM_S3_ID\nsecret_key_env = CM_S3_KEY\nsession_token_env = AWS_SESSION_TOKEN\n\n"
+      "[store.gcs]\nkind = gcs\nendpoint = https://storage.googleapis.com\nbucket = cm.gcs\nstyle = virtual-host\n"
+      "timeout_s = 30\naccess_key_env = CM_S3_ID\nsecret_key_env = CM_S3_KEY\nsession_token_env = AWS_SESSION_TOKEN\n\n"
+      "[store.blob]\nkind = azure-blob\nendpoint = http://127.0.0.1:10000\ncontainer = cm-c\ntimeout_s = 30\n"
+      "account = dev\naccount_key_file = %s\n", akey);
+  assert_string_equal(profile_text(p), want);
+  profile_free(p);
+  g_free(want);
+  g_free(text);
+  g_free(akey);
+  unsetenv("CM_S3_ID");
+  unsetenv("CM_S3_KEY");
+  unsetenv("CM_REDIS_PW");
+}
+
+#define RS "[store.r]\nkind = redis\n"
+static void test_store_errors(void **state CM_UNUSED) {
+  expect_err("[store.r]\nkind = memcached\nendpoint = redis://h:1\n",
+             "2: [store.r] kind: found 'memcached', expected one of: redis, s3, gcs, azure-blob");
+  expect_err(RS, "1: [store.r] endpoint: missing; expected a string");
+  expect_err(RS "endpoint = http://h:1\n", "3: [store.r] endpoint: found 'http://h:1', expected redis://HOST:PORT[/DB]");
+  expect_err(RS "endpoint = redis://h\n", "3: [store.r] endpoint: found 'redis://h', expected a :PORT after the host");
+  expect_err(RS "endpoint = redis://h:70000\n", "3: [store.r] endpoint: found 'redis://h:70000', expected a port");
+  expect_err(RS "endpoint = redis://h:1/x\n", "3: [store.r] endpoint: found 'redis://h:1/x', expected a database");
+  expect_err(RS "endpoint = redis://h:1\nbucket = b1b\n", "4: [store.r] bucket: does not apply to kind redis");
+  expect_err(RS "endpoint = redis://h:1\ntimeout_s = 0\n", "4: [store.r] timeout_s: found '0', expected a number");
+  expect_err(RS "endpoint = redis://h:1\npassword_env = CM_UNSET_VAR\n",
+             "4: [store.r] password_env: environment variable CM_UNSET_VAR is not set");
+  expect_err("[store.s]\nkind = s3\nendpoint = http://h:1\n", "1: [store.s] bucket: missing: found '', expected a bucket name");
+  expect_err("[store.s]\nkind = s3\nendpoint = http://h:1\nbucket = Bad_Bucket\n",
+             "4: [store.s] bucket: found 'Bad_Bucket', expected a bucket name of 3 to 63 characters");
+  expect_err("[store.s]\nkind = s3\nendpoint = http://h:1/\nbucket = b1b\n",
+             "3: [store.s] endpoint: found 'http://h:1/', expected no trailing slash");
+  expect_err("[store.s]\nkind = s3\nendpoint = redis://h:1\nbucket = b1b\n",
+             "3: [store.s] endpoint: found 'redis://h:1', expected an http:// or https:// URL");
+  expect_err("[store.s]\nkind = s3\nendpoint = http://h:1\nbucket = b1b\nstyle = vhost\n",
+             "5: [store.s] style: found 'vhost', expected one of: path, virtual-host");
+  expect_err("[store.s]\nkind = s3\nendpoint = http://h:1\nbucket = b1b\n",
+             "1: [store.s] credentials_file: no AWS credentials");
+  expect_err("[store.a]\nkind = azure-blob\nendpoint = http://h:1\ncontainer = c1c\n",
+             "1: [store.a] account: missing: expected the storage account name");
+  expect_err("[store.a]\nkind = azure-blob\nendpoint = http://h:1\ncontainer = c1c\naccount = dev\n",
+             "1: [store.a] account_key_env: missing: set account_key_env or account_key_file");
+  expect_err("[store.a]\nkind = azure-blob\nendpoint = http://h:1\ncontainer = c1c\naccount = dev\nbucket = b1b\n",
+             "6: [store.a] bucket: does not apply to kind azure-blob");
+  /* secrets inline are refused, and never echoed */
+  expect_err("[store.s]\nkind = s3\nendpoint = http://h:1\nbucket = b1b\nsecret_key = " SECRET "\n",
+             "5: [store.s] secret_key: refused: a profile names where a secret is kept, never the secret; name an "
+             "environment variable (access_key_env, secret_key_env) or a file (credentials_file) instead");
+  expect_err("[store.a]\nkind = azure-blob\nendpoint = http://h:1\ncontainer = c1c\naccount_key = " SECRET "\n",
+             "5: [store.a] account_key: refused: a profile names where a secret is kept, never the secret; name an "
+             "environment variable (account_key_env) or a file (account_key_file) instead");
+  expect_err(RS "endpoint = redis://h:1\npassword = " SECRET "\n",
+             "4: [store.r] password: refused: a profile names where a secret is kept, never the secret; name an "
+             "environment variable (password_env) or a file (password_file) instead");
+  expect_err(RS "endpoint = redis://u:" URL_SECRET "@h:1\n", "3: [store.r] endpoint: refused: the URL holds");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good),           cmocka_unit_test(test_errors),
       cmocka_unit_test(test_refused_keys),   cmocka_unit_test(test_aws_credentials),
       cmocka_unit_test(test_secret_files),   cmocka_unit_test(test_metadata_url),
+      cmocka_unit_test(test_stores),         cmocka_unit_test(test_store_errors),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -207,11 +207,14 @@ static void test_missing_delete_overwrite(void **state CM_UNUSED) {
   struct op g = mk(STORE_GET, S_REDIS, L_UAV, "k", NULL, 0);
   struct op d = mk(STORE_DELETE, S_REDIS, L_UAV, "k", NULL, 0);
   struct op g2 = mk(STORE_GET, S_REDIS, L_UAV, "k", NULL, 0);
+  struct op glo = mk(STORE_GET, S_REDIS, L_UAV, "k", NULL, 0); /* length only: no bytes back, same time */
+  glo.r.length_only = true;
   assert_int_equal(issue_now(e, &miss), 0);
   assert_int_equal(issue_now(e, &delmiss), 0);
   at(e, CM_S(1), &p1);
   at(e, CM_S(2), &p2);
   at(e, CM_S(3), &g);
+  at(e, CM_S(3) + CM_MS(500), &glo);
   at(e, CM_S(4), &d);
   at(e, CM_S(5), &g2);
   env_run(e, CM_TIME_MAX);
@@ -228,6 +231,10 @@ static void test_missing_delete_overwrite(void **state CM_UNUSED) {
   assert_true(g.has_value);
   assert_memory_equal(g.value, "hello", 5);
   assert_int_equal(g.at, CM_S(3) + CM_MS(2) + 40);
+  assert_int_equal(glo.status, 0);
+  assert_int_equal(glo.len, 5);
+  assert_false(glo.has_value);
+  assert_int_equal(glo.at, CM_S(3) + CM_MS(500) + CM_MS(2) + 40);
   assert_int_equal(d.status, 0);
   assert_int_equal(d.at, CM_S(4) + CM_MS(2));
   assert_int_equal(d.len, 0);
@@ -235,9 +242,9 @@ static void test_missing_delete_overwrite(void **state CM_UNUSED) {
   struct storage_stats st;
   storage_world_stats(w, S_REDIS, &st);
   assert_int_equal(st.puts, 2);
-  assert_int_equal(st.gets, 3);
+  assert_int_equal(st.gets, 4);
   assert_int_equal(st.deletes, 2);
-  assert_int_equal(st.ok, 4);
+  assert_int_equal(st.ok, 5);
   assert_int_equal(st.misses, 3);
   assert_int_equal(st.served_deletes, 2);
   assert_int_equal(st.objects, 0);
@@ -635,6 +642,8 @@ static void test_bad_config_and_requests(void **state CM_UNUSED) {
   o = mk(STORE_PUT, S_S3, L_UAV, "k", NULL, 1);
   o.r.key = o.key;
   assert_int_equal(env_put(e, &o.r, NULL, &o), CM_EINVAL);
+  o.r.timeout = -1; /* a negative deadline */
+  assert_int_equal(env_put(e, &o.r, on_done, &o), CM_EINVAL);
   env_run(e, CM_TIME_MAX);
   assert_int_equal(o.n, 0);
   check_balanced(w);
