@@ -438,6 +438,13 @@ int env_real_set_stores(env *e, struct store_client *const *clients, uint32_t n)
   return real_store__set(r->store, clients, n);
 }
 
+int env_real_set_store_links(env *e, const struct storage_link *links, uint32_t nlocations, uint32_t nstores) {
+  if (!env_real_is(e)) return CM_EINVAL;
+  struct real *r = R(e);
+  if (!r->store) r->store = real_store__new(e);
+  return real_store__set_links(r->store, links, nlocations, nstores);
+}
+
 struct store_client *env_real_store_client(env *e, uint32_t i) {
   return env_real_is(e) && R(e)->store ? real_store__client(R(e)->store, i) : NULL;
 }

@@ -91,6 +91,15 @@ struct store_client;
  * or at the next call). CM_EINVAL for a NULL client or a client without
  * start/abort/free, or when requests are in flight. */
 int env_real_set_stores(env *e, struct store_client *const *clients, uint32_t n);
+/* A link model for the stores (sim/storage.h's struct storage_link, the
+ * scenario's [storage] links; copied): links[l * nstores + s] from location
+ * l to store s. Every outcome of a request from l to s is then delivered
+ * after its real time plus the link's modelled time (round trip, bytes over
+ * bandwidth, jitter): the process stands in for every compute location, as
+ * the emulator stands in for every provider. NULL: none (the default).
+ * CM_EINVAL for a link with latency < 0 or a bandwidth <= 0. */
+struct storage_link;
+int env_real_set_store_links(env *e, const struct storage_link *links, uint32_t nlocations, uint32_t nstores);
 /* Client i (owned by e), or NULL: for listings (struct store_client_ops.list). */
 struct store_client *env_real_store_client(env *e, uint32_t i);
 struct env_real_store_stats {

@@ -4,12 +4,25 @@
  * timer that aborts the client's transfer and completes the request with
  * CM_EIO "timeout"), cancellation, the rule that done never runs inside the
  * call that started the request (a client that refuses at once is answered
- * from a zero-delay timer), and the outcome counters. */
+ * from a zero-delay timer), and the outcome counters.
+ *
+ * With a link model (env_real_set_store_links), every outcome is held back
+ * by the modelled time of the link from the request's location to its
+ * store, as sim/storage.h computes it: the round trip, plus the bytes moved
+ * over the link's bandwidth (a put's len up, a get's found length down),
+ * plus |N(0, jitter_sd)| from the stream "storage-link:<store>:<location>".
+ * So a request takes its real time at the store and then the modelled
+ * network time, and the process stands in for every location. A full get
+ * (not length_only) keeps a copy of its bytes while it is held. */
 #include "env_real_store.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "reqtab.h"
+#include "rng.h"
+#include "storage.h"
 #include "store.h"
 
 #define DEFAULT_TIMEOUT CM_S(30)
@@ -23,6 +36,13 @@ struct sreq {
   void *handle;      /* the client's, while its transfer runs; NULL when refused at start */
   timer_id timer;    /* the deadline, or the deferred refusal */
   const char *why;   /* refused at start: the client's reason */
+  uint32_t store, location;
+  size_t put_len;
+  /* held by the link model: the outcome to deliver when timer fires */
+  int status;
+  const char *reason;
+  uint8_t *value;
+  size_t len;
   env_store_fn done;
   void *arg;
 };
@@ -34,6 +54,8 @@ struct real_store {
   reqtab *reqs;
   GHashTable *live; /* struct sreq*, in flight */
   struct env_real_store_stats st;
+  struct storage_link *links; /* nloc x n, or NULL: no link model */
+  uint32_t nloc, nlink_stores;
 };
 
 struct real_store *real_store__new(env *e) {
@@ -72,6 +94,32 @@ static void finish(struct sreq *x, int status, const char *reason, const uint8_t
   done(e, darg, status, value, len);
 }
 
+static void on_held(env *e CM_UNUSED, void *arg) {
+  struct sreq *x = arg;
+  x->timer = 0;
+  uint8_t *v = x->value;
+  x->value = NULL;
+  finish(x, x->status, x->reason, v, x->len);
+  g_free(v);
+}
+
+/* The link model's time for x's outcome, or 0 without one. */
+static cm_time link_time(struct sreq *x, int status, size_t len) {
+  struct real_store *rs = x->rs;
+  if (!rs->links || x->location >= rs->nloc || x->store >= rs->nlink_stores) return 0;
+  const struct storage_link *l = &rs->links[(size_t)x->location * rs->nlink_stores + x->store];
+  double secs = 0;
+  if (status == 0 && x->op == STORE_PUT) secs = (double)x->put_len * 8.0 / l->up_bps;
+  if (status == 0 && x->op == STORE_GET) secs = (double)len * 8.0 / l->down_bps;
+  cm_time t = cm_time_add_sat(l->latency, cm_time_from_s(secs));
+  if (l->jitter_sd > 0) {
+    char name[64];
+    snprintf(name, sizeof name, "storage-link:%u:%u", x->store, x->location);
+    t = cm_time_add_sat(t, (cm_time)fabs(rng_normal(env_rng(rs->e, name), 0, (double)l->jitter_sd)));
+  }
+  return t;
+}
+
 /* The client's answer. */
 static void on_client(void *arg, int status, const char *reason, const uint8_t *value, size_t len) {
   struct sreq *x = arg;
@@ -79,7 +127,17 @@ static void on_client(void *arg, int status, const char *reason, const uint8_t *
   if (x->timer && !env_cancel(x->rs->e, x->timer)) cm_fatal(CM_LOC, "env_real_store: deadline timer missing");
   x->timer = 0;
   x->handle = NULL;
-  finish(x, status, status ? (reason ? reason : "unknown") : NULL, value, len);
+  reason = status ? (reason ? reason : "unknown") : NULL;
+  cm_time hold = link_time(x, status, len);
+  if (hold > 0) { /* deliver after the modelled network time */
+    x->status = status;
+    x->reason = reason;
+    x->len = len;
+    x->value = value && status == 0 && x->op == STORE_GET ? g_memdup2(value, len) : NULL;
+    x->timer = env_after(x->rs->e, hold, on_held, x);
+    return;
+  }
+  finish(x, status, reason, value, len);
 }
 
 static void on_deadline(env *e CM_UNUSED, void *arg) {
@@ -102,7 +160,8 @@ request_id real_store__start(struct real_store *rs, enum store_op op, const stru
   if (req->store >= rs->n) return CM_EINVAL;
   struct store_client *c = rs->c[req->store];
   struct sreq *x = g_new0(struct sreq, 1);
-  *x = (struct sreq){.rs = rs, .op = op, .c = c, .done = done, .arg = arg};
+  *x = (struct sreq){.rs = rs, .op = op, .c = c, .done = done, .arg = arg, .store = req->store,
+                     .location = req->location, .put_len = op == STORE_PUT ? req->len : 0};
   cm_time timeout = req->timeout > 0 ? req->timeout : c->timeout > 0 ? c->timeout : DEFAULT_TIMEOUT;
   cm_time now = env_now(rs->e);
   struct store_op_req q = {.op = op,
@@ -135,6 +194,7 @@ bool real_store__cancel(struct real_store *rs, request_id id) {
   rs->st.in_flight--;
   rs->st.cancelled++;
   g_hash_table_remove(rs->live, x);
+  g_free(x->value);
   g_free(x);
   return true;
 }
@@ -162,6 +222,18 @@ int real_store__set(struct real_store *rs, struct store_client *const *clients, 
   return 0;
 }
 
+int real_store__set_links(struct real_store *rs, const struct storage_link *links, uint32_t nlocations,
+                          uint32_t nstores) {
+  for (size_t i = 0; links && i < (size_t)nlocations * nstores; i++)
+    if (links[i].latency < 0 || links[i].jitter_sd < 0 || !(links[i].up_bps > 0) || !(links[i].down_bps > 0))
+      return CM_EINVAL;
+  g_free(rs->links);
+  rs->links = links && nlocations && nstores ? g_memdup2(links, (size_t)nlocations * nstores * sizeof *links) : NULL;
+  rs->nloc = rs->links ? nlocations : 0;
+  rs->nlink_stores = rs->links ? nstores : 0;
+  return 0;
+}
+
 struct store_client *real_store__client(struct real_store *rs, uint32_t i) { return i < rs->n ? rs->c[i] : NULL; }
 
 void real_store__stats(const struct real_store *rs, struct env_real_store_stats *out) { *out = rs->st; }
@@ -178,10 +250,12 @@ void real_store__free(struct real_store *rs) {
     if (x->timer) env_cancel(rs->e, x->timer);
     if (x->handle) x->c->ops->abort(x->c, x->handle);
     reqtab_cancel(rs->reqs, x->id, R_STORE, true);
+    g_free(x->value);
     g_free(x);
   }
   g_hash_table_destroy(rs->live);
   free_clients(rs);
   reqtab_free(rs->reqs);
+  g_free(rs->links);
   g_free(rs);
 }

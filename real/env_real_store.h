@@ -20,6 +20,9 @@ request_id real_store__start(struct real_store *rs, enum store_op op, const stru
 bool real_store__cancel(struct real_store *rs, request_id id);
 /* As env_real_set_stores (env_real.h). */
 int real_store__set(struct real_store *rs, struct store_client *const *clients, uint32_t n);
+/* As env_real_set_store_links (env_real.h). */
+int real_store__set_links(struct real_store *rs, const struct storage_link *links, uint32_t nlocations,
+                          uint32_t nstores);
 struct store_client *real_store__client(struct real_store *rs, uint32_t i);
 void real_store__stats(const struct real_store *rs, struct env_real_store_stats *out);
 

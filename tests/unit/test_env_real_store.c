@@ -9,6 +9,7 @@
 #include <glib.h>
 
 #include "env_real.h"
+#include "storage.h"
 #include "store.h"
 
 /* What the fake client does with the next request. */
@@ -186,6 +187,43 @@ static void test_ok_ids_once(void **state CM_UNUSED) {
   env_free(e);
 }
 
+/* The link model holds each outcome for the modelled network time: a 5
+ * byte put over 400 bit/s up takes 100 ms more than the round trip; a get
+ * of 3 bytes over 240 bit/s down 100 ms more; a miss only the round trip;
+ * a cancelled held request never calls back. */
+static void test_links(void **state CM_UNUSED) {
+  env *e = env_real_new(1);
+  struct fake *f = fake_new(e);
+  struct store_client *c[] = {&f->base};
+  assert_int_equal(env_real_set_stores(e, c, 1), 0);
+  struct storage_link bad = {.latency = CM_MS(40), .up_bps = 0, .down_bps = 1};
+  assert_int_equal(env_real_set_store_links(e, &bad, 1, 1), CM_EINVAL);
+  struct storage_link l = {.latency = CM_MS(40), .up_bps = 400, .down_bps = 240};
+  assert_int_equal(env_real_set_store_links(e, &l, 1, 1), 0);
+  struct got g[4] = {{0}};
+  cm_time t0 = env_now(e);
+  issue(e, STORE_PUT, 0, "a", &g[0], 0);
+  issue(e, STORE_GET, 0, "a", &g[1], 0);
+  f->status = CM_ENOENT;
+  issue(e, STORE_GET, 0, "b", &g[2], 0);
+  f->status = 0;
+  request_id held = issue(e, STORE_PUT, 0, "c", &g[3], 0);
+  env_run(e, t0 + CM_MS(20)); /* the fake answered at once: now held */
+  assert_int_equal(g[0].calls + g[1].calls + g[2].calls + g[3].calls, 0);
+  assert_true(env_store_cancel(e, held));
+  env_run(e, t0 + CM_MS(300));
+  for (int i = 0; i < 3; i++) assert_int_equal(g[i].calls, 1);
+  assert_int_equal(g[3].calls, 0);
+  assert_true(g[0].at - t0 >= CM_MS(140) && g[0].at - t0 < CM_MS(200));
+  assert_true(g[1].at - t0 >= CM_MS(140) && g[1].at - t0 < CM_MS(200));
+  assert_true(g[1].had_value); /* a full get's bytes survive the hold */
+  assert_int_equal(g[1].len, 3);
+  assert_true(g[2].at - t0 >= CM_MS(40) && g[2].at - t0 < CM_MS(100));
+  assert_int_equal(g[2].status, CM_ENOENT);
+  check_balance(e);
+  env_free(e);
+}
+
 static void test_deadline(void **state CM_UNUSED) {
   env *e = env_real_new(1);
   struct fake *f = fake_new(e);
@@ -267,7 +305,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_no_stores),         cmocka_unit_test(test_ok_ids_once),
       cmocka_unit_test(test_deadline),          cmocka_unit_test(test_cancel_and_refuse),
-      cmocka_unit_test(test_free_in_flight),
+      cmocka_unit_test(test_free_in_flight),    cmocka_unit_test(test_links),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
