@@ -1,7 +1,11 @@
 /* The storage scan (seed 6.3, Fig. 6): from every location (each provider,
  * then the client) to every store and for every size of [scan] sizes,
  * [scan] reps rounds of a put then a get of a virtual object, one request at
- * a time in virtual time. The mean write and read times go to
+ * a time (gets of the length only), in virtual time; or, with --real, on the
+ * profile's real stores, each request taking its real time at the store
+ * plus the modelled time of the location's link (env_real_set_store_links:
+ * one process stands in for every location). The objects are deleted at
+ * the end. The mean write and read times go to
  * cloudless_storage_scan (analysis/tab_cloudless_plan.h); the summary
  * prints the largest size's write and read matrices (locations x stores),
  * the seed's heatmap. */
@@ -11,6 +15,7 @@
 #include <glib.h>
 
 #include "cloudless.h"
+#include "cloudless_real.h"
 #include "env_sim.h"
 #include "tab_cloudless_plan.h"
 
@@ -56,11 +61,14 @@ static void on_store(env *e, void *arg, int status, const uint8_t *value CM_UNUS
   w->done = true;
   w->status = status;
   w->took = env_now(e) - w->issued;
+  env_stop(e); /* one(): the request is answered (a real env runs until stopped) */
 }
 
 int cl_store_issue(env *e, enum store_op op, const struct store_req *r, struct cl_store_wait *w) {
   *w = (struct cl_store_wait){.issued = env_now(e)};
-  request_id id = op == STORE_PUT ? env_put(e, r, on_store, w) : env_get(e, r, on_store, w);
+  request_id id = op == STORE_PUT ? env_put(e, r, on_store, w)
+                  : op == STORE_GET ? env_get(e, r, on_store, w)
+                                    : env_delete(e, r, on_store, w);
   return id < 0 ? (int)id : 0;
 }
 
@@ -70,7 +78,7 @@ int cl_store_issue(env *e, enum store_op op, const struct store_req *r, struct c
 static char *one(env *e, enum store_op op, const struct store_req *r, cm_time *took) {
   struct cl_store_wait q;
   int rc = cl_store_issue(e, op, r, &q);
-  if (rc == 0) rc = env_run(e, CM_TIME_MAX);
+  while (rc == 0 && !q.done) rc = env_run(e, CM_TIME_MAX);
   if (rc != 0) return g_strdup_printf("refused: %s", cm_strerror(rc));
   if (!q.done) return g_strdup("no outcome after the world ran dry");
   if (q.status != 0) return g_strdup_printf("failed: %s", cm_strerror(q.status));
@@ -109,15 +117,30 @@ int cloudless_scan_run(struct run_ctx *c, struct cl_config *cfg) {
     g_free(err);
     return CM_EXIT_USAGE;
   }
-  env *e = env_sim_new(c->seed);
-  struct storage_config sc = {.stores = cfg->stores, .nstores = cfg->nstores, .locations = cfg->locations,
-                              .nlocations = cfg->nlocations, .links = cfg->slinks};
-  storage_world *w = storage_world_new(e, &sc, &err);
+  env *e = NULL;
+  struct cl_real *real = NULL;
+  storage_world *w = NULL;
+  if (c->real) {
+    if (cl_real_world(c, cfg, &e, &real, &err) != 0) {
+      fprintf(stderr, "cloudmix: %s\n", err);
+      g_free(err);
+      err = NULL;
+      env_free(e);
+      cl_real_free(real);
+      g_free(sizes);
+      return CM_EXIT_USAGE;
+    }
+  } else {
+    e = env_sim_new(c->seed);
+    struct storage_config sc = {.stores = cfg->stores, .nstores = cfg->nstores, .locations = cfg->locations,
+                                .nlocations = cfg->nlocations, .links = cfg->slinks};
+    w = storage_world_new(e, &sc, &err);
+  }
   struct tab_cloudless_plan_scan t = {0};
   int rc = CM_EXIT_OK;
   size_t ncells = (size_t)cfg->nlocations * cfg->nstores * nsizes;
   double *wmean = g_new0(double, ncells), *rmean = g_new0(double, ncells);
-  if (!w) {
+  if (!w && !real) {
     fprintf(stderr, "cloudmix: %s: %s\n", scenario_path(s), err);
     rc = CM_EXIT_USAGE;
     goto done;
@@ -132,7 +155,8 @@ int cloudless_scan_run(struct run_ctx *c, struct cl_config *cfg) {
     snprintf(key, sizeof key, "scan/%s", cfg->locations[l].name); /* one object per location and store */
     for (uint32_t k = 0; k < cfg->nstores && rc == CM_EXIT_OK; k++)
       for (uint32_t z = 0; z < nsizes && rc == CM_EXIT_OK; z++) {
-        struct store_req r = {.store = k, .location = l, .key = key, .value = NULL, .len = (size_t)sizes[z]};
+        struct store_req r = {.store = k, .location = l, .key = key, .value = NULL, .len = (size_t)sizes[z],
+                              .length_only = true};
         cm_time wsum = 0, rsum = 0;
         for (int64_t i = 0; i < reps && !err; i++) {
           cm_time wt = 0, rt = 0;
@@ -162,13 +186,34 @@ int cloudless_scan_run(struct run_ctx *c, struct cl_config *cfg) {
         }
       }
   }
-  char *bad = storage_world_check(w);
+  /* the scan's objects are not kept */
+  for (uint32_t l = 0; l < cfg->nlocations; l++) {
+    char key[STORAGE_NAME_MAX + 8];
+    snprintf(key, sizeof key, "scan/%s", cfg->locations[l].name);
+    for (uint32_t k = 0; k < cfg->nstores; k++) {
+      struct store_req r = {.store = k, .location = l, .key = key};
+      struct cl_store_wait q;
+      int st = cl_store_issue(e, STORE_DELETE, &r, &q);
+      while (st == 0 && !q.done) st = env_run(e, CM_TIME_MAX);
+      if (st == 0 && q.status != 0 && q.status != CM_ENOENT) st = q.status;
+      if (st != 0 && rc == CM_EXIT_OK) {
+        fprintf(stderr, "cloudmix: storage scan: deleting %s from store %s failed: %s\n", key, cfg->stores[k].name,
+                cm_strerror(st));
+        rc = CM_EXIT_FAILED;
+      }
+    }
+  }
+  char *bad = w ? storage_world_check(w) : NULL;
   if (bad) {
     fprintf(stderr, "cloudmix: storage scan: the storage world does not balance: %s\n", bad);
     g_free(bad);
     rc = CM_EXIT_FAILED;
   }
-  c->events = engine_events(env_sim_engine(e));
+  if (real) {
+    if (cl_real_report(e, c) != 0) rc = CM_EXIT_FAILED;
+  } else {
+    c->events = engine_events(env_sim_engine(e));
+  }
   c->sim_end = env_now(e);
   if (rc == CM_EXIT_OK && !c->quiet) {
     char sz[24];
@@ -186,5 +231,6 @@ done:
   g_free(sizes);
   storage_world_free(w);
   env_free(e);
+  cl_real_free(real);
   return rc;
 }
