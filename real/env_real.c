@@ -64,7 +64,8 @@ struct real {
   struct iovec iov[MMSG];
   struct sockaddr_storage srcs[MMSG];
   struct env_net_stats st;
-  struct real_http *http; /* the invoker, made by env_real_set_providers */
+  struct real_http *http; /* the invoker and curl multi, made on first use (env_real__http) */
+  bool providers;         /* env_real_set_providers was called: env_invoke has a table */
 };
 
 static struct real *R(env *e) { return e->impl; }
@@ -392,7 +393,7 @@ static void real_net_stats(env *e, struct env_net_stats *out) {
 
 static request_id real_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
   struct real *r = R(e);
-  if (!r->http) return CM_ENOSYS; /* no providers configured */
+  if (!r->providers) return CM_ENOSYS; /* no providers configured */
   return real_http__invoke(r->http, inv, done, arg);
 }
 
@@ -404,8 +405,17 @@ static bool real_invoke_cancel(env *e, request_id id) {
 int env_real_set_providers(env *e, const struct env_real_provider *p, uint32_t n) {
   if (!env_real_is(e) || (!p && n)) return CM_EINVAL;
   struct real *r = R(e);
-  if (!r->http && !(r->http = real_http__new(e, r->ctx))) return CM_EIO;
-  return real_http__set_providers(r->http, p, n);
+  if (!env_real__http(e)) return CM_EIO;
+  int rc = real_http__set_providers(r->http, p, n);
+  if (!rc) r->providers = true;
+  return rc;
+}
+
+struct real_http *env_real__http(env *e) {
+  if (!env_real_is(e)) return NULL;
+  struct real *r = R(e);
+  if (!r->http) r->http = real_http__new(e, r->ctx);
+  return r->http;
 }
 
 void env_real_http_stats(env *e, struct env_real_http_stats *out) {

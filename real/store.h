@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "env.h"
 
 struct store_client;
@@ -52,12 +54,20 @@ struct store_op_req {
  * length_only; a put's len = bytes stored. */
 typedef void (*store_done_fn)(void *arg, int status, const char *reason, const uint8_t *value, size_t len);
 
+/* A listing's end: status 0 and keys (char*, borrowed: valid until the
+ * callback returns), or a CM_E* status and a static reason with keys NULL. */
+typedef void (*store_list_fn)(void *arg, int status, const char *reason, GPtrArray *keys);
+
 struct store_client_ops {
   const char *kind; /* "redis", "s3", "gcs", "azure-blob" */
   void *(*start)(struct store_client *c, const struct store_op_req *req, store_done_fn done, void *arg,
                  const char **reason);
   void (*abort)(struct store_client *c, void *handle);
   void (*free)(struct store_client *c); /* aborts what is in flight (no callbacks), zeroes secrets */
+  /* Optional (NULL: not supported): the keys that begin with prefix ("" or
+   * NULL: all), every page of the store's listing, under the endpoint's
+   * timeout. Same contract as start(); the handle is stopped by abort(). */
+  void *(*list)(struct store_client *c, const char *prefix, store_list_fn done, void *arg, const char **reason);
 };
 
 /* Where a store is and how to sign for it: one [store.NAME] group of the
