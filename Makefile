@@ -180,12 +180,14 @@ FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefin
 FUZZ_PROVIDER_TARGETS := fuzz_provider_lambda fuzz_provider_lambda_url fuzz_provider_azure \
                          fuzz_provider_cloudrun fuzz_provider_openfaas fuzz_provider_fission \
                          fuzz_lambda_report fuzz_self_report
-FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node $(FUZZ_PROVIDER_TARGETS)
+# The storage clients' readers of error bodies and listings (real/store_*.c).
+FUZZ_STORE_TARGETS := fuzz_store_s3_error fuzz_store_azure_error
+FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node $(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS)
 FUZZ_MAXLEN_fuzz_scenario      := 4096
 FUZZ_MAXLEN_fuzz_sphinx_unwrap := 2500
 FUZZ_MAXLEN_fuzz_codec         := 2500
 FUZZ_MAXLEN_fuzz_node          := 25000
-$(foreach t,$(FUZZ_PROVIDER_TARGETS),$(eval FUZZ_MAXLEN_$(t) := 8192))
+$(foreach t,$(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS),$(eval FUZZ_MAXLEN_$(t) := 8192))
 # Seconds per target: FUZZ_SECONDS_<target> when set, else FUZZ_SECONDS.
 # As shell case arms: "target) max=...; secs=...;;".
 rp := )
@@ -226,7 +228,7 @@ fuzz: fuzz-build
 # CI: the short pass, 30 s per target and 10 s per response parser (about
 # 4 minutes in all, to keep CI within its 20 minutes).
 fuzz-ci:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30 $(foreach t,$(FUZZ_PROVIDER_TARGETS),FUZZ_SECONDS_$(t)=10)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=30 $(foreach t,$(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS),FUZZ_SECONDS_$(t)=10)
 
 # Regenerate tests/fuzz/corpus/ (valid packets under the targets' fixed keys,
 # plus malformed ones); deterministic.

@@ -147,24 +147,30 @@ static const char *base_path(const struct azure *a) {
 }
 
 
-static void list_page(struct azure *a, struct store_http_req *r) {
-  const char *b = (const char *)r->body->data;
-  size_t n = r->body->len;
+int store_azure__list_page(const char *b, size_t n, GPtrArray *keys, char **next) {
+  *next = NULL;
+  if (!memmem(b, n, "<EnumerationResults", 19)) return CM_EPARSE;
   const char *blobs = memmem(b, n, "<Blobs>", 7);
-  if (!memmem(b, n, "<EnumerationResults", 19) ||
-      (blobs && !store_http__xml_values(blobs, n - (size_t)(blobs - b), "Name", r->keys, STORE_HTTP_LIST_KEYS_MAX))) {
-    store_http__end(r, CM_EIO, r->keys->len >= STORE_HTTP_LIST_KEYS_MAX ? "oversized" : "malformed");
+  if (blobs && !store_http__xml_values(blobs, n - (size_t)(blobs - b), "Name", keys, STORE_HTTP_LIST_KEYS_MAX))
+    return keys->len >= STORE_HTTP_LIST_KEYS_MAX ? CM_ERANGE : CM_EPARSE;
+  *next = store_http__xml_value(b, n, "NextMarker");
+  if (*next && !**next) {
+    g_free(*next);
+    *next = NULL;
+  }
+  return 0;
+}
+
+static void list_page(struct azure *a, struct store_http_req *r) {
+  char *next = NULL;
+  int rc = store_azure__list_page((const char *)r->body->data, r->body->len, r->keys, &next);
+  if (rc || (next && r->marker && strcmp(next, r->marker) == 0)) { /* no progress: never loop */
+    g_free(next);
+    store_http__end(r, CM_EIO, rc == CM_ERANGE ? "oversized" : "malformed");
     return;
   }
-  char *next = store_http__xml_value(b, n, "NextMarker");
-  if (!next || !*next) {
-    g_free(next);
+  if (!next) {
     store_http__end(r, 0, NULL);
-    return;
-  }
-  if (r->marker && strcmp(next, r->marker) == 0) { /* no progress: never loop */
-    g_free(next);
-    store_http__end(r, CM_EIO, "malformed");
     return;
   }
   g_free(r->marker);
@@ -228,7 +234,9 @@ static void *az_list(struct store_client *c, const char *prefix, store_list_fn d
   r->list_done = done;
   r->arg = arg;
   r->prefix = g_strdup(prefix ? prefix : "");
-  return send_list_page(a, r, reason) ? NULL : r;
+  if (!send_list_page(a, r, reason)) return r;
+  store_http__abort(r);
+  return NULL;
 }
 
 static void *az_start(struct store_client *c, const struct store_op_req *req, store_done_fn done, void *arg,
@@ -260,7 +268,9 @@ static void *az_start(struct store_client *c, const struct store_op_req *req, st
   g_free(path);
   g_free(k);
   g_free(b64);
-  return rc ? NULL : r;
+  if (!rc) return r;
+  store_http__abort(r);
+  return NULL;
 }
 
 static void az_abort(struct store_client *c, void *handle) {

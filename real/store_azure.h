@@ -1,8 +1,10 @@
 /* The pure parts of the Azure Blob client (real/store_azure.c), for its
- * unit test: the Shared Key StringToSign and its signature. */
+ * unit test and fuzz target: the Shared Key StringToSign and its
+ * signature, and the reading of a listing page. */
 #ifndef CM_STORE_AZURE_H
 #define CM_STORE_AZURE_H
 
+#include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +28,11 @@ struct azure_sign_req {
 char *store_azure__string_to_sign(const struct azure_sign_req *r);
 /* base64(HMAC-SHA256(key, sts)) (g_malloc'd); key is the decoded account key. */
 char *store_azure__signature(const uint8_t *key, size_t key_len, const char *sts);
+
+/* One List Blobs page (an <EnumerationResults> body of n bytes): its blob
+ * names appended to keys (char*, g_malloc'd), *next the NextMarker to ask
+ * for (g_malloc'd) or NULL on the last page. 0, CM_EPARSE (not a listing,
+ * a malformed name) or CM_ERANGE (more than STORE_HTTP_LIST_KEYS_MAX names). */
+int store_azure__list_page(const char *b, size_t n, GPtrArray *keys, char **next);
 
 #endif

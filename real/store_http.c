@@ -282,8 +282,14 @@ static size_t on_header(char *buf, size_t size, size_t n, void *userp) {
   size_t len = size * n;
   if (len >= 5 && memcmp(buf, "HTTP/", 5) == 0) { /* a new response (after 100 Continue) */
     r->etag[0] = r->content_md5[0] = 0;
+    r->etag_not_md5 = false;
     return len;
   }
+  /* SSE-KMS and SSE-C objects have ETags that are no MD5 of the body */
+  char sse[32] = "";
+  header_value(buf, len, "x-amz-server-side-encryption", sse, sizeof sse);
+  if (!strncmp(sse, "aws:kms", 7) || (len > 38 && !g_ascii_strncasecmp(buf, "x-amz-server-side-encryption-customer-", 38)))
+    r->etag_not_md5 = true;
   header_value(buf, len, "ETag", r->etag, sizeof r->etag);
   header_value(buf, len, "Content-MD5", r->content_md5, sizeof r->content_md5);
   return len;
@@ -334,7 +340,6 @@ int store_http__send(struct store_http_req *r, const char *url, const char **rea
   cm_time left = r->deadline - env_now(e);
   if (left <= 0) {
     *reason = "timeout";
-    req_free(r);
     return CM_EIO;
   }
   CURL *c = r->easy;
@@ -371,7 +376,6 @@ int store_http__send(struct store_http_req *r, const char *url, const char **rea
   int rc = real_http__add_easy(e, c, on_done, r);
   if (rc) {
     *reason = "transfer_error";
-    req_free(r);
     return rc;
   }
   if (!r->prev && *r->live != r) { /* not yet linked (a listing's next page is) */
@@ -448,6 +452,7 @@ int store_http__http_status(const struct store_http_req *r, bool enoent, const c
   else if (s >= 500 && s < 600) *reason = "server_error";
   else if (s == 404) *reason = "no_container";
   else if (s >= 400 && s < 500) *reason = "client_error";
-  else *reason = "malformed_http"; /* 1xx / 3xx as a final answer */
+  else if (s >= 300 && s < 400) *reason = "redirect"; /* e.g. S3's PermanentRedirect: another region */
+  else *reason = "malformed_http"; /* 1xx as a final answer */
   return CM_EIO;
 }

@@ -67,6 +67,13 @@ void store_http__filler(uint8_t *dst, size_t off, size_t n);
 /* The MD5 of a put's body (value, or the filler when value is NULL). */
 void store_http__body_md5(const uint8_t *value, size_t len, uint8_t out[STORE_HTTP_MD5_BYTES]);
 
+/* One ListObjectsV2 page (a <ListBucketResult> body of n bytes; store_s3.c):
+ * its keys appended to keys (char*, g_malloc'd), *next the continuation
+ * token (g_malloc'd) when IsTruncated is true, else NULL. 0, CM_EPARSE (not
+ * a listing, a malformed key, truncated without a token) or CM_ERANGE (more
+ * than STORE_HTTP_LIST_KEYS_MAX keys). */
+int store_s3__list_page(const char *b, size_t n, GPtrArray *keys, char **next);
+
 /* ---- one request on the env's curl multi ---- */
 
 struct store_http_req;
@@ -100,6 +107,7 @@ struct store_http_req {
   char etag[96];       /* ETag header, "" if none */
   char content_md5[64];/* Content-MD5 header, "" if none */
   bool oversized;
+  bool etag_not_md5;   /* the object is SSE-KMS or SSE-C encrypted: its ETag is no MD5 */
   /* a listing */
   GPtrArray *keys;     /* char*, owned */
   char *prefix, *marker; /* the prefix asked; the next page's token or marker (NULL: first page) */
@@ -111,8 +119,9 @@ struct store_http_req *store_http__req_new(struct store_client *c, struct store_
                                            bool listing, cm_time deadline);
 /* Set what every request shares (callbacks, timeouts from r->deadline,
  * the put body) and add it to the env's multi; url and r->hdrs are the
- * client's. Returns 0, or a CM_E* code with *reason set (then the request
- * is freed and done never called). */
+ * client's. Returns 0, or a CM_E* code with *reason set ("timeout" when the
+ * deadline has passed): then the caller ends r (store_http__end) or drops
+ * it (store_http__abort). */
 int store_http__send(struct store_http_req *r, const char *url, const char **reason);
 /* End r: unlink, call its done once with (status, reason, value, len) or,
  * for a listing, its list_done with the keys, then free r. */
@@ -126,8 +135,10 @@ void store_http__abort_all(struct store_http_req **live);
 int store_http__transport_status(const struct store_http_req *r, CURLcode rc, const char **reason);
 /* The (status, reason) of a complete HTTP answer that is not 2xx: 404 ->
  * CM_ENOENT "not_found" when missing names the object (enoent true), 401 /
- * 403 -> "auth", 5xx -> "server_error", 429 -> "throttled", other 4xx ->
- * "client_error". The error body is parsed (kept in *err, for logs). */
+ * 403 -> "auth", 5xx -> "server_error", 429 -> "throttled", a 404 naming
+ * the bucket or container -> "no_container", other 4xx -> "client_error",
+ * 3xx -> "redirect" (never followed). The error body is parsed (kept in
+ * *err, for logs). */
 int store_http__http_status(const struct store_http_req *r, bool enoent, const char **reason,
                             struct store_http_error *err);
 

@@ -64,26 +64,33 @@ static void log_error(const struct s3 *s, const struct store_http_req *r, const 
 
 static int send_list_page(struct s3 *s, struct store_http_req *r, const char **reason);
 
-/* A listing page arrived (2xx): gather its keys, ask the next page or end. */
-static void list_page(struct s3 *s, struct store_http_req *r) {
-  const char *b = (const char *)r->body->data;
-  size_t n = r->body->len;
-  if (!memmem(b, n, "<ListBucketResult", 17) ||
-      !store_http__xml_values(b, n, "Key", r->keys, STORE_HTTP_LIST_KEYS_MAX)) {
-    store_http__end(r, CM_EIO, r->keys->len >= STORE_HTTP_LIST_KEYS_MAX ? "oversized" : "malformed");
-    return;
-  }
+int store_s3__list_page(const char *b, size_t n, GPtrArray *keys, char **next) {
+  *next = NULL;
+  if (!memmem(b, n, "<ListBucketResult", 17)) return CM_EPARSE;
+  if (!store_http__xml_values(b, n, "Key", keys, STORE_HTTP_LIST_KEYS_MAX))
+    return keys->len >= STORE_HTTP_LIST_KEYS_MAX ? CM_ERANGE : CM_EPARSE;
   char *trunc = store_http__xml_value(b, n, "IsTruncated");
   bool more = trunc && strcmp(trunc, "true") == 0;
   g_free(trunc);
-  if (!more) {
-    store_http__end(r, 0, NULL);
+  if (!more) return 0;
+  *next = store_http__xml_value(b, n, "NextContinuationToken");
+  if (*next && **next) return 0;
+  g_free(*next);
+  *next = NULL;
+  return CM_EPARSE; /* truncated without a token: never loop */
+}
+
+/* A listing page arrived (2xx): gather its keys, ask the next page or end. */
+static void list_page(struct s3 *s, struct store_http_req *r) {
+  char *next = NULL;
+  int rc = store_s3__list_page((const char *)r->body->data, r->body->len, r->keys, &next);
+  if (rc || (next && r->marker && strcmp(next, r->marker) == 0)) { /* no progress: never loop */
+    g_free(next);
+    store_http__end(r, CM_EIO, rc == CM_ERANGE ? "oversized" : "malformed");
     return;
   }
-  char *next = store_http__xml_value(b, n, "NextContinuationToken");
-  if (!next || !*next || (r->marker && strcmp(next, r->marker) == 0)) { /* no progress: never loop */
-    g_free(next);
-    store_http__end(r, CM_EIO, "malformed");
+  if (!next) {
+    store_http__end(r, 0, NULL);
     return;
   }
   g_free(r->marker);
@@ -108,7 +115,7 @@ static void finish(struct store_http_req *r, CURLcode rc) {
   } else {
     status = 0;
     /* a get's body against its ETag; a put's ETag against the body we sent */
-    if (r->op != STORE_DELETE && store_http__etag_check(r->etag, r->md5) < 0) {
+    if (r->op != STORE_DELETE && !r->etag_not_md5 && store_http__etag_check(r->etag, r->md5) < 0) {
       status = CM_EIO;
       reason = "integrity";
     }
@@ -158,7 +165,9 @@ static void *s3_list(struct store_client *c, const char *prefix, store_list_fn d
   r->list_done = done;
   r->arg = arg;
   r->prefix = g_strdup(prefix ? prefix : "");
-  return send_list_page(s, r, reason) ? NULL : r;
+  if (!send_list_page(s, r, reason)) return r;
+  store_http__abort(r);
+  return NULL;
 }
 
 static void *s3_start(struct store_client *c, const struct store_op_req *req, store_done_fn done, void *arg,
@@ -194,7 +203,9 @@ static void *s3_start(struct store_client *c, const struct store_op_req *req, st
   g_free(k);
   int rc = store_http__send(r, url, reason);
   g_free(url);
-  return rc ? NULL : r;
+  if (!rc) return r;
+  store_http__abort(r);
+  return NULL;
 }
 
 static void s3_abort(struct store_client *c, void *handle) {

@@ -222,13 +222,14 @@ fi
 # ---- 4. faults ----------------------------------------------------------------------------------
 # start_bad MODE: badstore.py MODE in the background (BAD_PID), its port in BAD_PORT
 start_bad() {
+  rm -f "$T/bad-$1.out" # the background job truncates it only once it runs: no stale "port" line
   $PY "$D/badstore.py" "$1" >"$T/bad-$1.out" 2>"$T/bad-$1.err" &
   BAD_PID=$!
   PIDS="$PIDS $BAD_PID"
   i=0
   while ! grep -q '^port ' "$T/bad-$1.out" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
   BAD_PORT=$(sed -n 's/^port //p' "$T/bad-$1.out")
-  [ -n "$BAD_PORT" ] || bad "badstore.py $1 did not start" "$(cat "$T/bad-$1.err")"
+  [ -n "$BAD_PORT" ] || bad "badstore.py $1 did not start" "$(ls -l "$T/bad-$1.out"; cat "$T/bad-$1.out" "$T/bad-$1.err"; ps -o pid,stat,etime,args -p "$BAD_PID")"
 }
 # fault MODE KIND WANT OP ARGS...: one request of KIND against badstore.py MODE ends "WANT"
 fault() {

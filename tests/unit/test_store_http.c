@@ -117,6 +117,49 @@ static void test_xml_values(void **state) {
   g_ptr_array_free(keys, TRUE);
 }
 
+static void test_list_pages(void **state) {
+  (void)state;
+  size_t n;
+  GPtrArray *keys = g_ptr_array_new_with_free_func(g_free);
+  char *next = NULL;
+  char *b = exact("<ListBucketResult><IsTruncated>true</IsTruncated><Contents><Key>a</Key></Contents>"
+                  "<NextContinuationToken>t1</NextContinuationToken></ListBucketResult>",
+                  &n);
+  assert_int_equal(store_s3__list_page(b, n, keys, &next), 0);
+  assert_string_equal(next, "t1");
+  assert_int_equal(keys->len, 1);
+  g_free(next);
+  free(b);
+  b = exact("<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>", &n); /* no token: never loop */
+  assert_int_equal(store_s3__list_page(b, n, keys, &next), CM_EPARSE);
+  assert_null(next);
+  free(b);
+  b = exact("<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>b</Key></Contents></ListBucketResult>", &n);
+  assert_int_equal(store_s3__list_page(b, n, keys, &next), 0);
+  assert_null(next);
+  assert_int_equal(keys->len, 2);
+  free(b);
+  b = exact("<html><Key>x</Key></html>", &n);
+  assert_int_equal(store_s3__list_page(b, n, keys, &next), CM_EPARSE);
+  assert_int_equal(store_azure__list_page(b, n, keys, &next), CM_EPARSE);
+  free(b);
+  g_ptr_array_set_size(keys, 0);
+  b = exact("<EnumerationResults ContainerName=\"c\"><Prefix>a/</Prefix><Blobs><Blob><Name>a/1</Name></Blob><Blob>"
+            "<Name>a/&#233;</Name></Blob></Blobs><NextMarker>m2</NextMarker></EnumerationResults>",
+            &n);
+  assert_int_equal(store_azure__list_page(b, n, keys, &next), 0);
+  assert_int_equal(keys->len, 2);
+  assert_string_equal(keys->pdata[1], "a/\xc3\xa9");
+  assert_string_equal(next, "m2");
+  g_free(next);
+  free(b);
+  b = exact("<EnumerationResults><Blobs /><NextMarker /></EnumerationResults>", &n);
+  assert_int_equal(store_azure__list_page(b, n, keys, &next), 0);
+  assert_null(next);
+  free(b);
+  g_ptr_array_free(keys, TRUE);
+}
+
 static void test_md5_checks(void **state) {
   (void)state;
   uint8_t md5[STORE_HTTP_MD5_BYTES];
@@ -300,6 +343,7 @@ static void test_azure_client(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_escape),        cmocka_unit_test(test_parse_error), cmocka_unit_test(test_xml_values),
+      cmocka_unit_test(test_list_pages),
       cmocka_unit_test(test_md5_checks),    cmocka_unit_test(test_azure_sign),  cmocka_unit_test(test_new_refuses),
       cmocka_unit_test(test_s3_client),     cmocka_unit_test(test_azure_client),
   };
