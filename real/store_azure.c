@@ -57,7 +57,7 @@ char *store_azure__string_to_sign(const struct azure_sign_req *r) {
                          S(r->content_type));
   GPtrArray *h = g_ptr_array_new();
   for (const char *const *p = r->ms_headers; p && *p; p++) g_ptr_array_add(h, (gpointer)*p);
-  qsort(h->pdata, h->len, sizeof(gpointer), cmp_str); /* "name:value": a name is never a prefix of another's colon */
+  if (h->len > 1) qsort(h->pdata, h->len, sizeof(gpointer), cmp_str); /* "name:value": a name is never a prefix of another's colon */
   for (guint i = 0; i < h->len; i++) g_string_append_printf(o, "%s\n", (char *)h->pdata[i]);
   g_ptr_array_free(h, TRUE);
   g_string_append_printf(o, "/%s%s", S(r->account), S(r->path));
@@ -69,7 +69,7 @@ char *store_azure__string_to_sign(const struct azure_sign_req *r) {
     g_ptr_array_add(q, g_strdup_printf("%s:%s", name, eq ? eq + 1 : ""));
     g_free(name);
   }
-  qsort(q->pdata, q->len, sizeof(gpointer), cmp_str);
+  if (q->len > 1) qsort(q->pdata, q->len, sizeof(gpointer), cmp_str);
   for (guint i = 0; i < q->len; i++) g_string_append_printf(o, "\n%s", (char *)q->pdata[i]);
   g_ptr_array_free(q, TRUE);
   return g_string_free(o, FALSE);

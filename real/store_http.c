@@ -95,7 +95,8 @@ static int xml_next(const char *b, size_t len, const char *tag, size_t *pos, con
   if (!st) return 0;
   const char *text = st + lo;
   size_t rest = len - (size_t)(text - b);
-  const char *en = memmem(text, rest < XML_VALUE_MAX + (size_t)lc ? rest : XML_VALUE_MAX + (size_t)lc, close, (size_t)lc);
+  size_t window = MIN(rest, XML_VALUE_MAX + (size_t)lc); /* the end tag must come within 4 KiB */
+  const char *en = memmem(text, window, close, (size_t)lc);
   if (!en) return -1;
   *s = text;
   *n = (size_t)(en - text);
@@ -288,7 +289,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *userp) {
   /* SSE-KMS and SSE-C objects have ETags that are no MD5 of the body */
   char sse[32] = "";
   header_value(buf, len, "x-amz-server-side-encryption", sse, sizeof sse);
-  if (!strncmp(sse, "aws:kms", 7) || (len > 38 && !g_ascii_strncasecmp(buf, "x-amz-server-side-encryption-customer-", 38)))
+  static const char ssec[] = "x-amz-server-side-encryption-customer-";
+  if (!strncmp(sse, "aws:kms", 7) || (len > sizeof ssec - 1 && !g_ascii_strncasecmp(buf, ssec, sizeof ssec - 1)))
     r->etag_not_md5 = true;
   header_value(buf, len, "ETag", r->etag, sizeof r->etag);
   header_value(buf, len, "Content-MD5", r->content_md5, sizeof r->content_md5);

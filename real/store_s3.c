@@ -18,8 +18,10 @@
  * SHA-256 first), the SHA-256 of the empty string otherwise; curl 7.88
  * signs a header we set and adds none for S3 by itself. A put sends
  * Content-MD5, computed in one pass over the caller's bytes or the filler
- * before the transfer starts (about 2 ms per MB), so the store checks the
- * body; its answer's ETag, when a plain MD5, must equal ours.
+ * before the transfer starts, so the store checks the body; its answer's
+ * ETag, when a plain MD5, must equal ours. The pass holds the loop: about
+ * 1.6 ms per MB of caller bytes and 3 ms per MB of filler here (0.1 and
+ * 0.2 s for 64 MB; store_azure.c does the same).
  *
  * Sources: PutObject, GetObject, DeleteObject, ListObjectsV2 and "Error
  * responses" in the Amazon S3 API Reference
@@ -141,8 +143,8 @@ static int send_list_page(struct s3 *s, struct store_http_req *r, const char **r
   char *p = store_http__escape(r->prefix, false);
   char *t = r->marker ? store_http__escape(r->marker, false) : NULL;
   /* names in canonical (sorted) order */
-  char *url = g_strdup_printf("%s?%s%s%slist-type=2&prefix=%s", s->list_base, t ? "continuation-token=" : "", t ? t : "",
-                              t ? "&" : "", p);
+  char *url = g_strdup_printf("%s?%s%s%slist-type=2&prefix=%s", s->list_base, t ? "continuation-token=" : "",
+                              t ? t : "", t ? "&" : "", p);
   g_free(p);
   g_free(t);
   curl_slist_free_all(r->hdrs);
