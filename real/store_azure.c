@@ -48,7 +48,15 @@ struct azure {
 
 /* ---- Shared Key ---- */
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+/* "name:value" strings by name (then value): "x-ms-a" sorts before "x-ms-a-b". */
+static int cmp_str(const void *a, const void *b) {
+  const char *x = *(char *const *)a, *y = *(char *const *)b;
+  size_t nx = strcspn(x, ":"), ny = strcspn(y, ":");
+  int c = strncmp(x, y, MIN(nx, ny));
+  if (c) return c;
+  if (nx != ny) return nx < ny ? -1 : 1;
+  return strcmp(x + nx, y + ny);
+}
 
 char *store_azure__string_to_sign(const struct azure_sign_req *r) {
 #define S(x) ((x) ? (x) : "")
@@ -57,7 +65,7 @@ char *store_azure__string_to_sign(const struct azure_sign_req *r) {
                          S(r->content_type));
   GPtrArray *h = g_ptr_array_new();
   for (const char *const *p = r->ms_headers; p && *p; p++) g_ptr_array_add(h, (gpointer)*p);
-  if (h->len > 1) qsort(h->pdata, h->len, sizeof(gpointer), cmp_str); /* "name:value": a name is never a prefix of another's colon */
+  if (h->len > 1) qsort(h->pdata, h->len, sizeof(gpointer), cmp_str);
   for (guint i = 0; i < h->len; i++) g_string_append_printf(o, "%s\n", (char *)h->pdata[i]);
   g_ptr_array_free(h, TRUE);
   g_string_append_printf(o, "/%s%s", S(r->account), S(r->path));

@@ -223,6 +223,12 @@ static void test_azure_sign(void **state) {
   g_free(sig);
   g_free(sts);
   g_free(key);
+  /* sorted by name: a name that is another's prefix comes first, whatever its value */
+  const char *ms3[] = {"x-ms-meta-a-b:1", "x-ms-meta-a:2", NULL};
+  struct azure_sign_req m = {.verb = "GET", .ms_headers = ms3, .account = "a", .path = "/c/b"};
+  sts = store_azure__string_to_sign(&m);
+  assert_string_equal(sts, "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-meta-a:2\nx-ms-meta-a-b:1\n/a/c/b");
+  g_free(sts);
 }
 
 static void test_new_refuses(void **state) {
