@@ -66,6 +66,7 @@ struct real {
   struct env_net_stats st;
   struct real_http *http; /* the invoker and curl multi, made on first use (env_real__http) */
   bool providers;         /* env_real_set_providers was called: env_invoke has a table */
+  bool closing;           /* env_free has freed the invoker: none is made again */
 };
 
 static struct real *R(env *e) { return e->impl; }
@@ -414,7 +415,7 @@ int env_real_set_providers(env *e, const struct env_real_provider *p, uint32_t n
 struct real_http *env_real__http(env *e) {
   if (!env_real_is(e)) return NULL;
   struct real *r = R(e);
-  if (!r->http) r->http = real_http__new(e, r->ctx);
+  if (!r->http && !r->closing) r->http = real_http__new(e, r->ctx);
   return r->http;
 }
 
@@ -450,6 +451,8 @@ static void real_free_impl(env *e) {
   struct real *r = R(e);
   if (!r) return;
   real_http__free(r->http);
+  r->http = NULL; /* a storage client freed after this finds no multi (real_http__remove_easy: a no-op) */
+  r->closing = true;
   if (r->by_key) g_hash_table_destroy(r->by_key);
   if (r->peers) g_hash_table_destroy(r->peers);
   if (r->tsrc) {

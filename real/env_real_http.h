@@ -37,7 +37,9 @@ typedef void (*real_http_easy_fn)(void *arg, CURLcode rc, CURL *easy);
 int real_http__add_easy(env *e, CURL *easy, real_http_easy_fn done, void *arg);
 /* Stop a handle added and not yet finished: done is never called. A handle
  * not in flight is ignored. Freeing the env removes handles still in
- * flight (no callback); the caller still cleans them up. */
+ * flight (no callback); the caller still cleans them up, before env_free
+ * returns (from env_real.c's free_impl, before or after the invoker: once
+ * the invoker is gone this call does nothing). */
 void real_http__remove_easy(env *e, CURL *easy);
 /* env_real.c: e's invoker, made on first use (NULL: curl failed). */
 struct real_http *env_real__http(env *e);
