@@ -127,7 +127,7 @@ static void sign(const struct azure *a, struct store_http_req *r, const char *ve
   char *auth = g_strdup_printf("Authorization: SharedKey %s:%s", a->account, sig);
   g_free(sts);
   g_free(sig);
-  curl_slist_free_all(r->hdrs);
+  store_http__hdrs_free(r->hdrs);
   r->hdrs = curl_slist_append(NULL, auth);
   g_free(auth);
   char line[96];

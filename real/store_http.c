@@ -10,6 +10,7 @@
  * (their keys and codes are element text). */
 #include "store_http.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -230,9 +231,15 @@ struct store_http_req *store_http__req_new(struct store_client *c, struct store_
   return r;
 }
 
+/* Free a header list, zeroing it first: it may hold a session token. */
+void store_http__hdrs_free(struct curl_slist *l) {
+  for (struct curl_slist *p = l; p; p = p->next) sodium_memzero(p->data, strlen(p->data));
+  curl_slist_free_all(l);
+}
+
 static void req_free(struct store_http_req *r) {
-  curl_easy_cleanup(r->easy);
-  curl_slist_free_all(r->hdrs);
+  curl_easy_cleanup(r->easy); /* curl's copy of CURLOPT_USERPWD is freed by curl, not zeroed */
+  store_http__hdrs_free(r->hdrs);
   g_byte_array_free(r->body, TRUE);
   if (r->hash) g_checksum_free(r->hash);
   if (r->keys) g_ptr_array_free(r->keys, TRUE);

@@ -126,6 +126,8 @@ int store_http__send(struct store_http_req *r, const char *url, const char **rea
 /* End r: unlink, call its done once with (status, reason, value, len) or,
  * for a listing, its list_done with the keys, then free r. */
 void store_http__end(struct store_http_req *r, int status, const char *reason);
+/* Free a request's header list, zeroed first (it may hold a session token). */
+void store_http__hdrs_free(struct curl_slist *l);
 /* Abort r (off the multi, no callback) and free it. */
 void store_http__abort(struct store_http_req *r);
 /* Free every request in *live without callbacks. */

@@ -147,7 +147,7 @@ static int send_list_page(struct s3 *s, struct store_http_req *r, const char **r
                               t ? t : "", t ? "&" : "", p);
   g_free(p);
   g_free(t);
-  curl_slist_free_all(r->hdrs);
+  store_http__hdrs_free(r->hdrs);
   r->hdrs = base_headers(s, EMPTY_SHA256);
   sign(s, r);
   int rc = store_http__send(r, url, reason);
