@@ -320,6 +320,14 @@ static size_t on_body(char *buf, size_t size, size_t n, void *userp) {
     r->oversized = true;
     return 0; /* aborts: CURLE_WRITE_ERROR */
   }
+  if (r->got == 0 && r->op == STORE_GET && !r->listing && !r->length_only) {
+    curl_off_t cl = -1; /* room for the announced length at once (at most 256 MiB: it is not trusted) */
+    curl_easy_getinfo(r->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
+    if (cl > 0 && cl <= (curl_off_t)(256u << 20)) {
+      g_byte_array_set_size(r->body, (guint)cl);
+      g_byte_array_set_size(r->body, 0); /* keeps the allocation */
+    }
+  }
   r->got += len;
   if (r->op == STORE_GET && !r->listing) {
     if (!r->hash) r->hash = g_checksum_new(G_CHECKSUM_MD5);
