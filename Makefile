@@ -123,7 +123,15 @@ unit: $(UNIT_BIN)
 	  echo "== $$t"; CLOUDMIX=$(abspath $(BUILD)/cloudmix) $$t || fail=1; done; \
 	exit $$fail
 
-integration: $(BUILD)/cloudmix
+# The storage clients' driver (tests/integration/stores_http.sh), until the
+# clients are reachable through `cloudmix store`.
+STORE_DRIVE := $(BUILD)/tests/store_drive
+$(STORE_DRIVE): tests/integration/store_drive.c $(BUILD)/libcloudmix.a
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(BUILD)/libcloudmix.a $(LDFLAGS) $(LDLIBS) -o $@
+
+integration: $(BUILD)/cloudmix $(STORE_DRIVE)
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) BUILD=$(abspath $(BUILD)) sh tests/integration/run.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/cloudless.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves.sh
@@ -134,6 +142,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) AGREE_TIMING=$(AGREE_TIMING) sh tests/integration/agreement.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/emulate.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) RSS_CHECK=$(RSS_CHECK) sh tests/integration/stores.sh
+	@STORE_DRIVE=$(abspath $(STORE_DRIVE)) sh tests/integration/stores_http.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 
 test: deps
@@ -173,8 +182,9 @@ FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefin
 FUZZ_PROVIDER_TARGETS := fuzz_provider_lambda fuzz_provider_lambda_url fuzz_provider_azure \
                          fuzz_provider_cloudrun fuzz_provider_openfaas fuzz_provider_fission \
                          fuzz_lambda_report fuzz_self_report
-# The storage clients' reply handling (real/store_*.c): one target per client.
-FUZZ_STORE_TARGETS := fuzz_store_redis_reply
+# The storage clients' reply handling and readers of error bodies and
+# listings (real/store_*.c).
+FUZZ_STORE_TARGETS := fuzz_store_redis_reply fuzz_store_s3_error fuzz_store_azure_error
 FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node $(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS)
 FUZZ_MAXLEN_fuzz_scenario      := 4096
 FUZZ_MAXLEN_fuzz_sphinx_unwrap := 2500

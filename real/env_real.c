@@ -65,7 +65,9 @@ struct real {
   struct iovec iov[MMSG];
   struct sockaddr_storage srcs[MMSG];
   struct env_net_stats st;
-  struct real_http *http; /* the invoker, made by env_real_set_providers */
+  struct real_http *http;   /* the invoker and curl multi, made on first use (env_real__http) */
+  bool providers;           /* env_real_set_providers was called: env_invoke has a table */
+  bool closing;             /* env_free has freed the invoker: none is made again */
   struct real_store *store; /* the storage dispatcher, made by env_real_set_stores */
 };
 
@@ -394,7 +396,7 @@ static void real_net_stats(env *e, struct env_net_stats *out) {
 
 static request_id real_invoke(env *e, const struct invocation *inv, env_invoke_fn done, void *arg) {
   struct real *r = R(e);
-  if (!r->http) return CM_ENOSYS; /* no providers configured */
+  if (!r->providers) return CM_ENOSYS; /* no providers configured */
   return real_http__invoke(r->http, inv, done, arg);
 }
 
@@ -406,8 +408,17 @@ static bool real_invoke_cancel(env *e, request_id id) {
 int env_real_set_providers(env *e, const struct env_real_provider *p, uint32_t n) {
   if (!env_real_is(e) || (!p && n)) return CM_EINVAL;
   struct real *r = R(e);
-  if (!r->http && !(r->http = real_http__new(e, r->ctx))) return CM_EIO;
-  return real_http__set_providers(r->http, p, n);
+  if (!env_real__http(e)) return CM_EIO;
+  int rc = real_http__set_providers(r->http, p, n);
+  if (!rc) r->providers = true;
+  return rc;
+}
+
+struct real_http *env_real__http(env *e) {
+  if (!env_real_is(e)) return NULL;
+  struct real *r = R(e);
+  if (!r->http && !r->closing) r->http = real_http__new(e, r->ctx);
+  return r->http;
 }
 
 void env_real_http_stats(env *e, struct env_real_http_stats *out) {
@@ -500,6 +511,8 @@ static void real_free_impl(env *e) {
   if (!r) return;
   real_store__free(r->store); /* first: its clients cancel env timers and remove their sources */
   real_http__free(r->http);
+  r->http = NULL; /* a storage client freed after this finds no multi (real_http__remove_easy: a no-op) */
+  r->closing = true;
   if (r->by_key) g_hash_table_destroy(r->by_key);
   if (r->peers) g_hash_table_destroy(r->peers);
   if (r->tsrc) {

@@ -8,7 +8,11 @@
  * the loop soon but never inside curl's callback, and the old timer is
  * cancelled before a new one is set. Finished transfers are collected with
  * curl_multi_info_read after every socket_action and handed to their
- * adapter; done is called from there, never inside env_invoke. */
+ * adapter; done is called from there, never inside env_invoke.
+ * Another real/ module (the S3 and Azure Blob clients) may add easy handles
+ * of its own to the same multi (real_http__add_easy): they share the
+ * sockets, the connection cache and the timer, and finish through their own
+ * callback. */
 #include "env_real_http.h"
 
 #include <curl/curl.h>
@@ -60,6 +64,13 @@ struct real_http {
   struct xfer *free_xfers; /* with their easy handle kept for reuse */
   struct env_real_http_stats st;
   bool h2c_broken_reuse; /* libcurl < 8.0: see real_http__new */
+  GHashTable *foreign;   /* CURL* -> struct foreign*, owned: handles of real_http__add_easy in flight */
+};
+
+/* A handle another module added: its callback, nothing else of ours. */
+struct foreign {
+  real_http_easy_fn done;
+  void *arg;
 };
 
 static bool curl_ready;
@@ -139,11 +150,26 @@ static void outcome(struct real_http *h, struct xfer *x, CURLcode rc, struct inv
   }
 }
 
+/* A finished handle of real_http__add_easy: off the multi, then its callback. */
+static void foreign_done(struct real_http *h, CURL *easy, CURLcode rc, struct foreign *f) {
+  real_http_easy_fn done = f->done;
+  void *arg = f->arg;
+  curl_multi_remove_handle(h->multi, easy);
+  g_hash_table_remove(h->foreign, easy); /* frees f */
+  env_real__dispatch_refresh(h->e);
+  done(arg, rc, easy);
+}
+
 static void collect(struct real_http *h) {
   CURLMsg *m;
   int left;
   while ((m = curl_multi_info_read(h->multi, &left))) {
     if (m->msg != CURLMSG_DONE) continue;
+    struct foreign *f = g_hash_table_lookup(h->foreign, m->easy_handle);
+    if (f) {
+      foreign_done(h, m->easy_handle, m->data.result, f);
+      continue;
+    }
     struct xfer *x = NULL;
     curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
     CURLcode rc = m->data.result; /* m is invalid after remove_handle */
@@ -386,6 +412,28 @@ int real_http__set_providers(struct real_http *h, const struct env_real_provider
 
 void real_http__stats(const struct real_http *h, struct env_real_http_stats *out) { *out = h->st; }
 
+/* ---- transfers of other modules ---- */
+
+int real_http__add_easy(env *e, CURL *easy, real_http_easy_fn done, void *arg) {
+  struct real_http *h = env_real__http(e);
+  if (!h) return CM_EIO;
+  if (!easy || !done || g_hash_table_contains(h->foreign, easy)) return CM_EINVAL;
+  struct foreign *f = g_new(struct foreign, 1);
+  *f = (struct foreign){.done = done, .arg = arg};
+  g_hash_table_insert(h->foreign, easy, f);
+  if (curl_multi_add_handle(h->multi, easy) != CURLM_OK) {
+    g_hash_table_remove(h->foreign, easy);
+    return CM_EIO;
+  }
+  return 0;
+}
+
+void real_http__remove_easy(env *e, CURL *easy) {
+  struct real_http *h = env_real__http(e);
+  if (!h || !easy || !g_hash_table_remove(h->foreign, easy)) return;
+  curl_multi_remove_handle(h->multi, easy); /* aborts the transfer; curl closes or keeps its connection */
+}
+
 struct real_http *real_http__new(env *e, GMainContext *ctx) {
   if (!curl_ready) { /* once per process: not thread-safe in curl 7.x, so done here from the first env */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
@@ -402,6 +450,7 @@ struct real_http *real_http__new(env *e, GMainContext *ctx) {
     return NULL;
   }
   h->reqs = reqtab_new();
+  h->foreign = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   /* libcurl before 8.0 fails every stream after the first on a reused
    * HTTP/2 prior-knowledge (h2c) connection with "Error in the HTTP2
    * framing layer" (curl issue #10634, fixed by PR #10643 in 8.0; seen here
@@ -436,6 +485,11 @@ void real_http__free(struct real_http *h) {
     h->free_xfers = x->next;
     xfer_destroy(x);
   }
+  GHashTableIter it; /* other modules' handles: off the multi, theirs to clean up, never called back */
+  gpointer easy;
+  g_hash_table_iter_init(&it, h->foreign);
+  while (g_hash_table_iter_next(&it, &easy, NULL)) curl_multi_remove_handle(h->multi, easy);
+  g_hash_table_destroy(h->foreign);
   curl_multi_cleanup(h->multi);
   g_source_destroy(h->src);
   g_source_unref(h->src);

@@ -442,6 +442,30 @@ static void provider_inputs(void) {
   g_free(c64);
 }
 
+/* Answers of S3 / GCS and Azure Blob: error bodies and listing pages. */
+static void store_inputs(void) {
+  ptext("fuzz_store_s3_error", "nosuchkey",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does "
+        "not exist.</Message><Key>a &amp; b</Key><RequestId>1</RequestId></Error>");
+  ptext("fuzz_store_s3_error", "entities", "<Error><Code>&#x41;&#66;&lt;</Code><Message>&quot;&apos;&gt;</Message></Error>");
+  ptext("fuzz_store_s3_error", "list",
+        "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><IsTruncated>true</IsTruncated>"
+        "<Contents><Key>a/one</Key><ETag>&quot;06d36dffe1556c99a6151aa445d58a3b&quot;</ETag></Contents>"
+        "<Contents><Key>a/two &#xE9;</Key></Contents><NextContinuationToken>tok+/=</NextContinuationToken>"
+        "</ListBucketResult>");
+  ptext("fuzz_store_s3_error", "list-last", "<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>");
+  ptext("fuzz_store_azure_error", "auth",
+        "\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Error>\n  <Code>AuthorizationFailure</Code>\n  "
+        "<Message>Server failed to authenticate the request.\nRequestId:1\nTime:2026-12-03T15:16:12.432Z</Message>\n"
+        "</Error>");
+  ptext("fuzz_store_azure_error", "list",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://127.0.0.1:10000/"
+        "devstoreaccount1\" ContainerName=\"c\"><Prefix>a/</Prefix><Blobs><Blob><Name>a/one</Name><Properties>"
+        "<Content-MD5>XrY7u+Ae7tCTyyK7j1rNww==</Content-MD5></Properties></Blob><Blob><Name>a/two &amp;</Name>"
+        "</Blob></Blobs><NextMarker>m1</NextMarker></EnumerationResults>");
+  ptext("fuzz_store_azure_error", "list-last", "<EnumerationResults><Blobs /><NextMarker /></EnumerationResults>");
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: make_corpus DIR (writes DIR/fuzz_*/)\n");
@@ -456,6 +480,7 @@ int main(int argc, char **argv) {
   spx_packets(&sphinx_profile_smc_compat, FZ_SEL_ALT, "smc");
   spx_forge_seeds(&sphinx_profile_mixclaves, 0, "mixclaves");
   spx_forge_seeds(&sphinx_profile_smc_compat, FZ_SEL_ALT, "smc");
+  store_inputs();
   cdc_packets(codec_abstract(), 0);
   cdc_packets(&codec__full_ops, FZ_SEL_ALT);
   node_inputs();

@@ -5,7 +5,9 @@
 # with the rest of $PIDS. Each returns 1 (after a SKIP-worthy message on
 # stderr) when the program is missing: `make deps` installs all four.
 #   redis-server  (Debian)        start_redis      REDIS_PORT   REDIS_PID
-#   moto_server   (S3 API)        start_moto       MOTO_PORT    MOTO_PID
+#   moto_server   (S3 API)        start_moto [N]   MOTO_PORT    MOTO_PID
+#     (N: INITIAL_NO_AUTH_ACTION_COUNT, the requests moto leaves unchecked
+#     before it checks every SigV4 signature against its IAM keys; 0 by default)
 #   s3rver        (npm, S3 API)   start_s3rver     S3RVER_PORT  S3RVER_PID
 #   azurite-blob  (npm, Azure)    start_azurite    AZURITE_PORT AZURITE_PID
 # ../shared/PEERS.md says how each starts. npm peers live under
@@ -17,7 +19,9 @@ NPM_BIN=$CLOUDMIX_NPM/node_modules/.bin
 # The Azure Storage development account (public, documented by Azurite).
 AZURITE_ACCOUNT=devstoreaccount1
 AZURITE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-# moto signs from the first request on when this is 0 (S3 needs no IAM set-up)
+# moto with N = 0 checks from the first request on, and knows no key but the
+# IAM ones made within the first N requests: these (AWS's documented example
+# key) are refused there with InvalidAccessKeyId
 MOTO_ACCESS_KEY=AKIAIOSFODNN7EXAMPLE
 MOTO_SECRET_KEY='wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'
 
@@ -48,7 +52,7 @@ start_redis() {
 start_moto() {
   command -v moto_server >/dev/null || { echo "moto_server missing (pip install 'moto[server]')" >&2; return 1; }
   MOTO_PORT=$(peer_port)
-  INITIAL_NO_AUTH_ACTION_COUNT=0 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$T/moto.log" 2>&1 &
+  INITIAL_NO_AUTH_ACTION_COUNT=${1:-0} moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$T/moto.log" 2>&1 &
   MOTO_PID=$!
   PIDS="$PIDS $MOTO_PID"
   peer_wait "$MOTO_PORT"

@@ -5,7 +5,9 @@
  * hangs, cancellation stops the callback, connections are reused, and many
  * calls run in flight at once. The adapter here is a minimal test kind, so
  * the transport is tested apart from the platforms' adapters
- * (test_provider.c tests those). */
+ * (test_provider.c tests those). Another module's own easy handle on the
+ * same multi (real_http__add_easy) finishes through its callback, reuses
+ * the invoker's connection, and never calls back once removed. */
 #include "cmocka_inc.h"
 
 #include <arpa/inet.h>
@@ -20,6 +22,7 @@
 #include <glib.h>
 
 #include "env_real.h"
+#include "env_real_http.h"
 #include "provider.h"
 
 /* ---- a scripted server: one thread per connection; the path says what to do ---- */
@@ -419,6 +422,74 @@ static void test_many_cancel_free(void **state CM_UNUSED) {
   server_stop(&sv);
 }
 
+struct hook {
+  env *e;
+  int n;
+  CURLcode rc;
+  CURL *easy;
+};
+
+static void hook_done(void *arg, CURLcode rc, CURL *easy) {
+  struct hook *h = arg;
+  h->n++;
+  h->rc = rc;
+  h->easy = easy;
+  env_stop(h->e);
+}
+
+static size_t sink(char *b, size_t size, size_t n, void *u) {
+  (void)b;
+  (void)u;
+  return size * n;
+}
+
+static void test_add_easy(void **state CM_UNUSED) {
+  struct server sv;
+  server_start(&sv);
+  struct provider p;
+  env *e = make_env(&p, sv.port);
+  one(e, "ok", INVOKE_OK, NULL); /* the invoker opens one connection */
+  CURL *c = curl_easy_init();
+  char url[64];
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/ok", (unsigned)sv.port);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_POSTFIELDS, "{}");
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+  struct hook h = {.e = e};
+  assert_int_equal(real_http__add_easy(e, c, hook_done, &h), 0);
+  assert_int_equal(h.n, 0); /* never inside the call */
+  assert_int_equal(real_http__add_easy(e, c, hook_done, &h), CM_EINVAL);
+  assert_int_equal(real_http__add_easy(e, NULL, hook_done, &h), CM_EINVAL);
+  env_run(e, env_now(e) + CM_S(5));
+  assert_int_equal(h.n, 1);
+  assert_int_equal(h.rc, CURLE_OK);
+  assert_ptr_equal(h.easy, c);
+  long code = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+  assert_int_equal(code, 200);
+  assert_int_equal(__atomic_load_n(&sv.accepted, __ATOMIC_SEQ_CST), 1); /* the invoker's connection, reused */
+  one(e, "ok", INVOKE_OK, NULL); /* the invoker still works */
+  /* removed while in flight: never called back */
+  snprintf(url, sizeof url, "http://127.0.0.1:%u/slow", (unsigned)sv.port);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  assert_int_equal(real_http__add_easy(e, c, hook_done, &h), 0);
+  env_run(e, env_now(e) + CM_MS(100));
+  real_http__remove_easy(e, c);
+  real_http__remove_easy(e, c); /* not in flight: ignored */
+  env_run(e, env_now(e) + CM_MS(1700));
+  assert_int_equal(h.n, 1);
+  /* in flight when the env is freed: never called back either */
+  assert_int_equal(real_http__add_easy(e, c, hook_done, &h), 0);
+  env_run(e, env_now(e) + CM_MS(50));
+  env_free(e);
+  assert_int_equal(h.n, 1);
+  curl_easy_cleanup(c);
+  g_free(p.endpoint);
+  server_stop(&sv);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_outcomes),
@@ -426,6 +497,7 @@ int main(void) {
       cmocka_unit_test(test_reason_overflow),
       cmocka_unit_test(test_refused),
       cmocka_unit_test(test_many_cancel_free),
+      cmocka_unit_test(test_add_easy),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
