@@ -60,6 +60,11 @@ static const struct bench_def benches[] = {
    "      endpoint in the same run (goal ratio >= 0.5); the scheduler's decision time per\n"
    "      call (goal <= 5 us); 10,000 calls in flight at once (emulator in a child process):\n"
    "      every outcome, wall time, connections, peak RSS"},
+  {"real-storage", bench_real_storage,
+   "our real storage clients beside a reference client against the same server: 1 KiB\n"
+   "      put/get per second through env_put/env_get on redis-server (hiredis, 64 in flight)\n"
+   "      beside redis-benchmark (goal ratio >= 0.5); one 64 MiB object put and got against\n"
+   "      moto (S3) and azurite (Azure Blob) beside curl moving the same object (goal >= 0.8)"},
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
@@ -86,7 +91,7 @@ int bench_main(int argc, char **argv) {
       size_t k = 0;
       while (k < NBENCH && strcmp(a, benches[k].name) != 0) k++;
       if (k == NBENCH) {
-        fprintf(stderr, "cloudmix bench: unknown %s '%s' (benchmarks: engine-hold, mm1, results-store, cloudless-live, sphinx, mixnet-sim, buffer, mixnode-udp, dag-placement, real-invoke; "
+        fprintf(stderr, "cloudmix bench: unknown %s '%s' (benchmarks: engine-hold, mm1, results-store, cloudless-live, sphinx, mixnet-sim, buffer, mixnode-udp, dag-placement, real-invoke, real-storage; "
                         "options: --quick, --help)\n", a[0] == '-' ? "option" : "benchmark", a);
         return 2;
       }

@@ -35,6 +35,7 @@ int bench_buffer(bool quick);
 int bench_mixnode_udp(bool quick);
 int bench_dag_placement(bool quick);
 int bench_real_invoke(bool quick);
+int bench_real_storage(bool quick);
 
 /* M/M/1 parameters: arrival rate 0.9/s, service rate 1.0/s. */
 #define MM1_LAMBDA 0.9
