@@ -123,15 +123,7 @@ unit: $(UNIT_BIN)
 	  echo "== $$t"; CLOUDMIX=$(abspath $(BUILD)/cloudmix) $$t || fail=1; done; \
 	exit $$fail
 
-# The storage clients' driver (tests/integration/stores_http.sh), until the
-# clients are reachable through `cloudmix store`.
-STORE_DRIVE := $(BUILD)/tests/store_drive
-$(STORE_DRIVE): tests/integration/store_drive.c $(BUILD)/libcloudmix.a
-	@mkdir -p $(dir $@)
-	@echo "  LINK    $@"
-	@$(CC) $(CFLAGS) $(PKG_CFLAGS) $< $(BUILD)/libcloudmix.a $(LDFLAGS) $(LDLIBS) -o $@
-
-integration: $(BUILD)/cloudmix $(STORE_DRIVE)
+integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) BUILD=$(abspath $(BUILD)) sh tests/integration/run.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/cloudless.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves.sh
@@ -142,7 +134,7 @@ integration: $(BUILD)/cloudmix $(STORE_DRIVE)
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) AGREE_TIMING=$(AGREE_TIMING) sh tests/integration/agreement.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/emulate.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) RSS_CHECK=$(RSS_CHECK) sh tests/integration/stores.sh
-	@STORE_DRIVE=$(abspath $(STORE_DRIVE)) sh tests/integration/stores_http.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/stores_http.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 
 test: deps

@@ -24,11 +24,29 @@ struct one {
   const char *out; /* get: write the bytes here */
   bool write_failed;
   cm_time took, issued;
-  /* ls */
+  /* ls: the listing's outcomes, counted here as the env counts a request's */
   GPtrArray *keys;
   const char *reason;
   void *handle;
+  struct env_real_store_stats list_st;
 };
+
+/* One more outcome of a listing in st: ok, miss or failed by reason. */
+static void count_list(struct env_real_store_stats *st, int status, const char *reason) {
+  if (!status) {
+    st->ok++;
+    return;
+  }
+  if (status == CM_ENOENT) {
+    st->miss++;
+    return;
+  }
+  st->failed++;
+  uint32_t i = 0;
+  while (i < st->nreasons && strcmp(st->by_reason[i].reason, reason)) i++;
+  if (i == st->nreasons && i < ENV_REAL_REASONS_MAX) st->by_reason[st->nreasons++].reason = reason;
+  if (i < st->nreasons) st->by_reason[i].n++;
+}
 
 static void on_store(env *e, void *arg, int status, const uint8_t *value, size_t len) {
   struct one *o = arg;
@@ -50,8 +68,9 @@ static void on_list(void *arg, int status, const char *reason, const char *const
   o->done = true;
   o->handle = NULL;
   o->status = status;
-  o->reason = reason;
+  o->reason = status ? (reason ? reason : "unknown") : NULL;
   o->took = env_now(o->e) - o->issued;
+  count_list(&o->list_st, status, o->reason);
   for (size_t i = 0; i < n; i++) g_ptr_array_add(o->keys, g_strdup(keys[i]));
   env_stop(o->e);
 }
@@ -60,6 +79,7 @@ static void on_list_deadline(env *e, void *arg) {
   struct one *o = arg;
   o->reason = "timeout";
   o->status = CM_EIO;
+  count_list(&o->list_st, o->status, o->reason);
   env_stop(e);
 }
 
@@ -83,15 +103,14 @@ static const char *last_reason(env *e) {
   return st.nreasons ? st.by_reason[st.nreasons - 1].reason : "unknown";
 }
 
-/* "stats: requested 1 ok 0 miss 0 failed 1 cancelled 0 in_flight 0 reasons refused=1" */
-static void print_stats(env *e) {
-  struct env_real_store_stats st;
-  env_real_store_stats(e, &st);
+/* "stats: requested 1 ok 0 miss 0 failed 1 cancelled 0 in_flight 0 reasons refused=1": the env's
+ * storage counters, or a listing's (which does not go through the env). */
+static void print_stats(const struct env_real_store_stats *st) {
   fprintf(stderr, "stats: requested %llu ok %llu miss %llu failed %llu cancelled %llu in_flight %llu reasons",
-          (unsigned long long)st.requested, (unsigned long long)st.ok, (unsigned long long)st.miss,
-          (unsigned long long)st.failed, (unsigned long long)st.cancelled, (unsigned long long)st.in_flight);
-  for (uint32_t i = 0; i < st.nreasons; i++)
-    fprintf(stderr, " %s=%llu", st.by_reason[i].reason, (unsigned long long)st.by_reason[i].n);
+          (unsigned long long)st->requested, (unsigned long long)st->ok, (unsigned long long)st->miss,
+          (unsigned long long)st->failed, (unsigned long long)st->cancelled, (unsigned long long)st->in_flight);
+  for (uint32_t i = 0; i < st->nreasons; i++)
+    fprintf(stderr, " %s=%llu", st->by_reason[i].reason, (unsigned long long)st->by_reason[i].n);
   fprintf(stderr, "\n");
 }
 
@@ -141,7 +160,8 @@ static int store_run(int argc, char **argv, struct opts *op) {
       {"bytes", 0, 0, G_OPTION_ARG_STRING, &op->bytes, "put: a virtual object of N bytes (16K, 64M, ...)", "N"},
       {"out", 0, 0, G_OPTION_ARG_FILENAME, &op->out, "get: write the object to F", "F"},
       {"length-only", 0, 0, G_OPTION_ARG_NONE, &op->length_only, "get: keep no bytes, report the length", NULL},
-      {"stats", 0, 0, G_OPTION_ARG_NONE, &op->stats, "Print the env's storage outcome counters on stderr", NULL},
+      {"stats", 0, 0, G_OPTION_ARG_NONE, &op->stats,
+       "Print the outcome counters on stderr (the env's; for ls, the listing's)", NULL},
       {"timeout", 0, 0, G_OPTION_ARG_DOUBLE, &op->timeout_s, "Deadline in seconds (default: the store's timeout_s)",
        "S"},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -233,12 +253,17 @@ static int store_run(int argc, char **argv, struct opts *op) {
     o.keys = g_ptr_array_new_with_free_func(g_free);
     const char *why = NULL;
     o.handle = c->ops->list(c, key ? key : "", on_list, &o, &why);
-    if (!o.handle) o.status = CM_EIO, o.reason = why ? why : "unknown";
+    o.list_st.requested = 1;
+    if (!o.handle) {
+      o.status = CM_EIO, o.reason = why ? why : "unknown";
+      count_list(&o.list_st, o.status, o.reason);
+    }
     timer_id t = env_after(e, timeout_s > 0 ? cm_time_from_s(timeout_s) : c->timeout ? c->timeout : CM_S(30),
                            on_list_deadline, &o);
     rc = run_one(&o, "ls", key ? key : "", where);
     env_cancel(e, t);
-    if (o.handle) c->ops->abort(c, o.handle);
+    if (o.handle) c->ops->abort(c, o.handle); /* after the deadline: its one outcome was "timeout" */
+    if (stats) print_stats(&o.list_st);
     if (rc == CM_EXIT_OK) {
       g_ptr_array_sort(o.keys, cmp_str);
       for (guint i = 0; i < o.keys->len; i++) printf("%s\n", (char *)o.keys->pdata[i]);
@@ -250,8 +275,10 @@ static int store_run(int argc, char **argv, struct opts *op) {
   }
   struct store_client *cs[] = {c};
   env_real_set_stores(e, cs, 1);
+  const char *fbytes = mf ? g_mapped_file_get_contents(mf) : NULL;
+  if (mf && !fbytes) fbytes = ""; /* an empty file: bytes (none), not a virtual object */
   struct store_req q = {.key = key,
-                        .value = mf ? (const uint8_t *)g_mapped_file_get_contents(mf) : NULL,
+                        .value = (const uint8_t *)fbytes,
                         .len = mf ? g_mapped_file_get_length(mf) : nbytes,
                         .length_only = length_only,
                         .timeout = cm_time_from_s(timeout_s)};
@@ -263,7 +290,11 @@ static int store_run(int argc, char **argv, struct opts *op) {
     goto done;
   }
   rc = run_one(&o, verb, key, where);
-  if (stats) print_stats(e);
+  if (stats) {
+    struct env_real_store_stats st;
+    env_real_store_stats(e, &st);
+    print_stats(&st);
+  }
 done:
   env_free(e);
   if (mf) g_mapped_file_unref(mf);

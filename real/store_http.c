@@ -186,8 +186,7 @@ int store_http__content_md5_check(const char *b64, const uint8_t md5[STORE_HTTP_
 
 void store_http__filler(uint8_t *dst, size_t off, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    uint64_t x = off + i;
-    dst[i] = (uint8_t)('a' + (x ^ (x >> 8) ^ (x >> 16)) % 26); /* printable, varied */
+    dst[i] = (uint8_t)(off + i); /* byte o is o mod 256, as store_redis.c's */
   }
 }
 

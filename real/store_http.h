@@ -62,7 +62,8 @@ int store_http__etag_check(const char *etag, const uint8_t md5[STORE_HTTP_MD5_BY
 int store_http__content_md5_check(const char *b64, const uint8_t md5[STORE_HTTP_MD5_BYTES]);
 
 /* The filler a put of value NULL sends: byte i of the object, n bytes from
- * offset off into dst (deterministic, cheap, not all one byte). */
+ * offset off into dst; byte o is o mod 256, as a virtual object of every
+ * client (store_redis.c; `cloudmix store put --bytes N`). */
 void store_http__filler(uint8_t *dst, size_t off, size_t n);
 /* The MD5 of a put's body (value, or the filler when value is NULL). */
 void store_http__body_md5(const uint8_t *value, size_t len, uint8_t out[STORE_HTTP_MD5_BYTES]);

@@ -188,7 +188,7 @@ test_redis_faults() {
   kill $FAKE_PID
 }
 
-# S3 (moto, s3rver) and Azure Blob (azurite): test_s3, test_azure, added with their clients.
+# S3 (moto, s3rver), GCS and Azure Blob (azurite): stores_http.sh, through `cloudmix store` too.
 
 test_usage() {
   S --real "$T/none.ini" get k >/dev/null 2>"$T/err"
