@@ -156,10 +156,12 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
   }
   if (strcmp(r.cfg->experiment, "live") != 0) {
     int rc = CM_EXIT_USAGE;
-    if (c->real)
-      fprintf(stderr, "cloudmix: %s: [cloudless] experiment = %s runs in simulation only (real storage comes with "
-              "the real storage clients); run it without --real\n", scenario_path(c->s), r.cfg->experiment);
-    else rc = strcmp(r.cfg->experiment, "workflow") == 0 ? cloudless_workflow_run(c, r.cfg) : cloudless_scan_run(c, r.cfg);
+    if (strcmp(r.cfg->experiment, "workflow") == 0) /* the planner: both backends */
+      rc = cloudless_workflow_run(c, r.cfg);
+    else if (c->real)
+      fprintf(stderr, "cloudmix: %s: [cloudless] experiment = %s runs in simulation only; run it without --real\n",
+              scenario_path(c->s), r.cfg->experiment);
+    else rc = cloudless_scan_run(c, r.cfg);
     cl_config_free(r.cfg);
     return rc;
   }

@@ -99,6 +99,11 @@ int place_problem_edge(const struct place_problem *p, uint32_t from, uint32_t to
 
 static bool bad(double x) { return !isfinite(x) || x < 0; }
 
+/* Pair i of edge e is forbidden (see placement.h). */
+static bool forbidden(const struct place_problem *p, size_t e, size_t i) {
+  return isinf(p->xfer_time[e][i]) && p->xfer_time[e][i] > 0;
+}
+
 int place_problem_check(const struct place_problem *p, char **err) {
   static const char *what[] = {"execution time", "cost", "input time", "input cost", "output time", "output cost"};
   double **tab[] = {p->time, p->cost, p->in_time, p->in_cost, p->out_time, p->out_cost};
@@ -113,7 +118,7 @@ int place_problem_check(const struct place_problem *p, char **err) {
   for (size_t e = 0; e < p->nedges; e++) {
     size_t m = (size_t)p->nplace[p->edge_from[e]] * p->nplace[p->edge_to[e]];
     for (size_t i = 0; i < m; i++)
-      if (bad(p->xfer_time[e][i]) || bad(p->xfer_cost[e][i])) {
+      if (!forbidden(p, e, i) && (bad(p->xfer_time[e][i]) || bad(p->xfer_cost[e][i]))) {
         set_err(err, g_strdup_printf("placement: edge '%s' -> '%s': transfer time %g / cost %g is not a finite "
                                      "value >= 0", dag_node(p->d, p->edge_from[e])->name,
                                      dag_node(p->d, p->edge_to[e])->name, p->xfer_time[e][i], p->xfer_cost[e][i]));
@@ -149,7 +154,7 @@ int place_evaluate(const struct place_problem *p, struct place_solution *s) {
       uint32_t u = p->edge_from[e];
       size_t kl = (size_t)s->place[u] * p->nplace[v] + l;
       start = fmax(start, finish[u] + p->xfer_time[e][kl]);
-      cost += p->xfer_cost[e][kl];
+      if (!forbidden(p, e, kl)) cost += p->xfer_cost[e][kl];
     }
     finish[v] = start + p->time[v][l];
     cost += p->cost[v][l];
@@ -174,6 +179,7 @@ void place_heuristic(const struct place_problem *p, enum place_objective obj, st
   }
   place_evaluate(p, s);
   s->optimal = false;
+  s->best_bound = s->gap = NAN;
 }
 
 /* The integer program (see placement.h). Times and costs are divided by
@@ -218,6 +224,7 @@ static void scales(const struct place_problem *p, double *ts, double *cs) {
     }
   for (size_t e = 0; e < p->nedges; e++)
     for (size_t i = 0; i < (size_t)p->nplace[p->edge_from[e]] * p->nplace[p->edge_to[e]]; i++) {
+      if (forbidden(p, e, i)) continue;
       t = fmax(t, p->xfer_time[e][i]);
       c = fmax(c, p->xfer_cost[e][i]);
     }
@@ -249,6 +256,9 @@ static void ilp_build(struct ilp *m, enum place_objective obj) {
   for (int c = 1; c < m->scol; c++) glp_set_col_bnds(lp, c, GLP_DB, 0, 1);
   for (size_t n = 0; n < p->nnodes; n++)
     for (uint32_t k = 0; k < p->nplace[n]; k++) glp_set_col_kind(lp, m->xcol[n] + (int)k, GLP_BV);
+  for (size_t e = 0; e < p->nedges; e++) /* a forbidden pair's product is 0 */
+    for (uint32_t i = 0; i < p->nplace[p->edge_from[e]] * p->nplace[p->edge_to[e]]; i++)
+      if (forbidden(p, e, i)) glp_set_col_bnds(lp, m->ycol[e] + (int)i, GLP_FX, 0, 0);
   for (int c = m->scol; c <= m->mcol; c++) glp_set_col_bnds(lp, c, GLP_LO, 0, 0);
   m->ind = malloc((size_t)(ncols + 1) * sizeof *m->ind);
   m->val = malloc((size_t)(ncols + 1) * sizeof *m->val);
@@ -274,7 +284,8 @@ static void ilp_build(struct ilp *m, enum place_objective obj) {
     term(m, m->scol + (int)v, 1);
     term(m, m->scol + (int)u, -1);
     for (uint32_t k = 0; k < nu; k++) term(m, m->xcol[u] + (int)k, -p->time[u][k] / m->ts);
-    for (uint32_t i = 0; i < nu * nv; i++) term(m, m->ycol[e] + (int)i, -p->xfer_time[e][i] / m->ts);
+    for (uint32_t i = 0; i < nu * nv; i++)
+      if (!forbidden(p, e, i)) term(m, m->ycol[e] + (int)i, -p->xfer_time[e][i] / m->ts);
     row(m, GLP_LO, 0, 0);
   }
   for (size_t v = 0; v < p->nnodes; v++) {
@@ -297,7 +308,7 @@ static void ilp_build(struct ilp *m, enum place_objective obj) {
     for (uint32_t k = 0; k < p->nplace[n]; k++) term(m, m->xcol[n] + (int)k, node_cost(p, n, k) / m->cs);
   for (size_t e = 0; e < p->nedges; e++)
     for (uint32_t i = 0; i < p->nplace[p->edge_from[e]] * p->nplace[p->edge_to[e]]; i++)
-      term(m, m->ycol[e] + (int)i, p->xfer_cost[e][i] / m->cs);
+      if (!forbidden(p, e, i)) term(m, m->ycol[e] + (int)i, p->xfer_cost[e][i] / m->cs);
   if (obj == PLACE_MIN_TIME) {
     m->bound_row = row(m, GLP_FR, 0, 0);
     glp_set_obj_coef(lp, m->mcol, 1);
@@ -313,6 +324,14 @@ static void ilp_bound(struct ilp *m, double b) {
     glp_set_row_bnds(m->lp, m->bound_row, isinf(b) ? GLP_FR : GLP_UP, 0, isinf(b) ? 0 : b);
   else
     glp_set_col_bnds(m->lp, m->mcol, isinf(b) ? GLP_LO : GLP_DB, 0, isinf(b) ? 0 : b);
+}
+
+/* GLPK's best node bound (scaled), kept as branch and bound goes on, so a
+ * stop at the time limit still knows how far from optimal it may be. */
+static void on_ios(glp_tree *t, void *info) {
+  double *best = info;
+  int node = glp_ios_best_node(t);
+  if (node) *best = glp_ios_node_bound(t, node);
 }
 
 /* GLPK's feasibility tolerance can let the bound slip by ~1e-7; the
@@ -342,11 +361,18 @@ int place_solve_ilp(const struct place_problem *p, enum place_objective obj, dou
   parm.presolve = GLP_ON;
   parm.msg_lev = GLP_MSG_OFF;
   parm.tm_lim = time_limit_ms;
+  double best_scaled = NAN;
+  parm.cb_func = on_ios;
+  parm.cb_info = &best_scaled;
+  double oscale = obj == PLACE_MIN_TIME ? m.ts : m.cs; /* of the objective */
   double scale = obj == PLACE_MIN_TIME ? m.cs : m.ts, limit = bound;
+  s->best_bound = s->gap = NAN;
   for (int attempt = 0;; attempt++) {
     ilp_bound(&m, limit / scale);
+    best_scaled = NAN;
     int ret = glp_intopt(m.lp, &parm);
     int status = glp_mip_status(m.lp);
+    s->best_bound = best_scaled * oscale;
     if (ret == GLP_ENOPFS || status == GLP_NOFEAS) {
       set_err(err, g_strdup_printf("placement: no assignment meets the %s of %g %s",
                                    obj == PLACE_MIN_TIME ? "budget" : "deadline", bound,
@@ -368,6 +394,13 @@ int place_solve_ilp(const struct place_problem *p, enum place_objective obj, dou
     }
     place_evaluate(p, s);
     s->optimal = status == GLP_OPT && ret == 0;
+    double value = obj == PLACE_MIN_TIME ? s->time : s->cost;
+    if (s->optimal) {
+      s->best_bound = value;
+      s->gap = 0;
+    } else {
+      s->gap = value > 0 && isfinite(s->best_bound) ? fmax(0, (value - s->best_bound) / value) : NAN;
+    }
     double over = (obj == PLACE_MIN_TIME ? s->cost : s->time) - bound;
     if (over <= BOUND_RTOL * bound) break;
     if (attempt == BOUND_RETRIES) {
