@@ -35,8 +35,9 @@ struct wf {
   struct tab_cloudless_plan_workflow t;
   struct tab_cloudless_plan_replan rt;
   struct tab_cloudless_plan_pareto pt;
-  bool done, write_failed;
+  bool done, write_failed, told; /* told: a failure is on stderr already */
   int status;
+  double solve_s, solve_max_s; /* wall time of the solves (run_metrics wall_solve_s, wall_solve_max_s) */
 };
 
 static const char *pname(const struct wf *x, uint32_t p) { return x->cfg->providers[p].name; }
@@ -58,6 +59,13 @@ static void on_row(void *arg, const struct planner_row *r) {
       .placement = r->place ? where->str : NULL, .feasible = r->feasible, .infeasible_reason = r->reason,
       .path_s = r->path_s, .optimal = r->optimal, .gap = r->gap};
   if (tab_cloudless_plan_workflow_add(&x->t, &row) != 0) x->write_failed = true;
+  if (!r->feasible) { /* every infeasible plan on stderr, one line each */
+    fprintf(stderr, "cloudmix: %s: plan '%s', %s: %s%s\n", scenario_path(x->c->s), pl->name, r->key,
+            r->status == CM_EINVAL ? "" : "infeasible: ", r->reason);
+    x->told = true;
+  }
+  x->solve_s += r->solve_s;
+  x->solve_max_s = fmax(x->solve_max_s, r->solve_s);
   if (!x->c->quiet) {
     if (!r->feasible) {
       printf("%-14s %8.0f  infeasible: %s\n", pl->name, cm_time_to_s(r->at), r->reason);
@@ -67,8 +75,8 @@ static void on_row(void *arg, const struct planner_row *r) {
       else snprintf(gap, sizeof gap, "%.2f%%", 100 * r->gap);
       printf("%-14s %8.0f %10.3f %10.3f %10.3f %12.3g %4u/%-4u %7s ", pl->name, cm_time_to_s(r->at), r->estimate_s,
              r->path_s, r->time_s, r->cost_usd, r->runs - r->failed, r->runs, gap);
-      for (size_t v = 0; v < n; v++) printf(" %s", pname(x, r->place[v].provider));
-      printf("\n");
+      for (size_t v = 0; v < n && v < 12; v++) printf(" %s", pname(x, r->place[v].provider));
+      printf("%s (solved in %.3f s)\n", n > 12 ? " ..." : "", r->solve_s);
     }
   }
   g_string_free(where, TRUE);
@@ -107,7 +115,7 @@ static void on_done(void *arg, int status, const char *msg) {
   struct wf *x = arg;
   x->done = true;
   x->status = status;
-  if (status != 0) fprintf(stderr, "cloudmix: %s: %s\n", scenario_path(x->c->s), msg);
+  if (status != 0 && !x->told) fprintf(stderr, "cloudmix: %s: %s\n", scenario_path(x->c->s), msg);
   env_stop(x->e);
 }
 
@@ -182,9 +190,9 @@ static void header(const struct wf *x) {
   if (x->c->quiet) return;
   printf("%-14s %8s %10s %10s %10s %12s %9s %7s  placement (", "plan", "at s", "estimate s", "path s", "time s",
          "cost $", "runs ok", "gap");
-  for (size_t v = 0; v < dag_size(x->cfg->workflow); v++)
-    printf("%s%s", v ? ", " : "", dag_node(x->cfg->workflow, v)->name);
-  printf(")\n");
+  size_t n = dag_size(x->cfg->workflow);
+  for (size_t v = 0; v < n && v < 12; v++) printf("%s%s", v ? ", " : "", dag_node(x->cfg->workflow, v)->name);
+  printf("%s)\n", n > 12 ? ", ..." : "");
 }
 
 int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
@@ -227,6 +235,8 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
     fprintf(stderr, "cloudmix: writing results failed: %s\n", results_errmsg(c->db));
     out = CM_EXIT_FAILED;
   }
+  results_metric(c->db, c->run_id, "wall_solve_s", x.solve_s); /* wall_*: not compared across reruns */
+  results_metric(c->db, c->run_id, "wall_solve_max_s", x.solve_max_s);
   c->sim_end = env_now(x.e);
   c->events = x.world ? engine_events(env_sim_engine(x.e)) : 0;
   if (x.real && cl_real_report(x.e, c) != 0) out = CM_EXIT_FAILED;

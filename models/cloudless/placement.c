@@ -182,6 +182,67 @@ void place_heuristic(const struct place_problem *p, enum place_objective obj, st
   s->best_bound = s->gap = NAN;
 }
 
+static double value_of(enum place_objective obj, const struct place_solution *s) {
+  return obj == PLACE_MIN_TIME ? s->time : s->cost;
+}
+
+static double other_of(enum place_objective obj, const struct place_solution *s) {
+  return obj == PLACE_MIN_TIME ? s->cost : s->time;
+}
+
+int place_local_search(const struct place_problem *p, enum place_objective obj, double bound,
+                       struct place_solution *s) {
+  enum place_objective other = obj == PLACE_MIN_TIME ? PLACE_MIN_COST : PLACE_MIN_TIME;
+  struct place_solution cur = {.place = malloc(p->nnodes * sizeof(uint32_t))};
+  if (!cur.place) cm_fatal(CM_LOC, "placement: out of memory");
+  bool given = true; /* s->place, when it is a placement within the bound */
+  for (size_t n = 0; n < p->nnodes; n++) given &= s->place[n] < p->nplace[n];
+  if (given) {
+    memcpy(cur.place, s->place, p->nnodes * sizeof(uint32_t));
+    place_evaluate(p, &cur);
+  }
+  if (!given || !(other_of(obj, &cur) <= bound) || !isfinite(cur.time))
+    place_heuristic(p, obj, &cur); /* the best per function: kept if it meets the bound */
+  if (!(other_of(obj, &cur) <= bound) || !isfinite(cur.time)) place_heuristic(p, other, &cur);
+  int rc = 0;
+  if (!(other_of(obj, &cur) <= bound) || !isfinite(cur.time)) {
+    rc = CM_ERANGE;
+  } else {
+    /* first-improvement sweeps, one node at a time; a move that leaves the
+     * makespan as it is but shortens the node itself also counts (with
+     * parallel branches of equal length one move cannot shorten the
+     * makespan, several can), so sweeps end when neither improves */
+    for (bool better = true; better;) {
+      better = false;
+      for (size_t n = 0; n < p->nnodes; n++) {
+        uint32_t was = cur.place[n], pick = was;
+        double best = value_of(obj, &cur), own = obj == PLACE_MIN_TIME ? p->time[n][was] : 0;
+        for (uint32_t k = 0; k < p->nplace[n]; k++) {
+          if (k == was) continue;
+          cur.place[n] = k;
+          place_evaluate(p, &cur);
+          double v = value_of(obj, &cur), o = obj == PLACE_MIN_TIME ? p->time[n][k] : 0;
+          if (isfinite(cur.time) && other_of(obj, &cur) <= bound &&
+              (v < best * (1 - 1e-12) || (v <= best && o < own * (1 - 1e-12)))) {
+            best = v;
+            own = o;
+            pick = k;
+          }
+        }
+        cur.place[n] = pick;
+        place_evaluate(p, &cur);
+        better |= pick != was;
+      }
+    }
+    memcpy(s->place, cur.place, p->nnodes * sizeof(uint32_t));
+    place_evaluate(p, s);
+  }
+  s->optimal = false;
+  s->best_bound = s->gap = NAN;
+  free(cur.place);
+  return rc;
+}
+
 /* The integer program (see placement.h). Times and costs are divided by
  * their largest coefficient so GLPK's absolute tolerances act alike on
  * seconds and on micro-dollars. Columns and rows are 1-based. */
@@ -326,12 +387,19 @@ static void ilp_bound(struct ilp *m, double b) {
     glp_set_col_bnds(m->lp, m->mcol, isinf(b) ? GLP_LO : GLP_DB, 0, isinf(b) ? 0 : b);
 }
 
-/* GLPK's best node bound (scaled), kept as branch and bound goes on, so a
- * stop at the time limit still knows how far from optimal it may be. */
+/* What the branch-and-bound callback keeps. */
+struct ios {
+  double best; /* GLPK's best node bound (scaled) */
+};
+
+/* Keep GLPK's best node bound (scaled) as branch and bound goes on, so a
+ * stop at the time limit still knows how far from optimal it may be. (An
+ * incumbent cannot be offered here: the presolver renumbers the columns,
+ * and without it GLPK is several times slower on these programs.) */
 static void on_ios(glp_tree *t, void *info) {
-  double *best = info;
+  struct ios *io = info;
   int node = glp_ios_best_node(t);
-  if (node) *best = glp_ios_node_bound(t, node);
+  if (node) io->best = glp_ios_node_bound(t, node);
 }
 
 /* GLPK's feasibility tolerance can let the bound slip by ~1e-7; the
@@ -361,18 +429,18 @@ int place_solve_ilp(const struct place_problem *p, enum place_objective obj, dou
   parm.presolve = GLP_ON;
   parm.msg_lev = GLP_MSG_OFF;
   parm.tm_lim = time_limit_ms;
-  double best_scaled = NAN;
+  struct ios io = {.best = NAN};
   parm.cb_func = on_ios;
-  parm.cb_info = &best_scaled;
+  parm.cb_info = &io;
   double oscale = obj == PLACE_MIN_TIME ? m.ts : m.cs; /* of the objective */
   double scale = obj == PLACE_MIN_TIME ? m.cs : m.ts, limit = bound;
   s->best_bound = s->gap = NAN;
   for (int attempt = 0;; attempt++) {
     ilp_bound(&m, limit / scale);
-    best_scaled = NAN;
+    io.best = NAN;
     int ret = glp_intopt(m.lp, &parm);
     int status = glp_mip_status(m.lp);
-    s->best_bound = best_scaled * oscale;
+    s->best_bound = io.best * oscale;
     if (ret == GLP_ENOPFS || status == GLP_NOFEAS) {
       set_err(err, g_strdup_printf("placement: no assignment meets the %s of %g %s",
                                    obj == PLACE_MIN_TIME ? "budget" : "deadline", bound,

@@ -98,6 +98,15 @@ int place_evaluate(const struct place_problem *p, struct place_solution *s);
  * the caller checks s against its bound). Ties go to the lower index. */
 void place_heuristic(const struct place_problem *p, enum place_objective obj, struct place_solution *s);
 
+/* A placement within the bound by local search (the exact solver's
+ * fallback): from s->place when it is one within the bound, else the
+ * per-function heuristic for obj, or for the other objective when that
+ * breaks the bound; then sweeps moving one node at a
+ * time to its best candidate within the bound until none improves. 0, or
+ * CM_ERANGE when neither start meets the bound. s->optimal false, gap NAN. */
+int place_local_search(const struct place_problem *p, enum place_objective obj, double bound,
+                       struct place_solution *s);
+
 /* Exact optimum for obj with s.time <= bound (PLACE_MIN_COST) or s.cost <=
  * bound (PLACE_MIN_TIME); bound INFINITY for none. time_limit_ms (> 0) caps
  * GLPK's branch and bound (wall time): past it the best integer solution

@@ -92,9 +92,11 @@ static void round_solve(planner *p) {
   if (p->stopped) return;
   int rc = planner__solve(p);
   if (rc != 0) {
-    p->obs.row(p->obs.arg, &p->row);
     const char *key = rc == CM_ERANGE ? (p->pl->objective == PLACE_MIN_TIME ? "budget_usd" : "deadline_s")
                       : rc == CM_EINVAL ? "planner" : "providers";
+    p->row.status = rc == CM_ERANGE || rc == CM_EINVAL ? rc : CM_EIO;
+    p->row.key = key;
+    p->obs.row(p->obs.arg, &p->row);
     planner__fail(p, rc == CM_ERANGE || rc == CM_EINVAL ? rc : CM_EIO, "plan '%s', %s: %s%s", p->pl->name, key,
                   rc == CM_EINVAL ? "" : "infeasible: ", p->reason);
     if (!p->stopped) plan_end(p);

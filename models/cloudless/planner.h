@@ -101,11 +101,14 @@ struct planner_row {
   cm_time at;                 /* when it was placed (after its benchmark) */
   bool feasible;
   const char *reason;         /* infeasible: why (one line) */
+  int status;                 /* infeasible: CM_ERANGE (the bound), CM_EIO (no usable provider), CM_EINVAL (the solver) */
+  const char *key;            /* infeasible: the setting it concerns: budget_usd, deadline_s, providers, planner */
   double estimate_s;          /* contention-aware estimate of a run's time (NAN when infeasible) */
   double path_s;              /* the solver's critical path, without contention */
   double cost_usd;            /* one run by the benchmarks */
   bool optimal;               /* the solver proved it optimal */
   double gap;                 /* proven relative optimality gap (0 optimal; NAN unknown, heuristic) */
+  double solve_s;             /* wall time of the solve (env_wall_ns: reported, never used in a decision) */
   const struct dagexec_place *place; /* one per node; NULL when infeasible */
   uint32_t runs, failed, resumed;
   uint64_t skipped_nodes;

@@ -212,15 +212,22 @@ double planner__estimate(planner *p, const struct dagexec_place *pl, uint32_t nr
   return t;
 }
 
-/* Among the optimal placements, the best on the other objective (a second
- * exact solve bounded by the first optimum); kept only if it succeeds. */
-static void tie_break(const planner *p, const struct place_problem *pr, enum place_objective obj,
+/* Among the optimal placements, the best on the other objective: a second
+ * exact solve bounded by the first optimum, in ms; past that, local moves
+ * from the first optimum within its value. Kept when better on the other
+ * objective (any it finds is optimal on the first, by its bound). */
+static void tie_break(const struct place_problem *pr, enum place_objective obj, int ms,
                       struct place_solution *sol) {
   enum place_objective other = obj == PLACE_MIN_TIME ? PLACE_MIN_COST : PLACE_MIN_TIME;
   double bound = (obj == PLACE_MIN_TIME ? sol->time : sol->cost) * (1 + 1e-9);
   uint32_t *c = g_new(uint32_t, pr->nnodes);
   struct place_solution t = {.place = c};
-  if (place_solve_ilp(pr, other, bound, (int)(p->cfg.time_limit_s * 1e3), &t, NULL) == 0 && t.optimal) {
+  bool exact = ms > 0 && place_solve_ilp(pr, other, bound, ms, &t, NULL) == 0 && t.optimal;
+  if (!exact) { /* out of time: local moves from the optimum found, within its value */
+    memcpy(c, sol->place, pr->nnodes * sizeof *c);
+    place_local_search(pr, other, bound, &t);
+  }
+  if (other == PLACE_MIN_COST ? t.cost < sol->cost : t.time < sol->time) {
     memcpy(sol->place, c, pr->nnodes * sizeof *c);
     sol->time = t.time;
     sol->cost = t.cost;
@@ -236,18 +243,27 @@ static int solve_space(planner *p, const struct space *sp, enum place_objective 
   int rc = 0;
   enum planner_solver solver = p->pl->solver;
   if (solver == PLANNER_EXACT) {
-    rc = place_solve_ilp(sp->pr, obj, bound, (int)(p->cfg.time_limit_s * 1e3), sol, &err);
-    if (rc == 0 && sol->optimal) tie_break(p, sp->pr, obj, sol);
-    if (rc == CM_EIO) { /* no integer solution in time: the heuristic, rated by GLPK's bound */
+    int64_t t0 = env_wall_ns(p->e); /* the limit is GLPK's wall time: shared by both solves */
+    int limit_ms = (int)fmax(1, p->cfg.time_limit_s * 1e3);
+    rc = place_solve_ilp(sp->pr, obj, bound, limit_ms, sol, &err);
+    int took_ms = (int)((env_wall_ns(p->e) - t0) / 1000000);
+    /* the tie-break is a refinement: at most twice the first solve (GLPK
+     * overshoots its limit by its LP relaxation on large programs) */
+    int tb_ms = (int)fmin(limit_ms - took_ms, fmax(100, 2.0 * took_ms));
+    if (rc == 0 && sol->optimal) tie_break(sp->pr, obj, tb_ms, sol);
+    if (rc == CM_EIO) { /* no integer solution in time: local search within the bound, rated by GLPK's bound */
       double lb = sol->best_bound;
-      place_heuristic(sp->pr, obj, sol);
+      sol->place[0] = UINT32_MAX; /* start from the per-function placements */
+      rc = place_local_search(sp->pr, obj, bound, sol);
       double v = obj == PLACE_MIN_TIME ? sol->time : sol->cost;
       sol->best_bound = lb;
       sol->gap = isfinite(lb) && v > 0 ? fmax(0, (v - lb) / v) : NAN;
-      g_free(err);
-      err = NULL;
-      rc = 0;
-      solver = PLANNER_HEURISTIC; /* its bound is checked below */
+      if (rc != 0) {
+        g_free(err);
+        err = g_strdup_printf("GLPK found no placement within time_limit_s = %g s, and the local search none within "
+                              "the %s of %g %s", p->cfg.time_limit_s, obj == PLACE_MIN_TIME ? "budget" : "deadline",
+                              bound, obj == PLACE_MIN_TIME ? "$" : "s");
+      }
     }
   } else if (solver == PLANNER_CSP) {
     rc = place_solve_csp(sp->pr, obj, bound, sol, &err);
@@ -284,7 +300,9 @@ int planner__solve(planner *p) {
   if (rc == 0) {
     uint32_t *k = g_new0(uint32_t, p->n);
     struct place_solution sol = {.place = k};
+    int64_t t0 = env_wall_ns(p->e);
     rc = solve_space(p, &sp, p->pl->objective, p->pl->bound, &sol);
+    row->solve_s = (double)(env_wall_ns(p->e) - t0) / 1e9;
     if (rc == 0) {
       for (size_t v = 0; v < p->n; v++) p->choice[v] = sp.cand[v][k[v]];
       stores_of(p, p->choice, p->place);
