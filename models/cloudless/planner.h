@@ -153,7 +153,9 @@ typedef struct planner planner;
 /* Check cfg and start: the first request is sent from the loop. NULL with
  * *err (one line) on a bad config. Run the env until done is called. */
 planner *planner_start(env *e, const struct planner_config *cfg, const struct planner_observer *obs, char **err);
-/* Free (after done; before it, requests in flight are cancelled). */
+/* Free, after done (NULL is a no-op). Before done only while no workflow
+ * run is in flight (the executor cannot be cancelled): the benchmark's
+ * requests in flight and the round timer are cancelled. */
 void planner_free(planner *p);
 
 /* What planner_estimate.c simulates, exposed for tests and benches: the

@@ -123,9 +123,10 @@ static void issue(planner *p) {
     p->bissued = env_now(p->e);
     request_id id = p->bput ? env_put(p->e, &q, on_store, p) : env_get(p->e, &q, on_store, p);
     if (id < 0) {
+      const char *store = p->cfg.stores[st->s].name; /* st goes with the steps */
       end_bench(p);
       planner__fail(p, id == CM_ENOSYS ? CM_ENOSYS : CM_EIO, "store '%s': the backend refused a %s from '%s' (%s)%s",
-                    p->cfg.stores[st->s].name, p->bput ? "put" : "get", pv->name, cm_strerror((int)id),
+                    store, p->bput ? "put" : "get", pv->name, cm_strerror((int)id),
                     id == CM_ENOSYS ? ": this backend has no client for that store" : "");
       return;
     }
@@ -145,7 +146,7 @@ static void issue(planner *p) {
     inv.response_bytes = nch ? 0 : dag_node(p->cfg.d, st->v)->out_bytes;
     request_id id = env_invoke(p->e, &inv, on_call, p);
     if (id < 0) {
-      if (k == 1) env_invoke_cancel(p->e, p->breq[1]);
+      if (k == 1) env_invoke_cancel(p->e, p->breq[0]); /* the pair's first call */
       p->breq[0] = p->breq[1] = 0;
       end_bench(p);
       planner__fail(p, id == CM_ENOSYS ? CM_ENOSYS : CM_EINVAL, "provider '%s': the backend refused the call of %s (%s)",
