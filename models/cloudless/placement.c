@@ -190,56 +190,100 @@ static double other_of(enum place_objective obj, const struct place_solution *s)
   return obj == PLACE_MIN_TIME ? s->cost : s->time;
 }
 
+/* Sweeps moving one node at a time to its best candidate within the bound,
+ * until none improves; a move that leaves the objective as it is but
+ * shortens the node itself also counts (with parallel branches of equal
+ * length one move cannot shorten the makespan, several can). */
+static void improve(const struct place_problem *p, enum place_objective obj, double bound, struct place_solution *cur) {
+  for (bool better = true; better;) {
+    better = false;
+    for (size_t n = 0; n < p->nnodes; n++) {
+      uint32_t was = cur->place[n], pick = was;
+      double best = value_of(obj, cur), own = obj == PLACE_MIN_TIME ? p->time[n][was] : 0;
+      for (uint32_t k = 0; k < p->nplace[n]; k++) {
+        if (k == was) continue;
+        cur->place[n] = k;
+        place_evaluate(p, cur);
+        double v = value_of(obj, cur), o = obj == PLACE_MIN_TIME ? p->time[n][k] : 0;
+        if (isfinite(cur->time) && other_of(obj, cur) <= bound &&
+            (v < best * (1 - 1e-12) || (v <= best && o < own * (1 - 1e-12)))) {
+          best = v;
+          own = o;
+          pick = k;
+        }
+      }
+      cur->place[n] = pick;
+      place_evaluate(p, cur);
+      better |= pick != was;
+    }
+  }
+}
+
+/* From the per-function best for obj (over the bound), move nodes one at
+ * a time, each time the move that lowers the bounded quantity at the
+ * least cost in the objective per unit saved, until within the bound. */
+static bool repair(const struct place_problem *p, enum place_objective obj, double bound, struct place_solution *cur) {
+  place_heuristic(p, obj, cur);
+  while (isfinite(cur->time) && other_of(obj, cur) > bound) {
+    double v0 = value_of(obj, cur), c0 = other_of(obj, cur), best = INFINITY, saved = 0;
+    size_t bn = 0;
+    uint32_t bk = UINT32_MAX;
+    for (size_t n = 0; n < p->nnodes; n++) {
+      uint32_t was = cur->place[n];
+      for (uint32_t k = 0; k < p->nplace[n]; k++) {
+        if (k == was) continue;
+        cur->place[n] = k;
+        place_evaluate(p, cur);
+        double dc = c0 - other_of(obj, cur), dv = value_of(obj, cur) - v0;
+        if (isfinite(cur->time) && dc > 0) {
+          double r = fmax(dv, 0) / dc;
+          if (r < best || (r == best && dc > saved)) {
+            best = r;
+            saved = dc;
+            bn = n;
+            bk = k;
+          }
+        }
+      }
+      cur->place[n] = was;
+    }
+    if (bk == UINT32_MAX) return false;
+    cur->place[bn] = bk;
+    place_evaluate(p, cur);
+  }
+  return isfinite(cur->time) && other_of(obj, cur) <= bound;
+}
+
 int place_local_search(const struct place_problem *p, enum place_objective obj, double bound,
                        struct place_solution *s) {
   enum place_objective other = obj == PLACE_MIN_TIME ? PLACE_MIN_COST : PLACE_MIN_TIME;
-  struct place_solution cur = {.place = malloc(p->nnodes * sizeof(uint32_t))};
-  if (!cur.place) cm_fatal(CM_LOC, "placement: out of memory");
+  uint32_t *mem = malloc(2 * p->nnodes * sizeof(uint32_t));
+  if (!mem) cm_fatal(CM_LOC, "placement: out of memory");
+  struct place_solution a = {.place = mem}, b = {.place = mem + p->nnodes};
   bool given = true; /* s->place, when it is a placement within the bound */
   for (size_t n = 0; n < p->nnodes; n++) given &= s->place[n] < p->nplace[n];
+  bool have_a = false, have_b;
   if (given) {
-    memcpy(cur.place, s->place, p->nnodes * sizeof(uint32_t));
-    place_evaluate(p, &cur);
+    memcpy(a.place, s->place, p->nnodes * sizeof(uint32_t));
+    place_evaluate(p, &a);
+    have_a = isfinite(a.time) && other_of(obj, &a) <= bound;
   }
-  if (!given || !(other_of(obj, &cur) <= bound) || !isfinite(cur.time))
-    place_heuristic(p, obj, &cur); /* the best per function: kept if it meets the bound */
-  if (!(other_of(obj, &cur) <= bound) || !isfinite(cur.time)) place_heuristic(p, other, &cur);
-  int rc = 0;
-  if (!(other_of(obj, &cur) <= bound) || !isfinite(cur.time)) {
-    rc = CM_ERANGE;
-  } else {
-    /* first-improvement sweeps, one node at a time; a move that leaves the
-     * makespan as it is but shortens the node itself also counts (with
-     * parallel branches of equal length one move cannot shorten the
-     * makespan, several can), so sweeps end when neither improves */
-    for (bool better = true; better;) {
-      better = false;
-      for (size_t n = 0; n < p->nnodes; n++) {
-        uint32_t was = cur.place[n], pick = was;
-        double best = value_of(obj, &cur), own = obj == PLACE_MIN_TIME ? p->time[n][was] : 0;
-        for (uint32_t k = 0; k < p->nplace[n]; k++) {
-          if (k == was) continue;
-          cur.place[n] = k;
-          place_evaluate(p, &cur);
-          double v = value_of(obj, &cur), o = obj == PLACE_MIN_TIME ? p->time[n][k] : 0;
-          if (isfinite(cur.time) && other_of(obj, &cur) <= bound &&
-              (v < best * (1 - 1e-12) || (v <= best && o < own * (1 - 1e-12)))) {
-            best = v;
-            own = o;
-            pick = k;
-          }
-        }
-        cur.place[n] = pick;
-        place_evaluate(p, &cur);
-        better |= pick != was;
-      }
-    }
-    memcpy(s->place, cur.place, p->nnodes * sizeof(uint32_t));
+  if (!have_a) { /* the per-function best for the other objective: the easiest start within the bound */
+    place_heuristic(p, other, &a);
+    have_a = isfinite(a.time) && other_of(obj, &a) <= bound;
+  }
+  if (have_a) improve(p, obj, bound, &a);
+  have_b = !given && repair(p, obj, bound, &b); /* and from the best for obj, repaired into the bound */
+  if (have_b) improve(p, obj, bound, &b);
+  const struct place_solution *w = have_b && (!have_a || value_of(obj, &b) < value_of(obj, &a)) ? &b : &a;
+  int rc = have_a || have_b ? 0 : CM_ERANGE;
+  if (rc == 0) {
+    memcpy(s->place, w->place, p->nnodes * sizeof(uint32_t));
     place_evaluate(p, s);
   }
   s->optimal = false;
   s->best_bound = s->gap = NAN;
-  free(cur.place);
+  free(mem);
   return rc;
 }
 
