@@ -110,8 +110,10 @@ void cl_mobility_config_free(struct mobility_config *mc);
 int cloudless_run_recorded(struct run_ctx *c, struct cl_summary *out);
 /* Run the cloudless model of c->s; fills *out if not NULL. */
 int cloudless_run(struct run_ctx *c, struct cl_summary *out);
-/* `experiment = workflow` (cli/cloudless_workflow.c): benchmark, place and
- * run the [dag.*] workflow once per [plan.*] group; an exit code. */
+/* `experiment = workflow` (cli/cloudless_workflow.c): the periodic planner
+ * (models/cloudless/planner.h) on the sim world, or with c->real on the
+ * profile's endpoints: benchmark, place and run the [dag.*] workflow once
+ * per [plan.*] group; an exit code (0, 1 failed, 2 the scenario's setting). */
 int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg);
 /* The [plan.*] groups and [workflow] backup_stores into c (after its
  * providers and stores): 0, or -1 with *err "file:line: [group] key: ..."
