@@ -12,8 +12,10 @@ static const char insert_scan[] = "INSERT INTO cloudless_storage_scan VALUES (?,
 static const char create_workflow[] =
     "CREATE TABLE IF NOT EXISTS cloudless_workflow(run_id INTEGER, plan TEXT, at_s REAL, planner TEXT, "
     "objective TEXT, bound REAL, estimate_s REAL, time_s REAL, time_sd_s REAL, runs INTEGER, failed INTEGER, "
-    "resumed INTEGER, skipped_nodes INTEGER, cost_usd REAL, placement TEXT)";
-static const char insert_workflow[] = "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "resumed INTEGER, skipped_nodes INTEGER, cost_usd REAL, placement TEXT, feasible INTEGER, infeasible_reason TEXT, "
+    "path_s REAL, optimal INTEGER, gap REAL)";
+static const char insert_workflow[] =
+    "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char create_replan[] =
     "CREATE TABLE IF NOT EXISTS cloudless_replan(run_id INTEGER, plan TEXT, at_s REAL, node TEXT, function TEXT, "
     "decision TEXT, provider TEXT, old_estimate_s REAL, new_estimate_s REAL, reason TEXT)";
@@ -69,7 +71,14 @@ int tab_cloudless_plan_workflow_add(struct tab_cloudless_plan_workflow *t,
   results_bind_int(rt, 12, x->resumed);
   results_bind_int(rt, 13, x->skipped_nodes);
   results_bind_double(rt, 14, x->cost_usd);
-  results_bind_text(rt, 15, x->placement);
+  if (x->placement) results_bind_text(rt, 15, x->placement);
+  else results_bind_null(rt, 15);
+  results_bind_int(rt, 16, x->feasible);
+  if (x->infeasible_reason) results_bind_text(rt, 17, x->infeasible_reason);
+  else results_bind_null(rt, 17);
+  results_bind_double(rt, 18, x->path_s);
+  results_bind_int(rt, 19, x->optimal);
+  results_bind_double(rt, 20, x->gap);
   return results_row(rt);
 }
 

@@ -12,6 +12,7 @@
 #ifndef CM_TAB_CLOUDLESS_PLAN_H
 #define CM_TAB_CLOUDLESS_PLAN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "results.h"
@@ -50,7 +51,12 @@ struct tab_cloudless_plan_workflow_row {
   double time_s, time_sd_s; /* over the runs that succeeded; NaN: none did */
   int64_t runs, failed, resumed, skipped_nodes;
   double cost_usd;        /* one run by the benchmarks */
-  const char *placement;  /* node=provider@store;... */
+  const char *placement;  /* node=provider@store;...; NULL when infeasible */
+  bool feasible;          /* false: no placement, infeasible_reason says why */
+  const char *infeasible_reason; /* NULL when feasible */
+  double path_s;          /* the solver's critical path (no contention); NaN when infeasible */
+  bool optimal;           /* the solver proved the placement optimal */
+  double gap;             /* proven relative optimality gap; 0 optimal, NaN unknown (heuristic) */
 };
 
 int tab_cloudless_plan_workflow_open(results *r, struct tab_cloudless_plan_workflow *out);

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "cloudless_rec.h"
 #include "cloudless/dag.h"
+#include "cloudless/planner.h"
 #include "storage.h"
 #include "cloudless/sched.h"
 #include "cloudless/workload.h"
@@ -33,6 +34,16 @@ struct cl_site {
   int carrier_zone; /* index in zones, -1 none */
 };
 
+
+/* One [plan.NAME] group (or "all" without any), checked at load. */
+struct cl_plan {
+  char name[64];
+  enum planner_solver solver;
+  enum place_objective objective;
+  double bound;       /* $ or s; INFINITY: none */
+  uint32_t *allowed;  /* provider indexes; none: all */
+  uint32_t nallowed;
+};
 
 /* Everything a run needs, parsed and cross-checked from the scenario. */
 struct cl_config {
@@ -72,6 +83,11 @@ struct cl_config {
   struct storage_location *locations;
   uint32_t nlocations;
   struct storage_link *slinks;
+  /* the periodic planner (experiment = workflow; cli/cloudless_plan.c) */
+  struct cl_plan *plans;
+  uint32_t nplans;
+  uint32_t *backup; /* [workflow] backup_stores, as store indexes */
+  uint32_t nbackup;
 };
 
 /* Parse s into a config (NULL and *err, one line naming the file, group and
@@ -94,9 +110,16 @@ void cl_mobility_config_free(struct mobility_config *mc);
 int cloudless_run_recorded(struct run_ctx *c, struct cl_summary *out);
 /* Run the cloudless model of c->s; fills *out if not NULL. */
 int cloudless_run(struct run_ctx *c, struct cl_summary *out);
-/* `experiment = workflow` (cli/cloudless_workflow.c): benchmark, place and
- * run the [dag.*] workflow once per [plan.*] group; an exit code. */
+/* `experiment = workflow` (cli/cloudless_workflow.c): the periodic planner
+ * (models/cloudless/planner.h) on the sim world, or with c->real on the
+ * profile's endpoints: benchmark, place and run the [dag.*] workflow once
+ * per [plan.*] group; an exit code (0, 1 failed, 2 the scenario's setting). */
 int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg);
+/* The [plan.*] groups and [workflow] backup_stores into c (after its
+ * providers and stores): 0, or -1 with *err "file:line: [group] key: ..."
+ * (cli/cloudless_plan.c). cl_plans_free frees what it allocated. */
+int cl_plans_parse(const scenario *s, struct cl_config *c, char **err);
+void cl_plans_free(struct cl_config *c);
 /* The registry's check hook: cl_config_new then free. */
 int cloudless_check(const scenario *s, char **err);
 /* [cloudless] experiment = storage-scan (cloudless_scan.c): c's run with config cfg (borrowed). */

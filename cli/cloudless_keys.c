@@ -89,6 +89,9 @@ const struct scn_key cloudless_keys[] = {
     {"workflow", "pareto_points", SCN_INT, 0, 1000, NULL, "0",
      "cost-time Pareto front per plan: least time under this many budgets from the cheapest to the fastest "
      "placement's cost (exact placements, not runs); 0 = none"},
+    {"workflow", "time_limit_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "5",
+     "wall time one exact placement (GLPK) may take; past it the best placement found, or the per-function "
+     "heuristic, with its proven optimality gap"},
     {"plan.*", "providers", SCN_STRING, 0, 0, NULL, "", "providers this plan may use (comma-separated); empty = all"},
     {"plan.*", "planner", SCN_STRING, 0, 0, NULL, "", "exact, csp or heuristic for this plan; empty = [workflow] planner"},
     {"plan.*", "objective", SCN_STRING, 0, 0, NULL, "", "time or cost for this plan; empty = [workflow] objective"},

@@ -6,7 +6,9 @@
  * emulator). The UAV flight (sim/mobility.h) drives the zones in both: in
  * simulation its link changes reach the world; in real mode the network is
  * the real one. The broker (models/cloudless/broker.h) and the recorder
- * (analysis/cloudless_rec.h) are the same code in both. */
+ * (analysis/cloudless_rec.h) are the same code in both. The workflow
+ * experiment (cloudless_workflow.c) composes the periodic planner the same
+ * way, on either backend. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -99,6 +99,11 @@ int place_problem_edge(const struct place_problem *p, uint32_t from, uint32_t to
 
 static bool bad(double x) { return !isfinite(x) || x < 0; }
 
+/* Pair i of edge e is forbidden (see placement.h). */
+static bool forbidden(const struct place_problem *p, size_t e, size_t i) {
+  return isinf(p->xfer_time[e][i]) && p->xfer_time[e][i] > 0;
+}
+
 int place_problem_check(const struct place_problem *p, char **err) {
   static const char *what[] = {"execution time", "cost", "input time", "input cost", "output time", "output cost"};
   double **tab[] = {p->time, p->cost, p->in_time, p->in_cost, p->out_time, p->out_cost};
@@ -113,7 +118,7 @@ int place_problem_check(const struct place_problem *p, char **err) {
   for (size_t e = 0; e < p->nedges; e++) {
     size_t m = (size_t)p->nplace[p->edge_from[e]] * p->nplace[p->edge_to[e]];
     for (size_t i = 0; i < m; i++)
-      if (bad(p->xfer_time[e][i]) || bad(p->xfer_cost[e][i])) {
+      if (!forbidden(p, e, i) && (bad(p->xfer_time[e][i]) || bad(p->xfer_cost[e][i]))) {
         set_err(err, g_strdup_printf("placement: edge '%s' -> '%s': transfer time %g / cost %g is not a finite "
                                      "value >= 0", dag_node(p->d, p->edge_from[e])->name,
                                      dag_node(p->d, p->edge_to[e])->name, p->xfer_time[e][i], p->xfer_cost[e][i]));
@@ -149,7 +154,7 @@ int place_evaluate(const struct place_problem *p, struct place_solution *s) {
       uint32_t u = p->edge_from[e];
       size_t kl = (size_t)s->place[u] * p->nplace[v] + l;
       start = fmax(start, finish[u] + p->xfer_time[e][kl]);
-      cost += p->xfer_cost[e][kl];
+      if (!forbidden(p, e, kl)) cost += p->xfer_cost[e][kl];
     }
     finish[v] = start + p->time[v][l];
     cost += p->cost[v][l];
@@ -174,6 +179,112 @@ void place_heuristic(const struct place_problem *p, enum place_objective obj, st
   }
   place_evaluate(p, s);
   s->optimal = false;
+  s->best_bound = s->gap = NAN;
+}
+
+static double value_of(enum place_objective obj, const struct place_solution *s) {
+  return obj == PLACE_MIN_TIME ? s->time : s->cost;
+}
+
+static double other_of(enum place_objective obj, const struct place_solution *s) {
+  return obj == PLACE_MIN_TIME ? s->cost : s->time;
+}
+
+/* Sweeps moving one node at a time to its best candidate within the bound,
+ * until none improves; a move that leaves the objective as it is but
+ * shortens the node itself also counts (with parallel branches of equal
+ * length one move cannot shorten the makespan, several can). */
+static void improve(const struct place_problem *p, enum place_objective obj, double bound, struct place_solution *cur) {
+  for (bool better = true; better;) {
+    better = false;
+    for (size_t n = 0; n < p->nnodes; n++) {
+      uint32_t was = cur->place[n], pick = was;
+      double best = value_of(obj, cur), own = obj == PLACE_MIN_TIME ? p->time[n][was] : 0;
+      for (uint32_t k = 0; k < p->nplace[n]; k++) {
+        if (k == was) continue;
+        cur->place[n] = k;
+        place_evaluate(p, cur);
+        double v = value_of(obj, cur), o = obj == PLACE_MIN_TIME ? p->time[n][k] : 0;
+        if (isfinite(cur->time) && other_of(obj, cur) <= bound &&
+            (v < best * (1 - 1e-12) || (v <= best && o < own * (1 - 1e-12)))) {
+          best = v;
+          own = o;
+          pick = k;
+        }
+      }
+      cur->place[n] = pick;
+      place_evaluate(p, cur);
+      better |= pick != was;
+    }
+  }
+}
+
+/* From the per-function best for obj (over the bound), move nodes one at
+ * a time, each time the move that lowers the bounded quantity at the
+ * least cost in the objective per unit saved, until within the bound. */
+static bool repair(const struct place_problem *p, enum place_objective obj, double bound, struct place_solution *cur) {
+  place_heuristic(p, obj, cur);
+  while (isfinite(cur->time) && other_of(obj, cur) > bound) {
+    double v0 = value_of(obj, cur), c0 = other_of(obj, cur), best = INFINITY, saved = 0;
+    size_t bn = 0;
+    uint32_t bk = UINT32_MAX;
+    for (size_t n = 0; n < p->nnodes; n++) {
+      uint32_t was = cur->place[n];
+      for (uint32_t k = 0; k < p->nplace[n]; k++) {
+        if (k == was) continue;
+        cur->place[n] = k;
+        place_evaluate(p, cur);
+        double dc = c0 - other_of(obj, cur), dv = value_of(obj, cur) - v0;
+        if (isfinite(cur->time) && dc > 0) {
+          double r = fmax(dv, 0) / dc;
+          if (r < best || (r == best && dc > saved)) {
+            best = r;
+            saved = dc;
+            bn = n;
+            bk = k;
+          }
+        }
+      }
+      cur->place[n] = was;
+    }
+    if (bk == UINT32_MAX) return false;
+    cur->place[bn] = bk;
+    place_evaluate(p, cur);
+  }
+  return isfinite(cur->time) && other_of(obj, cur) <= bound;
+}
+
+int place_local_search(const struct place_problem *p, enum place_objective obj, double bound,
+                       struct place_solution *s) {
+  enum place_objective other = obj == PLACE_MIN_TIME ? PLACE_MIN_COST : PLACE_MIN_TIME;
+  uint32_t *mem = malloc(2 * p->nnodes * sizeof(uint32_t));
+  if (!mem) cm_fatal(CM_LOC, "placement: out of memory");
+  struct place_solution a = {.place = mem}, b = {.place = mem + p->nnodes};
+  bool given = true; /* s->place, when it is a placement within the bound */
+  for (size_t n = 0; n < p->nnodes; n++) given &= s->place[n] < p->nplace[n];
+  bool have_a = false, have_b;
+  if (given) {
+    memcpy(a.place, s->place, p->nnodes * sizeof(uint32_t));
+    place_evaluate(p, &a);
+    have_a = isfinite(a.time) && other_of(obj, &a) <= bound;
+  }
+  if (!have_a) { /* the per-function best for the other objective: the easiest start within the bound */
+    place_heuristic(p, other, &a);
+    have_a = isfinite(a.time) && other_of(obj, &a) <= bound;
+  }
+  if (have_a) improve(p, obj, bound, &a);
+  have_b = !given && repair(p, obj, bound, &b); /* and from the best for obj, repaired into the bound */
+  if (have_b) improve(p, obj, bound, &b);
+  const struct place_solution *w = have_b && (!have_a || value_of(obj, &b) < value_of(obj, &a)) ? &b : &a;
+  int rc = have_a || have_b ? 0 : CM_ERANGE;
+  if (rc == 0) {
+    memcpy(s->place, w->place, p->nnodes * sizeof(uint32_t));
+    place_evaluate(p, s);
+  }
+  s->optimal = false;
+  s->best_bound = s->gap = NAN;
+  free(mem);
+  return rc;
 }
 
 /* The integer program (see placement.h). Times and costs are divided by
@@ -218,6 +329,7 @@ static void scales(const struct place_problem *p, double *ts, double *cs) {
     }
   for (size_t e = 0; e < p->nedges; e++)
     for (size_t i = 0; i < (size_t)p->nplace[p->edge_from[e]] * p->nplace[p->edge_to[e]]; i++) {
+      if (forbidden(p, e, i)) continue;
       t = fmax(t, p->xfer_time[e][i]);
       c = fmax(c, p->xfer_cost[e][i]);
     }
@@ -249,6 +361,9 @@ static void ilp_build(struct ilp *m, enum place_objective obj) {
   for (int c = 1; c < m->scol; c++) glp_set_col_bnds(lp, c, GLP_DB, 0, 1);
   for (size_t n = 0; n < p->nnodes; n++)
     for (uint32_t k = 0; k < p->nplace[n]; k++) glp_set_col_kind(lp, m->xcol[n] + (int)k, GLP_BV);
+  for (size_t e = 0; e < p->nedges; e++) /* a forbidden pair's product is 0 */
+    for (uint32_t i = 0; i < p->nplace[p->edge_from[e]] * p->nplace[p->edge_to[e]]; i++)
+      if (forbidden(p, e, i)) glp_set_col_bnds(lp, m->ycol[e] + (int)i, GLP_FX, 0, 0);
   for (int c = m->scol; c <= m->mcol; c++) glp_set_col_bnds(lp, c, GLP_LO, 0, 0);
   m->ind = malloc((size_t)(ncols + 1) * sizeof *m->ind);
   m->val = malloc((size_t)(ncols + 1) * sizeof *m->val);
@@ -274,7 +389,8 @@ static void ilp_build(struct ilp *m, enum place_objective obj) {
     term(m, m->scol + (int)v, 1);
     term(m, m->scol + (int)u, -1);
     for (uint32_t k = 0; k < nu; k++) term(m, m->xcol[u] + (int)k, -p->time[u][k] / m->ts);
-    for (uint32_t i = 0; i < nu * nv; i++) term(m, m->ycol[e] + (int)i, -p->xfer_time[e][i] / m->ts);
+    for (uint32_t i = 0; i < nu * nv; i++)
+      if (!forbidden(p, e, i)) term(m, m->ycol[e] + (int)i, -p->xfer_time[e][i] / m->ts);
     row(m, GLP_LO, 0, 0);
   }
   for (size_t v = 0; v < p->nnodes; v++) {
@@ -297,7 +413,7 @@ static void ilp_build(struct ilp *m, enum place_objective obj) {
     for (uint32_t k = 0; k < p->nplace[n]; k++) term(m, m->xcol[n] + (int)k, node_cost(p, n, k) / m->cs);
   for (size_t e = 0; e < p->nedges; e++)
     for (uint32_t i = 0; i < p->nplace[p->edge_from[e]] * p->nplace[p->edge_to[e]]; i++)
-      term(m, m->ycol[e] + (int)i, p->xfer_cost[e][i] / m->cs);
+      if (!forbidden(p, e, i)) term(m, m->ycol[e] + (int)i, p->xfer_cost[e][i] / m->cs);
   if (obj == PLACE_MIN_TIME) {
     m->bound_row = row(m, GLP_FR, 0, 0);
     glp_set_obj_coef(lp, m->mcol, 1);
@@ -313,6 +429,21 @@ static void ilp_bound(struct ilp *m, double b) {
     glp_set_row_bnds(m->lp, m->bound_row, isinf(b) ? GLP_FR : GLP_UP, 0, isinf(b) ? 0 : b);
   else
     glp_set_col_bnds(m->lp, m->mcol, isinf(b) ? GLP_LO : GLP_DB, 0, isinf(b) ? 0 : b);
+}
+
+/* What the branch-and-bound callback keeps. */
+struct ios {
+  double best; /* GLPK's best node bound (scaled) */
+};
+
+/* Keep GLPK's best node bound (scaled) as branch and bound goes on, so a
+ * stop at the time limit still knows how far from optimal it may be. (An
+ * incumbent cannot be offered here: the presolver renumbers the columns,
+ * and without it GLPK is several times slower on these programs.) */
+static void on_ios(glp_tree *t, void *info) {
+  struct ios *io = info;
+  int node = glp_ios_best_node(t);
+  if (node) io->best = glp_ios_node_bound(t, node);
 }
 
 /* GLPK's feasibility tolerance can let the bound slip by ~1e-7; the
@@ -342,11 +473,18 @@ int place_solve_ilp(const struct place_problem *p, enum place_objective obj, dou
   parm.presolve = GLP_ON;
   parm.msg_lev = GLP_MSG_OFF;
   parm.tm_lim = time_limit_ms;
+  struct ios io = {.best = NAN};
+  parm.cb_func = on_ios;
+  parm.cb_info = &io;
+  double oscale = obj == PLACE_MIN_TIME ? m.ts : m.cs; /* of the objective */
   double scale = obj == PLACE_MIN_TIME ? m.cs : m.ts, limit = bound;
+  s->best_bound = s->gap = NAN;
   for (int attempt = 0;; attempt++) {
     ilp_bound(&m, limit / scale);
+    io.best = NAN;
     int ret = glp_intopt(m.lp, &parm);
     int status = glp_mip_status(m.lp);
+    s->best_bound = io.best * oscale;
     if (ret == GLP_ENOPFS || status == GLP_NOFEAS) {
       set_err(err, g_strdup_printf("placement: no assignment meets the %s of %g %s",
                                    obj == PLACE_MIN_TIME ? "budget" : "deadline", bound,
@@ -368,6 +506,13 @@ int place_solve_ilp(const struct place_problem *p, enum place_objective obj, dou
     }
     place_evaluate(p, s);
     s->optimal = status == GLP_OPT && ret == 0;
+    double value = obj == PLACE_MIN_TIME ? s->time : s->cost;
+    if (s->optimal) {
+      s->best_bound = value;
+      s->gap = 0;
+    } else {
+      s->gap = value > 0 && isfinite(s->best_bound) ? fmax(0, (value - s->best_bound) / value) : NAN;
+    }
     double over = (obj == PLACE_MIN_TIME ? s->cost : s->time) - bound;
     if (over <= BOUND_RTOL * bound) break;
     if (attempt == BOUND_RETRIES) {

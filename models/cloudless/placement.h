@@ -30,7 +30,10 @@
  *    path: label setting over (node, placement) keeping the Pareto-optimal
  *    (time, cost) labels, pruned by the bound.
  *
- * Times are seconds, costs dollars; every value must be finite and >= 0.
+ * Times are seconds, costs dollars; every value must be finite and >= 0,
+ * except a transfer time of INFINITY: that pair (k of u, l of v) is
+ * forbidden (no store both can use; its cost is then ignored), so no solver
+ * picks it, and place_evaluate gives such an assignment time INFINITY.
  * Solvers return 0, CM_EINVAL (bad problem or bound, or a non-chain for the
  * CSP), CM_ERANGE (infeasible: no assignment meets the budget or deadline)
  * or CM_EIO (GLPK failed, hit its time limit before any solution, or kept
@@ -69,6 +72,8 @@ struct place_solution {
   double time;     /* end-to-end s */
   double cost;     /* total $ */
   bool optimal;    /* false when the ILP stopped at its time limit with a solution */
+  double best_bound; /* ILP: GLPK's proven lower bound on the objective (s or $) when it stopped; NAN unknown */
+  double gap;        /* ILP: (value - best_bound) / value, 0 when optimal; NAN unknown */
 };
 
 enum place_objective {
@@ -93,10 +98,23 @@ int place_evaluate(const struct place_problem *p, struct place_solution *s);
  * the caller checks s against its bound). Ties go to the lower index. */
 void place_heuristic(const struct place_problem *p, enum place_objective obj, struct place_solution *s);
 
+/* A placement within the bound by local search (the exact solver's
+ * fallback): from s->place when it is one within the bound, else the
+ * per-function heuristic for obj, or for the other objective when that
+ * breaks the bound; then sweeps moving one node at a
+ * time to its best candidate within the bound until none improves. 0, or
+ * CM_ERANGE when neither start meets the bound. s->optimal false, gap NAN. */
+int place_local_search(const struct place_problem *p, enum place_objective obj, double bound,
+                       struct place_solution *s);
+
 /* Exact optimum for obj with s.time <= bound (PLACE_MIN_COST) or s.cost <=
  * bound (PLACE_MIN_TIME); bound INFINITY for none. time_limit_ms (> 0) caps
- * GLPK's branch and bound; then s->optimal may be false. The bound holds
- * to 1e-9 of its value, measured with place_evaluate. */
+ * GLPK's branch and bound (wall time): past it the best integer solution
+ * found is returned with s->optimal false and s->gap its proven optimality
+ * gap (from GLPK's best node bound); with none found, CM_EIO
+ * ("time limit reached") and s->best_bound still set when GLPK had one, so
+ * the caller can rate a fallback. The bound holds to 1e-9 of its value,
+ * measured with place_evaluate. */
 int place_solve_ilp(const struct place_problem *p, enum place_objective obj, double bound, int time_limit_ms,
                     struct place_solution *s, char **err);
 

@@ -78,6 +78,7 @@ int place_solve_csp(const struct place_problem *p, enum place_objective obj, dou
         for (uint32_t j = 0; j < prev->len; j++) {
           const struct label *a = &g_array_index(prev, struct label, j);
           size_t kl = (size_t)a->place * p->nplace[v] + l;
+          if (isinf(p->xfer_time[e][kl])) continue; /* a forbidden pair */
           struct label x = {a->time + p->xfer_time[e][kl] + p->time[v][l],
                             a->cost + p->xfer_cost[e][kl] + p->cost[v][l], l, j};
           g_array_append_val(cand, x);
@@ -119,6 +120,8 @@ int place_solve_csp(const struct place_problem *p, enum place_objective obj, dou
     }
     place_evaluate(p, s);
     s->optimal = true;
+    s->best_bound = obj == PLACE_MIN_TIME ? s->time : s->cost;
+    s->gap = 0;
   }
   for (size_t i = 0; i < n; i++) g_array_free(labels[i], TRUE);
   free(labels);

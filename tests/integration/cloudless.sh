@@ -166,10 +166,13 @@ if $CLOUDMIX run $W --quiet --out "$T/wf.db" 2>"$T/err"; then
   else bad "workflow plans" "rows=$rows all=$tall a-only=$taonly close=$close a-only placement=$aonly"; fi
 else bad "workflow runs" "$(cat "$T/err")"; fi
 # seed Table 1: every provider and the edge beats each single provider and
-# no-edge; a plan on a superset of providers is never slower (exact planner);
-# the Pareto front's time never grows with the budget
+# no-edge; a plan on a superset of providers is never slower by the exact
+# planner's objective (path_s, the critical path it minimises: the
+# contention-aware estimate_s also counts a join waiting for its slowest
+# parent before any read, which the objective does not); the Pareto front's
+# time never grows with the budget
 if $CLOUDMIX run $S/table1-dag.ini --quiet --out "$T/t1.db" 2>"$T/err"; then
-  t() { q "$T/t1.db" "SELECT estimate_s FROM cloudless_workflow WHERE plan='$1'"; }
+  t() { q "$T/t1.db" "SELECT path_s FROM cloudless_workflow WHERE plan='$1'"; }
   d=$(t default) ne=$(t no-edge) aw=$(t aws-only) gc=$(t gcp-only) az=$(t azure-only)
   mono=$(q "$T/t1.db" "SELECT count(*) FROM cloudless_pareto a JOIN cloudless_pareto b ON a.plan = b.plan
                        AND b.budget_usd > a.budget_usd WHERE b.time_s > a.time_s * (1 + 1e-9)")
@@ -198,6 +201,39 @@ if $CLOUDMIX run $D/workflow_resume.ini --quiet --out "$T/res.db" 2>"$T/err"; th
     ok "workflow resume: $rs of 40 runs failed midway and resumed from the backup, $sk finished nodes not run again, $fl failed twice"
   else bad "workflow resume" "resumed=$rs skipped=$sk failed=$fl runs=$rn"; fi
 else bad "workflow_resume runs" "$(cat "$T/err")"; fi
+# a plan no provider can run (a 5 GiB input: every benchmark call of the
+# source times out) is reported infeasible with its reason, in the table
+# and on stderr (one line per plan), with no figure; the run exits 1
+$CLOUDMIX run $W --quiet --set workflow.input_kb=5242880 --out "$T/big_wf.db" 2>"$T/err"; rc=$?
+inf=$(q "$T/big_wf.db" "SELECT count(*) FROM cloudless_workflow WHERE feasible = 0 AND estimate_s IS NULL AND cost_usd IS NULL
+                        AND path_s IS NULL AND placement IS NULL AND infeasible_reason LIKE 'node ''pre'' has no usable provider%timeout%'")
+huge=$(q "$T/big_wf.db" "SELECT count(*) FROM cloudless_workflow WHERE estimate_s > 1e6 OR cost_usd > 1e6 OR time_s > 1e6")
+lines=$(grep -c "infeasible: node 'pre' has no usable provider" "$T/err")
+if [ $rc -eq 1 ] && [ "$inf" = 2 ] && [ "$huge" = 0 ] && [ "$lines" = 2 ] && [ "$(wc -l <"$T/err")" = 2 ]; then
+  ok "workflow: a 5 GiB input -> both plans infeasible with the reason (table and stderr), no placeholder figure, exit 1"
+else bad "infeasible plan" "rc=$rc rows=$inf huge=$huge lines=$lines: $(cat "$T/err")"; fi
+# the contention-aware estimate stays within 10% of the measured mean on
+# the wide layered DAGs (40 and 60 nodes) and on the Fig. 7 workflow
+# (Table 1's plans); the critical path alone is far below on the wide ones
+for s in layered-40 layered-60 table1-dag; do
+  if $CLOUDMIX run $S/$s.ini --quiet --out "$T/est-$s.db" 2>"$T/err"; then
+    worst=$(q "$T/est-$s.db" "SELECT round(max(abs(estimate_s - time_s) / time_s), 4) FROM cloudless_workflow")
+    rows=$(q "$T/est-$s.db" "SELECT count(*) FROM cloudless_workflow WHERE feasible = 1 AND failed = 0 AND time_s > 0")
+    fig=$(q "$T/est-$s.db" "SELECT group_concat(printf('%s %.3f/%.3f/%.3f', plan, estimate_s, path_s, time_s), ', ') FROM cloudless_workflow")
+    if [ "$rows" -ge 1 ] && awk "BEGIN{exit !($worst <= 0.10)}"; then
+      ok "$s: estimate within 10% of measured (worst $worst; estimate/path/measured s: $fig)"
+    else bad "$s: estimate within 10%" "rows=$rows worst=$worst: $fig"; fi
+  else bad "$s runs" "$(cat "$T/err")"; fi
+done
+# a 200-node layered DAG is placed by the exact planner within its time
+# limit (the solve's wall time under 10 s) with its gap recorded
+if $CLOUDMIX run $S/layered-200.ini --quiet --set workflow.runs=1 --out "$T/l200.db" 2>"$T/err"; then
+  sv=$(q "$T/l200.db" "SELECT value FROM run_metrics WHERE name = 'wall_solve_max_s'")
+  gap=$(q "$T/l200.db" "SELECT coalesce(gap, 'NULL') || ' optimal=' || optimal FROM cloudless_workflow")
+  if awk "BEGIN{exit !($sv < 10)}" && [ -n "$gap" ] && case "$gap" in NULL*) false ;; *) true ;; esac; then
+    ok "layered-200: placed in $sv s (< 10 s), gap $gap"
+  else bad "layered-200 planning" "solve $sv s, gap $gap"; fi
+else bad "layered-200 runs" "$(cat "$T/err")"; fi
 # name, fragment, scenario[, a --set]: the run exits 2 with one line holding fragment
 expect_bad() {
   out=$($CLOUDMIX run "$3" --quiet --out "$T/bad.db" ${4:+--set "$4"} 2>&1 >/dev/null); rc=$?
@@ -207,11 +243,17 @@ expect_bad() {
     *) bad "$1" "rc=$rc, wanted '$2' in: $out" ;;
   esac
 }
-expect_bad "workflow: infeasible budget" "plan 'a-only', budget_usd: placement: no assignment meets the budget" $W plan.a-only.budget_usd=1e-8
+expect_bad "workflow: infeasible budget" "plan 'a-only', budget_usd: infeasible: placement: no assignment meets the budget" $W plan.a-only.budget_usd=1e-8
 expect_bad "workflow: plan with an unknown provider" "[plan.all] providers: 'zz' is not a [provider.*] group" $W plan.all.providers=a,zz
 expect_bad "workflow: re-planning without a horizon" "[workflow] horizon_s: expected replan_s > 0 and horizon_s >= replan_s together" $W workflow.replan_s=10
 expect_bad "workflow: unknown backup store" "[workflow] backup_stores: 's4' is not a [store.*] group" $W workflow.backup_stores=s4
 expect_bad "workflow: csp on a DAG that is not a chain" "planner: placement: the constrained shortest path needs a chain" $W workflow.planner=csp
+# [plan.*] keys are checked when the scenario loads: file, line, group, key
+expect_bad "workflow: a plan's planner misspelt" "workflow.ini:65: [plan.a-only] planner: found 'exactt', expected one of: exact, csp, heuristic" $W plan.a-only.planner=exactt
+expect_bad "workflow: a plan's objective misspelt" "[plan.all] objective: found 'tim', expected one of: time, cost" $W plan.all.objective=tim
+expect_bad "workflow: a plan's provider given twice" "[plan.a-only] providers: 'a' is given twice" $W plan.a-only.providers=a,a
+out=$($CLOUDMIX run $W --quiet --set plan.all.planner=exactt --out "$T/typo.db" 2>&1); n=$(q "$T/typo.db" "SELECT count(*) FROM sqlite_master WHERE name = 'cloudless_workflow'" 2>/dev/null)
+[ "${n:-0}" = 0 ] && ok "workflow: a plan's typo stops the run before any benchmark (no workflow table)" || bad "typo checked at load" "$out"
 
 # --- malformed scenarios: exit 2 and one line -------------------------------------
 expect_bad "fault on an unknown provider" "[fault.x] provider: 'nosuch' is not defined; expected one of: a, b" $D/fault_unknown_provider.ini

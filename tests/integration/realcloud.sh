@@ -19,6 +19,9 @@
 #     Run token, a URL password, a key file) appears in no output: stdout,
 #     stderr, the results database (.dump and raw bytes), the emulator's
 #     output, and the errors of profiles that fail at load.
+#  4. The workflow planner under --real against the emulator: it benchmarks
+#     the endpoints and, with no real storage client yet, stops at its first
+#     put with one line naming the store (exit 1), without hanging.
 # Every server listens on 127.0.0.1 only (checked with ss) and is stopped by
 # its PID at exit, even on failure; every run is under `timeout 120`.
 # Needs CLOUDMIX, curl, sqlite3, ss, /usr/bin/python3; moto_server on PATH
@@ -315,6 +318,27 @@ if [ "$nfiles" -ge 12 ] && [ -s "$P/fig8.db.sql" ] && grep -q 'aws-lambda' "$P/f
    ! grep -rFal -e "$S_AWS" -e "$S_TOK" -e "$S_AZ" -e "$S_RUN" -e "$S_URL" -e "$S_FILE" "$P" >"$T/leaks"; then
   ok "no planted secret in $nfiles outputs (stdout, stderr, databases raw and .dump, emulator output, load errors)"
 else bad "planted secret found" "$(cat "$T/leaks"; ls "$P")"; fi
+
+# 4. The workflow planner under --real (issue 13): the same planner as in
+# simulation benchmarks the emulator's providers; with no real storage
+# client in this build (env_put answers CM_ENOSYS) it fails at its first
+# put with one line naming the store, exit 1, within seconds (no hang)
+W=tests/integration/data/cloudless/workflow.ini
+timeout 120 "$CLOUDMIX" emulate "$W" >"$T/wem.out" 2>"$T/wem.err" &
+WEM=$!
+PIDS="$PIDS $WEM"
+i=0
+while ! grep -q '^listening on ' "$T/wem.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+WP=$(sed -n 's#^listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$#\1#p' "$T/wem.out")
+printf '[provider.a]\nkind = openfaas\nendpoint = http://127.0.0.1:%s/a\n\n[provider.b]\nkind = openfaas\nendpoint = http://127.0.0.1:%s/b\n' \
+  "$WP" "$WP" >"$T/wf.profile"
+real wfreal "$W" "$T/wf.profile" --quiet
+if [ "$RC" = 1 ] && [ "$(wc -l <"$T/wfreal.err")" = 1 ] &&
+   grep -q "store 's3': the backend refused a put from 'a' (not supported by this backend)" "$T/wfreal.err" &&
+   [ "$(metric "$T/wfreal.db" real_invocations)" -gt 0 ] && awk "BEGIN{exit !($SECS < 30)}"; then
+  ok "workflow --real: the planner benchmarks real endpoints, then stops at the first put naming the store (exit 1, $SECS s)"
+else bad "workflow --real without storage" "rc=$RC secs=$SECS $(cat "$T/wfreal.err")"; fi
+stop "$WEM"
 
 echo "$pass passed, $fail failed ($(($(date +%s) - T0)) s)"
 [ $fail -eq 0 ]

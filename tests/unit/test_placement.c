@@ -3,7 +3,8 @@
  * of random small DAGs, both objectives, random budgets and deadlines (some
  * infeasible); the constrained shortest path against brute force on random
  * chains; the per-function heuristic never beating the optimum, with its gap
- * printed; and the errors. */
+ * printed; the bounded local search within the bound and never better than
+ * the optimum; a forbidden pair never chosen; and the errors. */
 #include "cmocka_inc.h"
 
 #include <math.h>
@@ -294,11 +295,24 @@ static void check_exact(const struct place_problem *p, rng *r, bool csp, int *in
       } else {
         if (rc) fail_msg("%s: %s", csp ? "csp" : "ilp", err);
         assert_true(s.optimal);
+        assert_true(s.gap == 0 && s.best_bound == objective(obj, &s));
         double got = objective(obj, &s), con = obj == PLACE_MIN_TIME ? s.cost : s.time;
         if (fabs(got - want) > RTOL * want) fail_msg("%s objective %.17g, brute force %.17g", csp ? "csp" : "ilp", got, want);
         assert_true(con <= bounds[b] * (1 + RTOL));
       }
       g_free(err);
+      /* the bounded local search (the fallback past the time limit): within
+       * the bound when it answers, never better than the optimum */
+      uint32_t lp[8];
+      struct place_solution ls = {.place = lp};
+      lp[0] = UINT32_MAX;
+      if (place_local_search(p, obj, bounds[b], &ls) == 0) {
+        assert_true((obj == PLACE_MIN_TIME ? ls.cost : ls.time) <= bounds[b]);
+        assert_true(objective(obj, &ls) >= want * (1 - RTOL));
+        assert_false(ls.optimal);
+      } else {
+        assert_true(isinf(want) || isfinite(bounds[b]));
+      }
     }
   }
 }
@@ -352,11 +366,46 @@ static void test_csp_vs_brute_force(void **state CM_UNUSED) {
   rng_free(r);
 }
 
+/* A pair no store joins (transfer time INFINITY) is never chosen, though
+ * it would be the fastest and cheapest; a placement using it evaluates to
+ * INFINITY. a -> b, two candidates each: (0, 0) forbidden. */
+static void test_forbidden_pair(void **state CM_UNUSED) {
+  dag *d = dag_new();
+  add(d, "a");
+  add(d, "b");
+  edge(d, "a", "b");
+  assert_int_equal(dag_seal(d, NULL), 0);
+  struct place_problem *p = place_problem_new(d, (uint32_t[]){2, 2}, NULL);
+  for (int n = 0; n < 2; n++) {
+    p->time[n][0] = 1;
+    p->time[n][1] = 2;
+    p->cost[n][0] = 1;
+    p->cost[n][1] = 2;
+  }
+  p->xfer_time[0][0] = INFINITY;
+  assert_int_equal(place_problem_check(p, NULL), 0);
+  uint32_t place[2] = {0, 0};
+  struct place_solution s = {.place = place};
+  assert_int_equal(place_evaluate(p, &s), 0);
+  assert_true(isinf(s.time));
+  for (int o = 0; o < 2; o++) {
+    enum place_objective obj = o ? PLACE_MIN_COST : PLACE_MIN_TIME;
+    assert_int_equal(place_solve_ilp(p, obj, INFINITY, TIME_LIMIT_MS, &s, NULL), 0);
+    assert_true(isfinite(s.time) && !(place[0] == 0 && place[1] == 0));
+    assert_true(objective(obj, &s) == 3);
+    assert_int_equal(place_solve_csp(p, obj, INFINITY, &s, NULL), 0);
+    assert_true(isfinite(s.time) && objective(obj, &s) == 3);
+  }
+  place_problem_free(p);
+  dag_free(d);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fork_join),          cmocka_unit_test(test_many_sources_sinks),
       cmocka_unit_test(test_single_node),        cmocka_unit_test(test_infeasible_and_errors),
-      cmocka_unit_test(test_ilp_vs_brute_force), cmocka_unit_test(test_csp_vs_brute_force),
+      cmocka_unit_test(test_ilp_vs_brute_force), cmocka_unit_test(test_forbidden_pair),
+      cmocka_unit_test(test_csp_vs_brute_force),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,7 +37,8 @@ static void test_workflow_tables(void **state CM_UNUSED) {
   assert_text_free(fx_shape(&f, "cloudless_workflow"),
                    "run_id INTEGER,plan TEXT,at_s REAL,planner TEXT,objective TEXT,bound REAL,estimate_s REAL,"
                    "time_s REAL,time_sd_s REAL,runs INTEGER,failed INTEGER,resumed INTEGER,skipped_nodes INTEGER,"
-                   "cost_usd REAL,placement TEXT");
+                   "cost_usd REAL,placement TEXT,feasible INTEGER,infeasible_reason TEXT,path_s REAL,optimal INTEGER,"
+                   "gap REAL");
   assert_text_free(fx_shape(&f, "cloudless_replan"),
                    "run_id INTEGER,plan TEXT,at_s REAL,node TEXT,function TEXT,decision TEXT,provider TEXT,"
                    "old_estimate_s REAL,new_estimate_s REAL,reason TEXT");
@@ -46,8 +47,13 @@ static void test_workflow_tables(void **state CM_UNUSED) {
   struct tab_cloudless_plan_workflow_row w = {
       .run_id = f.run, .plan = "all", .at_s = 12.5, .planner = "exact", .objective = "time", .bound = NAN,
       .estimate_s = 3.5, .time_s = NAN, .time_sd_s = 0, .runs = 4, .failed = 4, .resumed = 1, .skipped_nodes = 2,
-      .cost_usd = 0.001, .placement = "a=p1@s1"};
+      .cost_usd = 0.001, .placement = "a=p1@s1", .feasible = true, .path_s = 3.25, .optimal = false, .gap = 0.125};
   assert_int_equal(tab_cloudless_plan_workflow_add(&wt, &w), CM_OK);
+  struct tab_cloudless_plan_workflow_row inf = {
+      .run_id = f.run, .plan = "big", .at_s = 1, .planner = "exact", .objective = "time", .bound = NAN,
+      .estimate_s = NAN, .time_s = NAN, .cost_usd = NAN, .path_s = NAN, .gap = NAN,
+      .infeasible_reason = "node 'a' has no usable provider"};
+  assert_int_equal(tab_cloudless_plan_workflow_add(&wt, &inf), CM_OK);
   struct tab_cloudless_plan_replan_row r = {
       .run_id = f.run, .plan = "all", .at_s = 300, .node = "a", .function = "f", .decision = "redeploy",
       .provider = "p2", .old_estimate_s = 4.5, .new_estimate_s = 3.25, .reason = "why"};
@@ -56,7 +62,8 @@ static void test_workflow_tables(void **state CM_UNUSED) {
                                             .cost_usd = 0.25, .placement = "a=p1"};
   assert_int_equal(tab_cloudless_plan_pareto_add(&pt, &p), CM_OK);
   assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_workflow"),
-                   "1|all|12.5|exact|time|NULL|3.5|NULL|0.0|4|4|1|2|0.001|a=p1@s1");
+                   "1|all|12.5|exact|time|NULL|3.5|NULL|0.0|4|4|1|2|0.001|a=p1@s1|1|NULL|3.25|0|0.125\n"
+                   "1|big|1.0|exact|time|NULL|NULL|NULL|0.0|0|0|0|0|NULL|NULL|0|node 'a' has no usable provider|NULL|0|NULL");
   assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_replan"), "1|all|300.0|a|f|redeploy|p2|4.5|3.25|why");
   assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_pareto"), "1|all|0.5|2.5|0.25|a=p1");
   assert_int_equal(tab_cloudless_plan_workflow_open(f.r, NULL), CM_EINVAL);
