@@ -8,7 +8,8 @@
  * round trips and jitter; fault windows; the
  * flight's waypoints, update period and intermittent links; the broker's
  * timeout, backoffs, probe period, cache TTL and series step; the
- * workload's ramp, think time and pauses; the run's duration), every rate
+ * workload's ramp, think time and pauses; the run's duration; a
+ * workflow's replan_s and horizon_s, in cli/cloudless_workflow.c), every rate
  * divided by k (arrival rates, link, storage and radio bandwidths), so that every
  * time in the results is k times the unscaled one in distribution. Sizes,
  * limits, capacities, probabilities and prices stay. Platform defaults

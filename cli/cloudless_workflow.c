@@ -174,13 +174,16 @@ static void planner_config(const struct wf *x, struct planner_config *pc, struct
     plans[i] = (struct planner_plan){.name = cp->name, .solver = cp->solver, .objective = cp->objective,
                                      .bound = cp->bound, .allowed = cp->allowed, .nallowed = cp->nallowed};
   }
+  double k = scenario_double(s, "cloudless", "time_scale");
   *pc = (struct planner_config){
       .d = cfg->workflow, .providers = pp, .nproviders = cfg->nproviders, .stores = ps, .nstores = cfg->nstores,
       .backup = cfg->backup, .nbackup = cfg->nbackup, .plans = plans, .nplans = cfg->nplans,
       .bench_calls = (uint32_t)scenario_int(s, "workflow", "bench_calls"),
       .runs = (uint32_t)scenario_int(s, "workflow", "runs"),
-      .replan = cm_time_from_s(scenario_double(s, "workflow", "replan_s")),
-      .horizon = cm_time_from_s(scenario_double(s, "workflow", "horizon_s")),
+      /* the periods follow [cloudless] time_scale, as every duration of the
+       * world does (cli/cloudless_scale.c) */
+      .replan = cm_time_from_s(scenario_double(s, "workflow", "replan_s") * k),
+      .horizon = cm_time_from_s(scenario_double(s, "workflow", "horizon_s") * k),
       .pareto_points = (uint32_t)scenario_int(s, "workflow", "pareto_points"),
       .max_attempts = cfg->sched.max_attempts, .timeout = cfg->sched.timeout,
       .time_limit_s = scenario_double(s, "workflow", "time_limit_s")};

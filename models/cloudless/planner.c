@@ -159,7 +159,12 @@ static void on_dag(env *e, void *arg, const struct dagexec_result *r) {
 
 static void start_run(planner *p) {
   snprintf(p->prefix, sizeof p->prefix, "%s/%u", p->pl->name, p->row.runs); /* borrowed by the run */
-  struct dagexec_config dc = {.d = p->cfg.d, .place = p->place, .backup = p->cfg.backup, .nbackup = p->cfg.nbackup,
+  /* a resume fails over to the backups: what has still to run writes its
+   * output to the first backup store (its own store may be what failed) */
+  memcpy(p->again, p->place, p->n * sizeof *p->again);
+  for (size_t v = 0; p->attempt && v < p->n; v++)
+    if (!p->finished[v]) p->again[v].store = p->cfg.backup[0];
+  struct dagexec_config dc = {.d = p->cfg.d, .place = p->attempt ? p->again : p->place, .backup = p->cfg.backup, .nbackup = p->cfg.nbackup,
                               .persist = p->persist, .npersist = p->npersist, .key_prefix = p->prefix,
                               .resume = p->attempt ? p->finished : NULL, .max_attempts = p->cfg.max_attempts,
                               .timeout = p->cfg.timeout};
@@ -239,6 +244,7 @@ planner *planner_start(env *e, const struct planner_config *cfg, const struct pl
   p->choice = g_new0(uint32_t, p->n);
   p->prev = g_new0(uint32_t, p->n);
   p->place = g_new0(struct dagexec_place, p->n);
+  p->again = g_new0(struct dagexec_place, p->n);
   p->old = g_new0(struct dagexec_place, p->n);
   p->finished = g_new0(bool, p->n);
   p->timer = env_after(e, 0, on_start, p);
@@ -266,6 +272,7 @@ void planner_free(planner *p) {
   g_free(p->choice);
   g_free(p->prev);
   g_free(p->place);
+  g_free(p->again);
   g_free(p->old);
   g_free(p->finished);
   g_free(p->msg);

@@ -13,9 +13,10 @@
  *     carrying the node's bytes in the workflow (a source's input, a sink's
  *     output); per distinct function and provider two calls at once (the
  *     second finds no idle container: its cold start, and how many
- *     containers are warm); per stored output one put and one get from
- *     every provider to every store (in real mode all storage requests
- *     leave this process, so the provider is only a label there).
+ *     containers are warm); per stored output one put, one get (length
+ *     only) and one delete from every provider to every store (in real mode
+ *     all storage requests leave this process, and the provider's link to
+ *     the store is the backend's link model, env_real_set_store_links).
  *  2. Per plan: the search space over the plan's usable providers (a
  *     provider whose benchmark calls all failed is not a candidate; a pair
  *     of providers no store joins is forbidden), solved; an infeasible plan
@@ -30,7 +31,9 @@
  *     critical path without contention is reported beside it (path_s).
  *  4. Run the placed workflow `runs` times (or, when re-planning, back to
  *     back until the next round), resuming a run that failed midway once
- *     from the backup stores.
+ *     from the backup stores: its finished nodes are not run again, and the
+ *     nodes still to run write their outputs to the first backup store
+ *     (their own store may be the one that failed).
  *
  * Ownership: cfg and everything it points to are borrowed until done has
  * been called; the planner owns its own state and frees it in

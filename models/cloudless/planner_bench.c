@@ -1,6 +1,8 @@
 /* The planner's benchmark phase (planner.h, step 1): a list of steps
  * walked from the completions, one request at a time except the pair
- * probes (two calls at once). */
+ * probes (two calls at once). Each stored output is put, got (length only)
+ * and deleted from every location to every store: the benchmark leaves no
+ * object behind. */
 #include "cloudless/planner_impl.h"
 
 #include <glib.h>
@@ -47,6 +49,7 @@ static void advance(planner *p) {
   p->bgood = 0;
   p->blat = p->bexec = p->busd = 0;
   p->bput = true;
+  p->bdel = false;
   issue(p);
 }
 
@@ -97,9 +100,15 @@ static void on_store(env *e, void *arg, int status, const uint8_t *value CM_UNUS
     issue(p);
     return;
   }
+  if (p->bdel) { /* the benchmark object is gone (or its store is down): next step */
+    p->bdel = false;
+    advance(p);
+    return;
+  }
   p->r[i] = took;
   if (!isfinite(p->w[i]) || !isfinite(p->r[i])) p->w[i] = p->r[i] = INFINITY; /* a store this location cannot use */
-  advance(p);
+  p->bdel = true; /* the benchmark leaves no object behind in a real store */
+  issue(p);
 }
 
 static void end_bench(planner *p) {
@@ -119,14 +128,17 @@ static void issue(planner *p) {
   if (st->kind == STEP_STORE) {
     char key[96];
     g_snprintf(key, sizeof key, "planner/bench/%s", dag_node(p->cfg.d, st->v)->name);
-    struct store_req q = {.store = st->s, .location = st->p, .key = key, .len = dag_node(p->cfg.d, st->v)->out_bytes};
+    struct store_req q = {.store = st->s, .location = st->p, .key = key, .len = dag_node(p->cfg.d, st->v)->out_bytes,
+                          .length_only = true};
     p->bissued = env_now(p->e);
-    request_id id = p->bput ? env_put(p->e, &q, on_store, p) : env_get(p->e, &q, on_store, p);
+    request_id id = p->bdel   ? env_delete(p->e, &q, on_store, p)
+                    : p->bput ? env_put(p->e, &q, on_store, p)
+                              : env_get(p->e, &q, on_store, p);
     if (id < 0) {
       const char *store = p->cfg.stores[st->s].name; /* st goes with the steps */
       end_bench(p);
       planner__fail(p, id == CM_ENOSYS ? CM_ENOSYS : CM_EIO, "store '%s': the backend refused a %s from '%s' (%s)%s",
-                    store, p->bput ? "put" : "get", pv->name, cm_strerror((int)id),
+                    store, p->bdel ? "delete" : p->bput ? "put" : "get", pv->name, cm_strerror((int)id),
                     id == CM_ENOSYS ? ": this backend has no client for that store" : "");
       return;
     }

@@ -33,6 +33,7 @@ struct planner {
   uint32_t bgood;
   cm_time bissued;
   bool bput;
+  bool bdel; /* the step's delete of its benchmark object, after the get */
   void (*bench_done)(planner *p);
   /* the plan in progress */
   uint32_t plan;
@@ -42,6 +43,7 @@ struct planner {
   bool first_round;
   uint32_t *choice, *prev;    /* [node]: provider */
   struct dagexec_place *place, *old;
+  struct dagexec_place *again; /* a resumed run's placement: unfinished outputs to the first backup store */
   bool have_old;
   struct planner_row row;
   char reason[256];
