@@ -135,6 +135,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/emulate.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) RSS_CHECK=$(RSS_CHECK) sh tests/integration/stores.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/stores_http.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/workflow_real.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 
 test: deps
