@@ -68,7 +68,7 @@ static int real_stores(struct run_ctx *c, const struct cl_config *cfg, struct cl
       if (cl[k]) cl[k]->ops->free(cl[k]);
   } else if (env_real_set_stores(e, cl, cfg->nstores) != 0 ||
              env_real_set_store_links(e, cfg->slinks, cfg->nlocations, cfg->nstores) != 0) {
-    *err = g_strdup("cannot set the real stores and their link model");
+    *err = g_strdup_printf("%s: cannot set the real stores and their link model", profile_path(r->prof));
     rc = -1;
   }
   g_free(cl);
@@ -80,7 +80,7 @@ int cl_real_world(struct run_ctx *c, struct cl_config *cfg, env **e, struct cl_r
   *out = r;
   if (!(r->prof = profile_load(c->real, err))) return -1;
   if (results_run_real(c->db, c->run_id, profile_text(r->prof)) != 0) {
-    *err = g_strdup_printf("cannot record the run's mode: %s", results_errmsg(c->db));
+    *err = g_strdup_printf("%s: cannot record the run's mode: %s", c->real, results_errmsg(c->db));
     return -1;
   }
   /* A profile may serve several scenarios: its other providers are unused
@@ -130,11 +130,11 @@ int cl_real_world(struct run_ctx *c, struct cl_config *cfg, env **e, struct cl_r
     }
   }
   if (!(*e = env_real_new(c->seed))) {
-    *err = g_strdup("cannot create the real backend (out of memory or file descriptors)");
+    *err = g_strdup_printf("%s: cannot create the real backend (out of memory or file descriptors)", c->real);
     return -1;
   }
   if (invokes && env_real_set_providers(*e, r->eps, r->n) != 0) {
-    *err = g_strdup("cannot start the HTTP invoker (libcurl)");
+    *err = g_strdup_printf("%s: cannot start the HTTP invoker (libcurl)", c->real);
     return -1;
   }
   return real_stores(c, cfg, r, *e, strcmp(cfg->experiment, "live") != 0, err);

@@ -10,7 +10,9 @@ struct cl_real;
 /* Load c->real, match its [provider.*] groups to cfg's providers (every
  * provider of the scenario needs one; the profile's others are unused),
  * apply its price lists to cfg's broker view, and make the real env (*e)
- * invoking them. 0, or -1 with *err (one line, no secret). */
+ * invoking them, and its [store.NAME] endpoints behind the scenario's stores
+ * (all of them when the experiment moves data). 0, or -1 with *err (one
+ * line naming the profile, no secret). */
 int cl_real_world(struct run_ctx *c, struct cl_config *cfg, env **e, struct cl_real **out, char **err);
 /* How long to wait, after the horizon, for calls still in flight: every
  * attempt's deadline and backoff, plus a margin. */

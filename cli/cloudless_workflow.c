@@ -207,7 +207,8 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg) {
   struct planner_store *ps = g_new0(struct planner_store, cfg->nstores);
   struct planner_plan *plans = g_new0(struct planner_plan, cfg->nplans);
   if (c->real ? cl_real_world(c, cfg, &x.e, &x.real, &err) != 0 : sim_world(&x, &err) != 0) {
-    fprintf(stderr, "cloudmix: %s: %s\n", c->real ? c->real : scenario_path(c->s), err);
+    if (c->real) fprintf(stderr, "cloudmix: %s\n", err); /* it names the profile */
+    else fprintf(stderr, "cloudmix: %s: %s\n", scenario_path(c->s), err);
     out = CM_EXIT_USAGE;
     goto done;
   }

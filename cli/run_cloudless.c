@@ -165,7 +165,8 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
   }
   int rc = CM_EXIT_OK;
   if (build(&r, &err) != 0) {
-    fprintf(stderr, "cloudmix: %s: %s\n", c->real ? c->real : scenario_path(c->s), err);
+    if (c->real) fprintf(stderr, "cloudmix: %s\n", err); /* it names the profile */
+    else fprintf(stderr, "cloudmix: %s: %s\n", scenario_path(c->s), err);
     g_free(err);
     rc = CM_EXIT_USAGE;
   }

@@ -215,14 +215,16 @@ static int small_objects(bool quick) {
   g_free(value);
   g_free(url);
   server_stop(pid);
-  printf("  small objects (1 KiB, redis-server on loopback, %llu each; ours: one connection, %d in flight)\n",
-         (unsigned long long)n, IN_FLIGHT);
-  printf("    %-4s %12s %16s %6s %20s %6s\n", "op", "ours req/s", "redis-benchmark", "ratio", "-c 1 -P 64 (same)",
-         "ratio");
-  printf("    %-4s %12.0f %16.0f %6.2f %20.0f %6.2f  (goal >= 0.5)\n", "put", put, ref_set,
-         ref_set > 0 ? put / ref_set : NAN, pip_set, pip_set > 0 ? put / pip_set : NAN);
-  printf("    %-4s %12.0f %16.0f %6.2f %20.0f %6.2f  (goal >= 0.5)\n", "get", get, ref_get,
-         ref_get > 0 ? get / ref_get : NAN, pip_get, pip_get > 0 ? get / pip_get : NAN);
+  const struct {
+    const char *op;
+    double ours, ref, pip;
+  } rows[] = {{"put", put, ref_set, pip_set}, {"get", get, ref_get, pip_get}};
+  for (int i = 0; i < 2; i++)
+    printf("bench real-storage part=small bytes=%d n=%llu in_flight=%d op=%s ours_per_s=%.0f "
+           "redis_benchmark_per_s=%.0f ratio=%.2f redis_benchmark_c1_p64_per_s=%.0f ratio_c1_p64=%.2f goal=0.5\n",
+           SMALL, (unsigned long long)n, IN_FLIGHT, rows[i].op, rows[i].ours, rows[i].ref,
+           rows[i].ref > 0 ? rows[i].ours / rows[i].ref : NAN, rows[i].pip,
+           rows[i].pip > 0 ? rows[i].ours / rows[i].pip : NAN);
   return put > 0 && get > 0 && ref_set > 0 && ref_get > 0 ? 0 : 1;
 }
 
@@ -255,13 +257,15 @@ static void ours_big(const struct store_endpoint *ep, const uint8_t *value, doub
   *get_s = g[0] < 0 || g[1] < 0 || g[2] < 0 ? -1 : bench_median3(g[0], g[1], g[2]);
 }
 
-static void big_row(const char *server, const char *op, double ours, double ref) {
+static void big_row(const char *server, const char *op, double ours, double ref, double md5_rate) {
   double mb = (double)BIG / 1048576.0;
-  printf("    %-8s %-4s %12.1f %12.1f %8.2f  (goal >= 0.8)\n", server, op, ours > 0 ? mb / ours : NAN,
-         ref > 0 ? mb / ref : NAN, ours > 0 && ref > 0 ? ref / ours : NAN);
+  printf("bench real-storage part=big server=%s op=%s mib=64 ours_mb_per_s=%.1f curl_mb_per_s=%.1f ratio=%.2f "
+         "md5_mb_per_s=%.0f goal=0.8\n",
+         server, op, ours > 0 ? mb / ours : NAN, ref > 0 ? mb / ref : NAN, ours > 0 && ref > 0 ? ref / ours : NAN,
+         md5_rate);
 }
 
-static int big_moto(const char *file, const uint8_t *value) {
+static int big_moto(const char *file, const uint8_t *value, double md5_rate) {
   int port = free_port();
   char ports[16];
   snprintf(ports, sizeof ports, "%d", port);
@@ -291,15 +295,15 @@ static int big_moto(const char *file, const uint8_t *value) {
   double put = -1, get = -1;
   if (made >= 0) ours_big(&ep, value, &put, &get);
   server_stop(pid);
-  big_row("moto", "put", put, ref_put);
-  big_row("moto", "get", get, ref_get);
+  big_row("moto", "put", put, ref_put, md5_rate);
+  big_row("moto", "get", get, ref_get, md5_rate);
   g_free(base);
   g_free(bucket);
   g_free(obj);
   return put > 0 && get > 0 && ref_put > 0 && ref_get > 0 ? 0 : 1;
 }
 
-static int big_azurite(const char *file, const uint8_t *value) {
+static int big_azurite(const char *file, const uint8_t *value, double md5_rate) {
   const char *npm = getenv("CLOUDMIX_NPM");
   char *bin = npm ? g_strdup_printf("%s/node_modules/.bin/azurite-blob", npm)
                   : g_strdup_printf("%s/.cache/cloudmix/npm/node_modules/.bin/azurite-blob", g_get_home_dir());
@@ -354,8 +358,8 @@ static int big_azurite(const char *file, const uint8_t *value) {
   double put = -1, get = -1;
   if (made >= 0) ours_big(&ep, value, &put, &get);
   server_stop(pid);
-  big_row("azurite", "put", put, ref_put);
-  big_row("azurite", "get", get, ref_get);
+  big_row("azurite", "put", put, ref_put, md5_rate);
+  big_row("azurite", "get", get, ref_get, md5_rate);
   rc = put > 0 && get > 0 && ref_put > 0 && ref_get > 0 ? 0 : 1;
   g_free(base);
 out:
@@ -385,15 +389,12 @@ int bench_real_storage(bool quick) {
   uint8_t md5[16];
   store_http__body_md5(value, BIG, md5);
   double md5_rate = (double)BIG / 1048576.0 / (bench_now() - t0);
-  printf("  64 MiB object, MB/s (median of 3; ratio = ours / curl's throughput; MD5 alone on this core: %.0f MB/s,\n"
-         "  which our clients run over every body and curl does not)\n", md5_rate);
-  printf("    %-8s %-4s %12s %12s %8s\n", "server", "op", "ours", "curl", "ratio");
   if (!wrote) {
     fprintf(stderr, "bench real-storage: cannot write the 64 MiB file for curl\n");
     rc = 1;
   } else {
-    rc |= big_moto(file, value);
-    rc |= big_azurite(file, value);
+    rc |= big_moto(file, value, md5_rate);
+    rc |= big_azurite(file, value, md5_rate);
   }
   if (file) unlink(file);
   g_free(file);

@@ -19,9 +19,10 @@
 #     Run token, a URL password, a key file) appears in no output: stdout,
 #     stderr, the results database (.dump and raw bytes), the emulator's
 #     output, and the errors of profiles that fail at load.
-#  4. The workflow planner under --real against the emulator: it benchmarks
-#     the endpoints and, with no real storage client yet, stops at its first
-#     put with one line naming the store (exit 1), without hanging.
+#  4. The workflow planner under --real with a profile that has no
+#     [store.*] group for the scenario's store: refused at load with one line
+#     naming the store (exit 2), before any invocation. (workflow_real.sh
+#     runs workflows on real stores.)
 # Every server listens on 127.0.0.1 only (checked with ss) and is stopped by
 # its PID at exit, even on failure; every run is under `timeout 120`.
 # Needs CLOUDMIX, curl, sqlite3, ss, /usr/bin/python3; moto_server on PATH
@@ -319,10 +320,8 @@ if [ "$nfiles" -ge 12 ] && [ -s "$P/fig8.db.sql" ] && grep -q 'aws-lambda' "$P/f
   ok "no planted secret in $nfiles outputs (stdout, stderr, databases raw and .dump, emulator output, load errors)"
 else bad "planted secret found" "$(cat "$T/leaks"; ls "$P")"; fi
 
-# 4. The workflow planner under --real (issue 13): the same planner as in
-# simulation benchmarks the emulator's providers; with no real storage
-# client in this build (env_put answers CM_ENOSYS) it fails at its first
-# put with one line naming the store, exit 1, within seconds (no hang)
+# 4. The workflow planner under --real without an endpoint for the
+# scenario's store: refused at load, one line naming it, exit 2, no call
 W=tests/integration/data/cloudless/workflow.ini
 timeout 120 "$CLOUDMIX" emulate "$W" >"$T/wem.out" 2>"$T/wem.err" &
 WEM=$!
@@ -333,10 +332,10 @@ WP=$(sed -n 's#^listening on http://127\.0\.0\.1:\([0-9][0-9]*\)$#\1#p' "$T/wem.
 printf '[provider.a]\nkind = openfaas\nendpoint = http://127.0.0.1:%s/a\n\n[provider.b]\nkind = openfaas\nendpoint = http://127.0.0.1:%s/b\n' \
   "$WP" "$WP" >"$T/wf.profile"
 real wfreal "$W" "$T/wf.profile" --quiet
-if [ "$RC" = 1 ] && [ "$(wc -l <"$T/wfreal.err")" = 1 ] &&
-   grep -q "store 's3': the backend refused a put from 'a' (not supported by this backend)" "$T/wfreal.err" &&
-   [ "$(metric "$T/wfreal.db" real_invocations)" -gt 0 ] && awk "BEGIN{exit !($SECS < 30)}"; then
-  ok "workflow --real: the planner benchmarks real endpoints, then stops at the first put naming the store (exit 1, $SECS s)"
+if [ "$RC" = 2 ] && [ "$(wc -l <"$T/wfreal.err")" = 1 ] &&
+   grep -q "wf.profile: no \[store.s3\] group: every store of the scenario" "$T/wfreal.err" &&
+   [ "$(metric "$T/wfreal.db" real_invocations)" = 0 ] && awk "BEGIN{exit !($SECS < 30)}"; then
+  ok "workflow --real without a [store.s3] group: refused at load naming it (exit 2, no invocation)"
 else bad "workflow --real without storage" "rc=$RC secs=$SECS $(cat "$T/wfreal.err")"; fi
 stop "$WEM"
 
