@@ -14,13 +14,15 @@
  * atomic replace; a failure or abort deletes the temporary key): at most
  * about two chunks are held besides the caller's bytes, and a virtual
  * object (value NULL) is a filler whose byte at offset o is o mod 256,
- * taken from one CHUNK-sized buffer per client. A length_only get reads
- * STRLEN, then GETRANGE CHUNK at a time (EXISTS tells an empty object from
- * a missing one), keeping no bytes: about one chunk in hiredis's reader.
- * These chunked reads are not atomic: an overwrite meanwhile that changes
- * the length fails the get ("changed"). A full get is one GET (atomic):
- * hiredis's reader holds the reply's bytes and then the reply object, so
- * up to about twice the object for a moment.
+ * taken from one CHUNK-sized buffer per client. A get reads STRLEN first
+ * (EXISTS tells an empty object from a missing one). An object of up to
+ * CHUNK bytes is then one GET (atomic; hiredis's reader holds its bytes and
+ * then the reply, about twice a chunk at most). A larger one is read with
+ * GETRANGE CHUNK at a time: a length_only get keeps no bytes (about one
+ * chunk in hiredis's reader), a full get copies each chunk into one buffer
+ * of the object's length, allocated once, so a 64 MB object is held once
+ * (plus a chunk). These chunked reads are not atomic: an overwrite
+ * meanwhile that changes the length fails the get ("changed").
  *
  * Deadlines are the dispatcher's (env_real_store.c aborts the request):
  * hiredis has no per-command timeout, and Redis answers a connection's
@@ -85,6 +87,7 @@ struct rreq {
   store_list_done_fn list_done;
   void *arg;
   GPtrArray *keys;       /* list: char*, owned */
+  uint8_t *buf;          /* a full get of a large object: its bytes, allocated once */
 };
 
 /* ---- requests ---- */
@@ -94,6 +97,7 @@ static void release(struct rreq *q) {
   g_hash_table_remove(q->c->live, q);
   g_free(q->key);
   g_free(q->tmp);
+  g_free(q->buf);
   if (q->keys) g_ptr_array_free(q->keys, TRUE);
   g_free(q);
 }
@@ -214,7 +218,11 @@ static void advance(struct rreq *q, redisAsyncContext *ac, const redisReply *r) 
   case RS_STRLEN: {
     q->len = (size_t)n;
     q->off = 0;
-    if (n == 0) {
+    if (n > 0 && !q->length_only && q->len <= CHUNK) { /* small: one atomic GET */
+      const char *argv[] = {"GET", q->key};
+      size_t lens[] = {3, q->keylen};
+      sent = send_cmd(q, ac, RS_GET, 2, argv, lens);
+    } else if (n == 0) {
       const char *argv[] = {"EXISTS", q->key};
       size_t lens[] = {6, q->keylen};
       sent = send_cmd(q, ac, RS_EXISTS, 2, argv, lens);
@@ -227,8 +235,13 @@ static void advance(struct rreq *q, redisAsyncContext *ac, const redisReply *r) 
   case RS_GETRANGE: {
     size_t want = q->len - q->off < CHUNK ? q->len - q->off : CHUNK;
     if ((size_t)n != want) { finish(q, CM_EIO, "changed", NULL, 0); return; } /* overwritten meanwhile */
+    if (!q->length_only) {
+      if (!q->buf) q->buf = g_try_malloc(q->len);
+      if (!q->buf) { finish(q, CM_ENOMEM, "no_memory", NULL, 0); return; }
+      memcpy(q->buf + q->off, r->str, want);
+    }
     q->off += want;
-    if (q->off == q->len) { finish(q, 0, NULL, NULL, q->len); return; }
+    if (q->off == q->len) { finish(q, 0, NULL, q->buf, q->len); return; }
     sent = getrange_next(q, ac);
     break;
   }
@@ -388,9 +401,9 @@ static void *r_start(struct store_client *sc, const struct store_op_req *req, st
     size_t lens[] = {3, q->tmplen, CHUNK};
     sent = send_cmd(q, ac, RS_SET, 3, argv, lens);
   } else if (req->op == STORE_GET) {
-    const char *argv[] = {req->length_only ? "STRLEN" : "GET", q->key};
-    size_t lens[] = {req->length_only ? 6 : 3, q->keylen};
-    sent = send_cmd(q, ac, req->length_only ? RS_STRLEN : RS_GET, 2, argv, lens);
+    const char *argv[] = {"STRLEN", q->key};
+    size_t lens[] = {6, q->keylen};
+    sent = send_cmd(q, ac, RS_STRLEN, 2, argv, lens);
   } else {
     const char *argv[] = {"DEL", q->key};
     size_t lens[] = {3, q->keylen};
