@@ -77,6 +77,13 @@ int results_metric(results *r, int64_t run_id, const char *name,
  * NULL (see results_errmsg) if either fails. */
 results_table *results_table_new(results *r, const char *create_sql,
                                  const char *insert_sql);
+/* For a table's owner, before results_table_new: columns its table gained
+ * after files were written with it. When table exists without a column of
+ * columns ("name TYPE", NULL-terminated), it is added (ALTER TABLE ADD
+ * COLUMN; the rows already there read NULL in it), so an older results
+ * file takes new rows. A table that does not exist is left to create_sql.
+ * Returns 0 or CM_EDB (see results_errmsg). */
+int results_table_add_columns(results *r, const char *table, const char *const *columns);
 /* Bind parameter col (1-based) of the next row. A bad col is reported by
  * the following results_row. NULL t is ignored. */
 void results_bind_int(results_table *t, int col, int64_t v);

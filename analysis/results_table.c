@@ -72,6 +72,35 @@ static sqlite3_stmt *multi_prepare(results *r, const char *sql, int ncols) {
   return st;
 }
 
+int results_table_add_columns(results *r, const char *table, const char *const *columns) {
+  if (!r || !table || !columns) return CM_EINVAL;
+  char *q = sqlite3_mprintf("SELECT name FROM pragma_table_info(%Q)", table);
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(r->db, q, -1, &st, NULL);
+  sqlite3_free(q);
+  if (rc != SQLITE_OK) {
+    results__err_db(r, "add_columns: table_info");
+    return CM_EDB;
+  }
+  GHashTable *have = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    g_hash_table_add(have, g_strdup((const char *)sqlite3_column_text(st, 0)));
+  sqlite3_finalize(st);
+  int out = rc == SQLITE_DONE ? CM_OK : CM_EDB;
+  if (out != CM_OK) results__err_db(r, "add_columns: table_info");
+  for (const char *const *c = columns; out == CM_OK && g_hash_table_size(have) && *c; c++) {
+    char *name = g_strndup(*c, strcspn(*c, " "));
+    if (!g_hash_table_contains(have, name)) {
+      char *sql = sqlite3_mprintf("ALTER TABLE \"%w\" ADD COLUMN %s", table, *c);
+      if (results__exec(r, sql, "add_columns") < 0) out = CM_EDB;
+      sqlite3_free(sql);
+    }
+    g_free(name);
+  }
+  g_hash_table_destroy(have);
+  return out;
+}
+
 results_table *results_table_new(results *r, const char *create_sql,
                                  const char *insert_sql) {
   if (!r) return NULL;

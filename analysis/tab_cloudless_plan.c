@@ -13,9 +13,9 @@ static const char create_workflow[] =
     "CREATE TABLE IF NOT EXISTS cloudless_workflow(run_id INTEGER, plan TEXT, at_s REAL, planner TEXT, "
     "objective TEXT, bound REAL, estimate_s REAL, time_s REAL, time_sd_s REAL, runs INTEGER, failed INTEGER, "
     "resumed INTEGER, skipped_nodes INTEGER, cost_usd REAL, placement TEXT, feasible INTEGER, infeasible_reason TEXT, "
-    "path_s REAL, optimal INTEGER, gap REAL)";
+    "path_s REAL, optimal INTEGER, gap REAL, failure TEXT)";
 static const char insert_workflow[] =
-    "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char create_replan[] =
     "CREATE TABLE IF NOT EXISTS cloudless_replan(run_id INTEGER, plan TEXT, at_s REAL, node TEXT, function TEXT, "
     "decision TEXT, provider TEXT, old_estimate_s REAL, new_estimate_s REAL, reason TEXT)";
@@ -49,7 +49,13 @@ int tab_cloudless_plan_scan_add(struct tab_cloudless_plan_scan *t, const struct 
   return results_row(rt);
 }
 
+/* Columns cloudless_workflow gained after schema version 2 (older results
+ * files get them at open, NULL in their rows). */
+static const char *const workflow_added[] = {"feasible INTEGER", "infeasible_reason TEXT", "path_s REAL",
+                                             "optimal INTEGER", "gap REAL", "failure TEXT", NULL};
+
 int tab_cloudless_plan_workflow_open(results *r, struct tab_cloudless_plan_workflow *out) {
+  if (r && out && results_table_add_columns(r, "cloudless_workflow", workflow_added) != CM_OK) return CM_EDB;
   return open_table(r, out ? &out->t : NULL, create_workflow, insert_workflow);
 }
 
@@ -79,6 +85,8 @@ int tab_cloudless_plan_workflow_add(struct tab_cloudless_plan_workflow *t,
   results_bind_double(rt, 18, x->path_s);
   results_bind_int(rt, 19, x->optimal);
   results_bind_double(rt, 20, x->gap);
+  if (x->failure) results_bind_text(rt, 21, x->failure);
+  else results_bind_null(rt, 21);
   return results_row(rt);
 }
 

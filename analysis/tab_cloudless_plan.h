@@ -57,6 +57,7 @@ struct tab_cloudless_plan_workflow_row {
   double path_s;          /* the solver's critical path (no contention); NaN when infeasible */
   bool optimal;           /* the solver proved the placement optimal */
   double gap;             /* proven relative optimality gap; 0 optimal, NaN unknown (heuristic) */
+  const char *failure;    /* the first failure of the runs (resumed or not): node, and what failed; NULL: none */
 };
 
 int tab_cloudless_plan_workflow_open(results *r, struct tab_cloudless_plan_workflow *out);

@@ -57,6 +57,7 @@ static void on_row(void *arg, const struct planner_row *r) {
       .estimate_s = r->estimate_s, .time_s = r->time_s, .time_sd_s = r->time_sd_s, .runs = r->runs,
       .failed = r->failed, .resumed = r->resumed, .skipped_nodes = (int64_t)r->skipped_nodes, .cost_usd = r->cost_usd,
       .placement = r->place ? where->str : NULL, .feasible = r->feasible, .infeasible_reason = r->reason,
+      .failure = r->failure,
       .path_s = r->path_s, .optimal = r->optimal, .gap = r->gap};
   if (tab_cloudless_plan_workflow_add(&x->t, &row) != 0) x->write_failed = true;
   if (!r->feasible) { /* every infeasible plan on stderr, one line each */
@@ -77,6 +78,8 @@ static void on_row(void *arg, const struct planner_row *r) {
              r->path_s, r->time_s, r->cost_usd, r->runs - r->failed, r->runs, gap);
       for (size_t v = 0; v < n && v < 12; v++) printf(" %s", pname(x, r->place[v].provider));
       printf("%s (solved in %.3f s)\n", n > 12 ? " ..." : "", r->solve_s);
+      if (r->failure)
+        printf("  %u failed, %u resumed; first failure: %s\n", r->failed, r->resumed, r->failure);
     }
   }
   g_string_free(where, TRUE);

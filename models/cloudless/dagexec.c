@@ -31,6 +31,7 @@ struct run {
 struct op {
   struct run *r;
   uint32_t node, parent;
+  uint32_t store; /* the storage request's store */
 };
 
 static void start_node(struct run *r, uint32_t v);
@@ -39,7 +40,7 @@ static void invoke(struct run *r, uint32_t v);
 static struct op *op_new(struct run *r, uint32_t node, uint32_t parent) {
   struct op *o = malloc(sizeof *o);
   if (!o) cm_fatal(CM_LOC, "dagexec: out of memory");
-  *o = (struct op){r, node, parent};
+  *o = (struct op){.r = r, .node = node, .parent = parent};
   r->in_flight++;
   return o;
 }
@@ -75,9 +76,11 @@ static void maybe_finish(struct run *r) {
   free(r);
 }
 
-static void fail_node(struct run *r, uint32_t v, int store_status) {
+static void fail_node(struct run *r, uint32_t v, int store_status, enum store_op op, uint32_t store) {
   r->res[v].state = DAGEXEC_FAILED;
   r->res[v].store_status = store_status;
+  r->res[v].store_op = op;
+  r->res[v].store = store;
   r->res[v].end = env_now(r->e);
   if (!r->failed) {
     r->failed = true;
@@ -136,10 +139,10 @@ static void release_output(struct run *r, uint32_t u) {
   g_free(key);
 }
 
-static void write_result(struct run *r, uint32_t v, int status, size_t len) {
+static void write_result(struct run *r, uint32_t v, int status, size_t len, uint32_t store) {
   if (status != 0) {
     r->out.store_failures++;
-    if (r->res[v].state != DAGEXEC_FAILED) fail_node(r, v, status);
+    if (r->res[v].state != DAGEXEC_FAILED) fail_node(r, v, status, STORE_PUT, store);
   } else {
     r->out.bytes_written += len;
   }
@@ -148,7 +151,7 @@ static void write_result(struct run *r, uint32_t v, int status, size_t len) {
 
 static void on_write(env *e CM_UNUSED, void *arg, int status, const uint8_t *value CM_UNUSED, size_t len) {
   struct op *o = arg;
-  write_result(o->r, o->node, status, len);
+  write_result(o->r, o->node, status, len, o->store);
   end_op(o);
 }
 
@@ -162,13 +165,14 @@ static void write_output(struct run *r, uint32_t v, const uint32_t *targets, uin
   char *key = key_of(r, v);
   for (uint32_t i = 0; i < n; i++) {
     struct op *o = op_new(r, v, v);
+    o->store = targets[i];
     struct store_req q = {.store = targets[i], .location = r->cfg.place[v].provider, .key = key,
                           .len = dag_node(r->cfg.d, v)->out_bytes};
     r->out.puts++;
     if (env_put(r->e, &q, on_write, o) < 0) {
       r->out.puts--;
       drop_op(o);
-      write_result(r, v, CM_EINVAL, 0);
+      write_result(r, v, CM_EINVAL, 0, targets[i]);
     }
   }
   g_free(key);
@@ -202,7 +206,7 @@ static void on_call(env *e, void *arg, const struct invoke_result *res) {
   else if (r->res[v].attempts < r->cfg.max_attempts && !r->failed)
     invoke(r, v);
   else
-    fail_node(r, v, 0);
+    fail_node(r, v, 0, STORE_PUT, 0);
   end_op(o);
 }
 
@@ -223,14 +227,15 @@ static void invoke(struct run *r, uint32_t v) {
   struct op *o = op_new(r, v, v);
   if (env_invoke(r->e, &inv, on_call, o) < 0) {
     drop_op(o);
-    fail_node(r, v, CM_ENOSYS);
+    r->res[v].call = (struct invoke_result){.status = INVOKE_ERROR, .reason = "refused by the backend"};
+    fail_node(r, v, 0, STORE_PUT, 0);
   }
 }
 
 static void read_result(struct run *r, uint32_t v, uint32_t u, int status, size_t len) {
   if (status != 0) {
     r->out.store_failures++;
-    if (r->res[v].state != DAGEXEC_FAILED) fail_node(r, v, status);
+    if (r->res[v].state != DAGEXEC_FAILED) fail_node(r, v, status, STORE_GET, output_store(r, u));
   } else {
     r->out.bytes_read += len;
   }

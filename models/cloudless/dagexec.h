@@ -78,6 +78,8 @@ struct dagexec_node_result {
   uint32_t attempts;
   struct invoke_result call; /* the last attempt's */
   int store_status;    /* 0, or the CM_E* code of the storage request that failed it */
+  enum store_op store_op; /* that request's operation (STORE_PUT: writing its output, STORE_GET: reading a parent's) */
+  uint32_t store;      /* and its store */
 };
 
 struct dagexec_result {

@@ -133,8 +133,25 @@ static void plan_begin(planner *p) {
 
 static void start_run(planner *p);
 
+/* Why run r failed, into p->failure when it is the row's first: its first
+ * failed node and what failed there, a storage request or the call. */
+static void note_failure(planner *p, const struct dagexec_result *r) {
+  if (p->failure[0] || r->failed_node < 0) return;
+  const struct dagexec_node_result *nr = &r->nodes[r->failed_node];
+  const char *node = dag_node(p->cfg.d, (uint32_t)r->failed_node)->name;
+  if (nr->store_status != 0)
+    snprintf(p->failure, sizeof p->failure, "run %u, node '%s': %s store '%s' failed (%s)", p->row.runs, node,
+             nr->store_op == STORE_PUT ? "writing its output to" : "reading a parent's output from",
+             p->cfg.stores[nr->store].name, cm_strerror(nr->store_status));
+  else
+    snprintf(p->failure, sizeof p->failure, "run %u, node '%s': its call failed after %u attempts (%s)", p->row.runs,
+             node, nr->attempts, nr->call.reason ? nr->call.reason : planner__status_word(nr->call.status));
+  p->row.failure = p->failure;
+}
+
 static void on_dag(env *e, void *arg, const struct dagexec_result *r) {
   planner *p = arg;
+  if (r->status != 0) note_failure(p, r);
   for (size_t v = 0; v < p->n; v++)
     p->finished[v] = r->nodes[v].state == DAGEXEC_DONE || r->nodes[v].state == DAGEXEC_SKIPPED;
   /* a run that fails midway is resumed once from its backups: its

@@ -115,6 +115,7 @@ struct planner_row {
   const struct dagexec_place *place; /* one per node; NULL when infeasible */
   uint32_t runs, failed, resumed;
   uint64_t skipped_nodes;
+  const char *failure;        /* the first failure of these runs, resumed or not ("node 'x': ..."), or NULL */
   double time_s, time_sd_s;   /* measured, over the runs that succeeded (NAN: none) */
 };
 

@@ -38,7 +38,7 @@ static const struct step *cur(const planner *p) {
 
 static void issue(planner *p);
 
-static const char *status_word(enum invoke_status s) {
+const char *planner__status_word(enum invoke_status s) {
   static const char *const w[INVOKE_NSTATUS] = {"ok", "error", "throttled", "timeout", "network"};
   return (unsigned)s < INVOKE_NSTATUS ? w[s] : "?";
 }
@@ -74,7 +74,7 @@ static void on_call(env *e CM_UNUSED, void *arg, const struct invoke_result *res
     p->busd += cost_invocation(&p->cfg.providers[st->p].price, res->exec_time, true);
     p->bgood++;
   } else if (res->status != INVOKE_OK) {
-    p->why[i] = res->reason ? res->reason : status_word(res->status);
+    p->why[i] = res->reason ? res->reason : planner__status_word(res->status);
   }
   if (++p->bk <= p->cfg.bench_calls) {
     issue(p);

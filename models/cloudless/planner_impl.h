@@ -52,6 +52,7 @@ struct planner {
   uint32_t attempt;
   cm_time run_start;
   char prefix[96];            /* the run's object keys */
+  char failure[256];          /* the row's first failure (struct planner_row.failure) */
   timer_id timer;
   int status;
   char *msg;
@@ -80,5 +81,8 @@ int planner__pareto(planner *p);
 
 /* planner.c: the first failure wins; stop at once when fatal. */
 void planner__fail(planner *p, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* "ok", "error", "throttled", "timeout", "network" (planner_bench.c). */
+const char *planner__status_word(enum invoke_status s);
 
 #endif

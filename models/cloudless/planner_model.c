@@ -294,6 +294,7 @@ static uint32_t est_runs(const planner *p, double path_s) {
 int planner__solve(planner *p) {
   struct space sp = {0};
   struct planner_row *row = &p->row;
+  p->failure[0] = 0;
   *row = (struct planner_row){.plan = p->pl, .at = env_now(p->e), .estimate_s = NAN, .path_s = NAN,
                               .cost_usd = NAN, .gap = NAN, .time_s = NAN, .time_sd_s = NAN};
   int rc = space_build(p, &sp);

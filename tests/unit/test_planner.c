@@ -138,7 +138,7 @@ struct fx {
   struct planner_config cfg;
   /* what the observer heard */
   int rows, moves, dones, status;
-  char msg[256], reason[256];
+  char msg[256], reason[256], failure[256];
   struct planner_row last;
   struct dagexec_place place[4];
   uint32_t moved_node[8], moved_prov[8];
@@ -151,6 +151,7 @@ static void on_row(void *arg, const struct planner_row *r) {
   f->last = *r;
   if (r->place) memcpy(f->place, r->place, sizeof f->place);
   g_strlcpy(f->reason, r->reason ? r->reason : "", sizeof f->reason);
+  g_strlcpy(f->failure, r->failure ? r->failure : "", sizeof f->failure);
 }
 
 static void on_move(void *arg, const struct planner_move *m) {
@@ -336,6 +337,8 @@ static void test_resume(void **state CM_UNUSED) {
   assert_int_equal(f.last.resumed, 1);
   assert_true(f.last.skipped_nodes >= 1);
   assert_int_equal(f.w.calls[0][0], 1 + 2 + 2 + 1); /* a ran once in the run: not again on resume */
+  /* why the first attempt failed, as the row records it */
+  assert_non_null(strstr(f.failure, "run 0, node 'b': reading a parent's output from store"));
   fx_free(&f);
 }
 

@@ -38,7 +38,7 @@ static void test_workflow_tables(void **state CM_UNUSED) {
                    "run_id INTEGER,plan TEXT,at_s REAL,planner TEXT,objective TEXT,bound REAL,estimate_s REAL,"
                    "time_s REAL,time_sd_s REAL,runs INTEGER,failed INTEGER,resumed INTEGER,skipped_nodes INTEGER,"
                    "cost_usd REAL,placement TEXT,feasible INTEGER,infeasible_reason TEXT,path_s REAL,optimal INTEGER,"
-                   "gap REAL");
+                   "gap REAL,failure TEXT");
   assert_text_free(fx_shape(&f, "cloudless_replan"),
                    "run_id INTEGER,plan TEXT,at_s REAL,node TEXT,function TEXT,decision TEXT,provider TEXT,"
                    "old_estimate_s REAL,new_estimate_s REAL,reason TEXT");
@@ -47,7 +47,8 @@ static void test_workflow_tables(void **state CM_UNUSED) {
   struct tab_cloudless_plan_workflow_row w = {
       .run_id = f.run, .plan = "all", .at_s = 12.5, .planner = "exact", .objective = "time", .bound = NAN,
       .estimate_s = 3.5, .time_s = NAN, .time_sd_s = 0, .runs = 4, .failed = 4, .resumed = 1, .skipped_nodes = 2,
-      .cost_usd = 0.001, .placement = "a=p1@s1", .feasible = true, .path_s = 3.25, .optimal = false, .gap = 0.125};
+      .cost_usd = 0.001, .placement = "a=p1@s1", .feasible = true, .path_s = 3.25, .optimal = false, .gap = 0.125,
+      .failure = "run 0, node 'a': its call failed after 3 attempts (timeout)"};
   assert_int_equal(tab_cloudless_plan_workflow_add(&wt, &w), CM_OK);
   struct tab_cloudless_plan_workflow_row inf = {
       .run_id = f.run, .plan = "big", .at_s = 1, .planner = "exact", .objective = "time", .bound = NAN,
@@ -62,8 +63,10 @@ static void test_workflow_tables(void **state CM_UNUSED) {
                                             .cost_usd = 0.25, .placement = "a=p1"};
   assert_int_equal(tab_cloudless_plan_pareto_add(&pt, &p), CM_OK);
   assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_workflow"),
-                   "1|all|12.5|exact|time|NULL|3.5|NULL|0.0|4|4|1|2|0.001|a=p1@s1|1|NULL|3.25|0|0.125\n"
-                   "1|big|1.0|exact|time|NULL|NULL|NULL|0.0|0|0|0|0|NULL|NULL|0|node 'a' has no usable provider|NULL|0|NULL");
+                   "1|all|12.5|exact|time|NULL|3.5|NULL|0.0|4|4|1|2|0.001|a=p1@s1|1|NULL|3.25|0|0.125|"
+                   "run 0, node 'a': its call failed after 3 attempts (timeout)\n"
+                   "1|big|1.0|exact|time|NULL|NULL|NULL|0.0|0|0|0|0|NULL|NULL|0|node 'a' has no usable provider|NULL|0|NULL|"
+                   "NULL");
   assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_replan"), "1|all|300.0|a|f|redeploy|p2|4.5|3.25|why");
   assert_text_free(fx_rows(&f, "SELECT * FROM cloudless_pareto"), "1|all|0.5|2.5|0.25|a=p1");
   assert_int_equal(tab_cloudless_plan_workflow_open(f.r, NULL), CM_EINVAL);
@@ -72,10 +75,41 @@ static void test_workflow_tables(void **state CM_UNUSED) {
   fx_close(&f);
 }
 
+/* A results file whose cloudless_workflow has the columns of schema
+ * version 2 (15) takes the new rows: the missing columns are added at
+ * open, NULL in the old row. */
+static void test_workflow_old_file(void **state CM_UNUSED) {
+  struct tab_fx f;
+  fx_open(&f);
+  results_table *old = results_table_new(
+      f.r,
+      "CREATE TABLE cloudless_workflow(run_id INTEGER, plan TEXT, at_s REAL, planner TEXT, objective TEXT, "
+      "bound REAL, estimate_s REAL, time_s REAL, time_sd_s REAL, runs INTEGER, failed INTEGER, resumed INTEGER, "
+      "skipped_nodes INTEGER, cost_usd REAL, placement TEXT)",
+      "INSERT INTO cloudless_workflow(run_id, plan) VALUES (?,?)");
+  assert_non_null(old);
+  results_bind_int(old, 1, f.run);
+  results_bind_text(old, 2, "old");
+  assert_int_equal(results_row(old), CM_OK);
+  assert_int_equal(results_flush(f.r), CM_OK);
+  struct tab_cloudless_plan_workflow wt;
+  assert_int_equal(tab_cloudless_plan_workflow_open(f.r, &wt), CM_OK);
+  assert_int_equal(tab_cloudless_plan_workflow_open(f.r, &wt), CM_OK); /* twice: nothing left to add */
+  struct tab_cloudless_plan_workflow_row w = {.run_id = f.run, .plan = "new", .planner = "exact", .objective = "time",
+                                              .bound = NAN, .estimate_s = 1, .time_s = 1, .cost_usd = 1,
+                                              .feasible = true, .path_s = 1, .optimal = true, .gap = 0,
+                                              .failure = "why"};
+  assert_int_equal(tab_cloudless_plan_workflow_add(&wt, &w), CM_OK);
+  assert_text_free(fx_rows(&f, "SELECT plan, feasible, gap, failure FROM cloudless_workflow ORDER BY plan"),
+                   "new|1|0.0|why\nold|NULL|NULL|NULL");
+  fx_close(&f);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_scan),
       cmocka_unit_test(test_workflow_tables),
+      cmocka_unit_test(test_workflow_old_file),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
