@@ -9,7 +9,7 @@
 # over loopback; Lambda's SigV4 hashes it): about 0.3% of Fig. 8's median at
 # 0.8, but 0.6% at 0.4, where Fig. 8's 40 concurrent callers made the KS test
 # fail in 1 run of 4 (p 0.002 to 0.23; sim against sim with other seeds: p
-# 0.16 to 0.99). AGREE_TIMING=0 (make sanitize: the instrumented build is
+# 0.16 to 0.99). AGREE_TIMING=0 (for an instrumented build, which is
 # several times slower in real mode only) runs both figures compressed
 # further and checks everything but the timing figures.
 # Needs CLOUDMIX; run from the repository root (make integration does both).
