@@ -233,16 +233,8 @@ static int send_list_page(struct azure *a, struct store_http_req *r, const char 
 static void *az_list(struct store_client *c, const char *prefix, store_list_done_fn done, void *arg,
                      const char **reason) {
   struct azure *a = (struct azure *)c;
-  if (!done) {
-    *reason = "invalid";
-    return NULL;
-  }
-  struct store_http_req *r =
-      store_http__req_new(c, &a->live, STORE_GET, true, store_http__deadline(c->e, 0, a->timeout));
-  r->finish = finish;
-  r->list_done = done;
-  r->arg = arg;
-  r->prefix = g_strdup(prefix ? prefix : "");
+  struct store_http_req *r = store_http__list_new(c, &a->live, a->timeout, finish, prefix, done, arg, reason);
+  if (!r) return NULL;
   if (!send_list_page(a, r, reason)) return r;
   store_http__abort(r);
   return NULL;
@@ -251,23 +243,9 @@ static void *az_list(struct store_client *c, const char *prefix, store_list_done
 static void *az_start(struct store_client *c, const struct store_op_req *req, store_done_fn done, void *arg,
                       const char **reason) {
   struct azure *a = (struct azure *)c;
-  if (!req || !req->key || !*req->key || !done) {
-    *reason = "invalid";
-    return NULL;
-  }
-  struct store_http_req *r =
-      store_http__req_new(c, &a->live, req->op, false, store_http__deadline(c->e, req->deadline, a->timeout));
-  r->finish = finish;
-  r->done = done;
-  r->arg = arg;
-  r->length_only = req->length_only;
-  gchar *b64 = NULL;
-  if (req->op == STORE_PUT) {
-    r->value = req->value;
-    r->len = req->len;
-    store_http__body_md5(r->value, r->len, r->md5);
-    b64 = g_base64_encode(r->md5, sizeof r->md5);
-  }
+  struct store_http_req *r = store_http__op_new(c, &a->live, a->timeout, finish, req, done, arg, reason);
+  if (!r) return NULL;
+  gchar *b64 = req->op == STORE_PUT ? g_base64_encode(r->md5, sizeof r->md5) : NULL;
   char *k = store_http__escape(req->key, true);
   char *path = g_strdup_printf("%s/%s/%s", base_path(a), a->container, k);
   sign(a, r, req->op == STORE_PUT ? "PUT" : req->op == STORE_GET ? "GET" : "DELETE", path, NULL, b64);

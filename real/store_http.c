@@ -230,6 +230,42 @@ struct store_http_req *store_http__req_new(struct store_client *c, struct store_
   return r;
 }
 
+struct store_http_req *store_http__op_new(struct store_client *c, struct store_http_req **live, cm_time timeout,
+                                          store_http_finish_fn finish, const struct store_op_req *req,
+                                          store_done_fn done, void *arg, const char **reason) {
+  if (!req || !req->key || !*req->key || !done) {
+    *reason = "invalid";
+    return NULL;
+  }
+  struct store_http_req *r =
+      store_http__req_new(c, live, req->op, false, store_http__deadline(c->e, req->deadline, timeout));
+  r->finish = finish;
+  r->done = done;
+  r->arg = arg;
+  r->length_only = req->length_only;
+  if (req->op == STORE_PUT) {
+    r->value = req->value;
+    r->len = req->len;
+    store_http__body_md5(r->value, r->len, r->md5);
+  }
+  return r;
+}
+
+struct store_http_req *store_http__list_new(struct store_client *c, struct store_http_req **live, cm_time timeout,
+                                            store_http_finish_fn finish, const char *prefix, store_list_done_fn done,
+                                            void *arg, const char **reason) {
+  if (!done) {
+    *reason = "invalid";
+    return NULL;
+  }
+  struct store_http_req *r = store_http__req_new(c, live, STORE_GET, true, store_http__deadline(c->e, 0, timeout));
+  r->finish = finish;
+  r->list_done = done;
+  r->arg = arg;
+  r->prefix = g_strdup(prefix ? prefix : "");
+  return r;
+}
+
 /* Free a header list, zeroing it first: it may hold a session token. */
 void store_http__hdrs_free(struct curl_slist *l) {
   for (struct curl_slist *p = l; p; p = p->next) sodium_memzero(p->data, strlen(p->data));

@@ -118,6 +118,17 @@ struct store_http_req {
  * ready for the client's URL and headers. */
 struct store_http_req *store_http__req_new(struct store_client *c, struct store_http_req **live, enum store_op op,
                                            bool listing, cm_time deadline);
+/* The request of start() for req (a checked key and done; NULL with
+ * *reason "invalid" otherwise): its callbacks and, for a put, its body and
+ * the body's MD5 (r->md5) set; the client adds the URL and headers. */
+struct store_http_req *store_http__op_new(struct store_client *c, struct store_http_req **live, cm_time timeout,
+                                          store_http_finish_fn finish, const struct store_op_req *req,
+                                          store_done_fn done, void *arg, const char **reason);
+/* The request of list() for prefix (NULL: all), or NULL with *reason
+ * "invalid" when done is NULL. */
+struct store_http_req *store_http__list_new(struct store_client *c, struct store_http_req **live, cm_time timeout,
+                                            store_http_finish_fn finish, const char *prefix, store_list_done_fn done,
+                                            void *arg, const char **reason);
 /* Set what every request shares (callbacks, timeouts from r->deadline,
  * the put body) and add it to the env's multi; url and r->hdrs are the
  * client's. Returns 0, or a CM_E* code with *reason set ("timeout" when the

@@ -159,16 +159,8 @@ static int send_list_page(struct s3 *s, struct store_http_req *r, const char **r
 static void *s3_list(struct store_client *c, const char *prefix, store_list_done_fn done, void *arg,
                      const char **reason) {
   struct s3 *s = (struct s3 *)c;
-  if (!done) {
-    *reason = "invalid";
-    return NULL;
-  }
-  struct store_http_req *r =
-      store_http__req_new(c, &s->live, STORE_GET, true, store_http__deadline(c->e, 0, s->timeout));
-  r->finish = finish;
-  r->list_done = done;
-  r->arg = arg;
-  r->prefix = g_strdup(prefix ? prefix : "");
+  struct store_http_req *r = store_http__list_new(c, &s->live, s->timeout, finish, prefix, done, arg, reason);
+  if (!r) return NULL;
   if (!send_list_page(s, r, reason)) return r;
   store_http__abort(r);
   return NULL;
@@ -177,20 +169,9 @@ static void *s3_list(struct store_client *c, const char *prefix, store_list_done
 static void *s3_start(struct store_client *c, const struct store_op_req *req, store_done_fn done, void *arg,
                       const char **reason) {
   struct s3 *s = (struct s3 *)c;
-  if (!req || !req->key || !*req->key || !done) {
-    *reason = "invalid";
-    return NULL;
-  }
-  struct store_http_req *r =
-      store_http__req_new(c, &s->live, req->op, false, store_http__deadline(c->e, req->deadline, s->timeout));
-  r->finish = finish;
-  r->done = done;
-  r->arg = arg;
-  r->length_only = req->length_only;
+  struct store_http_req *r = store_http__op_new(c, &s->live, s->timeout, finish, req, done, arg, reason);
+  if (!r) return NULL;
   if (req->op == STORE_PUT) {
-    r->value = req->value;
-    r->len = req->len;
-    store_http__body_md5(r->value, r->len, r->md5);
     gchar *b64 = g_base64_encode(r->md5, sizeof r->md5);
     char h[64];
     snprintf(h, sizeof h, "Content-MD5: %s", b64);
