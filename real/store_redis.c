@@ -65,7 +65,7 @@ struct conn {
   GSource *src;
   gpointer tag;
   GIOCondition events;
-  const char *why; /* set when AUTH or SELECT failed: the reason of every request on it */
+  const char *why; /* set when AUTH or SELECT failed, or a reply was oversized: the reason of every request on it */
 };
 
 struct rsrc {
@@ -128,7 +128,7 @@ static const char *conn_reason(redisAsyncContext *ac) {
   struct conn *cn = ac->data;
   if (cn && cn->why) return cn->why;
   if (!(ac->c.flags & REDIS_CONNECTED)) return "refused";
-  if (ac->err == REDIS_ERR_PROTOCOL) return "malformed";
+  if (ac->err == REDIS_ERR_PROTOCOL || ac->err == REDIS_ERR_OOM) return "malformed"; /* OOM: an array refused by the guard */
   const redisReader *rd = ac->c.reader;
   if (ac->err == REDIS_ERR_EOF && rd && (rd->ridx >= 0 || rd->len > rd->pos)) return "truncated";
   return "closed";
@@ -287,6 +287,10 @@ static gboolean src_dispatch(GSource *s, GSourceFunc cb CM_UNUSED, gpointer data
   env_real__dispatch_begin(e);
   if (rev & (G_IO_OUT | G_IO_ERR)) redisAsyncHandleWrite(ac);
   if (rs->cn && (rev & (G_IO_IN | G_IO_HUP | G_IO_ERR))) redisAsyncHandleRead(ac); /* rs->cn NULL: ac is gone */
+  if (rs->cn && ac->c.reader && ac->c.reader->len - ac->c.reader->pos > STORE_REDIS_MAX_PENDING) {
+    rs->cn->why = "malformed"; /* a reply far longer than any the client asked for: drop the connection */
+    redisAsyncFree(ac);
+  }
   env_real__dispatch_end(e);
   return G_SOURCE_CONTINUE;
 }
@@ -335,6 +339,7 @@ static redisAsyncContext *conn_get(struct rcli *c, const char **why) {
     if (ac) redisAsyncFree(ac);
     return NULL;
   }
+  store_redis__guard_reader(ac->c.reader);
   struct conn *cn = g_new0(struct conn, 1);
   cn->c = c;
   cn->ac = ac;

@@ -32,6 +32,21 @@ enum redis_step {
  * number of keys of a SCAN reply; 0 otherwise. Never trusts r's shape. */
 int store_redis__reply(enum redis_step step, const redisReply *r, const char **reason, long long *n);
 
+/* The most elements one array of a reply may announce: a SCAN answers
+ * with about SCAN_COUNT (1000) keys; far more is a lying server. */
+#define STORE_REDIS_MAX_ELEMENTS 65536
+/* The most unparsed reply bytes a connection may hold: the largest reply
+ * the client asks for is one CHUNK (1 MiB) of a GET or GETRANGE, and
+ * hiredis reads 16 KiB at a time past it. */
+#define STORE_REDIS_MAX_PENDING ((size_t)4 << 20)
+
+/* Make reader rd refuse an array announcing more than
+ * STORE_REDIS_MAX_ELEMENTS elements (or fewer than -1) before it allocates
+ * room for them: the reader fails with REDIS_ERR_OOM instead, which the
+ * client reports as "malformed". hiredis 0.14 has no such limit of its
+ * own ("*333333330\r\n" would make it allocate 2.6 GB). */
+void store_redis__guard_reader(redisReader *rd);
+
 /* Parse redis://HOST:PORT[/DB] (HOST a name, an IPv4 address or [IPv6]).
  * NULL with *host (g_malloc'd), *port and *db set; else a static
  * description of what is wrong (nothing is set). */

@@ -66,6 +66,27 @@ int store_redis__reply(enum redis_step step, const redisReply *r, const char **r
   return CM_EIO;
 }
 
+/* hiredis's own reply functions (the reader's, saved once; the same
+ * static table for every reader) and a copy whose createArray refuses
+ * oversized arrays. */
+static redisReplyObjectFunctions *plain;
+static redisReplyObjectFunctions guarded;
+
+static void *guarded_array(const redisReadTask *t, int elements) {
+  if (elements < -1 || elements > STORE_REDIS_MAX_ELEMENTS) return NULL;
+  return plain->createArray(t, elements);
+}
+
+void store_redis__guard_reader(redisReader *rd) {
+  if (!rd || !rd->fn || rd->fn == &guarded) return;
+  if (!plain) {
+    plain = rd->fn;
+    guarded = *plain;
+    guarded.createArray = guarded_array;
+  }
+  if (rd->fn == plain) rd->fn = &guarded;
+}
+
 const char *store_redis__parse(const char *url, char **host, int *port, int *db) {
   if (!g_str_has_prefix(url, "redis://")) return "expected redis://HOST:PORT[/DB]";
   const char *h = url + 8, *end;

@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   enum redis_step step = (enum redis_step)(data[0] % RS_NSTEPS);
   redisReader *rd = redisReaderCreate();
+  store_redis__guard_reader(rd); /* as the client's connections */
   size_t half = (size - 1) / 2;
   void *reply = NULL;
   int got = 0;

@@ -186,6 +186,19 @@ test_redis_faults() {
     one_failure "fake server: $1" "$2"
     kill $FAKE_PID
   done
+  fake hugearray
+  S --real "$T/fake.ini" --stats get k >"$T/out" 2>"$T/err"
+  rc=$?
+  one_failure "fake server: an array announcing 333333330 elements (refused before allocating)" malformed
+  kill $FAKE_PID
+  fake flood
+  /usr/bin/time -f 'maxrss %M' -o "$T/rss.flood" timeout 60 "$CLOUDMIX" store --real "$T/fake.ini" --stats get k \
+    >"$T/out" 2>"$T/err"
+  rc=$?
+  one_failure "fake server: a bulk announcing 2 GB, streamed without end" malformed
+  rss=$(sed -n 's/^maxrss //p' "$T/rss.flood")
+  rss_ok "$rss" 65536 && ok "the flood dropped at a bounded buffer: peak RSS ${rss} KB < 64 MB" || bad "flood: peak RSS $rss KB"
+  kill $FAKE_PID
   rm -f "$T/fake-error.out"
   fake error
   S --real "$T/fake.ini" --stats put k --bytes 3M >"$T/out" 2>"$T/err"

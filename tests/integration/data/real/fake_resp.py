@@ -10,12 +10,15 @@ per connection, until it is killed:
   error      answer every command with -ERR boom
   wrongtype  answer every command with :5 (an integer where GET wants a bulk)
   close      close the connection without an answer once a command arrives
+  hugearray  answer an array announcing 333333330 elements, then a few
+  flood      answer a bulk string announcing 2000000000 bytes, then send
+             bytes until the client closes the connection
 It never listens on anything but 127.0.0.1."""
 import socket
 import sys
 import threading
 
-MODES = ("silent", "garbage", "truncated", "error", "wrongtype", "close")
+MODES = ("silent", "garbage", "truncated", "error", "wrongtype", "close", "hugearray", "flood")
 
 
 def serve(conn, mode):
@@ -41,6 +44,16 @@ def serve(conn, mode):
                 conn.sendall(b"-ERR boom\r\n")
             elif mode == "wrongtype":
                 conn.sendall(b":5\r\n")
+            elif mode == "hugearray":
+                conn.sendall(b"*333333330\r\n:1\r\n:2\r\n")
+            elif mode == "flood":
+                block = b"x" * 65536
+                try:
+                    conn.sendall(b"$2000000000\r\n")
+                    while True:
+                        conn.sendall(block)
+                except OSError:
+                    return
 
 
 def main():
