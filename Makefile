@@ -26,14 +26,14 @@ RSS_CHECK ?= 1    # 0: stores.sh skips its peak-RSS bounds (make sanitize: ASan'
 CC        ?= cc
 OPT       ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
-CFLAGS    += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Isim -Imodels -Ireal -Ianalysis -Icli
+CFLAGS    += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Isim -Imodels -Ireal -Ianalysis -Itraces -Icli
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 LDLIBS    += $(PKG_LIBS) -lglpk -lm  # GLPK ships no pkg-config file
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 # Library sources: everything in the code folders except program entry points.
-LIB_SRC   := $(wildcard sim/*.c) $(wildcard models/*/*.c) $(wildcard real/*.c) $(wildcard analysis/*.c)
+LIB_SRC   := $(wildcard sim/*.c) $(wildcard models/*/*.c) $(wildcard real/*.c) $(wildcard analysis/*.c) $(wildcard traces/*.c)
 CLI_SRC   := $(wildcard cli/*.c) $(wildcard tests/bench/*.c)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 
@@ -206,7 +206,7 @@ fuzz-build: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  extra=""; [ $$t = fuzz_scenario ] || extra="$(FUZZ_COMMON)"; \
 	  echo "  FUZZ    $(FUZZ_DIR)/$$t"; \
-	  clang -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Isim -Imodels -Ireal -Itests/fuzz $(PKG_CFLAGS) \
+	  clang -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) $(WARN) -Isim -Imodels -Ireal -Itraces -Itests/fuzz $(PKG_CFLAGS) \
 	    tests/fuzz/$$t.c $$extra $(FUZZ_DIR)/lib/libcloudmix.a $(LDLIBS) -o $(FUZZ_DIR)/$$t || exit 1; \
 	done
 
