@@ -146,7 +146,7 @@ static void sign(const struct azure *a, struct store_http_req *r, const char *ve
 
 /* ---- requests ---- */
 
-static int send_list_page(struct azure *a, struct store_http_req *r, const char **reason);
+static void finish(struct store_http_req *r, CURLcode rc);
 
 /* The path part of base_url ("" when none). */
 static const char *base_path(const struct azure *a) {
@@ -169,45 +169,8 @@ int store_azure__list_page(const char *b, size_t n, GPtrArray *keys, char **next
   return 0;
 }
 
-static void list_page(struct azure *a, struct store_http_req *r) {
-  char *next = NULL;
-  int rc = store_azure__list_page((const char *)r->body->data, r->body->len, r->keys, &next);
-  if (rc || (next && r->marker && strcmp(next, r->marker) == 0)) { /* no progress: never loop */
-    g_free(next);
-    store_http__end(r, CM_EIO, rc == CM_ERANGE ? "oversized" : "malformed");
-    return;
-  }
-  if (!next) {
-    store_http__end(r, 0, NULL);
-    return;
-  }
-  g_free(r->marker);
-  r->marker = next;
-  const char *reason = NULL;
-  if (send_list_page(a, r, &reason)) store_http__end(r, CM_EIO, reason);
-}
-
-static void finish(struct store_http_req *r, CURLcode rc) {
-  struct azure *a = (struct azure *)r->c;
-  const char *reason = NULL;
-  int status = 0;
-  if (rc != CURLE_OK) {
-    status = store_http__transport_status(r, rc, &reason);
-  } else if (r->status < 200 || r->status >= 300) {
-    struct store_http_error err;
-    status = store_http__http_status(r, r->op != STORE_PUT && !r->listing, &reason, &err);
-    g_debug("store %s: answered %ld %s: %s", a->name, r->status, err.code, err.message);
-  } else if (r->listing) {
-    list_page(a, r);
-    return;
-  } else if (r->op != STORE_DELETE && r->content_md5[0] && store_http__content_md5_check(r->content_md5, r->md5) < 0) {
-    status = CM_EIO; /* a get's body, or what the service says it stored, is not what was sent */
-    reason = "integrity";
-  }
-  store_http__end(r, status, reason);
-}
-
-static int send_list_page(struct azure *a, struct store_http_req *r, const char **reason) {
+static int send_list_page(struct store_http_req *r, const char **reason) {
+  const struct azure *a = (const struct azure *)r->c;
   char *path = g_strdup_printf("%s/%s", base_path(a), a->container);
   char *qm = r->marker ? g_strdup_printf("marker=%s", r->marker) : NULL;
   char *qp = *r->prefix ? g_strdup_printf("prefix=%s", r->prefix) : NULL;
@@ -230,12 +193,22 @@ static int send_list_page(struct azure *a, struct store_http_req *r, const char 
   return rc;
 }
 
+/* A get's body, or what the service says it stored, against what was sent
+ * (when the service gives a Content-MD5). */
+static bool intact(const struct store_http_req *r) {
+  return !r->content_md5[0] || store_http__content_md5_check(r->content_md5, r->md5) >= 0;
+}
+
+static const struct store_http_dialect dialect = {"azure", store_azure__list_page, send_list_page, intact};
+
+static void finish(struct store_http_req *r, CURLcode rc) { store_http__finish(r, rc, &dialect); }
+
 static void *az_list(struct store_client *c, const char *prefix, store_list_done_fn done, void *arg,
                      const char **reason) {
   struct azure *a = (struct azure *)c;
   struct store_http_req *r = store_http__list_new(c, &a->live, a->timeout, finish, prefix, done, arg, reason);
   if (!r) return NULL;
-  if (!send_list_page(a, r, reason)) return r;
+  if (!send_list_page(r, reason)) return r;
   store_http__abort(r);
   return NULL;
 }

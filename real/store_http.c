@@ -509,3 +509,46 @@ int store_http__http_status(const struct store_http_req *r, bool enoent, const c
   else *reason = "malformed_http"; /* 1xx as a final answer */
   return CM_EIO;
 }
+
+static const char *op_name(const struct store_http_req *r) {
+  if (r->listing) return "list";
+  return r->op == STORE_PUT ? "put" : r->op == STORE_GET ? "get" : "delete";
+}
+
+/* A listing page arrived (2xx): gather its keys, ask the next page or end. */
+static void list_page(struct store_http_req *r, const struct store_http_dialect *d) {
+  char *next = NULL;
+  int rc = d->parse_page((const char *)r->body->data, r->body->len, r->keys, &next);
+  if (rc || (next && r->marker && strcmp(next, r->marker) == 0)) { /* no progress: never loop */
+    g_free(next);
+    store_http__end(r, CM_EIO, rc == CM_ERANGE ? "oversized" : "malformed");
+    return;
+  }
+  if (!next) {
+    store_http__end(r, 0, NULL);
+    return;
+  }
+  g_free(r->marker);
+  r->marker = next;
+  const char *reason = NULL;
+  if (d->send_page(r, &reason)) store_http__end(r, CM_EIO, reason);
+}
+
+void store_http__finish(struct store_http_req *r, CURLcode rc, const struct store_http_dialect *d) {
+  const char *reason = NULL;
+  int status = 0;
+  if (rc != CURLE_OK) {
+    status = store_http__transport_status(r, rc, &reason);
+  } else if (r->status < 200 || r->status >= 300) {
+    struct store_http_error err;
+    status = store_http__http_status(r, r->op != STORE_PUT && !r->listing, &reason, &err);
+    g_debug("store (%s): %s answered %ld %s: %s", d->kind, op_name(r), r->status, err.code, err.message);
+  } else if (r->listing) {
+    list_page(r, d);
+    return;
+  } else if (r->op != STORE_DELETE && !d->intact(r)) {
+    status = CM_EIO;
+    reason = "integrity";
+  }
+  store_http__end(r, status, reason);
+}

@@ -156,6 +156,23 @@ int store_http__transport_status(const struct store_http_req *r, CURLcode rc, co
 int store_http__http_status(const struct store_http_req *r, bool enoent, const char **reason,
                             struct store_http_error *err);
 
+/* What the kinds of HTTP store do differently when a transfer ends: how
+ * a listing page reads (store_s3__list_page, store_azure__list_page), how
+ * the next page is asked (store_http__send), and whether a 2xx body is the
+ * one sent or stored (false: the request fails "integrity"). */
+struct store_http_dialect {
+  const char *kind; /* for logs: "s3", "azure" */
+  int (*parse_page)(const char *b, size_t n, GPtrArray *keys, char **next);
+  int (*send_page)(struct store_http_req *r, const char **reason);
+  bool (*intact)(const struct store_http_req *r);
+};
+/* A client's store_http_finish_fn in full: a failed transfer, a non-2xx
+ * answer (store_http__http_status), a listing page (its keys gathered, then
+ * the next page asked or the listing ended; a page that makes no progress
+ * ends it "malformed", one over STORE_HTTP_LIST_KEYS_MAX keys "oversized"),
+ * or a 2xx answer checked by d->intact; r ends here unless a page was asked. */
+void store_http__finish(struct store_http_req *r, CURLcode rc, const struct store_http_dialect *d);
+
 /* The deadline of a request: req's, or now + the endpoint's timeout (30 s
  * when 0) when req gives none (<= 0). */
 cm_time store_http__deadline(env *e, cm_time deadline, cm_time timeout);

@@ -56,16 +56,7 @@ struct s3 {
   struct store_http_req *live;
 };
 
-static const char *op_name(const struct store_http_req *r) {
-  if (r->listing) return "list";
-  return r->op == STORE_PUT ? "put" : r->op == STORE_GET ? "get" : "delete";
-}
-
-static void log_error(const struct s3 *s, const struct store_http_req *r, const struct store_http_error *err) {
-  g_debug("store %s: %s answered %ld %s: %s", s->name, op_name(r), r->status, err->code, err->message);
-}
-
-static int send_list_page(struct s3 *s, struct store_http_req *r, const char **reason);
+static void finish(struct store_http_req *r, CURLcode rc);
 
 int store_s3__list_page(const char *b, size_t n, GPtrArray *keys, char **next) {
   *next = NULL;
@@ -83,49 +74,6 @@ int store_s3__list_page(const char *b, size_t n, GPtrArray *keys, char **next) {
   return CM_EPARSE; /* truncated without a token: never loop */
 }
 
-/* A listing page arrived (2xx): gather its keys, ask the next page or end. */
-static void list_page(struct s3 *s, struct store_http_req *r) {
-  char *next = NULL;
-  int rc = store_s3__list_page((const char *)r->body->data, r->body->len, r->keys, &next);
-  if (rc || (next && r->marker && strcmp(next, r->marker) == 0)) { /* no progress: never loop */
-    g_free(next);
-    store_http__end(r, CM_EIO, rc == CM_ERANGE ? "oversized" : "malformed");
-    return;
-  }
-  if (!next) {
-    store_http__end(r, 0, NULL);
-    return;
-  }
-  g_free(r->marker);
-  r->marker = next;
-  const char *reason = NULL;
-  if (send_list_page(s, r, &reason)) store_http__end(r, CM_EIO, reason);
-}
-
-static void finish(struct store_http_req *r, CURLcode rc) {
-  struct s3 *s = (struct s3 *)r->c;
-  const char *reason = NULL;
-  int status;
-  if (rc != CURLE_OK) {
-    status = store_http__transport_status(r, rc, &reason);
-  } else if (r->status < 200 || r->status >= 300) {
-    struct store_http_error err;
-    status = store_http__http_status(r, r->op != STORE_PUT && !r->listing, &reason, &err);
-    log_error(s, r, &err);
-  } else if (r->listing) {
-    list_page(s, r);
-    return;
-  } else {
-    status = 0;
-    /* a get's body against its ETag; a put's ETag against the body we sent */
-    if (r->op != STORE_DELETE && !r->etag_not_md5 && store_http__etag_check(r->etag, r->md5) < 0) {
-      status = CM_EIO;
-      reason = "integrity";
-    }
-  }
-  store_http__end(r, status, reason);
-}
-
 /* The headers every request carries; body_sha: the x-amz-content-sha256 value. */
 static struct curl_slist *base_headers(const struct s3 *s, const char *body_sha) {
   char h[96];
@@ -140,7 +88,8 @@ static void sign(const struct s3 *s, struct store_http_req *r) {
   curl_easy_setopt(r->easy, CURLOPT_USERPWD, s->userpwd);
 }
 
-static int send_list_page(struct s3 *s, struct store_http_req *r, const char **reason) {
+static int send_list_page(struct store_http_req *r, const char **reason) {
+  const struct s3 *s = (const struct s3 *)r->c;
   char *p = store_http__escape(r->prefix, false);
   char *t = r->marker ? store_http__escape(r->marker, false) : NULL;
   /* names in canonical (sorted) order */
@@ -156,12 +105,22 @@ static int send_list_page(struct s3 *s, struct store_http_req *r, const char **r
   return rc;
 }
 
+/* A get's body against its ETag; a put's ETag against the body we sent
+ * (an SSE-KMS or SSE-C object's ETag is no MD5: not checked). */
+static bool intact(const struct store_http_req *r) {
+  return r->etag_not_md5 || store_http__etag_check(r->etag, r->md5) >= 0;
+}
+
+static const struct store_http_dialect dialect = {"s3", store_s3__list_page, send_list_page, intact};
+
+static void finish(struct store_http_req *r, CURLcode rc) { store_http__finish(r, rc, &dialect); }
+
 static void *s3_list(struct store_client *c, const char *prefix, store_list_done_fn done, void *arg,
                      const char **reason) {
   struct s3 *s = (struct s3 *)c;
   struct store_http_req *r = store_http__list_new(c, &s->live, s->timeout, finish, prefix, done, arg, reason);
   if (!r) return NULL;
-  if (!send_list_page(s, r, reason)) return r;
+  if (!send_list_page(r, reason)) return r;
   store_http__abort(r);
   return NULL;
 }
