@@ -57,6 +57,33 @@ start_moto() {
   PIDS="$PIDS $MOTO_PID"
   peer_wait "$MOTO_PORT"
 }
+# moto_iam_key URL [ROLE]: within moto's unchecked requests (start_moto N,
+# N >= 4, or 5 with a ROLE), an IAM user "cloudmix" with a policy allowing
+# everything and an access key, signed with a dummy key only to name the
+# service; sets MOTO_KEY, MOTO_SECRET, MOTO_POLICY_ARN and, with ROLE (a
+# role name for Lambda functions), MOTO_ROLE_ARN. The answers stay in
+# $T/iam1..5 for a failure's message. Returns 1 when a value is missing.
+moto_iam_key() {
+  _iam() {
+    curl -s --noproxy '*' --max-time 20 --aws-sigv4 "aws:amz:us-east-1:iam" --user setup:setup -X POST "$1/" \
+      -H 'Content-Type: application/x-www-form-urlencoded' --data "Version=2010-05-08&$2"
+  }
+  _pol='%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D'
+  _iam "$1" "Action=CreateUser&UserName=cloudmix" >"$T/iam1"
+  _iam "$1" "Action=CreatePolicy&PolicyName=all&PolicyDocument=$_pol" >"$T/iam2"
+  MOTO_POLICY_ARN=$(sed -n 's#.*<Arn>\(arn:aws:iam::[0-9]*:policy/all\)</Arn>.*#\1#p' "$T/iam2")
+  _iam "$1" "Action=AttachUserPolicy&UserName=cloudmix&PolicyArn=$MOTO_POLICY_ARN" >"$T/iam3"
+  _iam "$1" "Action=CreateAccessKey&UserName=cloudmix" >"$T/iam4"
+  MOTO_KEY=$(sed -n 's#.*<AccessKeyId>\([^<]*\)</AccessKeyId>.*#\1#p' "$T/iam4")
+  MOTO_SECRET=$(sed -n 's#.*<SecretAccessKey>\([^<]*\)</SecretAccessKey>.*#\1#p' "$T/iam4")
+  MOTO_ROLE_ARN=
+  if [ -n "${2:-}" ]; then
+    _iam "$1" "Action=CreateRole&RoleName=$2&AssumeRolePolicyDocument=%7B%7D" >"$T/iam5"
+    MOTO_ROLE_ARN=$(sed -n "s#.*<Arn>\\(arn:aws:iam::[0-9]*:role/$2\\)</Arn>.*#\\1#p" "$T/iam5")
+    [ -n "$MOTO_ROLE_ARN" ] || return 1
+  fi
+  [ -n "$MOTO_KEY" ] && [ -n "$MOTO_SECRET" ] && [ -n "$MOTO_POLICY_ARN" ]
+}
 start_s3rver() {
   [ -x "$NPM_BIN/s3rver" ] || { echo "s3rver missing under $CLOUDMIX_NPM (make deps installs it)" >&2; return 1; }
   S3RVER_PORT=$(peer_port)

@@ -30,6 +30,7 @@
 set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
 . "$(dirname "$0")/real_lib.sh"
+. "$(dirname "$0")/peers_lib.sh"
 D=$(dirname "$0")/data/real
 # libcurl honours proxy variables: nothing may leave loopback
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy
@@ -99,21 +100,9 @@ else
   PIDS="$PIDS $MOTO"
   i=0
   while ! grep -q "Running on $M" "$T/moto.err" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-  # the first 5 requests go unchecked: the IAM set-up (signed with a dummy key only to name the service)
-  iam() {
-    curl -s --noproxy '*' --max-time 20 --aws-sigv4 "aws:amz:us-east-1:iam" --user setup:setup -X POST "$M/" \
-      -H 'Content-Type: application/x-www-form-urlencoded' --data "Version=2010-05-08&$1"
-  }
-  POLICY='%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D'
-  iam "Action=CreateUser&UserName=cloudmix" >"$T/iam1"
-  iam "Action=CreatePolicy&PolicyName=all&PolicyDocument=$POLICY" >"$T/iam2"
-  PARN=$(sed -n 's#.*<Arn>\(arn:aws:iam::[0-9]*:policy/all\)</Arn>.*#\1#p' "$T/iam2")
-  iam "Action=AttachUserPolicy&UserName=cloudmix&PolicyArn=$PARN" >"$T/iam3"
-  iam "Action=CreateAccessKey&UserName=cloudmix" >"$T/iam4"
-  iam "Action=CreateRole&RoleName=cloudmix-fn&AssumeRolePolicyDocument=%7B%7D" >"$T/iam5"
-  KEY=$(sed -n 's#.*<AccessKeyId>\([^<]*\)</AccessKeyId>.*#\1#p' "$T/iam4")
-  SECRET=$(sed -n 's#.*<SecretAccessKey>\([^<]*\)</SecretAccessKey>.*#\1#p' "$T/iam4")
-  RARN=$(sed -n 's#.*<Arn>\(arn:aws:iam::[0-9]*:role/cloudmix-fn\)</Arn>.*#\1#p' "$T/iam5")
+  # the first 5 requests go unchecked: the IAM set-up (peers_lib.sh)
+  moto_iam_key "$M" cloudmix-fn
+  KEY=$MOTO_KEY SECRET=$MOTO_SECRET PARN=$MOTO_POLICY_ARN RARN=$MOTO_ROLE_ARN
   if loopback_only "$MOTO" && [ -n "$KEY" ] && [ -n "$SECRET" ] && [ -n "$PARN" ] && [ -n "$RARN" ]; then
     ok "moto on $M (127.0.0.1 only): IAM user, policy *, access key and role within the 5 unchecked requests"
   else bad "moto set-up" "$(cat "$T/moto.err" "$T"/iam? 2>&1 | tail -20)"; fi

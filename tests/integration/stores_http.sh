@@ -135,18 +135,9 @@ bigfile() {
 # ---- 1. moto with SigV4 checking ------------------------------------------------------------
 if start_moto 4 2>"$T/moto.skip"; then
   M=http://127.0.0.1:$MOTO_PORT
-  iam() {
-    curl -s --noproxy '*' --max-time 20 --aws-sigv4 "aws:amz:us-east-1:iam" --user setup:setup -X POST "$M/" \
-      -H 'Content-Type: application/x-www-form-urlencoded' --data "Version=2010-05-08&$1"
-  }
-  POLICY='%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D'
-  iam "Action=CreateUser&UserName=cloudmix" >"$T/iam1"
-  iam "Action=CreatePolicy&PolicyName=all&PolicyDocument=$POLICY" >"$T/iam2"
-  PARN=$(sed -n 's#.*<Arn>\(arn:aws:iam::[0-9]*:policy/all\)</Arn>.*#\1#p' "$T/iam2")
-  iam "Action=AttachUserPolicy&UserName=cloudmix&PolicyArn=$PARN" >"$T/iam3"
-  iam "Action=CreateAccessKey&UserName=cloudmix" >"$T/iam4"
-  KEY=$(sed -n 's#.*<AccessKeyId>\([^<]*\)</AccessKeyId>.*#\1#p' "$T/iam4")
-  SECRET=$(sed -n 's#.*<SecretAccessKey>\([^<]*\)</SecretAccessKey>.*#\1#p' "$T/iam4")
+  moto_iam_key "$M"
+  KEY=$MOTO_KEY
+  SECRET=$MOTO_SECRET
   mkb() {
     curl -s --noproxy '*' --max-time 20 -o "$T/mkb.out" -w '%{http_code}' --aws-sigv4 "aws:amz:us-east-1:s3" \
       --user "$KEY:$1" -X PUT -H "x-amz-content-sha256: $EMPTY_SHA" "$M/$2"
