@@ -164,7 +164,7 @@ int cli_run(int argc, char **argv) {
   double t0 = cli_wall_s();
   rc = m->run(&c);
   double wall = cli_wall_s() - t0;
-  if (results_run_end(db, c.run_id, rc == 0 ? "ok" : "failed", wall, c.events, c.sim_end) != 0) {
+  if (results_run_end(db, c.run_id, rc == 0 ? "complete" : "failed", wall, c.events, c.sim_end) != 0) {
     fprintf(stderr, "cloudmix: %s: cannot finish the run record: %s\n", out, results_errmsg(db));
     rc = CM_EXIT_FAILED;
   }
