@@ -96,6 +96,12 @@ if "$CM" compare "$S/fig9-fault-tolerance.ini" --seeds 2 --policies latency,rand
   png "fig9 figure of one compare run" "$T/cmp-run3.png"
   plot_ok "--kind compare --run 4 finds its comparison" "compare of run 1" "$T/cmp.db" --run 4 --kind compare
   png "compare figure by run" "$T/cmp-run4-compare.png"
+  # a compare set holding a run that is not complete is refused (the status
+  # set by hand here, as the next open would mark a killed run)
+  cp "$T/cmp.db" "$T/cmp-inc.db"
+  sqlite3 "$T/cmp-inc.db" "UPDATE runs SET status = 'incomplete' WHERE id = 3"
+  plot_bad "a compare set with an incomplete run" 2 "cmp-inc.db: run 3 of the compare set from run 1 is incomplete" \
+    "$T/cmp-inc.db" --kind compare --out "$T/cmp-inc.png"
 else
   bad "compare fig9-fault-tolerance.ini" "$(cat "$T/err")"
 fi
