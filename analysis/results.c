@@ -116,6 +116,7 @@ static int store_free(results *r) {
   g_free(r->errmsg);
   g_free(r->path);
   results__writer_clear(&r->self);
+  g_array_free(r->marked, TRUE);
   g_free(r);
   return rc;
 }
@@ -203,8 +204,10 @@ static int mark_incomplete(results *r) {
     if (results__writer_state(&r->self, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
                               (const char *)sqlite3_column_text(st, 3)) != RESULTS_WRITER_GONE)
       continue;
-    sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 0));
+    int64_t id = sqlite3_column_int64(st, 0);
+    sqlite3_bind_int64(up, 1, id);
     if (sqlite3_step(up) != SQLITE_DONE) rc = results__err_db(r, "mark a run incomplete");
+    else g_array_append_val(r->marked, id);
     sqlite3_reset(up);
   }
   if (rc == CM_OK && s != SQLITE_DONE) rc = results__err_db(r, "find unfinished runs");
@@ -224,6 +227,7 @@ results *results_open(const char *path, char **err) {
   r->path = g_strdup(path);
   r->tables = g_ptr_array_new_with_free_func(results__table_free);
   results__writer_self(&r->self);
+  r->marked = g_array_new(FALSE, FALSE, sizeof(int64_t));
   if (sqlite3_open_v2(path, &r->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
       SQLITE_OK)
@@ -280,6 +284,11 @@ int results_close(results *r) {
   if (rc < 0) sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
   if (store_free(r) < 0) rc = CM_EDB;
   return rc;
+}
+
+size_t results_marked_incomplete(const results *r, const int64_t **ids) {
+  if (ids) *ids = r && r->marked->len ? (const int64_t *)(void *)r->marked->data : NULL;
+  return r ? r->marked->len : 0;
 }
 
 const char *results_errmsg(results *r) {

@@ -14,6 +14,7 @@
 #ifndef CM_RESULTS_H
 #define CM_RESULTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cm.h"
@@ -46,6 +47,10 @@ results *results_open(const char *path, char **err);
  * file. Returns 0, or CM_EDB if the final commit or close failed (the store
  * is freed either way). NULL-safe. */
 int results_close(results *r);
+/* The runs results_open marked incomplete (their writers were gone), in
+ * id order: returns how many and points *ids (may be NULL) at them, valid
+ * until results_close. 0 for a NULL r. */
+size_t results_marked_incomplete(const results *r, const int64_t **ids);
 /* Text of the last error on r (SQLite's message, or argument errors);
  * "not an error" if none. */
 const char *results_errmsg(results *r);

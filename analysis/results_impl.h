@@ -38,6 +38,7 @@ struct results {
   unsigned pending;        /* writes in the open transaction */
   uint64_t rows_written;
   struct results_writer self; /* this process, recorded in each run it begins */
+  GArray *marked;             /* int64_t: runs this open marked incomplete, in id order */
 };
 
 /* Replace r's error text with a formatted message. */

@@ -145,6 +145,11 @@ int cli_run(int argc, char **argv) {
     fprintf(stderr, "cloudmix: %s\n", err);
     goto out;
   }
+  const int64_t *gone = NULL;
+  size_t ngone = results_marked_incomplete(db, &gone);
+  for (size_t i = 0; i < ngone && !quiet; i++)
+    fprintf(stderr, "cloudmix: %s: run %lld was left running by a process of this host that is gone; marked incomplete\n",
+            out, (long long)gone[i]);
   if (real && strcmp(scenario_model(s), "cloudless") != 0) {
     fprintf(stderr, "cloudmix: --real: model %s runs in simulation only here (real Mixclaves nodes are `cloudmix "
             "node` and `cloudmix client`)\n", scenario_model(s));

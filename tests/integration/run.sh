@@ -61,8 +61,12 @@ $CLOUDMIX run scenarios/demo.ini $long --quiet --out "$K" & victim=$!
 wait_running 2
 kill -9 $victim; wait $victim 2>/dev/null
 before=$(statuses)
-$CLOUDMIX run scenarios/cloudless/fig9-fault-tolerance.ini --quiet --out "$K" || bad "a run after the killed one exits 0"
+$CLOUDMIX run scenarios/cloudless/fig9-fault-tolerance.ini --out "$K" >/dev/null 2>"$T/status.err" ||
+  bad "a run after the killed one exits 0" "$(cat "$T/status.err")"
 after=$(statuses)
+want="cloudmix: $K: run 2 was left running by a process of this host that is gone; marked incomplete"
+[ "$(cat "$T/status.err")" = "$want" ] && ok "the run that marked it says so: $want" ||
+  bad "the run that marked it says so" "$(cat "$T/status.err")"
 host=$(sqlite3 "$K" "SELECT count(*) FROM runs WHERE writer_host IS NOT NULL AND writer_pid > 0 AND writer_start LIKE '% % %'")
 if [ "$before" = "1:running 2:running" ] && [ "$after" = "1:running 2:incomplete 3:complete" ] && [ "$host" = 3 ]; then
   ok "killed run -> incomplete at the next open, live run stays running ($after)"

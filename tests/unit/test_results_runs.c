@@ -128,10 +128,16 @@ static void test_killed_run_incomplete(void **state) {
 
   results *r = results_open(path, NULL); /* the next open */
   assert_non_null(r);
+  const int64_t *marked = NULL;
+  assert_int_equal(results_marked_incomplete(r, &marked), 3);
+  assert_int_equal(marked[0], 2);
+  assert_int_equal(marked[1], 4);
+  assert_int_equal(marked[2], 5);
   int64_t live = results_run_begin(r, "demo", NULL, NULL, 1);
   assert_int_equal(live, 8);
   results *again = results_open(path, NULL); /* run 8's process (this one) is alive */
   assert_non_null(again);
+  assert_int_equal(results_marked_incomplete(again, NULL), 0);
   assert_int_equal(results_close(again), CM_OK);
   expect_rows(path, "SELECT id || ':' || status FROM runs",
               "1:incomplete,2:incomplete,3:running,4:incomplete,5:incomplete,6:running,7:running,8:running");
