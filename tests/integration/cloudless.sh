@@ -151,6 +151,15 @@ rows=$(q "$T/c1.db" "SELECT count(*) FROM compare_results")
 if cmp -s "$T/c1.txt" "$T/c2.txt" && [ "$rows" = 42 ] && grep -q '+-' "$T/c1.txt"; then
   ok "compare: same seeds, identical table with CIs ($rows rows stored)"
 else bad "compare: identical table" "rows=$rows $(diff "$T/c1.txt" "$T/c2.txt" | head -4)"; fi
+# each run of the compare has its own run_params: policy (only:P = latency + only), seed
+got=$(q "$T/c1.db" "SELECT group_concat(p.value || '/' || coalesce(o.value, '') || '/' || s.value, ' ') FROM runs
+  JOIN run_params p ON p.run_id = runs.id AND p.key = 'cloudless.policy'
+  JOIN run_params s ON s.run_id = runs.id AND s.key = 'run.seed'
+  LEFT JOIN run_params o ON o.run_id = runs.id AND o.key = 'cloudless.only' AND o.value <> ''
+  WHERE runs.id IN (1, 3, 4, 18) ORDER BY runs.id")
+want="loi//1 loi//3 cost//1 latency/edge-openfaas/3"
+[ "$got" = "$want" ] && ok "compare: run_params per run ($got)" || bad "compare: run_params per run" "got:  $got
+want: $want"
 
 # --- a workflow: benchmark, place, run (experiment = workflow) --------------------
 W=$D/workflow.ini
