@@ -208,8 +208,9 @@ done:
   return rc;
 }
 
-/* The newest run that is complete or failed into *run (0: none), and the
- * newer ones that are not in p->skipped. Returns 0 or an error. */
+/* The newest run that is complete or failed into *run (0: none); the
+ * newer runs (running or incomplete) named in p->skipped. Returns 0 or an
+ * error. */
 static int newest_run(struct plot_ctx *p, int64_t *run) {
   *run = 0;
   if (query_int(p, "SELECT max(id) FROM runs WHERE status IN ('complete', 'failed')", 0, run) < 0)
