@@ -237,7 +237,10 @@ results *results_open(const char *path, char **err) {
 
   /* Check (and, for a new file, create) the schema under a write lock,
    * before any setting touches a file that may not be ours. */
-  if (results__exec(r, "BEGIN IMMEDIATE", NULL) < 0)
+  /* foreign keys off (whatever the build's default) while an upgrade
+   * rebuilds runs; switched on below */
+  if (results__exec(r, "PRAGMA foreign_keys = OFF", NULL) < 0 ||
+      results__exec(r, "BEGIN IMMEDIATE", NULL) < 0)
     return open_fail(r, err, "%s", open_why(r));
   int db_failed = 0;
   char *why = schema_check(r, &db_failed);
