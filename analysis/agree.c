@@ -25,6 +25,20 @@ int agree_load(const char *path, int64_t run_id, const struct agree_price *price
     *err = g_strdup_printf("%s: cannot open: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
     goto out;
   }
+  if (sqlite3_prepare_v2(db, "SELECT status FROM runs WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
+    *err = g_strdup_printf("%s: cannot read runs: %s", path, sqlite3_errmsg(db));
+    goto out;
+  }
+  sqlite3_bind_int64(st, 1, run_id);
+  const char *status = sqlite3_step(st) == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+  if (!status || strcmp(status, "complete") != 0) {
+    *err = status ? g_strdup_printf("%s: run %lld is %s; expected a complete run", path, (long long)run_id, status)
+                  : g_strdup_printf("%s: no run %lld", path, (long long)run_id);
+    rc = status ? CM_EINVAL : CM_ENOENT;
+    goto out;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
   if (sqlite3_prepare_v2(db,
                          "SELECT provider, latency_ns, exec_ns, attempts, cost_usd, outcome FROM cloudless_calls"
                          " WHERE run_id = ? ORDER BY call",

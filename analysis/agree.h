@@ -28,8 +28,10 @@ struct agree_side {
   size_t n;
 };
 
-/* Load run_id's calls from the results file at path (a run recorded with
- * [cloudless] record = calls). 0, or an error with *err (one line). */
+/* Load run_id's calls from the results file at path (a complete run
+ * recorded with [cloudless] record = calls). 0, or an error with *err (one
+ * line naming the file; a run that is not complete is refused with its
+ * status). */
 int agree_load(const char *path, int64_t run_id, const struct agree_price *prices, uint32_t nprices,
                struct agree_side *out, char **err);
 void agree_side_free(struct agree_side *s);

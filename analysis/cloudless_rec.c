@@ -18,11 +18,11 @@ static const char create_calls[] =
 static const char insert_calls[] = "INSERT INTO cloudless_calls VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char create_events[] =
     "CREATE TABLE IF NOT EXISTS cloudless_events ("
-    " run_id INTEGER NOT NULL, t_s REAL NOT NULL, kind TEXT NOT NULL, what TEXT NOT NULL)";
+    " run_id INTEGER NOT NULL, t_ns INTEGER NOT NULL, kind TEXT NOT NULL, what TEXT NOT NULL)";
 static const char insert_events[] = "INSERT INTO cloudless_events VALUES (?,?,?,?)";
 static const char create_series[] =
     "CREATE TABLE IF NOT EXISTS cloudless_series ("
-    " run_id INTEGER NOT NULL, t_s REAL NOT NULL, provider TEXT NOT NULL,"
+    " run_id INTEGER NOT NULL, t_ns INTEGER NOT NULL, provider TEXT NOT NULL,"
     " completed INTEGER NOT NULL, failed INTEGER NOT NULL, throughput_per_s REAL NOT NULL, mean_latency_s REAL)";
 static const char insert_series[] = "INSERT INTO cloudless_series VALUES (?,?,?,?,?,?,?)";
 static const char create_providers[] =
@@ -162,7 +162,7 @@ void cl_rec_call(void *arg, uint32_t lane, int provider, const struct sched_reco
 
 void cl_rec_event(cl_rec *r, cm_time t, const char *kind, const char *what) {
   results_bind_int(r->events_t, 1, r->cfg.run_id);
-  results_bind_double(r->events_t, 2, cm_time_to_s(t));
+  results_bind_int(r->events_t, 2, t);
   results_bind_text(r->events_t, 3, kind);
   results_bind_text(r->events_t, 4, what);
   if (results_row(r->events_t) != 0 && r->rc == 0) r->rc = CM_EDB;
@@ -271,7 +271,7 @@ static int write_tables(cl_rec *r) {
     for (uint32_t p = 0; p < n; p++) {
       const struct bucket *k = &g_array_index(r->series, struct bucket, b * n + p);
       results_bind_int(st, 1, r->cfg.run_id);
-      results_bind_double(st, 2, b * step);
+      results_bind_int(st, 2, (int64_t)b * r->cfg.series_step);
       results_bind_text(st, 3, r->cfg.provider_names[p]);
       results_bind_int(st, 4, k->completed);
       results_bind_int(st, 5, k->failed);

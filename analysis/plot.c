@@ -47,6 +47,7 @@ void plot_result_clear(struct plot_result *r) {
   if (!r) return;
   g_free(r->out_path);
   g_free(r->warnings);
+  g_free(r->skipped);
   memset(r, 0, sizeof *r);
 }
 
@@ -81,7 +82,24 @@ static int query_int(struct plot_ctx *p, const char *sql, int64_t arg, int64_t *
   return rc;
 }
 
-/* Open the file and check it is a cloudmix results file of our schema. */
+/* Upgrade a results file of an older schema version in place through
+ * results_open (as any writer would), so that its tables read as ours. */
+static int upgrade_db(struct plot_ctx *p, int64_t ver) {
+  sqlite3_close(p->db);
+  p->db = NULL;
+  char *err = NULL;
+  results *r = results_open(p->db_path, &err);
+  int rc = 0;
+  if (!r || results_close(r) != 0)
+    rc = plot__fail(p, CM_EINVAL, "results schema version %lld, older than this build's %d, and upgrading it in place "
+                    "failed (%s); expected a writable results file", (long long)ver, RESULTS_SCHEMA_VERSION,
+                    err ? err : "closing it failed");
+  g_free(err);
+  return rc;
+}
+
+/* Open the file and check it is a cloudmix results file of our schema
+ * (upgrading an older one first). */
 static int open_db(struct plot_ctx *p) {
   if (!g_file_test(p->db_path, G_FILE_TEST_EXISTS))
     return plot__fail(p, CM_ENOENT, "no such file; expected a cloudmix results database (.db)");
@@ -105,9 +123,13 @@ static int open_db(struct plot_ctx *p) {
   if (app != RESULTS_APPLICATION_ID)
     return plot__fail(p, CM_EINVAL, "not a cloudmix results database (application_id 0x%08x, expected 0x%08x)",
                       (unsigned)app, (unsigned)RESULTS_APPLICATION_ID);
-  if (ver < 1 || ver > RESULTS_SCHEMA_VERSION) /* 1 lacks only runs.mode, which plots do not read */
+  if (ver < 1 || ver > RESULTS_SCHEMA_VERSION)
     return plot__fail(p, CM_EINVAL, "results schema version %lld; this build reads versions 1 to %d", (long long)ver,
                       RESULTS_SCHEMA_VERSION);
+  if (ver < RESULTS_SCHEMA_VERSION) { /* once: results_open brings it to our version */
+    int rc = upgrade_db(p, ver);
+    return rc < 0 ? rc : open_db(p);
+  }
   if (sqlite3_create_function(p->db, "sqrt", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_sqrt, NULL, NULL) !=
       SQLITE_OK)
     return plot__fail(p, CM_EINVAL, "cannot register sqrt: %s", sqlite3_errmsg(p->db));
@@ -129,13 +151,23 @@ static int64_t compare_of(struct plot_ctx *p, int64_t run) {
   return first;
 }
 
+/* A run plot will not draw: "running (...)" or "incomplete (...)"; NULL
+ * for a complete or failed run. */
+static const char *unfinished(const char *status) {
+  if (!strcmp(status, "running"))
+    return "running (begun and not finished: still going, or its process died and no open of the file has marked "
+           "it incomplete yet)";
+  if (!strcmp(status, "incomplete")) return "incomplete (its process died midway; its rows are partial)";
+  return NULL;
+}
+
 /* Read the run's model, scenario and seed into p. need_model: the model
  * the run must have; NULL: any model that has figure kinds (and *model,
  * if not NULL, gets that model, static). */
 static int load_run(struct plot_ctx *p, int64_t run, const char *need_model, const char **model_out) {
   sqlite3_stmt *st = NULL;
   int rc = 0;
-  if (sqlite3_prepare_v2(p->db, "SELECT model, scenario_path, seed FROM runs WHERE id = ?1", -1, &st, NULL) !=
+  if (sqlite3_prepare_v2(p->db, "SELECT model, scenario_path, seed, status FROM runs WHERE id = ?1", -1, &st, NULL) !=
       SQLITE_OK)
     return plot__fail(p, CM_EINVAL, "cannot read runs: %s", sqlite3_errmsg(p->db));
   sqlite3_bind_int64(st, 1, run);
@@ -148,6 +180,11 @@ static int load_run(struct plot_ctx *p, int64_t run, const char *need_model, con
     goto done;
   }
   const char *model = (const char *)sqlite3_column_text(st, 0), *path = (const char *)sqlite3_column_text(st, 1);
+  const char *status = (const char *)sqlite3_column_text(st, 3), *why = unfinished(status ? status : "");
+  if (why) {
+    rc = plot__fail(p, CM_EINVAL, "run %lld is %s; expected a complete run", (long long)run, why);
+    goto done;
+  }
   if (!model) model = "";
   if (need_model && strcmp(model, need_model) != 0) {
     rc = plot__fail(p, CM_EINVAL, "run %lld is a '%s' run; the %s figure needs a %s run", (long long)run, model,
@@ -171,12 +208,69 @@ done:
   return rc;
 }
 
+/* The newest run that is complete or failed into *run (0: none); the
+ * newer runs (running or incomplete) named in p->skipped. Returns 0 or an
+ * error. */
+static int newest_run(struct plot_ctx *p, int64_t *run) {
+  *run = 0;
+  if (query_int(p, "SELECT max(id) FROM runs WHERE status IN ('complete', 'failed')", 0, run) < 0)
+    return plot__fail(p, CM_EINVAL, "cannot read runs: %s", sqlite3_errmsg(p->db));
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(p->db, "SELECT id, status FROM runs WHERE id > ?1 ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+    return plot__fail(p, CM_EINVAL, "cannot read runs: %s", sqlite3_errmsg(p->db));
+  sqlite3_bind_int64(st, 1, *run);
+  GString *s = g_string_new(NULL);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    g_string_append_printf(s, "%srun %lld (%s)", s->len ? ", " : "", (long long)sqlite3_column_int64(st, 0),
+                           (const char *)sqlite3_column_text(st, 1));
+  sqlite3_finalize(st);
+  if (s->len) {
+    g_string_prepend(s, "skipped ");
+    g_string_append(s, ": not complete");
+    p->skipped = g_string_free(s, FALSE);
+  } else {
+    g_string_free(s, TRUE);
+  }
+  return 0;
+}
+
+/* Refuse a compare set (runs first .. of compare_results) holding a run
+ * that is not complete. */
+static int compare_complete(struct plot_ctx *p, int64_t first) {
+  int64_t bad = 0;
+  int q = query_int(p,
+                    "SELECT min(r.id) FROM runs r, (SELECT first_run_id AS f, count(DISTINCT policy) * max(seeds) AS n"
+                    " FROM compare_results WHERE first_run_id = ?1 GROUP BY first_run_id)"
+                    " WHERE r.id >= f AND r.id < f + n AND r.status <> 'complete'",
+                    first, &bad);
+  if (q <= 0) return 0;
+  sqlite3_stmt *s = NULL;
+  const char *status = "?";
+  if (sqlite3_prepare_v2(p->db, "SELECT status FROM runs WHERE id = ?1", -1, &s, NULL) == SQLITE_OK) {
+    sqlite3_bind_int64(s, 1, bad);
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) status = (const char *)sqlite3_column_text(s, 0);
+  }
+  const char *why = unfinished(status);
+  int rc = plot__fail(p, CM_EINVAL, "run %lld of the compare set from run %lld is %s; expected every run of it complete",
+                      (long long)bad, (long long)first, why ? why : status);
+  sqlite3_finalize(s);
+  return rc;
+}
+
 /* Decide run and kind as plot_draw documents. */
 static int resolve(struct plot_ctx *p, const struct plot_opts *o) {
   int64_t run = o->run_id;
-  if (!run && query_int(p, "SELECT max(id) FROM runs", 0, &run) <= 0)
-    return plot__fail(p, CM_ENOENT, "holds no runs; expected at least one run (cloudmix run ... --out %s)",
-                      p->db_path);
+  if (!run) {
+    int64_t any = 0;
+    if (query_int(p, "SELECT max(id) FROM runs", 0, &any) <= 0)
+      return plot__fail(p, CM_ENOENT, "holds no runs; expected at least one run (cloudmix run ... --out %s)",
+                        p->db_path);
+    int rc = newest_run(p, &run);
+    if (rc < 0) return rc;
+    if (!run) /* every run is running or incomplete: all of them are in p->skipped */
+      return plot__fail(p, CM_EINVAL, "holds no complete run (%s); expected at least one",
+                        p->skipped ? p->skipped : "none");
+  }
   p->kind = o->kind;
   if (p->kind == PLOT_AUTO && !o->run_id && compare_of(p, run)) p->kind = PLOT_COMPARE;
   if (p->kind == PLOT_COMPARE) {
@@ -187,7 +281,8 @@ static int resolve(struct plot_ctx *p, const struct plot_opts *o) {
     if (!first)
       return plot__fail(p, CM_EINVAL, "run %lld is not part of a cloudmix compare set in compare_results",
                         (long long)run);
-    return load_run(p, first, NULL, NULL);
+    int rc = compare_complete(p, first);
+    return rc < 0 ? rc : load_run(p, first, NULL, NULL);
   }
   if (p->kind != PLOT_AUTO) return load_run(p, run, kinds[p->kind].model, NULL);
   /* Auto: the model first (cloudless and mixclaves both have fig8-, fig9-). */
@@ -254,7 +349,8 @@ int plot_draw(const struct plot_opts *o, struct plot_result *res, char **err) {
     res->run_id = p.run_id;
     res->out_path = p.out_path;
     res->warnings = p.warnings;
-    p.out_path = p.warnings = NULL;
+    res->skipped = p.skipped;
+    p.out_path = p.warnings = p.skipped = NULL;
   } else if (err) {
     *err = p.err ? p.err : g_strdup_printf("%s: %s", o->db_path, cm_strerror(rc));
     p.err = NULL;
@@ -266,5 +362,6 @@ int plot_draw(const struct plot_opts *o, struct plot_result *res, char **err) {
   g_free(p.tmpdir);
   g_free(p.err);
   g_free(p.warnings);
+  g_free(p.skipped);
   return rc;
 }

@@ -2,7 +2,8 @@
  * tables of one run (or the table of one `cloudmix compare`) and draws a PNG by running
  * gnuplot as a separate program on data files written to a temporary
  * directory, which is removed afterwards. The results file is only read
- * (PRAGMA query_only).
+ * (PRAGMA query_only), except that one of an older schema version is
+ * upgraded in place first.
  *
  * Ownership: strings in struct plot_opts are borrowed. plot_draw fills a
  * struct plot_result whose strings are g_malloc'd and released by
@@ -52,6 +53,8 @@ struct plot_result {
   int64_t run_id;      /* the run drawn; for PLOT_COMPARE the compare's first run */
   char *out_path;      /* the PNG written */
   char *warnings;      /* what gnuplot wrote on stderr although it succeeded; NULL if nothing */
+  char *skipped;       /* choosing the newest run: the newer runs passed over because they are running or
+                        * incomplete, "skipped run 4 (running), run 5 (incomplete): not complete"; NULL if none */
 };
 
 /* Free the strings of r and zero it. NULL-safe. */
@@ -63,7 +66,11 @@ void plot_result_clear(struct plot_result *r);
 char *plot_default_out(const struct plot_opts *o);
 
 /* Draw the figure o asks for. The run is o->run_id, or the newest run in
- * the file. With PLOT_AUTO the kind is PLOT_COMPARE when no run was given
+ * the file that is complete or failed (newer runs that are running or
+ * incomplete are passed over and named in res->skipped). A run that is
+ * running or incomplete is never drawn, nor a compare set holding one. A
+ * file of an older schema version is upgraded in place first
+ * (results_open). With PLOT_AUTO the kind is PLOT_COMPARE when no run was given
  * and the newest run is one of a `cloudmix compare` set (compare_results
  * holds a comparison whose runs include it); otherwise it follows the
  * run's model and the basename of its scenario file: for a cloudless run
@@ -75,7 +82,8 @@ char *plot_default_out(const struct plot_opts *o);
  *
  * Returns 0 with res filled in; or, with *err set to one line naming the
  * file: CM_ENOENT (no such file or run), CM_EINVAL (not a cloudmix results
- * file; the run is not of the kind's model; no kind could be chosen; the
+ * file; an older one that cannot be upgraded; the run is running or
+ * incomplete, with its id and status; the run is not of the kind's model; no kind could be chosen; the
  * tables or rows the kind needs are missing) — bad input; or CM_EIO
  * (gnuplot missing or failed, with its stderr; a temporary file could not
  * be written) — the plot failed. res is untouched on failure. */

@@ -81,18 +81,18 @@ int plot__cl_table1(struct plot_ctx *p) {
   return plot__gnuplot(p);
 }
 
-/* Periodic scheduling (cloudless_workflow rows with at_s, cloudless_replan):
+/* Periodic scheduling (cloudless_workflow rows with at_ns, cloudless_replan):
  * per plan, each planning round's estimate and the measured mean time of
  * the runs until the next round, over simulated time; dashed lines where a
  * round moved a node. */
 int plot__cl_replan(struct plot_ctx *p) {
   static const char sql[] =
-      "SELECT plan, at_s, estimate_s, time_s FROM cloudless_workflow WHERE run_id = ?1 ORDER BY plan, at_s";
+      "SELECT plan, at_ns / 1e9, estimate_s, time_s FROM cloudless_workflow WHERE run_id = ?1 ORDER BY plan, at_ns";
   int rc = plot__need(p, "cloudless_workflow", NULL, "a cloudless run with [cloudless] experiment = workflow");
   if (rc < 0) return rc;
   plot__title(p, "Seed 5.3 d: periodic scheduling of the workflow (dashed: a round moved nodes)");
   int64_t m = plot__markers(p, "cloudless_replan",
-                            "SELECT DISTINCT at_s, 'moved' FROM cloudless_replan WHERE run_id = ?1 ORDER BY at_s", 2);
+                            "SELECT DISTINCT at_ns / 1e9, 'moved' FROM cloudless_replan WHERE run_id = ?1 ORDER BY 1", 2);
   GPtrArray *plans = g_ptr_array_new_with_free_func(g_free);
   int64_t n = m < 0 ? m : plot__data(p, "replan.dat", sql, plans);
   if (n >= 0) {

@@ -57,13 +57,13 @@ int plot__fig5(struct plot_ctx *p) {
 static int throughput(struct plot_ctx *p, int total) {
   int half = PLOT_WINDOW / 2;
   char *per = g_strdup_printf(
-      "WITH s AS (SELECT rowid AS r, provider, t_s, throughput_per_s AS y FROM cloudless_series WHERE run_id = ?1),"
+      "WITH s AS (SELECT rowid AS r, provider, t_ns / 1e9 AS t_s, throughput_per_s AS y FROM cloudless_series WHERE run_id = ?1),"
       " o AS (SELECT provider, min(r) AS o FROM s GROUP BY provider)"
       " SELECT provider, t_s, avg(y) OVER (PARTITION BY provider ORDER BY t_s ROWS BETWEEN %d PRECEDING AND %d FOLLOWING)"
       " FROM s JOIN o USING (provider) ORDER BY o.o, t_s",
       half, half);
   char *sum = g_strdup_printf(
-      "WITH s AS (SELECT t_s, sum(throughput_per_s) AS y FROM cloudless_series WHERE run_id = ?1 GROUP BY t_s)"
+      "WITH s AS (SELECT t_ns / 1e9 AS t_s, sum(throughput_per_s) AS y FROM cloudless_series WHERE run_id = ?1 GROUP BY t_ns)"
       " SELECT t_s, avg(y) OVER (ORDER BY t_s ROWS BETWEEN %d PRECEDING AND %d FOLLOWING) FROM s ORDER BY t_s",
       half, half);
   GPtrArray *provs = g_ptr_array_new_with_free_func(g_free);
@@ -107,8 +107,8 @@ int plot__fig9(struct plot_ctx *p) {
   plot__title(p, t);
   g_free(t);
   int64_t rc = plot__markers(p, "cloudless_events",
-                             "SELECT t_s, substr(what, 1, length(what) - length(' start')) FROM cloudless_events"
-                             " WHERE run_id = ?1 AND kind = 'fault' AND what LIKE '% start' ORDER BY t_s, rowid",
+                             "SELECT t_ns / 1e9, substr(what, 1, length(what) - length(' start')) FROM cloudless_events"
+                             " WHERE run_id = ?1 AND kind = 'fault' AND what LIKE '% start' ORDER BY t_ns, rowid",
                              2);
   if (rc >= 0) rc = throughput(p, 0);
   return rc < 0 ? (int)rc : plot__gnuplot(p);
@@ -155,8 +155,8 @@ int plot__uav(struct plot_ctx *p) {
   int rc = plot__need(p, "cloudless_calls", NULL, "one row per call: run the scenario with record = calls in [cloudless]");
   if (rc < 0) return rc;
   plot__title(p, "UAV flight (seed section 3): latency of each call over flight time by provider; lines: zone changes");
-  int64_t n = plot__markers(p, "cloudless_events", "SELECT t_s, what FROM cloudless_events WHERE run_id = ?1 AND kind = 'zone'"
-                               " ORDER BY t_s, rowid", 4);
+  int64_t n = plot__markers(p, "cloudless_events", "SELECT t_ns / 1e9, what FROM cloudless_events WHERE run_id = ?1 AND kind = 'zone'"
+                               " ORDER BY t_ns, rowid", 4);
   GPtrArray *groups = g_ptr_array_new_with_free_func(g_free);
   if (n >= 0) n = plot__data(p, "uav.dat", sql, groups);
   if (n >= 0) {

@@ -24,6 +24,7 @@ struct plot_ctx {
   int width, height;    /* of the PNG, pixels */
   char *err;            /* first error, one line naming the results file */
   char *warnings;       /* gnuplot's stderr on success */
+  char *skipped;        /* newer runs passed over as not complete, one line; NULL if none */
 };
 
 /* Set p->err (the first error wins) to "DB: " plus the message; returns rc. */

@@ -7,8 +7,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-static const char schema_sql[] =
-    "CREATE TABLE runs (\n"
+const char results__runs_columns[] =
+    "\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  model TEXT NOT NULL,\n"
     "  scenario_path TEXT,\n"
@@ -19,10 +19,14 @@ static const char schema_sql[] =
     "  wall_seconds REAL,\n"
     "  events INTEGER,\n"
     "  sim_end_ns INTEGER,\n"
-    "  status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),\n"
+    "  status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed', 'incomplete')),\n"
     "  mode TEXT NOT NULL DEFAULT 'sim' CHECK (mode IN ('sim', 'real')),\n"
-    "  profile_text TEXT\n"
-    ");\n"
+    "  profile_text TEXT,\n"
+    "  writer_host TEXT,\n"
+    "  writer_pid INTEGER,\n"
+    "  writer_start TEXT\n";
+
+static const char metrics_schema[] =
     "CREATE TABLE run_metrics (\n"
     "  run_id INTEGER NOT NULL REFERENCES runs(id),\n"
     "  name TEXT NOT NULL,\n"
@@ -111,6 +115,8 @@ static int store_free(results *r) {
   if (r->db && sqlite3_close(r->db) != SQLITE_OK) rc = CM_EDB;
   g_free(r->errmsg);
   g_free(r->path);
+  results__writer_clear(&r->self);
+  g_array_free(r->marked, TRUE);
   g_free(r);
   return rc;
 }
@@ -152,9 +158,11 @@ static char *schema_check(results *r, int *db_failed) {
     return NULL;
   *db_failed = 0;
   if (app == 0 && ver == 0 && objects == 0) {
-    char *sql = g_strdup_printf("%sPRAGMA application_id = %d;\n"
+    char *sql = g_strdup_printf("CREATE TABLE runs (%s);\n%s%s"
+                                "PRAGMA application_id = %d;\n"
                                 "PRAGMA user_version = %d;\n",
-                                schema_sql, RESULTS_APPLICATION_ID,
+                                results__runs_columns, metrics_schema,
+                                results__params_schema, RESULTS_APPLICATION_ID,
                                 RESULTS_SCHEMA_VERSION);
     int rc = results__exec(r, sql, "create schema");
     g_free(sql);
@@ -166,14 +174,10 @@ static char *schema_check(results *r, int *db_failed) {
                            "(application_id 0x%08x)", (unsigned)app);
   if (ver == RESULTS_SCHEMA_VERSION && app == RESULTS_APPLICATION_ID)
     return NULL;
-  if (ver == 1 && app == RESULTS_APPLICATION_ID) { /* version 1 had no mode: its runs were all simulated */
-    char *sql = g_strdup_printf("ALTER TABLE runs ADD COLUMN mode TEXT NOT NULL DEFAULT 'sim'"
-                                " CHECK (mode IN ('sim', 'real'));\n"
-                                "ALTER TABLE runs ADD COLUMN profile_text TEXT;\n"
-                                "PRAGMA user_version = %d;\n", RESULTS_SCHEMA_VERSION);
-    int rc = results__exec(r, sql, "upgrade schema 1 to 2");
-    g_free(sql);
-    *db_failed = rc < 0;
+  if (ver >= 1 && ver < RESULTS_SCHEMA_VERSION && app == RESULTS_APPLICATION_ID) {
+    int rc = results__upgrade(r, ver);
+    *db_failed = rc == CM_EDB;
+    if (rc < 0 && rc != CM_EDB) return g_strdup(r->errmsg);
     return NULL;
   }
   if (ver == 0 || app == 0)
@@ -182,6 +186,35 @@ static char *schema_check(results *r, int *db_failed) {
   return g_strdup_printf("unknown schema version %lld (this build handles "
                          "version %d)", (long long)ver,
                          RESULTS_SCHEMA_VERSION);
+}
+
+/* Inside the open transaction: each `running` row whose writer is gone
+ * (this host, and no such process, or another process with its pid, or an
+ * earlier boot) becomes `incomplete`. Returns 0 or CM_EDB. */
+static int mark_incomplete(results *r) {
+  sqlite3_stmt *st = NULL, *up = NULL;
+  int rc = CM_OK, s;
+  if (sqlite3_prepare_v2(r->db, "SELECT id, writer_host, writer_pid, writer_start FROM runs WHERE status = 'running'"
+                         " ORDER BY id", -1, &st, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(r->db, "UPDATE runs SET status = 'incomplete' WHERE id = ?", -1, &up, NULL) != SQLITE_OK) {
+    rc = results__err_db(r, "find unfinished runs");
+    goto out;
+  }
+  while (rc == CM_OK && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    if (results__writer_state(&r->self, (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2),
+                              (const char *)sqlite3_column_text(st, 3)) != RESULTS_WRITER_GONE)
+      continue;
+    int64_t id = sqlite3_column_int64(st, 0);
+    sqlite3_bind_int64(up, 1, id);
+    if (sqlite3_step(up) != SQLITE_DONE) rc = results__err_db(r, "mark a run incomplete");
+    else g_array_append_val(r->marked, id);
+    sqlite3_reset(up);
+  }
+  if (rc == CM_OK && s != SQLITE_DONE) rc = results__err_db(r, "find unfinished runs");
+out:
+  sqlite3_finalize(st);
+  sqlite3_finalize(up);
+  return rc;
 }
 
 results *results_open(const char *path, char **err) {
@@ -193,6 +226,8 @@ results *results_open(const char *path, char **err) {
   results *r = g_new0(results, 1);
   r->path = g_strdup(path);
   r->tables = g_ptr_array_new_with_free_func(results__table_free);
+  results__writer_self(&r->self);
+  r->marked = g_array_new(FALSE, FALSE, sizeof(int64_t));
   if (sqlite3_open_v2(path, &r->db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
       SQLITE_OK)
@@ -202,7 +237,10 @@ results *results_open(const char *path, char **err) {
 
   /* Check (and, for a new file, create) the schema under a write lock,
    * before any setting touches a file that may not be ours. */
-  if (results__exec(r, "BEGIN IMMEDIATE", NULL) < 0)
+  /* foreign keys off (whatever the build's default) while an upgrade
+   * rebuilds runs; switched on below */
+  if (results__exec(r, "PRAGMA foreign_keys = OFF", NULL) < 0 ||
+      results__exec(r, "BEGIN IMMEDIATE", NULL) < 0)
     return open_fail(r, err, "%s", open_why(r));
   int db_failed = 0;
   char *why = schema_check(r, &db_failed);
@@ -211,7 +249,7 @@ results *results_open(const char *path, char **err) {
     g_free(why);
     return ret;
   }
-  if (db_failed || results__exec(r, "COMMIT", NULL) < 0)
+  if (db_failed || mark_incomplete(r) < 0 || results__exec(r, "COMMIT", NULL) < 0)
     return open_fail(r, err, "%s", open_why(r));
 
   /* WAL is persistent in the file; synchronous and foreign_keys are per
@@ -225,8 +263,10 @@ results *results_open(const char *path, char **err) {
       prepare_stmt(r, "COMMIT", &r->commit) < 0 ||
       prepare_stmt(r,
                       "INSERT INTO runs (model, scenario_path, scenario_text,"
-                      " seed, version, started_at, status) VALUES (?, ?, ?, ?,"
-                      " ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'running')",
+                      " seed, version, started_at, status, writer_host,"
+                      " writer_pid, writer_start) VALUES (?, ?, ?, ?, ?,"
+                      " strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 'running', ?,"
+                      " ?, ?)",
                       &r->run_ins) < 0 ||
       prepare_stmt(r,
                       "UPDATE runs SET status = ?, wall_seconds = ?,"
@@ -249,6 +289,11 @@ int results_close(results *r) {
   return rc;
 }
 
+size_t results_marked_incomplete(const results *r, const int64_t **ids) {
+  if (ids) *ids = r && r->marked->len ? (const int64_t *)(void *)r->marked->data : NULL;
+  return r ? r->marked->len : 0;
+}
+
 const char *results_errmsg(results *r) {
   if (!r) return "no results store";
   return r->errmsg ? r->errmsg : "not an error";
@@ -263,20 +308,31 @@ int64_t results_run_begin(results *r, const char *model,
     return CM_EINVAL;
   }
   if (results__txn_begin(r) < 0) return CM_EDB;
+  if (results__exec(r, "SAVEPOINT run_begin", NULL) < 0) return CM_EDB;
   sqlite3_stmt *st = r->run_ins;
   sqlite3_bind_text(st, 1, model, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 2, scenario_path, -1, SQLITE_TRANSIENT);
   sqlite3_bind_text(st, 3, scenario_text, -1, SQLITE_TRANSIENT);
   sqlite3_bind_int64(st, 4, (sqlite3_int64)seed);
   sqlite3_bind_text(st, 5, cm_version, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 6, r->self.host, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 7, r->self.pid);
+  sqlite3_bind_text(st, 8, r->self.start, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   int64_t id = CM_EDB;
-  if (rc == SQLITE_DONE)
+  if (rc == SQLITE_DONE) {
     id = sqlite3_last_insert_rowid(r->db);
-  else
+    int prc = results__params_write(r, id, scenario_text, seed, "sim");
+    if (prc < 0) id = prc;
+  } else {
     results__err_db(r, "insert run");
+  }
   sqlite3_reset(st);
   sqlite3_clear_bindings(st);
+  if (id < 0) /* neither the run nor a part of its parameters */
+    sqlite3_exec(r->db, "ROLLBACK TO run_begin", NULL, NULL, NULL);
+  sqlite3_exec(r->db, "RELEASE run_begin", NULL, NULL, NULL);
+  if (id < 0) return id;
   if (txn_commit(r) < 0) return CM_EDB;
   return id;
 }
@@ -296,6 +352,8 @@ int results_run_real(results *r, int64_t run_id, const char *profile_text) {
     else if (sqlite3_changes(r->db) == 0) {
       results__err_set(r, "run_real: no run with id %lld", (long long)run_id);
       rc = CM_ENOENT;
+    } else {
+      rc = results__params_mode(r, run_id, "real");
     }
   }
   sqlite3_finalize(st);
@@ -306,8 +364,8 @@ int results_run_real(results *r, int64_t run_id, const char *profile_text) {
 int results_run_end(results *r, int64_t run_id, const char *status,
                     double wall_seconds, uint64_t events, int64_t sim_end_ns) {
   if (!r) return CM_EINVAL;
-  if (!status || (strcmp(status, "ok") != 0 && strcmp(status, "failed") != 0)) {
-    results__err_set(r, "run_end: status must be \"ok\" or \"failed\", not "
+  if (!status || (strcmp(status, "complete") != 0 && strcmp(status, "failed") != 0)) {
+    results__err_set(r, "run_end: status must be \"complete\" or \"failed\", not "
                     "\"%s\"", status ? status : "(null)");
     return CM_EINVAL;
   }

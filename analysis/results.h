@@ -14,12 +14,13 @@
 #ifndef CM_RESULTS_H
 #define CM_RESULTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cm.h"
 
 /* PRAGMA user_version written and accepted by this build. */
-#define RESULTS_SCHEMA_VERSION 2 /* 2: runs.mode and runs.profile_text; a version-1 file is upgraded at open */
+#define RESULTS_SCHEMA_VERSION 3 /* 3: runs.status complete|incomplete, the writer's identity, run_params, instants in ns; older files are upgraded at open */
 /* PRAGMA application_id marking a cloudmix results file ("CMIX"). */
 #define RESULTS_APPLICATION_ID 0x434D4958
 /* Pending writes per committed transaction. */
@@ -33,7 +34,11 @@ typedef struct results results;
 typedef struct results_table results_table;
 
 /* Open or create the results file at path, switch it to WAL. An existing
- * cloudmix file is kept and new runs are appended. Returns NULL on failure
+ * cloudmix file is kept and new runs are appended; a file of an older
+ * schema version is upgraded in place first (analysis/SCHEMA.md). Every
+ * `running` run whose writer was a process of this host that is gone (no
+ * such process, its pid now another process's, or the host rebooted since)
+ * is marked `incomplete`; runs of other hosts stay `running`. Returns NULL on failure
  * and, if err is not NULL, sets *err to a g_malloc'd one-line message naming
  * the file (not an SQLite database, not a cloudmix file, unknown schema
  * version, cannot open); the caller g_free's it. */
@@ -42,22 +47,31 @@ results *results_open(const char *path, char **err);
  * file. Returns 0, or CM_EDB if the final commit or close failed (the store
  * is freed either way). NULL-safe. */
 int results_close(results *r);
+/* The runs results_open marked incomplete (their writers were gone), in
+ * id order: returns how many and points *ids (may be NULL) at them, valid
+ * until results_close. 0 for a NULL r. */
+size_t results_marked_incomplete(const results *r, const int64_t **ids);
 /* Text of the last error on r (SQLite's message, or argument errors);
  * "not an error" if none. */
 const char *results_errmsg(results *r);
 
 /* Insert a run row with status 'running', started_at now (UTC), version
- * cm_version, and commit it. model must not be NULL; scenario_path and
- * scenario_text may be NULL (stored as NULL). seed is stored as the same 64
- * bits in a signed INTEGER. Returns the run id (> 0), CM_EINVAL, or CM_EDB. */
+ * cm_version and this process's identity (writer_host, writer_pid,
+ * writer_start), and its run_params rows (every key of scenario_text as
+ * group.key, run.seed = seed, run.mode = sim), and commit them. model must
+ * not be NULL; scenario_path and scenario_text may be NULL (stored as
+ * NULL). seed is stored as the same 64 bits in a signed INTEGER. Returns
+ * the run id (> 0), CM_EINVAL, CM_EPARSE (scenario_text is not INI text;
+ * nothing is written) or CM_EDB. */
 int64_t results_run_begin(results *r, const char *model,
                           const char *scenario_path, const char *scenario_text,
                           uint64_t seed);
-/* Mark a run as made in real mode (runs.mode = 'real'; the default is
- * 'sim') with the real-mode profile's text (no secrets in it), and commit.
+/* Mark a run as made in real mode (runs.mode = 'real' and run.mode in
+ * run_params; the default is 'sim') with the real-mode profile's text (no
+ * secrets in it), and commit.
  * Returns 0, CM_ENOENT (no such run) or CM_EDB. */
 int results_run_real(results *r, int64_t run_id, const char *profile_text);
-/* Finish a run: status "ok" or "failed", with its wall time in seconds,
+/* Finish a run: status "complete" or "failed", with its wall time in seconds,
  * events processed and final simulated time in ns; commits. Returns 0,
  * CM_EINVAL (bad status), CM_ERANGE (events > INT64_MAX), CM_ENOENT (no such
  * run) or CM_EDB. */

@@ -10,14 +10,14 @@ static const char create_scan[] =
     " bytes INTEGER NOT NULL, write_s REAL NOT NULL, read_s REAL NOT NULL)";
 static const char insert_scan[] = "INSERT INTO cloudless_storage_scan VALUES (?,?,?,?,?,?,?)";
 static const char create_workflow[] =
-    "CREATE TABLE IF NOT EXISTS cloudless_workflow(run_id INTEGER, plan TEXT, at_s REAL, planner TEXT, "
+    "CREATE TABLE IF NOT EXISTS cloudless_workflow(run_id INTEGER, plan TEXT, at_ns INTEGER, planner TEXT, "
     "objective TEXT, bound REAL, estimate_s REAL, time_s REAL, time_sd_s REAL, runs INTEGER, failed INTEGER, "
     "resumed INTEGER, skipped_nodes INTEGER, cost_usd REAL, placement TEXT, feasible INTEGER, infeasible_reason TEXT, "
     "path_s REAL, optimal INTEGER, gap REAL, failure TEXT)";
 static const char insert_workflow[] =
     "INSERT INTO cloudless_workflow VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char create_replan[] =
-    "CREATE TABLE IF NOT EXISTS cloudless_replan(run_id INTEGER, plan TEXT, at_s REAL, node TEXT, function TEXT, "
+    "CREATE TABLE IF NOT EXISTS cloudless_replan(run_id INTEGER, plan TEXT, at_ns INTEGER, node TEXT, function TEXT, "
     "decision TEXT, provider TEXT, old_estimate_s REAL, new_estimate_s REAL, reason TEXT)";
 static const char insert_replan[] = "INSERT INTO cloudless_replan VALUES (?,?,?,?,?,?,?,?,?,?)";
 static const char create_pareto[] =
@@ -65,7 +65,7 @@ int tab_cloudless_plan_workflow_add(struct tab_cloudless_plan_workflow *t,
   results_table *rt = t->t;
   results_bind_int(rt, 1, x->run_id);
   results_bind_text(rt, 2, x->plan);
-  results_bind_double(rt, 3, x->at_s);
+  results_bind_int(rt, 3, x->at_ns);
   results_bind_text(rt, 4, x->planner);
   results_bind_text(rt, 5, x->objective);
   results_bind_double(rt, 6, x->bound);
@@ -99,7 +99,7 @@ int tab_cloudless_plan_replan_add(struct tab_cloudless_plan_replan *t, const str
   results_table *rt = t->t;
   results_bind_int(rt, 1, x->run_id);
   results_bind_text(rt, 2, x->plan);
-  results_bind_double(rt, 3, x->at_s);
+  results_bind_int(rt, 3, x->at_ns);
   results_bind_text(rt, 4, x->node);
   results_bind_text(rt, 5, x->function);
   results_bind_text(rt, 6, x->decision);

@@ -43,7 +43,7 @@ struct tab_cloudless_plan_workflow {
 struct tab_cloudless_plan_workflow_row {
   int64_t run_id;
   const char *plan;       /* [plan.NAME] name, or "all" */
-  double at_s;            /* simulated time of the placement */
+  int64_t at_ns;          /* simulated time of the placement, ns */
   const char *planner;    /* exact, csp, heuristic */
   const char *objective;  /* time, cost */
   double bound;           /* budget ($) or deadline (s); NaN: none */
@@ -72,7 +72,7 @@ struct tab_cloudless_plan_replan {
 struct tab_cloudless_plan_replan_row {
   int64_t run_id;
   const char *plan;
-  double at_s;            /* simulated time of the round */
+  int64_t at_ns;          /* simulated time of the round, ns */
   const char *node, *function;
   const char *decision;   /* redeploy, cleanup */
   const char *provider;

@@ -105,7 +105,7 @@ void cl_mobility_config(const struct cl_config *c, struct mobility_config *mc);
 void cl_mobility_config_free(struct mobility_config *mc);
 
 /* One cloudless run recorded in c->db: its runs row begun (c->run_id set),
- * cloudless_run, the row ended "ok" or "failed" with its wall time. c->s,
+ * cloudless_run, the row ended "complete" or "failed" with its wall time. c->s,
  * c->db and c->seed are set by the caller. An exit code. */
 int cloudless_run_recorded(struct run_ctx *c, struct cl_summary *out);
 /* Run the cloudless model of c->s; fills *out if not NULL. */

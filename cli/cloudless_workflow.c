@@ -52,7 +52,7 @@ static void on_row(void *arg, const struct planner_row *r) {
                            x->cfg->stores[r->place[v].store].name);
   const struct planner_plan *pl = r->plan;
   struct tab_cloudless_plan_workflow_row row = {
-      .run_id = x->c->run_id, .plan = pl->name, .at_s = cm_time_to_s(r->at), .planner = planner_solver_name(pl->solver),
+      .run_id = x->c->run_id, .plan = pl->name, .at_ns = r->at, .planner = planner_solver_name(pl->solver),
       .objective = pl->objective == PLACE_MIN_TIME ? "time" : "cost", .bound = isfinite(pl->bound) ? pl->bound : NAN,
       .estimate_s = r->estimate_s, .time_s = r->time_s, .time_sd_s = r->time_sd_s, .runs = r->runs,
       .failed = r->failed, .resumed = r->resumed, .skipped_nodes = (int64_t)r->skipped_nodes, .cost_usd = r->cost_usd,
@@ -92,7 +92,7 @@ static void on_move(void *arg, const struct planner_move *m) {
   snprintf(reason, sizeof reason, "the placement's estimate went to %.3f s; the new one's is %.3f s",
            m->old_estimate_s, m->new_estimate_s);
   struct tab_cloudless_plan_replan_row row = {
-      .run_id = x->c->run_id, .plan = m->plan->name, .at_s = cm_time_to_s(m->at), .node = nd->name,
+      .run_id = x->c->run_id, .plan = m->plan->name, .at_ns = m->at, .node = nd->name,
       .function = nd->function, .decision = m->decision, .provider = pname(x, m->provider),
       .old_estimate_s = m->old_estimate_s, .new_estimate_s = m->new_estimate_s, .reason = reason};
   if (tab_cloudless_plan_replan_add(&x->rt, &row) != 0) x->write_failed = true;

@@ -98,6 +98,7 @@ int cli_plot(int argc, char **argv) {
     rc = prc == CM_EIO ? CM_EXIT_FAILED : CM_EXIT_USAGE;
   } else {
     if (res.warnings) fprintf(stderr, "cloudmix plot: gnuplot: %s\n", res.warnings);
+    if (res.skipped) fprintf(stderr, "cloudmix plot: %s: %s\n", o.db_path, res.skipped);
     printf("%s: %s of run %lld\n", res.out_path, plot_kind_name(res.kind), (long long)res.run_id);
   }
 done:

@@ -145,6 +145,11 @@ int cli_run(int argc, char **argv) {
     fprintf(stderr, "cloudmix: %s\n", err);
     goto out;
   }
+  const int64_t *gone = NULL;
+  size_t ngone = results_marked_incomplete(db, &gone);
+  for (size_t i = 0; i < ngone && !quiet; i++)
+    fprintf(stderr, "cloudmix: %s: run %lld was left running by a process of this host that is gone; marked incomplete\n",
+            out, (long long)gone[i]);
   if (real && strcmp(scenario_model(s), "cloudless") != 0) {
     fprintf(stderr, "cloudmix: --real: model %s runs in simulation only here (real Mixclaves nodes are `cloudmix "
             "node` and `cloudmix client`)\n", scenario_model(s));
@@ -164,7 +169,7 @@ int cli_run(int argc, char **argv) {
   double t0 = cli_wall_s();
   rc = m->run(&c);
   double wall = cli_wall_s() - t0;
-  if (results_run_end(db, c.run_id, rc == 0 ? "ok" : "failed", wall, c.events, c.sim_end) != 0) {
+  if (results_run_end(db, c.run_id, rc == 0 ? "complete" : "failed", wall, c.events, c.sim_end) != 0) {
     fprintf(stderr, "cloudmix: %s: cannot finish the run record: %s\n", out, results_errmsg(db));
     rc = CM_EXIT_FAILED;
   }

@@ -210,7 +210,7 @@ int cloudless_run_recorded(struct run_ctx *c, struct cl_summary *out) {
   }
   double t0 = cli_wall_s();
   int rc = cloudless_run(c, out);
-  if (results_run_end(c->db, c->run_id, rc == 0 ? "ok" : "failed", cli_wall_s() - t0, c->events, c->sim_end) != 0)
+  if (results_run_end(c->db, c->run_id, rc == 0 ? "complete" : "failed", cli_wall_s() - t0, c->events, c->sim_end) != 0)
     rc = CM_EXIT_FAILED;
   return rc;
 }

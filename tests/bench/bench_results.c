@@ -78,7 +78,7 @@ static double write_rows(const char *path, uint64_t n) {
       return -1;
     }
   }
-  if (results_run_end(r, run_id, "ok", bench_now() - t0, 0, 0) != 0) {
+  if (results_run_end(r, run_id, "complete", bench_now() - t0, 0, 0) != 0) {
     fprintf(stderr, "bench results-store: results_run_end: %s\n", results_errmsg(r));
     results_close(r);
     return -1;
@@ -109,7 +109,7 @@ static double mm1_with_rows(const char *path, uint64_t customers, const struct m
     return -1;
   }
   uint64_t written = results_rows_written(r);
-  if (results_run_end(r, run_id, "ok", bench_now() - t0, res.events, 0) != 0 || results_close(r) != 0) {
+  if (results_run_end(r, run_id, "complete", bench_now() - t0, res.events, 0) != 0 || results_close(r) != 0) {
     fprintf(stderr, "bench results-store: closing the store failed\n");
     return -1;
   }

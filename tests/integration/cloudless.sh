@@ -85,7 +85,7 @@ else bad "fig5: fastest provider changes with model size" "resnet18=$f18 resnet1
 # is above the peak of every single provider; every provider is used.
 early=$(q "$T/fig8-live-concurrency.db" "SELECT provider FROM cloudless_calls WHERE finished_ns < 15e9 GROUP BY provider ORDER BY count(*) DESC LIMIT 1")
 [ "$early" = aws-lambda ] && ok "fig8: mostly AWS in the first 15 s" || bad "fig8: mostly AWS in the first 15 s" "most: $early"
-tot=$(q "$T/fig8-live-concurrency.db" "SELECT max(s) FROM (SELECT sum(completed) s FROM cloudless_series GROUP BY t_s)")
+tot=$(q "$T/fig8-live-concurrency.db" "SELECT max(s) FROM (SELECT sum(completed) s FROM cloudless_series GROUP BY t_ns)")
 one=$(q "$T/fig8-live-concurrency.db" "SELECT max(completed) FROM cloudless_series")
 used=$(q "$T/fig8-live-concurrency.db" "SELECT count(DISTINCT provider) FROM cloudless_calls WHERE finished_ns > 30e9")
 if [ "$tot" -gt "$one" ] && [ "$used" = 4 ]; then ok "fig8: total throughput peak $tot/s above any provider's ($one/s); all 4 used after 30 s"
@@ -151,6 +151,15 @@ rows=$(q "$T/c1.db" "SELECT count(*) FROM compare_results")
 if cmp -s "$T/c1.txt" "$T/c2.txt" && [ "$rows" = 42 ] && grep -q '+-' "$T/c1.txt"; then
   ok "compare: same seeds, identical table with CIs ($rows rows stored)"
 else bad "compare: identical table" "rows=$rows $(diff "$T/c1.txt" "$T/c2.txt" | head -4)"; fi
+# each run of the compare has its own run_params: policy (only:P = latency + only), seed
+got=$(q "$T/c1.db" "SELECT group_concat(p.value || '/' || coalesce(o.value, '') || '/' || s.value, ' ') FROM runs
+  JOIN run_params p ON p.run_id = runs.id AND p.key = 'cloudless.policy'
+  JOIN run_params s ON s.run_id = runs.id AND s.key = 'run.seed'
+  LEFT JOIN run_params o ON o.run_id = runs.id AND o.key = 'cloudless.only' AND o.value <> ''
+  WHERE runs.id IN (1, 3, 4, 18) ORDER BY runs.id")
+want="loi//1 loi//3 cost//1 latency/edge-openfaas/3"
+[ "$got" = "$want" ] && ok "compare: run_params per run ($got)" || bad "compare: run_params per run" "got:  $got
+want: $want"
 
 # --- a workflow: benchmark, place, run (experiment = workflow) --------------------
 W=$D/workflow.ini
@@ -184,9 +193,9 @@ else bad "table1-dag runs" "$(cat "$T/err")"; fi
 # periodic scheduling: the edge slows down from 1200 to 2400 s; the round
 # after 1200 moves the edge's nodes away, the round after 2400 brings them back
 if $CLOUDMIX run $S/replan-dag.ini --quiet --out "$T/rp.db" 2>"$T/err"; then
-  away=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan WHERE decision='cleanup' AND provider='edge-openfaas' AND at_s > 1200 AND at_s < 1500")
-  back=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan WHERE decision='redeploy' AND provider='edge-openfaas' AND at_s > 2400 AND at_s < 2700")
-  pairs=$(q "$T/rp.db" "SELECT count(*) FROM (SELECT at_s, node FROM cloudless_replan GROUP BY at_s, node HAVING count(*) = 2)")
+  away=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan WHERE decision='cleanup' AND provider='edge-openfaas' AND at_ns > 1200e9 AND at_ns < 1500e9")
+  back=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan WHERE decision='redeploy' AND provider='edge-openfaas' AND at_ns > 2400e9 AND at_ns < 2700e9")
+  pairs=$(q "$T/rp.db" "SELECT count(*) FROM (SELECT at_ns, node FROM cloudless_replan GROUP BY at_ns, node HAVING count(*) = 2)")
   rows=$(q "$T/rp.db" "SELECT count(*) FROM cloudless_replan")
   wfail=$(q "$T/rp.db" "SELECT sum(failed) FROM cloudless_workflow")
   if [ "$away" -gt 0 ] && [ "$back" = "$away" ] && [ $((pairs * 2)) = "$rows" ] && [ "$wfail" = 0 ]; then

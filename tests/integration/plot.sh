@@ -96,6 +96,12 @@ if "$CM" compare "$S/fig9-fault-tolerance.ini" --seeds 2 --policies latency,rand
   png "fig9 figure of one compare run" "$T/cmp-run3.png"
   plot_ok "--kind compare --run 4 finds its comparison" "compare of run 1" "$T/cmp.db" --run 4 --kind compare
   png "compare figure by run" "$T/cmp-run4-compare.png"
+  # a compare set holding a run that is not complete is refused (the status
+  # set by hand here, as the next open would mark a killed run)
+  cp "$T/cmp.db" "$T/cmp-inc.db"
+  sqlite3 "$T/cmp-inc.db" "UPDATE runs SET status = 'incomplete' WHERE id = 3"
+  plot_bad "a compare set with an incomplete run" 2 "cmp-inc.db: run 3 of the compare set from run 1 is incomplete" \
+    "$T/cmp-inc.db" --kind compare --out "$T/cmp-inc.png"
 else
   bad "compare fig9-fault-tolerance.ini" "$(cat "$T/err")"
 fi
@@ -142,6 +148,40 @@ if "$CM" run "$S/fig6-storage.ini" --quiet --out "$T/fig6-storage.db" >/dev/null
   plot_ok "cl-fig6 chosen by name" "cl-fig6 of run 1" "$T/fig6-storage.db"
   png "cl-fig6 storage heatmap" "$T/fig6-storage.png"
 else bad "fig6-storage runs" "$(cat "$T/err")"; fi
+
+# --- a results file of schema version 2 (instants in REAL seconds, status ok) ---
+# made from the fig9 run: plot upgrades it in place (results_open), then draws it
+F9=$T/fig9-fault-tolerance.db
+if [ -s "$F9" ]; then
+  sqlite3 "$T/v2.db" "ATTACH '$F9' AS n;
+    CREATE TABLE runs (id INTEGER PRIMARY KEY, model TEXT NOT NULL, scenario_path TEXT, scenario_text TEXT,
+      seed INTEGER NOT NULL, version TEXT NOT NULL, started_at TEXT NOT NULL, wall_seconds REAL, events INTEGER,
+      sim_end_ns INTEGER, status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed')),
+      mode TEXT NOT NULL DEFAULT 'sim' CHECK (mode IN ('sim', 'real')), profile_text TEXT);
+    INSERT INTO runs SELECT id, model, scenario_path, scenario_text, seed, version, started_at, wall_seconds, events,
+      sim_end_ns, 'ok', mode, profile_text FROM n.runs;
+    CREATE TABLE run_metrics (run_id INTEGER NOT NULL REFERENCES runs(id), name TEXT NOT NULL, value REAL,
+      PRIMARY KEY (run_id, name)) WITHOUT ROWID;
+    INSERT INTO run_metrics SELECT * FROM n.run_metrics;
+    CREATE TABLE cloudless_series (run_id INTEGER NOT NULL, t_s REAL NOT NULL, provider TEXT NOT NULL,
+      completed INTEGER NOT NULL, failed INTEGER NOT NULL, throughput_per_s REAL NOT NULL, mean_latency_s REAL);
+    INSERT INTO cloudless_series SELECT run_id, t_ns / 1e9, provider, completed, failed, throughput_per_s,
+      mean_latency_s FROM n.cloudless_series ORDER BY rowid;
+    CREATE TABLE cloudless_events (run_id INTEGER NOT NULL, t_s REAL NOT NULL, kind TEXT NOT NULL, what TEXT NOT NULL);
+    INSERT INTO cloudless_events SELECT run_id, t_ns / 1e9, kind, what FROM n.cloudless_events ORDER BY rowid;
+    PRAGMA application_id = 1129138520; PRAGMA user_version = 2;"
+  plot_ok "a version-2 file is upgraded and drawn" "fig9 of run 1" "$T/v2.db" --out "$T/v2.png"
+  png "fig9 figure of the upgraded file" "$T/v2.png"
+  same() { [ "$(sqlite3 "$T/v2.db" "$1")" = "$(sqlite3 "$F9" "$1")" ]; }
+  if [ "$(sqlite3 "$T/v2.db" "PRAGMA user_version")" = 3 ] &&
+     same "SELECT status FROM runs" &&
+     same "SELECT group_concat(t_ns || typeof(t_ns) || provider, ' ') FROM cloudless_series" &&
+     same "SELECT group_concat(t_ns || typeof(t_ns) || what, ' ') FROM cloudless_events" &&
+     same "SELECT group_concat(key || '=' || value, ' ') FROM run_params"; then
+    ok "upgraded file: version 3, status complete, the same instants in INTEGER ns, the same run_params"
+  else bad "upgraded file equals the version-3 original" "$(sqlite3 "$T/v2.db" "PRAGMA user_version; SELECT status FROM runs;
+    SELECT t_ns, typeof(t_ns) FROM cloudless_series LIMIT 3")"; fi
+fi
 
 # --- no temporary directory left, no WAL left -----------------------------------
 left=$(ls -A "$T/tmp")

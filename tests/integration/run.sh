@@ -35,6 +35,68 @@ dropped=$(sqlite3 "$T/d.db" "SELECT count(*) FROM demo_jobs WHERE outcome = 'dro
 total=$(sqlite3 "$T/d.db" "SELECT count(*) = (SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='arrivals') FROM demo_jobs")
 if [ "$dropped" -gt 0 ] && [ "$total" = 1 ]; then ok "queue-full drops recorded ($dropped)"; else bad "queue-full drops recorded" "dropped=$dropped"; fi
 
+# --- run_params: the effective parameters of each run, --set and --seed included
+params() { sqlite3 "$1" "SELECT group_concat(key || '=' || value, ' ') FROM run_params WHERE run_id = 1 AND key IN ($2)"; }
+got=$(params "$T/d.db" "'demo.queue_capacity', 'demo.arrival_rate_per_s', 'demo.servers', 'demo.service_cv', 'run.seed', 'run.mode'")
+want="demo.arrival_rate_per_s=60 demo.queue_capacity=1 demo.servers=10 demo.service_cv=1 run.mode=sim run.seed=1"
+[ "$got" = "$want" ] && ok "run_params: --set values, file values, schema defaults, seed, mode ($got)" ||
+  bad "run_params: --set values, file values, schema defaults, seed, mode" "got:  $got
+want: $want"
+got=$(params "$T/c.db" "'run.seed'")
+[ "$got" = "run.seed=2" ] && ok "run_params: run.seed is the --seed given" || bad "run_params: run.seed is the --seed given" "$got"
+
+# --- run status: a killed run becomes incomplete at the next open; a live one stays running
+K=$T/status.db
+long="--set demo.record_jobs=false --set run.duration_s=1e9" # no rows until its end: holds no write lock
+# wait_running ID: wait (at most 10 s) until run ID is visible as running in $K
+wait_running() {
+  i=0
+  while [ "$(sqlite3 "$K" "SELECT status FROM runs WHERE id = $1" 2>/dev/null)" != running ] && [ $i -lt 100 ]; do
+    sleep 0.1; i=$((i + 1)); done
+}
+statuses() { sqlite3 "$K" "SELECT group_concat(id || ':' || status, ' ') FROM runs"; }
+$CLOUDMIX run scenarios/demo.ini $long --quiet --out "$K" & live=$!
+wait_running 1
+$CLOUDMIX run scenarios/demo.ini $long --quiet --out "$K" & victim=$!
+wait_running 2
+kill -9 $victim; wait $victim 2>/dev/null
+before=$(statuses)
+$CLOUDMIX run scenarios/cloudless/fig9-fault-tolerance.ini --out "$K" >/dev/null 2>"$T/status.err" ||
+  bad "a run after the killed one exits 0" "$(cat "$T/status.err")"
+after=$(statuses)
+want="cloudmix: $K: run 2 was left running by a process of this host that is gone; marked incomplete"
+[ "$(cat "$T/status.err")" = "$want" ] && ok "the run that marked it says so: $want" ||
+  bad "the run that marked it says so" "$(cat "$T/status.err")"
+host=$(sqlite3 "$K" "SELECT count(*) FROM runs WHERE writer_host IS NOT NULL AND writer_pid > 0 AND writer_start LIKE '% % %'")
+if [ "$before" = "1:running 2:running" ] && [ "$after" = "1:running 2:incomplete 3:complete" ] && [ "$host" = 3 ]; then
+  ok "killed run -> incomplete at the next open, live run stays running ($after)"
+else bad "killed run -> incomplete at the next open, live run stays running" "before: $before; after: $after; writers: $host"; fi
+# plot_refuses NAME WANT ARGS...: plot exits 2 with WANT in one line
+plot_refuses() {
+  name=$1; want=$2; shift 2
+  out=$($CLOUDMIX plot "$@" --out "$T/p.png" 2>&1 >/dev/null); rc=$?
+  case "$out" in
+    *"$want"*) [ $rc -eq 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] && ok "$name -> exit 2: $out" || bad "$name" "rc=$rc: $out" ;;
+    *) bad "$name" "rc=$rc, wanted '$want' in: $out" ;;
+  esac
+}
+plot_refuses "plot refuses an incomplete run" "$K: run 2 is incomplete" "$K" --run 2
+plot_refuses "plot refuses a running run" "$K: run 1 is running" "$K" --run 1
+$CLOUDMIX run scenarios/demo.ini $long --quiet --out "$K" & victim=$!
+wait_running 4
+kill -9 $victim; wait $victim 2>/dev/null
+if command -v gnuplot >/dev/null; then
+  out=$($CLOUDMIX plot "$K" --out "$T/p.png" 2>&1); rc=$?
+  case "$out" in
+    *"$K: skipped run 4 (running): not complete"*"fig9 of run 3"*) [ $rc -eq 0 ] && ok "plot skips the newer unfinished run: $(echo $out)" || bad "plot skips the newer unfinished run" "rc=$rc: $out" ;;
+    *) bad "plot skips the newer unfinished run" "rc=$rc: $out" ;;
+  esac
+fi
+kill $live; wait $live 2>/dev/null
+$CLOUDMIX run scenarios/demo.ini $short --quiet --set demo.record_jobs=false --out "$K" || bad "a run after the live one was stopped exits 0"
+[ "$(statuses)" = "1:incomplete 2:incomplete 3:complete 4:incomplete 5:complete" ] && ok "stopped run -> incomplete ($(statuses))" ||
+  bad "stopped run -> incomplete" "$(statuses)"
+
 # --- malformed scenarios: exit 2, one line naming file (group, key) --------
 expect_bad() { # name, expected message fragment, args...
   name=$1; want=$2; shift 2

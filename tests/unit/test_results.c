@@ -96,7 +96,7 @@ static void test_open_create(void **state CM_UNUSED) {
                    RESULTS_APPLICATION_ID);
   assert_int_equal(db_int(path, "SELECT count(*) FROM sqlite_master WHERE"
                                 " type = 'table' AND name IN ('runs',"
-                                " 'run_metrics')"), 2);
+                                " 'run_metrics', 'run_params')"), 3);
   char *mode = db_text(path, "PRAGMA journal_mode");
   assert_string_equal(mode, "wal");
   g_free(mode);
@@ -120,8 +120,10 @@ static void test_run_roundtrip(void **state CM_UNUSED) {
   assert_int_equal(results_metric(r, id, "nan", NAN), CM_OK);
   assert_int_equal(results_run_end(r, id, "done", 1, 2, 3), CM_EINVAL);
   assert_non_null(strstr(results_errmsg(r), "done"));
-  assert_int_equal(results_run_end(r, 99, "ok", 1, 2, 3), CM_ENOENT);
-  assert_int_equal(results_run_end(r, id, "ok", 0.25, 12345,
+  assert_int_equal(results_run_end(r, id, "ok", 1, 2, 3), CM_EINVAL); /* schema 2's word */
+  assert_int_equal(results_run_end(r, id, "incomplete", 1, 2, 3), CM_EINVAL); /* only open marks it */
+  assert_int_equal(results_run_end(r, 99, "complete", 1, 2, 3), CM_ENOENT);
+  assert_int_equal(results_run_end(r, id, "complete", 0.25, 12345,
                                    CM_S(10)), CM_OK);
   assert_int_equal(results_metric(r, 99, "x", 1.0), CM_EDB);
   assert_int_equal(results_run_begin(r, NULL, NULL, NULL, 1), CM_EINVAL);
@@ -133,7 +135,7 @@ static void test_run_roundtrip(void **state CM_UNUSED) {
                             " events || '|' || sim_end_ns || '|' || status"
                             " FROM runs WHERE id = 1");
   char *want = g_strdup_printf("demo|scenarios/demo.ini|[sim]\nend = 10s\n|-1|"
-                               "%s|0.25|12345|10000000000|ok", cm_version);
+                               "%s|0.25|12345|10000000000|complete", cm_version);
   assert_string_equal(row, want);
   g_free(want);
   g_free(row);
@@ -179,7 +181,7 @@ static void test_model_table_batches(void **state CM_UNUSED) {
   /* Two full batches are committed and visible to another reader. */
   assert_int_equal(db_int(path, "SELECT count(*) FROM t_jobs"),
                    2 * RESULTS_BATCH_ROWS);
-  assert_int_equal(results_run_end(r, id, "ok", 1.0, 25000, 0), CM_OK);
+  assert_int_equal(results_run_end(r, id, "complete", 1.0, 25000, 0), CM_OK);
   assert_int_equal(db_int(path, "SELECT count(*) FROM t_jobs"), 25000);
 
   /* Bad column, bad run id (foreign key), bad SQL. */
@@ -256,7 +258,7 @@ static void test_reopen_appends(void **state CM_UNUSED) {
     assert_non_null(r);
     int64_t id = results_run_begin(r, "demo", NULL, NULL, (uint64_t)i);
     assert_int_equal(id, i);
-    assert_int_equal(results_run_end(r, id, i == 1 ? "ok" : "failed", 0.5,
+    assert_int_equal(results_run_end(r, id, i == 1 ? "complete" : "failed", 0.5,
                                      10, 20), CM_OK);
     assert_int_equal(results_close(r), CM_OK);
   }
@@ -319,7 +321,8 @@ static void test_open_bad_files(void **state CM_UNUSED) {
 }
 
 /* A version-1 file (runs without mode) is upgraded in place at open: its
- * runs read as simulated, a real run is marked real with its profile. */
+ * runs read as simulated (and ok as complete), a real run is marked real
+ * with its profile. */
 static void test_upgrade_v1(void **state) {
   char *path = tmp_path(state, "v1.db");
   sqlite3 *db = NULL;
@@ -343,8 +346,8 @@ static void test_upgrade_v1(void **state) {
   assert_int_equal(results_run_real(r, 999, NULL), CM_ENOENT);
   assert_int_equal(results_close(r), CM_OK);
   assert_int_equal(db_int(path, "PRAGMA user_version"), RESULTS_SCHEMA_VERSION);
-  char *modes = db_text(path, "SELECT group_concat(id || ':' || mode, ',') FROM runs");
-  assert_string_equal(modes, "1:sim,2:real");
+  char *modes = db_text(path, "SELECT group_concat(id || ':' || mode || ':' || status, ',') FROM runs");
+  assert_string_equal(modes, "1:sim:complete,2:real:running");
   g_free(modes);
   char *prof = db_text(path, "SELECT profile_text FROM runs WHERE id = 2");
   assert_string_equal(prof, "[provider.a]\nkind = openfaas\n");
@@ -370,14 +373,14 @@ static void write_sequence(const char *path, double wall) {
     }
     assert_int_equal(results_metric(r, id, "mean", 1.0 / 3.0), CM_OK);
     assert_int_equal(results_metric(r, id, "p99", 1e-300), CM_OK);
-    assert_int_equal(results_run_end(r, id, "ok", wall, 300, CM_MS(5)),
+    assert_int_equal(results_run_end(r, id, "complete", wall, 300, CM_MS(5)),
                      CM_OK);
   }
   assert_int_equal(results_close(r), CM_OK);
 }
 
 /* All schema text and all rows in scan order (as `.dump` emits them), the
- * two wall-clock columns of runs left out. */
+ * non-deterministic columns of runs (wall clock, writer) left out. */
 static GString *dump_db(const char *path) {
   GString *out = g_string_new(NULL);
   sqlite3 *db = db_open(path);
@@ -399,7 +402,7 @@ static GString *dump_db(const char *path) {
     while (sqlite3_step(cols) == SQLITE_ROW) {
       const char *c = (const char *)sqlite3_column_text(cols, 1);
       if (strcmp(name, "runs") == 0 &&
-          (strcmp(c, "started_at") == 0 || strcmp(c, "wall_seconds") == 0))
+          (strcmp(c, "started_at") == 0 || strcmp(c, "wall_seconds") == 0 || g_str_has_prefix(c, "writer_")))
         continue;
       g_string_append_printf(q, " || '|' || quote(\"%s\")", c);
     }
