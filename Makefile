@@ -142,6 +142,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/stores_http.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) SCAN_SIZES=$(SCAN_SIZES) sh tests/integration/workflow_real.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/didyoumean.sh
 
 test: deps
 	@$(MAKE) --no-print-directory check-style

@@ -82,10 +82,10 @@ int cli_plot(int argc, char **argv) {
       "\n"
       "Exit codes: 0 ok, 1 gnuplot missing or failed, 2 bad usage or input (no such\n"
       "file, not a cloudmix database, no such run, the tables the figure needs missing).");
-  GError *gerr = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    int rc = usage_error(ctx, gerr->message);
-    g_error_free(gerr);
+  char *perr = NULL;
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    int rc = usage_error(ctx, perr);
+    g_free(perr);
     return rc;
   }
   struct plot_opts o = {.run_id = run, .kind = PLOT_AUTO, .out_path = out, .keep = keep};
