@@ -124,8 +124,9 @@ demo: deps
 # beside the seed's number and caption, with the commands that made it.
 # FIGURES_SEEDS: seeds per policy of the UAV comparison (the other runs use
 # their scenario's seed). Time on the 2-core development machine
-# (2026-12-03), fresh clone with the packages installed: about 75 s in
-# all, of which 25 s for the runs and plots after the build.
+# (2026-12-03, `time make -j2 figures` in a fresh clone, the packages
+# already installed): 78 s in all, of which 25 s for the runs and plots
+# after the build (FIGURES_SEEDS=10).
 FIGURES_SEEDS ?= 10
 figures: deps
 	@$(MAKE) --no-print-directory all
