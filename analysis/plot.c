@@ -253,7 +253,10 @@ static int prepare_out(struct plot_ctx *p, const struct plot_opts *o) {
     p->stem = g_strndup(base, strlen(base) - strlen(strrchr(base, '.')));
     p->workdir = g_strdup(dir);
     p->keep = 1;
-    if (strpbrk(p->stem, "'\n\r"))
+    if (!*p->stem)
+      rc = plot__fail(p, CM_EINVAL, "--keep: the figure's name %s has nothing before its extension; expected NAME%s",
+                      base, strrchr(base, '.'));
+    else if (strpbrk(p->stem, "'\n\r"))
       rc = plot__fail(p, CM_EINVAL, "--keep: the figure's name %s holds a quote or a line break, which the kept "
                                     "script cannot name; expected a plain file name", base);
     g_free(base);

@@ -499,6 +499,7 @@ static int node_init(int argc, char **argv) {
   printf("address %u listen %s epoch %u\npk %s\ndescriptor %s/%s\n", d.address, d.listen, d.epoch, pk, dir,
          KEYFILE_DESCRIPTOR);
 out:
+  g_free(bad);
   g_free(dir);
   g_free(listen);
   return rc;

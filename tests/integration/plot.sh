@@ -189,6 +189,8 @@ plot_ok "--keep with --out x.svg" "fig8 of run 1" "$F8" --out "$T/keep/k8.svg" -
 rm -f "$T/keep/k8.svg"
 (cd "$T/keep" && gnuplot k8.gp) 2>/dev/null && head -c 400 "$T/keep/k8.svg" | grep -q '<svg' \
   && ok "kept SVG script redraws an SVG" || bad "kept SVG script"
+plot_bad "--keep, a quote in the name" 2 "holds a quote or a line break" "$F8" --out "$T/keep/it's.png" --keep
+plot_bad "--keep, nothing before the extension" 2 "has nothing before its extension" "$F8" --out "$T/keep/.png" --keep
 [ ! -e "$T/fmt/f9.gp" ] && [ -z "$(ls "$T/fmt" | grep -v '\.\(png\|PNG\|pdf\|svg\)$')" ] \
   && ok "without --keep only the figure is written" || bad "without --keep" "$(ls "$T/fmt")"
 
