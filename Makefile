@@ -126,7 +126,8 @@ demo: deps
 # their scenario's seed). Time on the 2-core development machine
 # (2026-12-03, `time make -j2 figures` in a fresh clone, the packages
 # already installed): 78 s in all, of which 25 s for the runs and plots
-# after the build (FIGURES_SEEDS=10).
+# after the build (FIGURES_SEEDS=10; 19 s of CPU: a later run took 46 s
+# while other jobs shared the two cores).
 FIGURES_SEEDS ?= 10
 figures: deps
 	@$(MAKE) --no-print-directory all

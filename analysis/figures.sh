@@ -33,7 +33,12 @@ T0=$(now)
 UAV_POLICIES=loi,cost,latency,mix,random,only:edge-openfaas,only:wavelength-openfaas,only:aws-lambda,only:gcp-cloudrun,only:azr-functions
 
 esc() { printf '%s' "$1" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g'; }
-q() { sqlite3 "$1" "$2"; }
+# q DB SQL: the query's answer; an error or an empty answer ends the whole
+# script (q runs inside $(...), where set -e would not see it).
+q() {
+  ans=$(sqlite3 "$1" "$2") && [ -n "$ans" ] || { echo "figures: $1: no answer to: $2" >&2; kill -TERM $$; exit 1; }
+  printf '%s' "$ans"
+}
 
 # run ID CMD...: echo and run one cloudmix command; remember it for the index.
 run() {

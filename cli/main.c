@@ -18,7 +18,7 @@ struct subcommand {
 static const struct subcommand subs[] = {
     {"run", cli_run, "run a scenario in simulation (or against real endpoints: --real) into SQLite"},
     {"compare", cli_compare, "run a cloudless scenario under several policies and seeds; table with 95% CIs"},
-    {"plot", cli_plot, "draw a results database's figure as a PNG with gnuplot"},
+    {"plot", cli_plot, "draw a results database's figure as a PNG, PDF or SVG with gnuplot"},
     {"node", cli_node, "run a Mixclaves mix node over UDP until SIGINT/SIGTERM (real mode)"},
     {"client", cli_client, "run the Mixclaves benchmark client over UDP: throughput, RTT, drops"},
     {"agree", cli_agree, "run a live cloudless scenario in simulation and against the emulator; compare the two"},
