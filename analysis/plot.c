@@ -12,25 +12,37 @@
 
 static const struct kind_entry {
   const char *name;
-  const char *model;  /* runs.model the kind draws; NULL: any (compare) */
-  const char *prefix; /* scenario basename prefix that selects it under PLOT_AUTO, for a run of model */
+  const char *model; /* runs.model the kind draws; NULL: any (compare) */
   int (*draw)(struct plot_ctx *p);
 } kinds[PLOT_NKINDS] = {
-    [PLOT_AUTO] = {"auto", NULL, NULL, NULL},
-    [PLOT_FIG5] = {"fig5", "cloudless", "fig5-", plot__fig5},
-    [PLOT_FIG8] = {"fig8", "cloudless", "fig8-", plot__fig8},
-    [PLOT_FIG9] = {"fig9", "cloudless", "fig9-", plot__fig9},
-    [PLOT_SEC65] = {"sec65", "cloudless", "sec65-", plot__sec65},
-    [PLOT_UAV] = {"uav", "cloudless", "uav-", plot__uav},
-    [PLOT_CL_FIG6] = {"cl-fig6", "cloudless", "fig6-", plot__cl_fig6},
-    [PLOT_CL_TABLE1] = {"cl-table1", "cloudless", "table1-", plot__cl_table1},
-    [PLOT_CL_REPLAN] = {"cl-replan", "cloudless", "replan-", plot__cl_replan},
-    [PLOT_COMPARE] = {"compare", NULL, NULL, plot__compare},
-    [PLOT_MX_FIG1] = {"mx-fig1", "mixclaves", "fig1-", plot__mx_fig1},
-    [PLOT_MX_FIG8] = {"mx-fig8", "mixclaves", "fig8-", plot__mx_fig8},
-    [PLOT_MX_FIG9] = {"mx-fig9", "mixclaves", "fig9-", plot__mx_fig9},
-    [PLOT_MX_TABLE1] = {"mx-table1", "mixclaves", "table1-", plot__mx_table1},
+    [PLOT_AUTO] = {"auto", NULL, NULL},
+    [PLOT_FIG5] = {"fig5", "cloudless", plot__fig5},
+    [PLOT_FIG8] = {"fig8", "cloudless", plot__fig8},
+    [PLOT_FIG9] = {"fig9", "cloudless", plot__fig9},
+    [PLOT_SEC65] = {"sec65", "cloudless", plot__sec65},
+    [PLOT_UAV] = {"uav", "cloudless", plot__uav},
+    [PLOT_CL_FIG6] = {"cl-fig6", "cloudless", plot__cl_fig6},
+    [PLOT_CL_TABLE1] = {"cl-table1", "cloudless", plot__cl_table1},
+    [PLOT_CL_REPLAN] = {"cl-replan", "cloudless", plot__cl_replan},
+    [PLOT_COMPARE] = {"compare", NULL, plot__compare},
+    [PLOT_MX_FIG1] = {"mx-fig1", "mixclaves", plot__mx_fig1},
+    [PLOT_MX_FIG8] = {"mx-fig8", "mixclaves", plot__mx_fig8},
+    [PLOT_MX_FIG9] = {"mx-fig9", "mixclaves", plot__mx_fig9},
+    [PLOT_MX_TABLE1] = {"mx-table1", "mixclaves", plot__mx_table1},
 };
+
+static const char *const format_ext[] = {[PLOT_PNG] = ".png", [PLOT_PDF] = ".pdf", [PLOT_SVG] = ".svg"};
+
+int plot_format_of(const char *path, enum plot_format *out) {
+  const char *dot = path ? strrchr(path, '.') : NULL;
+  if (!dot || strchr(dot, '/')) return CM_EINVAL;
+  for (int f = 0; f < (int)G_N_ELEMENTS(format_ext); f++)
+    if (!g_ascii_strcasecmp(dot, format_ext[f])) {
+      *out = (enum plot_format)f;
+      return 0;
+    }
+  return CM_EINVAL;
+}
 
 const char *plot_kind_name(enum plot_kind k) { return (unsigned)k < PLOT_NKINDS ? kinds[k].name : "?"; }
 
@@ -46,6 +58,7 @@ int plot_kind_parse(const char *name, enum plot_kind *out) {
 void plot_result_clear(struct plot_result *r) {
   if (!r) return;
   g_free(r->out_path);
+  g_free(r->script_path);
   g_free(r->warnings);
   g_free(r->skipped);
   memset(r, 0, sizeof *r);
@@ -163,12 +176,14 @@ static const char *unfinished(const char *status) {
 
 /* Read the run's model, scenario and seed into p. need_model: the model
  * the run must have; NULL: any model that has figure kinds (and *model,
- * if not NULL, gets that model, static). */
-static int load_run(struct plot_ctx *p, int64_t run, const char *need_model, const char **model_out) {
+ * if not NULL, gets that model, static). text_out, if not NULL, gets the
+ * recorded scenario text (g_malloc'd; NULL if none). */
+static int load_run(struct plot_ctx *p, int64_t run, const char *need_model, const char **model_out,
+                    char **text_out) {
   sqlite3_stmt *st = NULL;
   int rc = 0;
-  if (sqlite3_prepare_v2(p->db, "SELECT model, scenario_path, seed, status FROM runs WHERE id = ?1", -1, &st, NULL) !=
-      SQLITE_OK)
+  if (sqlite3_prepare_v2(p->db, "SELECT model, scenario_path, seed, status, scenario_text FROM runs WHERE id = ?1", -1,
+                         &st, NULL) != SQLITE_OK)
     return plot__fail(p, CM_EINVAL, "cannot read runs: %s", sqlite3_errmsg(p->db));
   sqlite3_bind_int64(st, 1, run);
   if (sqlite3_step(st) != SQLITE_ROW) {
@@ -203,6 +218,7 @@ static int load_run(struct plot_ctx *p, int64_t run, const char *need_model, con
   p->run_id = run;
   p->scenario = path ? g_path_get_basename(path) : g_strdup("(no scenario file)");
   p->seed = sqlite3_column_int64(st, 2);
+  if (text_out) *text_out = g_strdup((const char *)sqlite3_column_text(st, 4));
 done:
   sqlite3_finalize(st);
   return rc;
@@ -282,28 +298,16 @@ static int resolve(struct plot_ctx *p, const struct plot_opts *o) {
       return plot__fail(p, CM_EINVAL, "run %lld is not part of a cloudmix compare set in compare_results",
                         (long long)run);
     int rc = compare_complete(p, first);
-    return rc < 0 ? rc : load_run(p, first, NULL, NULL);
+    return rc < 0 ? rc : load_run(p, first, NULL, NULL, NULL);
   }
-  if (p->kind != PLOT_AUTO) return load_run(p, run, kinds[p->kind].model, NULL);
-  /* Auto: the model first (cloudless and mixclaves both have fig8-, fig9-). */
+  if (p->kind != PLOT_AUTO) return load_run(p, run, kinds[p->kind].model, NULL, NULL);
+  /* Auto: the model, then the experiment it recorded. */
   const char *model = NULL;
-  int rc = load_run(p, run, NULL, &model);
-  if (rc < 0) return rc;
-  for (int k = 0; k < PLOT_NKINDS; k++)
-    if (kinds[k].prefix && !strcmp(kinds[k].model, model) && g_str_has_prefix(p->scenario, kinds[k].prefix)) {
-      p->kind = (enum plot_kind)k;
-      return 0;
-    }
-  if (!strcmp(model, "mixclaves"))
-    return plot__fail(p, CM_EINVAL,
-                      "cannot tell the figure from mixclaves run %lld's scenario '%s' (expected a name starting "
-                      "fig1-, fig8-, fig9- or table1-); choose a kind: mx-fig1, mx-fig8, mx-fig9 or mx-table1",
-                      (long long)run, p->scenario);
-  return plot__fail(p, CM_EINVAL,
-                    "cannot tell the figure from run %lld's scenario '%s' (expected a name starting fig5-, fig6-, "
-                    "fig8-, fig9-, sec65-, table1-, replan- or uav-); choose a kind: fig5, cl-fig6, fig8, fig9, sec65, "
-                    "cl-table1, cl-replan, uav or compare",
-                    (long long)run, p->scenario);
+  char *text = NULL;
+  int rc = load_run(p, run, NULL, &model, &text);
+  if (rc == 0) rc = plot__kind_choose(p, model, text, &p->kind);
+  g_free(text);
+  return rc;
 }
 
 /* Remove the temporary directory and what is in it (only files). */
@@ -321,26 +325,54 @@ static void remove_tmpdir(const char *dir) {
   g_rmdir(dir);
 }
 
+/* The output path, its format and folder; with keep the stem of the
+ * kept files. */
+static int prepare_out(struct plot_ctx *p, const struct plot_opts *o) {
+  char *out = o->out_path ? g_strdup(o->out_path) : plot_default_out(o);
+  int rc = 0;
+  if (plot_format_of(out, &p->format) != 0) {
+    const char *dot = strrchr(out, '.');
+    rc = plot__fail(p, CM_EINVAL, "--out %s: %s%s%s; expected a figure file ending in " PLOT_FORMATS, out,
+                    dot && !strchr(dot, '/') ? "unknown extension '" : "no extension",
+                    dot && !strchr(dot, '/') ? dot : "", dot && !strchr(dot, '/') ? "'" : "");
+    g_free(out);
+    return rc;
+  }
+  p->out_path = g_canonicalize_filename(out, NULL);
+  g_free(out);
+  char *dir = g_path_get_dirname(p->out_path);
+  if (g_mkdir_with_parents(dir, 0755) != 0)
+    rc = plot__fail(p, CM_EIO, "cannot create the directory %s for the plot: %s", dir, g_strerror(errno));
+  if (rc == 0 && o->keep) {
+    char *base = g_path_get_basename(p->out_path);
+    p->stem = g_strndup(base, strlen(base) - strlen(strrchr(base, '.')));
+    p->workdir = g_strdup(dir);
+    p->keep = 1;
+    if (!*p->stem)
+      rc = plot__fail(p, CM_EINVAL, "--keep: the figure's name %s has nothing before its extension; expected NAME%s",
+                      base, strrchr(base, '.'));
+    else if (strpbrk(p->stem, "'\n\r"))
+      rc = plot__fail(p, CM_EINVAL, "--keep: the figure's name %s holds a quote or a line break, which the kept "
+                                    "script cannot name; expected a plain file name", base);
+    g_free(base);
+  }
+  g_free(dir);
+  return rc;
+}
+
 int plot_draw(const struct plot_opts *o, struct plot_result *res, char **err) {
-  struct plot_ctx p = {.db_path = o->db_path, .gp = g_string_new(NULL), .width = 1000, .height = 600};
+  struct plot_ctx p = {.db_path = o->db_path, .gp = g_string_new(NULL), .width = 1000, .height = 600,
+                       .datafiles = g_ptr_array_new_with_free_func(g_free)};
   int rc = open_db(&p);
   if (rc == 0) rc = resolve(&p, o);
-  if (rc == 0) {
-    char *out = o->out_path ? g_strdup(o->out_path) : plot_default_out(o);
-    p.out_path = g_canonicalize_filename(out, NULL);
-    g_free(out);
-    char *dir = g_path_get_dirname(p.out_path);
-    if (g_mkdir_with_parents(dir, 0755) != 0)
-      rc = plot__fail(&p, CM_EIO, "cannot create the directory %s for the plot: %s", dir, g_strerror(errno));
-    g_free(dir);
-  }
-  if (rc == 0) {
+  if (rc == 0) rc = prepare_out(&p, o);
+  if (rc == 0 && !p.keep) {
     GError *gerr = NULL;
     p.tmpdir = g_dir_make_tmp("cloudmix-plot-XXXXXX", &gerr);
     if (!p.tmpdir) {
       rc = plot__fail(&p, CM_EIO, "cannot make a temporary directory: %s", gerr->message);
       g_error_free(gerr);
-    }
+    } else p.workdir = g_strdup(p.tmpdir);
   }
   if (rc == 0) rc = kinds[p.kind].draw(&p);
   if (p.tmpdir) remove_tmpdir(p.tmpdir);
@@ -348,18 +380,23 @@ int plot_draw(const struct plot_opts *o, struct plot_result *res, char **err) {
     res->kind = p.kind;
     res->run_id = p.run_id;
     res->out_path = p.out_path;
+    res->script_path = p.script_path;
     res->warnings = p.warnings;
     res->skipped = p.skipped;
-    p.out_path = p.warnings = p.skipped = NULL;
+    p.out_path = p.warnings = p.script_path = p.skipped = NULL;
   } else if (err) {
     *err = p.err ? p.err : g_strdup_printf("%s: %s", o->db_path, cm_strerror(rc));
     p.err = NULL;
   }
   sqlite3_close(p.db);
   g_string_free(p.gp, TRUE);
+  g_ptr_array_free(p.datafiles, TRUE);
   g_free(p.scenario);
   g_free(p.out_path);
   g_free(p.tmpdir);
+  g_free(p.workdir);
+  g_free(p.stem);
+  g_free(p.script_path);
   g_free(p.err);
   g_free(p.warnings);
   g_free(p.skipped);

@@ -1,9 +1,10 @@
 /* Figures from a cloudmix results file: reads the cloudless or mixclaves
- * tables of one run (or the table of one `cloudmix compare`) and draws a PNG by running
- * gnuplot as a separate program on data files written to a temporary
- * directory, which is removed afterwards. The results file is only read
- * (PRAGMA query_only), except that one of an older schema version is
- * upgraded in place first.
+ * tables of one run (or the table of one `cloudmix compare`) and draws a
+ * PNG, PDF or SVG (by the output's extension) by running gnuplot as a
+ * separate program on data files written to a temporary directory, which
+ * is removed afterwards unless the script and data are to be kept beside
+ * the figure. The results file is only read (PRAGMA query_only), except
+ * that one of an older schema version is upgraded in place first.
  *
  * Ownership: strings in struct plot_opts are borrowed. plot_draw fills a
  * struct plot_result whose strings are g_malloc'd and released by
@@ -41,17 +42,30 @@ const char *plot_kind_name(enum plot_kind k);
 /* Parse a kind name as plot_kind_name prints it. Returns 0 or CM_EINVAL. */
 int plot_kind_parse(const char *name, enum plot_kind *out);
 
+/* The output formats, chosen by the output file's extension. */
+enum plot_format { PLOT_PNG, PLOT_PDF, PLOT_SVG };
+/* The accepted extensions, for messages: ".png, .pdf or .svg". */
+#define PLOT_FORMATS ".png, .pdf or .svg"
+/* The format of path by its extension (case-insensitive). Returns 0 or
+ * CM_EINVAL (no extension, or another one). */
+int plot_format_of(const char *path, enum plot_format *out);
+
 struct plot_opts {
   const char *db_path;  /* results file */
   int64_t run_id;       /* 0: the newest run */
   enum plot_kind kind;
-  const char *out_path; /* NULL: plot_default_out */
+  const char *out_path; /* NULL: plot_default_out; ends in .png, .pdf or .svg */
+  int keep;             /* non-zero: leave the gnuplot script OUT.gp and its data OUT-NAME.dat
+                           beside OUT.EXT (OUT: out_path without its extension), the script
+                           naming them relative to its folder, so `gnuplot OUT.gp` run there
+                           draws the figure again */
 };
 
 struct plot_result {
   enum plot_kind kind; /* the kind drawn (never PLOT_AUTO) */
   int64_t run_id;      /* the run drawn; for PLOT_COMPARE the compare's first run */
-  char *out_path;      /* the PNG written */
+  char *out_path;      /* the figure written (absolute) */
+  char *script_path;   /* with keep: the gnuplot script left beside it (absolute); else NULL */
   char *warnings;      /* what gnuplot wrote on stderr although it succeeded; NULL if nothing */
   char *skipped;       /* choosing the newest run: the newer runs passed over because they are running or
                         * incomplete, "skipped run 4 (running), run 5 (incomplete): not complete"; NULL if none */
@@ -60,7 +74,7 @@ struct plot_result {
 /* Free the strings of r and zero it. NULL-safe. */
 void plot_result_clear(struct plot_result *r);
 
-/* The default PNG for o: o->db_path without its ".db" suffix, then
+/* The default output for o (a PNG): o->db_path without its ".db" suffix, then
  * "-runID" if o->run_id is set and "-KIND" if o->kind is not PLOT_AUTO,
  * then ".png". g_malloc'd. */
 char *plot_default_out(const struct plot_opts *o);
@@ -73,20 +87,31 @@ char *plot_default_out(const struct plot_opts *o);
  * (results_open). With PLOT_AUTO the kind is PLOT_COMPARE when no run was given
  * and the newest run is one of a `cloudmix compare` set (compare_results
  * holds a comparison whose runs include it); otherwise it follows the
- * run's model and the basename of its scenario file: for a cloudless run
- * fig5-, fig8-, fig9-, sec65-, uav-, fig6-, table1-, replan- (PLOT_FIG5 ... PLOT_CL_REPLAN); for a
- * mixclaves run fig1-, fig8-, fig9-, table1- (PLOT_MX_FIG1 ...
- * PLOT_MX_TABLE1). An explicit kind needs a run of its model.
+ * run's model and the experiment in its recorded scenario text
+ * (runs.scenario_text; never the scenario's file name). Cloudless:
+ * experiment storage-scan PLOT_CL_FIG6; workflow PLOT_CL_REPLAN when
+ * [workflow] replan_s > 0, else PLOT_CL_TABLE1; live with [workload]
+ * mode = per_provider PLOT_SEC65 for one function with record = calls,
+ * else PLOT_FIG5; other live workloads PLOT_FIG9 with a [fault.*] group,
+ * PLOT_UAV with a [flight] (waypoints or trace) and record = calls, else
+ * PLOT_FIG8. Mixclaves: experiment buffer PLOT_MX_FIG1; network
+ * PLOT_MX_FIG8 when every [config.*] has one node, else PLOT_MX_FIG9
+ * (PLOT_MX_TABLE1 draws the same network runs and is asked for by
+ * name). An explicit kind needs a run of its model.
  * PLOT_COMPARE draws the comparison whose runs include o->run_id (or the
  * newest one). The directories of the output file are created as needed.
  *
  * Returns 0 with res filled in; or, with *err set to one line naming the
- * file: CM_ENOENT (no such file or run), CM_EINVAL (not a cloudmix results
- * file; an older one that cannot be upgraded; the run is running or
- * incomplete, with its id and status; the run is not of the kind's model; no kind could be chosen; the
- * tables or rows the kind needs are missing) — bad input; or CM_EIO
- * (gnuplot missing or failed, with its stderr; a temporary file could not
- * be written) — the plot failed. res is untouched on failure. */
+ * file: CM_ENOENT (no such file or run), CM_EINVAL (an output extension
+ * other than PLOT_FORMATS; with keep, an output name holding a quote or a
+ * line break; not a cloudmix results file; an older one that cannot be
+ * upgraded; the run is running or incomplete, with its id and status; the
+ * run is not of the kind's model; no kind could be chosen; the tables or
+ * rows the kind needs are missing) — bad input; or CM_EIO (gnuplot missing
+ * or failed, with its stderr, e.g. this gnuplot lacks the format's
+ * terminal; a data file or script could not be written) — the plot failed.
+ * With keep the data files and script are left even when gnuplot fails.
+ * res is untouched on failure. */
 int plot_draw(const struct plot_opts *o, struct plot_result *res, char **err);
 
 #endif

@@ -4,6 +4,9 @@
  * each destination store (columns), the value printed in every cell; and
  * workflow placement (cloudless_workflow, cloudless_pareto), seed Table 1.
  * Helpers in plot_io.c. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "plot_impl.h"
 
 int plot__cl_fig6(struct plot_ctx *p) {
@@ -71,7 +74,8 @@ int plot__cl_table1(struct plot_ctx *p) {
                          "set grid\n"
                          "plot ");
   for (guint i = 0; i < plans->len; i++) {
-    g_string_append_printf(p->gp, "'front.dat' index %u using 1:2 with linespoints lw 2 pt 7 ps 0.8 title ", i);
+    g_string_append_printf(p->gp, "'front.dat' index %u using 1:2 with linespoints lw 2 %s ps 0.8 title ", i,
+                           plot__series_style(i));
     plot__quote(p->gp, g_ptr_array_index(plans, i));
     g_string_append(p->gp, ", \\\n  ");
   }
@@ -103,9 +107,12 @@ int plot__cl_replan(struct plot_ctx *p) {
                            "plot ");
     for (guint i = 0; i < plans->len; i++) {
       const char *name = g_ptr_array_index(plans, i);
-      g_string_append_printf(p->gp, "%s'replan.dat' index %u using 1:3 with steps lw 2 title ", i ? ", \\\n  " : "", i);
+      const char *st = plot__series_style(i);
+      g_string_append_printf(p->gp, "%s'replan.dat' index %u using 1:3 with steps lw 2 dt %d title ",
+                             i ? ", \\\n  " : "", i, atoi(st + 3));
       plot__quote(p->gp, name);
-      g_string_append_printf(p->gp, ", \\\n  '' index %u using 1:2 with points pt 6 ps 1.2 title ", i);
+      g_string_append_printf(p->gp, ", \\\n  '' index %u using 1:2 with points pt %s ps 1.2 title ", i,
+                             strstr(st, "pt ") + 3);
       char *t = g_strdup_printf("%s: estimate at each round", name);
       plot__quote(p->gp, t);
       g_free(t);

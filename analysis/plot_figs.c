@@ -6,13 +6,17 @@
 
 #include "plot_impl.h"
 
-/* Append one plot clause per group of file, styled by `with`. */
+/* Append one plot clause per group of file, styled by `with` and, so that
+ * groups differ without colour, by a fill pattern each (pi 0: histogram
+ * bars) or a dash and point type each, a point every pi samples. */
 static void clauses(struct plot_ctx *p, const char *file, const char *using, const char *with,
-                    const GPtrArray *groups) {
+                    const GPtrArray *groups, int pi) {
   for (guint i = 0; i < groups->len; i++) {
     if (i == 0) g_string_append_printf(p->gp, "'%s'", file);
     else g_string_append(p->gp, ", \\\n  ''");
-    g_string_append_printf(p->gp, " index %u using %s %s title ", i, using, with);
+    g_string_append_printf(p->gp, " index %u using %s %s ", i, using, with);
+    if (pi > 0) g_string_append_printf(p->gp, "%s pi %d title ", plot__series_style(i), pi);
+    else g_string_append_printf(p->gp, "fs pattern %u border -1 title ", i % 7 + 1);
     plot__quote(p->gp, g_ptr_array_index(groups, i));
   }
 }
@@ -38,7 +42,6 @@ int plot__fig5(struct plot_ctx *p) {
   plot__title(p, "Seed Fig. 5: mean execution time per provider and function (error bars: 1 sd)");
   g_string_append(p->gp, "set style data histograms\n"
                          "set style histogram errorbars gap 2 lw 1\n"
-                         "set style fill solid 0.75 border -1\n"
                          "set boxwidth 0.9\n"
                          "set xtics rotate by 30 right nomirror\n"
                          "set xlabel 'provider'\n"
@@ -46,7 +49,7 @@ int plot__fig5(struct plot_ctx *p) {
                          "set yrange [0:*]\n"
                          "set key top left\n"
                          "plot ");
-  clauses(p, "fig5.dat", "2:3:xtic(1)", "", fns);
+  clauses(p, "fig5.dat", "2:3:xtic(1)", "", fns, 0);
   g_string_append_c(p->gp, '\n');
   g_ptr_array_free(fns, TRUE);
   return plot__gnuplot(p);
@@ -81,7 +84,7 @@ static int throughput(struct plot_ctx *p, int total) {
                            "set key outside right top\n"
                            "plot ",
                            PLOT_WINDOW);
-    clauses(p, "thr.dat", "1:2", "with lines lw 2", provs);
+    clauses(p, "thr.dat", "1:2", "with linespoints lw 2 ps 0.9", provs, 4);
     if (total) g_string_append(p->gp, ", \\\n  'total.dat' using 1:2 with lines lw 2.5 lc 'black' title 'total'");
     g_string_append_c(p->gp, '\n');
   }
@@ -138,7 +141,7 @@ int plot__sec65(struct plot_ctx *p) {
                            "set yrange [0:*]\n"
                            "set key below\n"
                            "plot ");
-    clauses(p, "sec65.dat", "1:2", "with lines lw 1", provs);
+    clauses(p, "sec65.dat", "1:2", "with linespoints lw 1 ps 0.8", provs, 50);
     g_string_append_c(p->gp, '\n');
   }
   g_ptr_array_free(provs, TRUE);
@@ -170,8 +173,11 @@ int plot__uav(struct plot_ctx *p) {
                            "plot ");
     for (guint i = 0; i < groups->len; i++) {
       const char *g = g_ptr_array_index(groups, i);
+      char *style = strcmp(g, failed) ? g_strdup_printf("pt %s ps 0.6", strstr(plot__series_style(i), "pt ") + 3)
+                                      : g_strdup("pt 2 ps 0.9 lc 'red'");
       g_string_append_printf(p->gp, "%s'uav.dat' index %u using 1:2 with points %s title ", i ? ", \\\n  " : "", i,
-                             strcmp(g, failed) ? "pt 7 ps 0.6" : "pt 2 ps 0.9 lc 'red'");
+                             style);
+      g_free(style);
       plot__quote(p->gp, g);
     }
     g_string_append_c(p->gp, '\n');

@@ -16,12 +16,20 @@ struct plot_ctx {
   const char *db_path;  /* borrowed */
   enum plot_kind kind;
   int64_t run_id;       /* ?1 of every query: the run, or the compare's first run */
-  char *scenario;       /* basename of the scenario file */
+  char *scenario;       /* basename of the scenario file (titles only) */
   int64_t seed;
-  char *out_path;       /* absolute path of the PNG */
-  char *tmpdir;         /* data files and the script; removed by plot_draw */
+  char *out_path;       /* absolute path of the figure */
+  enum plot_format format;
+  char *tmpdir;         /* data files and the script unless keep; removed by plot_draw */
+  int keep;             /* data files and script beside the figure (plot_opts.keep) */
+  char *workdir;        /* where data files and script are written, and gnuplot runs: tmpdir,
+                           or with keep the figure's folder */
+  char *stem;           /* with keep: the figure's basename without extension ("x"): data
+                           files are "x-NAME", the script "x.gp"; else NULL */
+  GPtrArray *datafiles; /* names (as the figure code gives them) of the data files written */
+  char *script_path;    /* with keep: the script left beside the figure */
   GString *gp;          /* the script body, after the terminal preamble */
-  int width, height;    /* of the PNG, pixels */
+  int width, height;    /* of the figure, pixels (PDF: hundredths of an inch) */
   char *err;            /* first error, one line naming the results file */
   char *warnings;       /* gnuplot's stderr on success */
   char *skipped;        /* newer runs passed over as not complete, one line; NULL if none */
@@ -55,6 +63,15 @@ int64_t plot__markers(struct plot_ctx *p, const char *table, const char *sql, in
 void plot__title(struct plot_ctx *p, const char *text);
 /* Append "set multiplot layout ROWS,COLS title" with the text of plot__title. */
 void plot__multiplot(struct plot_ctx *p, int rows, int cols, const char *text);
+/* The style of series i of a figure, so that series are told apart
+ * without colour: a dash type and a point type that both change with i
+ * ("dt D pt P", static). Lines add the points every few samples (pi). */
+const char *plot__series_style(unsigned i);
+/* Choose the kind of a run under PLOT_AUTO from its model ("cloudless" or
+ * "mixclaves") and recorded scenario text, as plot_draw documents; p->run_id
+ * is the run. Returns 0 with *out set, or CM_EINVAL (no or unreadable text,
+ * an experiment with no kind). */
+int plot__kind_choose(struct plot_ctx *p, const char *model, const char *scenario_text, enum plot_kind *out);
 /* Run gnuplot on the terminal preamble plus p->gp, writing p->out_path.
  * Returns 0 or CM_EIO (gnuplot missing, failed, or wrote nothing). */
 int plot__gnuplot(struct plot_ctx *p);

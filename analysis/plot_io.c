@@ -1,8 +1,8 @@
 /* The helpers every figure shares: errors naming the results file, checks
  * that a kind's rows are there, a query written as a gnuplot data file,
- * marker lines from a query, and the gnuplot run itself (a child process
- * on a script in the temporary directory; pngcairo when this gnuplot has
- * it, else png). */
+ * marker lines from a query, series styles, and the gnuplot run itself (a
+ * child process on a script in the working folder; the terminal by the
+ * output's format: pngcairo, else png; pdfcairo; svg). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,7 +88,11 @@ static void put_field(GString *line, sqlite3_stmt *st, int col) {
 int64_t plot__data(struct plot_ctx *p, const char *file, const char *sql, GPtrArray *groups) {
   sqlite3_stmt *st = prepare(p, sql);
   if (!st) return CM_EINVAL;
-  char *path = g_build_filename(p->tmpdir, file, NULL);
+  char *name = p->stem ? g_strdup_printf("%s-%s", p->stem, file) : g_strdup(file);
+  char *path = g_build_filename(p->workdir, name, NULL);
+  g_free(name);
+  if (!g_ptr_array_find_with_equal_func(p->datafiles, file, g_str_equal, NULL))
+    g_ptr_array_add(p->datafiles, g_strdup(file));
   FILE *f = fopen(path, "w");
   int64_t rows = 0;
   int rc;
@@ -174,21 +178,82 @@ void plot__multiplot(struct plot_ctx *p, int rows, int cols, const char *text) {
   g_free(command);
 }
 
-/* The script: terminal, output file, data format, then the figure. */
+const char *plot__series_style(unsigned i) {
+  /* 5 dash types x 8 point types: the pair repeats after 40 series. */
+  static const int pts[] = {7, 5, 9, 11, 13, 6, 4, 8};
+  static char buf[8][24];
+  static unsigned next;
+  char *b = buf[next++ % G_N_ELEMENTS(buf)];
+  snprintf(b, sizeof buf[0], "dt %u pt %d", i % 5 + 1, pts[i % G_N_ELEMENTS(pts)]);
+  return b;
+}
+
+/* The terminal for p->format at p->width x p->height; the cairo ones are
+ * checked against this gnuplot's list, so a missing one fails with a
+ * message rather than a different file type. */
+static void terminal(struct plot_ctx *p, GString *s) {
+  switch (p->format) {
+  case PLOT_PNG:
+    g_string_append_printf(s,
+                           "if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) {\n"
+                           "  set terminal pngcairo noenhanced size %d,%d font 'sans,10'\n"
+                           "} else {\n"
+                           "  set terminal png noenhanced size %d,%d\n"
+                           "}\n",
+                           p->width, p->height, p->width, p->height);
+    break;
+  case PLOT_PDF:
+    g_string_append_printf(s,
+                           "if (strstrt(GPVAL_TERMINALS, ' pdfcairo ') == 0) {\n"
+                           "  exit error 'this gnuplot has no pdfcairo terminal (Debian: gnuplot-nox has it)'\n"
+                           "}\n"
+                           "set terminal pdfcairo noenhanced size %.2fin,%.2fin font 'sans,7'\n",
+                           p->width / 100.0, p->height / 100.0);
+    break;
+  case PLOT_SVG:
+    g_string_append_printf(s,
+                           "set terminal svg noenhanced size %d,%d font 'sans,10' background '#ffffff'\n",
+                           p->width, p->height);
+    break;
+  }
+}
+
+/* The script: terminal, output file, data format, then the figure. With
+ * keep, the output and data files are named relative to the script's
+ * folder (data files by their kept names). */
 static char *script_text(struct plot_ctx *p) {
   GString *s = g_string_new(NULL);
-  g_string_append_printf(s,
-                         "if (strstrt(GPVAL_TERMINALS, ' pngcairo ') > 0) {\n"
-                         "  set terminal pngcairo noenhanced size %d,%d font 'sans,10'\n"
-                         "} else {\n"
-                         "  set terminal png noenhanced size %d,%d\n"
-                         "}\n"
-                         "set output ",
-                         p->width, p->height, p->width, p->height);
-  plot__quote(s, p->out_path);
+  if (p->keep) {
+    char *db = g_strdelimit(g_strdup(p->db_path), "\n\r", '?');
+    g_string_append_printf(s, "# Kept by `cloudmix plot --keep` from %s, run %lld: run `gnuplot %s.gp` in this\n"
+                              "# folder to draw the figure again (restyle it here; the data is in %s-*.dat).\n",
+                           db, (long long)p->run_id, p->stem, p->stem);
+    g_free(db);
+  }
+  terminal(p, s);
+  g_string_append(s, "set output ");
+  char *base = g_path_get_basename(p->out_path);
+  plot__quote(s, p->keep ? base : p->out_path);
+  g_free(base);
   g_string_append(s, "\nset datafile separator \"\\t\"\n"
                      "set grid ytics lc 'gray85'\n");
-  g_string_append_len(s, p->gp->str, (gssize)p->gp->len);
+  if (!p->keep) g_string_append_len(s, p->gp->str, (gssize)p->gp->len);
+  else {
+    /* Data files appear in the body as 'NAME' only: rename each. */
+    char *body = g_strdup(p->gp->str);
+    for (guint i = 0; i < p->datafiles->len; i++) {
+      const char *f = g_ptr_array_index(p->datafiles, i);
+      char *from = g_strdup_printf("'%s'", f), *to = g_strdup_printf("'%s-%s'", p->stem, f);
+      char **parts = g_strsplit(body, from, -1);
+      g_free(body);
+      body = g_strjoinv(to, parts);
+      g_strfreev(parts);
+      g_free(from);
+      g_free(to);
+    }
+    g_string_append(s, body);
+    g_free(body);
+  }
   g_string_append(s, "unset output\n");
   return g_string_free(s, FALSE);
 }
@@ -196,15 +261,17 @@ static char *script_text(struct plot_ctx *p) {
 int plot__gnuplot(struct plot_ctx *p) {
   char *prog = g_find_program_in_path("gnuplot");
   if (!prog) return plot__fail(p, CM_EIO, "gnuplot not found in PATH; install it (Debian: gnuplot-nox)");
-  char *script = script_text(p), *path = g_build_filename(p->tmpdir, "plot.gp", NULL), *out = NULL, *errs = NULL;
+  char *name = p->keep ? g_strdup_printf("%s.gp", p->stem) : g_strdup("plot.gp");
+  char *script = script_text(p), *path = g_build_filename(p->workdir, name, NULL), *out = NULL, *errs = NULL;
   GError *gerr = NULL;
   int rc = 0, status = 0;
   if (!g_file_set_contents(path, script, -1, &gerr)) {
     rc = plot__fail(p, CM_EIO, "cannot write %s: %s", path, gerr->message);
     goto done;
   }
-  char *argv[] = {prog, "plot.gp", NULL};
-  if (!g_spawn_sync(p->tmpdir, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &errs, &status, &gerr)) {
+  if (p->keep) p->script_path = g_strdup(path);
+  char *argv[] = {prog, name, NULL};
+  if (!g_spawn_sync(p->workdir, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &errs, &status, &gerr)) {
     rc = plot__fail(p, CM_EIO, "cannot run %s: %s", prog, gerr->message);
     goto done;
   }
@@ -224,6 +291,7 @@ done:
   g_free(prog);
   g_free(script);
   g_free(path);
+  g_free(name);
   g_free(out);
   g_free(errs);
   return rc;

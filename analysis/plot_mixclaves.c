@@ -78,12 +78,12 @@ static int load_curves(struct plot_ctx *p, const char *title) {
       char *t99 = g_strdup_printf("%s p99", c);
       /* Configurations can coincide (Fig. 8's oblivious buffer costs no
        * CPU): earlier curves are drawn wider so later ones leave them seen. */
-      static const int pts[] = {7, 5, 9, 11, 13};
+      static const int pts[] = {7, 5, 9, 11, 13, 15, 3, 2};
       static const char *const colours[] = {"#1F77B4", "#D62728", "#2CA02C", "#FF7F0E",
                                             "#9467BD", "#8C564B", "#E377C2", "#17BECF"};
       const char *lc = colours[i % G_N_ELEMENTS(colours)];
       double ps = 1.6 - 0.25 * (i % 5), lw = 4.0 - 0.6 * (i % 5);
-      int pt = pts[i % 5];
+      int pt = pts[i % G_N_ELEMENTS(pts)];
       g_string_append_printf(p->gp, "%s'load.dat' index %u using 1:2 with linespoints lw %.2f pt %d ps %.2f lc rgb '%s' title ",
                              i ? ", \\\n  " : "", i, lw, pt, ps, lc);
       plot__quote(p->gp, c);

@@ -203,10 +203,10 @@ int cli_agree(int argc, char **argv) {
            "and each call's cost recomputed from its billed duration. Agreement: KS p > 0.01, medians within\n"
            "5%, p99 within 10%, all decisions replayed identically, costs within 1e-9 $.\n"
            "Exit codes: 0 agree, 1 disagree or a run failed, 2 bad usage or input.");
-  GError *gerr = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    int rc = usage_error(ctx, gerr->message);
-    g_error_free(gerr);
+  char *perr = NULL;
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    int rc = usage_error(ctx, perr);
+    g_free(perr);
     return rc;
   }
   if (argc != 2) return usage_error(ctx, argc < 2 ? "missing SCENARIO file" : "expected exactly one SCENARIO file");

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <glib.h>
+
 #include "engine.h"
 #include "env.h"
 #include "results.h"
@@ -75,6 +77,13 @@ double cli_wall_s(void);
 scenario *cli_scenario_load(const char *path, const char *const *sets, char **err);
 /* results/<scenario basename without .ini>.db (g_malloc'd). */
 char *cli_default_out(const char *path);
+
+/* g_option_context_parse of ctx, whose main entries are entries (NULL-
+ * terminated). Returns 1 on success; 0 with *msg (g_malloc'd, one line)
+ * on failure: GOption's message, and for an unknown long option the
+ * nearest of entries' long names (or --help) as "; did you mean --NAME?"
+ * when one is close. */
+int cli_options_parse(GOptionContext *ctx, const GOptionEntry *entries, int *argc, char ***argv, char **msg);
 
 /* Subcommands. argv[0] is the subcommand name. */
 int cli_run(int argc, char **argv);

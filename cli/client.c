@@ -50,7 +50,7 @@ int cli_client(int argc, char **argv) {
       "Ephemeral keys, padding, paths, delays and send times come from the OS\n"
       "CSPRNG: two runs of one config share no packet secret (there is no seed).\n\n"
       "Exit codes: 0 ok, 1 nothing came back or the run failed, 2 bad usage or config.");
-  char *bad = mxr_parse(ctx, &argc, &argv, &config);
+  char *bad = mxr_parse(ctx, entries, &argc, &argv, &config);
   if (bad) return mxr_usage("client", bad, config);
   if (!(rate > 0 && rate <= 1e7)) bad = g_strdup("--rate: expected loops per second in (0, 1e7]");
   else if (!(duration > 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in (0, 1e7]");

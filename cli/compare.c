@@ -94,10 +94,10 @@ int cli_compare(int argc, char **argv) {
            "half-width of its 95% confidence interval (Student t). Every run and the table\n"
            "(compare_results) go to the results store. Exit codes: 0 ok, 1 a run failed,\n"
            "2 bad usage or input.");
-  GError *gerr = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    int rc = usage_error(ctx, gerr->message);
-    g_error_free(gerr);
+  char *perr = NULL;
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    int rc = usage_error(ctx, perr);
+    g_free(perr);
     return rc;
   }
   char *bad = NULL;

@@ -71,10 +71,10 @@ int cli_emulate(int argc, char **argv) {
            "models run in wall-clock time, from the first request on (--clock). An " EMULATE_TIMEOUT_HEADER " request header sets a call's deadline.\n"
            "Prints \"listening on http://HOST:PORT\" once serving; on SIGINT or SIGTERM prints one line of\n"
            "answer counts per provider and exits 0. Exit codes: 0 ok, 1 failed, 2 bad usage or input.");
-  GError *gerr = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    int rc = usage_error(ctx, gerr->message);
-    g_error_free(gerr);
+  char *perr = NULL;
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    int rc = usage_error(ctx, perr);
+    g_free(perr);
     return rc;
   }
   int rc = CM_EXIT_USAGE;

@@ -18,7 +18,7 @@ struct subcommand {
 static const struct subcommand subs[] = {
     {"run", cli_run, "run a scenario in simulation (or against real endpoints: --real) into SQLite"},
     {"compare", cli_compare, "run a cloudless scenario under several policies and seeds; table with 95% CIs"},
-    {"plot", cli_plot, "draw a results database's figure as a PNG with gnuplot"},
+    {"plot", cli_plot, "draw a results database's figure as a PNG, PDF or SVG with gnuplot"},
     {"node", cli_node, "run a Mixclaves mix node over UDP until SIGINT/SIGTERM (real mode)"},
     {"client", cli_client, "run the Mixclaves benchmark client over UDP: throughput, RTT, drops"},
     {"agree", cli_agree, "run a live cloudless scenario in simulation and against the emulator; compare the two"},
@@ -76,12 +76,16 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < G_N_ELEMENTS(subs); i++)
     if (!strcmp(subs[i].name, cmd)) return subs[i].fn(argc - 1, argv + 1);
-  fprintf(stderr, "cloudmix: unknown subcommand '%s'", cmd);
-  for (size_t i = 0; i < G_N_ELEMENTS(subs); i++)
-    if (g_str_has_prefix(subs[i].name, (char[]){cmd[0], 0})) {
-      fprintf(stderr, "; did you mean '%s'?", subs[i].name);
-      break;
-    }
+  /* The nearest subcommand by edit distance (scenario_word_suggest, as
+   * for scenario keys), else the list. */
+  char *names[G_N_ELEMENTS(subs) + 3];
+  for (size_t i = 0; i < G_N_ELEMENTS(subs); i++) names[i] = (char *)subs[i].name;
+  names[G_N_ELEMENTS(subs)] = "help";
+  names[G_N_ELEMENTS(subs) + 1] = "version";
+  names[G_N_ELEMENTS(subs) + 2] = NULL;
+  char *hint = scenario_word_suggest(cmd, names, "'", "'", "subcommands");
+  fprintf(stderr, "cloudmix: unknown subcommand '%s'; %s", cmd, hint);
+  g_free(hint);
   fprintf(stderr, "\nRun 'cloudmix --help' for the list.\n");
   return CM_EXIT_USAGE;
 }

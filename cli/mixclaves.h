@@ -96,9 +96,10 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
  * around their config reader (cli/mixclaves_real.c) ---- */
 
 /* Parse the options and free ctx: NULL, or the first problem (g_malloc'd):
- * a parse error, a stray argument, no --config (*config, set by the
+ * a parse error (an unknown option with its "did you mean", entries being
+ * ctx's main entries), a stray argument, no --config (*config, set by the
  * parse). */
-char *mxr_parse(GOptionContext *ctx, int *argc, char ***argv, char *const *config);
+char *mxr_parse(GOptionContext *ctx, const GOptionEntry *entries, int *argc, char ***argv, char *const *config);
 /* Print bad and the usage hint for `cloudmix cmd`; free bad and config.
  * CM_EXIT_USAGE. */
 int mxr_usage(const char *cmd, char *bad, char *config);

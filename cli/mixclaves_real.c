@@ -7,17 +7,16 @@
 #include <glib.h>
 #include <sodium.h>
 
+#include "cli.h"
 #include "env_real.h"
 #include "mixclaves.h"
 
-char *mxr_parse(GOptionContext *ctx, int *argc, char ***argv, char *const *config) {
-  GError *gerr = NULL;
+char *mxr_parse(GOptionContext *ctx, const GOptionEntry *entries, int *argc, char ***argv, char *const *config) {
   char *bad = NULL;
-  if (!g_option_context_parse(ctx, argc, argv, &gerr)) {
-    bad = g_strdup(gerr->message);
-    g_error_free(gerr);
-  } else if (*argc != 1) bad = g_strdup_printf("unexpected argument '%s'", (*argv)[1]);
-  else if (!*config) bad = g_strdup("--config FILE is required");
+  if (cli_options_parse(ctx, entries, argc, argv, &bad)) {
+    if (*argc != 1) bad = g_strdup_printf("unexpected argument '%s'", (*argv)[1]);
+    else if (!*config) bad = g_strdup("--config FILE is required");
+  }
   g_option_context_free(ctx);
   return bad;
 }

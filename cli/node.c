@@ -463,12 +463,10 @@ static int node_init(int argc, char **argv) {
       "Never overwrites: if any of the three exists it stops with exit 2.\n"
       "Then run the node with keys = DIR in its [node] group.\n\n"
       "Exit codes: 0 ok, 1 a file could not be written, 2 bad usage or files present.");
-  GError *ge = NULL;
   char *bad = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &ge)) {
-    bad = g_strdup(ge->message);
-    g_error_free(ge);
-  } else if (argc != 1) bad = g_strdup_printf("unexpected argument '%s'", argv[1]);
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &bad))
+    ; /* bad is the parse error */
+  else if (argc != 1) bad = g_strdup_printf("unexpected argument '%s'", argv[1]);
   else if (!dir) bad = g_strdup("--dir DIR is required");
   else if (address < 1 || address > G_MAXUINT32) bad = g_strdup("--address: expected an integer in [1, 4294967295]");
   else if (!listen || !strrchr(listen, ':')) bad = g_strdup("--listen: expected HOST:PORT");
@@ -501,6 +499,7 @@ static int node_init(int argc, char **argv) {
   printf("address %u listen %s epoch %u\npk %s\ndescriptor %s/%s\n", d.address, d.listen, d.epoch, pk, dir,
          KEYFILE_DESCRIPTOR);
 out:
+  g_free(bad);
   g_free(dir);
   g_free(listen);
   return rc;
@@ -547,7 +546,7 @@ int cli_node(int argc, char **argv) {
       "  [client.NAME]  a client, a destination: address, listen = HOST:PORT\n\n"
       "Exit codes: 0 ok, 1 the run failed, 2 bad usage, config or keys (one line\n"
       "on stderr).");
-  char *bad = mxr_parse(ctx, &argc, &argv, &config);
+  char *bad = mxr_parse(ctx, entries, &argc, &argv, &config);
   if (!bad && !(duration >= 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in [0, 1e7]");
   if (bad) return mxr_usage("node", bad, config);
 

@@ -103,10 +103,10 @@ int cli_run(int argc, char **argv) {
                         "the same file appends. Exit codes: 0 ok, 1 run failed, 2 bad usage or input.");
   g_option_context_set_description(ctx, desc->str);
   g_string_free(desc, TRUE);
-  GError *gerr = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    int rc = usage_error(ctx, gerr->message);
-    g_error_free(gerr);
+  char *perr = NULL;
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    int rc = usage_error(ctx, perr);
+    g_free(perr);
     return rc;
   }
   if (keys) {

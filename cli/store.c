@@ -178,9 +178,10 @@ static int store_run(int argc, char **argv, struct opts *op) {
            "env_delete), with the store's deadline or --timeout.\n"
            "Exit codes: 0 ok, 1 failed, 2 bad usage or input, 3 the key does not exist.");
   GError *gerr = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    int rc = usage(ctx, "%s", gerr->message);
-    g_error_free(gerr);
+  char *perr = NULL;
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    int rc = usage(ctx, "%s", perr);
+    g_free(perr);
     return rc;
   }
   const gchar *real = op->real, *store = op->store, *file = op->file, *bytes = op->bytes, *out = op->out;

@@ -53,6 +53,15 @@ void scenario_free(scenario *s);
 const char *scenario_path(const scenario *s);
 const char *scenario_model(const scenario *s);
 
+/* A hint for a misspelt word among cands (NULL-terminated): "did you mean
+ * <o>x<c>?" for the candidate at the least Levenshtein distance when that
+ * is at most max(2, strlen(word) / 3) (the first such on a tie); else
+ * "known <what>: <o>a<c>, <o>b<c>, ..." or, with what NULL, "". Used for
+ * scenario keys, groups and choices, and by the program for subcommands
+ * and options. g_malloc'd; the caller g_free's it. */
+char *scenario_word_suggest(const char *word, char *const *cands, const char *o, const char *c,
+                            const char *what);
+
 /* The effective scenario as INI text after includes, overrides and defaults:
  * [scenario] description (if any), then groups and keys in schema order
  * (pattern groups in file order), "key = value" lines. Deterministic and

@@ -50,11 +50,8 @@ static size_t edit_distance(const char *a, const char *b) {
   return d;
 }
 
-/* "did you mean <o>x<c>?" for the closest candidate when its Levenshtein
- * distance is at most max(2, len/3); else "known <what>: <o>a<c>, ..." or,
- * with what NULL, "". g_malloc'd. */
-static char *suggest(const char *word, char **cands, const char *o, const char *c,
-                     const char *what) {
+char *scenario_word_suggest(const char *word, char *const *cands, const char *o, const char *c,
+                            const char *what) {
   size_t len = strlen(word), best = SIZE_MAX;
   const char *pick = NULL;
   for (int i = 0; cands[i] && len <= 256; i++) {
@@ -149,7 +146,7 @@ int scenario__check_value(struct item *it, const struct scn_key *k, char **err) 
   } else if (k->type == SCN_ENUM) {
     char **ch = g_strsplit(k->choices ? k->choices : "", "|", -1);
     ok = g_strv_contains((const char *const *)ch, v);
-    if (!ok) hint = suggest(v, ch, "'", "'", NULL);
+    if (!ok) hint = scenario_word_suggest(v, ch, "'", "'", NULL);
     g_strfreev(ch);
   }
   int rc = 0;
@@ -195,7 +192,7 @@ int scenario__check_item(scenario *s, struct item *it, char **err) {
   g_ptr_array_add(cands, NULL);
   char **cv = (char **)cands->pdata;
   char *hint =
-      it->key ? suggest(it->key, cv, "'", "'", "keys") : suggest(it->group, cv, "[", "]", "groups");
+      it->key ? scenario_word_suggest(it->key, cv, "'", "'", "keys") : scenario_word_suggest(it->group, cv, "[", "]", "groups");
   int rc =
       scenario__fail(err, it->file, it->line, "[%s]%s%s: unknown %s; %s", it->group,
                      it->key ? " " : "", it->key ? it->key : "", it->key ? "key" : "group", hint);

@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib.h>
+
 #include "bench_util.h"
+#include "scenario.h"
 
 struct bench_def {
   const char *name;
@@ -91,8 +94,18 @@ int bench_main(int argc, char **argv) {
       size_t k = 0;
       while (k < NBENCH && strcmp(a, benches[k].name) != 0) k++;
       if (k == NBENCH) {
-        fprintf(stderr, "cloudmix bench: unknown %s '%s' (benchmarks: engine-hold, mm1, results-store, cloudless-live, sphinx, mixnet-sim, buffer, mixnode-udp, dag-placement, real-invoke, real-storage; "
-                        "options: --quick, --help)\n", a[0] == '-' ? "option" : "benchmark", a);
+        /* The nearest option or benchmark name (scenario_word_suggest),
+         * then the full list. */
+        char *names[NBENCH + 3];
+        size_t n = 0;
+        if (a[0] == '-') names[n++] = "--quick", names[n++] = "--help";
+        else
+          for (size_t j = 0; j < NBENCH; j++) names[n++] = (char *)benches[j].name;
+        names[n] = NULL;
+        char *hint = scenario_word_suggest(a, names, a[0] == '-' ? "" : "'", a[0] == '-' ? "" : "'", NULL);
+        fprintf(stderr, "cloudmix bench: unknown %s '%s'%s%s (benchmarks: engine-hold, mm1, results-store, cloudless-live, sphinx, mixnet-sim, buffer, mixnode-udp, dag-placement, real-invoke, real-storage; "
+                        "options: --quick, --help)\n", a[0] == '-' ? "option" : "benchmark", a, *hint ? "; " : "", hint);
+        g_free(hint);
         return 2;
       }
       sel[k] = true;

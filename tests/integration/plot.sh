@@ -3,9 +3,13 @@
 # Mixclaves figure scenario (and a small `cloudmix compare`) into a
 # temporary directory, draws every figure
 # kind and checks each PNG exists, is not empty and starts with the PNG
-# signature; then the default names, the exit codes and one-line messages
-# for bad input, a missing gnuplot, and that plot leaves no temporary files
-# and does not change the database. Builds nothing.
+# signature; PDF and SVG by --out's extension (their magic), an unknown
+# extension refused, --keep's script redrawing the figure with gnuplot,
+# the kind chosen from the run's recorded experiment when the scenario file
+# is renamed (to another figure's name); then the default names, the exit
+# codes and one-line messages for bad input, a missing gnuplot, and that
+# plot leaves no temporary files and does not change the database. Builds
+# nothing.
 # Usage: sh tests/integration/plot.sh path/to/cloudmix
 set -u
 [ $# -eq 1 ] || { echo "usage: $0 path/to/cloudmix" >&2; exit 2; }
@@ -67,8 +71,10 @@ done
 # fig8-/fig9- name cloudless scenarios too: the run's model decides. fig1 is
 # shortened (the scatter samples at most [mixclaves] pairs packets anyway).
 M=$ROOT/scenarios/mixclaves
+# table1-cost runs the same network experiment as fig9-scalability: auto
+# draws its Fig. 9, and Table 1 is asked for by name (below).
 for sk in "fig1-buffer-correlation:mx-fig1:--set mixclaves.packets=200000" fig8-single-node:mx-fig8 \
-          fig9-scalability:mx-fig9 table1-cost:mx-table1; do
+          fig9-scalability:mx-fig9 table1-cost:mx-fig9; do
   scn=${sk%%:*}; rest=${sk#*:}; kind=${rest%%:*}; set --
   case "$rest" in *:*) set -- ${rest#*:} ;; esac
   if ! "$CM" run "$M/$scn.ini" --quiet "$@" --out "$T/mx-$scn.db" >/dev/null 2>"$T/err"; then
@@ -79,6 +85,8 @@ for sk in "fig1-buffer-correlation:mx-fig1:--set mixclaves.packets=200000" fig8-
   png "$kind figure" "$T/mx-$scn.png"
   [ "$(cksum < "$T/mx-$scn.db")" = "$sum" ] && ok "$kind: database unchanged" || bad "$kind: database changed by plot"
 done
+plot_ok "--kind mx-table1 on the table1-cost run" "mx-table1 of run 1" "$T/mx-table1-cost.db" --kind mx-table1
+png "mx-table1 figure" "$T/mx-table1-cost-mx-table1.png"
 plot_ok "--kind mx-fig9 on the mixclaves fig8 run" "mx-fig9 of run 1" "$T/mx-fig8-single-node.db" --kind mx-fig9
 png "mx-fig9 figure of the fig8 run (default name -KIND)" "$T/mx-fig8-single-node-mx-fig9.png"
 plot_bad "fig8 on a mixclaves run" 2 "the fig8 figure needs a cloudless run" "$T/mx-fig8-single-node.db" --kind fig8
@@ -121,7 +129,8 @@ plot_bad "fig5 needs per-provider rows" 2 "mode = per_provider" "$T/fig8-live-co
 plot_bad "compare needs compare_results" 2 "no table compare_results" "$T/fig8-live-concurrency.db" --kind compare
 plot_bad "unknown kind" 2 "--kind: unknown kind 'fig7'" "$T/fig8-live-concurrency.db" --kind fig7
 "$CM" run "$S/sec65-variability.ini" --quiet --set cloudless.record=summary --out "$T/summary.db" >/dev/null 2>&1
-plot_bad "sec65 without calls" 2 "run the scenario with record = calls" "$T/summary.db"
+plot_ok "per-provider run without calls: auto draws fig5" "fig5 of run 1" "$T/summary.db"
+plot_bad "sec65 without calls" 2 "run the scenario with record = calls" "$T/summary.db" --kind sec65
 plot_bad "no DB" 2 "missing DB"
 
 # --- gnuplot missing: exit 1 ---------------------------------------------------
@@ -182,6 +191,68 @@ if [ -s "$F9" ]; then
   else bad "upgraded file equals the version-3 original" "$(sqlite3 "$T/v2.db" "PRAGMA user_version; SELECT status FROM runs;
     SELECT t_ns, typeof(t_ns) FROM cloudless_series LIMIT 3")"; fi
 fi
+
+# --- output formats by extension: PDF and SVG magic, unknown ones refused -----
+F8=$T/fig8-live-concurrency.db
+plot_ok "--out x.pdf" "fig8 of run 1" "$F8" --out "$T/fmt/f8.pdf"
+magic=$(head -c 5 "$T/fmt/f8.pdf" 2>/dev/null)
+[ "$magic" = "%PDF-" ] && ok "PDF starts with %PDF- ($(wc -c < "$T/fmt/f8.pdf" | tr -d ' ') bytes)" \
+  || bad "PDF magic" "got '$magic' in $T/fmt/f8.pdf"
+plot_ok "--out x.svg" "fig8 of run 1" "$F8" --out "$T/fmt/f8.svg"
+if head -c 400 "$T/fmt/f8.svg" 2>/dev/null | grep -q '<svg' && tail -c 20 "$T/fmt/f8.svg" | grep -q '</svg>'; then
+  ok "SVG has <svg ...> ... </svg>"; else bad "SVG" "no <svg> element in $T/fmt/f8.svg"; fi
+plot_ok "--out X.PNG (extension case-insensitive)" "fig8 of run 1" "$F8" --out "$T/fmt/F8.PNG"
+png "PNG by upper-case extension" "$T/fmt/F8.PNG"
+plot_bad "unknown extension" 2 "--out $T/fmt/f8.jpg: unknown figure format; expected a file name ending in .png, .pdf or .svg" \
+  "$F8" --out "$T/fmt/f8.jpg"
+plot_bad "no extension" 2 "expected a file name ending in .png, .pdf or .svg" "$F8" --out "$T/fmt/f8"
+[ ! -e "$T/fmt/f8.jpg" ] && [ ! -e "$T/fmt/f8" ] && ok "nothing written for a refused extension" \
+  || bad "a refused extension left a file"
+
+# --- --keep: the script and data beside the figure; gnuplot redraws it ---------
+mkdir -p "$T/keep"
+plot_ok "--keep" "fig9 of run 1" "$T/fig9-fault-tolerance.db" --out "$T/keep/f9.png" --keep
+ls "$T/keep" > "$T/keep.ls"
+if [ -s "$T/keep/f9.gp" ] && [ -s "$T/keep/f9-thr.dat" ]; then ok "--keep left $(tr '\n' ' ' < "$T/keep.ls")"
+else bad "--keep" "left: $(cat "$T/keep.ls")"; fi
+if grep -q "^set output \"f9.png\"" "$T/keep/f9.gp" && grep -q "'f9-thr.dat'" "$T/keep/f9.gp" && ! grep -v '^#' "$T/keep/f9.gp" | grep -q "$T"
+then ok "kept script names its files relative to its folder"; else bad "kept script paths" "$(grep -n "output\|\.dat" "$T/keep/f9.gp")"; fi
+before=$(cksum < "$T/keep/f9.png")
+rm "$T/keep/f9.png"
+if (cd "$T/keep" && gnuplot f9.gp) 2>"$T/err"; then
+  png "gnuplot f9.gp redraws the figure" "$T/keep/f9.png"
+  [ "$(cksum < "$T/keep/f9.png")" = "$before" ] && ok "redrawn figure is byte-identical" \
+    || bad "redrawn figure differs from the one cloudmix drew"
+  grep -q 'Seed Fig. 9' "$T/keep/f9.gp" && ok "kept script draws the fig9 kind" || bad "kept script lacks the fig9 title"
+else bad "gnuplot f9.gp" "$(cat "$T/err")"; fi
+plot_ok "--keep with --out x.svg" "fig8 of run 1" "$F8" --out "$T/keep/k8.svg" --keep
+rm -f "$T/keep/k8.svg"
+(cd "$T/keep" && gnuplot k8.gp) 2>/dev/null && head -c 400 "$T/keep/k8.svg" | grep -q '<svg' \
+  && ok "kept SVG script redraws an SVG" || bad "kept SVG script"
+plot_bad "--keep, a quote in the name" 2 "holds a quote or a line break" "$F8" --out "$T/keep/it's.png" --keep
+plot_bad "--keep, nothing before the extension" 2 "has nothing before its extension" "$F8" --out "$T/keep/.png" --keep
+[ ! -e "$T/fmt/f9.gp" ] && [ -z "$(ls "$T/fmt" | grep -v '\.\(png\|PNG\|pdf\|svg\)$')" ] \
+  && ok "without --keep only the figure is written" || bad "without --keep" "$(ls "$T/fmt")"
+
+# --- the kind follows the recorded experiment, not the file name ---------------
+# Each scenario copied under another figure's name: the kind must not move.
+R=$T/renamed; mkdir -p "$R"
+cp "$S"/functions.ini "$S"/providers-core.ini "$S"/provider-wavelength.ini "$R/"
+cp "$S/fig9-fault-tolerance.ini" "$R/fig8-looks-like-fig8.ini"
+cp "$S/sec65-variability.ini" "$R/fig5-not-fig5.ini"
+cp "$M/fig8-single-node.ini" "$R/fig9-one-node.ini"
+cp "$M/fig1-buffer-correlation.ini" "$R/untitled.ini"
+for sk in fig8-looks-like-fig8:fig9 fig5-not-fig5:sec65 "fig9-one-node:mx-fig8:--set network.rates=100,900" \
+          "untitled:mx-fig1:--set mixclaves.packets=20000"; do
+  scn=${sk%%:*}; rest=${sk#*:}; kind=${rest%%:*}; set --
+  case "$rest" in *:*) set -- ${rest#*:} ;; esac
+  if "$CM" run "$R/$scn.ini" --quiet "$@" --out "$R/$scn.db" >/dev/null 2>"$T/err"; then
+    plot_ok "renamed $scn.ini: kind from the recorded experiment" "$kind of run 1" "$R/$scn.db"
+  else bad "run renamed $scn.ini" "$(cat "$T/err")"; fi
+done
+sqlite3 "$R/untitled.db" "UPDATE runs SET scenario_text = NULL" 2>/dev/null
+plot_bad "no recorded scenario text" 2 "recorded no scenario text, so its experiment is unknown; choose a kind with --kind" \
+  "$R/untitled.db"
 
 # --- no temporary directory left, no WAL left -----------------------------------
 left=$(ls -A "$T/tmp")
