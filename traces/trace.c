@@ -7,6 +7,7 @@
 
 /* Every format, in the order "auto" tries them. */
 static const struct trace_src_ops *const formats[] = {
+    &trace_cm_ops,
     NULL,
 };
 
