@@ -14,6 +14,7 @@
 
 struct policy_view;
 struct rng;
+struct cl_config;
 
 /* What a runner gets and gives back. */
 struct run_ctx {
@@ -26,6 +27,14 @@ struct run_ctx {
   /* cloudless: hear the scheduler's decisions (models/cloudless/sched.h); NULL: none */
   void (*on_decision)(void *arg, const struct policy_view *view, int pick, bool explored, struct rng *before);
   void *decision_arg;
+  /* cloudless: write every call the workload made, with its outcome, to
+   * this trace (our format, traces/trace_write.h; --record-trace); NULL: none */
+  const char *record_trace;
+  /* cloudless: change the parsed config before the run is built (`cloudmix
+   * replay` puts its trace in place of the workload); 0, or -1 with *err
+   * (one line): the run then ends with exit 2. NULL: none. */
+  int (*cl_adjust)(void *arg, struct cl_config *cfg, char **err);
+  void *cl_adjust_arg;
   /* set by the runner */
   uint64_t events;
   cm_time sim_end;
