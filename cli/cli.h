@@ -97,6 +97,8 @@ int cli_client(int argc, char **argv);
 /* Real mode, Cloudless: the provider emulator (cli/emulate.c). */
 int cli_emulate(int argc, char **argv);
 int cli_store(int argc, char **argv);
+/* `cloudmix replay`: a trace through a cloudless scenario's broker (cli/replay.c). */
+int cli_replay(int argc, char **argv);
 /* `cloudmix agree`: sim and real mode (against the emulator) side by side (cli/agree.c). */
 int cli_agree(int argc, char **argv);
 

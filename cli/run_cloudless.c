@@ -138,7 +138,9 @@ static int build(struct cl_run *r, char **err) {
                              .provider_tiers = r->tiers, .nproviders = c->nproviders,
                              .per_provider = c->per_provider, .only = c->only, .series_step = c->series_step,
                              .record_calls = c->record_calls, .policy = c->policy,
-                             .workload = c->work.mode == WORKLOAD_OPEN ? "open-loop" : "closed-loop"};
+                             .workload = c->work.mode == WORKLOAD_OPEN    ? "open-loop"
+                                         : c->work.mode == WORKLOAD_TRACE ? "trace-driven"
+                                                                          : "closed-loop"};
   if (!(r->rec = cl_rec_new(&rc, r->b, err))) return -1;
   if (r->tw) broker_set_observer(r->b, on_call_traced, r);
   else broker_set_observer(r->b, cl_rec_call, r->rec);
