@@ -10,7 +10,8 @@
 #     with 400;
 #  c. bad inputs exit 2 with one line: a missing trace, a malformed row
 #     (FILE:LINE:COL), unknown --map and --spread, a name map whose trace
-#     function the scenario lacks (naming it); round-robin maps it instead.
+#     function the scenario lacks (naming it); round-robin and duration
+#     map it instead.
 # Every step is bounded by `timeout`; the emulator is killed by the trap.
 # Needs CLOUDMIX, curl, sqlite3, /usr/bin/python3. About 15 s.
 set -u
@@ -113,6 +114,14 @@ rc=$?
 if [ $rc = 0 ] && [ "$(q "$T/rr.db" "SELECT function || ':' || rule FROM trace_map")" = "resnet18:round-robin" ]; then
   ok "round-robin maps mystery-fn to the scenario's first function"
 else bad "round-robin (exit $rc)" "$(cat "$T/rr.err")"; fi
+
+timeout 60 "$CLOUDMIX" replay "$T/other.csv" --scenario "$S" --set run.duration_s=60 --map duration \
+  --out "$T/du.db" -q 2>"$T/du.err"
+rc=$?
+# mean recorded exec ~2.3 s: of the scenario's functions, resnet18 (about 2.2 s over its providers) is nearest
+du=$(q "$T/du.db" "SELECT function || ':' || rule || ':' || (function_mean_s > 1 AND trace_mean_s > 1) FROM trace_map")
+if [ $rc = 0 ] && [ "$du" = "resnet18:duration:1" ]; then ok "duration maps mystery-fn (mean ~2.3 s) to resnet18"
+else bad "duration map (exit $rc, $du)" "$(cat "$T/du.err")"; fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
