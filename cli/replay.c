@@ -265,19 +265,25 @@ int cli_replay(int argc, char **argv) {
   gint64 seed = -1;
   gboolean quiet = FALSE;
   GOptionEntry entries[] = {
-      {"scenario", 0, 0, G_OPTION_ARG_FILENAME, &scn, "The cloudless scenario whose world and broker replay the trace (required)", "S.ini"},
+      {"scenario", 0, 0, G_OPTION_ARG_FILENAME, &scn,
+       "The cloudless scenario whose world and broker replay the trace (required)", "S.ini"},
       {"policy", 0, 0, G_OPTION_ARG_STRING, &policy, "Scheduling policy (= --set cloudless.policy=P)", "P"},
-      {"format", 0, 0, G_OPTION_ARG_STRING, &format, "Trace format: auto (default: sniff the file), cloudmix, or an importer's name", "F"},
-      {"spread", 0, 0, G_OPTION_ARG_STRING, &spread, "Per-interval counts of the public traces become arrivals: equidistant (default), uniform, poisson", "RULE"},
-      {"map", 0, 0, G_OPTION_ARG_STRING, &map, "Trace functions to scenario functions: name (default: the same name), duration (the "
-       "nearest mean execution time), round-robin (in order of first appearance)", "RULE"},
+      {"format", 0, 0, G_OPTION_ARG_STRING, &format,
+       "Trace format: auto (default: sniff the file), cloudmix, or an importer's name", "F"},
+      {"spread", 0, 0, G_OPTION_ARG_STRING, &spread,
+       "Per-interval counts of the public traces become arrivals: equidistant (default), uniform, poisson", "RULE"},
+      {"map", 0, 0, G_OPTION_ARG_STRING, &map,
+       "Trace functions to scenario functions: name (default: the same name), duration (the nearest mean "
+       "execution time), round-robin (in order of first appearance)", "RULE"},
       {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Master seed (default: [run] seed of the scenario)", "N"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Results database (default: results/SCENARIO-replay.db)", "FILE.db"},
-      {"record-trace", 0, 0, G_OPTION_ARG_FILENAME, &record, "Write the replayed calls and their outcomes as a trace (our format)", "FILE.csv"},
+      {"record-trace", 0, 0, G_OPTION_ARG_FILENAME, &record,
+       "Write the replayed calls and their outcomes as a trace (our format)", "FILE.csv"},
       {"set", 's', 0, G_OPTION_ARG_STRING_ARRAY, &sets, "Override a scenario key (repeatable)", "GROUP.KEY=VALUE"},
       {"quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "No map, progress bar or summary", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
-  GOptionContext *ctx = g_option_context_new("TRACE - replay an invocation trace through a cloudless scenario's broker, in simulation");
+  GOptionContext *ctx =
+      g_option_context_new("TRACE - replay an invocation trace through a cloudless scenario's broker, in simulation");
   g_option_context_add_main_entries(ctx, entries, NULL);
   g_option_context_set_description(
       ctx, "The trace's arrivals (times, functions, sizes) replace the scenario workload's arrival process; its\n"
@@ -330,6 +336,12 @@ int cli_replay(int argc, char **argv) {
     goto fail;
   }
   if (!(cfg = cl_config_new(s, &err))) goto fail;
+  if (strcmp(cfg->experiment, "live") != 0 || cfg->per_provider) {
+    err = g_strdup_printf("%s: replay drives a live broker's arrivals: %s", scn,
+                          cfg->per_provider ? "[workload] mode = per_provider has none to replace (use open or closed)"
+                                            : "[cloudless] experiment must be live");
+    goto fail;
+  }
   uint64_t run_seed = seed >= 0 ? (uint64_t)seed : (uint64_t)scenario_int(s, "run", "seed");
   rp.opts.seed = run_seed;
   if (scan(&rp, &err) != 0 || map_functions(&rp, s, cfg, &err) != 0) goto fail;
