@@ -60,36 +60,43 @@ static void trace_stop(workload *w, int err) {
   if (err && !w->trace_err) w->trace_err = err;
 }
 
-/* Pull the next arrival into pending and arm its timer (or stop). prev:
- * the time of the arrival just made, or -1. */
-static void trace_pull(workload *w, cm_time prev) {
+/* Pull the next arrival into pending: true, or false with the workload
+ * stopped. prev: the time of the arrival just made, or -1. */
+static bool trace_pull(workload *w, cm_time prev) {
   struct workload_arrival a = {0};
   int rc = w->cfg.next(w->cfg.next_arg, &a);
   if (rc <= 0) {
     trace_stop(w, rc < 0 ? rc : 0);
-    return;
+    return false;
   }
   size_t n = a.function ? strlen(a.function) : 0;
   if (n == 0 || n >= SCHED_NAME_MAX) {
     trace_stop(w, CM_EINVAL);
-    return;
+    return false;
   }
   if (a.t < 0 || a.t < prev || a.t > CM_TIME_MAX - w->t0 || a.exec_hint < 0) {
     trace_stop(w, CM_ERANGE);
-    return;
+    return false;
   }
   memcpy(w->pending_fn, a.function, n + 1);
   a.function = w->pending_fn;
   w->pending = a;
-  cm_time due = w->t0 + a.t, now = env_now(w->e);
+  return true;
+}
+
+/* Arm the pending arrival's timer (at once if it is due or late). */
+static void trace_arm(workload *w) {
+  cm_time due = w->t0 + w->pending.t, now = env_now(w->e);
   w->next = env_after(w->e, due > now ? due - now : 0, on_trace, w);
 }
 
-/* Make every pulled arrival that is due (several share a time), in order. */
+/* Make the pending arrival and every later one due by now (several may
+ * share a time; a late timer in real mode catches up), in order; then arm
+ * the timer of the first one not yet due. */
 static void on_trace(env *e CM_UNUSED, void *arg) {
   workload *w = arg;
   w->next = 0;
-  for (;;) {
+  do {
     if (!may_call(w)) {
       trace_stop(w, 0);
       return;
@@ -97,12 +104,9 @@ static void on_trace(env *e CM_UNUSED, void *arg) {
     struct workload_arrival a = w->pending;
     g_strlcpy(w->function, w->pending_fn, sizeof w->function);
     call_with(w, w->function, a.request_bytes, a.response_bytes, a.exec_hint);
-    trace_pull(w, a.t);
-    if (!w->next) return;
-    if (w->t0 + w->pending.t > env_now(w->e)) return; /* its timer is armed */
-    env_cancel(w->e, w->next); /* due now too: make it here, in order */
-    w->next = 0;
-  }
+    if (!trace_pull(w, a.t)) return;
+  } while (w->t0 + w->pending.t <= env_now(w->e));
+  trace_arm(w);
 }
 
 /* Threads the ramp asks for at time t. */
@@ -209,8 +213,9 @@ workload *workload_new(env *e, sched *s, const struct workload_config *cfg, char
   w->t0 = env_now(e);
   if (cfg->mode == WORKLOAD_OPEN)
     next_arrival(w, env_now(e));
-  else if (cfg->mode == WORKLOAD_TRACE)
-    trace_pull(w, -1);
+  else if (cfg->mode == WORKLOAD_TRACE) {
+    if (trace_pull(w, -1)) trace_arm(w);
+  }
   else
     w->next = env_after(e, 0, on_ramp, w);
   return w;
