@@ -156,6 +156,7 @@ integration: $(BUILD)/cloudmix
 	@if [ "$(AGREE_SKIP)" = 1 ]; then echo "agreement.sh: not run (AGREE_SKIP=1, make sanitize: a sim/real timing comparison; the real path runs under the sanitizers in emulate.sh, realcloud.sh and workflow_real.sh)"; \
 	else CLOUDMIX=$(abspath $(BUILD)/cloudmix) AGREE_TIMING=$(AGREE_TIMING) sh tests/integration/agreement.sh; fi
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/emulate.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/replay.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) RSS_CHECK=$(RSS_CHECK) sh tests/integration/stores.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/stores_http.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) SCAN_SIZES=$(SCAN_SIZES) sh tests/integration/workflow_real.sh

@@ -16,6 +16,7 @@
 
 struct policy_view;
 struct rng;
+struct cl_config;
 
 /* What a runner gets and gives back. */
 struct run_ctx {
@@ -28,6 +29,14 @@ struct run_ctx {
   /* cloudless: hear the scheduler's decisions (models/cloudless/sched.h); NULL: none */
   void (*on_decision)(void *arg, const struct policy_view *view, int pick, bool explored, struct rng *before);
   void *decision_arg;
+  /* cloudless: write every call the workload made, with its outcome, to
+   * this trace (our format, traces/trace_write.h; --record-trace); NULL: none */
+  const char *record_trace;
+  /* cloudless: change the parsed config before the run is built (`cloudmix
+   * replay` puts its trace in place of the workload); 0, or -1 with *err
+   * (one line): the run then ends with exit 2. NULL: none. */
+  int (*cl_adjust)(void *arg, struct cl_config *cfg, char **err);
+  void *cl_adjust_arg;
   /* set by the runner */
   uint64_t events;
   cm_time sim_end;
@@ -97,6 +106,8 @@ int cli_client(int argc, char **argv);
 /* Real mode, Cloudless: the provider emulator (cli/emulate.c). */
 int cli_emulate(int argc, char **argv);
 int cli_store(int argc, char **argv);
+/* `cloudmix replay`: a trace through a cloudless scenario's broker (cli/replay.c). */
+int cli_replay(int argc, char **argv);
 /* `cloudmix agree`: sim and real mode (against the emulator) side by side (cli/agree.c). */
 int cli_agree(int argc, char **argv);
 

@@ -82,7 +82,7 @@ scenario *cli_scenario_load(const char *path, const char *const *sets, char **er
 
 int cli_run(int argc, char **argv) {
   gint64 seed = -1;
-  gchar *out = NULL, *real = NULL;
+  gchar *out = NULL, *real = NULL, *record = NULL;
   gchar **sets = NULL;
   gboolean quiet = FALSE, keys = FALSE;
   GOptionEntry entries[] = {
@@ -93,6 +93,9 @@ int cli_run(int argc, char **argv) {
       {"real", 0, 0, G_OPTION_ARG_FILENAME, &real,
        "Real mode: invoke the endpoints of this real-mode profile (real/profile.h) in wall-clock time instead of "
        "simulating them (cloudless live runs)", "PROFILE.ini"},
+      {"record-trace", 0, 0, G_OPTION_ARG_FILENAME, &record,
+       "Cloudless live runs: write every call the workload made, with its outcome, to this trace (our CSV format, "
+       "traces/README.md; `cloudmix replay` reads it)", "FILE.csv"},
       {"keys", 0, 0, G_OPTION_ARG_NONE, &keys, "List every scenario key of MODEL (or of all models): type, range, default, meaning; then exit", NULL},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
   GOptionContext *ctx = g_option_context_new("SCENARIO.ini - run a scenario in simulation (or, with --real, against real endpoints)");
@@ -114,12 +117,14 @@ int cli_run(int argc, char **argv) {
     g_strfreev(sets);
     g_free(out);
     g_free(real);
+    g_free(record);
     return list_keys(argc > 1 ? argv[1] : NULL);
   }
   if (argc != 2) {
     g_strfreev(sets);
     g_free(out);
     g_free(real);
+    g_free(record);
     return usage_error(ctx, argc < 2 ? "missing SCENARIO file" : "expected exactly one SCENARIO file");
   }
   g_option_context_free(ctx);
@@ -155,7 +160,12 @@ int cli_run(int argc, char **argv) {
             "node` and `cloudmix client`)\n", scenario_model(s));
     goto out;
   }
-  struct run_ctx c = {.s = s, .db = db, .quiet = quiet, .real = real};
+  if (record && strcmp(scenario_model(s), "cloudless") != 0) {
+    fprintf(stderr, "cloudmix: --record-trace: model %s makes no function calls to record (cloudless only)\n",
+            scenario_model(s));
+    goto out;
+  }
+  struct run_ctx c = {.s = s, .db = db, .quiet = quiet, .real = real, .record_trace = record};
   c.seed = seed >= 0 ? (uint64_t)seed : (uint64_t)scenario_int(s, "run", "seed");
   c.run_id = results_run_begin(db, scenario_model(s), scenario_path(s), scenario_text(s), c.seed);
   if (c.run_id <= 0) {
@@ -188,5 +198,6 @@ out:
   g_strfreev(sets);
   g_free(out);
   g_free(real);
+  g_free(record);
   return rc;
 }

@@ -8,7 +8,8 @@
  * the real one. The broker (models/cloudless/broker.h) and the recorder
  * (analysis/cloudless_rec.h) are the same code in both. The workflow
  * experiment (cloudless_workflow.c) composes the periodic planner the same
- * way, on either backend. */
+ * way, on either backend. With --record-trace every call the workload
+ * made is also written, as it ends, to a trace of our format. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "cloudless.h"
 #include "cloudless_real.h"
 #include "env_sim.h"
+#include "trace_write.h"
 
 struct cl_run {
   struct run_ctx *c;
@@ -31,6 +33,8 @@ struct cl_run {
   broker *b;
   cl_rec *rec;
   const char **names, **tiers;
+  trace_writer *tw;       /* --record-trace */
+  uint64_t tw_refused;    /* rows the writer refused or failed to write */
 };
 
 static const char *tier_name(enum faas_tier t) {
@@ -48,6 +52,24 @@ static void on_zone(void *arg, uint32_t zone CM_UNUSED, const struct mobility_zo
   struct cl_run *r = arg;
   if (r->rec) cl_rec_zone(r->rec, env_now(r->e), z->name);
   if (r->b) broker_set_function(r->b, z->function[0] ? z->function : NULL, z->arrival_rate);
+}
+
+/* The recorder, then the trace row of the call (--record-trace). */
+static void on_call_traced(void *arg, uint32_t lane, int provider, const struct sched_record *rec) {
+  struct cl_run *r = arg;
+  cl_rec_call(r->rec, lane, provider, rec);
+  char outcome[80];
+  if (rec->outcome == SCHED_FAILED) /* dropped: never placed */
+    snprintf(outcome, sizeof outcome, "%s:%s", provider >= 0 ? "failed" : "dropped", rec->reason);
+  struct trace_inv v = {.id = rec->id, .t = rec->submitted, .function = rec->function,
+                        .duration = rec->outcome == SCHED_COMPLETED ? rec->exec : 0,
+                        .memory_mb = rec->outcome == SCHED_COMPLETED ? rec->mem_peak_mb : 0,
+                        .request_bytes = rec->request_bytes, .response_bytes = rec->response_bytes,
+                        .outcome = rec->outcome == SCHED_COMPLETED ? "completed"
+                                   : rec->outcome == SCHED_CACHED  ? "cached" : outcome,
+                        .provider = provider >= 0 ? r->cfg->providers[provider].name : NULL,
+                        .latency = rec->finished - rec->submitted};
+  if (trace_writer_add(r->tw, &v) != 0) r->tw_refused++;
 }
 
 /* The simulated world: the continuum and its scripted faults. */
@@ -102,15 +124,26 @@ static int build(struct cl_run *r, char **err) {
     r->names[i] = c->providers[i].name;
     r->tiers[i] = tier_name(c->providers[i].tier);
   }
+  if (r->c->record_trace) {
+    if (c->per_provider) {
+      *err = g_strdup("--record-trace: [workload] mode = per_provider is not recorded (its lanes number their calls "
+                      "each from 1); use open or closed");
+      return -1;
+    }
+    if (!(r->tw = trace_writer_open(r->c->record_trace, err))) return -1;
+  }
   if (!(r->b = broker_new(r->e, &bc, cl_rec_call, NULL, err))) return -1;
   struct cl_rec_config rc = {.db = r->c->db, .run_id = r->c->run_id, .seed = r->c->seed,
                              .mode = r->c->real ? "real" : "sim", .provider_names = r->names,
                              .provider_tiers = r->tiers, .nproviders = c->nproviders,
                              .per_provider = c->per_provider, .only = c->only, .series_step = c->series_step,
                              .record_calls = c->record_calls, .policy = c->policy,
-                             .workload = c->work.mode == WORKLOAD_OPEN ? "open-loop" : "closed-loop"};
+                             .workload = c->work.mode == WORKLOAD_OPEN    ? "open-loop"
+                                         : c->work.mode == WORKLOAD_TRACE ? "trace-driven"
+                                                                          : "closed-loop"};
   if (!(r->rec = cl_rec_new(&rc, r->b, err))) return -1;
-  broker_set_observer(r->b, cl_rec_call, r->rec);
+  if (r->tw) broker_set_observer(r->b, on_call_traced, r);
+  else broker_set_observer(r->b, cl_rec_call, r->rec);
   if (r->c->on_decision) broker_on_decision(r->b, r->c->on_decision, r->c->decision_arg);
   if (r->world) record_faults(r);
   return 0;
@@ -118,6 +151,7 @@ static int build(struct cl_run *r, char **err) {
 
 static void teardown(struct cl_run *r) {
   broker_free(r->b);
+  trace_writer_close(r->tw, NULL); /* only on a failed build: a run closes it itself */
   mobility_free(r->mob);
   cl_rec_free(r->rec);
   faas_world_free(r->world);
@@ -153,6 +187,18 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
   if (out && strcmp(r.cfg->experiment, "live") != 0) { /* compare's table is of live scheduling */
     fprintf(stderr, "cloudmix: %s: [cloudless] experiment: compare runs only experiment = live, not %s\n",
             scenario_path(c->s), r.cfg->experiment);
+    cl_config_free(r.cfg);
+    return CM_EXIT_USAGE;
+  }
+  if (strcmp(r.cfg->experiment, "live") != 0 && (c->record_trace || c->cl_adjust)) {
+    fprintf(stderr, "cloudmix: %s: [cloudless] experiment: %s records and replays only experiment = live, not %s\n",
+            scenario_path(c->s), c->record_trace ? "--record-trace" : "replay", r.cfg->experiment);
+    cl_config_free(r.cfg);
+    return CM_EXIT_USAGE;
+  }
+  if (c->cl_adjust && c->cl_adjust(c->cl_adjust_arg, r.cfg, &err) != 0) {
+    fprintf(stderr, "cloudmix: %s\n", err);
+    g_free(err);
     cl_config_free(r.cfg);
     return CM_EXIT_USAGE;
   }
@@ -192,6 +238,22 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
       rc = CM_EXIT_FAILED;
     }
     if (r.real && cl_real_report(r.e, c) != 0) rc = CM_EXIT_FAILED;
+    if (r.tw) {
+      uint64_t rows = trace_writer_rows(r.tw);
+      char *why = NULL;
+      if (trace_writer_close(r.tw, &why) != 0 || r.tw_refused) {
+        fprintf(stderr, "cloudmix: --record-trace: %s\n", why ? why : "a call's row was refused (see traces/README.md)");
+        rc = CM_EXIT_FAILED;
+      } else if (rows != m.calls - m.unfinished) {
+        fprintf(stderr, "cloudmix: --record-trace: %llu rows for %llu calls\n", (unsigned long long)rows,
+                (unsigned long long)m.calls);
+        rc = CM_EXIT_FAILED;
+      } else if (!c->quiet) {
+        printf("trace: %llu calls written to %s\n", (unsigned long long)rows, c->record_trace);
+      }
+      g_free(why);
+      r.tw = NULL;
+    }
     if (!c->quiet) cl_rec_print(r.rec, &m, r.flew);
     if (out) *out = m;
   }

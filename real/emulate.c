@@ -254,7 +254,8 @@ static void on_early(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const char
   errno = 0;
   unsigned long long rb = strtoull(rbh, &end, 10);
   cm_time timeout = emu__timeout_header(msg);
-  if (errno || end == rbh || *end || rb > EMULATE_BODY_MAX || timeout < 0) return; /* the body path says why */
+  if (errno || end == rbh || *end || rb > EMULATE_BODY_MAX || timeout < 0 || emu__exec_header(msg) < 0)
+    return; /* the body path says why */
   emu__start_call(em, msg, &r, (size_t)cl, (size_t)rb, timeout, NULL, true);
 }
 
@@ -288,6 +289,11 @@ static void on_request(SoupServer *s CM_UNUSED, SoupServerMessage *msg, const ch
   if (timeout < 0) {
     g_free(id);
     emu__reply_now(em, msg, &r, 400, "bad " EMULATE_TIMEOUT_HEADER ": expected an integer number of milliseconds > 0");
+    return;
+  }
+  if (emu__exec_header(msg) < 0) {
+    g_free(id);
+    emu__reply_now(em, msg, &r, 400, "bad " EMULATE_EXEC_HEADER ": expected an integer number of nanoseconds > 0");
     return;
   }
   struct emu_call *c = emu__start_call(em, msg, &r, len, rb, timeout, id, false);

@@ -48,6 +48,11 @@
  * up with the run even when its first call comes late (an open-loop
  * workload's first arrival). */
 #define EMULATE_CLOCK_HEADER "X-Cloudmix-Clock-Ns"
+/* A replayed call's execution time (integer ns > 0, struct
+ * invocation.exec_hint): the world runs the function this long instead of
+ * its model (sim/faas.h says how it combines with the provider's state).
+ * Real platforms ignore it. */
+#define EMULATE_EXEC_HEADER "X-Cloudmix-Exec-Ns"
 /* Largest request body accepted (bytes); larger: 413. Also the cap on a
  * response body (a larger response_bytes still costs its full size in the
  * modelled downlink, but the body sent is cut to this). */

@@ -117,6 +117,16 @@ cm_time emu__timeout_header(SoupServerMessage *msg) {
   return CM_MS((cm_time)ms);
 }
 
+cm_time emu__exec_header(SoupServerMessage *msg) {
+  const char *v = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), EMULATE_EXEC_HEADER);
+  if (!v) return 0;
+  char *end = NULL;
+  errno = 0;
+  unsigned long long ns = strtoull(v, &end, 10);
+  if (errno || end == v || *end || ns == 0 || ns > 86400ull * 1000000000ull * 365) return -1;
+  return (cm_time)ns;
+}
+
 /* Hand the call to the world; NULL (answered 500) if it refuses. id is taken. */
 struct emu_call *emu__start_call(struct emulate *em, SoupServerMessage *msg, const struct route *r,
                                    size_t request_bytes, size_t response_bytes, cm_time timeout, char *id, bool early) {
@@ -130,6 +140,8 @@ struct emu_call *emu__start_call(struct emulate *em, SoupServerMessage *msg, con
                            .function = em->fnames[r->fn],
                            .provider = c->provider, .bin = r->bin, .request_bytes = request_bytes,
                            .response_bytes = response_bytes, .timeout = timeout};
+  cm_time hint = emu__exec_header(msg); /* checked by the caller */
+  inv.exec_hint = hint > 0 ? hint : 0;
   if (em->waiting) { /* the first request starts the scenario's clock, where its run's clock stands */
     em->waiting = false;
     em->start_ns = env_wall_ns(em->sim) - run_clock(msg);

@@ -80,6 +80,8 @@ struct emu_call *emu__start_call(struct emulate *em, SoupServerMessage *msg, con
 void emu__body_in(struct emulate *em, SoupServerMessage *msg, struct emu_call *c);
 /* The deadline header's value (0 when absent, -1 when malformed). */
 cm_time emu__timeout_header(SoupServerMessage *msg);
+/* EMULATE_EXEC_HEADER's value in ns; 0 without it; -1 when malformed. */
+cm_time emu__exec_header(SoupServerMessage *msg);
 /* Scan msg's whole body: "id", "response_bytes", length; CM_EPARSE if not one JSON object. */
 int emu__scan_body(SoupServerMessage *msg, char **id, size_t *rb, size_t *len);
 void emu__call_unlink(struct emulate *em, struct emu_call *c);

@@ -341,6 +341,10 @@ request_id real_http__invoke(struct real_http *h, const struct invocation *inv, 
   x->hdrs = curl_slist_append(x->hdrs, dl);
   snprintf(dl, sizeof dl, "X-Cloudmix-Clock-Ns: %lld", (long long)env_now(h->e)); /* lines the emulator's clock up */
   x->hdrs = curl_slist_append(x->hdrs, dl);
+  if (inv->exec_hint > 0) { /* a replayed duration, for the emulator's world (real/emulate.h) */
+    snprintf(dl, sizeof dl, "X-Cloudmix-Exec-Ns: %lld", (long long)inv->exec_hint);
+    x->hdrs = curl_slist_append(x->hdrs, dl);
+  }
   for (char **hl = x->req.headers; hl && *hl; hl++) x->hdrs = curl_slist_append(x->hdrs, *hl);
   CURL *c = x->easy;
   curl_easy_setopt(c, CURLOPT_URL, x->req.url);

@@ -50,6 +50,9 @@ struct invocation {
   size_t request_bytes; /* payload sent with the call */
   size_t response_bytes;/* payload returned */
   cm_time timeout;      /* give up (INVOKE_TIMEOUT) after this long; 0 = the backend's default */
+  cm_time exec_hint;    /* run the function this long (ns, a replayed trace's duration) instead of
+                           the platform's own model; 0 = the model. Sim: sim/faas.h; real mode: sent
+                           to the emulator (EMULATE_EXEC_HEADER), real platforms ignore it */
 };
 
 /* How an invocation ended. Every invocation ends in exactly one outcome. */

@@ -9,6 +9,14 @@
  *   exec     = (overhead + gflop / (gflops_per_vcpu * vcpu(bin)))
  *              * lognormal noise * drift(t) * contention(t) * slowdown(t)
  *   downlink = link latency + response_bytes * 8 / link bandwidth
+ * An invocation with an exec_hint (a replayed trace's duration) runs
+ *   exec     = exec_hint * drift(t) * contention(t) * slowdown(t)
+ * instead: the hint replaces the overhead, the bin's speed and the noise
+ * (the trace's duration is one draw, measured on its own hardware, and
+ * the trace does not say how fast that was), while the provider's state
+ * at that time (drift, contention, a slow-down fault) still applies; with
+ * none of those the call runs exactly exec_hint. Memory, cold starts and
+ * everything else follow the function's model as usual.
  * Concurrency limits behave as each platform type does (sim/platform.h):
  * Lambda throttles with 429 at its account limit, Cloud Run queues requests
  * beyond max instances x container concurrency and fails them after a

@@ -47,6 +47,7 @@ struct faas__inv {
   uint64_t ev_deliver; /* delivery event */
   struct faas__container *c;
   double slow;         /* slow-down fault factor, fixed at arrival */
+  cm_time exec_hint;   /* struct invocation.exec_hint; 0 = the model */
   size_t response_bytes;
   uint32_t fn, bin, node; /* node: where it runs (PLATFORM_NO_NODE without nodes) */
   uint8_t state, pending;

@@ -76,8 +76,13 @@ static double contention(struct faas__prov *p, cm_time now) {
 }
 
 static cm_time exec_time(struct faas__prov *p, const struct faas__inv *r, cm_time now) {
-  double x = (double)p->cfg.exec_overhead + p->w->fns[r->fn].gflop * p->ns_per_gflop[r->bin];
-  if (p->cfg.exec_cv > 0) x *= exp(rng_normal(p->r_exec, p->exec_mu, p->exec_sigma));
+  double x;
+  if (r->exec_hint > 0) { /* a replayed duration: one draw already, on the trace's own hardware */
+    x = (double)r->exec_hint;
+  } else {
+    x = (double)p->cfg.exec_overhead + p->w->fns[r->fn].gflop * p->ns_per_gflop[r->bin];
+    if (p->cfg.exec_cv > 0) x *= exp(rng_normal(p->r_exec, p->exec_mu, p->exec_sigma));
+  }
   if (p->drift_omega != 0)
     x *= 1.0 + p->cfg.var.drift_amplitude * sin(p->drift_omega * (double)now + p->drift_phase);
   if (p->cfg.var.contention_factor > 1) x *= contention(p, now);
@@ -319,6 +324,7 @@ int faas__invoke(void *world, env *e CM_UNUSED, const struct invocation *inv, en
   r->fn = (uint32_t)fn;
   r->bin = inv->bin;
   r->response_bytes = inv->response_bytes;
+  r->exec_hint = inv->exec_hint > 0 ? inv->exec_hint : 0;
   r->submit = now;
   cm_time timeout = inv->timeout ? inv->timeout : p->ops->default_timeout;
   r->deadline = timeout > CM_TIME_MAX - now ? CM_TIME_MAX : now + timeout;

@@ -156,6 +156,7 @@ bool broker_busy(const broker *b) {
     sched_stats(b->lanes[i].s, &ss);
     if (ss.in_flight) return true;
     if (b->cfg.per_provider && workload_calls(b->lanes[i].w) < b->cfg.calls_per_provider) return true;
+    if (b->cfg.work.mode == WORKLOAD_TRACE && !b->cfg.per_provider && !workload_trace_done(b->lanes[i].w)) return true;
   }
   return false;
 }

@@ -72,8 +72,9 @@ void broker_set_function(broker *b, const char *function, double rate_per_s);
 /* The run's horizon is over: stop the probe (workloads stop by themselves
  * at their `until`). */
 void broker_wind_down(broker *b);
-/* Calls in flight, probes in flight, or per-provider lanes short of their
- * count: the run is not drained yet. */
+/* Calls in flight, probes in flight, per-provider lanes short of their
+ * count, or a trace-driven workload with arrivals left: the run is not
+ * drained yet. */
 bool broker_busy(const broker *b);
 /* Calls the workloads made so far. */
 uint64_t broker_calls_made(const broker *b);

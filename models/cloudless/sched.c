@@ -95,7 +95,7 @@ static void finish(sched *s, struct call *c, enum sched_outcome o, enum why why)
       .net = c->attempts ? res->latency - res->exec_time - res->init_time : 0, .cold = res->cold_start,
       .mem_peak_mb = res->mem_peak_mb, .cost_usd = c->cost, .outcome = o,
       .reason = o == SCHED_COMPLETED ? "completed" : o == SCHED_CACHED ? "cached" : why_name[why],
-      .overhead_ns = c->overhead};
+      .overhead_ns = c->overhead, .request_bytes = c->req, .response_bytes = c->resp};
   s->st.in_flight--;
   if (o == SCHED_COMPLETED) {
     s->st.completed++;
@@ -218,7 +218,8 @@ static void launch(sched *s, struct call *c, uint32_t i, cm_time now) {
   }
   struct invocation inv = {.id = c->id, .function = c->function, .provider = p->cfg.env_provider,
                            .bin = p->cfg.bin, .request_bytes = c->req, .response_bytes = c->resp,
-                           .timeout = c->deadline == CM_TIME_MAX ? 0 : c->deadline - now};
+                           .timeout = c->deadline == CM_TIME_MAX ? 0 : c->deadline - now,
+                           .exec_hint = c->exec_hint};
   request_id id = env_invoke(s->e, &inv, on_result, c);
   if (id < 0) c->timer = env_after(s->e, 0, on_refused, c); /* refused: a network failure of this attempt, later */
   else c->inv_id = id;
@@ -431,6 +432,7 @@ int sched_call(sched *s, const struct sched_call *call) {
   c->key = call->input_key;
   c->req = call->request_bytes;
   c->resp = call->response_bytes;
+  c->exec_hint = call->exec_hint > 0 ? call->exec_hint : 0;
   c->submitted = env_now(s->e);
   c->deadline = s->cfg.timeout > 0 && s->cfg.timeout <= CM_TIME_MAX - c->submitted ? c->submitted + s->cfg.timeout
                                                                                    : CM_TIME_MAX;

@@ -135,6 +135,7 @@ struct sched_call {
   const char *function;  /* copied (shorter than SCHED_NAME_MAX bytes) */
   uint64_t input_key;    /* memoisation key; 0 = do not consult the cache */
   size_t request_bytes, response_bytes;
+  cm_time exec_hint;     /* struct invocation.exec_hint of each attempt; 0 = the platform's model */
 };
 
 /* How a call ended. Strings are static or borrowed from the call; valid
@@ -153,6 +154,7 @@ struct sched_record {
   const char *reason;    /* "completed", "cached", or why it failed: "throttled", "error", "timeout",
                             "network", "budget", "no_provider" */
   int64_t overhead_ns;   /* T_s: wall ns spent choosing providers for this call (non-deterministic) */
+  size_t request_bytes, response_bytes; /* as the call was made */
 };
 
 typedef void (*sched_done_fn)(void *arg, const struct sched_record *r);

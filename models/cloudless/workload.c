@@ -1,7 +1,8 @@
 /* Open- and closed-loop call generators over the seam's timers. Closed
  * loops add a thread at each time the linear ramp passes an integer; a
  * thread whose call ends either makes its next call (after the think time)
- * or retires when the ramp has gone down or the run is over. */
+ * or retires when the ramp has gone down or the run is over. Trace mode
+ * holds one pulled arrival at a time and a timer at its due time. */
 #include "cloudless/workload.h"
 
 #include <glib.h>
@@ -22,21 +23,90 @@ struct workload {
   cm_time due;       /* open: when the next arrival is due; gaps add up from it, not from when a
                         timer fired, so a late timer (real mode) delays no later arrival */
   GHashTable *thinking; /* timer ids of thinking threads, to cancel at free */
+  /* trace mode */
+  cm_time t0;           /* when the workload started: arrival times count from here */
+  struct workload_arrival pending; /* pulled, not yet made (its function in pending_fn) */
+  char pending_fn[SCHED_NAME_MAX];
+  bool trace_done;
+  int trace_err;
 };
 
 static bool may_call(const workload *w) {
   return env_now(w->e) < w->cfg.until && (w->cfg.max_calls == 0 || w->calls < w->cfg.max_calls);
 }
 
-static void make_call(workload *w) {
+static void call_with(workload *w, const char *function, size_t req, size_t resp, cm_time exec_hint) {
   struct sched_call c = {
       .id = ++w->calls,
-      .function = w->function,
+      .function = function,
       .input_key = w->cfg.memo_keys ? 1 + rng_below(w->keys, w->cfg.memo_keys) : 0,
-      .request_bytes = w->cfg.request_bytes,
-      .response_bytes = w->cfg.response_bytes,
+      .request_bytes = req,
+      .response_bytes = resp,
+      .exec_hint = exec_hint,
   };
   if (sched_call(w->s, &c) != 0) cm_fatal(CM_LOC, "workload: the scheduler refused a valid call");
+}
+
+static void make_call(workload *w) {
+  call_with(w, w->function, w->cfg.request_bytes, w->cfg.response_bytes, 0);
+}
+
+/* ---- trace mode ---- */
+
+static void on_trace(env *e, void *arg);
+
+static void trace_stop(workload *w, int err) {
+  w->trace_done = true;
+  if (err && !w->trace_err) w->trace_err = err;
+}
+
+/* Pull the next arrival into pending: true, or false with the workload
+ * stopped. prev: the time of the arrival just made, or -1. */
+static bool trace_pull(workload *w, cm_time prev) {
+  struct workload_arrival a = {0};
+  int rc = w->cfg.next(w->cfg.next_arg, &a);
+  if (rc <= 0) {
+    trace_stop(w, rc < 0 ? rc : 0);
+    return false;
+  }
+  size_t n = a.function ? strlen(a.function) : 0;
+  if (n == 0 || n >= SCHED_NAME_MAX) {
+    trace_stop(w, CM_EINVAL);
+    return false;
+  }
+  if (a.t < 0 || a.t < prev || a.t > CM_TIME_MAX - w->t0 || a.exec_hint < 0) {
+    trace_stop(w, CM_ERANGE);
+    return false;
+  }
+  memcpy(w->pending_fn, a.function, n + 1);
+  a.function = w->pending_fn;
+  w->pending = a;
+  return true;
+}
+
+/* Arm the pending arrival's timer (at once if it is due or late). */
+static void trace_arm(workload *w) {
+  cm_time due = w->t0 + w->pending.t, now = env_now(w->e);
+  w->next = env_after(w->e, due > now ? due - now : 0, on_trace, w);
+}
+
+/* Make the pending arrival and every later one due by now (several may
+ * share a time; a late timer in real mode catches up), in order; then arm
+ * the timer of the first one not yet due. */
+static void on_trace(env *e CM_UNUSED, void *arg) {
+  workload *w = arg;
+  w->next = 0;
+  do {
+    if (!may_call(w)) {
+      trace_stop(w, 0);
+      return;
+    }
+    struct workload_arrival a = w->pending;
+    g_strlcpy(w->function, w->pending_fn, sizeof w->function);
+    call_with(w, w->function, a.request_bytes, a.response_bytes, a.exec_hint);
+    if (!trace_pull(w, a.t)) return;
+  } while (w->t0 + w->pending.t <= env_now(w->e));
+  trace_arm(w);
 }
 
 /* Threads the ramp asks for at time t. */
@@ -121,9 +191,11 @@ static void on_ramp(env *e, void *arg) {
 workload *workload_new(env *e, sched *s, const struct workload_config *cfg, char **err) {
   const char *why = NULL;
   if (!e || !s || !cfg) why = "missing env, scheduler or config";
-  else if (!cfg->function || !cfg->function[0] || strlen(cfg->function) >= SCHED_NAME_MAX) why = "function name empty or too long";
+  else if (cfg->mode != WORKLOAD_TRACE && (!cfg->function || !cfg->function[0] || strlen(cfg->function) >= SCHED_NAME_MAX))
+    why = "function name empty or too long";
   else if (cfg->mode == WORKLOAD_OPEN && !(cfg->rate_per_s > 0)) why = "open loop needs rate_per_s > 0";
   else if (cfg->mode == WORKLOAD_CLOSED && cfg->threads_start == 0 && cfg->threads_end == 0) why = "closed loop needs threads";
+  else if (cfg->mode == WORKLOAD_TRACE && !cfg->next) why = "trace mode needs a next-arrival callback";
   else if (cfg->ramp < 0 || cfg->think < 0 || cfg->fail_pause < 0) why = "negative ramp, think or pause time";
   if (why) {
     if (err) *err = g_strdup_printf("workload: %s", why);
@@ -133,13 +205,17 @@ workload *workload_new(env *e, sched *s, const struct workload_config *cfg, char
   w->e = e;
   w->s = s;
   w->cfg = *cfg;
-  g_strlcpy(w->function, cfg->function, sizeof w->function);
+  g_strlcpy(w->function, cfg->function ? cfg->function : "", sizeof w->function);
   w->cfg.function = w->function;
   w->arrivals = env_rng(e, "workload:arrivals");
   w->keys = env_rng(e, "workload:keys");
   w->thinking = g_hash_table_new(g_direct_hash, g_direct_equal);
+  w->t0 = env_now(e);
   if (cfg->mode == WORKLOAD_OPEN)
     next_arrival(w, env_now(e));
+  else if (cfg->mode == WORKLOAD_TRACE) {
+    if (trace_pull(w, -1)) trace_arm(w);
+  }
   else
     w->next = env_after(e, 0, on_ramp, w);
   return w;
@@ -165,6 +241,7 @@ void workload_done(workload *w, uint64_t call_id CM_UNUSED, bool failed) {
 }
 
 void workload_set_function(workload *w, const char *function, double rate_per_s) {
+  if (w->cfg.mode == WORKLOAD_TRACE) return;
   if (function && function[0]) g_strlcpy(w->function, function, sizeof w->function);
   if (rate_per_s > 0 && w->cfg.mode == WORKLOAD_OPEN && rate_per_s != w->cfg.rate_per_s) {
     w->cfg.rate_per_s = rate_per_s;
@@ -175,3 +252,5 @@ void workload_set_function(workload *w, const char *function, double rate_per_s)
 uint64_t workload_calls(const workload *w) { return w->calls; }
 uint32_t workload_threads(const workload *w) { return w->threads; }
 const char *workload_function(const workload *w) { return w->function; }
+bool workload_trace_done(const workload *w) { return w->cfg.mode == WORKLOAD_TRACE && w->trace_done; }
+int workload_trace_error(const workload *w) { return w->trace_err; }

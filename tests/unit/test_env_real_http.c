@@ -7,7 +7,8 @@
  * the transport is tested apart from the platforms' adapters
  * (test_provider.c tests those). Another module's own easy handle on the
  * same multi (real_http__add_easy) finishes through its callback, reuses
- * the invoker's connection, and never calls back once removed. */
+ * the invoker's connection, and never calls back once removed. A call's
+ * execution-time hint goes out as X-Cloudmix-Exec-Ns, and only when set. */
 #include "cmocka_inc.h"
 
 #include <arpa/inet.h>
@@ -110,6 +111,13 @@ static void *conn_main(void *arg) {
       char *a = g_strdup_printf("HTTP/1.1 418 Teapot\r\nX-Reason: %s\r\nContent-Length: 0\r\n\r\n", path + 7);
       say(fd, a);
       g_free(a);
+      continue;
+    }
+    if (g_str_has_prefix(path, "/exec")) { /* 200 if the head carries the hint the path names ("/exec0": none) */
+      char *want = g_strdup_printf("\r\nX-Cloudmix-Exec-Ns: %s\r\n", path + 5);
+      bool right = strcmp(path + 5, "0") == 0 ? !strcasestr(head, "\r\nX-Cloudmix-Exec-Ns:") : strstr(head, want) != NULL;
+      g_free(want);
+      say(fd, right ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}" : "HTTP/1.1 400 Bad\r\nContent-Length: 0\r\n\r\n");
       continue;
     }
     if (strcmp(path, "/auth") == 0) {
@@ -265,6 +273,31 @@ static void one(env *e, const char *path, enum invoke_status want, const char *r
   if (t.by_status[want] != 1) fail_msg("%s: status not %d", path, (int)want);
   if (reason && (!t.last_reason || strcmp(t.last_reason, reason) != 0))
     fail_msg("%s: reason %s, expected %s", path, t.last_reason ? t.last_reason : "(none)", reason);
+}
+
+/* A call with exec_hint h to path: its status. */
+static enum invoke_status hinted(env *e, const char *path, cm_time h) {
+  struct tally t = {.stop_at = 1};
+  request_id id = env_invoke(e, &(struct invocation){.function = path, .exec_hint = h}, on_done, &t);
+  assert_true(id > 0);
+  env_run(e, env_now(e) + CM_S(5));
+  if (t.n != 1) fail_msg("%s: %d outcomes", path, t.n);
+  for (int s = 0; s < INVOKE_NSTATUS; s++)
+    if (t.by_status[s]) return (enum invoke_status)s;
+  return INVOKE_NSTATUS;
+}
+
+static void test_exec_hint(void **state CM_UNUSED) {
+  struct server sv;
+  server_start(&sv);
+  struct provider p;
+  env *e = make_env(&p, sv.port);
+  assert_int_equal(hinted(e, "exec123456789", 123456789), INVOKE_OK);
+  assert_int_equal(hinted(e, "exec0", 0), INVOKE_OK);
+  assert_int_equal(hinted(e, "exec5", 6), INVOKE_ERROR); /* the server can tell: 400 */
+  env_free(e);
+  g_free(p.endpoint);
+  server_stop(&sv);
 }
 
 /* The count of failures with reason in st (0 if it has no slot). */
@@ -499,6 +532,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_outcomes),
       cmocka_unit_test(test_signed),
+      cmocka_unit_test(test_exec_hint),
       cmocka_unit_test(test_reason_overflow),
       cmocka_unit_test(test_refused),
       cmocka_unit_test(test_many_cancel_free),
