@@ -17,7 +17,7 @@
 
 #define MAX_PROVIDERS (1u << 20)
 #define MAX_WINDOW (1u << 20)
-#define CHUNK_BITS 10
+#define CHUNK_BITS 6 /* 64 call records a chunk: small for a fleet's thousand per-UAV schedulers */
 #define CHUNK (1u << CHUNK_BITS)
 #define MAX_RECORDS (1u << 24) /* calls in flight at most */
 #define NIL UINT32_MAX
