@@ -28,8 +28,8 @@ static const char create_placements[] =
     " uav_p95_median_s REAL, uav_p95_max_s REAL, uav_failed_max INTEGER NOT NULL,"
     " cost_usd REAL NOT NULL, cost_per_1000_usd REAL,"
     " local_edge_share REAL, remote_edge_share REAL, cloud_share REAL,"
-    " zone_changes INTEGER NOT NULL, wall_s REAL)";
-static const char insert_placements[] = "INSERT INTO fleet_placements VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " zone_changes INTEGER NOT NULL)";
+static const char insert_placements[] = "INSERT INTO fleet_placements VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 struct uav {
   GArray *lat; /* double s, completed calls */
@@ -196,7 +196,6 @@ int fleet_rec_write(const fleet_rec *r, results *db, int64_t run_id, const struc
   results_bind_double(tp, c++, m->cost_per_1000_usd);
   for (int t = 0; t < 3; t++) results_bind_double(tp, c++, m->share[t]);
   results_bind_int(tp, c++, (int64_t)m->zone_changes);
-  results_bind_double(tp, c++, m->wall_s);
   return results_row(tp) == 0 ? 0 : CM_EDB;
 }
 

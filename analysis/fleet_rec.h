@@ -29,7 +29,8 @@ struct fleet_rec_summary {
   double cost_usd, cost_per_1000_usd;
   double share[3];                        /* of completed calls, by tier (enum fleet_rec_tier) */
   uint64_t zone_changes;
-  double wall_s;                          /* wall time of this placement's run: not reproducible */
+  double wall_s;                          /* wall time of this placement's run: printed, never stored (not
+                                             reproducible; the run's is runs.wall_seconds) */
 };
 
 typedef struct fleet_rec fleet_rec;

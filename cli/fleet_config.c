@@ -17,7 +17,7 @@ static char *leaves(const struct mobility_zone *z, uint32_t nz, const struct mob
   for (uint32_t i = 0; i < n; i++) {
     const struct mobility_waypoint *a = &w[i], *b = &w[i + 1 < n ? i + 1 : i];
     if (!mobility_segment_inside(z, nz, a->x_km, a->y_km, b->x_km, b->y_km))
-      return g_strdup_printf("the leg from row %u (%g, %g) km to (%g, %g) km leaves every zone; expected a path "
+      return g_strdup_printf("the leg from waypoint %u (%g, %g) km to (%g, %g) km leaves every zone; expected a path "
                              "inside the [zone.*] map", i + 1, a->x_km, a->y_km, b->x_km, b->y_km);
   }
   return NULL;
