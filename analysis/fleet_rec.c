@@ -51,7 +51,8 @@ fleet_rec *fleet_rec_new(uint32_t nuavs, const char *placement, const enum fleet
   g_strlcpy(r->placement, placement ? placement : "", sizeof r->placement);
   r->nuavs = nuavs;
   r->np = nproviders;
-  r->tiers = g_memdup2(tiers, sizeof *tiers * nproviders + 1);
+  r->tiers = g_new0(enum fleet_rec_tier, nproviders + 1);
+  if (nproviders) memcpy(r->tiers, tiers, sizeof *tiers * nproviders);
   r->u = g_new0(struct uav, nuavs + 1);
   for (uint32_t i = 0; i < nuavs; i++) r->u[i].lat = g_array_new(FALSE, FALSE, sizeof(double));
   return r;
