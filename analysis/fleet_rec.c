@@ -28,8 +28,12 @@ static const char create_placements[] =
     " uav_p95_median_s REAL, uav_p95_max_s REAL, uav_failed_max INTEGER NOT NULL,"
     " cost_usd REAL NOT NULL, cost_per_1000_usd REAL,"
     " local_edge_share REAL, remote_edge_share REAL, cloud_share REAL,"
-    " zone_changes INTEGER NOT NULL)";
-static const char insert_placements[] = "INSERT INTO fleet_placements VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    " zone_changes INTEGER NOT NULL, failed_throttled INTEGER NOT NULL, failed_error INTEGER NOT NULL,"
+    " failed_timeout INTEGER NOT NULL, failed_network INTEGER NOT NULL, failed_other INTEGER NOT NULL)";
+static const char insert_placements[] =
+    "INSERT INTO fleet_placements VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+/* struct fleet_rec_summary.failed_by, in order; anything else is "other" */
+static const char *const reasons[FLEET_REC_NREASONS - 1] = {"throttled", "error", "timeout", "network"};
 
 struct uav {
   GArray *lat; /* double s, completed calls */
@@ -39,6 +43,7 @@ struct uav {
 
 struct fleet_rec {
   char placement[32];
+  uint64_t failed_by[FLEET_REC_NREASONS];
   uint32_t nuavs, np;
   enum fleet_rec_tier *tiers;
   struct uav *u;
@@ -75,6 +80,9 @@ void fleet_rec_call(void *arg, uint32_t uav, int provider, const struct sched_re
   u->cost += rec->cost_usd;
   if (rec->outcome == SCHED_FAILED) {
     u->failed++;
+    int k = 0;
+    while (k < FLEET_REC_NREASONS - 1 && (!rec->reason || strcmp(rec->reason, reasons[k]))) k++;
+    r->failed_by[k]++;
     return;
   }
   double s = cm_time_to_s(rec->finished - rec->submitted);
@@ -141,6 +149,7 @@ void fleet_rec_summarize(const fleet_rec *r, double wall_s, struct fleet_rec_sum
     for (int t = 0; t < 3; t++) on[t] += u->on[t];
   }
   out->completed = total;
+  memcpy(out->failed_by, r->failed_by, sizeof out->failed_by);
   qsort(all, total, sizeof *all, cmp_double);
   qsort(p95s, nu, sizeof *p95s, cmp_double);
   for (size_t i = 0; i < total; i++) sum += all[i];
@@ -197,6 +206,7 @@ int fleet_rec_write(const fleet_rec *r, results *db, int64_t run_id, const struc
   results_bind_double(tp, c++, m->cost_per_1000_usd);
   for (int t = 0; t < 3; t++) results_bind_double(tp, c++, m->share[t]);
   results_bind_int(tp, c++, (int64_t)m->zone_changes);
+  for (int k = 0; k < FLEET_REC_NREASONS; k++) results_bind_int(tp, c++, (int64_t)m->failed_by[k]);
   return results_row(tp) == 0 ? 0 : CM_EDB;
 }
 
@@ -215,4 +225,9 @@ void fleet_rec_print(const struct fleet_rec_summary *rows, uint32_t n, double du
            m->uav_p95_max_s, m->cost_usd, m->cost_per_1000_usd, 100 * m->share[0], 100 * m->share[1],
            100 * m->share[2]);
   }
+  for (uint32_t i = 0; i < n; i++)
+    printf("  %s failures: %llu throttled, %llu error, %llu timeout, %llu network, %llu other\n", rows[i].placement,
+           (unsigned long long)rows[i].failed_by[0], (unsigned long long)rows[i].failed_by[1],
+           (unsigned long long)rows[i].failed_by[2], (unsigned long long)rows[i].failed_by[3],
+           (unsigned long long)rows[i].failed_by[4]);
 }

@@ -16,6 +16,9 @@
 #include "results.h"
 
 enum fleet_rec_tier { FLEET_REC_LOCAL, FLEET_REC_REMOTE, FLEET_REC_CLOUD };
+/* Failure reasons counted apart: throttled, error, timeout, network, and
+ * any other (budget, no_provider). */
+#define FLEET_REC_NREASONS 5
 
 /* One placement's fleet-wide figures (latencies in s, NAN without a
  * completed call). */
@@ -23,6 +26,7 @@ struct fleet_rec_summary {
   const char *placement; /* borrowed from the recorder */
   uint32_t uavs;
   uint64_t calls, completed, failed;
+  uint64_t failed_by[FLEET_REC_NREASONS]; /* failed, by reason (sum = failed) */
   double mean_s, p50_s, p95_s, p99_s;
   double uav_p95_median_s, uav_p95_max_s; /* over UAVs with a completed call: the median and the worst UAV's p95 */
   uint64_t uav_failed_max;                /* failures of the UAV that failed most */

@@ -31,7 +31,7 @@ odd=$(q "$T/a.db" "SELECT count(*) FROM fleet_uavs WHERE calls != completed + fa
   || bad "per-UAV counts" "$odd rows off"
 sums=$(q "$T/a.db" "SELECT count(*) FROM fleet_placements p WHERE calls != (SELECT sum(calls) FROM fleet_uavs u
   WHERE u.placement = p.placement) OR failed != (SELECT sum(failed) FROM fleet_uavs u WHERE u.placement = p.placement)
-  OR completed + failed != calls")
+  OR completed + failed != calls OR failed != failed_throttled + failed_error + failed_timeout + failed_network + failed_other")
 [ "$sums" = 0 ] && ok "each placement's calls and failures are its UAVs' sums" || bad "placement sums" "$sums rows off"
 same=$(q "$T/a.db" "SELECT count(*) FROM fleet_uavs s JOIN fleet_uavs e ON s.uav = e.uav
   AND s.placement = 'shared-cloud' AND e.placement = 'per-uav-edge' WHERE s.calls = e.calls AND s.path_km = e.path_km")

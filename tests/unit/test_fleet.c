@@ -353,6 +353,9 @@ static void run_counts(bool shared, uint64_t made_per_uav[8]) {
   fleet_rec_summarize(rec, 0, &m);
   assert_int_equal(m.calls, sum);
   assert_int_equal(m.completed + m.failed, sum);
+  uint64_t by = 0;
+  for (int k = 0; k < FLEET_REC_NREASONS; k++) by += m.failed_by[k];
+  assert_int_equal(by, m.failed);
   assert_true(m.failed > 0 && m.completed > 0); /* the outage, throttles and dropped links bite */
   assert_true(m.p50_s <= m.p95_s && m.p95_s <= m.p99_s);
   assert_true(fabs(m.share[0] + m.share[1] + m.share[2] - 1) < 1e-9);
