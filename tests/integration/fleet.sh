@@ -53,6 +53,19 @@ d() { sqlite3 "$1" "SELECT * FROM fleet_uavs; SELECT * FROM fleet_placements"; }
 [ "$(d "$T/a.db")" = "$(d "$T/b.db")" ] && ok "same seed, same fleet tables" || bad "determinism" ""
 [ "$(d "$T/a.db")" != "$(d "$T/c.db")" ] && ok "another seed, other fleet tables" || bad "seed has no effect" ""
 
+# --- golden output: a small fleet's figures, frozen -------------------------------
+# 5 UAVs for 120 s, seed 1. A change in behaviour (paths, links, scheduling,
+# the world) changes these rows: explain it in the commit and refreeze with
+# the query below into tests/integration/data/fleet/small.expected.
+$CLOUDMIX run $S --set fleet.uavs=5 --set run.duration_s=120 --out "$T/g.db" -q 2>/dev/null
+q "$T/g.db" "SELECT placement, calls, completed, failed, round(mean_latency_s, 6), round(p50_latency_s, 6),
+  round(p95_latency_s, 6), round(p99_latency_s, 6), round(cost_usd, 9), round(local_edge_share, 6),
+  round(cloud_share, 6), zone_changes, failed_throttled, failed_error, failed_timeout, failed_network, failed_other
+  FROM fleet_placements; SELECT placement, uav, calls, completed, failed, round(p95_latency_s, 6), local_edge,
+  remote_edge, cloud, zone_changes, round(path_km, 6) FROM fleet_uavs" >"$T/g.txt"
+if cmp -s "$T/g.txt" tests/integration/data/fleet/small.expected; then ok "5 UAVs, 120 s: the frozen figures (data/fleet/small.expected)"
+else bad "golden output data/fleet/small.expected" "$(diff tests/integration/data/fleet/small.expected "$T/g.txt" | head -8)"; fi
+
 # --- one placement ----------------------------------------------------------------
 $CLOUDMIX run $S $SMALL --set fleet.broker=per-uav-edge --out "$T/d.db" >"$T/out" 2>&1
 p=$(q "$T/d.db" "SELECT group_concat(placement) FROM fleet_placements")
