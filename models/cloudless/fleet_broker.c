@@ -121,10 +121,9 @@ void fleet_broker_free(fleet_broker *b) {
 void fleet_broker_set_zone(fleet_broker *b, uint32_t u, const char *function, double rate_per_s) {
   if (u >= b->cfg.nuavs) return;
   struct client *c = &b->c[u];
-  g_strlcpy(c->function, function && function[0] ? function : b->function, sizeof c->function);
-  double rate = rate_per_s > 0 ? rate_per_s : b->cfg.rate_per_s;
-  if (c->started && rate == c->rate) return;
-  c->rate = rate;
+  if (function && function[0]) g_strlcpy(c->function, function, sizeof c->function);
+  if (c->started && !(rate_per_s > 0 && rate_per_s != c->rate)) return; /* the rate stays: the next arrival too */
+  if (rate_per_s > 0) c->rate = rate_per_s;
   if (c->next) env_cancel(b->e, c->next);
   c->next = 0;
   c->started = true;

@@ -34,8 +34,8 @@ struct fleet_broker_config {
   uint32_t nuavs;              /* >= 1 */
   bool shared;                 /* one scheduler for all (true) or one per UAV */
   struct sched_config sched;   /* providers: the world's, [i].env_provider = i (copied by each sched) */
-  const char *function;        /* a UAV's function where its zone names none (copied) */
-  double rate_per_s;           /* its rate where the zone gives none; > 0 */
+  const char *function;        /* each UAV's function until a zone names one (copied) */
+  double rate_per_s;           /* each UAV's rate until a zone gives one; > 0 */
   size_t request_bytes, response_bytes;
   cm_time until;               /* no call starts at or after this */
 };
@@ -51,8 +51,11 @@ fleet_broker *fleet_broker_new(env *e, const struct fleet_broker_config *cfg, fl
 /* Calls in flight never call back after this. NULL is a no-op. */
 void fleet_broker_free(fleet_broker *b);
 
-/* UAV u entered a zone: its function (NULL or "": the default) and rate
- * (<= 0: the default) from now on. The first call starts u's arrivals. */
+/* UAV u entered a zone: its function (NULL or "": keep u's current one)
+ * and rate (<= 0: keep u's current one) from now on, as broker_set_function
+ * does for the single flight; a UAV starts with the config's function and
+ * rate. The first call starts u's arrivals; a later one that changes the
+ * rate draws u's next arrival afresh from now. */
 void fleet_broker_set_zone(fleet_broker *b, uint32_t u, const char *function, double rate_per_s);
 
 /* Calls in flight anywhere. */

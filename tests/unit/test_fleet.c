@@ -36,7 +36,7 @@ static struct mobility_waypoint path1[2] = {{0, 100, 0}, {CM_S(1000), 100, 0}};
 static struct mobility_waypoint *const paths[2] = {path0, path1};
 static const uint32_t npaths[2] = {2, 2};
 
-static const struct faas_function fns[] = {{"f", 20, 256}};
+static const struct faas_function fns[] = {{"f", 20, 256}, {"g", 20, 256}};
 
 /* exec = 100 ms + 20 / 10 s = 2.1 s; scheduling 20 ms; no cold start. */
 static struct faas_provider prov(const char *name, const char *platform, enum faas_tier tier) {
@@ -51,7 +51,7 @@ static struct faas_provider prov(const char *name, const char *platform, enum fa
 static faas_world *two_providers(env *e) {
   struct faas_provider p[2] = {prov("edge", "openfaas", FAAS_LOCAL_EDGE), prov("cloud", "lambda", FAAS_CLOUD)};
   char *err = NULL;
-  faas_world *w = faas_world_new(e, p, 2, fns, 1, &err);
+  faas_world *w = faas_world_new(e, p, 2, fns, 2, &err);
   if (!w) fail_msg("faas_world_new: %s", err);
   return w;
 }
@@ -376,6 +376,47 @@ static void test_every_call_once(void **state CM_UNUSED) {
   assert_memory_equal(a, b, sizeof a); /* the same arrivals under both placements */
 }
 
+struct fn_rec {
+  env *e;
+  uint64_t f_before, g_after, other;
+};
+
+static void on_fn(void *arg, uint32_t uav CM_UNUSED, int provider CM_UNUSED, const struct sched_record *r) {
+  struct fn_rec *x = arg;
+  if (!strcmp(r->function, "f") && r->submitted < CM_S(100)) x->f_before++;
+  else if (!strcmp(r->function, "g") && r->submitted >= CM_S(100)) x->g_after++;
+  else x->other++;
+}
+
+static void switch_fn(env *e CM_UNUSED, void *arg) { fleet_broker_set_zone(arg, 0, "g", 0); }
+
+/* A zone without a rate keeps the UAV's rate; without a function, its function. */
+static void test_zone_keeps(void **state CM_UNUSED) {
+  env *e = env_sim_new(3);
+  faas_world *w = two_providers(e);
+  struct sched_provider sp = {.name = "cloud", .env_provider = 1};
+  struct fleet_broker_config bc = {
+      .nuavs = 1, .shared = true, .function = "f", .rate_per_s = 0.01, .until = CM_S(200),
+      .sched = {.providers = &sp, .nproviders = 1, .policy = "loi", .latency_window = 10, .max_attempts = 1,
+                .timeout = CM_S(60)}};
+  struct fn_rec x = {e, 0, 0, 0};
+  char *err = NULL;
+  fleet_broker *b = fleet_broker_new(e, &bc, on_fn, &x, &err);
+  assert_non_null(b);
+  env_run(e, CM_S(10));
+  assert_int_equal(fleet_broker_calls(b), 0); /* no zone yet: no call */
+  fleet_broker_set_zone(b, 0, NULL, 2);        /* 2 calls/s, function kept: f */
+  env_after(e, CM_S(90), switch_fn, b);        /* at 100 s: g, rate kept */
+  env_run(e, CM_S(200));
+  while (fleet_broker_busy(b)) env_run(e, env_now(e) + CM_S(1));
+  assert_int_equal(x.other, 0);
+  assert_in_range(x.f_before, 130, 230); /* 2/s over 90 s: 180 expected */
+  assert_in_range(x.g_after, 150, 250);  /* 2/s over 100 s (not 0.01/s): 200 expected */
+  fleet_broker_free(b);
+  faas_world_free(w);
+  env_free(e);
+}
+
 static void test_bad_configs(void **state CM_UNUSED) {
   env *e = env_sim_new(1);
   faas_world *w = two_providers(e);
@@ -406,7 +447,7 @@ int main(void) {
       cmocka_unit_test(test_paths),           cmocka_unit_test(test_links_per_uav),
       cmocka_unit_test(test_links_shared),    cmocka_unit_test(test_hop_end_to_end),
       cmocka_unit_test(test_onboard_per_uav), cmocka_unit_test(test_every_call_once),
-      cmocka_unit_test(test_bad_configs),
+      cmocka_unit_test(test_zone_keeps),      cmocka_unit_test(test_bad_configs),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
