@@ -148,6 +148,7 @@ unit: $(UNIT_BIN)
 integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) BUILD=$(abspath $(BUILD)) sh tests/integration/run.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/cloudless.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/fleet.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/realmode.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/realcloud.sh

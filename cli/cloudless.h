@@ -45,6 +45,17 @@ struct cl_plan {
   uint32_t nallowed;
 };
 
+/* [fleet] (cli/fleet_config.c): N UAVs over the zones. */
+struct cl_fleet {
+  uint32_t uavs;
+  bool shared_cloud, per_uav_edge;   /* the placements to run, in this order */
+  struct mobility_waypoint **paths;  /* paths = traces: one per UAV; NULL = generated */
+  uint32_t *npaths;
+  double speed_min_kmh, speed_max_kmh;
+  double broker_x_km, broker_y_km;
+  cm_time broker_backhaul, broker_peer;
+};
+
 /* Everything a run needs, parsed and cross-checked from the scenario. */
 struct cl_config {
   char experiment[16]; /* live | storage-scan | workflow */
@@ -88,6 +99,7 @@ struct cl_config {
   uint32_t nplans;
   uint32_t *backup; /* [workflow] backup_stores, as store indexes */
   uint32_t nbackup;
+  struct cl_fleet *fleet; /* [fleet] uavs > 0; NULL = none */
 };
 
 /* Parse s into a config (NULL and *err, one line naming the file, group and
@@ -120,6 +132,14 @@ int cloudless_workflow_run(struct run_ctx *c, struct cl_config *cfg);
  * (cli/cloudless_plan.c). cl_plans_free frees what it allocated. */
 int cl_plans_parse(const scenario *s, struct cl_config *c, char **err);
 void cl_plans_free(struct cl_config *c);
+/* [fleet] into c->fleet (after every other group): 0, or -1 with *err
+ * naming the key and what was expected; cl_fleet_free frees it. */
+int cl_fleet_parse(const scenario *s, struct cl_config *c, char **err);
+void cl_fleet_free(struct cl_fleet *f);
+/* A fleet run (cli/run_fleet.c): each placement in turn on the same seed,
+ * the tables fleet_uavs and fleet_placements, the comparison printed. An
+ * exit code. */
+int cloudless_fleet_run(struct run_ctx *c, struct cl_config *cfg);
 /* The registry's check hook: cl_config_new then free. */
 int cloudless_check(const scenario *s, char **err);
 /* [cloudless] experiment = storage-scan (cloudless_scan.c): c's run with config cfg (borrowed). */

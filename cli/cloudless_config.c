@@ -580,7 +580,8 @@ struct cl_config *cl_config_new(const scenario *s, char **err) {
   g_strlcpy(c->experiment, scenario_string(s, "cloudless", "experiment"), sizeof c->experiment);
   if (parse_functions(s, c, err) || parse_providers(s, c, err) || parse_faults(s, c, err) || parse_flight(s, c, err) ||
       parse_broker(s, c, err) || parse_workflow(s, c, err) || parse_storage(s, c, err) || cl_plans_parse(s, c, err) ||
-      cl_config_scale(c, scenario_double(s, "cloudless", "time_scale"), scenario_path(s), err)) {
+      cl_config_scale(c, scenario_double(s, "cloudless", "time_scale"), scenario_path(s), err) ||
+      cl_fleet_parse(s, c, err)) {
     cl_config_free(c);
     return NULL;
   }
@@ -602,6 +603,7 @@ void cl_config_free(struct cl_config *c) {
   g_free(c->locations);
   g_free(c->slinks);
   cl_plans_free(c);
+  cl_fleet_free(c->fleet);
   g_free(c);
 }
 

@@ -197,5 +197,27 @@ const struct scn_key cloudless_keys[] = {
     {"zone.*", "down_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "intermittent link: mean down period"},
     {"zone.*", "function", SCN_STRING, 0, 0, NULL, "", "workload function in this zone; empty = keep"},
     {"zone.*", "rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "open-loop rate in this zone; 0 = keep"},
+    /* a fleet of UAVs (cli/fleet_config.c, sim/fleet.h): N flights over the [zone.*] map */
+    {"fleet", "uavs", SCN_INT, 0, 100000, NULL, "0",
+     "UAVs of a fleet, each with its own path and links, sharing the providers; 0 = no fleet (the [flight])"},
+    {"fleet", "broker", SCN_ENUM, 0, 0, "shared-cloud|per-uav-edge|both", "both",
+     "where the broker runs (seed 5.3): one in the cloud for every UAV (each call goes UAV -> broker -> "
+     "provider), one on board each UAV, or both in turn on the same paths and arrivals"},
+    {"fleet", "paths", SCN_ENUM, 0, 0, "generate|traces", "generate",
+     "generate: each UAV's path drawn from the seed within the zones (sim/fleet.h); traces: UAV i flies the "
+     "i-th CSV file (t_s,x_km,y_km) of [fleet] traces, in name order"},
+    {"fleet", "traces", SCN_STRING, 0, 0, NULL, "",
+     "paths = traces: a directory of flight traces (relative to the scenario file), at least uavs of them"},
+    {"fleet", "speed_min_kmh", SCN_DOUBLE, 1e-3, 1e5, NULL, "60", "generated paths: slowest leg speed"},
+    {"fleet", "speed_max_kmh", SCN_DOUBLE, 1e-3, 1e5, NULL, "180",
+     "generated paths: fastest leg speed (the single flight of uav-flight.ini flies 180 km/h)"},
+    {"fleet", "broker_x_km", SCN_DOUBLE, -1e5, 1e5, NULL, "0", "shared-cloud: the broker's data centre"},
+    {"fleet", "broker_y_km", SCN_DOUBLE, -1e5, 1e5, NULL, "0", "shared-cloud: the broker's data centre"},
+    {"fleet", "broker_backhaul_ms", SCN_DOUBLE, 0, 1e6, NULL, "8",
+     "shared-cloud: one way, radio network to the broker (8 ms: providers-core.ini's aws-lambda backhaul, the "
+     "broker running in that region)"},
+    {"fleet", "broker_peer_ms", SCN_DOUBLE, 0, 1e6, NULL, "1",
+     "shared-cloud: one way, fixed part of broker -> an off-board provider, plus 0.01 ms/km (our estimate for "
+     "data centres of one metro area)"},
 };
 const size_t cloudless_nkeys = sizeof cloudless_keys / sizeof cloudless_keys[0];

@@ -190,6 +190,16 @@ int cloudless_run(struct run_ctx *c, struct cl_summary *out) {
     cl_config_free(r.cfg);
     return CM_EXIT_USAGE;
   }
+  if (r.cfg->fleet) { /* N UAVs, placements side by side: cli/run_fleet.c */
+    const char *no = out ? "compare runs one client; a fleet's placements are compared by `cloudmix run`"
+                     : c->record_trace ? "--record-trace records one client's calls; expected no --record-trace"
+                     : c->cl_adjust    ? "replay drives one client; expected a scenario without [fleet] uavs"
+                                       : NULL;
+    int rc = no ? CM_EXIT_USAGE : cloudless_fleet_run(c, r.cfg);
+    if (no) fprintf(stderr, "cloudmix: %s: [fleet] uavs: %s\n", scenario_path(c->s), no);
+    cl_config_free(r.cfg);
+    return rc;
+  }
   if (strcmp(r.cfg->experiment, "live") != 0 && (c->record_trace || c->cl_adjust)) {
     fprintf(stderr, "cloudmix: %s: [cloudless] experiment: %s records and replays only experiment = live, not %s\n",
             scenario_path(c->s), c->record_trace ? "--record-trace" : "replay", r.cfg->experiment);

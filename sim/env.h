@@ -53,6 +53,9 @@ struct invocation {
   cm_time exec_hint;    /* run the function this long (ns, a replayed trace's duration) instead of
                            the platform's own model; 0 = the model. Sim: sim/faas.h; real mode: sent
                            to the emulator (EMULATE_EXEC_HEADER), real platforms ignore it */
+  uint32_t client;      /* which client sends it (a UAV of a fleet): picks its link in a simulated world
+                           with per-client links (sim/faas.h); 0 = the one client. The real backend
+                           ignores it */
 };
 
 /* How an invocation ended. Every invocation ends in exactly one outcome. */

@@ -106,7 +106,7 @@ static char *check_provider(const struct faas_provider *p, uint32_t i) {
   return msg;
 }
 
-static char *setup_provider(faas_world *w, struct faas__prov *p, const struct faas_provider *cfg, uint32_t i) {
+char *faas__prov_setup(faas_world *w, struct faas__prov *p, const struct faas_provider *cfg, uint32_t i) {
   if (!name_ok(cfg->name, FAAS_NAME_MAX)) return g_strdup_printf("faas: provider %u: name empty or not terminated", i);
   if (!name_ok(cfg->platform, sizeof cfg->platform))
     return g_strdup_printf("faas: provider %u '%s': platform empty or not terminated", i, cfg->name);
@@ -125,6 +125,7 @@ static char *setup_provider(faas_world *w, struct faas__prov *p, const struct fa
 
   const struct faas_provider *c = &p->cfg;
   p->w = w;
+  p->idx = i;
   p->load.slots = c->concurrency_limit ? (uint64_t)c->concurrency_limit * c->container_concurrency : UINT64_MAX;
   p->load.cores_cap = micro(c->cpu_cores);
   p->load.mem_cap = micro(c->memory_mb);
@@ -141,10 +142,8 @@ static char *setup_provider(faas_world *w, struct faas__prov *p, const struct fa
   faas_lognormal_params(1.0, c->exec_cv, &p->exec_mu, &p->exec_sigma);
   if (c->sched_delay_mean > 0) faas_lognormal_params((double)c->sched_delay_mean, c->sched_delay_cv, &p->sched_mu, &p->sched_sigma);
   if (c->cold_start_mean > 0) faas_lognormal_params((double)c->cold_start_mean, c->cold_start_cv, &p->cold_mu, &p->cold_sigma);
-  p->latency = c->link_latency;
-  p->jitter_sd = c->link_jitter_sd;
-  p->ns_per_byte = c->link_bandwidth_bps > 0 ? 8e9 / c->link_bandwidth_bps : 0;
-  p->link_up = true;
+  p->link = (struct faas__link){c->link_latency, c->link_jitter_sd,
+                                 c->link_bandwidth_bps > 0 ? 8e9 / c->link_bandwidth_bps : 0, true};
 
   char name[FAAS_NAME_MAX + 32];
 #define STREAM(field, what) \
@@ -213,7 +212,7 @@ faas_world *faas_world_new(env *e, const struct faas_provider *providers, uint32
   }
   for (uint32_t i = 0; i < nproviders; i++) {
     w->np = i + 1; /* so that faas_world_free frees provider i's pools */
-    msg = setup_provider(w, &w->provs[i], &providers[i], i);
+    msg = faas__prov_setup(w, &w->provs[i], &providers[i], i);
     if (msg) goto fail;
   }
   env_sim_set_invoker(e, faas__invoke, w);
@@ -232,21 +231,38 @@ void faas_world_free(faas_world *w) {
     faas__cancel_all(w);
     env_sim_set_invoker(w->e, NULL, NULL);
   }
-  for (uint32_t i = 0; w->provs && i < w->np; i++) {
-    struct faas__prov *p = &w->provs[i];
-    if (p->qtimer) engine_cancel(w->en, p->qtimer, NULL);
-    if (p->pools)
-      for (size_t k = 0; k < (size_t)w->nf * p->cfg.nbins; k++) faas__pool_free(&p->pools[k]);
-    free(p->pools);
-    free(p->faults);
-    g_free(p->load.node);
-  }
+  for (uint32_t i = 0; w->provs && i < w->np; i++) faas__prov_free(w, &w->provs[i]);
+  for (size_t i = 0; w->reps && i < (size_t)w->nclients * w->nrep; i++) faas__prov_free(w, &w->reps[i]);
+  g_free(w->reps);
+  g_free(w->rep_slot);
+  g_free(w->clinks);
   g_ptr_array_free(w->inv_chunks, TRUE);
   g_ptr_array_free(w->cont_chunks, TRUE);
   g_hash_table_destroy(w->fn_index);
   free(w->fns);
   free(w->provs);
   free(w);
+}
+
+void faas__prov_free(faas_world *w, struct faas__prov *p) {
+  if (p->qtimer) engine_cancel(w->en, p->qtimer, NULL);
+  if (p->pools)
+    for (size_t k = 0; k < (size_t)w->nf * p->cfg.nbins; k++) faas__pool_free(&p->pools[k]);
+  free(p->pools);
+  free(p->faults);
+  g_free(p->load.node);
+}
+
+int faas__prov_add_fault(struct faas__prov *p, const struct faas_fault *f) {
+  if (p->nfaults == p->faults_cap) {
+    uint32_t cap = p->faults_cap ? p->faults_cap * 2 : 4;
+    struct faas_fault *a = realloc(p->faults, cap * sizeof(*a));
+    if (!a) return CM_ENOMEM;
+    p->faults = a;
+    p->faults_cap = cap;
+  }
+  p->faults[p->nfaults++] = *f;
+  return CM_OK;
 }
 
 int faas_world_add_fault(faas_world *w, const struct faas_fault *f) {
@@ -263,32 +279,22 @@ int faas_world_add_fault(faas_world *w, const struct faas_fault *f) {
     break;
   default: return CM_EINVAL;
   }
-  struct faas__prov *p = &w->provs[f->provider];
   if (f->end <= engine_now(w->en)) return CM_OK; /* already over: nothing to do */
-  if (p->nfaults == p->faults_cap) {
-    uint32_t cap = p->faults_cap ? p->faults_cap * 2 : 4;
-    struct faas_fault *a = realloc(p->faults, cap * sizeof(*a));
-    if (!a) return CM_ENOMEM;
-    p->faults = a;
-    p->faults_cap = cap;
-  }
-  p->faults[p->nfaults++] = *f;
-  return CM_OK;
+  int rc = faas__prov_add_fault(&w->provs[f->provider], f);
+  int slot = w->rep_slot ? w->rep_slot[f->provider] : -1; /* one per client: every client's instance */
+  for (uint32_t c = 0; rc == CM_OK && slot >= 0 && c < w->nclients; c++)
+    rc = faas__prov_add_fault(&w->reps[(size_t)c * w->nrep + (uint32_t)slot], f);
+  return rc;
 }
 
 int faas_world_set_link(faas_world *w, uint32_t p, cm_time latency, cm_time jitter_sd, double bandwidth_bps) {
-  if (!w || p >= w->np || latency < 0 || jitter_sd < 0 || !(bandwidth_bps >= 0)) return CM_EINVAL;
-  struct faas__prov *pr = &w->provs[p];
-  pr->latency = latency;
-  pr->jitter_sd = jitter_sd;
-  pr->ns_per_byte = bandwidth_bps > 0 ? 8e9 / bandwidth_bps : 0;
-  return CM_OK;
+  if (!w || w->clinks) return CM_EINVAL;
+  return faas_world_set_client_link(w, 0, p, latency, jitter_sd, bandwidth_bps);
 }
 
 int faas_world_set_link_up(faas_world *w, uint32_t p, bool up) {
-  if (!w || p >= w->np) return CM_EINVAL;
-  w->provs[p].link_up = up;
-  return CM_OK;
+  if (!w || w->clinks) return CM_EINVAL;
+  return faas_world_set_client_link_up(w, 0, p, up);
 }
 
 uint32_t faas_world_nproviders(const faas_world *w) { return w->np; }
@@ -308,10 +314,7 @@ int faas_world_find_function(const faas_world *w, const char *name) {
   return v ? (int)GPOINTER_TO_UINT(v) - 1 : -1;
 }
 
-void faas_world_stats(const faas_world *w, uint32_t p, struct faas_stats *out) {
-  memset(out, 0, sizeof(*out));
-  if (p >= w->np) return;
-  const struct faas__prov *pr = &w->provs[p];
+void faas__prov_stats(const faas_world *w, const struct faas__prov *pr, struct faas_stats *out) {
   *out = pr->st;
   out->running = pr->load.running;
   out->queued = pr->load.queued;
@@ -319,4 +322,11 @@ void faas_world_stats(const faas_world *w, uint32_t p, struct faas_stats *out) {
   uint32_t warm = 0;
   for (size_t k = 0; k < (size_t)w->nf * pr->cfg.nbins; k++) warm += faas__pool_warm(pr, &pr->pools[k], now);
   out->warm_idle = warm;
+}
+
+void faas_world_stats(const faas_world *w, uint32_t p, struct faas_stats *out) {
+  memset(out, 0, sizeof(*out));
+  if (p >= w->np) return;
+  faas__prov_stats(w, &w->provs[p], out);
+  if (w->rep_slot && w->rep_slot[p] >= 0) faas__reps_stats(w, p, out);
 }

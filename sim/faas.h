@@ -209,7 +209,9 @@ void faas_world_free(faas_world *w);
 int faas_world_add_fault(faas_world *w, const struct faas_fault *f);
 
 /* Change the client's link to provider p from now on (mobility, handover).
- * bandwidth 0 = unlimited. CM_EINVAL on a bad index or negative values. */
+ * bandwidth 0 = unlimited. CM_EINVAL on a bad index or negative values, and
+ * on a world with per-client links (faas_world_set_clients: use
+ * faas_world_set_client_link). */
 int faas_world_set_link(faas_world *w, uint32_t p, cm_time latency, cm_time jitter_sd, double bandwidth_bps);
 
 /* Take the client's link to provider p down (calls fail with INVOKE_NETWORK
@@ -223,6 +225,32 @@ int faas_world_set_link_up(faas_world *w, uint32_t p, bool up);
  * NULL) the field at fault: "bins.vcpu", "cpu_cores",
  * "var.contention_on_mean", "platform", ... */
 char *faas_provider_check(const struct faas_provider *p, const char **field);
+
+/* Many clients (a fleet of UAVs, sim/fleet.h; sim/faas_clients.c): from
+ * now on the world keeps one link per (client, provider), each starting as
+ * the provider's configured link, and a call travels the link of its
+ * struct invocation.client (an index < nclients; a larger one is refused
+ * with CM_EINVAL). Providers p with per_client[p] (NULL: none) exist once
+ * per client: each client's calls to p run on its own instance (its own
+ * warm containers, slots, node capacity and contention process; p's
+ * faults apply to every instance), as a UAV's on-board computer serves
+ * that UAV alone; faas_world_stats(p) sums the instances. Without this
+ * call there is one client, 0, with one link per provider. Once per world
+ * and before any invocation; CM_EINVAL for nclients 0 or above
+ * FAAS_MAX_CLIENTS, a second call or a late one. Memory: nclients x
+ * nproviders links and nclients copies of each per-client provider. */
+#define FAAS_MAX_CLIENTS (1u << 20)
+int faas_world_set_clients(faas_world *w, uint32_t nclients, const bool *per_client);
+/* Clients the world tells apart (1 without faas_world_set_clients). */
+uint32_t faas_world_nclients(const faas_world *w);
+/* As faas_world_set_link and faas_world_set_link_up, for one client's link
+ * (client 0 on a one-client world). CM_EINVAL on a bad index or value. */
+int faas_world_set_client_link(faas_world *w, uint32_t client, uint32_t p, cm_time latency, cm_time jitter_sd,
+                               double bandwidth_bps);
+int faas_world_set_client_link_up(faas_world *w, uint32_t client, uint32_t p, bool up);
+/* A client's link to p as it is now (any out-pointer may be NULL). */
+int faas_world_client_link(const faas_world *w, uint32_t client, uint32_t p, cm_time *latency, cm_time *jitter_sd,
+                           double *bandwidth_bps, bool *up);
 
 uint32_t faas_world_nproviders(const faas_world *w);
 /* The world's copy of provider p, with its platform's defaults filled in

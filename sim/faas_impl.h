@@ -37,6 +37,13 @@ struct faas__pool {
 
 /* One invocation, from env_invoke to its result. Pooled: no malloc per call
  * once the pool has grown to the high-water mark. */
+/* A client's link to a provider. */
+struct faas__link {
+  cm_time latency, jitter_sd;
+  double ns_per_byte; /* 0 = unlimited bandwidth */
+  bool up;
+};
+
 struct faas__inv {
   struct faas__inv *next, *prev; /* free list, or the provider's queue */
   struct faas__prov *p;
@@ -50,6 +57,7 @@ struct faas__inv {
   cm_time exec_hint;   /* struct invocation.exec_hint; 0 = the model */
   size_t response_bytes;
   uint32_t fn, bin, node; /* node: where it runs (PLATFORM_NO_NODE without nodes) */
+  uint32_t client;        /* struct invocation.client: whose link it travels */
   uint8_t state, pending;
   bool client_timer, oom;
   struct invoke_result res;
@@ -63,10 +71,8 @@ struct faas__prov {
   uint64_t bin_cores[FAAS_MAX_BINS], bin_mem[FAAS_MAX_BINS]; /* micro-units */
   double ns_per_gflop[FAAS_MAX_BINS];
   double exec_mu, exec_sigma, sched_mu, sched_sigma, cold_mu, cold_sigma;
-  /* the client's link */
-  cm_time latency, jitter_sd;
-  double ns_per_byte; /* 0 = unlimited bandwidth */
-  bool link_up;
+  uint32_t idx;           /* its index in the world's providers (an instance: of the provider it copies) */
+  struct faas__link link; /* the client's link (every client's, without faas_world_set_clients) */
   /* variability */
   double drift_omega, drift_phase; /* rad/ns, rad */
   bool cont_on;
@@ -95,7 +101,29 @@ struct faas_world {
   struct faas__container *free_cont;
   GPtrArray *cont_chunks;
   bool installed; /* as e's invoker */
+  /* faas_world_set_clients (sim/faas_clients.c) */
+  struct faas__link *clinks; /* [client * np + provider]; NULL = one shared link */
+  uint32_t nclients;
+  int *rep_slot;             /* per provider: its slot among the per-client providers, or -1; NULL = none */
+  struct faas__prov *reps;   /* [client * nrep + slot]: each client's own instance */
+  uint32_t nrep;
 };
+
+/* The link a call of client c takes to p. */
+static inline struct faas__link *faas__link_of(const faas_world *w, struct faas__prov *p, uint32_t c) {
+  return w->clinks ? &w->clinks[(size_t)c * w->np + p->idx] : &p->link;
+}
+
+/* faas.c: one provider's state from cfg as provider i (i = its index;
+ * NULL or the reason), its release, a fault on it, its counts. */
+char *faas__prov_setup(faas_world *w, struct faas__prov *p, const struct faas_provider *cfg, uint32_t i);
+void faas__prov_free(faas_world *w, struct faas__prov *p);
+int faas__prov_add_fault(struct faas__prov *p, const struct faas_fault *f);
+void faas__prov_stats(const faas_world *w, const struct faas__prov *pr, struct faas_stats *out);
+/* faas_clients.c: the instance client c's call to provider index i runs
+ * on; adds the per-client instances' counts of provider p to *out. */
+struct faas__prov *faas__prov_for(faas_world *w, uint32_t i, uint32_t c);
+void faas__reps_stats(const faas_world *w, uint32_t p, struct faas_stats *out);
 
 /* faas_run.c */
 int faas__invoke(void *world, env *e, const struct invocation *inv, env_invoke_fn done, void *arg);

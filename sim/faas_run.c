@@ -60,7 +60,7 @@ static void deliver_at(struct faas__inv *r, cm_time t) {
  * downlink (an error body: latency only, no payload). */
 static void fail_back(struct faas__prov *p, struct faas__inv *r, cm_time now, enum invoke_status st, int http) {
   set_failed(r, st, http);
-  deliver_at(r, now + p->latency);
+  deliver_at(r, now + faas__link_of(p->w, p, r->client)->latency);
 }
 
 /* ---- exec time -------------------------------------------------------- */
@@ -135,8 +135,9 @@ static void start(struct faas__prov *p, struct faas__inv *r, cm_time now) {
   cm_time end = begin + exec;
   r->pending |= FAAS__EV_RELEASE;
   r->ev_main = engine_at(w->en, end, on_release, r);
-  cm_time down = p->latency;
-  if (p->ns_per_byte > 0) down += (cm_time)((double)r->response_bytes * p->ns_per_byte + 0.5);
+  const struct faas__link *lk = faas__link_of(w, p, r->client);
+  cm_time down = lk->latency;
+  if (lk->ns_per_byte > 0) down += (cm_time)((double)r->response_bytes * lk->ns_per_byte + 0.5);
   deliver_at(r, end + down);
 }
 
@@ -311,8 +312,10 @@ static int find_function(faas_world *w, const char *name) {
 int faas__invoke(void *world, env *e CM_UNUSED, const struct invocation *inv, env_invoke_fn done, void *arg) {
   faas_world *w = world;
   if (inv->provider >= w->np || !inv->function || inv->timeout < 0) return CM_EINVAL;
-  struct faas__prov *p = &w->provs[inv->provider];
+  if (inv->client >= faas_world_nclients(w)) return CM_EINVAL;
+  struct faas__prov *p = faas__prov_for(w, inv->provider, inv->client);
   if (inv->bin >= p->cfg.nbins) return CM_EINVAL;
+  const struct faas__link *lk = faas__link_of(w, p, inv->client);
   int fn = find_function(w, inv->function);
   if (fn < 0) return CM_EINVAL;
 
@@ -323,6 +326,7 @@ int faas__invoke(void *world, env *e CM_UNUSED, const struct invocation *inv, en
   r->arg = arg;
   r->fn = (uint32_t)fn;
   r->bin = inv->bin;
+  r->client = inv->client;
   r->response_bytes = inv->response_bytes;
   r->exec_hint = inv->exec_hint > 0 ? inv->exec_hint : 0;
   r->submit = now;
@@ -337,14 +341,14 @@ int faas__invoke(void *world, env *e CM_UNUSED, const struct invocation *inv, en
   p->st.invoked++;
   p->st.in_flight++;
 
-  if (!p->link_up || (p->nfaults && link_down_fault(p, now))) { /* the connection attempt times out */
+  if (!lk->up || (p->nfaults && link_down_fault(p, now))) { /* the connection attempt times out */
     set_failed(r, INVOKE_NETWORK, 0);
     deliver_at(r, r->deadline);
     return CM_OK;
   }
-  cm_time up = p->latency;
-  if (p->jitter_sd > 0) up += (cm_time)fabs(rng_normal(p->r_link, 0, (double)p->jitter_sd));
-  if (p->ns_per_byte > 0) up += (cm_time)((double)inv->request_bytes * p->ns_per_byte + 0.5);
+  cm_time up = lk->latency;
+  if (lk->jitter_sd > 0) up += (cm_time)fabs(rng_normal(p->r_link, 0, (double)lk->jitter_sd));
+  if (lk->ns_per_byte > 0) up += (cm_time)((double)inv->request_bytes * lk->ns_per_byte + 0.5);
   if (up >= r->deadline - now) { /* the request is still uploading when the client gives up */
     set_timeout(r);
     deliver_at(r, r->deadline);

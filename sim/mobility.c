@@ -148,6 +148,14 @@ static char *check_coverage(const struct mobility_waypoint *w, uint32_t n, const
   return msg;
 }
 
+bool mobility_segment_inside(const struct mobility_zone *zones, uint32_t nz, double ax, double ay, double bx,
+                             double by) {
+  struct span *spans = g_new(struct span, nz + 1);
+  bool in = zones && nz && covered_to(zones, nz, ax, ay, bx, by, spans) >= 1 - EPS;
+  g_free(spans);
+  return in;
+}
+
 /* ---- updates ----------------------------------------------------------- */
 
 static void site_link(const mobility *m, uint32_t i, double x, double y, struct linkstate *out) {

@@ -131,6 +131,11 @@ void mobility_position_at(const mobility *m, cm_time t, double *x_km, double *y_
 /* Index of the smallest-radius zone containing (x, y), or -1. */
 int mobility_zone_at(const mobility *m, double x_km, double y_km);
 
+/* Whether the straight segment (ax, ay) -> (bx, by) lies inside the union
+ * of the nz zones (the coverage rule mobility_new applies to a path). */
+bool mobility_segment_inside(const struct mobility_zone *zones, uint32_t nz, double ax, double ay, double bx,
+                             double by);
+
 /* Zone changes after the start; link-down periods of the off-board links
  * (a period that is down at the start counts); total time they were down up
  * to now. */

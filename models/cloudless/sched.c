@@ -17,7 +17,7 @@
 
 #define MAX_PROVIDERS (1u << 20)
 #define MAX_WINDOW (1u << 20)
-#define CHUNK_BITS 10
+#define CHUNK_BITS 6 /* 64 call records a chunk: small for a fleet's thousand per-UAV schedulers */
 #define CHUNK (1u << CHUNK_BITS)
 #define MAX_RECORDS (1u << 24) /* calls in flight at most */
 #define NIL UINT32_MAX
@@ -219,7 +219,7 @@ static void launch(sched *s, struct call *c, uint32_t i, cm_time now) {
   struct invocation inv = {.id = c->id, .function = c->function, .provider = p->cfg.env_provider,
                            .bin = p->cfg.bin, .request_bytes = c->req, .response_bytes = c->resp,
                            .timeout = c->deadline == CM_TIME_MAX ? 0 : c->deadline - now,
-                           .exec_hint = c->exec_hint};
+                           .exec_hint = c->exec_hint, .client = c->client};
   request_id id = env_invoke(s->e, &inv, on_result, c);
   if (id < 0) c->timer = env_after(s->e, 0, on_refused, c); /* refused: a network failure of this attempt, later */
   else c->inv_id = id;
@@ -433,6 +433,7 @@ int sched_call(sched *s, const struct sched_call *call) {
   c->req = call->request_bytes;
   c->resp = call->response_bytes;
   c->exec_hint = call->exec_hint > 0 ? call->exec_hint : 0;
+  c->client = call->client;
   c->submitted = env_now(s->e);
   c->deadline = s->cfg.timeout > 0 && s->cfg.timeout <= CM_TIME_MAX - c->submitted ? c->submitted + s->cfg.timeout
                                                                                    : CM_TIME_MAX;

@@ -136,6 +136,7 @@ struct sched_call {
   uint64_t input_key;    /* memoisation key; 0 = do not consult the cache */
   size_t request_bytes, response_bytes;
   cm_time exec_hint;     /* struct invocation.exec_hint of each attempt; 0 = the platform's model */
+  uint32_t client;       /* struct invocation.client of every attempt (a fleet's UAV); 0 = the one client */
 };
 
 /* How a call ended. Strings are static or borrowed from the call; valid

@@ -25,6 +25,7 @@ struct call {
   uint64_t id, key;
   size_t req, resp;
   cm_time exec_hint;
+  uint32_t client;          /* struct sched_call.client */
   cm_time submitted, start; /* start: of the current attempt */
   cm_time deadline;         /* submitted + timeout; CM_TIME_MAX without one */
   uint32_t tried_in[SCHED__TRIED_INLINE]; /* providers tried, in order: here, then in tried_more */
