@@ -12,7 +12,7 @@ PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl libsoup-3.0 hiredis
 # Debian packages behind PKGS, plus programs the tests and plots run.
 DEB_PKGS  := libglib2.0-dev libgsl-dev libsodium-dev libsqlite3-dev libcmocka-dev \
              libcurl4-openssl-dev libsoup-3.0-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy wrk nghttp2-proxy \
-             libhiredis-dev redis-server redis-tools
+             libhiredis-dev redis-server redis-tools parallel
 # npm peers of the storage tests (tests/integration/peers_lib.sh), kept outside the clone
 CLOUDMIX_NPM ?= $(HOME)/.cache/cloudmix/npm
 NPM_PKGS  := s3rver@3 azurite@3
@@ -57,6 +57,7 @@ deps:
 	command -v nghttpx >/dev/null || [ -x /usr/sbin/nghttpx ] || missing="$$missing nghttpx"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v redis-benchmark >/dev/null || missing="$$missing redis-benchmark"; \
+	parallel --version 2>/dev/null | grep -q 'GNU parallel' || missing="$$missing parallel"; \
 	/usr/bin/python3 -c 'import simpy' 2>/dev/null || /usr/bin/python3 -c 'import SimPy' 2>/dev/null || missing="$$missing simpy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing; installing Debian packages: $(DEB_PKGS)"; \
@@ -162,6 +163,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) SCAN_SIZES=$(SCAN_SIZES) sh tests/integration/workflow_real.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/didyoumean.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/sweep.sh
 
 test: deps
 	@$(MAKE) --no-print-directory check-style

@@ -47,8 +47,9 @@ static int job_clear(const struct sweep_job *j) {
   return CM_OK;
 }
 
-/* The path of a program on PATH that answers `--version` with marker; else
- * NULL and a message naming the Debian package. */
+/* The path of a program on PATH that answers `--version` with marker (not
+ * asked when marker is NULL: sbatch answers only with a cluster configured);
+ * else NULL and a message naming the Debian package. */
 static char *tool_find(const char *prog, const char *marker, const char *package) {
   char *path = g_find_program_in_path(prog);
   if (!path) {
@@ -58,8 +59,9 @@ static char *tool_find(const char *prog, const char *marker, const char *package
   }
   char *out = NULL;
   const char *argv[] = {path, "--version", NULL};
-  gboolean ran = g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, NULL, NULL);
-  if (!ran || !out || !strstr(out, marker)) {
+  gboolean ran = !marker || g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                                         NULL, NULL, NULL);
+  if (marker && (!ran || !out || !strstr(out, marker))) {
     fprintf(stderr, "cloudmix sweep: %s is not %s (another program of that name?); install the Debian package '%s'\n",
             path, marker, package);
     g_free(path);
@@ -143,7 +145,7 @@ static int run_parallel(const char *dir, GPtrArray *jobs, const GArray *pending,
 }
 
 static int run_slurm(const char *dir, const GArray *pending, gint njobs, bool submit) {
-  char *sbatch = submit ? tool_find("sbatch", "slurm", "slurm-client") : NULL;
+  char *sbatch = submit ? tool_find("sbatch", NULL, "slurm-client") : NULL;
   if (submit && !sbatch) return CM_EXIT_USAGE;
   char *script = g_build_filename(dir, "sweep.sbatch", NULL), *list = g_build_filename(dir, "jobs.txt", NULL);
   char *logs = g_build_filename(dir, "slurm", NULL), *arr = ranges(pending);
