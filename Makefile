@@ -4,6 +4,7 @@
 #   make demo     install missing Debian packages, build, compare policies on the UAV flight
 #   make figures  install missing packages, build, regenerate every seed figure into build/figures/
 #   make test     deps + unit tests + integration tests + style check
+#   make test-slurm  the Slurm sweep test (a one-node Slurm on loopback; root)
 #   make bench    the benchmarks in tests/bench (figures on stdout); make bench NAME... only those
 #   make sanitize the whole test suite under ASan + UBSan (build-san/)
 #   make check-ct Sphinx under valgrind memcheck with secrets marked undefined
@@ -42,7 +43,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo demo-real figures test unit integration bench sanitize fuzz check-style check-ct clean
+.PHONY: all deps demo demo-real figures test test-slurm unit integration bench sanitize fuzz check-style check-ct clean
 all: $(BUILD)/cloudmix
 
 # Install what pkg-config (or PATH) misses; do nothing when all is present.
@@ -164,6 +165,13 @@ integration: $(BUILD)/cloudmix
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/didyoumean.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/sweep.sh
+
+# `cloudmix sweep --runner slurm --submit` on a one-node Slurm the test
+# starts on loopback (munged, slurmctld, slurmd; about 10 s). Not part of
+# `make integration`: it runs daemons as root and installs slurm-wlm and
+# munge with apt-get when they are missing. .ci/run runs it.
+test-slurm: $(BUILD)/cloudmix
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/slurm.sh
 
 test: deps
 	@$(MAKE) --no-print-directory check-style
