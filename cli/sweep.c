@@ -144,6 +144,38 @@ static int run_parallel(const char *dir, GPtrArray *jobs, const GArray *pending,
   return rc;
 }
 
+/* A job array this folder submitted (DIR/slurm-job.txt) that Slurm still
+ * lists: its jobs' files must not be replaced under it. Returns true (with
+ * a message) when it is, or when Slurm cannot tell. */
+static bool slurm_busy(const char *dir) {
+  char *idfile = g_build_filename(dir, "slurm-job.txt", NULL), *id = NULL, *squeue = NULL;
+  bool busy = false;
+  if (g_file_get_contents(idfile, &id, NULL, NULL) && (squeue = g_find_program_in_path("squeue"))) {
+    g_strstrip(id);
+    const char *argv[] = {squeue, "-h", "-o", "%i", "-j", id, NULL};
+    char *out = NULL, *errs = NULL;
+    gint status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &errs, &status, NULL)) {
+      busy = true;
+      fprintf(stderr, "cloudmix sweep: cannot run %s to ask about job array %s (%s)\n", squeue, id, idfile);
+    } else if (g_spawn_check_wait_status(status, NULL) && out && *g_strstrip(out)) {
+      busy = true;
+      fprintf(stderr, "cloudmix sweep: Slurm job array %s (%s) is still queued or running; its jobs' files would be "
+              "replaced under it: wait for it (squeue -j %s) or cancel it (scancel %s)\n", id, idfile, id, id);
+    } else if (!g_spawn_check_wait_status(status, NULL) && !(errs && strstr(errs, "Invalid job id"))) {
+      busy = true; /* Slurm purges an ended job after a while; anything else means we cannot tell */
+      fprintf(stderr, "cloudmix sweep: cannot tell whether Slurm job array %s (%s) is over: squeue: %s", id, idfile,
+              errs && *errs ? errs : "failed\n");
+    }
+    g_free(out);
+    g_free(errs);
+  }
+  g_free(idfile);
+  g_free(id);
+  g_free(squeue);
+  return busy;
+}
+
 static int run_slurm(const char *dir, const GArray *pending, gint njobs, bool submit) {
   char *sbatch = submit ? tool_find("sbatch", NULL, "slurm-client") : NULL;
   if (submit && !sbatch) return CM_EXIT_USAGE;
@@ -208,7 +240,7 @@ static int run_slurm(const char *dir, const GArray *pending, gint njobs, bool su
 
 int cli_sweep(int argc, char **argv) {
   gchar *runner = NULL, *sshlogin = NULL, *dir_opt = NULL;
-  gint njobs = 0;
+  gint njobs = -1; /* not given */
   gboolean submit = FALSE;
   GOptionEntry entries[] = {
       {"runner", 'r', 0, G_OPTION_ARG_STRING, &runner,
@@ -244,7 +276,7 @@ int cli_sweep(int argc, char **argv) {
   if (argc != 2) bad = g_strdup(argc < 2 ? "missing SPEC file" : "expected exactly one SPEC file");
   else if (strcmp(r, "parallel") && strcmp(r, "slurm") && strcmp(r, "list"))
     bad = g_strdup_printf("--runner: unknown runner '%s'; expected parallel, slurm or list", r);
-  else if (njobs < 0 || njobs > 100000) bad = g_strdup("--jobs: expected a number in [1, 100000]");
+  else if (njobs != -1 && (njobs < 1 || njobs > 100000)) bad = g_strdup("--jobs: expected a number in [1, 100000]");
   else if (sshlogin && strcmp(r, "parallel")) bad = g_strdup("--sshlogin goes with --runner parallel only");
   else if (submit && strcmp(r, "slurm")) bad = g_strdup("--submit goes with --runner slurm only");
   if (bad) {
@@ -289,6 +321,7 @@ int cli_sweep(int argc, char **argv) {
     fprintf(stderr, "cloudmix sweep: %s is in use by another cloudmix sweep (lock %s)\n", dir, lockp);
     goto out;
   }
+  if (strcmp(r, "list") && slurm_busy(dir)) goto out;
   GString *all = g_string_new(NULL);
   for (guint i = 0; i < jobs->len; i++) g_string_append_printf(all, "%s\n", ((struct sweep_job *)jobs->pdata[i])->line);
   char *list = g_build_filename(dir, "jobs.txt", NULL);

@@ -186,6 +186,9 @@ int sweep_spec_load(const char *path, struct sweep_spec *s, char **err) {
         g_free(*err);
         *err = g_strdup_printf("%s: [sweep] %s: expected set.GROUP.KEY (a scenario key, as in --set GROUP.KEY=VALUE)",
                                path, *k);
+      } else if (!strcmp(gk, "run.seed")) {
+        g_free(*err);
+        *err = g_strdup_printf("%s: [sweep] %s: the seeds key sets each job's seed", path, *k);
       } else if (items) {
         struct sweep_axis *a = g_new0(struct sweep_axis, 1);
         a->key = g_strdup(gk);

@@ -130,6 +130,12 @@ if [ $rc = 0 ] && [ -n "$JOB" ] && grep -q '^#SBATCH --array=1-4$' "$W/sweep.sba
   ok "sweep --runner slurm --submit: job array $JOB, --array=1-4"
 else bad "sweep submits a job array" "rc=$rc: $out"; fi
 t1=$(date +%s)
+# while the array is listed, a sweep of the same folder touches nothing
+if [ -n "$(squeue -h -j "$JOB" 2>/dev/null)" ]; then
+  msg=$($CLOUDMIX sweep "$T/spec.ini" --runner slurm --submit --dir "$W" 2>&1); rc=$?
+  [ $rc = 2 ] && echo "$msg" | grep -q "job array $JOB .* is still queued or running" &&
+    ok "a second sweep while array $JOB is queued or running is refused" || bad "a sweep during the array is refused" "$rc $msg"
+else echo "note: array $JOB ended before the refusal could be checked (checked with a stand-in squeue in sweep.sh)"; fi
 if [ -n "$JOB" ] && wait_job "$JOB"; then ok "the array ran in $(($(date +%s) - t1)) s"
 else bad "the array ends within 60 s" "$(squeue 2>&1)"; fi
 done4=0

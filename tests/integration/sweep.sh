@@ -178,6 +178,17 @@ else bad "--runner list"; fi
 $CLOUDMIX sweep "$T/bad.ini" --runner slurm --jobs 1 --dir "$T/sl" >/dev/null &&
   grep -q '^#SBATCH --array=1-2%1$' "$T/sl/sweep.sbatch" && ok "--runner slurm writes an array script (1-2%1)" ||
   bad "--runner slurm writes sweep.sbatch" "$(cat "$T/sl/sweep.sbatch" 2>&1)"
+# a Slurm array this folder submitted and Slurm still lists (a stand-in
+# squeue answers for it; slurm.sh does it for real): no file is touched
+mkdir -p "$T/busy/runs" "$T/fakesq"; echo 4242 > "$T/busy/slurm-job.txt"
+printf '#!/bin/sh\necho 4242_1\n' > "$T/fakesq/squeue"; chmod +x "$T/fakesq/squeue"
+: > "$T/busy/runs/keep.db"
+msg=$(PATH="$T/fakesq:$PATH" $CLOUDMIX sweep "$T/bad.ini" --runner slurm --dir "$T/busy" 2>&1); rc=$?
+[ $rc = 2 ] && echo "$msg" | grep -q 'job array 4242 .* is still queued or running' && [ ! -e "$T/busy/jobs.txt" ] &&
+  ok "sweep refuses while its Slurm array is listed by squeue" || bad "sweep refuses while its array runs" "$rc $msg"
+printf '#!/bin/sh\necho "slurm_load_jobs error: Invalid job id specified" >&2; exit 1\n' > "$T/fakesq/squeue"
+PATH="$T/fakesq:$PATH" $CLOUDMIX sweep "$T/bad.ini" --runner slurm --dir "$T/busy" >/dev/null 2>&1 &&
+  [ -e "$T/busy/sweep.sbatch" ] && ok "... and goes on once Slurm no longer knows the job" || bad "sweep after the array ended"
 for sub in sweep merge; do
   $CLOUDMIX $sub --help 2>&1 | grep -q "Usage:" && ok "$sub --help" || bad "$sub --help"
 done
