@@ -134,6 +134,7 @@ static int run_parallel(const char *dir, GPtrArray *jobs, const GArray *pending,
       }
       printf("sweep: ran %u jobs with GNU parallel: %u done, %u not (joblog %s)\n", pending->len, done,
              pending->len - done, log);
+      if (done == pending->len) printf("sweep: join them with: cloudmix merge OUT.db %s/runs/*.db\n", dir);
       rc = done == pending->len ? CM_EXIT_OK : CM_EXIT_FAILED;
     }
     g_ptr_array_free(argv, TRUE);
@@ -236,6 +237,27 @@ static int run_slurm(const char *dir, const GArray *pending, gint njobs, bool su
   g_free(throttle);
   g_free(sbatch);
   return rc;
+}
+
+/* Files in DIR/runs that no job of this spec writes (an earlier spec's):
+ * named, never touched; a merge of DIR/runs/ (*.db) would take them too. */
+static void strangers_note(const char *runs, const GPtrArray *jobs) {
+  GHashTable *mine = g_hash_table_new(g_str_hash, g_str_equal);
+  for (guint i = 0; i < jobs->len; i++) {
+    const struct sweep_job *j = jobs->pdata[i];
+    g_hash_table_add(mine, (char *)strrchr(j->out, '/') + 1);
+  }
+  GDir *d = g_dir_open(runs, 0, NULL);
+  const char *name, *first = NULL;
+  guint n = 0;
+  while (d && (name = g_dir_read_name(d)))
+    if (g_str_has_suffix(name, ".db") && !g_hash_table_contains(mine, name) && n++ == 0) first = g_strdup(name);
+  if (n)
+    printf("sweep: note: %u file%s in %s belong%s to no job of this spec (e.g. %s: an earlier spec's?); left as they "
+           "are, but a merge of %s/*.db takes them too\n", n, n == 1 ? "" : "s", runs, n == 1 ? "s" : "", first, runs);
+  g_free((char *)first);
+  if (d) g_dir_close(d);
+  g_hash_table_destroy(mine);
 }
 
 int cli_sweep(int argc, char **argv) {
@@ -342,6 +364,7 @@ int cli_sweep(int argc, char **argv) {
     printf("sweep: %u jobs (%u scenarios x %u grid points x %u policies x %u seeds) in %s: %u done, %u to run%s\n",
            jobs->len, spec.scenarios->len, points, npol, spec.seeds->len, list, jobs->len - pending->len,
            pending->len, stale && strcmp(r, "list") ? " (their unfinished files replaced)" : "");
+  if (wrote) strangers_note(runs, jobs);
   if (!wrote) {
     rc = CM_EXIT_USAGE;
   } else if (!strcmp(r, "list")) {

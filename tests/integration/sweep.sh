@@ -109,6 +109,16 @@ if [ $rc = 0 ] && echo "$out" | grep -q '27 done, 3 to run' && [ "$relogged" = 3
   ok "deleted, truncated and killed job files: only those 3 re-run, each replaced by one finished run"
 else bad "only the 3 broken jobs re-run" "rc=$rc relogged=$relogged fixed=$fixed; $out"; fi
 
+# --- --sshlogin goes to parallel as it is (':' is this host, without ssh) ----
+printf '[sweep]\nscenarios = %s/scenarios/cloudless/uav-flight.ini\nseeds = 7-8\nset.run.duration_s = 10\n' "$ROOT" > "$T/ssh.ini"
+out=$($CLOUDMIX sweep "$T/ssh.ini" --sshlogin : --dir "$T/ssh" 2>&1); rc=$?
+[ $rc = 0 ] && echo "$out" | grep -q 'ran 2 jobs with GNU parallel: 2 done' && [ "$(awk 'NR > 1 && $2 == ":"' "$T/ssh/joblog.txt" | wc -l)" = 2 ] &&
+  ok "--sshlogin : passed to parallel (joblog host ':')" || bad "--sshlogin pass-through" "$rc $out"
+cp "$1" "$T/ssh/runs/stranger.db"
+out=$($CLOUDMIX sweep "$T/ssh.ini" --dir "$T/ssh" 2>&1)
+echo "$out" | grep -q "note: 1 file in $T/ssh/runs belongs to no job of this spec (e.g. stranger.db" && [ -e "$T/ssh/runs/stranger.db" ] &&
+  ok "a file of no job is named and left alone" || bad "a file of no job is named" "$out"
+
 # --- merge refuses what it cannot merge; nothing written ----------------------
 echo "not a database" > "$T/junk.db"
 sqlite3 "$T/other.db" "PRAGMA application_id = 7; CREATE TABLE runs (id INTEGER)"

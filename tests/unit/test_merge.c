@@ -220,6 +220,18 @@ static void test_refused_and_atomic(void **state) {
   assert_int_equal(st.runs, 0);
   assert_rows(out, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM run_metrics), (SELECT count(*) FROM novel)",
               "0|0|0");
+  /* an output of another version than this build's takes inputs of its own
+   * version (a newer or older schema merges as it is) */
+  char *o = path_in(f, "o.db");
+  make_input(o, s1, 1);
+  sql(o, "PRAGMA user_version = 77");
+  assert_int_equal(merge_open(o, &m, &err), CM_OK);
+  assert_int_equal(merge_version(m), 77);
+  assert_int_equal(merge_input_add(m, v, false, NULL, NULL, &st, &err), CM_OK);
+  assert_int_equal(merge_close(m), CM_OK);
+  assert_rows(o, "SELECT group_concat(id) FROM runs", "1,2");
+  assert_rows(o, "SELECT count(*) FROM novel", "4");
+  g_free(o);
   /* an output that is not a results file is refused */
   assert_true(g_file_set_contents(txt, "plain text, no database here, really not one", -1, NULL));
   assert_int_equal(merge_open(txt, &m, &err), CM_EINVAL);
