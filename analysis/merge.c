@@ -220,6 +220,30 @@ static int exec(struct job *j, const char *sql, const char *what) {
   return sqlite3_exec(j->m->db, sql, NULL, NULL, NULL) == SQLITE_OK ? CM_OK : fail_db(j, what);
 }
 
+/* Run one CREATE TABLE / CREATE [UNIQUE] INDEX statement taken from the
+ * input's schema, and nothing else: a forged schema text with a second
+ * statement after the first is refused, not run against the output. */
+static int exec_create(struct job *j, const char *sql, const char *what) {
+  sqlite3_stmt *st = NULL;
+  const char *tail = NULL;
+  bool create = sql && (g_str_has_prefix(sql, "CREATE TABLE") || g_str_has_prefix(sql, "CREATE INDEX") ||
+                        g_str_has_prefix(sql, "CREATE UNIQUE INDEX"));
+  if (!create || sqlite3_prepare_v2(j->m->db, sql, -1, &st, &tail) != SQLITE_OK) {
+    sqlite3_finalize(st);
+    return create ? fail_db(j, what) : (j->err = g_strdup_printf("%s: %s: not a CREATE statement", j->in, what), CM_EDB);
+  }
+  while (tail && (g_ascii_isspace(*tail) || *tail == ';')) tail++;
+  int rc = CM_OK;
+  if (tail && *tail) {
+    j->err = g_strdup_printf("%s: %s: the schema holds more than one statement", j->in, what);
+    rc = CM_EDB;
+  } else if (sqlite3_step(st) != SQLITE_DONE) {
+    rc = fail_db(j, what);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
 /* Fill temp.merge_idmap with the runs kept, new ids after main's largest. */
 static int map_runs(struct job *j) {
   sqlite3 *db = j->m->db;
@@ -300,7 +324,7 @@ static int copy_table(struct job *j, const char *table, const char *create_sql) 
   int64_t exists = one_int(db, exists_sql, &rc);
   sqlite3_free(exists_sql);
   if (rc == SQLITE_OK && !exists) { /* a table the output has not seen: its CREATE, then its indexes */
-    rc = exec(j, create_sql, "creating a table in the output");
+    rc = exec_create(j, create_sql, "creating a table in the output");
     char *isql = sqlite3_mprintf("SELECT sql FROM src.sqlite_master WHERE type = 'index' AND tbl_name = '%q'"
                                  " AND sql IS NOT NULL", table);
     sqlite3_stmt *st = NULL;
@@ -309,7 +333,7 @@ static int copy_table(struct job *j, const char *table, const char *create_sql) 
     while (rc == CM_OK && sqlite3_step(st) == SQLITE_ROW) g_ptr_array_add(idx, g_strdup((const char *)sqlite3_column_text(st, 0)));
     sqlite3_finalize(st);
     sqlite3_free(isql);
-    for (guint i = 0; rc == CM_OK && i < idx->len; i++) rc = exec(j, g_ptr_array_index(idx, i), "creating an index");
+    for (guint i = 0; rc == CM_OK && i < idx->len; i++) rc = exec_create(j, g_ptr_array_index(idx, i), "creating an index");
     g_ptr_array_free(idx, TRUE);
     if (rc == CM_OK) j->st.tables_created++;
   } else if (rc == SQLITE_OK) {

@@ -220,6 +220,18 @@ static void test_refused_and_atomic(void **state) {
   assert_int_equal(st.runs, 0);
   assert_rows(out, "SELECT (SELECT count(*) FROM runs), (SELECT count(*) FROM run_metrics), (SELECT count(*) FROM novel)",
               "0|0|0");
+  /* a forged schema text with a second statement is not run on the output */
+  char *fz = path_in(f, "forged.db");
+  make_input(fz, s1, 1);
+  sql(fz, "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = sql || '; DROP TABLE runs'"
+          " WHERE name = 'novel'; PRAGMA writable_schema = OFF");
+  sql(out, "DROP TABLE novel");
+  assert_int_equal(merge_open(out, &m, &err), CM_OK);
+  assert_int_equal(merge_input_add(m, fz, false, NULL, NULL, &st, &err), CM_EDB);
+  g_free(err);
+  assert_int_equal(merge_close(m), CM_OK);
+  assert_rows(out, "SELECT count(*) FROM sqlite_master WHERE name IN ('runs', 'novel')", "1");
+  g_free(fz);
   /* an output of another version than this build's takes inputs of its own
    * version (a newer or older schema merges as it is) */
   char *o = path_in(f, "o.db");
