@@ -119,6 +119,23 @@ out=$($CLOUDMIX sweep "$T/ssh.ini" --dir "$T/ssh" 2>&1)
 echo "$out" | grep -q "note: 1 file in $T/ssh/runs belongs to no job of this spec (e.g. stranger.db" && [ -e "$T/ssh/runs/stranger.db" ] &&
   ok "a file of no job is named and left alone" || bad "a file of no job is named" "$out"
 
+# --- a job that fails: named, exit 1; not done, so a re-run replaces it ------
+# (a 5 GiB workflow input: every plan infeasible, the run ends 'failed', exit 1)
+printf '[sweep]\nscenarios = %s/tests/integration/data/cloudless/workflow.ini\nseeds = 1\nset.workflow.input_kb = 1, 5242880\n' "$ROOT" > "$T/fail.ini"
+out=$($CLOUDMIX sweep "$T/fail.ini" --dir "$T/fail" 2>"$T/err"); rc=$?
+ff=$(ls "$T"/fail/runs/*input_kb=5242880*.db 2>/dev/null)
+if [ $rc = 1 ] && echo "$out" | grep -q 'ran 2 jobs with GNU parallel: 1 done, 1 not' &&
+   grep -qF "job not done: $ff" "$T/err" && [ "$(q "$ff" "SELECT status FROM runs")" = failed ]; then
+  ok "a failing job: sweep exits 1 naming its file (its run 'failed')"
+else bad "a failing job is reported" "rc=$rc $out $(cat "$T/err")"; fi
+out=$($CLOUDMIX sweep "$T/fail.ini" --dir "$T/fail" 2>/dev/null); rc=$?
+[ $rc = 1 ] && echo "$out" | grep -q '1 done, 1 to run' && [ "$(q "$ff" "SELECT count(*) FROM runs")" = 1 ] &&
+  ok "re-run: the failed job runs again, its file replaced (one run)" || bad "a failed job re-runs" "rc=$rc $out"
+$CLOUDMIX merge "$T/fail.db" "$T"/fail/runs/*.db >/dev/null 2>&1 &&
+  [ "$(q "$T/fail.db" "SELECT group_concat(status, ',') FROM (SELECT status FROM runs ORDER BY status)")" = "failed,ok" ] ||
+  [ "$(q "$T/fail.db" "SELECT group_concat(status, ',') FROM (SELECT status FROM runs ORDER BY status)")" = "complete,failed" ] &&
+  ok "merge keeps a failed run (it finished)" || bad "merge keeps a failed run"
+
 # --- merge refuses what it cannot merge; nothing written ----------------------
 echo "not a database" > "$T/junk.db"
 sqlite3 "$T/other.db" "PRAGMA application_id = 7; CREATE TABLE runs (id INTEGER)"
