@@ -21,13 +21,14 @@ missing=""
 for p in munged slurmctld slurmd sbatch squeue sinfo; do command -v $p >/dev/null || missing="$missing $p"; done
 if [ -n "$missing" ]; then
   echo "slurm.sh: missing:$missing; installing Debian packages slurm-wlm munge with apt-get"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=120 --no-install-recommends \
       slurm-wlm munge >/dev/null; } 2>&1 | tail -3
   for p in munged slurmctld slurmd sbatch squeue sinfo; do
     command -v $p >/dev/null || skip "$p is still missing after apt-get install slurm-wlm munge"
   done
 fi
 
+t_up=$(date +%s)
 S=$(mktemp -d)   # everything Slurm and munge write
 T=$S/t
 # alive PID: the process exists and is not a zombie (the daemons fork away
@@ -98,7 +99,7 @@ until [ "$(sinfo -h -o %T 2>/dev/null)" = idle ]; do
   [ $i -gt 100 ] && skip "the node is not idle after 20 s: sinfo says '$(sinfo -h -o %T 2>&1)'; $(tail -3 "$S/log/slurmctld.log")"
   sleep 0.2
 done
-up=$(($(date +%s) - t0))
+up=$(($(date +%s) - t_up))
 # only loopback: nothing listens on another address
 if command -v ss >/dev/null; then
   wide=$(ss -Hltn | awk -v a=":$1" -v b=":$2" '($4 ~ a"$" || $4 ~ b"$") && $4 !~ /^127\./')
