@@ -93,9 +93,8 @@ static bool write_file(const char *path, const char *text) {
   return false;
 }
 
-static int run_parallel(const char *dir, GPtrArray *jobs, const GArray *pending, gint njobs, const char *sshlogin) {
-  char *tool = tool_find("parallel", "GNU parallel", "parallel");
-  if (!tool) return CM_EXIT_USAGE;
+static int run_parallel(const char *tool, const char *dir, GPtrArray *jobs, const GArray *pending, gint njobs,
+                        const char *sshlogin) {
   GString *todo = g_string_new(NULL);
   for (guint i = 0; i < pending->len; i++)
     g_string_append_printf(todo, "%s\n", ((struct sweep_job *)jobs->pdata[g_array_index(pending, guint, i) - 1])->line);
@@ -139,7 +138,6 @@ static int run_parallel(const char *dir, GPtrArray *jobs, const GArray *pending,
     }
     g_ptr_array_free(argv, TRUE);
   }
-  g_free(tool);
   g_free(todo_path);
   g_free(log);
   return rc;
@@ -177,9 +175,9 @@ static bool slurm_busy(const char *dir) {
   return busy;
 }
 
-static int run_slurm(const char *dir, const GArray *pending, gint njobs, bool submit) {
-  char *sbatch = submit ? tool_find("sbatch", NULL, "slurm-client") : NULL;
-  if (submit && !sbatch) return CM_EXIT_USAGE;
+/* sbatch: its path when submitting, else NULL. */
+static int run_slurm(const char *sbatch, const char *dir, const GArray *pending, gint njobs) {
+  bool submit = sbatch != NULL;
   char *script = g_build_filename(dir, "sweep.sbatch", NULL), *list = g_build_filename(dir, "jobs.txt", NULL);
   char *logs = g_build_filename(dir, "slurm", NULL), *arr = ranges(pending);
   char *qlist = g_shell_quote(list), *throttle = njobs > 0 ? g_strdup_printf("%%%d", njobs) : g_strdup("");
@@ -235,7 +233,6 @@ static int run_slurm(const char *dir, const GArray *pending, gint njobs, bool su
   g_free(arr);
   g_free(qlist);
   g_free(throttle);
-  g_free(sbatch);
   return rc;
 }
 
@@ -315,6 +312,7 @@ int cli_sweep(int argc, char **argv) {
   struct sweep_spec spec = {0};
   GPtrArray *jobs = g_ptr_array_new_with_free_func(sweep_job_free);
   char *err = NULL, *exe = g_file_read_link("/proc/self/exe", NULL), *dir = NULL, *runs = NULL, *lockp = NULL;
+  char *tool = NULL; /* parallel, or sbatch with --submit: found before anything is written or removed */
   if (!dir_opt) {
     char *d = cli_default_out(argv[1]); /* results/NAME.db */
     d[strlen(d) - 3] = 0;
@@ -332,6 +330,8 @@ int cli_sweep(int argc, char **argv) {
     fprintf(stderr, "cloudmix sweep: %s\n", err);
     goto out;
   }
+  if (!strcmp(r, "parallel") && !(tool = tool_find("parallel", "GNU parallel", "parallel"))) goto out;
+  if (submit && !(tool = tool_find("sbatch", NULL, "slurm-client"))) goto out;
   runs = g_build_filename(dir, "runs", NULL);
   if (g_mkdir_with_parents(runs, 0755) != 0) {
     fprintf(stderr, "cloudmix sweep: cannot create %s: %s\n", runs, g_strerror(errno));
@@ -374,8 +374,8 @@ int cli_sweep(int argc, char **argv) {
     for (guint i = 0; i < pending->len && rc == CM_EXIT_OK; i++)
       if (job_clear(jobs->pdata[g_array_index(pending, guint, i) - 1]) != 0) rc = CM_EXIT_FAILED;
     if (rc == CM_EXIT_OK && pending->len == 0) printf("sweep: nothing to run\n");
-    else if (rc == CM_EXIT_OK && !strcmp(r, "parallel")) rc = run_parallel(dir, jobs, pending, njobs, sshlogin);
-    else if (rc == CM_EXIT_OK) rc = run_slurm(dir, pending, njobs, submit);
+    else if (rc == CM_EXIT_OK && !strcmp(r, "parallel")) rc = run_parallel(tool, dir, jobs, pending, njobs, sshlogin);
+    else if (rc == CM_EXIT_OK) rc = run_slurm(tool, dir, pending, njobs);
   }
   g_array_free(pending, TRUE);
   g_free(list);
@@ -388,6 +388,7 @@ out:
   g_free(dir);
   g_free(runs);
   g_free(lockp);
+  g_free(tool);
   g_free(runner);
   g_free(sshlogin);
   g_free(dir_opt);

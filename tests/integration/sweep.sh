@@ -195,6 +195,7 @@ printf '[sweep]\nscenarios = %s/scenarios/cloudless/uav-flight.ini\n[other]\n' "
 check "unknown group" "unknown group [other]"
 spec ""
 CPATH_=/nonexistent; check "parallel not installed" "parallel not found on PATH; install the Debian package 'parallel'"
+[ ! -e "$T/badsw" ] && ok "... before anything is written" || bad "a missing tool is found before anything is written"
 mkdir -p "$T/fakebin"; printf '#!/bin/sh\necho "parallel from moreutils"\n' > "$T/fakebin/parallel"; chmod +x "$T/fakebin/parallel"
 CPATH_="$T/fakebin:$PATH"; check "another parallel" "is not GNU parallel"
 CPATH_=/nonexistent; check "sbatch not installed" "sbatch not found on PATH; install the Debian package 'slurm-client'" --runner slurm --submit
