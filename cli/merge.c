@@ -111,7 +111,13 @@ int cli_merge(int argc, char **argv) {
     return CM_EXIT_USAGE;
   }
   merge *m = NULL;
-  char *err = NULL;
+  char *err = NULL, *dir = g_path_get_dirname(out);
+  if (g_mkdir_with_parents(dir, 0755) != 0) {
+    fprintf(stderr, "cloudmix merge: cannot create the folder %s for %s\n", dir, out);
+    g_free(dir);
+    return CM_EXIT_USAGE;
+  }
+  g_free(dir);
   if (merge_open(out, &m, &err) != 0) {
     fprintf(stderr, "cloudmix merge: %s\n", err);
     g_free(err);
