@@ -2,10 +2,11 @@
 # Integration tests of `cloudmix sweep` (GNU parallel runner, on this host)
 # and `cloudmix merge`: a sweep of 2 scenarios x 3 policies x 5 seeds runs
 # as 30 jobs, the merged file holds the 30 runs with every table's rows;
-# a re-run runs nothing; a deleted, a truncated and a killed job's file are
-# re-run and only they; merge refuses files that are not cloudmix results
-# or of another schema version (nothing written) and leaves out unfinished
-# runs; bad specs and missing tools fail with one line and exit 2. Needs
+# a re-run runs nothing; a deleted, a truncated, a killed (running) and an
+# incomplete job's file are re-run and only they; merge refuses files that
+# are not cloudmix results or of another schema version (nothing written)
+# and leaves out unfinished runs; bad specs and missing tools fail with one
+# line and exit 2. Needs
 # CLOUDMIX and GNU parallel (Debian `parallel`); run from the repository root.
 set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
@@ -55,7 +56,7 @@ else bad "merge of 30 files" "$(cat "$T/err")"; fi
   ok "merged file: 30 finished runs, ids 1..30" ||
   bad "merged file: 30 finished runs, ids 1..30" "$(q "$T/all.db" "SELECT id, status FROM runs")"
 # Input k (in the order given) became run k: the same row (scenario, seed,
-# its wall-clock start), and the policy its job line set. Every table with a
+# its wall-clock start), and the policy its job line set (run_params). Every table with a
 # run_id column holds, for run k, as many rows as input k's file.
 tabs=$(q "$T/all.db" "SELECT m.name FROM sqlite_master m WHERE m.type = 'table' AND EXISTS
   (SELECT 1 FROM pragma_table_info(m.name) WHERE name = 'run_id') ORDER BY m.name")
@@ -65,6 +66,7 @@ while read -r f; do
   a=$(q "$f" "SELECT scenario_path, seed, started_at FROM runs")
   b=$(q "$T/all.db" "SELECT scenario_path, seed, started_at FROM runs WHERE id = $k")
   pol=$(grep -F "$f" "$W/jobs.txt" | sed -n "s/.*'cloudless.policy=\([a-z]*\)'.*/\1/p")
+  [ "$(q "$T/all.db" "SELECT value FROM run_params WHERE run_id = $k AND key = 'cloudless.policy'")" = "$pol" ] || pol=""
   ca=""; cb=""
   for t in $tabs; do
     ca="$ca $(q "$f" "SELECT count(*) FROM $t")"
@@ -91,23 +93,24 @@ if [ $rc = 0 ] && echo "$out" | grep -q '30 done, 0 to run' && echo "$out" | gre
   ok "re-run: 30 done, nothing run (files and joblog unchanged)"
 else bad "re-run skips all 30" "rc=$rc $out"; fi
 
-# --- a deleted, a truncated and a killed job: only they run again -------------
+# --- a deleted, a truncated, a killed and an incomplete job: only they run ---
 set -- $(cat "$T/inputs")
 rm -f "$1"
 : > "$2"
 sqlite3 "$3" "UPDATE runs SET status = 'running', wall_seconds = NULL"   # as a killed run leaves it
+sqlite3 "$7" "UPDATE runs SET status = 'incomplete'"                       # as the next open marks it
 md5sum "${4}" "${30}" > "$T/kept1"
 out=$($CLOUDMIX sweep "$T/spec.ini" --jobs 2 --dir "$W" 2>&1); rc=$?
 relogged=$(awk 'NR > 1' "$W/joblog.txt" | wc -l)
 fixed=0
-for f in "$1" "$2" "$3"; do
+for f in "$1" "$2" "$3" "$7"; do
   [ "$(q "$f" "SELECT count(*) FROM runs")" = 1 ] &&
     [ "$(q "$f" "SELECT count(*) FROM runs WHERE status IN ('complete', 'ok')")" = 1 ] && fixed=$((fixed + 1))
 done
-if [ $rc = 0 ] && echo "$out" | grep -q '27 done, 3 to run' && [ "$relogged" = 3 ] && [ $fixed = 3 ] &&
+if [ $rc = 0 ] && echo "$out" | grep -q '26 done, 4 to run' && [ "$relogged" = 4 ] && [ $fixed = 4 ] &&
    md5sum -c --quiet "$T/kept1" >/dev/null 2>&1; then
-  ok "deleted, truncated and killed job files: only those 3 re-run, each replaced by one finished run"
-else bad "only the 3 broken jobs re-run" "rc=$rc relogged=$relogged fixed=$fixed; $out"; fi
+  ok "deleted, truncated, running and incomplete job files: only those 4 re-run, each replaced by one finished run"
+else bad "only the 4 broken jobs re-run" "rc=$rc relogged=$relogged fixed=$fixed; $out"; fi
 
 # --- --sshlogin goes to parallel as it is (':' is this host, without ssh) ----
 printf '[sweep]\nscenarios = %s/scenarios/cloudless/uav-flight.ini\nseeds = 7-8\nset.run.duration_s = 10\n' "$ROOT" > "$T/ssh.ini"

@@ -125,7 +125,7 @@ static void test_inspect(void **state) {
   assert_int_equal(fi.kind, MERGE_FILE_NOT_OURS);
   assert_non_null(strstr(why, "application_id 0x0000002a"));
   g_free(why);
-  const char *st[] = {"ok", "failed", "running", "ok"};
+  const char *st[] = {"complete", "failed", "running", "complete"};
   make_input(res, st, 4);
   assert_int_equal(merge_file_inspect(res, &fi, &why), CM_OK);
   assert_null(why);
@@ -148,7 +148,7 @@ static void collect(void *arg, const char *msg) { g_string_append_printf(arg, "%
 static void test_merge_two(void **state) {
   struct fx *f = *state;
   char *a = path_in(f, "a.db"), *b = path_in(f, "b.db"), *out = path_in(f, "out.db");
-  const char *sa[] = {"ok", "running", "failed"}, *sb[] = {"ok"};
+  const char *sa[] = {"complete", "running", "failed"}, *sb[] = {"complete"};
   make_input(a, sa, 3);
   make_input(b, sb, 1);
   sql(b, "CREATE TABLE loose (x INTEGER); INSERT INTO loose VALUES (1), (2);"
@@ -165,9 +165,25 @@ static void test_merge_two(void **state) {
   assert_int_equal(st.runs, 3);
   assert_int_equal(st.skipped, 1);
   assert_int_equal(st.tables_created, 1); /* novel; run_metrics is the build's own */
-  assert_int_equal(st.rows, 3 + 6);      /* 3 metrics, 2 novel rows per kept run */
+  /* 3 metrics, 2 novel rows per kept run, and the build's own per-run
+   * tables (schema 3: run_params) carried like any other */
+  char *extra = rows(a, "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'run_params')");
+  int64_t params = 0;
+  if (!strcmp(extra, "1")) {
+    char *pa = rows(a, "SELECT count(*) FROM run_params WHERE run_id <> 2");
+    char *pb = rows(b, "SELECT count(*) FROM run_params");
+    params = g_ascii_strtoll(pa, NULL, 10) + g_ascii_strtoll(pb, NULL, 10);
+    assert_true(params > 0);
+    g_free(pa);
+    g_free(pb);
+    assert_rows(out, "SELECT group_concat(run_id || ':' || key || '=' || value, ',') FROM"
+                     " (SELECT * FROM run_params WHERE key = 'run.seed' ORDER BY run_id)",
+                "1:run.seed=10,2:run.seed=12,3:run.seed=10");
+  }
+  g_free(extra);
+  assert_int_equal(st.rows, 3 + 6 + params);
   /* a's runs 1 and 3 -> 1 and 2; b's run 1 -> 3 */
-  assert_rows(out, "SELECT id, seed, status FROM runs ORDER BY id", "1|10|ok;2|12|failed;3|10|ok");
+  assert_rows(out, "SELECT id, seed, status FROM runs ORDER BY id", "1|10|complete;2|12|failed;3|10|complete");
   assert_rows(out, "SELECT run_id, name, value FROM run_metrics ORDER BY run_id", "1|m|10.0;2|m|12.0;3|m|10.0");
   assert_rows(out, "SELECT id, run_id, x FROM novel ORDER BY id",
               "1|1|r0.0;2|1|r0.1;3|2|r2.0;4|2|r2.1;5|3|r0.0;6|3|r0.1");
@@ -187,7 +203,7 @@ static void test_merge_two(void **state) {
   assert_int_equal(st2.runs, 3);
   assert_int_equal(st2.skipped, 0);
   assert_int_equal(st2.tables_created, 0);
-  assert_rows(out, "SELECT group_concat(id || ':' || status) FROM runs WHERE id > 3", "4:ok,5:running,6:failed");
+  assert_rows(out, "SELECT group_concat(id || ':' || status) FROM runs WHERE id > 3", "4:complete,5:running,6:failed");
   assert_rows(out, "SELECT count(*) FROM novel WHERE run_id = 5", "2");
   g_free(a);
   g_free(b);
@@ -197,7 +213,7 @@ static void test_merge_two(void **state) {
 static void test_refused_and_atomic(void **state) {
   struct fx *f = *state;
   char *a = path_in(f, "a.db"), *v = path_in(f, "v.db"), *out = path_in(f, "out.db"), *txt = path_in(f, "t.db");
-  const char *s1[] = {"ok"};
+  const char *s1[] = {"complete"};
   make_input(a, s1, 1);
   make_input(v, s1, 1);
   sql(v, "PRAGMA user_version = 77");
