@@ -230,7 +230,7 @@ static int exec_create(struct job *j, const char *sql, const char *what) {
                         g_str_has_prefix(sql, "CREATE UNIQUE INDEX"));
   if (!create || sqlite3_prepare_v2(j->m->db, sql, -1, &st, &tail) != SQLITE_OK) {
     sqlite3_finalize(st);
-    return create ? fail_db(j, what) : (j->err = g_strdup_printf("%s: %s: not a CREATE statement", j->in, what), CM_EDB);
+    return create ? fail_db(j, what) : (j->err = g_strdup_printf("%s: %s: not a CREATE TABLE or CREATE INDEX statement", j->in, what), CM_EDB);
   }
   while (tail && (g_ascii_isspace(*tail) || *tail == ';')) tail++;
   int rc = CM_OK;
@@ -285,8 +285,10 @@ static int columns_match(struct job *j, const char *table, const struct cols *sr
   for (guint i = 0; rc == CM_OK && i < src->name->len; i++) {
     const char *n = g_ptr_array_index(src->name, i);
     if (cols_find(&dst, n) >= 0) continue;
-    char *sql = sqlite3_mprintf("ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s", table, n,
-                                (const char *)g_ptr_array_index(src->type, i));
+    const char *type = g_ptr_array_index(src->type, i);
+    for (const char *p = type; *p; p++) /* a declared type is words and (n, m); anything else is left out */
+      if (!g_ascii_isalnum(*p) && !strchr(" (),_", *p)) type = "";
+    char *sql = sqlite3_mprintf("ALTER TABLE main.\"%w\" ADD COLUMN \"%w\" %s", table, n, type);
     char *what = g_strdup_printf("adding column %s to table %s of the output", n, table);
     rc = exec(j, sql, what);
     sqlite3_free(sql);

@@ -205,6 +205,18 @@ static void test_merge_two(void **state) {
   assert_int_equal(st2.tables_created, 0);
   assert_rows(out, "SELECT group_concat(id || ':' || status) FROM runs WHERE id > 3", "4:complete,5:running,6:failed");
   assert_rows(out, "SELECT count(*) FROM novel WHERE run_id = 5", "2");
+
+  /* an input whose novel table has a column the output's lacks (a newer
+   * writer of the same schema version): the column is added, older rows NULL */
+  char *c = path_in(f, "c.db");
+  make_input(c, sb, 1);
+  sql(c, "ALTER TABLE novel ADD COLUMN y REAL; UPDATE novel SET y = 1.5");
+  assert_int_equal(merge_open(out, &m, &err), CM_OK);
+  assert_int_equal(merge_input_add(m, c, false, NULL, NULL, &st2, &err), CM_OK);
+  assert_int_equal(merge_close(m), CM_OK);
+  assert_rows(out, "SELECT run_id, x, y FROM novel WHERE run_id IN (3, 7) ORDER BY id",
+              "3|r0.0|NULL;3|r0.1|NULL;7|r0.0|1.5;7|r0.1|1.5");
+  g_free(c);
   g_free(a);
   g_free(b);
   g_free(out);
