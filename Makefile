@@ -4,6 +4,7 @@
 #   make demo     install missing Debian packages, build, compare policies on the UAV flight
 #   make figures  install missing packages, build, regenerate every seed figure into build/figures/
 #   make test     deps + unit tests + integration tests + style check
+#   make test-slurm  the Slurm sweep test (a one-node Slurm on loopback; root)
 #   make bench    the benchmarks in tests/bench (figures on stdout); make bench NAME... only those
 #   make sanitize the whole test suite under ASan + UBSan (build-san/)
 #   make check-ct Sphinx under valgrind memcheck with secrets marked undefined
@@ -12,7 +13,7 @@ PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl libsoup-3.0 hiredis
 # Debian packages behind PKGS, plus programs the tests and plots run.
 DEB_PKGS  := libglib2.0-dev libgsl-dev libsodium-dev libsqlite3-dev libcmocka-dev \
              libcurl4-openssl-dev libsoup-3.0-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy wrk nghttp2-proxy \
-             libhiredis-dev redis-server redis-tools
+             libhiredis-dev redis-server redis-tools parallel
 # npm peers of the storage tests (tests/integration/peers_lib.sh), kept outside the clone
 CLOUDMIX_NPM ?= $(HOME)/.cache/cloudmix/npm
 NPM_PKGS  := s3rver@3 azurite@3
@@ -42,7 +43,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo demo-real figures test unit integration bench sanitize fuzz check-style check-ct clean
+.PHONY: all deps demo demo-real figures test test-slurm unit integration bench sanitize fuzz check-style check-ct clean
 all: $(BUILD)/cloudmix
 
 # Install what pkg-config (or PATH) misses; do nothing when all is present.
@@ -57,6 +58,7 @@ deps:
 	command -v nghttpx >/dev/null || [ -x /usr/sbin/nghttpx ] || missing="$$missing nghttpx"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v redis-benchmark >/dev/null || missing="$$missing redis-benchmark"; \
+	parallel --version 2>/dev/null | grep -q 'GNU parallel' || missing="$$missing parallel"; \
 	/usr/bin/python3 -c 'import simpy' 2>/dev/null || /usr/bin/python3 -c 'import SimPy' 2>/dev/null || missing="$$missing simpy"; \
 	if [ -n "$$missing" ]; then \
 	  echo "deps: missing:$$missing; installing Debian packages: $(DEB_PKGS)"; \
@@ -163,6 +165,14 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) SCAN_SIZES=$(SCAN_SIZES) sh tests/integration/workflow_real.sh
 	@sh tests/integration/plot.sh $(abspath $(BUILD)/cloudmix)
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/didyoumean.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/sweep.sh
+
+# `cloudmix sweep --runner slurm --submit` on a one-node Slurm the test
+# starts on loopback (munged, slurmctld, slurmd; about 10 s). Not part of
+# `make integration`: it runs daemons as root and installs slurm-wlm and
+# munge with apt-get when they are missing. .ci/run runs it.
+test-slurm: $(BUILD)/cloudmix
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/slurm.sh
 
 test: deps
 	@$(MAKE) --no-print-directory check-style

@@ -99,6 +99,9 @@ int cli_run(int argc, char **argv);
 int bench_main(int argc, char **argv);
 int cli_compare(int argc, char **argv);
 int cli_plot(int argc, char **argv);
+/* Sweeps across machines (cli/sweep.c) and joining their files (cli/merge.c). */
+int cli_sweep(int argc, char **argv);
+int cli_merge(int argc, char **argv);
 /* Real mode, Mixclaves: a mix node daemon (cli/node.c) and the benchmark
  * client (cli/client.c) over UDP. */
 int cli_node(int argc, char **argv);

@@ -19,6 +19,8 @@ static const struct subcommand subs[] = {
     {"run", cli_run, "run a scenario in simulation (or against real endpoints: --real) into SQLite"},
     {"replay", cli_replay, "replay an invocation trace through a cloudless scenario's broker in simulation"},
     {"compare", cli_compare, "run a cloudless scenario under several policies and seeds; table with 95% CIs"},
+    {"sweep", cli_sweep, "expand a sweep spec into jobs and run them with GNU parallel or a Slurm job array"},
+    {"merge", cli_merge, "join per-run results files (a sweep's) into one SQLite file"},
     {"plot", cli_plot, "draw a results database's figure as a PNG, PDF or SVG with gnuplot"},
     {"node", cli_node, "run a Mixclaves mix node over UDP until SIGINT/SIGTERM (real mode)"},
     {"client", cli_client, "run the Mixclaves benchmark client over UDP: throughput, RTT, drops"},
