@@ -12,6 +12,9 @@
 #     (FILE:LINE:COL), unknown --map and --spread, a name map whose trace
 #     function the scenario lacks (naming it); round-robin and duration
 #     map it instead.
+#  d. each public trace's fixture (traces/samples/: azure2019, azure2021,
+#     huawei2023) replayed round-robin: as many calls as the importer
+#     yields, every one in trace_map and in the replay's own recording.
 # Every step is bounded by `timeout`; the emulator is killed by the trap.
 # Needs CLOUDMIX, curl, sqlite3, /usr/bin/python3. About 15 s.
 set -u
@@ -122,6 +125,27 @@ rc=$?
 du=$(q "$T/du.db" "SELECT function || ':' || rule || ':' || (function_mean_s > 1 AND trace_mean_s > 1) FROM trace_map")
 if [ $rc = 0 ] && [ "$du" = "resnet18:duration:1" ]; then ok "duration maps mystery-fn (mean ~2.3 s) to resnet18"
 else bad "duration map (exit $rc, $du)" "$(cat "$T/du.err")"; fi
+
+# --- d. the public traces' fixtures replay (traces/samples/) --------------------------
+# each through the fig9 scenario, round-robin: as many calls as the importer
+# yields (cloudmix trace info), trace_map accounting for every one of them,
+# and the replay's own recording holding each arrival once, in order
+for fx in azure2019/invocations_per_function_md.anon.d01.csv azure2021/invocations.csv huawei2023/requests_minute; do
+  f=traces/samples/$fx
+  n=$(timeout 30 "$CLOUDMIX" trace info "$f" 2>/dev/null | sed -n 's/^invocations: *\([0-9][0-9]*\).*/\1/p')
+  fmt=$(timeout 30 "$CLOUDMIX" trace info "$f" 2>/dev/null | sed -n 's/^trace: .*(\([a-z0-9]*\))$/\1/p')
+  db=$T/d-$fmt.db
+  timeout 60 "$CLOUDMIX" replay "$f" --scenario "$S" --map round-robin --out "$db" --record-trace "$T/d-$fmt.csv" \
+    >"$T/d.out" 2>"$T/d.err"
+  rc=$?
+  calls=$(q "$db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name = 'calls'" 2>/dev/null)
+  mapped=$(q "$db" "SELECT sum(invocations) || ' in ' || count(*) FROM trace_map" 2>/dev/null)
+  rows=$(arrivals "$T/d-$fmt.csv" 2>/dev/null | wc -l)
+  if [ $rc = 0 ] && [ -n "$n" ] && [ "$n" -gt 0 ] && [ "$calls" = "$n" ] && [ "$rows" = "$n" ] &&
+     [ "${mapped%% in *}" = "$n" ]; then
+    ok "$fmt fixture ($fx) replayed: $n invocations, $calls calls, trace_map $mapped functions"
+  else bad "$fmt fixture replay (exit $rc, trace info $n, calls $calls, rows $rows, map $mapped)" "$(cat "$T/d.err" | tail -3)"; fi
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
