@@ -94,10 +94,10 @@ int cli_merge(int argc, char **argv) {
            "Each IN is merged in one transaction: all of it or none.\n"
            "Exit codes: 0 ok, 1 an input failed to merge (the others are in), 2 bad usage or\n"
            "input (nothing written).");
-  GError *gerr = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    int rc = usage_error(ctx, gerr->message);
-    g_error_free(gerr);
+  char *perr = NULL;
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    int rc = usage_error(ctx, perr);
+    g_free(perr);
     return rc;
   }
   if (argc < 3) return usage_error(ctx, argc < 2 ? "missing OUT.db and IN.db files" : "missing IN.db files");

@@ -290,7 +290,7 @@ int cli_replay(int argc, char **argv) {
            "durations are the calls' execution times (sim/faas.h: exec_hint), 0 = the scenario's model. Results\n"
            "go to the tables of `cloudmix run` plus trace_map (analysis/SCHEMA.md). Formats: traces/README.md.\n"
            "Exit codes: 0 ok, 1 run failed, 2 bad usage or input (a malformed trace row: FILE:LINE:COL).\n");
-  GError *gerr = NULL;
+  char *perr = NULL;
   int rc = CM_EXIT_USAGE;
   struct replay rp = {.format = "auto", .tfns = g_ptr_array_new_with_free_func(tfn_free),
                       .by_name = g_hash_table_new(g_str_hash, g_str_equal)};
@@ -298,10 +298,10 @@ int cli_replay(int argc, char **argv) {
   struct cl_config *cfg = NULL;
   char *err = NULL;
   GPtrArray *allsets = g_ptr_array_new_with_free_func(g_free);
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    rc = usage_error(ctx, gerr->message);
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    rc = usage_error(ctx, perr);
     ctx = NULL;
-    g_error_free(gerr);
+    g_free(perr);
     goto done;
   }
   g_option_context_free(ctx);

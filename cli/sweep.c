@@ -284,10 +284,10 @@ int cli_sweep(int argc, char **argv) {
            "`cloudmix merge OUT.db DIR/runs/*.db`.\n"
            "Exit codes: 0 every job done (or written / submitted), 1 a job failed, 2 bad\n"
            "usage, spec or a missing tool.");
-  GError *gerr = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    int rc = usage_error(ctx, gerr->message);
-    g_error_free(gerr);
+  char *perr = NULL;
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    int rc = usage_error(ctx, perr);
+    g_free(perr);
     return rc;
   }
   const char *r = runner ? runner : "parallel";

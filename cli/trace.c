@@ -109,10 +109,10 @@ int cli_trace(int argc, char **argv) {
       "\n"
       "Exit codes: 0 ok, 2 bad usage or a trace that cannot be read (the message\n"
       "names FILE:LINE:COL and what was expected).");
-  GError *gerr = NULL;
-  if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
-    int rc = usage_error(ctx, gerr->message);
-    g_error_free(gerr);
+  char *perr = NULL;
+  if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
+    int rc = usage_error(ctx, perr);
+    g_free(perr);
     return rc;
   }
   int rc = CM_EXIT_USAGE;

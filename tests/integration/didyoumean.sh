@@ -38,7 +38,7 @@ hint "stor" "did you mean 'store'?" stor
 hint "nod" "did you mean 'node'?" nod
 hint "rnu" "did you mean 'run'?" rnu
 no_guess "xyzzyq" xyzzyq
-hint "xyzzyq lists the subcommands" "known subcommands: 'run', 'compare', 'plot'" xyzzyq
+hint "xyzzyq lists the subcommands" "known subcommands: 'run', 'replay', 'compare', 'sweep', 'merge', 'plot'" xyzzyq
 
 # --- long options, one per subcommand --------------------------------------------
 hint "run --sed" "Unknown option --sed; did you mean --seed?" run --sed 3 x.ini
@@ -56,6 +56,12 @@ hint "store --rael" "did you mean --real?" store --rael x.profile put k
 hint "bench --quik" "did you mean --quick?" bench --quik
 hint "bench sphinks" "did you mean 'sphinx'?" bench sphinks
 hint "--hlep" "did you mean --help?" plot --hlep
+hint "replay --polcy" "Unknown option --polcy; did you mean --policy?" replay --polcy latency t.csv
+hint "sweep --runer" "did you mean --runner?" sweep --runer list s.ini
+hint "merge --includ-unfinished" "did you mean --include-unfinished?" merge --includ-unfinished o.db i.db
+hint "trace info --formt" "did you mean --format?" trace info --formt azure2019 t.csv
+hint "replya" "did you mean 'replay'?" replya
+hint "swep" "did you mean 'sweep'?" swep
 no_guess "plot --zzzzzzzz" plot --zzzzzzzz x.db
 no_guess "compare --polcy (4 edits from --policies)" compare --polcy latency x.ini
 
