@@ -26,6 +26,8 @@ AGREE_SKIP ?= 0   # 1 (make sanitize, to keep CI within 20 minutes): agreement.s
 SCAN_SIZES ?= 1B,1K,64K,1M,64M
 RSS_CHECK ?= 1    # 0: stores.sh skips its peak-RSS bounds (make sanitize: ASan's shadow memory and quarantine)
 CC        ?= cc
+# compile jobs of make test and make sanitize (the tests themselves run one at a time)
+NPROC     := $(shell nproc 2>/dev/null || echo 1)
 OPT       ?= -O2 -g
 WARN      := -Wall -Wextra -Werror
 CFLAGS    += -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Isim -Imodels -Ireal -Ianalysis -Itraces -Icli
@@ -43,7 +45,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo demo-real figures test test-slurm unit integration bench sanitize fuzz check-style check-ct clean
+.PHONY: all deps demo demo-real figures test test-slurm unit unit-bins integration bench sanitize fuzz check-style check-ct clean
 all: $(BUILD)/cloudmix
 
 # Install what pkg-config (or PATH) misses; do nothing when all is present.
@@ -142,6 +144,9 @@ demo-real: deps
 	@$(MAKE) --no-print-directory all
 	@sh scenarios/real/demo-real.sh $(BUILD)/cloudmix $(BUILD)/demo-real
 
+# the unit tests' programs, built (in parallel under make -j) but not run
+unit-bins: $(UNIT_BIN)
+
 unit: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do \
 	  echo "== $$t"; CLOUDMIX=$(abspath $(BUILD)/cloudmix) $$t || fail=1; done; \
@@ -176,7 +181,7 @@ test-slurm: $(BUILD)/cloudmix
 
 test: deps
 	@$(MAKE) --no-print-directory check-style
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory -j$(NPROC) all unit-bins
 	@$(MAKE) --no-print-directory unit integration
 	@$(MAKE) --no-print-directory check-ct
 
@@ -189,9 +194,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	$(BUILD)/cloudmix bench $(BENCH_NAMES)
 
+SAN_BUILD = BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined"
 sanitize: deps
-	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	  LDFLAGS="-fsanitize=address,undefined" AGREE_SKIP=1 RSS_CHECK=0 SCAN_SIZES=1B,1K,64K,1M all unit integration
+	@$(MAKE) --no-print-directory -j$(NPROC) $(SAN_BUILD) all unit-bins
+	@$(MAKE) --no-print-directory $(SAN_BUILD) AGREE_SKIP=1 RSS_CHECK=0 SCAN_SIZES=1B,1K,64K,1M unit integration
 
 # libFuzzer targets (clang), each built with -fsanitize=fuzzer,address,undefined
 # against a clang-built copy of the library (build/fuzz/lib, instrumented with
