@@ -38,6 +38,8 @@
 #define CLIENTS 64        /* calls in flight, as wrk's connections */
 #define FLOOD 10000       /* calls in flight at once */
 #define FLOOD_EXEC_MS 25000 /* longer than the ramp: every call is in flight before the first answer */
+#define FLOOD_EXEC_QUICK_MS 2000 /* --quick: longer than its 1 s ramp */
+static int flood_exec_ms = FLOOD_EXEC_MS;
 #define FLOOD_RAMP_S 20.0     /* the calls start at an even rate over this (500/s) */
 #define FLOOD_TICK CM_MS(10)
 #define GOAL_RATIO 0.5
@@ -269,7 +271,7 @@ static int count_fds(void) {
 }
 
 /* Start `cloudmix emulate` on a one-provider scenario whose function takes
- * FLOOD_EXEC_MS; its URL in url. 0, or -1 (why on stderr). */
+ * flood_exec_ms; its URL in url. 0, or -1 (why on stderr). */
 static int child_start(GPid *pid, FILE **out, char **ini, char *url) {
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -285,7 +287,7 @@ static int child_start(GPid *pid, FILE **out, char **ini, char *url) {
   char *text = g_strdup_printf("[run]\nmodel = cloudless\n[workload]\nfunction = f\n[function.f]\ngflop = 0\n"
                                "memory_mb = 1\n[provider.of]\nplatform = openfaas\ntier = local_edge\nprice = edge\n"
                                /* room for every call: 100 nodes of 110 pods (the kubelet's default) */
-                               "nodes = 100\npods_per_node = 110\nexec_overhead_ms = %d\n", FLOOD_EXEC_MS);
+                               "nodes = 100\npods_per_node = 110\nexec_overhead_ms = %d\n", flood_exec_ms);
   bool wrote = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
   close(fd);
   g_free(text);
@@ -378,6 +380,7 @@ out:
 
 static int flood(bool quick) {
   const int n = quick ? 1000 : FLOOD;
+  flood_exec_ms = quick ? FLOOD_EXEC_QUICK_MS : FLOOD_EXEC_MS;
   struct drive d = {.closed_loop = false, .t_end = CM_TIME_MAX};
   struct provider p = {0};
   GPid pid = 0;
@@ -400,7 +403,7 @@ static int flood(bool quick) {
   long rss0 = proc_status_kb(0, "VmRSS");
   int fds0 = count_fds();
   fprintf(stderr, "bench real-invoke: %d calls at once against %s (exec %d ms), emulator pid %d\n", n, url,
-          FLOOD_EXEC_MS, (int)pid);
+          flood_exec_ms, (int)pid);
   double w0 = bench_now();
   d.t0 = env_now(d.e);
   d.to_start = (uint64_t)n;
@@ -428,7 +431,7 @@ static int flood(bool quick) {
          (unsigned long long)hs.by_status[INVOKE_NETWORK], (unsigned long long)(n - ss.completed - ss.failed),
          (unsigned long long)d.peak_in_flight,
          d.peak_in_flight == (uint64_t)n && d.last_start && d.first_done > d.last_start ? "yes" : "no", d.ramp_s,
-         wall, FLOOD_EXEC_MS / 1e3, (double)d.lat_min / 1e9, (double)d.lat_max / 1e9, (unsigned long long)hs.connections, (double)hwm / 1024.0, (double)rss0 / 1024.0,
+         wall, flood_exec_ms / 1e3, (double)d.lat_min / 1e9, (double)d.lat_max / 1e9, (unsigned long long)hs.connections, (double)hwm / 1024.0, (double)rss0 / 1024.0,
          hwm_reset ? "flood-start" : "process-start", (double)child_hwm / 1024.0, fds0, fds1,
          (unsigned long long)nofile.rlim_cur);
   /* Calls that failed are figures (the emulator's limit, README.md); a call
