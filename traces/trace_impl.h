@@ -31,5 +31,8 @@ int trace__fail(trace_src *s, const char *file, uint64_t line, uint64_t col, con
 
 /* The formats, one file each (trace_cm.c, trace_azure2019.c, ...), each
  * declared here and named in trace.c's table. */
+extern const struct trace_src_ops trace__azure2019_ops;  /* trace_azure2019.c */
+extern const struct trace_src_ops trace__azure2021_ops;  /* trace_azure2021.c */
+extern const struct trace_src_ops trace__huawei2023_ops; /* trace_huawei2023.c */
 
 #endif
