@@ -33,6 +33,7 @@ struct az21 {
   GArray *recs; /* struct rec, sorted */
   GPtrArray *names;
   size_t next;
+  uint64_t id;
 };
 
 static const char *const head[] = {"app", "func", "end_timestamp", "duration"};
@@ -110,7 +111,7 @@ static int load(struct az21 *a, struct trace_csv *c, bool *head_bad) {
   }
   if (r == 0) {
     rc = 0;
-    qsort(a->recs->data, a->recs->len, sizeof(struct rec), rec_cmp);
+    if (a->recs->len > 1) qsort(a->recs->data, a->recs->len, sizeof(struct rec), rec_cmp);
     for (guint i = 0; i < a->recs->len; i++) g_array_index(a->recs, struct rec, i).t -= origin;
   }
   g_string_free(name, TRUE);
@@ -129,7 +130,7 @@ static int az21_next(trace_src *s, struct trace_inv *out) {
     if (r->t < a->o.start) continue;
     if (r->t >= end) break;
     memset(out, 0, sizeof *out);
-    out->id = a->next;
+    out->id = ++a->id;
     out->t = r->t;
     out->function = g_ptr_array_index(a->names, r->fn);
     out->duration = r->duration;

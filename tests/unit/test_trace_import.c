@@ -282,8 +282,15 @@ static void test_az21(void **state CM_UNUSED) {
     assert_int_equal(x->duration, cm_time_from_s(want[i].d));
   }
   g_array_free(a, TRUE);
+  char *p = put("header-only.csv", "app,func,end_timestamp,duration\n"); /* no rows: nothing, no error */
+  assert_int_equal(pull("azure2021", p, NULL, &a, &err), 0);
+  assert_int_equal(a->len, 0);
+  g_array_free(a, TRUE);
+  g_unlink(p);
+  g_free(p);
   struct trace_opts o = {.functions = "appB/f1", .start = CM_S(5), .length = CM_S(60)};
   assert_int_equal(pull("azure2021", AZ21, &o, &a, &err), 0);
+  check_order(a); /* ids count the invocations emitted: 1, 2 */
   assert_int_equal(a->len, 2);
   assert_int_equal(g_array_index(a, struct inv, 1).t, CM_MS(5750));
   g_array_free(a, TRUE);
