@@ -384,13 +384,7 @@ static trace_src *az19_open(const char *path, const struct trace_opts *o, char *
   cm_time end = o->length ? cm_time_add_sat(o->start, o->length) : CM_TIME_MAX;
   a->m1 = (uint32_t)(end / MINUTE + (end % MINUTE != 0) < MINUTES_MAX ? end / MINUTE + (end % MINUTE != 0) : MINUTES_MAX);
   GHashTable *want = NULL, *keys = g_hash_table_new(g_str_hash, g_str_equal);
-  if (o->functions) {
-    want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    char **v = g_strsplit(o->functions, ",", -1);
-    for (char **p = v; *p; p++)
-      if (**p) g_hash_table_add(want, g_strdup(*p));
-    g_strfreev(v);
-  }
+  want = trace__names_new(o->functions);
   int rc = read_invocations(a, inv, want, keys, err);
   if (!rc && dur) rc = read_table(a, dur, false, keys, err);
   if (!rc && mem) rc = read_table(a, mem, true, keys, err);

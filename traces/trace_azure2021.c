@@ -61,14 +61,7 @@ static int load(struct az21 *a, struct trace_csv *c, bool *head_bad) {
       return trace__csv_fail(s, c, i, "expected the column \"%s\"", head[i]);
   if (c->nfields != G_N_ELEMENTS(head)) return trace__csv_fail(s, c, 4, "expected 4 columns, found %zu", c->nfields);
   *head_bad = false;
-  GHashTable *want = NULL;
-  if (a->o.functions) {
-    want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    char **v = g_strsplit(a->o.functions, ",", -1);
-    for (char **p = v; *p; p++)
-      if (**p) g_hash_table_add(want, g_strdup(*p));
-    g_strfreev(v);
-  }
+  GHashTable *want = trace__names_new(a->o.functions);
   GHashTable *ids = g_hash_table_new(g_str_hash, g_str_equal); /* name (in names) -> index + 1 */
   GString *name = g_string_new(NULL);
   int r, rc = -1;

@@ -131,3 +131,15 @@ bool trace__parse_real(const char *s, double lo, double hi, double *out) {
   *out = v;
   return true;
 }
+
+GHashTable *trace__names_new(const char *list) {
+  if (!list) return NULL;
+  GHashTable *set = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  char **v = g_strsplit(list, ",", -1);
+  for (char **p = v; *p; p++) {
+    g_strstrip(*p);
+    if (**p) g_hash_table_add(set, g_strdup(*p));
+  }
+  g_strfreev(v);
+  return set;
+}

@@ -49,4 +49,8 @@ bool trace__parse_count(const char *s, uint64_t max, uint64_t *out);
 /* A finite decimal number in [lo, hi] (C locale, no hex, no inf/nan). */
 bool trace__parse_real(const char *s, double lo, double hi, double *out);
 
+/* trace_opts.functions as a set of names (each trimmed of blanks; empty
+ * ones skipped): a GHashTable of g_malloc'd keys, NULL for NULL. */
+GHashTable *trace__names_new(const char *list);
+
 #endif

@@ -308,13 +308,7 @@ static trace_src *hw_open(const char *path, const struct trace_opts *o, char **e
   h->files = g_ptr_array_new_with_free_func(g_free);
   h->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   h->r = rng_new(o->seed, "trace");
-  if (o->functions) {
-    h->want = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    char **v = g_strsplit(o->functions, ",", -1);
-    for (char **p = v; *p; p++)
-      if (**p) g_hash_table_add(h->want, g_strdup(*p));
-    g_strfreev(v);
-  }
+  h->want = trace__names_new(o->functions);
   if (resolve(h, path, err)) {
     hw_free(&h->base);
     return NULL;

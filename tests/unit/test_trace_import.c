@@ -246,7 +246,7 @@ static void test_az19_draws(void **state CM_UNUSED) {
 static void test_az19_filter_window(void **state CM_UNUSED) {
   GArray *a;
   char *err;
-  struct trace_opts o = {.functions = "fn1a,fn2a,nothere", .start = MINUTES(1), .length = MINUTES(3)};
+  struct trace_opts o = {.functions = "fn1a, fn2a,nothere", .start = MINUTES(1), .length = MINUTES(3)};
   assert_int_equal(pull("azure2019", AZ19, &o, &a, &err), 0);
   check_order(a);
   assert_int_equal(a->len, 5 + 1 + 200);
