@@ -1,6 +1,7 @@
 /* The trace sources' table and the calls every source shares (trace.h). */
 #include "trace_impl.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,10 +42,14 @@ trace_src *trace_open(const char *format, const char *path, const struct trace_o
   if (!format || !strcmp(format, "auto")) {
     char head[4096];
     size_t n = 0;
-    FILE *f = g_file_test(path, G_FILE_TEST_IS_DIR) ? NULL : fopen(path, "rb");
+    bool dir = g_file_test(path, G_FILE_TEST_IS_DIR);
+    FILE *f = dir ? NULL : fopen(path, "rb");
     if (f) {
       n = fread(head, 1, sizeof head, f);
       fclose(f);
+    } else if (!dir) {
+      *err = g_strdup_printf("%s: cannot open: %s", path, g_strerror(errno));
+      return NULL;
     }
     for (size_t i = 0; formats[i] && !ops; i++)
       if (formats[i]->sniff && formats[i]->sniff(path, head, n)) ops = formats[i];

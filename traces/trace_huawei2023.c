@@ -239,6 +239,10 @@ static int name_cmp(gconstpointer a, gconstpointer b) { return strcmp(*(char *co
 /* The requests files and the interval from path; 0 or CM_E* with *err. */
 static int resolve(struct hw *h, const char *path, char **err) {
   char *dir = NULL;
+  if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+    *err = g_strdup_printf("%s: cannot open: no such file or folder", path);
+    return CM_ENOENT;
+  }
   if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
     char *sec = g_build_filename(path, "requests_second", NULL), *min = g_build_filename(path, "requests_minute", NULL);
     if (g_file_test(sec, G_FILE_TEST_IS_DIR)) dir = g_strdup(sec);

@@ -513,6 +513,12 @@ static void test_auto(void **state CM_UNUSED) {
   g_free(err);
   g_unlink(p);
   g_free(p);
+  assert_null(trace_open("auto", "traces/samples/no-such-trace.csv", NULL, &err)); /* missing: said so */
+  assert_string_equal(err, "traces/samples/no-such-trace.csv: cannot open: No such file or directory");
+  g_free(err);
+  assert_null(trace_open("huawei2023", HW "/requests_minute/day_99.csv", NULL, &err));
+  assert_string_equal(err, HW "/requests_minute/day_99.csv: cannot open: no such file or folder");
+  g_free(err);
   /* a folder of two days is refused with what to do */
   char *d = g_build_filename(tmpdir, "two", NULL);
   g_mkdir(d, 0700);
