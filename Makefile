@@ -203,12 +203,15 @@ FUZZ_PROVIDER_TARGETS := fuzz_provider_lambda fuzz_provider_lambda_url fuzz_prov
 # The storage clients' reply handling and readers of error bodies and
 # listings (real/store_*.c).
 FUZZ_STORE_TARGETS := fuzz_store_redis_reply fuzz_store_s3_error fuzz_store_azure_error
-FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node $(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS)
+# The public traces' importers (tests/fuzz/fuzz_trace.h): the input's parts as a day's files.
+FUZZ_TRACE_TARGETS := fuzz_trace_azure2019 fuzz_trace_azure2021 fuzz_trace_huawei2023
+FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node $(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS) \
+                $(FUZZ_TRACE_TARGETS)
 FUZZ_MAXLEN_fuzz_scenario      := 4096
 FUZZ_MAXLEN_fuzz_sphinx_unwrap := 2500
 FUZZ_MAXLEN_fuzz_codec         := 2500
 FUZZ_MAXLEN_fuzz_node          := 25000
-$(foreach t,$(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS),$(eval FUZZ_MAXLEN_$(t) := 8192))
+$(foreach t,$(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS) $(FUZZ_TRACE_TARGETS),$(eval FUZZ_MAXLEN_$(t) := 8192))
 # Seconds per target: FUZZ_SECONDS_<target> when set, else FUZZ_SECONDS.
 # As shell case arms: "target) max=...; secs=...;;".
 rp := )
@@ -246,11 +249,11 @@ fuzz: fuzz-build
 	done; \
 	echo "fuzz: $$total runs in all"; exit $$fail
 
-# CI: the short pass, 20 s per target and 6 s per response parser (about
+# CI: the short pass, 20 s per target and 6 s per response parser and trace importer (about
 # 3 minutes in all, to keep CI within its 20 minutes).
 fuzz-ci:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20 \
-	  $(foreach t,$(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS),FUZZ_SECONDS_$(t)=6)
+	  $(foreach t,$(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS) $(FUZZ_TRACE_TARGETS),FUZZ_SECONDS_$(t)=6)
 
 # Regenerate tests/fuzz/corpus/ (valid packets under the targets' fixed keys,
 # plus malformed ones); deterministic.

@@ -110,6 +110,8 @@ int cli_store(int argc, char **argv);
 int cli_replay(int argc, char **argv);
 /* `cloudmix agree`: sim and real mode (against the emulator) side by side (cli/agree.c). */
 int cli_agree(int argc, char **argv);
+/* `cloudmix trace info FILE`: what a trace holds (cli/trace.c). */
+int cli_trace(int argc, char **argv);
 
 /* Their config reader (cli/node.c): a GKeyFile read group by group; the
  * first problem is kept in err as one line ("FILE: [group] key: expected

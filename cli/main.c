@@ -25,6 +25,7 @@ static const struct subcommand subs[] = {
     {"agree", cli_agree, "run a live cloudless scenario in simulation and against the emulator; compare the two"},
     {"emulate", cli_emulate, "serve a cloudless scenario's providers over HTTP on loopback, from the sim's models"},
     {"store", cli_store, "put, get, delete or list objects in a real store of a real-mode profile"},
+    {"trace", cli_trace, "what a trace holds: invocations, functions, span, per-function counts"},
     {"bench", bench_main, "run the built-in benchmarks (cloudmix bench --help lists them)"},
 };
 

@@ -9,6 +9,9 @@
 /* Every format, in the order "auto" tries them. */
 static const struct trace_src_ops *const formats[] = {
     &trace_cm_ops,
+    &trace__azure2019_ops,
+    &trace__azure2021_ops,
+    &trace__huawei2023_ops,
     NULL,
 };
 

@@ -39,4 +39,8 @@ extern const struct trace_src_ops trace_cm_ops; /* "cloudmix": ours (trace_cm.c)
 bool trace__cm_name_ok(const char *s, size_t max);
 bool trace__cm_outcome_ok(const char *s);
 
+extern const struct trace_src_ops trace__azure2019_ops;  /* trace_azure2019.c */
+extern const struct trace_src_ops trace__azure2021_ops;  /* trace_azure2021.c */
+extern const struct trace_src_ops trace__huawei2023_ops; /* trace_huawei2023.c */
+
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Integration tests of the cloudmix program: determinism of the results
 # tables, exit codes and messages for malformed scenarios, --help on every
-# subcommand, the benchmarks in quick mode. Needs CLOUDMIX (the binary);
+# subcommand, `trace info` on the public traces' fixtures, the benchmarks
+# in quick mode. Needs CLOUDMIX (the binary);
 # run from the repository root (make integration does both).
 set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
@@ -131,11 +132,31 @@ out=$($CLOUDMIX run scenarios/demo.ini --quiet --out "$T/notdb.db" 2>&1); rc=$?
 case "$out" in *notdb.db*) [ $rc -eq 2 ] && ok "results file not ours -> 2" || bad "results file not ours" "rc=$rc $out" ;; *) bad "results file not ours" "$out" ;; esac
 
 # --- help and version --------------------------------------------------------
-for sub in run bench; do
+for sub in run bench trace; do
   if $CLOUDMIX $sub --help | grep -qi usage; then ok "$sub --help"; else bad "$sub --help"; fi
 done
 $CLOUDMIX --help | grep -q Subcommands && ok "--help" || bad "--help"
 $CLOUDMIX --version | grep -q '^cloudmix ' && ok "--version" || bad "--version"
+
+# --- trace info on the public traces' fixtures (traces/README.md) ------------
+trace_expect() { # name, file, expected lines (grep -F, one per line), args...
+  name=$1; file=$2; want=$3; shift 3
+  out=$($CLOUDMIX trace info "$file" "$@" 2>&1); rc=$?
+  miss=$(printf '%s\n' "$want" | while IFS= read -r l; do printf '%s\n' "$out" | grep -qF -- "$l" || echo "$l"; done)
+  if [ $rc -eq 0 ] && [ -z "$miss" ]; then ok "trace info $name"; else bad "trace info $name" "rc=$rc missing: $miss"; fi
+}
+trace_expect azure2019 traces/samples/azure2019 "$(printf '(azure2019)\ninvocations: 223\nfunctions:   4\ndurations:   221 of 223 known\n           207  fn2a')"
+trace_expect "azure2021 window" traces/samples/azure2021/invocations.csv \
+  "$(printf '(azure2021)\ninvocations: 6\nspan:        5.000000 s to 14.375000 s')" --start 5 --length 60
+trace_expect "huawei2023 filter" traces/samples/huawei2023/requests_minute \
+  "$(printf '(huawei2023)\ninvocations: 63\nfunctions:   1\n            63  7')" --functions 7 --spread uniform
+printf 'app,func,end_timestamp,duration\nA,f,1,x\n' > "$T/bad-trace.csv"
+out=$($CLOUDMIX trace info "$T/bad-trace.csv" 2>&1); rc=$?
+if [ $rc -eq 2 ] && [ "$out" = "cloudmix trace: $T/bad-trace.csv:2:7: expected a duration in seconds from 0 to 1e+09" ]; then
+  ok "trace info: a malformed row exits 2 naming FILE:LINE:COL"
+else bad "trace info: a malformed row exits 2 naming FILE:LINE:COL" "rc=$rc: $out"; fi
+$CLOUDMIX trace info traces/samples/azure2019 --spread sideways >/dev/null 2>&1
+[ $? -eq 2 ] && ok "trace info: a bad --spread exits 2" || bad "trace info: a bad --spread exits 2"
 
 # --- benchmarks run (quick sizes; figures are not judged here) --------------
 bout=$($CLOUDMIX bench --quick 2>/dev/null); rc=$?
