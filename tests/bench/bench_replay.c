@@ -11,11 +11,10 @@
  * one of the world's four functions with the trace's duration as the
  * execution-time hint, into the live scheduler over the four simulated
  * providers of cloudless-live, outcomes into a streaming histogram. The
- * 2019 day is replayed twice: in that world (world_scale=1), which the
- * day's offered load (about 560 executions at once) overflows, so that
- * throttles and retries take much of the time, and in one whose clouds'
- * concurrency limits and edge cores are ten times as large
- * (world_scale=10), which carries it: the replay path without the storm.
+ * 2019 day is replayed twice: with its minutes' counts spread equidistant
+ * (the first arrival of every function at the minute's start: a burst of
+ * up to one call per function at each minute, which the world throttles
+ * and retries), and spread uniform (the same counts, no bursts).
  *
  * Every part (writing, import, replay) runs in a child process of its own,
  * so each peak RSS (getrusage ru_maxrss in the child) is that part's alone;
@@ -273,8 +272,7 @@ struct part {
   uint64_t expect; /* invocations the trace holds */
   double goal_wall_s, goal_rss_mb; /* 0: none */
   bool sample_rss;
-  uint32_t scale; /* the world: cloudless-live's (1), or every cloud's concurrency limit and the edge's cores
-                     times this */
+  enum trace_spread spread; /* azure2019: how a minute's count becomes arrival times */
 };
 
 static int part_write21(const void *arg) {
@@ -342,6 +340,8 @@ struct feed {
   const char *fnames[NFN];
   uint64_t pulled, expect;
   double busy_s; /* sum of the execution times asked for */
+  const uint64_t *ended; /* calls ended so far (the sink's) */
+  uint64_t max_in_flight; /* most calls made and not ended, seen at a pull */
   cm_time last;  /* the last arrival */
   int mark;         /* next RSS sample: 10%, 50%, 100% of expect */
   double rss_mb[4]; /* ..., and after the drain */
@@ -364,6 +364,7 @@ static int pull(void *arg, struct workload_arrival *out) {
   }
   *out = (struct workload_arrival){.t = v.t, .function = fd->fnames[k - 1], .request_bytes = 1024,
                                    .response_bytes = 256, .exec_hint = v.duration};
+  if (fd->pulled - *fd->ended > fd->max_in_flight) fd->max_in_flight = fd->pulled - *fd->ended;
   fd->pulled++;
   fd->busy_s += cm_time_to_s(v.duration);
   fd->last = v.t;
@@ -376,11 +377,12 @@ static int pull(void *arg, struct workload_arrival *out) {
 struct sink {
   workload *w;
   hist *lat;
-  uint64_t ok, failed;
+  uint64_t ok, failed, ended;
 };
 
 static void on_done(void *arg, const struct sched_record *r) {
   struct sink *k = arg;
+  k->ended++;
   if (r->outcome == SCHED_FAILED) k->failed++;
   else {
     k->ok++;
@@ -396,8 +398,6 @@ static int part_replay(const void *arg) {
   struct faas_provider ps[4];
   struct sched_provider sp[4];
   bench_cl_providers(ps, sp);
-  ps[0].cpu_cores *= p->scale;
-  for (int i = 1; i < 4; i++) ps[i].concurrency_limit *= p->scale;
   struct faas_function fns[NFN] = {{.name = "tiny", .gflop = 0.05, .memory_mb = 128},
                                    {.name = "small", .gflop = 0.5, .memory_mb = 256},
                                    {.name = "medium", .gflop = 2, .memory_mb = 512},
@@ -406,9 +406,10 @@ static int part_replay(const void *arg) {
                     .sample = p->sample_rss};
   for (int i = 0; i < NFN; i++) fd.fnames[i] = fns[i].name;
   struct sink k = {.lat = hist_new()};
+  fd.ended = &k.ended;
   char *err = NULL;
   double t0 = bench_now(), c0 = cpu_s();
-  struct trace_opts o = {.spread = TRACE_SPREAD_EQUIDISTANT, .seed = SEED};
+  struct trace_opts o = {.spread = p->spread, .seed = SEED};
   fd.src = trace_open(p->format, p->path, &o, &err);
   env *e = fd.src ? env_sim_new(SEED) : NULL;
   faas_world *w = e ? faas_world_new(e, ps, 4, fns, NFN, &err) : NULL;
@@ -447,13 +448,13 @@ static int part_replay(const void *arg) {
               (unsigned long long)st.failed_by_reason[2], (unsigned long long)st.failed_by_reason[3],
               (unsigned long long)st.failed_by_reason[4], (unsigned long long)st.failed_by_reason[5],
               (unsigned long long)st.retries, cm_time_to_s(env_now(e)) / DAY_S);
-      printf("bench replay trace=%s part=replay world_scale=%u invocations=%llu functions=%u "
+      printf("bench replay trace=%s part=replay spread=%s invocations=%llu functions=%u "
              "offered_concurrency=%.1f wall_s=%.2f cpu_s=%.2f invocations_per_s=%.0f events=%llu retries=%llu "
-             "failed=%llu latency_p50_s=%.3f",
-             p->label, p->scale, (unsigned long long)fd.pulled, g_hash_table_size(fd.map),
+             "max_in_flight=%llu failed=%llu latency_p50_s=%.3f",
+             p->label, strcmp(p->format, "azure2019") ? "none" : trace_spread_name(p->spread), (unsigned long long)fd.pulled, g_hash_table_size(fd.map),
              fd.last > 0 ? fd.busy_s / cm_time_to_s(fd.last) : 0.0, wall, cpu, (double)fd.pulled / wall,
              (unsigned long long)engine_events(env_sim_engine(e)), (unsigned long long)st.retries,
-             (unsigned long long)k.failed, cm_time_to_s(hist_percentile(k.lat, 0.5)));
+             (unsigned long long)fd.max_in_flight, (unsigned long long)k.failed, cm_time_to_s(hist_percentile(k.lat, 0.5)));
       if (p->sample_rss) {
         double growth = fd.rss_mb[2] - fd.rss_mb[0];
         printf(" rss_mb_at_10pct=%.1f rss_mb_at_50pct=%.1f rss_mb_at_100pct=%.1f rss_mb_drained=%.1f "
@@ -511,11 +512,11 @@ int bench_replay(bool quick) {
   char *d19 = g_build_filename(dir, "azure2019", NULL);
   int rc = g_mkdir(d19, 0700) == 0 ? 0 : 1;
   struct part a21 = {.format = "azure2021", .path = p21, .label = "azure2021", .z = &z,
-                     .expect = z.az21_invocations, .goal_wall_s = 5, .goal_rss_mb = 500, .scale = 1};
+                     .expect = z.az21_invocations, .goal_wall_s = 5, .goal_rss_mb = 500};
   struct part a19 = {.format = "azure2019", .path = d19, .label = "azure2019-day", .z = &z,
-                     .expect = z.az19_invocations, .goal_wall_s = 60, .sample_rss = true, .scale = 1};
-  struct part a19x = a19;
-  a19x.scale = 10;
+                     .expect = z.az19_invocations, .goal_wall_s = 60, .sample_rss = true};
+  struct part a19u = a19;
+  a19u.spread = TRACE_SPREAD_UNIFORM;
   fprintf(stderr, "bench replay: writing the traces into %s...\n", dir);
   if (rc == 0) rc = isolated(part_write21, &a21);
   if (rc == 0) rc = isolated(part_import, &a21);
@@ -523,7 +524,7 @@ int bench_replay(bool quick) {
   if (rc == 0) rc = isolated(part_write19, &a19);
   if (rc == 0) rc = isolated(part_import, &a19);
   if (rc == 0) rc = isolated(part_replay, &a19);
-  if (rc == 0) rc = isolated(part_replay, &a19x);
+  if (rc == 0) rc = isolated(part_replay, &a19u);
   g_unlink(p21);
   remove_tree(d19);
   g_rmdir(dir);
