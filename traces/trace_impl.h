@@ -31,6 +31,9 @@ int trace__fail(trace_src *s, const char *file, uint64_t line, uint64_t col, con
 
 /* The formats, one file each (trace_cm.c, trace_azure2019.c, ...), each
  * declared here and named in trace.c's table. */
+extern const struct trace_src_ops trace__azure2019_ops;  /* trace_azure2019.c */
+extern const struct trace_src_ops trace__azure2021_ops;  /* trace_azure2021.c */
+extern const struct trace_src_ops trace__huawei2023_ops; /* trace_huawei2023.c */
 extern const struct trace_src_ops trace_cm_ops; /* "cloudmix": ours (trace_cm.c) */
 
 /* The checks our format's reader and writer share (trace_cm.c): a name of
@@ -38,9 +41,5 @@ extern const struct trace_src_ops trace_cm_ops; /* "cloudmix": ours (trace_cm.c)
  * outcome "completed", "cached", "failed:REASON" or "dropped:REASON". */
 bool trace__cm_name_ok(const char *s, size_t max);
 bool trace__cm_outcome_ok(const char *s);
-
-extern const struct trace_src_ops trace__azure2019_ops;  /* trace_azure2019.c */
-extern const struct trace_src_ops trace__azure2021_ops;  /* trace_azure2021.c */
-extern const struct trace_src_ops trace__huawei2023_ops; /* trace_huawei2023.c */
 
 #endif
