@@ -72,7 +72,8 @@ static const struct bench_def benches[] = {
    "public-trace-sized replays through the broker in simulation, traces written by the\n"
    "      benchmark (seeded, not timed): an Azure Functions 2021-format file (2 M invocations,\n"
    "      two weeks; goals under 5 s and 500 MB) and an Azure Functions 2019-format day\n"
-   "      (40 M; goal under 60 s, memory flat: RSS at 10/50/100%); the importer alone too"},
+   "      (40 M, spread equidistant and uniform; goal under 60 s, memory flat: RSS at\n"
+   "      10/50/100%); each importer alone too"},
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
