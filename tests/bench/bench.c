@@ -1,6 +1,6 @@
 /* `cloudmix bench`: parses the benchmark names and --quick/--help, then runs
  * the selected benchmarks in a fixed order (engine-hold, mm1, results-store,
- * cloudless-live). */
+ * cloudless-live, ...: the table below). */
 #include "bench.h"
 
 #include <stdbool.h>
@@ -68,6 +68,12 @@ static const struct bench_def benches[] = {
    "      put/get per second through env_put/env_get on redis-server (hiredis, 64 in flight)\n"
    "      beside redis-benchmark (goal ratio >= 0.5); one 64 MiB object put and got against\n"
    "      moto (S3) and azurite (Azure Blob) beside curl moving the same object (goal >= 0.8)"},
+  {"replay", bench_replay,
+   "public-trace-sized replays through the broker in simulation, traces written by the\n"
+   "      benchmark (seeded, not timed): an Azure Functions 2021-format file (2 M invocations,\n"
+   "      two weeks; goals under 5 s and 500 MB) and an Azure Functions 2019-format day\n"
+   "      (40 M, spread equidistant and uniform; goal under 60 s, memory flat: RSS at\n"
+   "      10/50/100%); each importer alone too"},
 };
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
@@ -103,7 +109,7 @@ int bench_main(int argc, char **argv) {
           for (size_t j = 0; j < NBENCH; j++) names[n++] = (char *)benches[j].name;
         names[n] = NULL;
         char *hint = scenario_word_suggest(a, names, a[0] == '-' ? "" : "'", a[0] == '-' ? "" : "'", NULL);
-        fprintf(stderr, "cloudmix bench: unknown %s '%s'%s%s (benchmarks: engine-hold, mm1, results-store, cloudless-live, sphinx, mixnet-sim, buffer, mixnode-udp, dag-placement, real-invoke, real-storage; "
+        fprintf(stderr, "cloudmix bench: unknown %s '%s'%s%s (benchmarks: engine-hold, mm1, results-store, cloudless-live, sphinx, mixnet-sim, buffer, mixnode-udp, dag-placement, real-invoke, real-storage, replay; "
                         "options: --quick, --help)\n", a[0] == '-' ? "option" : "benchmark", a, *hint ? "; " : "", hint);
         g_free(hint);
         return 2;

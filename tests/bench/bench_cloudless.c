@@ -48,9 +48,7 @@ static void provider(struct faas_provider *p, const char *name, const char *plat
   p->bins[0] = (struct faas_bin){2048, 2};
 }
 
-/* One run of `calls` calls under policy; fills calls/s. */
-static int run(const char *policy, uint64_t calls, double *per_s, double *wall_s, uint64_t *events, uint64_t *failed) {
-  struct faas_provider ps[4];
+void bench_cl_providers(struct faas_provider *ps, struct sched_provider *sp) {
   provider(&ps[0], "edge", "openfaas", FAAS_LOCAL_EDGE, 10, CM_MS(5), CM_US(300), 0);
   provider(&ps[1], "lambda", "lambda", FAAS_CLOUD, 14, CM_MS(20), CM_MS(5), 1000);
   provider(&ps[2], "azure", "azure", FAAS_CLOUD, 12, CM_MS(15), CM_MS(6), 200);
@@ -58,14 +56,20 @@ static int run(const char *policy, uint64_t calls, double *per_s, double *wall_s
   ps[0].cpu_cores = 64;
   ps[3].queue_max = 1000;
   ps[3].queue_timeout = CM_S(10);
-  struct faas_function fn = {.name = "small", .gflop = 0.5, .memory_mb = 256};
-  struct sched_provider sp[4];
   const char *prices[4] = {"edge", "lambda", "azure", "cloudrun"};
   for (uint32_t i = 0; i < 4; i++) {
     sp[i] = (struct sched_provider){.env_provider = i, .bin = 0};
     g_strlcpy(sp[i].name, ps[i].name, sizeof sp[i].name);
     cost_price_builtin(prices[i], 2048, 2, &sp[i].price);
   }
+}
+
+/* One run of `calls` calls under policy; fills calls/s. */
+static int run(const char *policy, uint64_t calls, double *per_s, double *wall_s, uint64_t *events, uint64_t *failed) {
+  struct faas_provider ps[4];
+  struct sched_provider sp[4];
+  bench_cl_providers(ps, sp);
+  struct faas_function fn = {.name = "small", .gflop = 0.5, .memory_mb = 256};
   env *e = env_sim_new(1);
   char *err = NULL;
   faas_world *w = faas_world_new(e, ps, 4, &fn, 1, &err);

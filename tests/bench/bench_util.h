@@ -36,6 +36,16 @@ int bench_mixnode_udp(bool quick);
 int bench_dag_placement(bool quick);
 int bench_real_invoke(bool quick);
 int bench_real_storage(bool quick);
+int bench_replay(bool quick);
+
+/* The four simulated providers of cloudless-live and replay (bench_cloudless.c):
+ * a local edge (OpenFaaS, 64 cores, no limit) and three clouds (Lambda
+ * limit 1000, Azure 200, Cloud Run 100 with a queue of 1000), one 2 GB /
+ * 2 vCPU bin each, cold starts of 2 s, keep-alive 600 s; the broker's view
+ * of each (sp, with the built-in prices). */
+struct faas_provider;
+struct sched_provider;
+void bench_cl_providers(struct faas_provider *ps, struct sched_provider *sp); /* 4 each */
 
 /* M/M/1 parameters: arrival rate 0.9/s, service rate 1.0/s. */
 #define MM1_LAMBDA 0.9

@@ -160,7 +160,7 @@ $CLOUDMIX trace info traces/samples/azure2019 --spread sideways >/dev/null 2>&1
 
 # --- benchmarks run (quick sizes; figures are not judged here) --------------
 bout=$($CLOUDMIX bench --quick 2>/dev/null); rc=$?
-for b in engine-hold mm1 results-store cloudless-live sphinx mixnet-sim mixnode-udp real-storage; do
+for b in engine-hold mm1 results-store cloudless-live sphinx mixnet-sim mixnode-udp real-storage replay; do
   if [ $rc -eq 0 ] && printf '%s\n' "$bout" | grep -q "^bench $b "; then ok "bench $b prints"; else bad "bench $b prints" "rc=$rc"; fi
 done
 
