@@ -35,6 +35,7 @@ struct replay {
   enum map_rule rule;
   GPtrArray *tfns;     /* struct tfn *, in order of first appearance */
   GHashTable *by_name; /* name -> struct tfn * */
+  GPtrArray *by_fn;    /* pass 2: the source's function number (trace_inv.fn) -> struct tfn *, as met */
   uint64_t n;          /* invocations */
   cm_time last;        /* the last arrival */
   bool sizes_given;    /* our format: 0 bytes is a size; the public traces' 0 = unknown */
@@ -156,7 +157,14 @@ static int pull(void *arg, struct workload_arrival *out) {
   struct trace_inv v;
   int rc = trace_next(rp->src, &v);
   if (rc == 0) return 0;
-  struct tfn *f = rc > 0 ? g_hash_table_lookup(rp->by_name, v.function) : NULL;
+  struct tfn *f = NULL;
+  if (rc > 0) { /* by the function's number; its name only the first time the number is met */
+    if (v.fn < rp->by_fn->len) f = g_ptr_array_index(rp->by_fn, v.fn);
+    if (!f && (f = g_hash_table_lookup(rp->by_name, v.function)) != NULL) {
+      if (v.fn >= rp->by_fn->len) g_ptr_array_set_size(rp->by_fn, v.fn + 1);
+      g_ptr_array_index(rp->by_fn, v.fn) = f;
+    }
+  }
   if (!f) {
     if (!rp->failed)
       rp->failed = rc < 0 ? g_strdup(trace_error(rp->src))
@@ -293,7 +301,7 @@ int cli_replay(int argc, char **argv) {
   char *perr = NULL;
   int rc = CM_EXIT_USAGE;
   struct replay rp = {.format = "auto", .tfns = g_ptr_array_new_with_free_func(tfn_free),
-                      .by_name = g_hash_table_new(g_str_hash, g_str_equal)};
+                      .by_name = g_hash_table_new(g_str_hash, g_str_equal), .by_fn = g_ptr_array_new()};
   scenario *s = NULL;
   struct cl_config *cfg = NULL;
   char *err = NULL;
@@ -361,6 +369,7 @@ done:
   g_free(rp.failed);
   g_strfreev(rp.fnames);
   g_hash_table_destroy(rp.by_name);
+  g_ptr_array_free(rp.by_fn, TRUE);
   g_ptr_array_free(rp.tfns, TRUE);
   g_ptr_array_free(allsets, TRUE);
   if (cfg) cl_config_free(cfg);

@@ -28,11 +28,15 @@ const char *trace_spread_name(enum trace_spread s);
 int trace_spread_parse(const char *name, enum trace_spread *out);
 
 /* One invocation. Strings are owned by the source and valid until the
- * next trace_next or trace_free. */
+ * next trace_next or trace_free (function: until trace_free). */
 struct trace_inv {
   uint64_t id;              /* the source's own numbering, from 1 in arrival order */
   cm_time t;                /* arrival, ns from the trace's start (non-decreasing) */
   const char *function;     /* the trace's name for the function (a hash for the public traces) */
+  uint32_t fn;              /* the function's number in this source: from 0, below the number of
+                               functions the file holds, the same for every invocation of the function
+                               (and one function per number), so a replay maps functions by array
+                               index rather than by hashing names */
   cm_time duration;         /* execution time the trace gives or implies; 0 = unknown */
   double memory_mb;         /* memory the trace gives; 0 = unknown */
   uint64_t request_bytes;   /* 0 = unknown (the scenario's sizes apply) */

@@ -341,6 +341,7 @@ static int az19_next(trace_src *s, struct trace_inv *out) {
     out->id = ++a->id;
     out->t = t;
     out->function = f->name;
+    out->fn = i;
     if (f->dur) out->duration = cm_time_from_s(trace__pct_draw(dur_p, f->dur, DUR_N, rng_uniform(a->r)) / 1e3);
     if (f->mem) out->memory_mb = trace__pct_draw(mem_p, f->mem, MEM_N, rng_uniform(a->r));
     out->latency = -1;

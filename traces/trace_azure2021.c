@@ -126,6 +126,7 @@ static int az21_next(trace_src *s, struct trace_inv *out) {
     out->id = ++a->id;
     out->t = r->t;
     out->function = g_ptr_array_index(a->names, r->fn);
+    out->fn = r->fn;
     out->duration = r->duration;
     out->latency = -1;
     return 1;

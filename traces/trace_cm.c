@@ -21,6 +21,7 @@ struct row {
 struct cm_src {
   struct trace_src base;
   GStringChunk *strings;
+  GHashTable *fns; /* function name (in strings) -> its number + 1, at load */
   GArray *rows; /* struct row, sorted */
   guint next;
 };
@@ -196,6 +197,9 @@ static int load(struct cm_src *s, const char *path, FILE *f, const struct trace_
     g_hash_table_add(ids, k);
     if (!wanted(o, &r.inv)) continue;
     r.inv.function = g_string_chunk_insert_const(s->strings, r.inv.function);
+    uintptr_t fn = (uintptr_t)g_hash_table_lookup(s->fns, r.inv.function);
+    if (!fn) g_hash_table_insert(s->fns, (char *)r.inv.function, (void *)(fn = g_hash_table_size(s->fns) + 1));
+    r.inv.fn = (uint32_t)(fn - 1);
     r.inv.outcome = g_string_chunk_insert_const(s->strings, r.inv.outcome);
     if (r.inv.provider) r.inv.provider = g_string_chunk_insert_const(s->strings, r.inv.provider);
     g_array_append_val(s->rows, r);
@@ -212,6 +216,7 @@ static int load(struct cm_src *s, const char *path, FILE *f, const struct trace_
 static void cm_free(trace_src *base) {
   struct cm_src *s = (struct cm_src *)base;
   g_string_chunk_free(s->strings);
+  if (s->fns) g_hash_table_destroy(s->fns);
   g_array_free(s->rows, TRUE);
   g_free(s);
 }
@@ -225,6 +230,7 @@ static trace_src *cm_open(const char *path, const struct trace_opts *o, char **e
   struct cm_src *s = g_new0(struct cm_src, 1);
   s->base.ops = &trace_cm_ops;
   s->strings = g_string_chunk_new(4096);
+  s->fns = g_hash_table_new(g_direct_hash, g_direct_equal); /* names are interned: one pointer each */
   s->rows = g_array_new(FALSE, FALSE, sizeof(struct row));
   int rc = load(s, path, f, o);
   fclose(f);

@@ -228,6 +228,7 @@ static int hw_next(trace_src *s, struct trace_inv *out) {
     out->id = ++h->id;
     out->t = t;
     out->function = h->col[i];
+    out->fn = i - 2; /* columns 0 and 1 are day and time */
     out->duration = h->dur[i];
     out->latency = -1;
     return 1;

@@ -335,7 +335,7 @@ static int part_import(const void *arg) {
  * --map round-robin` maps them: by name, through a hash table). */
 struct feed {
   trace_src *src;
-  GHashTable *map; /* trace function name (owned) -> world function index + 1 */
+  GArray *map; /* uint8_t: the source's function number (trace_inv.fn) -> world function index + 1; 0 unmapped */
   uint32_t nmapped;
   const char *fnames[NFN];
   uint64_t pulled, expect;
@@ -357,10 +357,11 @@ static int pull(void *arg, struct workload_arrival *out) {
     if (rc < 0) fd->failed = true;
     return rc < 0 ? CM_EPARSE : 0;
   }
-  uintptr_t k = (uintptr_t)g_hash_table_lookup(fd->map, v.function);
+  if (v.fn >= fd->map->len) g_array_set_size(fd->map, v.fn + 1); /* zeroed */
+  uint8_t k = g_array_index(fd->map, uint8_t, v.fn);
   if (!k) {
-    k = fd->nmapped++ % NFN + 1;
-    g_hash_table_insert(fd->map, g_strdup(v.function), (void *)k);
+    k = (uint8_t)(fd->nmapped++ % NFN + 1);
+    g_array_index(fd->map, uint8_t, v.fn) = k;
   }
   *out = (struct workload_arrival){.t = v.t, .function = fd->fnames[k - 1], .request_bytes = 1024,
                                    .response_bytes = 256, .exec_hint = v.duration};
@@ -402,7 +403,7 @@ static int part_replay(const void *arg) {
                                    {.name = "small", .gflop = 0.5, .memory_mb = 256},
                                    {.name = "medium", .gflop = 2, .memory_mb = 512},
                                    {.name = "large", .gflop = 8, .memory_mb = 1024}};
-  struct feed fd = {.map = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL), .expect = p->expect,
+  struct feed fd = {.map = g_array_new(FALSE, TRUE, 1), .expect = p->expect,
                     .sample = p->sample_rss};
   for (int i = 0; i < NFN; i++) fd.fnames[i] = fns[i].name;
   struct sink k = {.lat = hist_new()};
@@ -451,7 +452,7 @@ static int part_replay(const void *arg) {
       printf("bench replay trace=%s part=replay spread=%s invocations=%llu functions=%u "
              "offered_concurrency=%.1f wall_s=%.2f cpu_s=%.2f invocations_per_s=%.0f events=%llu retries=%llu "
              "max_in_flight=%llu failed=%llu latency_p50_s=%.3f",
-             p->label, strcmp(p->format, "azure2019") ? "none" : trace_spread_name(p->spread), (unsigned long long)fd.pulled, g_hash_table_size(fd.map),
+             p->label, strcmp(p->format, "azure2019") ? "none" : trace_spread_name(p->spread), (unsigned long long)fd.pulled, fd.nmapped,
              fd.last > 0 ? fd.busy_s / cm_time_to_s(fd.last) : 0.0, wall, cpu, (double)fd.pulled / wall,
              (unsigned long long)engine_events(env_sim_engine(e)), (unsigned long long)st.retries,
              (unsigned long long)fd.max_in_flight, (unsigned long long)k.failed, cm_time_to_s(hist_percentile(k.lat, 0.5)));
@@ -481,7 +482,7 @@ static int part_replay(const void *arg) {
   if (e) env_free(e);
   trace_free(fd.src);
   hist_free(k.lat);
-  g_hash_table_destroy(fd.map);
+  g_array_free(fd.map, TRUE);
   g_free(err);
   return rc;
 }

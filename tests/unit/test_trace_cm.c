@@ -69,10 +69,17 @@ static void test_round_trip_sorted(void **state CM_UNUSED) {
   assert_string_equal(trace_format(s), "cloudmix");
   const size_t order[] = {1, 3, 2, 0}; /* t 0; t 1000 ids 2 then 4; t 2000 */
   struct trace_inv v;
+  uint32_t fn[G_N_ELEMENTS(order)];
   for (size_t i = 0; i < G_N_ELEMENTS(order); i++) {
     assert_int_equal(trace_next(s, &v), 1);
     assert_same(&v, &rows[order[i]]);
+    fn[i] = v.fn;
   }
+  /* one number per function, below the number of functions (2) */
+  assert_int_equal(fn[0], fn[1]); /* empty, empty */
+  assert_int_equal(fn[2], fn[3]); /* resnet, resnet */
+  assert_int_not_equal(fn[0], fn[2]);
+  assert_true(fn[0] < 2 && fn[2] < 2);
   assert_int_equal(trace_next(s, &v), 0);
   assert_int_equal(trace_next(s, &v), 0);
   trace_free(s);

@@ -39,12 +39,23 @@ static int pull(const char *format, const char *path, const struct trace_opts *o
   if (!s) return -2;
   struct trace_inv v;
   int rc;
+  /* fn and function name each other: one number per name, one name per number */
+  GHashTable *num = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+  GHashTable *name = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   while ((rc = trace_next(s, &v)) == 1) {
     struct inv x = {v.t, v.duration, v.memory_mb, "", v.id};
     g_strlcpy(x.fn, v.function, sizeof x.fn);
     assert_null(v.outcome);
+    gpointer k = GUINT_TO_POINTER(v.fn + 1), seen = g_hash_table_lookup(num, v.function);
+    if (seen) assert_ptr_equal(seen, k);
+    else g_hash_table_insert(num, g_strdup(v.function), k);
+    const char *nm = g_hash_table_lookup(name, k);
+    if (nm) assert_string_equal(nm, v.function);
+    else g_hash_table_insert(name, k, g_strdup(v.function));
     g_array_append_val(*out, x);
   }
+  g_hash_table_destroy(num);
+  g_hash_table_destroy(name);
   if (rc < 0) {
     *err = g_strdup(trace_error(s));
     assert_int_equal(trace_next(s, &v), -1); /* stays failed */
