@@ -46,7 +46,8 @@
  * of the same epoch, never changes a committed digest.
  *
  * Ownership: every function takes borrowed pointers and copies into the
- * caller's struct or buffer; struct epoch_digest holds no pointers. */
+ * caller's struct or buffer; struct epoch_digest holds no pointers (it is
+ * about 18 KB: keep it off small stacks). The caller has run sodium_init(). */
 #ifndef MIXCLAVES_EPOCH_H
 #define MIXCLAVES_EPOCH_H
 
