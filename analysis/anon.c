@@ -7,6 +7,7 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_expint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,22 +294,34 @@ done:
   return rc;
 }
 
-/* ---- the steady-state reference ---- */
+/* ---- the steady-state references ---- */
 
 struct ref {
   double rho;
+  enum anon_pmix_set set;
   gsl_integration_workspace *inner;
 };
 
 static double phi(double x) { return x < 1e-8 ? 1 - x / 2 : -expm1(-x) / x; }
 
-static double g_of(double rho, double x) { return exp(-rho * (1 - phi(x))); }
+/* Ein(x) = int_0^x (1 - e^-v) / v dv = gamma + ln x + E1(x); its series
+ * below 10^-3, where that sum cancels. */
+static double ein(double x) {
+  if (x < 1e-3) return x * (1 - x / 4 * (1 - x * 2 / 9 * (1 - x * 3 / 16)));
+  return M_EULER + log(x) + gsl_sf_expint_E1(x);
+}
+
+/* E[exp(-x S')] for S' the sum of the other candidates' weights. */
+static double laplace(const struct ref *r, double x) {
+  return r->set == ANON_PMIX_INSIDE ? exp(-r->rho * (1 - phi(x))) : exp(-r->rho * ein(x));
+}
 
 static double psi_f(double u, void *arg) {
   double x = *(double *)arg;
   return u > 0 ? u * log(u) * exp(-x * u) : 0;
 }
 
+/* psi(x) = int_0^1 u ln u e^-xu du. */
 static double psi(struct ref *r, double x) {
   gsl_function f = {psi_f, &x};
   double v, err;
@@ -318,20 +331,26 @@ static double psi(struct ref *r, double x) {
 
 static double log_term(double y, void *arg) {
   struct ref *r = arg;
-  if (y < 1e-6) return (r->rho - 1) / 2; /* the limit at 0 */
-  return (exp(-y) - phi(y) * g_of(r->rho, y)) / y;
+  if (y < 1e-6) /* the limit at 0 */
+    return r->set == ANON_PMIX_INSIDE ? (r->rho - 1) / 2 : r->rho - 0.5;
+  return (exp(-y) - phi(y) * laplace(r, y)) / y;
 }
 
 static double ratio_term(double x, void *arg) {
   struct ref *r = arg;
-  return psi(r, x) * g_of(r->rho, x) * (1 + r->rho * phi(x));
+  double l = laplace(r, x);
+  if (r->set == ANON_PMIX_INSIDE) return psi(r, x) * l * (1 + r->rho * phi(x));
+  /* int_0^1 (rho / u) u ln u e^-xu du = -rho Ein(x) / x */
+  double chi = x < 1e-8 ? -1 : -ein(x) / x;
+  return l * (psi(r, x) + r->rho * phi(x) * chi);
 }
 
-int anon_pmix_inside_ref(double rho, double *h_bits) {
+int anon_pmix_ref(double rho, enum anon_pmix_set set, double *h_bits) {
   if (!h_bits || !isfinite(rho) || rho < 0) return CM_EINVAL;
+  if (set != ANON_PMIX_INSIDE && set != ANON_PMIX_ENTERED) return CM_EINVAL;
   int rc = CM_ENOMEM;
   gsl_error_handler_t *old = gsl_set_error_handler_off();
-  struct ref r = {rho, gsl_integration_workspace_alloc(1000)};
+  struct ref r = {rho, set, gsl_integration_workspace_alloc(1000)};
   gsl_integration_workspace *outer = gsl_integration_workspace_alloc(1000);
   if (!r.inner || !outer) goto done;
   gsl_function f1 = {log_term, &r}, f2 = {ratio_term, &r};

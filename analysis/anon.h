@@ -94,18 +94,26 @@ struct anon_obs {
 int anon_pmix_observe(const struct anon_obs *obs, size_t n, double mean_delay,
                       enum anon_pmix_set set, anon_agg *agg);
 
-/* The expected entropy (bits) per exit of the ANON_PMIX_INSIDE estimator in
- * steady state, for Poisson arrivals with rho = arrival rate x mean delay.
- * At an exit (Palm view) the mix holds the leaving message plus
- * Poisson(rho) others, and u = exp(-age / mean delay) is uniform on (0, 1)
- * for each, independently; the weights are the u's. With S = sum u and
- * T = sum u ln u, H = ln S - T / S nats, and by ln s = int (e^-y - e^-sy)/y
- * dy and 1/s = int e^-xs dx:
- *   E[H] = int_0^inf (e^-y - phi(y) g(y)) / y dy
- *          - int_0^inf psi(x) g(x) (1 + rho phi(x)) dx,
- * phi(x) = (1 - e^-x) / x, g(x) = exp(-rho (1 - phi(x))),
- * psi(x) = int_0^1 u ln u e^-xu du; evaluated with GSL QAGIU/QAGS to
- * relative 1e-9. Returns 0, CM_EINVAL (rho < 0) or CM_ENOMEM/CM_ERANGE. */
-int anon_pmix_inside_ref(double rho, double *h_bits);
+/* The expected entropy (bits) per exit of the attacker above in steady
+ * state, for Poisson arrivals with rho = arrival rate x mean delay. With
+ * u = exp(-age / mean delay) for each candidate, the weights are the u's,
+ * S = sum u, T = sum u ln u and H = ln S - T / S nats. At an exit (the Palm
+ * view) the leaving message has u uniform on (0, 1), and independently:
+ *   INSIDE: Poisson(rho) others are inside, each u uniform on (0, 1);
+ *   ENTERED: the earlier entries' u's form a Poisson process of intensity
+ *     rho / u on (0, 1).
+ * With ln s = int_0^inf (e^-y - e^-sy) / y dy and 1/s = int_0^inf e^-xs dx
+ * (Campbell-Mecke for the sums over points):
+ *   INSIDE:  E[H] = int (e^-y - phi(y) L(y)) / y dy
+ *                   - int psi(x) L(x) (1 + rho phi(x)) dx,
+ *            L(x) = exp(-rho (1 - phi(x)));
+ *   ENTERED: E[H] = int (e^-y - phi(y) L(y)) / y dy
+ *                   - int L(x) (psi(x) - rho phi(x) Ein(x) / x) dx,
+ *            L(x) = exp(-rho Ein(x)), Ein(x) = gamma + ln x + E1(x);
+ * integrals over (0, inf), phi(x) = (1 - e^-x) / x, psi(x) = int_0^1
+ * u ln u e^-xu du; evaluated with GSL QAGIU/QAGS to relative 1e-10 (our
+ * derivation; Loopix states no closed form for this mean). Returns 0,
+ * CM_EINVAL (rho < 0, bad set), CM_ENOMEM or CM_ERANGE (no convergence). */
+int anon_pmix_ref(double rho, enum anon_pmix_set set, double *h_bits);
 
 #endif

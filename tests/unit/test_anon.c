@@ -4,7 +4,7 @@
  * checked within 1% against two closed forms: the M/M/inf occupancy, which
  * is Poisson with mean and variance rho = lambda / mu; and the mean entropy
  * per exit of the exponential-weight attacker over the messages inside,
- * anon_pmix_inside_ref (derived in anon.h and computed by GSL quadrature;
+ * anon_pmix_ref (derived in anon.h and computed by GSL quadrature;
  * Loopix gives no closed form for this quantity, so this is the one tested). */
 #include "cmocka_inc.h"
 
@@ -235,43 +235,59 @@ static void ent_fn(void *arg, double t, size_t inside CM_UNUSED, int exit, uint6
   if (t >= e->warm) assert_int_equal(anon_agg_add(e->agg, &r), 0);
 }
 
-/* The reference itself: rho = 0 leaves the exiting message alone (0 bits),
- * and the value grows with rho. */
-static void test_inside_ref(void **state CM_UNUSED) {
-  double h0, h1, h5;
-  assert_int_equal(anon_pmix_inside_ref(0, &h0), 0);
+/* The references themselves: rho = 0 leaves the exiting message alone
+ * (0 bits), the value grows with rho, and an attacker who cannot rule out
+ * the messages that left is never better off. */
+static void test_ref(void **state CM_UNUSED) {
+  double h0, h1, h5, e0, e1;
+  assert_int_equal(anon_pmix_ref(0, ANON_PMIX_INSIDE, &h0), 0);
   near(h0, 0, 1e-8);
-  assert_int_equal(anon_pmix_inside_ref(1, &h1), 0);
-  assert_int_equal(anon_pmix_inside_ref(5, &h5), 0);
+  assert_int_equal(anon_pmix_ref(0, ANON_PMIX_ENTERED, &e0), 0);
+  near(e0, 0, 1e-8);
+  assert_int_equal(anon_pmix_ref(1, ANON_PMIX_INSIDE, &h1), 0);
+  assert_int_equal(anon_pmix_ref(5, ANON_PMIX_INSIDE, &h5), 0);
   assert_true(h1 > 0 && h5 > h1 && h5 < log2(6.5));
-  assert_int_equal(anon_pmix_inside_ref(-1, &h0), CM_EINVAL);
+  assert_int_equal(anon_pmix_ref(1, ANON_PMIX_ENTERED, &e1), 0);
+  assert_true(e1 > h1);
+  assert_int_equal(anon_pmix_ref(-1, ANON_PMIX_INSIDE, &h0), CM_EINVAL);
 }
 
-/* The exponential-weight attacker on the messages inside (ground truth from
- * the simulation), rho = 5 (lambda = 5, mean delay 1), one message per
- * sender: mean entropy per exit against anon_pmix_inside_ref(5). 4 * 10^5
- * exits after a warm-up of 20 mean delays; the per-exit entropy has sd
- * about 0.6 bits and exits about rho apart are correlated, so the mean's sd
- * is about 0.6 sqrt(2 rho / 4e5) = 0.003 bits, 0.1%. */
-static void test_pmix_entropy(void **state CM_UNUSED) {
-  const double lambda = 5, mu = 1, T = 8e4;
+/* Simulate a mix at rho = lambda (mean delay 1) for warm-up 20 + T, one
+ * message per sender, and check the mean entropy per exit after the warm-up
+ * within 1% of anon_pmix_ref. */
+static void check_entropy(enum anon_pmix_set set, const char *name, double lambda, double T, uint64_t seed) {
   double ref;
-  assert_int_equal(anon_pmix_inside_ref(lambda / mu, &ref), 0);
-  struct ent e = {anon_pmix_new(1 / mu, ANON_PMIX_INSIDE), anon_agg_new(), 20};
+  assert_int_equal(anon_pmix_ref(lambda, set, &ref), 0);
+  struct ent e = {anon_pmix_new(1, set), anon_agg_new(), 20};
   assert_non_null(e.p);
   assert_non_null(e.agg);
-  mix_run(12, lambda, mu, e.warm + T, ent_fn, &e);
-  assert_int_equal(anon_pmix_held(e.p), 0);
+  mix_run(seed, lambda, 1, e.warm + T, ent_fn, &e);
+  if (set == ANON_PMIX_INSIDE) assert_int_equal(anon_pmix_held(e.p), 0);
   struct anon_summary s;
   assert_int_equal(anon_agg_summary(e.agg, &s), 0);
-  printf("Poisson mix entropy, INSIDE attacker (rho = %g, %llu exits): mean %.5f bits (sd %.3f, ci95 %.5f) vs "
+  printf("Poisson mix entropy, %s attacker (rho = %g, %llu exits): mean %.5f bits (sd %.3f, ci95 %.5f) vs "
          "reference %.5f bits, rel err %+.3f%%; d mean %.4f, min %.4f; H p5 %.3f p50 %.3f p95 %.3f; "
          "p(true) mean %.4f\n",
-         lambda / mu, (unsigned long long)s.n, s.h_mean, s.h_sd, s.h_ci95, ref, 100 * (s.h_mean - ref) / ref,
+         name, lambda, (unsigned long long)s.n, s.h_mean, s.h_sd, s.h_ci95, ref, 100 * (s.h_mean - ref) / ref,
          s.d_mean, s.d_min, s.h_p5, s.h_p50, s.h_p95, s.p_true_mean);
   near(s.h_mean / ref, 1, 0.01);
   anon_pmix_free(e.p);
   anon_agg_free(e.agg);
+}
+
+/* INSIDE (the exponential weights over the messages truly inside), rho = 5:
+ * 4 * 10^5 exits; the per-exit entropy has sd about 0.6 bits and exits
+ * about rho apart are correlated, so the mean's sd is about
+ * 0.6 sqrt(2 rho / 4e5) = 0.003 bits, 0.1% of 2.22. */
+static void test_pmix_entropy_inside(void **state CM_UNUSED) {
+  check_entropy(ANON_PMIX_INSIDE, "INSIDE", 5, 8e4, 12);
+}
+
+/* ENTERED (every earlier entry a candidate: the attacker links no exits),
+ * rho = 2: 2 * 10^5 exits, 80 candidates each; sd of the mean about 0.1%
+ * as above. */
+static void test_pmix_entropy_entered(void **state CM_UNUSED) {
+  check_entropy(ANON_PMIX_ENTERED, "ENTERED", 2, 1e5, 13);
 }
 
 int main(void) {
@@ -279,9 +295,10 @@ int main(void) {
       cmocka_unit_test(test_entropy_by_hand),
       cmocka_unit_test(test_agg),
       cmocka_unit_test(test_observe_by_hand),
-      cmocka_unit_test(test_inside_ref),
+      cmocka_unit_test(test_ref),
       cmocka_unit_test(test_mminf_occupancy),
-      cmocka_unit_test(test_pmix_entropy),
+      cmocka_unit_test(test_pmix_entropy_inside),
+      cmocka_unit_test(test_pmix_entropy_entered),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
