@@ -111,8 +111,8 @@ int anon_pmix_observe(const struct anon_obs *obs, size_t n, double mean_delay,
  *                   - int L(x) (psi(x) - rho phi(x) Ein(x) / x) dx,
  *            L(x) = exp(-rho Ein(x)), Ein(x) = gamma + ln x + E1(x);
  * integrals over (0, inf), phi(x) = (1 - e^-x) / x, psi(x) = int_0^1
- * u ln u e^-xu du; evaluated with GSL QAGIU/QAGS to relative 1e-10 (our
- * derivation; Loopix states no closed form for this mean). Returns 0,
+ * u ln u e^-xu du; evaluated with GSL QAGIU/QAGS to relative 1e-10. This
+ * derivation is ours, not a formula quoted from Loopix. Returns 0,
  * CM_EINVAL (rho < 0, bad set), CM_ENOMEM or CM_ERANGE (no convergence). */
 int anon_pmix_ref(double rho, enum anon_pmix_set set, double *h_bits);
 

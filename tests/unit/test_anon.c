@@ -4,8 +4,10 @@
  * checked within 1% against two closed forms: the M/M/inf occupancy, which
  * is Poisson with mean and variance rho = lambda / mu; and the mean entropy
  * per exit of the exponential-weight attacker over the messages inside,
- * anon_pmix_ref (derived in anon.h and computed by GSL quadrature;
- * Loopix gives no closed form for this quantity, so this is the one tested). */
+ * anon_pmix_ref (our derivation, in anon.h, computed by GSL quadrature; it
+ * is not a formula quoted from Loopix, whose text could not be consulted
+ * here). A plain Monte Carlo of the INSIDE model (3 * 10^5 draws, outside
+ * this file) gave 2.2185 bits at rho = 5 against the quadrature's 2.2192. */
 #include "cmocka_inc.h"
 
 #include <math.h>
