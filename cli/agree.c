@@ -171,12 +171,6 @@ static bool report(const char *name, double k, uint64_t seed, const struct agree
   return all;
 }
 
-static int usage_error(GOptionContext *ctx, const char *msg) {
-  fprintf(stderr, "cloudmix agree: %s\nRun 'cloudmix agree --help' for usage.\n", msg);
-  g_option_context_free(ctx);
-  return CM_EXIT_USAGE;
-}
-
 int cli_agree(int argc, char **argv) {
   gdouble scale = 0.5;
   gint64 seed = -1;
@@ -205,12 +199,12 @@ int cli_agree(int argc, char **argv) {
            "Exit codes: 0 agree, 1 disagree or a run failed, 2 bad usage or input.");
   char *perr = NULL;
   if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
-    int rc = usage_error(ctx, perr);
+    int rc = cli_usage_error("agree", ctx, perr);
     g_free(perr);
     return rc;
   }
-  if (argc != 2) return usage_error(ctx, argc < 2 ? "missing SCENARIO file" : "expected exactly one SCENARIO file");
-  if (!(scale > 0 && scale <= 1)) return usage_error(ctx, "--scale: expected 0 < K <= 1");
+  if (argc != 2) return cli_usage_error("agree", ctx, argc < 2 ? "missing SCENARIO file" : "expected exactly one SCENARIO file");
+  if (!(scale > 0 && scale <= 1)) return cli_usage_error("agree", ctx, "--scale: expected 0 < K <= 1");
   g_option_context_free(ctx);
 
   int rc = CM_EXIT_USAGE;

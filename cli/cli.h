@@ -93,6 +93,9 @@ char *cli_default_out(const char *path);
  * nearest of entries' long names (or --help) as "; did you mean --NAME?"
  * when one is close. */
 int cli_options_parse(GOptionContext *ctx, const GOptionEntry *entries, int *argc, char ***argv, char **msg);
+/* "cloudmix CMD: MSG" and the --help hint on stderr; frees ctx (NULL ok).
+ * CM_EXIT_USAGE, for `return cli_usage_error(...)`. */
+int cli_usage_error(const char *cmd, GOptionContext *ctx, const char *msg);
 
 /* Subcommands. argv[0] is the subcommand name. */
 int cli_run(int argc, char **argv);

@@ -35,3 +35,9 @@ int cli_options_parse(GOptionContext *ctx, const GOptionEntry *entries, int *arg
   g_error_free(gerr);
   return 0;
 }
+
+int cli_usage_error(const char *cmd, GOptionContext *ctx, const char *msg) {
+  fprintf(stderr, "cloudmix %s: %s\nRun 'cloudmix %s --help' for usage.\n", cmd, msg, cmd);
+  if (ctx) g_option_context_free(ctx);
+  return CM_EXIT_USAGE;
+}

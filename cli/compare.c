@@ -32,12 +32,6 @@ static double pick(const struct cl_summary *m, int k) {
   }
 }
 
-static int usage_error(GOptionContext *ctx, const char *msg) {
-  fprintf(stderr, "cloudmix compare: %s\nRun 'cloudmix compare --help' for usage.\n", msg);
-  g_option_context_free(ctx);
-  return CM_EXIT_USAGE;
-}
-
 /* One (policy, seed) run recorded in db. */
 static int run_one(results *db, const char *path, char **sets, const char *policy, uint64_t seed,
                    struct cl_summary *out, int64_t *run_id) {
@@ -96,7 +90,7 @@ int cli_compare(int argc, char **argv) {
            "2 bad usage or input.");
   char *perr = NULL;
   if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
-    int rc = usage_error(ctx, perr);
+    int rc = cli_usage_error("compare", ctx, perr);
     g_free(perr);
     return rc;
   }
@@ -112,7 +106,7 @@ int cli_compare(int argc, char **argv) {
                             policy_names());
   }
   if (bad) {
-    int rc = usage_error(ctx, bad);
+    int rc = cli_usage_error("compare", ctx, bad);
     g_free(bad);
     g_strfreev(pols);
     g_strfreev(sets);

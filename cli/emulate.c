@@ -35,12 +35,6 @@ static gboolean on_stats(gpointer arg) {
   return G_SOURCE_CONTINUE;
 }
 
-static int usage_error(GOptionContext *ctx, const char *msg) {
-  fprintf(stderr, "cloudmix emulate: %s\nRun 'cloudmix emulate --help' for usage.\n", msg);
-  g_option_context_free(ctx);
-  return CM_EXIT_USAGE;
-}
-
 int cli_emulate(int argc, char **argv) {
   gchar *listen = NULL;
   gchar **sets = NULL;
@@ -73,7 +67,7 @@ int cli_emulate(int argc, char **argv) {
            "answer counts per provider and exits 0. Exit codes: 0 ok, 1 failed, 2 bad usage or input.");
   char *perr = NULL;
   if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
-    int rc = usage_error(ctx, perr);
+    int rc = cli_usage_error("emulate", ctx, perr);
     g_free(perr);
     return rc;
   }
@@ -82,17 +76,17 @@ int cli_emulate(int argc, char **argv) {
   scenario *s = NULL;
   struct cl_config *cfg = NULL;
   if (argc != 2) {
-    rc = usage_error(ctx, argc < 2 ? "expected a scenario file" : "expected one scenario file");
+    rc = cli_usage_error("emulate", ctx, argc < 2 ? "expected a scenario file" : "expected one scenario file");
     ctx = NULL;
     goto out;
   }
   if (clock && strcmp(clock, "first-request") != 0 && strcmp(clock, "start") != 0) {
-    rc = usage_error(ctx, "--clock: expected first-request or start");
+    rc = cli_usage_error("emulate", ctx, "--clock: expected first-request or start");
     ctx = NULL;
     goto out;
   }
   if (stats_every < 0) {
-    rc = usage_error(ctx, "--stats-every: expected seconds >= 0");
+    rc = cli_usage_error("emulate", ctx, "--stats-every: expected seconds >= 0");
     ctx = NULL;
     goto out;
   }

@@ -12,12 +12,6 @@
 #include "cli.h"
 #include "merge.h"
 
-static int usage_error(GOptionContext *ctx, const char *msg) {
-  fprintf(stderr, "cloudmix merge: %s\nRun 'cloudmix merge --help' for usage.\n", msg);
-  g_option_context_free(ctx);
-  return CM_EXIT_USAGE;
-}
-
 static void print_note(void *arg CM_UNUSED, const char *msg) { fprintf(stderr, "cloudmix merge: %s\n", msg); }
 
 /* The schema version the inputs need: OUT's when it is a results file,
@@ -96,11 +90,11 @@ int cli_merge(int argc, char **argv) {
            "input (nothing written).");
   char *perr = NULL;
   if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
-    int rc = usage_error(ctx, perr);
+    int rc = cli_usage_error("merge", ctx, perr);
     g_free(perr);
     return rc;
   }
-  if (argc < 3) return usage_error(ctx, argc < 2 ? "missing OUT.db and IN.db files" : "missing IN.db files");
+  if (argc < 3) return cli_usage_error("merge", ctx, argc < 2 ? "missing OUT.db and IN.db files" : "missing IN.db files");
   g_option_context_free(ctx);
   const char *out = argv[1];
   int64_t v = out_version(out);

@@ -9,12 +9,6 @@
 #include "cli.h"
 #include "plot.h"
 
-static int usage_error(GOptionContext *ctx, const char *msg) {
-  fprintf(stderr, "cloudmix plot: %s\nRun 'cloudmix plot --help' for usage.\n", msg);
-  g_option_context_free(ctx);
-  return CM_EXIT_USAGE;
-}
-
 int cli_plot(int argc, char **argv) {
   gchar *kind_name = NULL, *out = NULL;
   gint64 run = 0;
@@ -84,7 +78,7 @@ int cli_plot(int argc, char **argv) {
       "file, not a cloudmix database, no such run, the tables the figure needs missing).");
   char *perr = NULL;
   if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
-    int rc = usage_error(ctx, perr);
+    int rc = cli_usage_error("plot", ctx, perr);
     g_free(perr);
     return rc;
   }
@@ -102,7 +96,7 @@ int cli_plot(int argc, char **argv) {
                                 "mx-fig1, mx-fig8, mx-fig9 or mx-table1",
                                 kind_name);
   if (bad) {
-    rc = usage_error(ctx, bad);
+    rc = cli_usage_error("plot", ctx, bad);
     goto done;
   }
   g_option_context_free(ctx);

@@ -53,12 +53,6 @@ static void tfn_free(gpointer p) {
   g_free(f);
 }
 
-static int usage_error(GOptionContext *ctx, const char *msg) {
-  fprintf(stderr, "cloudmix replay: %s\nRun 'cloudmix replay --help' for usage.\n", msg);
-  if (ctx) g_option_context_free(ctx);
-  return CM_EXIT_USAGE;
-}
-
 /* Pass 1: the trace's functions, counts, durations and last arrival. */
 static int scan(struct replay *rp, char **err) {
   trace_src *s = trace_open(rp->format, rp->path, &rp->opts, err);
@@ -307,7 +301,7 @@ int cli_replay(int argc, char **argv) {
   char *err = NULL;
   GPtrArray *allsets = g_ptr_array_new_with_free_func(g_free);
   if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
-    rc = usage_error(ctx, perr);
+    rc = cli_usage_error("replay", ctx, perr);
     ctx = NULL;
     g_free(perr);
     goto done;
@@ -315,24 +309,24 @@ int cli_replay(int argc, char **argv) {
   g_option_context_free(ctx);
   ctx = NULL;
   if (argc != 2) {
-    rc = usage_error(NULL, argc < 2 ? "missing TRACE file" : "expected exactly one TRACE file");
+    rc = cli_usage_error("replay", NULL, argc < 2 ? "missing TRACE file" : "expected exactly one TRACE file");
     goto done;
   }
   if (!scn) {
-    rc = usage_error(NULL, "missing --scenario S.ini (the world and broker that replay the trace)");
+    rc = cli_usage_error("replay", NULL, "missing --scenario S.ini (the world and broker that replay the trace)");
     goto done;
   }
   rp.path = argv[1];
   if (format) rp.format = format;
   if (spread && trace_spread_parse(spread, &rp.opts.spread) != 0) {
-    rc = usage_error(NULL, "--spread: expected equidistant, uniform or poisson");
+    rc = cli_usage_error("replay", NULL, "--spread: expected equidistant, uniform or poisson");
     goto done;
   }
   rp.rule = NRULES;
   for (int i = 0; i < NRULES; i++)
     if (!strcmp(map ? map : "name", rule_names[i])) rp.rule = (enum map_rule)i;
   if (rp.rule == NRULES) {
-    rc = usage_error(NULL, "--map: expected name, duration or round-robin");
+    rc = cli_usage_error("replay", NULL, "--map: expected name, duration or round-robin");
     goto done;
   }
   for (gchar **k = sets; k && *k; k++) g_ptr_array_add(allsets, g_strdup(*k));

@@ -9,12 +9,6 @@
 
 #include "cli.h"
 
-static int usage_error(GOptionContext *ctx, const char *msg) {
-  fprintf(stderr, "cloudmix run: %s\nRun 'cloudmix run --help' for usage.\n", msg);
-  g_option_context_free(ctx);
-  return CM_EXIT_USAGE;
-}
-
 /* results/<scenario basename without .ini>.db */
 char *cli_default_out(const char *path) {
   char *base = g_path_get_basename(path);
@@ -108,7 +102,7 @@ int cli_run(int argc, char **argv) {
   g_string_free(desc, TRUE);
   char *perr = NULL;
   if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
-    int rc = usage_error(ctx, perr);
+    int rc = cli_usage_error("run", ctx, perr);
     g_free(perr);
     return rc;
   }
@@ -125,7 +119,7 @@ int cli_run(int argc, char **argv) {
     g_free(out);
     g_free(real);
     g_free(record);
-    return usage_error(ctx, argc < 2 ? "missing SCENARIO file" : "expected exactly one SCENARIO file");
+    return cli_usage_error("run", ctx, argc < 2 ? "missing SCENARIO file" : "expected exactly one SCENARIO file");
   }
   g_option_context_free(ctx);
 

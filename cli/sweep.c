@@ -19,12 +19,6 @@
 #include "merge.h"
 #include "sweep.h"
 
-static int usage_error(GOptionContext *ctx, const char *msg) {
-  fprintf(stderr, "cloudmix sweep: %s\nRun 'cloudmix sweep --help' for usage.\n", msg);
-  if (ctx) g_option_context_free(ctx);
-  return CM_EXIT_USAGE;
-}
-
 static bool job_done(const struct sweep_job *j) {
   struct merge_file_info fi;
   merge_file_inspect(j->out, &fi, NULL);
@@ -286,7 +280,7 @@ int cli_sweep(int argc, char **argv) {
            "usage, spec or a missing tool.");
   char *perr = NULL;
   if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
-    int rc = usage_error(ctx, perr);
+    int rc = cli_usage_error("sweep", ctx, perr);
     g_free(perr);
     return rc;
   }
@@ -299,7 +293,7 @@ int cli_sweep(int argc, char **argv) {
   else if (sshlogin && strcmp(r, "parallel")) bad = g_strdup("--sshlogin goes with --runner parallel only");
   else if (submit && strcmp(r, "slurm")) bad = g_strdup("--submit goes with --runner slurm only");
   if (bad) {
-    int rc = usage_error(ctx, bad);
+    int rc = cli_usage_error("sweep", ctx, bad);
     g_free(bad);
     g_free(runner);
     g_free(sshlogin);

@@ -11,12 +11,6 @@
 #include "cli.h"
 #include "trace.h"
 
-static int usage_error(GOptionContext *ctx, const char *msg) {
-  fprintf(stderr, "cloudmix trace: %s\nRun 'cloudmix trace --help' for usage.\n", msg);
-  g_option_context_free(ctx);
-  return CM_EXIT_USAGE;
-}
-
 struct fn_count {
   const char *name;
   uint64_t n;
@@ -111,20 +105,20 @@ int cli_trace(int argc, char **argv) {
       "names FILE:LINE:COL and what was expected).");
   char *perr = NULL;
   if (!cli_options_parse(ctx, entries, &argc, &argv, &perr)) {
-    int rc = usage_error(ctx, perr);
+    int rc = cli_usage_error("trace", ctx, perr);
     g_free(perr);
     return rc;
   }
   int rc = CM_EXIT_USAGE;
   struct trace_opts o = {.seed = (uint64_t)seed, .functions = functions};
   if (argc != 3 || strcmp(argv[1], "info")) {
-    rc = usage_error(ctx, "expected: trace info FILE");
+    rc = cli_usage_error("trace", ctx, "expected: trace info FILE");
     ctx = NULL;
   } else if (spread && trace_spread_parse(spread, &o.spread)) {
-    rc = usage_error(ctx, "--spread: expected equidistant, uniform or poisson");
+    rc = cli_usage_error("trace", ctx, "--spread: expected equidistant, uniform or poisson");
     ctx = NULL;
   } else if (start < 0 || length < 0 || top < 0) {
-    rc = usage_error(ctx, "--start, --length and --top: expected values >= 0");
+    rc = cli_usage_error("trace", ctx, "--start, --length and --top: expected values >= 0");
     ctx = NULL;
   } else {
     o.start = cm_time_from_s(start);
