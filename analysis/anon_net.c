@@ -33,6 +33,7 @@ struct pool {
 struct pkt {
   uint32_t sender;
   int64_t node;  /* -1: on a link */
+  double t_in;   /* inside a node: when it entered */
   struct sp *d;  /* on a link: owned here; inside a node: NULL (in the pool) */
   uint32_t n;
 };
@@ -158,6 +159,7 @@ int anon_net_enter(anon_net *a, uint32_t node, uint64_t id, double t) {
   k->d = NULL;
   k->n = 0;
   k->node = node;
+  k->t_in = t;
   a->on_links--;
   return 0;
 }
@@ -167,7 +169,7 @@ static int sp_cmp(const void *x, const void *y) {
   return (a->s > b->s) - (a->s < b->s);
 }
 
-int anon_net_exit(anon_net *a, uint32_t node, uint64_t id, double t) {
+int anon_net_exit(anon_net *a, uint32_t node, uint64_t id, double t, double *t_in) {
   if (!a || node >= a->nn || !isfinite(t) || t < a->last) return CM_EINVAL;
   struct pkt *k = pkt_get(a, id);
   if (!k || k->node != (int64_t)node) return CM_ENOENT;
@@ -210,6 +212,7 @@ int anon_net_exit(anon_net *a, uint32_t node, uint64_t id, double t) {
   qsort(d, n, sizeof *d, sp_cmp);
   pool_advance(p, t);
   p->inside--;
+  if (t_in) *t_in = k->t_in;
   k->d = d;
   k->n = n;
   k->node = -1;

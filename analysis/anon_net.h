@@ -53,9 +53,10 @@ int anon_net_origin(anon_net *a, uint64_t id, uint32_t sender);
 int anon_net_enter(anon_net *a, uint32_t node, uint64_t id, double t);
 
 /* Node emits packet id at t: id gets the mixture of the node's pool as its
- * link distribution. CM_ENOENT when id is not inside this node (the node's
- * own packet: call anon_net_origin), CM_EINVAL, CM_ENOMEM. */
-int anon_net_exit(anon_net *a, uint32_t node, uint64_t id, double t);
+ * link distribution; *t_in (may be NULL) when it entered the node.
+ * CM_ENOENT when id is not inside this node (the node's own packet: call
+ * anon_net_origin), CM_EINVAL, CM_ENOMEM. */
+int anon_net_exit(anon_net *a, uint32_t node, uint64_t id, double t, double *t_in);
 
 /* Packet id, on a link, reached its destination: out (not NULL) gets the
  * entropy of its distribution against its true sender; *eps (may be NULL)

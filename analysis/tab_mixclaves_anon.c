@@ -8,9 +8,9 @@ static const char create_anon[] =
     " buffer TEXT NOT NULL, rate REAL NOT NULL, messages INTEGER NOT NULL, h_mean REAL, h_p5 REAL, h_min REAL,"
     " d_mean REAL, d_p5 REAL, d_min REAL, p_true_mean REAL, eps_messages INTEGER NOT NULL,"
     " eps_inf INTEGER NOT NULL, eps_mean REAL, eps_d05 REAL, delta_eps1 REAL, occupancy REAL, lambda_node REAL,"
-    " rho REAL, h_ref REAL, buffer_r REAL, unlinked INTEGER NOT NULL)";
+    " lambda_held REAL, rho REAL, h_ref REAL, buffer_r REAL, unlinked INTEGER NOT NULL)";
 static const char insert_anon[] =
-    "INSERT INTO mixclaves_anon VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "INSERT INTO mixclaves_anon VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char create_trust[] =
     "CREATE TABLE IF NOT EXISTS mixclaves_trust ("
     " run_id INTEGER NOT NULL, config TEXT NOT NULL, hops INTEGER NOT NULL, domains INTEGER NOT NULL,"
@@ -42,7 +42,8 @@ int tab_mixclaves_anon_add(struct tab_mixclaves_anon *t, const struct tab_mixcla
   for (size_t k = 0; k < sizeof d1 / sizeof d1[0]; k++) results_bind_double(rt, i++, d1[k]);
   results_bind_int(rt, i++, x->eps_messages);
   results_bind_int(rt, i++, x->eps_inf);
-  const double d2[] = {x->eps_mean, x->eps_d05, x->delta_eps1, x->occupancy, x->lambda_node, x->rho, x->h_ref,
+  const double d2[] = {x->eps_mean, x->eps_d05, x->delta_eps1, x->occupancy, x->lambda_node, x->lambda_held, x->rho,
+                       x->h_ref,
                        x->buffer_r};
   for (size_t k = 0; k < sizeof d2 / sizeof d2[0]; k++) results_bind_double(rt, i++, d2[k]);
   results_bind_int(rt, i++, x->unlinked);

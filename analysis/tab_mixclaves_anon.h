@@ -28,7 +28,7 @@ struct tab_mixclaves_anon_row {
   double p_true_mean;
   int64_t eps_messages, eps_inf;
   double eps_mean, eps_d05, delta_eps1;
-  double occupancy, lambda_node, rho, h_ref;
+  double occupancy, lambda_node, lambda_held, rho, h_ref;
   double buffer_r;             /* Pearson R of the buffer variant at this load (NaN: not measured) */
   int64_t unlinked;
 };

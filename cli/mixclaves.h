@@ -95,8 +95,11 @@ struct mxc_step {
   double h_mean, h_p5, h_min, d_mean, d_p5, d_min, p_true_mean;
   uint64_t eps_n, eps_inf;         /* challenge senders' messages (clients 0 and 1) */
   double eps_mean, eps_d05, delta_eps1;
-  double occupancy, lambda_node;   /* per node, over [warmup, step]: mean packets inside; entries/s */
-  double h_ref;                    /* one node, one hop: anon_pmix_ref(lambda x mean delay); else NAN */
+  double lambda_node;              /* per node, over [warmup, step]: arrivals/s (the attacker's candidates) */
+  double lambda_held, occupancy;   /* of them, those sent on: arrivals/s; mean number inside */
+  double h_ref;                    /* one node, one hop, rho = lambda_node x mean delay >= 1:
+                                      anon_pmix_ref(rho) (per message; = per sender when senders
+                                      rarely repeat inside the mix); else NAN */
 };
 
 /* The ground-truth anonymity observer (mixclaves_anon.c): installed on a

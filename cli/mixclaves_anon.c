@@ -9,9 +9,11 @@
  * sender "node k"); an arrival at a client is a delivered message, scored
  * by the chained attacker of analysis/anon_net.h (sender-set entropy,
  * degree, Loopix's eps for clients 0 and 1). Messages delivered from
- * warmup on are scored; occupancy (packets inside a node: entered, not
- * yet emitted) and the per-node arrival rate are measured over [warmup,
- * step]. Off, nothing is installed: the sweep's hot path has no branch of
+ * warmup on are scored. Over [warmup, step], per node: the arrival rate
+ * (every packet that entered: the attacker's candidates), and for the
+ * packets a node held and sent on (not cover it discarded, not its own
+ * loops coming home) their arrival rate and the mean number inside
+ * (entered, not yet sent: CPU queue, service and hold). Off, nothing is installed: the sweep's hot path has no branch of
  * its own (env_sim's tap check is one NULL test per datagram). */
 #include <math.h>
 #include <stdio.h>
@@ -37,8 +39,10 @@ struct mxc_anon {
   uint32_t nn, nc;
   double from_s;      /* score deliveries from here (warmup) */
   int marks;
-  double t_mark[2], occ_mark[2][MXC_MAX_NODES];
+  double t_mark[2];
+  double w0, w1, held_s; /* [warmup, step] and the packet-seconds spent inside nodes in it by packets that left */
   uint64_t entries, entries_mark[2];
+  uint64_t held_entries; /* entries in [warmup, step] of packets the node sent on */
   uint64_t unlinked;  /* datagrams not followed: not an abstract packet, or an inconsistent history */
   bool ref;           /* one node, one hop: a single Poisson mix */
   double mean_s;
@@ -85,7 +89,13 @@ static void tap(void *arg, enum env_sim_tap_event ev, cm_time t, cm_addr from, c
     if (from_client) {
       rc = anon_net_origin(o->net, id, from - o->client0);
     } else if (from_node) {
-      rc = anon_net_exit(o->net, from - o->node0, id, ts);
+      double tin;
+      rc = anon_net_exit(o->net, from - o->node0, id, ts, &tin);
+      if (rc == 0) { /* its time inside, within [warmup, step] */
+        double lo = tin > o->w0 ? tin : o->w0, hi = ts < o->w1 ? ts : o->w1;
+        if (hi > lo) o->held_s += hi - lo;
+        if (tin >= o->w0 && tin < o->w1) o->held_entries++;
+      }
       if (rc == CM_ENOENT) rc = anon_net_origin(o->net, id, o->nc + (from - o->node0));
     } else {
       rc = CM_ENOENT;
@@ -117,7 +127,8 @@ struct mxc_anon *mxc__anon_start(env *e, const struct mxc_config *cfg, const str
   o->nn = n->nodes;
   o->nc = cfg->clients;
   o->mean_s = cm_time_to_s(cfg->mean_delay);
-  o->from_s = cm_time_to_s(cfg->warmup);
+  o->from_s = o->w0 = cm_time_to_s(cfg->warmup);
+  o->w1 = cm_time_to_s(cfg->step);
   o->ref = n->nodes == 1 && n->hops == 1;
   /* senders: the clients, then the nodes (their own loops) */
   o->net = anon_net_new(o->nc + o->nn, o->nn, o->mean_s, 0, o->nc > 1 ? 1 : 0);
@@ -141,7 +152,6 @@ void mxc__anon_mark(struct mxc_anon *o, cm_time t) {
   if (!o || o->marks >= 2) return;
   double ts = cm_time_to_s(t);
   o->t_mark[o->marks] = ts;
-  for (uint32_t k = 0; k < o->nn; k++) o->occ_mark[o->marks][k] = anon_net_occupancy_integral(o->net, k, ts);
   o->entries_mark[o->marks] = o->entries;
   o->marks++;
 }
@@ -150,7 +160,7 @@ void mxc__anon_finish(struct mxc_anon *o, struct mxc_step *st) {
   if (!o) return;
   env_sim_set_tap(o->e, NULL, NULL);
   st->anon_unlinked = o->unlinked + (o->err ? 1 : 0);
-  st->h_ref = st->occupancy = st->lambda_node = NAN;
+  st->h_ref = st->occupancy = st->lambda_node = st->lambda_held = NAN;
   st->h_mean = st->h_p5 = st->h_min = st->d_mean = st->d_p5 = st->d_min = st->p_true_mean = NAN;
   st->eps_mean = st->eps_d05 = st->delta_eps1 = NAN;
   struct anon_summary s;
@@ -173,9 +183,9 @@ void mxc__anon_finish(struct mxc_anon *o, struct mxc_step *st) {
     st->delta_eps1 = es.delta_1;
   }
   if (o->marks == 2 && o->t_mark[1] > o->t_mark[0]) {
-    double span = o->t_mark[1] - o->t_mark[0], occ = 0;
-    for (uint32_t k = 0; k < o->nn; k++) occ += o->occ_mark[1][k] - o->occ_mark[0][k];
-    st->occupancy = occ / span / o->nn;
+    double span = o->t_mark[1] - o->t_mark[0];
+    st->occupancy = o->held_s / span / o->nn;
+    st->lambda_held = (double)o->held_entries / span / o->nn;
     st->lambda_node = (double)(o->entries_mark[1] - o->entries_mark[0]) / span / o->nn;
     double h;
     /* the reference converges fast for rho >= 1 (below, seconds per call) */
@@ -224,6 +234,7 @@ int mxc__anon_write(struct run_ctx *c, const struct mxc_config *cfg, const struc
     for (uint32_t r = 0; r < cfg->nrates; r++) {
       const struct mxc_step *st = &steps[i * cfg->nrates + r];
       double mean_s = cm_time_to_s(cfg->mean_delay), rho = st->lambda_node * mean_s, br = NAN;
+      double rho_held = st->lambda_held * mean_s;
       /* Fig. 1's R for this node buffer at this step's per-node load:
        * the buffer experiment, not the nodes' own buffers */
       if (st->lambda_node > 0) {
@@ -237,20 +248,21 @@ int mxc__anon_write(struct run_ctx *c, const struct mxc_config *cfg, const struc
           .h_mean = st->h_mean, .h_p5 = st->h_p5, .h_min = st->h_min, .d_mean = st->d_mean, .d_p5 = st->d_p5,
           .d_min = st->d_min, .p_true_mean = st->p_true_mean, .eps_messages = (int64_t)st->eps_n,
           .eps_inf = (int64_t)st->eps_inf, .eps_mean = st->eps_mean, .eps_d05 = st->eps_d05,
-          .delta_eps1 = st->delta_eps1, .occupancy = st->occupancy, .lambda_node = st->lambda_node, .rho = rho,
+          .delta_eps1 = st->delta_eps1, .occupancy = st->occupancy, .lambda_node = st->lambda_node,
+          .lambda_held = st->lambda_held, .rho = rho,
           .h_ref = st->h_ref, .buffer_r = br, .unlinked = (int64_t)st->anon_unlinked};
       if (tab_mixclaves_anon_add(&at, &row) != 0) rc = CM_EDB;
       if (!c->quiet) {
         char ref[64] = "";
         if (!isnan(st->h_ref))
-          snprintf(ref, sizeof ref, " (ref %.4f, %+.2f%%)", st->h_ref, 100 * (st->h_mean / st->h_ref - 1));
+          snprintf(ref, sizeof ref, " (per-message ref %.4f, %+.2f%%)", st->h_ref, 100 * (st->h_mean / st->h_ref - 1));
         printf("anon %s rate %.0f: %llu msgs H mean %.4f%s p5 %.4f min %.4f, d mean %.4f p5 %.4f min %.4f; eps "
                "mean %.4f eps(delta=0.05) %.4f delta(eps=1) %.4f over %llu (%llu inf); occupancy %.4f vs lambda x "
                "delay %.4f (%+.2f%%); buffer %s R %.3f; unlinked %llu\n",
                n->label, st->rate, (unsigned long long)st->anon_n, st->h_mean, ref, st->h_p5, st->h_min,
                st->d_mean, st->d_p5, st->d_min, st->eps_mean, st->eps_d05, st->delta_eps1,
-               (unsigned long long)st->eps_n, (unsigned long long)st->eps_inf, st->occupancy, rho,
-               100 * (st->occupancy / rho - 1), buffer_variant_name(v), br, (unsigned long long)st->anon_unlinked);
+               (unsigned long long)st->eps_n, (unsigned long long)st->eps_inf, st->occupancy, rho_held,
+               100 * (st->occupancy / rho_held - 1), buffer_variant_name(v), br, (unsigned long long)st->anon_unlinked);
       }
     }
   }
