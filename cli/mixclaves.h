@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "env.h"
 #include "mixclaves/buffer.h"
+#include "mixclaves/node.h"
 
 int run_mixclaves(struct run_ctx *c);
 int mixclaves_check(const scenario *s, char **err);
@@ -100,6 +101,8 @@ struct mxc_step {
   double h_ref;                    /* one node, one hop, rho = lambda_node x mean delay >= 1:
                                       anon_pmix_ref(rho) (per message; = per sender when senders
                                       rarely repeat inside the mix); else NAN */
+  double buffer_r;                 /* Fig. 1's Pearson R, store vs read address, in the nodes' own
+                                      buffers over the whole step, mean over the nodes (NAN: none) */
 };
 
 /* The ground-truth anonymity observer (mixclaves_anon.c): installed on a
@@ -108,7 +111,7 @@ struct mxc_step {
  * and freed by mxc__anon_finish (after the drain). */
 struct mxc_anon;
 struct mxc_anon *mxc__anon_start(env *e, const struct mxc_config *cfg, const struct mxc_net_config *n,
-                                 cm_addr node0, cm_addr client0, char **err);
+                                 cm_addr node0, cm_addr client0, node **nodes, char **err);
 void mxc__anon_mark(struct mxc_anon *o, cm_time t);
 void mxc__anon_finish(struct mxc_anon *o, struct mxc_step *st);
 /* The mixclaves_anon and mixclaves_trust tables and the summary lines. 0,

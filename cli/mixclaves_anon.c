@@ -17,15 +17,18 @@
  * its own (env_sim's tap check is one NULL test per datagram). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "anon_eps.h"
 #include "anon_net.h"
 #include "env_sim.h"
 #include "mixclaves.h"
 #include "mixclaves/codec.h"
+#include "mixclaves/node.h"
 #include "tab_mixclaves_anon.h"
 #include "trust.h"
 
@@ -33,6 +36,7 @@ struct mxc_anon {
   anon_net *net;
   anon_agg *agg;
   GArray *eps;        /* double */
+  node **nodes;       /* borrowed: the world's nodes, buffers instrumented */
   GHashTable *finals; /* payload key -> packet id, for packets on their last hop to a client */
   env *e;
   cm_addr node0, client0;
@@ -119,7 +123,7 @@ static void tap(void *arg, enum env_sim_tap_event ev, cm_time t, cm_addr from, c
 }
 
 struct mxc_anon *mxc__anon_start(env *e, const struct mxc_config *cfg, const struct mxc_net_config *n,
-                                 cm_addr node0, cm_addr client0, char **err) {
+                                 cm_addr node0, cm_addr client0, node **nodes, char **err) {
   struct mxc_anon *o = g_new0(struct mxc_anon, 1);
   o->e = e;
   o->node0 = node0;
@@ -144,6 +148,10 @@ struct mxc_anon *mxc__anon_start(env *e, const struct mxc_config *cfg, const str
     g_free(o);
     return NULL;
   }
+  /* Fig. 1's store/read addresses in the nodes' own buffers */
+  o->nodes = nodes;
+  for (uint32_t k = 0; k < o->nn; k++)
+    if (node_buffer_instrument(nodes[k], BUFFER_LOG_PAIRS) != 0) o->err = CM_ENOMEM;
   env_sim_set_tap(e, tap, o);
   return o;
 }
@@ -154,6 +162,33 @@ void mxc__anon_mark(struct mxc_anon *o, cm_time t) {
   o->t_mark[o->marks] = ts;
   o->entries_mark[o->marks] = o->entries;
   o->marks++;
+}
+
+/* Pearson's R between store and read address over every packet the nodes
+ * released, per node, averaged over the nodes with at least 2 (NAN: none). */
+static double nodes_r(struct mxc_anon *o) {
+  double sum = 0;
+  uint32_t k_ok = 0;
+  for (uint32_t k = 0; k < o->nn; k++) {
+    const struct buffer_addr_pair *p;
+    uint64_t n = node_buffer_pairs(o->nodes[k], &p);
+    if (n < 2) continue;
+    double *xs = malloc(n * sizeof *xs), *ys = malloc(n * sizeof *ys);
+    if (xs && ys) {
+      for (uint64_t i = 0; i < n; i++) {
+        xs[i] = p[i].store;
+        ys[i] = p[i].read;
+      }
+      double r = gsl_stats_correlation(xs, 1, ys, 1, n);
+      if (isfinite(r)) {
+        sum += r;
+        k_ok++;
+      }
+    }
+    free(xs);
+    free(ys);
+  }
+  return k_ok ? sum / k_ok : NAN;
 }
 
 void mxc__anon_finish(struct mxc_anon *o, struct mxc_step *st) {
@@ -191,6 +226,7 @@ void mxc__anon_finish(struct mxc_anon *o, struct mxc_step *st) {
     /* the reference converges fast for rho >= 1 (below, seconds per call) */
     if (o->ref && st->lambda_node * o->mean_s >= 1 && anon_pmix_ref(st->lambda_node * o->mean_s, ANON_PMIX_ENTERED, &h) == 0) st->h_ref = h;
   }
+  st->buffer_r = nodes_r(o);
   anon_net_free(o->net);
   anon_agg_free(o->agg);
   g_array_free(o->eps, TRUE);
@@ -233,15 +269,8 @@ int mxc__anon_write(struct run_ctx *c, const struct mxc_config *cfg, const struc
     enum buffer_variant v = n->oblivious ? BUFFER_OBLIVIOUS : cfg->buffer_off;
     for (uint32_t r = 0; r < cfg->nrates; r++) {
       const struct mxc_step *st = &steps[i * cfg->nrates + r];
-      double mean_s = cm_time_to_s(cfg->mean_delay), rho = st->lambda_node * mean_s, br = NAN;
+      double mean_s = cm_time_to_s(cfg->mean_delay), rho = st->lambda_node * mean_s, br = st->buffer_r;
       double rho_held = st->lambda_held * mean_s;
-      /* Fig. 1's R for this node buffer at this step's per-node load:
-       * the buffer experiment, not the nodes' own buffers */
-      if (st->lambda_node > 0) {
-        double pk = st->lambda_node * cm_time_to_s(cfg->step - cfg->warmup);
-        uint64_t packets = pk < 2 ? 2 : pk > 100000 ? 100000 : (uint64_t)pk;
-        if (buffer_correlation(v, packets, st->lambda_node, mean_s, c->seed, &br) != 0) br = NAN;
-      }
       struct tab_mixclaves_anon_row row = {
           .run_id = c->run_id, .config = n->label, .nodes = n->nodes, .hops = n->hops,
           .buffer = buffer_variant_name(v), .rate = st->rate, .messages = (int64_t)st->anon_n,

@@ -202,7 +202,7 @@ int mxc__net_run(struct run_ctx *c, const struct mxc_config *cfg, struct mxc_ste
       }
       engine_set_progress(env_sim_engine(w.e), progress_tick, &pr, 1 << 16);
       struct mxc_anon *obs = NULL; /* [network] anonymity (mixclaves_anon.c) */
-      if (cfg->anonymity && !(obs = mxc__anon_start(w.e, cfg, &cfg->configs[i], NODE0, CLIENT0, &err))) {
+      if (cfg->anonymity && !(obs = mxc__anon_start(w.e, cfg, &cfg->configs[i], NODE0, CLIENT0, w.nodes, &err))) {
         fprintf(stderr, "cloudmix: %s: %s\n", scenario_path(c->s), err);
         g_free(err);
         world_free(&w);
