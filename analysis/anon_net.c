@@ -175,17 +175,21 @@ int anon_net_exit(anon_net *a, uint32_t node, uint64_t id, double t, double *t_i
   if (!k || k->node != (int64_t)node) return CM_ENOENT;
   a->last = t;
   struct pool *p = &a->pools[node];
-  while (p->head < p->len && t - p->c[p->head].t_in > ANON_PMIX_HORIZON * a->mean) {
+  /* Weights relative to the newest candidate (weight 1; the pool holds the
+   * exiting packet, so it is not empty), candidates past the horizon from
+   * it dropped: the same normalised weights as exp(-(t - s) / mean), with
+   * no underflow when every candidate is old (a packet that waited long
+   * in a saturated CPU queue). */
+  double newest = p->c[p->len - 1].t_in;
+  while (p->head + 1 < p->len && newest - p->c[p->head].t_in > ANON_PMIX_HORIZON * a->mean) {
     free(p->c[p->head].d);
     p->head++;
   }
-  /* its own entry is never older than the horizon by more than a rounding
-   * error, but stays a candidate in any case: the pool cannot be empty */
   size_t m = 0;
   double wsum = 0;
   for (size_t i = p->head; i < p->len; i++) {
     const struct cand *c = &p->c[i];
-    double w = exp((c->t_in - t) / a->mean);
+    double w = exp((c->t_in - newest) / a->mean);
     wsum += w;
     for (uint32_t j = 0; j < c->n; j++) {
       uint32_t s = c->d[j].s;
@@ -205,7 +209,7 @@ int anon_net_exit(anon_net *a, uint32_t node, uint64_t id, double t, double *t_i
     a->acc[s] = 0;
     if (v > 0) d[n++] = (struct sp){s, v};
   }
-  if (n == 0) { /* every weight underflowed: the attacker knows nothing of it but its node */
+  if (n == 0) { /* every candidate had an empty distribution: cannot happen */
     free(d);
     return CM_ERANGE;
   }

@@ -10,8 +10,9 @@
  * emits a packet at t, the attacker weighs every candidate of k's pool
  * that entered at s <= t by exp(-(t - s) / mean_delay) (the exponential
  * delay density, as anon.h's ANON_PMIX_ENTERED: candidates stay whether or
- * not they have left, since the attacker links no exits; dropped after
- * ANON_PMIX_HORIZON mean delays, weight below e^-40), and the emitted
+ * not they have left, since the attacker links no exits; dropped when
+ * ANON_PMIX_HORIZON mean delays older than the node's newest candidate,
+ * relative weight below e^-40), and the emitted
  * packet carries the weighted mixture of their distributions (the
  * per-mix propagation of Serjantov and Danezis 2002 and of the Loopix
  * evaluation, section 4.3). At the destination its distribution gives the

@@ -118,6 +118,32 @@ static void test_net_by_hand(void **state CM_UNUSED) {
   anon_net_free(a);
 }
 
+/* A packet held 1000 mean delays (a saturated CPU queue): exp(-1000)
+ * underflows, but weights relative to the newest candidate do not. A at
+ * 0, B at 0.5, A leaves at 1000: p(A) = e^-0.5 / (e^-0.5 + 1). And a
+ * candidate 50 mean delays older than the newest is dropped: C at 1000,
+ * D at 1050, D leaves at 1051: D alone, 0 bits. */
+static void test_net_old(void **state CM_UNUSED) {
+  anon_net *a = anon_net_new(4, 1, 1.0, 0, 1);
+  assert_non_null(a);
+  for (uint32_t s = 0; s < 4; s++) assert_int_equal(anon_net_origin(a, 100 + s, s), 0);
+  assert_int_equal(anon_net_enter(a, 0, 100, 0), 0);
+  assert_int_equal(anon_net_enter(a, 0, 101, 0.5), 0);
+  assert_int_equal(anon_net_exit(a, 0, 100, 1000, NULL), 0);
+  struct anon_result r;
+  double eps;
+  assert_int_equal(anon_net_deliver(a, 100, &r, &eps), 0);
+  near(r.p_true, exp(-0.5) / (exp(-0.5) + 1), 1e-12);
+  near(eps, 0.5, 1e-12);
+  assert_int_equal(anon_net_enter(a, 0, 102, 1000), 0);
+  assert_int_equal(anon_net_enter(a, 0, 103, 1050), 0);
+  assert_int_equal(anon_net_exit(a, 0, 103, 1051, NULL), 0);
+  assert_int_equal(anon_net_deliver(a, 103, &r, NULL), 0);
+  near(r.h, 0, 0);
+  near(r.p_true, 1, 0);
+  anon_net_free(a);
+}
+
 /* Two nodes in series, mean 1. Node 0: X (sender 0) at 0, Y (sender 1) at
  * 0; X leaves at 1: {0: 1/2, 1: 1/2}. Node 1: X arrives at 1, Z (sender
  * 2) at 1; X leaves at 2: equal weights, so {0: 1/4, 1: 1/4, 2: 1/2},
@@ -226,7 +252,8 @@ static void test_net_equals_pmix(void **state CM_UNUSED) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_eps_by_hand),   cmocka_unit_test(test_trust_by_hand),
-      cmocka_unit_test(test_net_by_hand),   cmocka_unit_test(test_net_chain),
+      cmocka_unit_test(test_net_by_hand),   cmocka_unit_test(test_net_old),
+      cmocka_unit_test(test_net_chain),
       cmocka_unit_test(test_net_equals_pmix),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
