@@ -13,7 +13,16 @@
  * 1 - delta of the challenge messages, i.e. delta = Pr[eps_msg > eps] over
  * the messages measured, and eps(delta) its (1 - delta)-quantile. A
  * message one of whose probabilities is 0 has eps = +inf (the attacker
- * rules one sender out). Arrays are borrowed. */
+ * rules one sender out). Arrays are borrowed.
+ *
+ * Where our setting differs from Loopix's section 4.3 (so its Fig. 5-7
+ * values are not ours to reproduce): Loopix's challenge senders send
+ * payload at a constant rate and its adversary is told which of their
+ * messages are payload, with loops left out; per mix it uses the counting
+ * posterior of its Theorem 1. Here (analysis/anon_net.h) the challenge
+ * senders are two of the clients with their Poisson loop traffic, every
+ * packet (cover included) is a candidate, and the per-mix weights are
+ * exponential in the time since entry. */
 #ifndef CM_ANON_EPS_H
 #define CM_ANON_EPS_H
 
