@@ -1,8 +1,9 @@
 /* The mixclaves runner's pieces: the schema (mixclaves_keys.c), the
  * scenario turned into experiment configuration (mixclaves_config.c), the
  * Fig. 1 buffer experiment and the dispatch (run_mixclaves.c), the network
- * load sweep (mixclaves_net.c) and the tables, price model and printed
- * summaries (mixclaves_out.c). Internal to cli/. */
+ * load sweep (mixclaves_net.c), the tables, price model and printed
+ * summaries (mixclaves_out.c), and the opt-in anonymity observer with the
+ * trust figures (mixclaves_anon.c). Internal to cli/. */
 #ifndef CM_CLI_MIXCLAVES_H
 #define CM_CLI_MIXCLAVES_H
 
