@@ -1,8 +1,9 @@
 /* The mixclaves runner's pieces: the schema (mixclaves_keys.c), the
  * scenario turned into experiment configuration (mixclaves_config.c), the
  * Fig. 1 buffer experiment and the dispatch (run_mixclaves.c), the network
- * load sweep (mixclaves_net.c) and the tables, price model and printed
- * summaries (mixclaves_out.c). Internal to cli/. */
+ * load sweep (mixclaves_net.c), the tables, price model and printed
+ * summaries (mixclaves_out.c), and the opt-in anonymity observer with the
+ * trust figures (mixclaves_anon.c). Internal to cli/. */
 #ifndef CM_CLI_MIXCLAVES_H
 #define CM_CLI_MIXCLAVES_H
 
@@ -12,7 +13,9 @@
 #include <glib.h>
 
 #include "cli.h"
+#include "env.h"
 #include "mixclaves/buffer.h"
+#include "mixclaves/node.h"
 
 int run_mixclaves(struct run_ctx *c);
 int mixclaves_check(const scenario *s, char **err);
@@ -23,6 +26,7 @@ extern const size_t mixclaves_nkeys;
 #define MXC_MAX_CONFIGS 64
 #define MXC_MAX_RATES 256
 #define MXC_MAX_NODES 64
+#define MXC_MAX_DOMAINS 64
 
 /* One network configuration: a [config.NAME] group, or [network] alone. */
 struct mxc_net_config {
@@ -31,6 +35,12 @@ struct mxc_net_config {
   uint32_t nodes, layers, hops;
   bool enclave;     /* CPU profile host_enclave instead of host */
   bool oblivious;   /* node buffer: oblivious, else [network] buffer */
+  /* federated trust (analysis/trust.h): trust domains, each honest with
+   * probability trust[d], and the path rule (enum trust_path) */
+  uint32_t domains;
+  double trust[MXC_MAX_DOMAINS];
+  int path;
+  char trust_text[64];
 };
 
 /* The price model (Table 1): dollars per node-month, rounded to cents as
@@ -60,6 +70,7 @@ struct mxc_config {
   enum buffer_variant buffer_off;
   uint32_t buffer_capacity, queue_max, clients;
   double node_loop_rate, drop_rate;
+  bool anonymity;   /* [network] anonymity: the ground-truth observer (mixclaves_anon.c) */
   struct mxc_price price;
 };
 
@@ -80,7 +91,33 @@ struct mxc_step {
   uint64_t win_sent, win_received; /* in the measurement window */
   uint64_t events;
   cm_time sim_time;
+  /* [network] anonymity = on (else anon_n = 0): messages delivered to a
+   * client from warmup on, through the chained attacker (analysis/anon_net.h) */
+  uint64_t anon_n, anon_unlinked;  /* messages; datagrams the observer could not follow */
+  double h_mean, h_p5, h_min, d_mean, d_p5, d_min, p_true_mean;
+  uint64_t eps_n, eps_inf;         /* challenge senders' messages (clients 0 and 1) */
+  double eps_mean, eps_d05, delta_eps1;
+  double lambda_node;              /* per node, over [warmup, step]: arrivals/s (the attacker's candidates) */
+  double lambda_held, occupancy;   /* of them, those sent on: arrivals/s; mean number inside */
+  double h_ref;                    /* one node, one hop, rho = lambda_node x mean delay >= 1:
+                                      anon_pmix_ref(rho) (per message; = per sender when senders
+                                      rarely repeat inside the mix); else NAN */
+  double buffer_r;                 /* Fig. 1's Pearson R, store vs read address, in the nodes' own
+                                      buffers over the whole step, mean over the nodes (NAN: none) */
 };
+
+/* The ground-truth anonymity observer (mixclaves_anon.c): installed on a
+ * sim world's env by mxc__anon_start (NULL: not installed, *err says why),
+ * told the window by mxc__anon_mark (after warmup, after step) and read
+ * and freed by mxc__anon_finish (after the drain). */
+struct mxc_anon;
+struct mxc_anon *mxc__anon_start(env *e, const struct mxc_config *cfg, const struct mxc_net_config *n,
+                                 cm_addr node0, cm_addr client0, node **nodes, char **err);
+void mxc__anon_mark(struct mxc_anon *o, cm_time t);
+void mxc__anon_finish(struct mxc_anon *o, struct mxc_step *st);
+/* The mixclaves_anon and mixclaves_trust tables and the summary lines. 0,
+ * or CM_EXIT_FAILED after printing why. */
+int mxc__anon_write(struct run_ctx *c, const struct mxc_config *cfg, const struct mxc_step *steps);
 
 /* Run every (config, rate) step in its own simulated world; steps[] has
  * nconfigs x nrates entries. 0, or CM_EXIT_USAGE / CM_EXIT_FAILED after

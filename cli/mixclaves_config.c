@@ -12,6 +12,7 @@
 #include "mixclaves.h"
 #include "mixclaves/codec.h"
 #include "mixhost.h"
+#include "trust.h"
 
 static char *fail(const scenario *s, const char *group, const char *key, const char *what) {
   return g_strdup_printf("%s: [%s] %s: %s", scenario_path(s), group, key, what);
@@ -72,6 +73,18 @@ static int read_net(const scenario *s, const char *group, const char *label, str
   n->hops = (uint32_t)scenario_int(s, group, "hops");
   n->enclave = scenario_bool(s, group, "enclave");
   n->oblivious = scenario_bool(s, group, "oblivious");
+  n->domains = (uint32_t)scenario_int(s, group, "domains");
+  const char *trust = scenario_string(s, group, "trust");
+  g_strlcpy(n->trust_text, trust, sizeof n->trust_text);
+  if (trust_parse_list(trust, n->domains, n->trust, MXC_MAX_DOMAINS) != 0) {
+    *err = g_strdup_printf("%s: [%s] trust: '%s' is not a trust list for %u domain%s; expected one probability in "
+                           "[0, 1], or %u comma-separated",
+                           scenario_path(s), group, trust, n->domains, n->domains == 1 ? "" : "s", n->domains);
+    return -1;
+  }
+  enum trust_path tp = TRUST_WITHIN;
+  trust_path_parse(scenario_string(s, group, "path"), &tp);
+  n->path = (int)tp;
   if (n->loopix && n->nodes % n->layers != 0) {
     *err = g_strdup_printf("%s: [%s] nodes: %u nodes do not split into %u layers; expected a multiple of layers",
                            scenario_path(s), group, n->nodes, n->layers);
@@ -138,6 +151,13 @@ struct mxc_config *mxc_config_new(const scenario *s, char **err) {
   c->clients = (uint32_t)scenario_int(s, "network", "clients");
   c->node_loop_rate = scenario_double(s, "network", "node_loop_rate_per_s");
   c->drop_rate = scenario_double(s, "network", "drop_rate_per_s");
+  c->anonymity = scenario_bool(s, "network", "anonymity");
+  if (c->network && c->anonymity && strcmp(c->crypto, "abstract") != 0) {
+    *err = fail(s, "network", "anonymity",
+                "needs [mixclaves] crypto = abstract (the observer follows a packet across hops by its clear "
+                "header; Sphinx packets cannot be followed); expected anonymity = false or crypto = abstract");
+    goto bad;
+  }
   c->price = (struct mxc_price){
       .usd_per_hour = scenario_double(s, "cost", "usd_per_hour"),
       .discount = scenario_double(s, "cost", "sustained_use_discount"),

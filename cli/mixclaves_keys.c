@@ -68,6 +68,16 @@ const struct scn_key mixclaves_keys[] = {
      "a packet not back within this is dropped (seed 5.1 benchmark client; no number given: client.h default 1 s)"},
     {"network", "node_loop_rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "each node's own loop cover (Loopix); 0 = none"},
     {"network", "drop_rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "each client's drop cover; 0 = none"},
+    {"network", "anonymity", SCN_BOOL, 0, 0, NULL, "false",
+     "observe every packet (crypto = abstract): sender-set entropy, degree and Loopix's eps per delivered message "
+     "(analysis/anon_net.h); costs time, off by default"},
+    {"network", "domains", SCN_INT, 1, MXC_MAX_DOMAINS, NULL, "1",
+     "without [config.*]: trust domains (seed 2.3.2), each honest or not as a whole"},
+    {"network", "trust", SCN_STRING, 0, 0, NULL, "1",
+     "without [config.*]: probability each domain is honest, one value for all or one per domain (seed 2.4: 1 for "
+     "an attested Mixclave domain)"},
+    {"network", "path", SCN_ENUM, 0, 0, "within|across", "within",
+     "without [config.*]: hops within one domain, or across consecutive domains (analysis/trust.h)"},
     /* network configurations run side by side */
     {"config.*", "topology", SCN_ENUM, 0, 0, "mixclaves|loopix", "mixclaves", "as [network] topology"},
     {"config.*", "nodes", SCN_INT, 1, MXC_MAX_NODES, NULL, "1", "as [network] nodes"},
@@ -75,6 +85,9 @@ const struct scn_key mixclaves_keys[] = {
     {"config.*", "hops", SCN_INT, 1, 16, NULL, "1", "as [network] hops"},
     {"config.*", "enclave", SCN_BOOL, 0, 0, NULL, "false", "as [network] enclave"},
     {"config.*", "oblivious", SCN_BOOL, 0, 0, NULL, "false", "as [network] oblivious"},
+    {"config.*", "domains", SCN_INT, 1, MXC_MAX_DOMAINS, NULL, "1", "as [network] domains"},
+    {"config.*", "trust", SCN_STRING, 0, 0, NULL, "1", "as [network] trust"},
+    {"config.*", "path", SCN_ENUM, 0, 0, "within|across", "within", "as [network] path"},
     /* the price model */
     {"cost", "usd_per_hour", SCN_DOUBLE, 0, 1e6, NULL, "0.084492",
      "GCP n2d-standard-2 on-demand, us-central1: 2 vCPU x 0.027502 + 8 GB x 0.003686 $/h (seed 5 names the machine; "

@@ -6,7 +6,9 @@
  * until every packet has its outcome. Each step is checked with the
  * network-wide accounting of tests/unit/test_mixnode.c: what every sender
  * handed to the network arrived somewhere or was lost on a link, every node
- * and client counter balances, nothing is left in flight. */
+ * and client counter balances, nothing is left in flight. With [network]
+ * anonymity = true, mixclaves_anon.c observes each step through four calls
+ * (start, two marks, finish); off, they are no-ops on NULL. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -201,10 +203,20 @@ int mxc__net_run(struct run_ctx *c, const struct mxc_config *cfg, struct mxc_ste
         return CM_EXIT_USAGE;
       }
       engine_set_progress(env_sim_engine(w.e), progress_tick, &pr, 1 << 16);
+      struct mxc_anon *obs = NULL; /* [network] anonymity (mixclaves_anon.c) */
+      if (cfg->anonymity && !(obs = mxc__anon_start(w.e, cfg, &cfg->configs[i], NODE0, CLIENT0, w.nodes, &err))) {
+        fprintf(stderr, "cloudmix: %s: %s\n", scenario_path(c->s), err);
+        g_free(err);
+        world_free(&w);
+        progress_done(&pr);
+        return CM_EXIT_FAILED;
+      }
       uint64_t s0, r0, s1, r1;
       env_run(w.e, cfg->warmup);
+      mxc__anon_mark(obs, cfg->warmup);
       tracked_now(&w, &s0, &r0);
       env_run(w.e, cfg->step);
+      mxc__anon_mark(obs, cfg->step);
       tracked_now(&w, &s1, &r1);
       st->win_sent = s1 - s0;
       st->win_received = r1 - r0;
@@ -213,6 +225,7 @@ int mxc__net_run(struct run_ctx *c, const struct mxc_config *cfg, struct mxc_ste
       cm_time limit = cfg->step + cfg->late_after + CM_S(3600);
       while (!quiet_now(&w) && env_now(w.e) < limit) env_run(w.e, env_now(w.e) + CM_MS(100));
       collect(&w, cfg, st);
+      mxc__anon_finish(obs, st);
       world_free(&w);
       c->events += st->events;
       c->sim_end += st->sim_time;

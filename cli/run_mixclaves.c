@@ -110,6 +110,7 @@ int run_mixclaves(struct run_ctx *c) {
     struct mxc_step *steps = g_new0(struct mxc_step, (size_t)cfg->nconfigs * cfg->nrates);
     rc = mxc__net_run(c, cfg, steps);
     if (rc == CM_EXIT_OK) rc = mxc__net_write(c, cfg, steps);
+    if (rc == CM_EXIT_OK) rc = mxc__anon_write(c, cfg, steps);
     g_free(steps);
   }
   g_free(cfg);

@@ -53,6 +53,8 @@ struct sim {
   env_sim_store_fn store;
   void *store_world;
   reqtab *reqs; /* invocations and storage requests handed to the worlds */
+  env_sim_tap_fn tap; /* env_sim_set_tap; NULL: none */
+  void *tap_arg;
 };
 
 static struct sim *S(env *e) { return e->impl; }
@@ -160,6 +162,7 @@ static void pkt_deliver(engine *en CM_UNUSED, void *arg) {
     s->st.dropped_unbound++;
   } else {
     s->st.delivered++;
+    if (s->tap) s->tap(s->tap_arg, ENV_SIM_TAP_DELIVER, engine_now(s->en), p->from, p->to, p->data, p->len);
     b->fn(e, b->arg, p->from, p->to, p->data, p->len);
   }
   pkt_release(s, p);
@@ -199,6 +202,7 @@ static int sim_send(env *e, cm_addr from, cm_addr to, const uint8_t *data, size_
   s->in_flight = p;
   s->st.in_flight++;
   engine_after(s->en, d, pkt_deliver, p);
+  if (s->tap) s->tap(s->tap_arg, ENV_SIM_TAP_SEND, engine_now(s->en), from, to, data, len);
   return CM_OK;
 }
 
@@ -335,6 +339,12 @@ void env_sim_set_storage(env *e, env_sim_store_fn fn, void *world) {
   if (e->ops != &sim_ops) cm_fatal(CM_LOC, "env_sim_set_storage: not a sim env");
   S(e)->store = fn;
   S(e)->store_world = world;
+}
+
+void env_sim_set_tap(env *e, env_sim_tap_fn fn, void *arg) {
+  if (e->ops != &sim_ops) cm_fatal(CM_LOC, "env_sim_set_tap: not a sim env");
+  S(e)->tap = fn;
+  S(e)->tap_arg = arg;
 }
 
 cm_time env_sim_next_event(env *e) {

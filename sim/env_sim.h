@@ -45,6 +45,18 @@ typedef int (*env_sim_store_fn)(void *world, env *e, enum store_op op, const str
                                 env_store_fn done, void *arg);
 void env_sim_set_storage(env *e, env_sim_store_fn fn, void *world);
 
+/* A tap on the datagrams of a sim env, for observers that need the
+ * simulation's ground truth (cli/mixclaves_anon.c): called with
+ * ENV_SIM_TAP_SEND when env_send hands a datagram to a link (after its
+ * loss draw: lost ones are not reported) and ENV_SIM_TAP_DELIVER just
+ * before a bound handler receives it, with the time of that event. The
+ * tap must not send, bind or run the env. NULL fn: no tap (one branch per
+ * datagram). */
+enum env_sim_tap_event { ENV_SIM_TAP_SEND, ENV_SIM_TAP_DELIVER };
+typedef void (*env_sim_tap_fn)(void *arg, enum env_sim_tap_event ev, cm_time t, cm_addr from, cm_addr to,
+                               const uint8_t *pkt, size_t len);
+void env_sim_set_tap(env *e, env_sim_tap_fn fn, void *arg);
+
 /* Time of the sim env's earliest pending event (timer, datagram, world
  * event), CM_TIME_MAX if none. With env_run(e, t) it lets a driver pump the
  * simulated world in wall-clock time: run to the wall clock's now, then

@@ -128,6 +128,22 @@ extern const struct codec_ops codec__abstract_ops;
 extern const struct codec_ops codec__full_ops;
 const struct codec_ops *codec_abstract(void);
 
+/* What observers of the simulation's ground truth (cli/mixclaves_anon.c)
+ * read from an abstract packet: its identity, 8 random bytes of its nonce,
+ * the same at every hop (abstract packets are linkable by design; Sphinx
+ * packets are not, and have no such call); the hops left including the
+ * node it goes to; its destination; and the key of the payload the last
+ * hop will deliver to dest (codec_abstract_payload_key of those bytes). 0,
+ * or CM_EINVAL (not an abstract packet). */
+struct codec_abstract_info {
+  uint64_t id, payload_key;
+  uint32_t hops_left;
+  cm_addr dest;
+};
+int codec_abstract_packet_info(const uint8_t *pkt, size_t len, struct codec_abstract_info *out);
+/* A delivered payload's key (payload_bytes long, to dest). */
+uint64_t codec_abstract_payload_key(const uint8_t *payload, size_t len, cm_addr dest);
+
 /* A codec_random_fn drawing from an rng (ctx is the rng *): rng_bytes, so
  * a secret stream gives keystream bytes. */
 void codec_random_rng(void *ctx, uint8_t *buf, size_t len);

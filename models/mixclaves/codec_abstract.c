@@ -163,3 +163,22 @@ const struct codec_ops codec__abstract_ops = {
     .peek = peek,
     .unwrap = unwrap,
 };
+
+/* FNV-1a over the first 64 payload bytes (they hold what makes a payload
+ * unique, e.g. the benchmark's experiment, sequence and send time), mixed
+ * with the destination. */
+uint64_t codec_abstract_payload_key(const uint8_t *payload, size_t len, cm_addr dest) {
+  uint64_t h = 0xcbf29ce484222325ull ^ dest;
+  size_t n = len < 64 ? len : 64;
+  for (size_t i = 0; i < n && payload; i++) h = (h ^ payload[i]) * 0x100000001b3ull;
+  return h;
+}
+
+int codec_abstract_packet_info(const uint8_t *pkt, size_t len, struct codec_abstract_info *out) {
+  if (!pkt || !out || len != PACKET || memcmp(pkt, MAGIC, 4) != 0 || pkt[4] != VERSION) return CM_EINVAL;
+  out->id = mx_get_be64(pkt + OFF_NONCE + 4); /* random bytes 4..12 of the nonce */
+  out->hops_left = pkt[OFF_N];
+  out->dest = mx_get_be32(pkt + OFF_DEST);
+  out->payload_key = codec_abstract_payload_key(pkt + OFF_PAYLOAD, PAYLOAD, out->dest);
+  return 0;
+}

@@ -521,3 +521,9 @@ bool node_counters_balanced(const struct node_counters *c) {
                             c->discarded_drop + c->loop_returned + c->forwarded + c->delivered + c->send_failed +
                             c->in_cpu + c->held;
 }
+
+int node_buffer_instrument(node *n, unsigned modes) { return n ? buffer_instrument(n->buf, modes) : CM_EINVAL; }
+
+uint64_t node_buffer_pairs(const node *n, const struct buffer_addr_pair **out) {
+  return n && out ? buffer_addr_pairs(n->buf, out) : 0;
+}

@@ -211,6 +211,14 @@ int node_set_peers(node *n, const cm_addr *peers, size_t npeers);
  * (stale_epoch). 0, CM_EINVAL (a key sphinx_pk_check refuses). */
 int node_epoch_advance(node *n, const struct node_identity *next);
 
+/* Instrument the node's delay buffer (buffer_instrument's modes, e.g.
+ * BUFFER_LOG_PAIRS for the Fig. 1 store/read addresses of the packets it
+ * releases) and read its logged pairs (buffer_addr_pairs: owned by the
+ * node, valid until its buffer is next used). For observers of a
+ * simulation (cli/mixclaves_anon.c). */
+int node_buffer_instrument(node *n, unsigned modes);
+uint64_t node_buffer_pairs(const node *n, const struct buffer_addr_pair **out);
+
 /* Check every counter identity above; false when broken (tests). */
 bool node_counters_balanced(const struct node_counters *c);
 
