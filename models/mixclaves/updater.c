@@ -19,6 +19,7 @@ struct req {
   cm_addr node;
   uint32_t tag; /* round (metrics), attempt id (install), committed version (commit) */
   timer_id timer;
+  bool timed_out; /* its outcome is timed_out; kept to recognise a late reply */
   updater *u;
 };
 
@@ -106,15 +107,23 @@ static void send(updater *u, enum req_kind kind, cm_addr node, uint32_t tag) {
   }
 }
 
-/* The request of token, taken out of the table (NULL: ended already). */
+/* The request of token, taken out of the table (NULL: unknown token). A
+ * reply to a request that timed out is counted late; its outcome stays
+ * timed_out, but what it says still counts (a node that installed an epoch
+ * late has installed it). */
 static struct req *take(updater *u, uint64_t token) {
   struct req *r = g_hash_table_lookup(u->reqs, &token);
   if (!r) {
-    u->k.late++;
+    u->k.unknown++;
     return NULL;
   }
   g_hash_table_steal(u->reqs, &token);
-  u->k.pending--;
+  if (r->timed_out) {
+    u->k.late++;
+  } else {
+    env_cancel(u->e, r->timer);
+    u->k.pending--;
+  }
   return r;
 }
 
@@ -158,19 +167,19 @@ static void on_metrics(void *arg, uint64_t token, const struct updater_metrics *
   updater *u = arg;
   struct req *r = take(u, token);
   if (!r) return;
-  env_cancel(u->e, r->timer);
-  u->k.metrics_acked++;
+  if (!r->timed_out) u->k.metrics_acked++;
   struct sample *s = g_hash_table_lookup(u->samples, GUINT_TO_POINTER(r->node));
   if (!s) {
     s = g_new0(struct sample, 1);
     g_hash_table_insert(u->samples, GUINT_TO_POINTER(r->node), s);
   }
-  if (m && s->have && m->at > s->at && m->processed >= s->processed && r->tag == u->round && u->round_open) {
+  if (m && !r->timed_out && s->have && m->at > s->at && m->processed >= s->processed && r->tag == u->round &&
+      u->round_open) {
     u->round_sum += (double)(m->processed - s->processed) / cm_time_to_s(m->at - s->at);
     u->round_rates++;
   }
   if (m && (!s->have || m->at > s->at)) *s = (struct sample){.have = true, .processed = m->processed, .at = m->at};
-  round_answered(u, r->tag);
+  if (!r->timed_out) round_answered(u, r->tag);
   g_free(r);
 }
 
@@ -202,9 +211,8 @@ static void on_ack(void *arg, uint64_t token) {
   updater *u = arg;
   struct req *r = take(u, token);
   if (!r) return;
-  env_cancel(u->e, r->timer);
   if (r->kind == REQ_INSTALL) {
-    u->k.install_acked++;
+    if (!r->timed_out) u->k.install_acked++;
     struct updater_attempt *a = current(u);
     int i = epoch_digest_find(u->proposal, r->node);
     if (a && a->id == r->tag && i >= 0 && !u->acked[i]) {
@@ -212,10 +220,10 @@ static void on_ack(void *arg, uint64_t token) {
       if (++a->acked == a->nodes) converged(u, a);
     }
   } else if (r->kind == REQ_COMMIT) {
-    u->k.commit_acked++;
+    if (!r->timed_out) u->k.commit_acked++;
     int i = epoch_digest_find(u->committed, r->node);
     if (r->tag == u->committed->version && i >= 0) u->commit_acked[i] = true;
-  } else {
+  } else if (!r->timed_out) {
     u->k.metrics_acked++; /* a metrics request answered through on_ack: a transport error */
     round_answered(u, r->tag);
   }
@@ -226,7 +234,8 @@ static void on_timeout(env *e, void *arg) {
   (void)e;
   struct req *r = arg;
   updater *u = r->u;
-  g_hash_table_steal(u->reqs, &r->token);
+  r->timed_out = true; /* stays in the table for a late reply; freed then or by updater_free */
+  r->timer = 0;
   u->k.pending--;
   if (r->kind == REQ_METRICS) {
     u->k.metrics_timed_out++;
@@ -245,7 +254,6 @@ static void on_timeout(env *e, void *arg) {
     if (r->tag == u->committed->version && i >= 0 && !u->commit_acked[i] && env_now(u->e) < u->commit_until)
       send(u, REQ_COMMIT, r->node, r->tag);
   }
-  g_free(r);
 }
 
 static void on_converge_timeout(env *e, void *arg) {
@@ -352,7 +360,7 @@ void updater_free(updater *u) {
   gpointer key, val;
   g_hash_table_iter_init(&it, u->reqs);
   while (g_hash_table_iter_next(&it, &key, &val)) {
-    env_cancel(u->e, ((struct req *)val)->timer);
+    if (!((struct req *)val)->timed_out) env_cancel(u->e, ((struct req *)val)->timer);
     g_free(val);
   }
   g_hash_table_destroy(u->reqs);

@@ -35,8 +35,10 @@
  * Accounting: every attempt has exactly one outcome (struct
  * updater_attempt), attempts = committed + retried + abandoned + running;
  * every request has one: for each kind, sent = acked + timed_out +
- * pending; a reply after its request timed out is counted late and
- * otherwise ignored. Ownership: the updater copies params and the
+ * pending; a reply after its request timed out is counted late, and what
+ * it says still counts (an install acked late acks its attempt if that
+ * attempt still runs; a late metrics reply updates the node's sample but
+ * not the round that gave up on it). Ownership: the updater copies params and the
  * thresholds; ops.ctx is borrowed; digests passed to ops are valid only
  * for the call. */
 #ifndef MIXCLAVES_UPDATER_H
@@ -127,7 +129,9 @@ struct updater_counters {
   uint64_t install_sent, install_acked, install_timed_out;
   uint64_t commit_sent, commit_acked, commit_timed_out;
   uint64_t pending; /* requests not yet answered nor timed out (all kinds) */
-  uint64_t late;    /* replies after their request timed out */
+  uint64_t late;    /* replies after their request timed out (outcome stays timed_out; the reply still
+                       counts: a late install ack still acks, for the attempt it belongs to) */
+  uint64_t unknown; /* replies with a token never issued (a transport bug) */
   uint32_t epoch, nodes; /* the committed epoch and its node count */
   double last_throughput; /* aggregate msg/s of the last round that had one; 0: none yet */
 };

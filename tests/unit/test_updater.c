@@ -21,6 +21,7 @@ struct fake {
   double load;                 /* aggregate msg/s, spread over the committed nodes */
   uint32_t n;                  /* committed nodes (fake's view) */
   cm_time delay;               /* reply delay */
+  cm_time ack_delay;           /* install and commit replies; 0: delay */
   cm_addr drop_install_at;     /* installs to this node are never answered ... */
   cm_time drop_install_until;  /* ... before this time (0: forever) */
   cm_time provision_delay;
@@ -79,14 +80,15 @@ static void f_install(void *ctx, cm_addr node, const struct epoch_digest *d, upd
   assert_false(d->committed);
   assert_true(epoch_digest_find(d, node) >= 0);
   if (node == f->drop_install_at && (!f->drop_install_until || env_now(f->e) < f->drop_install_until)) return;
-  later(f, f->delay, (struct pend){.kind = 1, .token = token, .afn = done, .arg = arg});
+  later(f, f->ack_delay ? f->ack_delay : f->delay, (struct pend){.kind = 1, .token = token, .afn = done, .arg = arg});
 }
 
 static void f_commit(void *ctx, cm_addr node, const struct epoch_digest *d, updater_ack_fn done, void *arg,
                      uint64_t token) {
   (void)node;
   assert_true(d->committed);
-  later(ctx, ((struct fake *)ctx)->delay, (struct pend){.kind = 1, .token = token, .afn = done, .arg = arg});
+  struct fake *f = ctx;
+  later(ctx, f->ack_delay ? f->ack_delay : f->delay, (struct pend){.kind = 1, .token = token, .afn = done, .arg = arg});
 }
 
 static void f_provision(void *ctx, updater_provision_fn done, void *arg) {
@@ -311,6 +313,30 @@ static void test_late_and_provision_failure(void **state) {
   finish(&f, u);
 }
 
+/* Replies slower than reply_timeout but within converge_timeout: every
+ * request times out (and is resent), yet the late install acks still ack
+ * the attempt, which commits; late replies are counted, not lost. */
+static void test_late_acks_count(void **state) {
+  (void)state;
+  struct fake f;
+  uint8_t sk[EPOCH_SK_BYTES];
+  struct updater_params p = {.reply_timeout = CM_MS(100), .converge_timeout = CM_S(1), .thresholds = TH,
+                             .nthresholds = 1, .stop = CM_S(6)};
+  updater *u = setup(&f, 700, &p, sk);
+  f.ack_delay = CM_MS(250);
+  env_run(f.e, CM_S(20));
+  struct updater_counters k;
+  updater_counters(u, &k);
+  assert_int_equal(k.committed, 1);
+  assert_int_equal(k.retried, 0);
+  assert_int_equal(k.install_acked, 0);
+  assert_true(k.install_timed_out >= 2);
+  assert_true(k.late >= k.install_timed_out);
+  assert_int_equal(k.nodes, 2);
+  assert_int_equal(k.unknown, 0);
+  finish(&f, u);
+}
+
 static void test_bad_params(void **state) {
   (void)state;
   env *e = env_sim_new(1);
@@ -343,7 +369,7 @@ int main(void) {
       cmocka_unit_test(test_below_threshold),   cmocka_unit_test(test_scale_out_and_table_end),
       cmocka_unit_test(test_retry_next_epoch),  cmocka_unit_test(test_no_commit_without_all_acks),
       cmocka_unit_test(test_scale_in_refused),  cmocka_unit_test(test_late_and_provision_failure),
-      cmocka_unit_test(test_bad_params),
+      cmocka_unit_test(test_late_acks_count),   cmocka_unit_test(test_bad_params),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
