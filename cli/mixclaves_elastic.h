@@ -37,4 +37,9 @@ int mxc__elastic_run(struct run_ctx *c, const struct mxc_config *cfg, struct ela
 int mxc__elastic_write(struct run_ctx *c, const struct elastic_result *r);
 void elastic_result_clear(struct elastic_result *r);
 
+/* The epoch-skew experiment (seed Fig. 5, mixclaves_skew.c): run, write
+ * its metrics, print its counts. CM_EXIT_OK, CM_EXIT_USAGE or
+ * CM_EXIT_FAILED after printing why. */
+int mxc__skew_run(struct run_ctx *c, const struct mxc_config *cfg);
+
 #endif

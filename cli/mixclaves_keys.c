@@ -10,9 +10,10 @@
 #define INF INFINITY
 
 const struct scn_key mixclaves_keys[] = {
-    {"mixclaves", "experiment", SCN_ENUM, 0, 0, "buffer|network|elasticity", "network",
+    {"mixclaves", "experiment", SCN_ENUM, 0, 0, "buffer|network|elasticity|epoch-skew", "network",
      "buffer: the Fig. 1 address-correlation experiment; network: nodes and clients under a load ramp (Fig. 8, 9, "
-     "Table 1); elasticity: the updater adds nodes as the load ramps up (Fig. 10, [elastic])"},
+     "Table 1); elasticity: the updater adds nodes as the load ramps up (Fig. 10, [elastic]); epoch-skew: a client "
+     "moves between providers at different epochs (Fig. 5, [skew])"},
     {"mixclaves", "crypto", SCN_ENUM, 0, 0, "abstract|full", "abstract",
      "packet codec (issue 5): abstract = headers in the clear, same sizes; full = Sphinx (exit 2 while not "
      "registered)"},
@@ -105,6 +106,14 @@ const struct scn_key mixclaves_keys[] = {
     {"elastic", "bin_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "1", "width of a time-series row"},
     {"elastic", "scale_in", SCN_BOOL, 0, 0, NULL, "false",
      "ask the updater to remove nodes when the load falls: always refused (seed 7: not shown safe)"},
+    /* the epoch-skew experiment (cli/mixclaves_skew.c, seed Fig. 5) */
+    {"skew", "duration_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "20", "simulated seconds of traffic"},
+    {"skew", "move_s", SCN_DOUBLE, 0, 1e6, NULL, "10", "when client C moves from provider A (epoch Y) to B (epoch X)"},
+    {"skew", "client_rate_per_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "50", "C's loop rate (2 hops: provider, mix)"},
+    {"skew", "others_per_provider", SCN_INT, 0, 64, NULL, "2", "background clients at each provider, at its epoch"},
+    {"skew", "other_rate_per_s", SCN_DOUBLE, 0, 1e6, NULL, "50", "each background client's loop rate"},
+    {"skew", "provider_loop_rate_per_s", SCN_DOUBLE, 0, 1e6, NULL, "50",
+     "each provider's own loop cover through the mixes of its epoch (Loopix providers generate cover)"},
     /* the price model */
     {"cost", "usd_per_hour", SCN_DOUBLE, 0, 1e6, NULL, "0.084492",
      "GCP n2d-standard-2 on-demand, us-central1: 2 vCPU x 0.027502 + 8 GB x 0.003686 $/h (seed 5 names the machine; "

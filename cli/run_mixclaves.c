@@ -110,6 +110,8 @@ int run_mixclaves(struct run_ctx *c) {
     rc = mxc__elastic_run(c, cfg, &er);
     if (rc == CM_EXIT_OK) rc = mxc__elastic_write(c, &er);
     elastic_result_clear(&er);
+  } else if (!strcmp(scenario_string(c->s, "mixclaves", "experiment"), "epoch-skew")) {
+    rc = mxc__skew_run(c, cfg);
   } else if (!cfg->network) {
     rc = run_buffer(c, cfg);
   } else {
