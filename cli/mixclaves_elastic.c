@@ -3,7 +3,7 @@
  * ([network]), benchmark clients sending 1-hop self-addressed loops whose
  * number grows with a load ramp ([elastic] rate_start -> rate_end over
  * ramp_s), and the updater (models/mixclaves/updater.h) talking to the
- * nodes through control packets (mixclaves_ctrl_sim.h). The updater's
+ * nodes through control packets (models/mixclaves/updater_loop.h). The updater's
  * provisioning call is answered by this world after provision_s with a new
  * node; its committed digests are published here, and every client polls
  * them every poll_s (each at its own phase) and refreshes its node list.
@@ -26,7 +26,7 @@
 #include "mixclaves/client.h"
 #include "mixclaves/node.h"
 #include "mixclaves/updater.h"
-#include "mixclaves_ctrl_sim.h"
+#include "mixclaves/updater_loop.h"
 #include "mixclaves_elastic.h"
 #include "mixhost.h"
 #include "tab_mixclaves_elastic.h"
@@ -68,8 +68,8 @@ struct ew {
   cm_time commit_at;
   cm_time refresh_max; /* longest commit -> client refresh */
   updater *u;
-  struct ctrl_sim *cs;
-  struct updater_ops cops; /* the control transport's ops (ctrl_sim) */
+  struct updater_loop *cs;
+  struct updater_ops cops; /* the control transport's ops (updater_loop) */
   updater_provision_fn prov_done;
   void *prov_arg;
   /* the time series */
@@ -223,8 +223,8 @@ static void bin_tick(env *e, void *arg) {
   }
   struct updater_counters uk;
   updater_counters(w->u, &uk);
-  struct ctrl_sim_counters ck;
-  ctrl_sim_counters(w->cs, &ck);
+  struct updater_loop_counters ck;
+  updater_loop_counters(w->cs, &ck);
   double bs = cm_time_to_s(w->x->bin);
   bool any = hist_count(w->bin_rtt) > 0;
   struct tab_mixclaves_elastic_row r = {
@@ -271,8 +271,8 @@ static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; 
 static uint64_t unaccounted(struct ew *w) {
   struct env_net_stats ns;
   env_net_stats(w->e, &ns);
-  struct ctrl_sim_counters ck;
-  ctrl_sim_counters(w->cs, &ck);
+  struct updater_loop_counters ck;
+  updater_loop_counters(w->cs, &ck);
   uint64_t bad = ns.in_flight + absdiff(ns.sent, ns.delivered + ns.lost + ns.dropped_unbound + ns.dropped_oversize);
   uint64_t sent = ck.sent, arrived = ck.returned + ck.malformed;
   for (uint32_t i = 0; i < w->nn; i++) {
@@ -378,10 +378,10 @@ static int world_build(struct ew *w, uint64_t seed, uint8_t op_sk[EPOCH_SK_BYTES
   rng_bytes(env_secret_rng(w->e, "updater:operator"), seed32, sizeof seed32);
   crypto_sign_seed_keypair(pk, op_sk, seed32);
   if (rc == 0) rc = epoch_digest_sign(d, op_sk);
-  if (rc == 0 && !(w->cs = ctrl_sim_new(w->e, UPDATER_ADDR, w->codec, key_lookup, w, node_at, w, w->cfg->mean_delay)))
+  if (rc == 0 && !(w->cs = updater_loop_new(w->e, UPDATER_ADDR, w->codec, key_lookup, w, node_at, w, w->cfg->mean_delay)))
     rc = CM_EINVAL;
   if (rc == 0) {
-    ctrl_sim_ops(w->cs, &w->cops);
+    updater_loop_ops(w->cs, &w->cops);
     struct updater_ops ops = {.ctx = w, .read_metrics = fw_metrics, .install_epoch = fw_install,
                               .commit = fw_commit, .provision = op_provision, .committed = op_committed};
     struct updater_params p = {.sample_interval = w->x->sample, .reply_timeout = w->x->reply_timeout,
@@ -415,7 +415,7 @@ static int world_build(struct ew *w, uint64_t seed, uint8_t op_sk[EPOCH_SK_BYTES
 
 static void world_free(struct ew *w) {
   updater_free(w->u);
-  ctrl_sim_free(w->cs);
+  updater_loop_free(w->cs);
   for (uint32_t j = 0; j < w->nc_plan; j++) client_free(w->clients[j]);
   for (uint32_t i = 0; i < w->nn; i++) node_free(w->nodes[i]);
   g_free(w->clients);
@@ -463,7 +463,7 @@ int mxc__elastic_run(struct run_ctx *c, const struct mxc_config *cfg, struct ela
   const struct updater_attempt *a = updater_attempts(w.u, &out->nattempts);
   out->attempts = g_memdup2(a, out->nattempts * sizeof *a);
   updater_counters(w.u, &out->uk);
-  ctrl_sim_counters(w.cs, &out->ck);
+  updater_loop_counters(w.cs, &out->ck);
   for (uint32_t i = 0; i < w.nn; i++) {
     struct node_counters k;
     node_counters(w.nodes[i], &k);

@@ -1,6 +1,6 @@
 /* The elasticity experiment (`[mixclaves] experiment = elasticity`, seed
  * 5.3 and Fig. 10): the world and its run (mixclaves_elastic.c), its
- * control transport (mixclaves_ctrl_sim.h), and its tables and summary
+ * control transport (models/mixclaves/updater_loop.h), and its tables and summary
  * (mixclaves_elastic_out.c). Internal to cli/. */
 #ifndef CM_CLI_MIXCLAVES_ELASTIC_H
 #define CM_CLI_MIXCLAVES_ELASTIC_H
@@ -9,7 +9,7 @@
 
 #include "mixclaves.h"
 #include "mixclaves/updater.h"
-#include "mixclaves_ctrl_sim.h"
+#include "mixclaves/updater_loop.h"
 
 /* What one run leaves for the tables and the summary. */
 struct elastic_result {
@@ -17,7 +17,7 @@ struct elastic_result {
   struct updater_attempt *attempts;  /* g_malloc'd copy */
   size_t nattempts;
   struct updater_counters uk;
-  struct ctrl_sim_counters ck;
+  struct updater_loop_counters ck;
   uint64_t ctrl_queue_full_nodes;    /* queue_full over all nodes (every packet kind) */
   cm_time refresh_max;               /* longest time from a commit to a client's refresh */
   uint64_t unaccounted;

@@ -3,8 +3,8 @@
  * it passes a threshold, and installs the new node list as the next epoch.
  * Written only against the seam (env timers); it reaches the nodes through
  * struct updater_ops, so the same logic runs over any control transport
- * (the sim adapter cli/mixclaves_ctrl_sim.c today; the CTRL packets of the
- * control-plane issue later).
+ * (updater_loop.h today: one packet through the node per exchange; the CTRL
+ * packets of the control-plane issue later).
  *
  * One sampling round every sample_interval: read_metrics to every node of
  * the committed epoch; each reply carries the node's cumulative count of

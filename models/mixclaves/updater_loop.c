@@ -1,7 +1,7 @@
 /* The updater's control exchanges as packets through the simulated nodes
- * (what is modelled: mixclaves_ctrl_sim.h). Reply payload: "CMCT", a
+ * (what is modelled: models/mixclaves/updater_loop.h). Reply payload: "CMCT", a
  * version byte, then the exchange id (u64 big endian). */
-#include "mixclaves_ctrl_sim.h"
+#include "mixclaves/updater_loop.h"
 
 #include <string.h>
 
@@ -30,21 +30,22 @@ struct node_state {
   uint32_t installed, committed;
 };
 
-struct ctrl_sim {
+struct updater_loop {
   env *e;
   cm_addr self;
   const struct codec_ops *codec;
   codec_key_fn keys;
   void *keys_ctx;
-  ctrl_sim_node_fn nodes;
+  updater_loop_node_fn nodes;
   void *nodes_ctx;
   cm_time mean_delay;
+  bool bound;
   rng *r_delay, *r_nonce;
   uint8_t *pkt;
   GHashTable *xs;    /* id -> struct xch */
   GHashTable *state; /* addr -> struct node_state */
   uint64_t next_id;
-  struct ctrl_sim_counters k;
+  struct updater_loop_counters k;
 };
 
 static void xch_free(gpointer p) {
@@ -53,7 +54,7 @@ static void xch_free(gpointer p) {
   g_free(x);
 }
 
-static struct node_state *state_of(struct ctrl_sim *s, cm_addr a) {
+static struct node_state *state_of(struct updater_loop *s, cm_addr a) {
   struct node_state *st = g_hash_table_lookup(s->state, GUINT_TO_POINTER(a));
   if (!st) {
     st = g_new0(struct node_state, 1);
@@ -65,7 +66,7 @@ static struct node_state *state_of(struct ctrl_sim *s, cm_addr a) {
 /* The reply came back: the exchange takes effect, the updater hears. */
 static void on_reply(env *e, void *arg, cm_addr from, cm_addr to, const uint8_t *pkt, size_t len) {
   (void)e, (void)from, (void)to;
-  struct ctrl_sim *s = arg;
+  struct updater_loop *s = arg;
   if (len < PAYLOAD || memcmp(pkt, MAGIC, 4) != 0 || pkt[4] != 1) {
     s->k.malformed++;
     return;
@@ -109,7 +110,7 @@ static void on_reply(env *e, void *arg, cm_addr from, cm_addr to, const uint8_t 
   xch_free(x);
 }
 
-static void start(struct ctrl_sim *s, struct xch *x) {
+static void start(struct updater_loop *s, struct xch *x) {
   x->id = ++s->next_id;
   uint8_t pl[PAYLOAD] = {0};
   memcpy(pl, MAGIC, 4);
@@ -157,11 +158,11 @@ static void op_commit(void *ctx, cm_addr node, const struct epoch_digest *d, upd
   start(ctx, x);
 }
 
-struct ctrl_sim *ctrl_sim_new(env *e, cm_addr self, const struct codec_ops *codec, codec_key_fn keys, void *keys_ctx,
-                              ctrl_sim_node_fn nodes, void *nodes_ctx, cm_time mean_delay) {
+struct updater_loop *updater_loop_new(env *e, cm_addr self, const struct codec_ops *codec, codec_key_fn keys, void *keys_ctx,
+                              updater_loop_node_fn nodes, void *nodes_ctx, cm_time mean_delay) {
   if (!e || !self || !codec || !nodes || (codec->keyed && !keys) || mean_delay < 0) return NULL;
-  struct ctrl_sim *s = g_new0(struct ctrl_sim, 1);
-  *s = (struct ctrl_sim){.e = e, .self = self, .codec = codec, .keys = keys, .keys_ctx = keys_ctx,
+  struct updater_loop *s = g_new0(struct updater_loop, 1);
+  *s = (struct updater_loop){.e = e, .self = self, .codec = codec, .keys = keys, .keys_ctx = keys_ctx,
                          .nodes = nodes, .nodes_ctx = nodes_ctx, .mean_delay = mean_delay};
   char name[48];
   snprintf(name, sizeof name, "updater:%u:delay", (unsigned)self);
@@ -172,31 +173,32 @@ struct ctrl_sim *ctrl_sim_new(env *e, cm_addr self, const struct codec_ops *code
   s->xs = g_hash_table_new_full(g_int64_hash, g_int64_equal, NULL, xch_free);
   s->state = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   if (!s->r_delay || !s->r_nonce || env_bind(e, self, on_reply, s) != 0) {
-    ctrl_sim_free(s);
+    updater_loop_free(s);
     return NULL;
   }
+  s->bound = true;
   return s;
 }
 
-void ctrl_sim_free(struct ctrl_sim *s) {
+void updater_loop_free(struct updater_loop *s) {
   if (!s) return;
-  env_unbind(s->e, s->self);
+  if (s->bound) env_unbind(s->e, s->self); /* never another's binding */
   g_hash_table_destroy(s->xs);
   g_hash_table_destroy(s->state);
   g_free(s->pkt);
   g_free(s);
 }
 
-void ctrl_sim_ops(struct ctrl_sim *s, struct updater_ops *out) {
+void updater_loop_ops(struct updater_loop *s, struct updater_ops *out) {
   out->ctx = s;
   out->read_metrics = op_metrics;
   out->install_epoch = op_install;
   out->commit = op_commit;
 }
 
-void ctrl_sim_counters(const struct ctrl_sim *s, struct ctrl_sim_counters *out) { *out = s->k; }
+void updater_loop_counters(const struct updater_loop *s, struct updater_loop_counters *out) { *out = s->k; }
 
-void ctrl_sim_node_epoch(const struct ctrl_sim *s, cm_addr node, uint32_t *installed, uint32_t *committed) {
+void updater_loop_node_epoch(const struct updater_loop *s, cm_addr node, uint32_t *installed, uint32_t *committed) {
   struct node_state *st = g_hash_table_lookup(s->state, GUINT_TO_POINTER(node));
   *installed = st ? st->installed : 0;
   *committed = st ? st->committed : 0;

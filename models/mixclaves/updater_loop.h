@@ -1,7 +1,9 @@
-/* The updater's control transport in simulation (cli/mixclaves_ctrl_sim.c):
- * struct updater_ops (models/mixclaves/updater.h) read_metrics,
- * install_epoch and commit, each exchange one real packet through the
- * simulated node. Internal to cli/ (the elasticity experiment).
+/* A control transport for the updater over nodes the caller holds
+ * (simulation: the elasticity experiment, cli/mixclaves_elastic.c):
+ * struct updater_ops (updater.h) read_metrics, install_epoch and commit,
+ * each exchange one real packet through the node. Written against the
+ * seam only; the caller gives the node objects (updater_loop_node_fn),
+ * since the exchange's effect is applied to them directly.
  *
  * What is modelled: the node has no CTRL support yet (codec.h rejects
  * CODEC_CTRL), so a control request and its reply (seed 3.2: a SURB back to
@@ -20,8 +22,8 @@
  * What the ctrl helper's API replaces: the packet building (an
  * operator-signed CTRL packet, the digest in its body, a SURB for the
  * reply) and the node-side handling (node.c installing and reporting). */
-#ifndef CM_CLI_MIXCLAVES_CTRL_SIM_H
-#define CM_CLI_MIXCLAVES_CTRL_SIM_H
+#ifndef MIXCLAVES_UPDATER_LOOP_H
+#define MIXCLAVES_UPDATER_LOOP_H
 
 #include <stdint.h>
 
@@ -30,12 +32,12 @@
 #include "mixclaves/node.h"
 #include "mixclaves/updater.h"
 
-struct ctrl_sim;
+struct updater_loop;
 
 /* The node at addr, or NULL (not provisioned). */
-typedef node *(*ctrl_sim_node_fn)(void *ctx, cm_addr addr);
+typedef node *(*updater_loop_node_fn)(void *ctx, cm_addr addr);
 
-struct ctrl_sim_counters {
+struct updater_loop_counters {
   uint64_t sent;        /* control packets handed to the network */
   uint64_t returned;    /* replies back at the updater's address */
   uint64_t outstanding; /* sent, not back: in flight, or dropped (after the drain: dropped) */
@@ -44,16 +46,19 @@ struct ctrl_sim_counters {
   uint64_t installs_applied, commits_applied; /* exchanges that took effect at a node */
 };
 
-/* Bound at self; every pointer borrowed. NULL on a bad argument or if self
- * is taken. */
-struct ctrl_sim *ctrl_sim_new(env *e, cm_addr self, const struct codec_ops *codec, codec_key_fn keys, void *keys_ctx,
-                              ctrl_sim_node_fn nodes, void *nodes_ctx, cm_time mean_delay);
-void ctrl_sim_free(struct ctrl_sim *s);
+/* Bound at self; every pointer borrowed (codec and the two callbacks'
+ * contexts must outlive it). Draws (per-exchange delays, packet bytes)
+ * from env_secret_rng "updater:<self>:delay" and ":nonce". Replies not
+ * back by updater_loop_free are counted outstanding and forgotten. NULL on
+ * a bad argument or if self is taken. */
+struct updater_loop *updater_loop_new(env *e, cm_addr self, const struct codec_ops *codec, codec_key_fn keys, void *keys_ctx,
+                              updater_loop_node_fn nodes, void *nodes_ctx, cm_time mean_delay);
+void updater_loop_free(struct updater_loop *s);
 /* read_metrics, install_epoch and commit; provision and committed are the
  * world's (left NULL). */
-void ctrl_sim_ops(struct ctrl_sim *s, struct updater_ops *out);
-void ctrl_sim_counters(const struct ctrl_sim *s, struct ctrl_sim_counters *out);
+void updater_loop_ops(struct updater_loop *s, struct updater_ops *out);
+void updater_loop_counters(const struct updater_loop *s, struct updater_loop_counters *out);
 /* The epoch a node has installed / committed through control packets (0: none). */
-void ctrl_sim_node_epoch(const struct ctrl_sim *s, cm_addr node, uint32_t *installed, uint32_t *committed);
+void updater_loop_node_epoch(const struct updater_loop *s, cm_addr node, uint32_t *installed, uint32_t *committed);
 
 #endif
