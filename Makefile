@@ -158,6 +158,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/fleet.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves_anon.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/mixclaves_elastic.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/realmode.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/realcloud.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/security.sh

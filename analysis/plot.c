@@ -29,6 +29,7 @@ static const struct kind_entry {
     [PLOT_MX_FIG8] = {"mx-fig8", "mixclaves", plot__mx_fig8},
     [PLOT_MX_FIG9] = {"mx-fig9", "mixclaves", plot__mx_fig9},
     [PLOT_MX_TABLE1] = {"mx-table1", "mixclaves", plot__mx_table1},
+    [PLOT_MX_FIG10] = {"mx-fig10", "mixclaves", plot__mx_fig10},
 };
 
 static const char *const format_ext[] = {[PLOT_PNG] = ".png", [PLOT_PDF] = ".pdf", [PLOT_SVG] = ".svg"};

@@ -34,6 +34,7 @@ enum plot_kind {
   PLOT_MX_FIG8,   /* mixclaves: delivered msg/s vs p50/p99 RTT per configuration (seed Fig. 8) */
   PLOT_MX_FIG9,   /* mixclaves: the same for the scalability configurations (seed Fig. 9) */
   PLOT_MX_TABLE1, /* mixclaves: peak throughput and monthly cost per mixnet row (seed Table 1) */
+  PLOT_MX_FIG10,  /* mixclaves elasticity: throughput, nodes and p50/p99 RTT over time, commits marked (seed Fig. 10) */
   PLOT_NKINDS
 };
 
@@ -97,7 +98,7 @@ char *plot_default_out(const struct plot_opts *o);
  * PLOT_FIG8. Mixclaves: experiment buffer PLOT_MX_FIG1; network
  * PLOT_MX_FIG8 when every [config.*] has one node, else PLOT_MX_FIG9
  * (PLOT_MX_TABLE1 draws the same network runs and is asked for by
- * name). An explicit kind needs a run of its model.
+ * name); elasticity PLOT_MX_FIG10. An explicit kind needs a run of its model.
  * PLOT_COMPARE draws the comparison whose runs include o->run_id (or the
  * newest one). The directories of the output file are created as needed.
  *

@@ -94,5 +94,7 @@ int plot__mx_fig1(struct plot_ctx *p);
 int plot__mx_fig8(struct plot_ctx *p);
 int plot__mx_fig9(struct plot_ctx *p);
 int plot__mx_table1(struct plot_ctx *p);
+/* plot_mx_elastic.c */
+int plot__mx_fig10(struct plot_ctx *p);
 
 #endif

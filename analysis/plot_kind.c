@@ -101,6 +101,7 @@ int plot__kind_choose(struct plot_ctx *p, const char *model, const char *scenari
   } else {
     if (exp && !strcmp(exp, "buffer")) *out = PLOT_MX_FIG1;
     else if (!exp || !strcmp(exp, "network")) *out = mixclaves_network(kf);
+    else if (!strcmp(exp, "elasticity")) *out = PLOT_MX_FIG10;
     else rc = -1;
   }
   if (rc < 0)

@@ -10,9 +10,10 @@
 #define INF INFINITY
 
 const struct scn_key mixclaves_keys[] = {
-    {"mixclaves", "experiment", SCN_ENUM, 0, 0, "buffer|network", "network",
+    {"mixclaves", "experiment", SCN_ENUM, 0, 0, "buffer|network|elasticity|epoch-skew", "network",
      "buffer: the Fig. 1 address-correlation experiment; network: nodes and clients under a load ramp (Fig. 8, 9, "
-     "Table 1)"},
+     "Table 1); elasticity: the updater adds nodes as the load ramps up (Fig. 10, [elastic]); epoch-skew: a client "
+     "moves between providers at different epochs (Fig. 5, [skew])"},
     {"mixclaves", "crypto", SCN_ENUM, 0, 0, "abstract|full", "abstract",
      "packet codec (issue 5): abstract = headers in the clear, same sizes; full = Sphinx (exit 2 while not "
      "registered)"},
@@ -88,6 +89,44 @@ const struct scn_key mixclaves_keys[] = {
     {"config.*", "domains", SCN_INT, 1, MXC_MAX_DOMAINS, NULL, "1", "as [network] domains"},
     {"config.*", "trust", SCN_STRING, 0, 0, NULL, "1", "as [network] trust"},
     {"config.*", "path", SCN_ENUM, 0, 0, "within|across", "within", "as [network] path"},
+    /* the elasticity experiment (cli/mixclaves_elastic.c); the network's
+     * hosts, links, delays and queues are [network]'s */
+    {"elastic", "initial_nodes", SCN_INT, 1, MXC_MAX_NODES, NULL, "1", "nodes of the committed epoch at start"},
+    {"elastic", "max_nodes", SCN_INT, 1, MXC_MAX_NODES, NULL, "8", "the updater provisions no node past this many"},
+    {"elastic", "thresholds", SCN_STRING, 0, 0, NULL, "600,1200,1800,2400",
+     "aggregate msg/s at which 1, 2, ... nodes scale out by one (seed 4.3: a table from Section 5's measured "
+     "saturation): 0.75 x the measured fig9-scalability.ini peaks of 1-4 Mixclaves nodes, 800.5, 1599.5, 2400, "
+     "3200.5 msg/s (`cloudmix run scenarios/mixclaves/fig9-scalability.ini`); none past the list"},
+    {"elastic", "rate_start", SCN_DOUBLE, 0, 1e8, NULL, "200", "offered load at t = 0 (msg/s of 1-hop loops)"},
+    {"elastic", "rate_end", SCN_DOUBLE, 0, 1e8, NULL, "3000", "offered load at ramp_s and after (msg/s)"},
+    {"elastic", "ramp_s", SCN_DOUBLE, 0, 1e6, NULL, "40",
+     "the load rises linearly from rate_start to rate_end over [0, ramp_s) (seed 5.3: 'we gradually increase client "
+     "traffic'), then holds"},
+    {"elastic", "duration_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "50", "simulated seconds of traffic"},
+    {"elastic", "client_rate_per_s", SCN_DOUBLE, 1e-3, 1e8, NULL, "100",
+     "each benchmark client offers this; a new client starts each time the ramp passes another multiple"},
+    {"elastic", "sample_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "1", "the updater's metrics round (seed 4.3: it polls)"},
+    {"elastic", "provision_s", SCN_DOUBLE, 0, 1e6, NULL, "2",
+     "time to provision a node; assumption: the seed pre-allocates a pool of VMs (4.4) and gives no number"},
+    {"elastic", "poll_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "1",
+     "clients poll the committed epoch this often (seed 4.1: 'Benchmark clients are informed by the mixnet via a "
+     "polling loop'; 5.5: clients applied a new configuration in less than a second)"},
+    {"elastic", "reply_timeout_ms", SCN_DOUBLE, 1e-3, 1e9, NULL, "500",
+     "a control request not answered within this is resent (seed 5.5: resent until acknowledged)"},
+    {"elastic", "converge_timeout_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "2",
+     "an install not acked by every node within this is retried at the next epoch (seed 4.3)"},
+    {"elastic", "max_attempts", SCN_INT, 1, 1e6, NULL, "10", "install attempts per scale-out before it is abandoned"},
+    {"elastic", "bin_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "1", "width of a time-series row"},
+    {"elastic", "scale_in", SCN_BOOL, 0, 0, NULL, "false",
+     "ask the updater to remove nodes when the load falls: always refused (seed 7: not shown safe)"},
+    /* the epoch-skew experiment (cli/mixclaves_skew.c, seed Fig. 5) */
+    {"skew", "duration_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "20", "simulated seconds of traffic"},
+    {"skew", "move_s", SCN_DOUBLE, 0, 1e6, NULL, "10", "when client C moves from provider A (epoch Y) to B (epoch X)"},
+    {"skew", "client_rate_per_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "50", "C's loop rate (2 hops: provider, mix)"},
+    {"skew", "others_per_provider", SCN_INT, 0, 64, NULL, "2", "background clients at each provider, at its epoch"},
+    {"skew", "other_rate_per_s", SCN_DOUBLE, 0, 1e6, NULL, "50", "each background client's loop rate"},
+    {"skew", "provider_loop_rate_per_s", SCN_DOUBLE, 0, 1e6, NULL, "50",
+     "each provider's own loop cover through the mixes of its epoch (Loopix providers generate cover)"},
     /* the price model */
     {"cost", "usd_per_hour", SCN_DOUBLE, 0, 1e6, NULL, "0.084492",
      "GCP n2d-standard-2 on-demand, us-central1: 2 vCPU x 0.027502 + 8 GB x 0.003686 $/h (seed 5 names the machine; "

@@ -15,7 +15,7 @@ int cli_plot(int argc, char **argv) {
   gboolean keep = FALSE;
   GOptionEntry entries[] = {
       {"run", 'r', 0, G_OPTION_ARG_INT64, &run, "Run to draw (default: the newest run in DB)", "ID"},
-      {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name, "Figure: auto (default), fig5, cl-fig6, fig8, fig9, sec65, uav, cl-table1, cl-replan, compare, mx-fig1, mx-fig8, mx-fig9, mx-table1",
+      {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name, "Figure: auto (default), fig5, cl-fig6, fig8, fig9, sec65, uav, cl-table1, cl-replan, compare, mx-fig1, mx-fig8, mx-fig9, mx-table1, mx-fig10",
        "KIND"},
       {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "Figure to write: .png, .pdf or .svg (default: see below)",
        "FILE.EXT"},
@@ -55,6 +55,8 @@ int cli_plot(int argc, char **argv) {
       "  mx-fig9   the same, for the Loopix vs Mixclaves scalability configurations\n"
       "  mx-table1 peak throughput and monthly cost per configuration, seed costs\n"
       "            marked (mixclaves_cost: experiment = network)\n"
+      "  mx-fig10  offered and delivered msg/s, node count and p50/p99 RTT over time,\n"
+      "            commits dashed (mixclaves_elastic: experiment = elasticity)\n"
       "\n"
       "auto picks compare when no --run is given and the newest run in DB belongs to a\n"
       "`cloudmix compare`; otherwise it follows the run's model and the experiment it\n"
@@ -64,7 +66,7 @@ int cli_plot(int argc, char **argv) {
       "record = calls, else fig5; other live runs fig9 with [fault.*] groups, uav with\n"
       "a [flight] and record = calls, else fig8. Mixclaves: buffer mx-fig1; network\n"
       "mx-fig8 when every [config.*] has one node, else mx-fig9 (ask for mx-table1 by\n"
-      "name). With --run ID, compare draws the comparison that ID belongs to.\n"
+      "name); elasticity mx-fig10. With --run ID, compare draws the comparison that ID belongs to.\n"
       "\n"
       "The figure's format follows --out's extension: .png (gnuplot terminal pngcairo,\n"
       "else png), .pdf (pdfcairo), .svg (svg); any other extension is refused. The\n"
@@ -93,7 +95,7 @@ int cli_plot(int argc, char **argv) {
     bad = msg = g_strdup_printf("--out %s: unknown figure format; expected a file name ending in " PLOT_FORMATS, out);
   else if (kind_name && plot_kind_parse(kind_name, &o.kind) != 0)
     bad = msg = g_strdup_printf("--kind: unknown kind '%s'; expected auto, fig5, cl-fig6, fig8, fig9, sec65, uav, cl-table1, cl-replan, compare, "
-                                "mx-fig1, mx-fig8, mx-fig9 or mx-table1",
+                                "mx-fig1, mx-fig8, mx-fig9, mx-table1 or mx-fig10",
                                 kind_name);
   if (bad) {
     rc = cli_usage_error("plot", ctx, bad);

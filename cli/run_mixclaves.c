@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "mixclaves.h"
+#include "mixclaves_elastic.h"
 #include "mixclaves/codec.h"
 #include "tab_mixclaves.h"
 
@@ -104,6 +105,13 @@ int run_mixclaves(struct run_ctx *c) {
             e == CM_ENOSYS ? "is not available yet (the full Sphinx codec is not registered in this build)"
                            : "is not a registered codec");
     rc = CM_EXIT_USAGE;
+  } else if (!strcmp(scenario_string(c->s, "mixclaves", "experiment"), "elasticity")) {
+    struct elastic_result er;
+    rc = mxc__elastic_run(c, cfg, &er);
+    if (rc == CM_EXIT_OK) rc = mxc__elastic_write(c, &er);
+    elastic_result_clear(&er);
+  } else if (!strcmp(scenario_string(c->s, "mixclaves", "experiment"), "epoch-skew")) {
+    rc = mxc__skew_run(c, cfg);
   } else if (!cfg->network) {
     rc = run_buffer(c, cfg);
   } else {

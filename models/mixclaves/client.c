@@ -332,6 +332,11 @@ void client_free(client *c) {
 void client_counters(const client *c, struct client_counters *out) { *out = c->k; }
 const hist *client_rtt(const client *c) { return c->rtt; }
 
+void client_rtt_take(client *c, hist *into) {
+  hist_merge(into, c->rtt);
+  hist_reset(c->rtt);
+}
+
 bool client_counters_balanced(const struct client_counters *k) {
   return k->tracked == k->received + k->lost + k->outstanding && k->late <= k->lost;
 }

@@ -91,6 +91,9 @@ void client_counters(const client *c, struct client_counters *out);
 /* Round-trip times (ns) of every tracked packet that came back, late ones
  * included. Owned by c, valid until client_free. */
 const hist *client_rtt(const client *c);
+/* Merge the round-trip times recorded so far into `into`, then forget them
+ * (so client_rtt holds only later ones): per-interval percentiles. */
+void client_rtt_take(client *c, hist *into);
 
 /* New node list (an epoch change): 0, CM_EINVAL, CM_ENOMEM. */
 int client_set_nodes(client *c, const cm_addr *nodes, size_t nnodes);
