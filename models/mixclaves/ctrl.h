@@ -13,7 +13,7 @@
  *   6   2  args length (exactly the command's, see below)
  *   8   4  target node address (never 0)
  *   12  4  key epoch the operator believes the node is in
- *   16  8  sequence number (never 0): the replay window is per operator key
+ *   16  8  sequence number (never 0), unique per operator key
  *   24  8  issued at, cm_time ns as two's complement, the operator's clock
  *   32  2  reply block length (0: no reply wanted; at most CTRL_SURB_MAX)
  *   34  6  zero

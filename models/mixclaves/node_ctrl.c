@@ -7,8 +7,7 @@
  * another target, a reply block of the wrong size, not at the last hop),
  * bad_signature (no operator key, or a signature that does not verify),
  * stale (another key epoch, issued-at outside ctrl_window), replay (a
- * sequence number accepted before, or older than the 64 below the highest:
- * the IPsec anti-replay window, RFC 4303 section 3.4.3). */
+ * sequence number accepted before: see seq_fresh). */
 #include <string.h>
 
 #include <sodium.h>
@@ -16,23 +15,33 @@
 #include "mixclaves/node_impl.h"
 #include "mixclaves/sphinx.h"
 
-#define SEQ_WINDOW 64
-
+/* Replay: the sequence numbers accepted whose issued-at is still inside
+ * the window are kept (NODE__CTRL_SEEN of them); an older request is
+ * refused as stale anyway, so it is forgotten. When the set is full the
+ * smallest is evicted and becomes the floor. So requests may arrive in any
+ * order (the mixnet reorders them) and a sequence number is never
+ * accepted twice while its request can pass the issued-at check. */
 static bool seq_fresh(const node *n, uint64_t seq) {
-  if (seq > n->ctrl_max_seq) return true;
-  uint64_t back = n->ctrl_max_seq - seq;
-  return back < SEQ_WINDOW && !(n->ctrl_seen >> back & 1);
+  if (seq <= n->ctrl_floor) return false;
+  for (uint32_t i = 0; i < n->ctrl_nseen; i++)
+    if (n->ctrl_seen[i].seq == seq) return false;
+  return true;
 }
 
-static void seq_record(node *n, uint64_t seq) {
-  if (seq > n->ctrl_max_seq) {
-    uint64_t shift = seq - n->ctrl_max_seq;
-    n->ctrl_seen = shift >= SEQ_WINDOW ? 0 : n->ctrl_seen << shift;
-    n->ctrl_seen |= 1;
-    n->ctrl_max_seq = seq;
-  } else {
-    n->ctrl_seen |= 1ull << (n->ctrl_max_seq - seq);
+static void seq_record(node *n, uint64_t seq, cm_time issued_at, cm_time oldest) {
+  uint32_t k = 0, min = 0;
+  for (uint32_t i = 0; i < n->ctrl_nseen; i++) /* forget what the window refuses */
+    if (n->ctrl_seen[i].issued_at >= oldest) n->ctrl_seen[k++] = n->ctrl_seen[i];
+  n->ctrl_nseen = k;
+  if (k == NODE__CTRL_SEEN) {
+    for (uint32_t i = 1; i < k; i++)
+      if (n->ctrl_seen[i].seq < n->ctrl_seen[min].seq) min = i;
+    if (n->ctrl_seen[min].seq > n->ctrl_floor) n->ctrl_floor = n->ctrl_seen[min].seq;
+    n->ctrl_seen[min] = n->ctrl_seen[--n->ctrl_nseen];
   }
+  n->ctrl_seen[n->ctrl_nseen].seq = seq;
+  n->ctrl_seen[n->ctrl_nseen].issued_at = issued_at;
+  n->ctrl_nseen++;
 }
 
 static void metrics(const node *n, struct ctrl_metrics *m) {
@@ -135,7 +144,7 @@ void node__ctrl(node *n, const struct codec_unwrapped *u) {
     n->ctrl.replay++;
     return;
   }
-  seq_record(n, r.seq);
+  seq_record(n, r.seq, r.issued_at, cm_time_add_sat(now, -w));
   n->ctrl.accepted++;
   struct ctrl_reply rep = {.command = r.command, .status = CTRL_ACK, .node = n->p.addr, .seq = r.seq};
   execute(n, &r, &rep);

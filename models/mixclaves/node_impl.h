@@ -15,6 +15,8 @@ struct node__ctrl_counters {
   uint64_t replies_sent, replies_failed; /* replies handed to env_send / not sent */
 };
 
+#define NODE__CTRL_SEEN 64 /* accepted requests remembered per issued-at window */
+
 struct block {
   struct block *next;
   uint8_t data[];
@@ -62,8 +64,9 @@ struct node {
   uint8_t operator_pk[32];
   bool has_operator;
   bool poisoned;               /* POISON_PILL: keys erased, every packet dropped */
-  uint64_t ctrl_max_seq;       /* highest sequence accepted */
-  uint64_t ctrl_seen;          /* bit i: ctrl_max_seq - i accepted (i < 64) */
+  struct { uint64_t seq; cm_time issued_at; } ctrl_seen[NODE__CTRL_SEEN]; /* accepted, still in the window */
+  uint32_t ctrl_nseen;
+  uint64_t ctrl_floor;         /* sequence numbers at or below it are refused */
   struct node__ctrl_counters ctrl;
   uint8_t canary[CTRL_CANARY_MAX];
   size_t canary_len;
