@@ -117,7 +117,7 @@ struct codec_ops {
    * nodes (a node drops packets of any other epoch). Every random byte
    * (ephemeral key, padding, nonce) comes from rnd: in real mode a secret
    * stream (env_secret_rng). Send it to path[0].addr. 0, or CM_EINVAL
-   * (bad hops, address 0, bad type, negative delay; keyed: a NULL or
+   * (bad hops, address 0, bad type or CTRL before the last hop, negative delay; keyed: a NULL or
    * invalid pk), CM_ERANGE (payload too long, too many hops, a delay the
    * wire cannot carry). */
   int (*build)(const struct codec_hop *path, size_t hops, uint32_t epoch, cm_addr dest, const uint8_t *payload,
