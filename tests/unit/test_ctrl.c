@@ -5,13 +5,15 @@
  * (unwrap result, size, type, counters) and the target's public counters
  * after N refused CTRLs equal those after N DROP-cover packets; READ_METRICS,
  * SET_COVER, INSTALL_EPOCH, CANARY and POISON_PILL through a simulated
- * 3-node mixnet with replies in reply blocks. */
+ * 3-node mixnet with replies in reply blocks; READ_METRICS once over
+ * loopback UDP. */
 #include "cmocka_inc.h"
 
 #include <string.h>
 
 #include <sodium.h>
 
+#include "env_real.h"
 #include "env_sim.h"
 #include "mixclaves/ctrl.h"
 #include "mixclaves/ctrl_client.h"
@@ -679,6 +681,55 @@ static void reply_blocks(const struct codec_ops *codec) {
 static void test_reply_blocks_abstract(void **s CM_UNUSED) { reply_blocks(codec_abstract()); }
 static void test_reply_blocks_full(void **s CM_UNUSED) { reply_blocks(&codec__full_ops); }
 
+/* Real mode: two full-codec nodes and the operator's client over loopback
+ * UDP; READ_METRICS to node0, the reply back through node1. Secrets from
+ * the OS CSPRNG (env_secret_rng of env_real); clock_base from the caller. */
+static void test_real_loopback(void **s CM_UNUSED) {
+  struct world w;
+  memset(&w, 0, sizeof w);
+  w.e = env_real_new(3);
+  assert_non_null(w.e);
+  w.codec = &codec__full_ops;
+  op_keys(1, &w.op);
+  cm_addr peers[2] = {NODE0, NODE0 + 1};
+  assert_int_equal(env_real_add_peer(w.e, OPERATOR, "127.0.0.1", 0), 0);
+  const cm_time base = CM_S(1800000000); /* a wall clock, as cli would pass it */
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(env_real_add_peer(w.e, peers[i], "127.0.0.1", 0), 0);
+    uint8_t sd[32];
+    memset(sd, 90 + i, 32);
+    assert_int_equal(sphinx_keypair_from_seed(w.id[i].pk, w.id[i].sk, sd), 0);
+    assert_int_equal(crypto_sign_seed_keypair(w.id[i].sign_pk, w.id[i].sign_sk, sd), 0);
+    struct node_params p = {.addr = peers[i], .codec = w.codec, .buffer_capacity = 64, .replay_capacity = 10000,
+                            .identity = &w.id[i], .keys = w_key, .keys_ctx = &w, .operator_pk = w.op.pk,
+                            .ctrl_clock_base = base};
+    w.nodes[i] = node_new(w.e, &p, peers, 2);
+    assert_non_null(w.nodes[i]);
+  }
+  struct ctrl_client_params cp = {.addr = OPERATOR, .codec = w.codec, .operator_sk = w.op.sk, .timeout = CM_S(1),
+                                  .clock_base = base, .keys = w_key, .keys_ctx = &w, .sign_keys = w_sign_key,
+                                  .sign_ctx = &w};
+  ctrl_client *c = ctrl_client_new(w.e, &cp);
+  assert_non_null(c);
+  struct ctrl_request req = {.command = CTRL_READ_METRICS, .target = NODE0};
+  struct ctrl_route route = {.back = &peers[1], .nback = 1};
+  assert_int_equal(ctrl_client_send(c, &req, &route, on_reply, &w), 0);
+  assert_int_equal(env_run(w.e, env_now(w.e) + CM_MS(500)), 0);
+  assert_int_equal(w.replies, 1);
+  struct ctrl_metrics m;
+  assert_int_equal(ctrl_metrics_parse(&w.got, &m), 0);
+  assert_int_equal(m.ctrl_accepted, 1);
+  assert_true(w.got.node_time >= base);
+  ctrl_client_free(c);
+  for (int i = 0; i < 2; i++) {
+    struct node_counters nc;
+    node_counters(w.nodes[i], &nc);
+    assert_true(node_counters_balanced(&nc));
+    node_free(w.nodes[i]);
+  }
+  env_free(w.e);
+}
+
 int main(void) {
   if (sodium_init() < 0) return 1;
   const struct CMUnitTest tests[] = {
@@ -689,6 +740,7 @@ int main(void) {
       cmocka_unit_test(test_end_to_end_abstract),       cmocka_unit_test(test_end_to_end_full),
       cmocka_unit_test(test_poison_pill_abstract),      cmocka_unit_test(test_poison_pill_full),
       cmocka_unit_test(test_reply_blocks_abstract),     cmocka_unit_test(test_reply_blocks_full),
+      cmocka_unit_test(test_real_loopback),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
