@@ -6,7 +6,9 @@
  * own Poisson loop cover. Per source (the sender's address): a token bucket
  * of failed expensive work and the count of packets held. Packet bytes live in a free list of packet_bytes
  * blocks shared by the CPU queue and the buffer's slots; at most
- * queue_max + buffer_capacity + 1 are ever in use. See node.h. */
+ * queue_max + buffer_capacity + 1 are ever in use. Packets of type CTRL go
+ * to node_ctrl.c, whose replies come back here as the node's own packets
+ * (node__hold with no source). See node.h. */
 #include "mixclaves/node.h"
 
 #include <math.h>
@@ -50,15 +52,24 @@ static void on_release(void *arg, const struct buffer_release *rel) {
   struct slot *s = &n->slots[rel->id];
   env_cancel(n->e, s->timer); /* false when it is the timer firing now */
   int rc = env_send(n->e, n->p.addr, s->to, s->b->data + s->off, s->len);
-  if (!s->src) { /* the node's own (a control reply): looks like its loop cover */
-    if (rc == 0) n->c.loops_sent++, n->ctrl.replies_sent++;
-    else n->c.loop_send_failed++, n->ctrl.replies_failed++;
-  } else if (n->c.held--, s->src->held--, rc != 0)
-    n->c.send_failed++;
-  else if (s->deliver)
-    n->c.delivered++;
-  else
-    n->c.forwarded++;
+  if (!s->src) { /* the node's own packet (a control reply), counted with its loop cover */
+    if (rc == 0) {
+      n->c.loops_sent++;
+      n->ctrl.replies_sent++;
+    } else {
+      n->c.loop_send_failed++;
+      n->ctrl.replies_failed++;
+    }
+  } else {
+    n->c.held--;
+    s->src->held--;
+    if (rc != 0)
+      n->c.send_failed++;
+    else if (s->deliver)
+      n->c.delivered++;
+    else
+      n->c.forwarded++;
+  }
   node__block_put(n, s->b);
   s->b = NULL;
   s->next_free = n->free_slot;
@@ -79,29 +90,19 @@ void node__hold(node *n, struct source *src, struct block *b, size_t off, size_t
                 cm_time delay) {
   uint32_t i = n->free_slot;
   cm_time release = cm_time_add_sat(env_now(n->e), delay);
-  if (!src && (i == NO_SLOT || !buffer_put(n->buf, i, release))) {
-    n->c.loop_send_failed++;
-    n->ctrl.replies_failed++;
+  uint64_t *refused = NULL; /* the counter of a refusal */
+  if (i == NO_SLOT)
+    refused = src ? &n->c.buffer_full : &n->c.loop_send_failed;
+  else if (src && src->held >= n->share_slots)
+    refused = &n->c.source_share_full;
+  else if (!buffer_put(n->buf, i, release))
+    refused = src ? &n->c.buffer_full : &n->c.loop_send_failed;
+  if (refused) {
+    (*refused)++;
+    if (!src) n->ctrl.replies_failed++;
     node__block_put(n, b);
     return;
   }
-  if (!src) goto put;
-  if (i == NO_SLOT) {
-    n->c.buffer_full++;
-    node__block_put(n, b);
-    return;
-  }
-  if (src->held >= n->share_slots) {
-    n->c.source_share_full++;
-    node__block_put(n, b);
-    return;
-  }
-  if (!buffer_put(n->buf, i, release)) {
-    n->c.buffer_full++;
-    node__block_put(n, b);
-    return;
-  }
-put:;
   struct slot *s = &n->slots[i];
   n->free_slot = s->next_free;
   *s = (struct slot){.b = b, .off = off, .len = len, .src = src, .to = to, .deliver = deliver, .next_free = NO_SLOT};
