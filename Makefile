@@ -225,12 +225,13 @@ FUZZ_PROVIDER_TARGETS := fuzz_provider_lambda fuzz_provider_lambda_url fuzz_prov
 FUZZ_STORE_TARGETS := fuzz_store_redis_reply fuzz_store_s3_error fuzz_store_azure_error
 # The public traces' importers (tests/fuzz/fuzz_trace.h): the input's parts as a day's files.
 FUZZ_TRACE_TARGETS := fuzz_trace_azure2019 fuzz_trace_azure2021 fuzz_trace_huawei2023
-FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node $(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS) \
+FUZZ_TARGETS := fuzz_scenario fuzz_sphinx_unwrap fuzz_codec fuzz_node fuzz_ctrl $(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS) \
                 $(FUZZ_TRACE_TARGETS)
 FUZZ_MAXLEN_fuzz_scenario      := 4096
 FUZZ_MAXLEN_fuzz_sphinx_unwrap := 2500
 FUZZ_MAXLEN_fuzz_codec         := 2500
 FUZZ_MAXLEN_fuzz_node          := 25000
+FUZZ_MAXLEN_fuzz_ctrl          := 2100
 $(foreach t,$(FUZZ_PROVIDER_TARGETS) $(FUZZ_STORE_TARGETS) $(FUZZ_TRACE_TARGETS),$(eval FUZZ_MAXLEN_$(t) := 8192))
 # Seconds per target: FUZZ_SECONDS_<target> when set, else FUZZ_SECONDS.
 # As shell case arms: "target) max=...; secs=...;;".

@@ -22,7 +22,16 @@
  *           (codec_hop.pk), unwrap the node's secret key (codec_node.sk).
  *           Delays travel in whole microseconds; the destination rides in
  *           the encrypted payload; the epoch in the MAC-covered header
- *           field; no SURBs through the codec.
+ *           field.
+ *
+ * Reply blocks (SURBs, for the control plane's replies, ctrl.h): the
+ * creator builds one along a path back to itself (surb_create) and keeps
+ * the keys; the replier, who sees neither the path nor the keys, turns it
+ * into an ordinary packet carrying a message (surb_reply); the path's last
+ * hop delivers reply_bytes to the creator, who reads the message with
+ * surb_open. full: Sphinx SURBs; abstract: a pre-built header in the clear
+ * (no secrecy, as the rest of that codec). The first SURB_ID_BYTES of a
+ * delivered reply are the block's id, so the creator finds its keys.
  *
  * Ownership: every pointer argument is borrowed for the call; output goes
  * to caller buffers sized by the codec's packet_bytes. */
@@ -46,14 +55,14 @@ enum codec_type {
   CODEC_ROUTE = 1, /* hold for the delay, then forward (or deliver at the last hop) */
   CODEC_DROP = 2,  /* cover traffic: discard once unwrapped */
   CODEC_LOOP = 3,  /* loop cover: handled as ROUTE; named for the counters */
-  CODEC_CTRL = 4,  /* reserved for the control plane; rejected as malformed for now */
+  CODEC_CTRL = 4,  /* a control packet (ctrl.h) for the hop it names: the last hop only */
 };
 
 /* One hop of a path, for codec_ops.build. */
 struct codec_hop {
   cm_addr addr;         /* the node, never 0 */
   cm_time delay;        /* how long this node holds the packet (ns, >= 0) */
-  enum codec_type type; /* ROUTE, DROP or LOOP */
+  enum codec_type type; /* ROUTE, DROP, LOOP or CTRL */
   const uint8_t *pk;    /* the node's X25519 public key (full codec); NULL for abstract */
 };
 
@@ -78,8 +87,15 @@ struct codec_unwrapped {
   enum codec_type type; /* this hop's type */
   uint32_t epoch;       /* the packet's key epoch, authenticated */
   uint8_t tag[CODEC_TAG_BYTES];
-  const uint8_t *payload; /* final: payload_bytes bytes inside out, valid while out is */
+  const uint8_t *payload; /* final: payload_bytes bytes inside out, valid while out is;
+                             reply: reply_bytes bytes (block id, then the sealed message) */
+  bool reply;             /* final: the last hop of a reply block (deliver reply_bytes to dest) */
 };
+
+#define CODEC_SURB_ID_BYTES 16  /* = SPHINX_SURB_ID_BYTES: a delivered reply starts with it */
+#define CODEC_SURB_MAX 512      /* bound on any codec's surb_bytes */
+#define CODEC_SURB_KEYS_MAX 512 /* bound on any codec's surb_keys_bytes */
+#define CODEC_REPLY_MSG_MAX 1024 /* the longest message a reply carries, in every codec */
 
 /* Where the users of a keyed codec (node, client) find a node's public
  * key: copy addr's X25519 public key into pk and return 0, or CM_ENOENT if
@@ -101,7 +117,7 @@ struct codec_ops {
    * nodes (a node drops packets of any other epoch). Every random byte
    * (ephemeral key, padding, nonce) comes from rnd: in real mode a secret
    * stream (env_secret_rng). Send it to path[0].addr. 0, or CM_EINVAL
-   * (bad hops, address 0, bad type, negative delay; keyed: a NULL or
+   * (bad hops, address 0, bad type or CTRL before the last hop, negative delay; keyed: a NULL or
    * invalid pk), CM_ERANGE (payload too long, too many hops, a delay the
    * wire cannot carry). */
   int (*build)(const struct codec_hop *path, size_t hops, uint32_t epoch, cm_addr dest, const uint8_t *payload,
@@ -117,6 +133,25 @@ struct codec_ops {
    * (a replay: u->tag is in self->replay; otherwise it is now). */
   int (*unwrap)(const struct codec_node *self, const uint8_t *in, size_t len, uint8_t *out,
                 struct codec_unwrapped *u);
+  /* Reply blocks (see the top). */
+  size_t surb_bytes;      /* a reply block, as the replier receives it */
+  size_t surb_keys_bytes; /* what its creator keeps (secret in the full codec) */
+  size_t reply_bytes;     /* what the block's last hop delivers to the creator */
+  /* A block along path[0..hops) (types ROUTE, the last one too) back to
+   * dest (the creator, never 0), stamped with epoch; surb (surb_bytes)
+   * goes to the replier, keys (surb_keys_bytes) stay. Randomness from
+   * rnd. 0, or the errors of build. */
+  int (*surb_create)(const struct codec_hop *path, size_t hops, uint32_t epoch, cm_addr dest,
+                     codec_random_fn rnd, void *rnd_ctx, uint8_t *surb, uint8_t *keys);
+  /* The replier: packet (packet_bytes) carrying msg[0..len) (len <=
+   * CODEC_REPLY_MSG_MAX), to be sent to *first. 0, CM_EINVAL (NULL),
+   * CM_EPARSE (not a reply block), CM_ERANGE (len too long). */
+  int (*surb_reply)(const uint8_t *surb, const uint8_t *msg, size_t len, uint8_t *packet, cm_addr *first);
+  /* The creator: in[0..len) as delivered (reply_bytes) -> the message
+   * into msg (CODEC_REPLY_MSG_MAX), *msg_len set (it may be followed by
+   * zero padding, which the message's own decoder checks). 0, CM_EINVAL
+   * (wrong length), CM_ENOENT (another block's id), CM_EPARSE (integrity). */
+  int (*surb_open)(const uint8_t *keys, const uint8_t *in, size_t len, uint8_t *msg, size_t *msg_len);
 };
 
 /* Registered codecs, by name: "abstract" and "full" (0, *out set);

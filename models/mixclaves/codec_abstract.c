@@ -36,7 +36,16 @@
  * The replay tag at a hop is the checksum at that hop, widened to 32 bytes:
  * it changes at every hop (the list shifts), repeats for a replayed packet,
  * and, the nonce being random, is uniform enough to index the Bloom filter
- * (sphinx_replay_*) directly. */
+ * (sphinx_replay_*) directly.
+ *
+ * CTRL is allowed at the last hop only. A reply block is this header
+ * pre-built by its creator, in the clear like the rest:
+ *   surb (300): block id 16 || header bytes [0, 284) with plen, the
+ *               payload digest and the checksum left for the replier
+ *   keys (16):  the block id
+ * The replier writes id || message as the payload (plen 16 + len) and
+ * seals the header; the last hop delivers the 2048-byte payload as for any
+ * packet (reply_bytes = payload_bytes; unwrap cannot tell a reply). */
 #include "mixclaves/codec.h"
 #include "mixclaves/bytes.h"
 #include "mixclaves/sum128.h"
@@ -72,7 +81,8 @@ static bool all_zero(const uint8_t *p, size_t n) {
   return memcmp(p, zero, n) == 0; /* libc's vector compare beats a word loop */
 }
 
-static bool type_ok(uint8_t t) { return t == CODEC_ROUTE || t == CODEC_DROP || t == CODEC_LOOP; }
+static bool type_ok(uint8_t t) { return t == CODEC_ROUTE || t == CODEC_DROP || t == CODEC_LOOP || t == CODEC_CTRL; }
+#define SURB_BYTES (CODEC_SURB_ID_BYTES + OFF_PDIG + SUM) /* id || header up to the checksum */
 
 static int build(const struct codec_hop *path, size_t hops, uint32_t epoch, cm_addr dest, const uint8_t *payload,
                  size_t len, codec_random_fn rnd, void *rnd_ctx, uint8_t *packet) {
@@ -80,7 +90,9 @@ static int build(const struct codec_hop *path, size_t hops, uint32_t epoch, cm_a
   if (hops == 0) return CM_EINVAL;
   if (hops > HOPS || len > PAYLOAD) return CM_ERANGE;
   for (size_t i = 0; i < hops; i++)
-    if (path[i].addr == 0 || path[i].delay < 0 || !type_ok((uint8_t)path[i].type)) return CM_EINVAL;
+    if (path[i].addr == 0 || path[i].delay < 0 || !type_ok((uint8_t)path[i].type) ||
+        (path[i].type == CODEC_CTRL && i + 1 < hops))
+      return CM_EINVAL;
   memset(packet, 0, PACKET);
   memcpy(packet, MAGIC, 4);
   packet[4] = VERSION;
@@ -124,7 +136,7 @@ static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, 
    * entries past n are never read (the checksum covers them all). */
   const uint8_t *h0 = in + OFF_HOPS;
   if (mx_get_be32(h0) != self->addr || mx_get_be64(h0 + 4) > (uint64_t)INT64_MAX || !type_ok(h0[12]) || h0[13] ||
-      h0[14] || h0[15])
+      h0[14] || h0[15] || (h0[12] == CODEC_CTRL && n > 1))
     return CM_EPARSE;
   memset(u, 0, sizeof *u);
   u->delay = (cm_time)mx_get_be64(h0 + 4);
@@ -154,6 +166,51 @@ static int unwrap(const struct codec_node *self, const uint8_t *in, size_t len, 
   return self->replay && sphinx_replay_check_insert(self->replay, u->tag) ? CM_EEXIST : 0;
 }
 
+static int surb_create(const struct codec_hop *path, size_t hops, uint32_t epoch, cm_addr dest, codec_random_fn rnd,
+                       void *rnd_ctx, uint8_t *surb, uint8_t *keys) {
+  if (!path || !surb || !keys || !rnd || dest == 0) return CM_EINVAL;
+  for (size_t i = 0; i < hops; i++)
+    if (path[i].type != CODEC_ROUTE) return CM_EINVAL;
+  uint8_t pkt[PACKET];
+  int rc = build(path, hops, epoch, dest, NULL, 0, rnd, rnd_ctx, pkt);
+  if (rc != 0) return rc;
+  rnd(rnd_ctx, keys, CODEC_SURB_ID_BYTES);
+  memcpy(surb, keys, CODEC_SURB_ID_BYTES);
+  memcpy(surb + CODEC_SURB_ID_BYTES, pkt, OFF_SUM);
+  memset(surb + CODEC_SURB_ID_BYTES + OFF_PDIG, 0, SUM); /* the replier's */
+  return 0;
+}
+
+static int surb_reply(const uint8_t *surb, const uint8_t *msg, size_t len, uint8_t *packet, cm_addr *first) {
+  if (!surb || (!msg && len) || !packet || !first) return CM_EINVAL;
+  if (len > CODEC_REPLY_MSG_MAX) return CM_ERANGE;
+  const uint8_t *h = surb + CODEC_SURB_ID_BYTES;
+  if (memcmp(h, MAGIC, 4) != 0 || h[4] != VERSION || h[OFF_N] < 1 || h[OFF_N] > HOPS || h[OFF_PLEN] ||
+      h[OFF_PLEN + 1] || mx_get_be32(h + OFF_HOPS) == 0)
+    return CM_EPARSE;
+  size_t plen = CODEC_SURB_ID_BYTES + len;
+  memset(packet, 0, PACKET);
+  memcpy(packet, h, OFF_PDIG);
+  packet[OFF_PLEN] = (uint8_t)(plen >> 8);
+  packet[OFF_PLEN + 1] = (uint8_t)plen;
+  memcpy(packet + OFF_PAYLOAD, surb, CODEC_SURB_ID_BYTES);
+  if (len) memcpy(packet + OFF_PAYLOAD + CODEC_SURB_ID_BYTES, msg, len);
+  payload_digest(packet, plen, packet + OFF_PDIG);
+  checksum(packet, packet + OFF_SUM);
+  *first = mx_get_be32(h + OFF_HOPS);
+  return 0;
+}
+
+static int surb_open(const uint8_t *keys, const uint8_t *in, size_t len, uint8_t *msg, size_t *msg_len) {
+  if (!keys || !in || !msg || !msg_len || len != PAYLOAD) return CM_EINVAL;
+  if (memcmp(keys, in, CODEC_SURB_ID_BYTES) != 0) return CM_ENOENT;
+  const size_t end = CODEC_SURB_ID_BYTES + CODEC_REPLY_MSG_MAX;
+  if (!all_zero(in + end, PAYLOAD - end)) return CM_EPARSE;
+  memcpy(msg, in + CODEC_SURB_ID_BYTES, CODEC_REPLY_MSG_MAX);
+  *msg_len = CODEC_REPLY_MSG_MAX;
+  return 0;
+}
+
 const struct codec_ops codec__abstract_ops = {
     .name = "abstract",
     .packet_bytes = PACKET,
@@ -162,6 +219,12 @@ const struct codec_ops codec__abstract_ops = {
     .build = build,
     .peek = peek,
     .unwrap = unwrap,
+    .surb_bytes = SURB_BYTES,
+    .surb_keys_bytes = CODEC_SURB_ID_BYTES,
+    .reply_bytes = PAYLOAD,
+    .surb_create = surb_create,
+    .surb_reply = surb_reply,
+    .surb_open = surb_open,
 };
 
 /* FNV-1a over the first 64 payload bytes (they hold what makes a payload

@@ -6,7 +6,9 @@
  * own Poisson loop cover. Per source (the sender's address): a token bucket
  * of failed expensive work and the count of packets held. Packet bytes live in a free list of packet_bytes
  * blocks shared by the CPU queue and the buffer's slots; at most
- * queue_max + buffer_capacity + 1 are ever in use. See node.h. */
+ * queue_max + buffer_capacity + 1 are ever in use. Packets of type CTRL go
+ * to node_ctrl.c, whose replies come back here as the node's own packets
+ * (node__hold with no source). See node.h. */
 #include "mixclaves/node.h"
 
 #include <math.h>
@@ -17,58 +19,12 @@
 #include <glib.h>
 #include <sodium.h>
 
+#include "mixclaves/node_impl.h"
 #include "mixclaves/sphinx.h"
-
-struct block {
-  struct block *next;
-  uint8_t data[];
-};
-
-/* What the node keeps per source address. */
-struct source {
-  uint32_t held;    /* packets from it in the delay buffer now */
-  double tokens;    /* failure budget left, at most fail_burst */
-  cm_time refilled; /* when tokens were last brought up to date */
-};
-
-struct slot {
-  struct block *b; /* NULL when free */
-  size_t off, len; /* the bytes to send: b->data[off, off + len) */
-  struct source *src; /* whose share it counts against */
-  cm_addr to;
-  bool deliver;    /* last hop: to is the destination */
-  timer_id timer;
-  uint32_t next_free;
-};
-
-struct node {
-  env *e;
-  struct node_params p;
-  const struct codec_ops *codec;
-  cm_addr *peers;
-  size_t npeers;
-  buffer *buf;
-  sphinx_replay *replay;
-  rng *r_loop, *r_slots, *r_nonce;
-  uint8_t pk[32], sk[32], sign_pk[32], sign_sk[64];
-  uint8_t measurement[32], quote[64];
-  struct block *free_blocks;
-  struct slot *slots;       /* buffer_capacity of them */
-  uint32_t free_slot;       /* head of the free slot list; UINT32_MAX: none */
-  GHashTable *sources;      /* cm_addr -> struct source *, owned */
-  uint32_t share_slots;     /* slots one source may hold */
-  struct block **q;         /* CPU queue: ring of queue_max, each packet_bytes long */
-  cm_addr *q_from;          /* the sender of each queued packet */
-  uint32_t q_head, q_n;     /* the CPU is busy exactly when q_n > 0 */
-  timer_id cpu_timer, loop_timer;
-  struct node_counters c;
-};
-
-#define NO_SLOT UINT32_MAX
 
 _Static_assert(CODEC_TAG_BYTES == SPHINX_TAG_BYTES, "codec tags feed the sphinx replay filter");
 
-static struct block *block_get(node *n) {
+struct block *node__block_get(node *n) {
   struct block *b = n->free_blocks;
   if (b) {
     n->free_blocks = b->next;
@@ -79,7 +35,7 @@ static struct block *block_get(node *n) {
   return b;
 }
 
-static void block_put(node *n, struct block *b) {
+void node__block_put(node *n, struct block *b) {
   b->next = n->free_blocks;
   n->free_blocks = b;
 }
@@ -95,15 +51,26 @@ static void on_release(void *arg, const struct buffer_release *rel) {
   node *n = arg;
   struct slot *s = &n->slots[rel->id];
   env_cancel(n->e, s->timer); /* false when it is the timer firing now */
-  n->c.held--;
-  s->src->held--;
-  if (env_send(n->e, n->p.addr, s->to, s->b->data + s->off, s->len) != 0)
-    n->c.send_failed++;
-  else if (s->deliver)
-    n->c.delivered++;
-  else
-    n->c.forwarded++;
-  block_put(n, s->b);
+  int rc = env_send(n->e, n->p.addr, s->to, s->b->data + s->off, s->len);
+  if (!s->src) { /* the node's own packet (a control reply), counted with its loop cover */
+    if (rc == 0) {
+      n->c.loops_sent++;
+      n->ctrl.replies_sent++;
+    } else {
+      n->c.loop_send_failed++;
+      n->ctrl.replies_failed++;
+    }
+  } else {
+    n->c.held--;
+    s->src->held--;
+    if (rc != 0)
+      n->c.send_failed++;
+    else if (s->deliver)
+      n->c.delivered++;
+    else
+      n->c.forwarded++;
+  }
+  node__block_put(n, s->b);
   s->b = NULL;
   s->next_free = n->free_slot;
   n->free_slot = (uint32_t)rel->id;
@@ -116,30 +83,31 @@ static void on_due(env *e, void *arg) {
 
 /* Hold block b (takes it) until now + delay (saturating: a delay near
  * CM_TIME_MAX means "never", not a release at the next timer), then send
- * [off, off+len) to `to`. src's share of the buffer is checked here. */
-static void hold(node *n, struct source *src, struct block *b, size_t off, size_t len, cm_addr to, bool deliver,
-                 cm_time delay) {
+ * [off, off+len) to `to`. src's share of the buffer is checked here;
+ * src NULL: the node's own packet, which is not an outcome of a datagram
+ * (no held, no share), and whose failures count as loop_send_failed. */
+void node__hold(node *n, struct source *src, struct block *b, size_t off, size_t len, cm_addr to, bool deliver,
+                cm_time delay) {
   uint32_t i = n->free_slot;
   cm_time release = cm_time_add_sat(env_now(n->e), delay);
-  if (i == NO_SLOT) {
-    n->c.buffer_full++;
-    block_put(n, b);
-    return;
-  }
-  if (src->held >= n->share_slots) {
-    n->c.source_share_full++;
-    block_put(n, b);
-    return;
-  }
-  if (!buffer_put(n->buf, i, release)) {
-    n->c.buffer_full++;
-    block_put(n, b);
+  uint64_t *refused = NULL; /* the counter of a refusal */
+  if (i == NO_SLOT)
+    refused = src ? &n->c.buffer_full : &n->c.loop_send_failed;
+  else if (src && src->held >= n->share_slots)
+    refused = &n->c.source_share_full;
+  else if (!buffer_put(n->buf, i, release))
+    refused = src ? &n->c.buffer_full : &n->c.loop_send_failed;
+  if (refused) {
+    (*refused)++;
+    if (!src) n->ctrl.replies_failed++;
+    node__block_put(n, b);
     return;
   }
   struct slot *s = &n->slots[i];
   n->free_slot = s->next_free;
   *s = (struct slot){.b = b, .off = off, .len = len, .src = src, .to = to, .deliver = deliver, .next_free = NO_SLOT};
   s->timer = env_after(n->e, delay, on_due, n);
+  if (!src) return;
   src->held++;
   if (++n->c.held > n->c.max_held) n->c.max_held = n->c.held;
 }
@@ -168,6 +136,10 @@ static bool budget_left(node *n, struct source *s) {
 /* The cheap checks, unwrap, replay check, and the packet's fate (the
  * order of node.h). in is borrowed. */
 static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
+  if (n->poisoned) { /* keys erased: nothing can be unwrapped any more */
+    n->c.poisoned++;
+    return;
+  }
   uint32_t epoch;
   if (n->codec->peek(in, len, &epoch) != 0) {
     n->c.malformed++;
@@ -186,7 +158,7 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
     n->c.replay_filter_full++;
     return;
   }
-  struct block *out = block_get(n);
+  struct block *out = node__block_get(n);
   struct codec_unwrapped u;
   struct codec_node self = {.addr = n->p.addr, .sk = n->sk, .replay = n->replay};
   int rc = n->codec->unwrap(&self, in, len, out->data, &u);
@@ -199,6 +171,10 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
   }
   if (u.type == CODEC_DROP) {
     n->c.discarded_drop++;
+    goto drop;
+  }
+  if (u.type == CODEC_CTRL) { /* counted as discarded_drop, whatever its fate */
+    node__ctrl(n, &u);
     goto drop;
   }
   if (u.delay > n->p.max_delay) {
@@ -214,17 +190,18 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
       n->c.unknown_next_hop++; /* nowhere to deliver */
       goto drop;
     }
-    hold(n, src, out, (size_t)(u.payload - out->data), n->codec->payload_bytes, u.dest, true, u.delay);
+    node__hold(n, src, out, (size_t)(u.payload - out->data), u.reply ? n->codec->reply_bytes : n->codec->payload_bytes,
+               u.dest, true, u.delay);
     return;
   }
   if (!is_peer(n, u.next)) {
     n->c.unknown_next_hop++;
     goto drop;
   }
-  hold(n, src, out, 0, n->codec->packet_bytes, u.next, false, u.delay);
+  node__hold(n, src, out, 0, n->codec->packet_bytes, u.next, false, u.delay);
   return;
 drop:
-  block_put(n, out);
+  node__block_put(n, out);
 }
 
 static void start_service(node *n);
@@ -238,7 +215,7 @@ static void service_done(env *e CM_UNUSED, void *arg) {
   n->q_n--;
   n->c.in_cpu--;
   process(n, from, b->data, n->codec->packet_bytes);
-  block_put(n, b);
+  node__block_put(n, b);
   if (n->q_n) start_service(n);
 }
 
@@ -251,6 +228,10 @@ static void start_service(node *n) {
 
 void node_accept(node *n, cm_addr from, const uint8_t *pkt, size_t len) {
   n->c.received++;
+  if (n->poisoned) {
+    n->c.poisoned++;
+    return;
+  }
   if (!pkt || len != n->codec->packet_bytes) { /* rejected by length before any work */
     n->c.malformed++;
     return;
@@ -264,7 +245,7 @@ void node_accept(node *n, cm_addr from, const uint8_t *pkt, size_t len) {
     return;
   }
   uint32_t tail = (n->q_head + n->q_n) % n->p.queue_max;
-  struct block *b = block_get(n);
+  struct block *b = node__block_get(n);
   memcpy(b->data, pkt, len);
   n->q[tail] = b;
   n->q_from[tail] = from;
@@ -294,7 +275,7 @@ static void schedule_loop(node *n) {
 static void send_loop(env *e, void *arg) {
   node *n = arg;
   n->loop_timer = 0;
-  if (n->p.loop_until && env_now(e) >= n->p.loop_until) return;
+  if (n->poisoned || (n->p.loop_until && env_now(e) >= n->p.loop_until)) return;
   struct codec_hop path[CODEC_HOPS_MAX];
   size_t hops = n->p.loop_hops;
   for (size_t i = 0; i < hops; i++) {
@@ -310,10 +291,10 @@ static void send_loop(env *e, void *arg) {
     }
     path[i].pk = pks[i];
   }
-  struct block *b = block_get(n);
+  struct block *b = node__block_get(n);
   int rc = n->codec->build(path, hops + 1, n->p.epoch, n->p.addr, NULL, 0, codec_random_rng, n->r_nonce, b->data);
   if (rc == 0) rc = env_send(e, n->p.addr, path[0].addr, b->data, n->codec->packet_bytes);
-  block_put(n, b);
+  node__block_put(n, b);
   if (rc == 0)
     n->c.loops_sent++;
   else
@@ -372,6 +353,12 @@ static bool make_identity(node *n) {
   return true;
 }
 
+void node__loops_restart(node *n) {
+  if (n->loop_timer) env_cancel(n->e, n->loop_timer);
+  n->loop_timer = 0;
+  if (n->p.loop_rate_per_s > 0 && !n->poisoned) schedule_loop(n);
+}
+
 int node_set_peers(node *n, const cm_addr *peers, size_t npeers) {
   if (!n || (!peers && npeers)) return CM_EINVAL;
   cm_addr *p = NULL;
@@ -412,6 +399,13 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   if (n->share_slots < 1) n->share_slots = 1;
   if (n->p.loop_hops + 1 > n->codec->max_hops) goto fail;
   if (n->codec->keyed && n->p.loop_rate_per_s > 0 && !n->p.keys) goto fail;
+  if (!n->p.ctrl_window) n->p.ctrl_window = NODE_CTRL_WINDOW;
+  if (n->p.ctrl_window < 0) goto fail;
+  if (params->operator_pk) {
+    memcpy(n->operator_pk, params->operator_pk, 32);
+    n->has_operator = true;
+    n->p.operator_pk = NULL; /* copied */
+  }
   n->r_loop = stream(e, params->addr, "loop");
   n->r_slots = stream(e, params->addr, "slots");
   n->r_nonce = stream(e, params->addr, "nonce");
@@ -497,6 +491,7 @@ void node_config(const node *n, struct node_config *out) {
 
 int node_epoch_advance(node *n, const struct node_identity *next) {
   uint8_t pk[32], sk[32];
+  if (!n || n->poisoned) return CM_EINVAL;
   if (next) {
     if (crypto_scalarmult_base(pk, next->sk) != 0 || sodium_memcmp(pk, next->pk, 32) != 0 ||
         sphinx_pk_check(next->pk) != 0)
@@ -518,7 +513,7 @@ int node_epoch_advance(node *n, const struct node_identity *next) {
 bool node_counters_balanced(const struct node_counters *c) {
   return c->received == c->malformed + c->stale_epoch + c->rate_limited + c->replay_filter_full + c->replay +
                             c->delay_too_long + c->source_share_full + c->queue_full + c->buffer_full + c->unknown_next_hop +
-                            c->discarded_drop + c->loop_returned + c->forwarded + c->delivered + c->send_failed +
+                            c->discarded_drop + c->poisoned + c->loop_returned + c->forwarded + c->delivered + c->send_failed +
                             c->in_cpu + c->held;
 }
 

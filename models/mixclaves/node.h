@@ -43,6 +43,17 @@
  * (real mode: max rate x epoch length); at that fill new packets are
  * dropped as replay_filter_full instead of being falsely rejected.
  *
+ * Control packets (ctrl.h, node_ctrl.c): a packet whose last hop here has
+ * type CTRL carries an operator-signed request. Whatever becomes of it
+ * (accepted, or refused for a missing operator key, a bad signature, a
+ * replayed sequence number, a stale epoch, an issued-at time outside
+ * ctrl_window, a malformed message) it counts as discarded_drop, as DROP
+ * cover does, so the public counters cannot tell control traffic or its
+ * rejection; the breakdown is only in READ_METRICS replies. A reply is
+ * built from the request's reply block, held for the CTRL hop's delay like
+ * a forwarded packet, and counted as loops_sent (the node's own packets).
+ * After POISON_PILL every datagram counts as poisoned.
+ *
  * Random streams: every draw that shapes a packet or a key comes from
  * env_secret_rng (OS CSPRNG in real mode; the reproducible named stream in
  * simulation): "node:<addr>:keys" (only without params.identity), ":loop",
@@ -90,6 +101,19 @@ struct node_identity {
 #define NODE_SOURCE_SHARE 0.25
 #define NODE_FAIL_BURST 64
 #define NODE_FAIL_RATE 16.0
+/* NODE_CTRL_WINDOW 5 min: a control request issued more than this before
+ * or after the node's clock is stale. It bounds how long a captured
+ * request stays replayable after a node restart (the sequence window is
+ * in memory) and tolerates operator/node clock skew of minutes. */
+#define NODE_CTRL_WINDOW CM_S(300)
+
+/* INSTALL_EPOCH's hook (another module holds the epoch digests): 0 when
+ * the node holds the digest of epoch `version` whose hash is `hash`
+ * locally, *next then set to the node's keys for it; 1 when it holds it
+ * but has no key for it (the node draws one); a negative CM_E* when it
+ * does not hold it. Called synchronously inside node_ctrl_install_epoch. */
+typedef int (*node_epoch_known_fn)(void *ctx, uint32_t version, const uint8_t hash[32],
+                                   struct node_identity *next);
 
 /* Per-packet CPU time (ns) of processing a packet of len bytes. */
 typedef cm_time (*node_service_fn)(void *arg, size_t len);
@@ -125,12 +149,20 @@ struct node_params {
    * loop_rate_per_s > 0; a lookup failure counts loop_send_failed. */
   codec_key_fn keys;
   void *keys_ctx;
+  /* The control plane: the operator's Ed25519 public key (32 bytes,
+   * copied; NULL: every CTRL is refused), the issued-at window (0:
+   * NODE_CTRL_WINDOW), and INSTALL_EPOCH's hook (NULL: no digest known). */
+  const uint8_t *operator_pk;
+  cm_time ctrl_window;
+  cm_time ctrl_clock_base; /* issued-at times are on clock_base + env_now (ctrl_client.h) */
+  node_epoch_known_fn epoch_known;
+  void *epoch_ctx;
 };
 
 /* Every accepted datagram ends in exactly one of the outcome fields:
  * received = malformed + stale_epoch + rate_limited + replay_filter_full +
  *            replay + delay_too_long + source_share_full + queue_full +
- *            buffer_full + unknown_next_hop + discarded_drop +
+ *            buffer_full + unknown_next_hop + discarded_drop + poisoned +
  *            loop_returned + forwarded + delivered + send_failed + in_cpu +
  *            held. */
 struct node_counters {
@@ -145,7 +177,8 @@ struct node_counters {
   uint64_t queue_full;       /* CPU input queue at queue_max (saturation) */
   uint64_t buffer_full;      /* delay buffer at capacity */
   uint64_t unknown_next_hop; /* next hop not among the peers */
-  uint64_t discarded_drop;   /* DROP cover, discarded after unwrap */
+  uint64_t discarded_drop;   /* DROP cover and CTRL packets (accepted or not), discarded after unwrap */
+  uint64_t poisoned;         /* arrived after a POISON_PILL */
   uint64_t loop_returned;    /* own loop cover back home */
   uint64_t forwarded;        /* sent on to the next hop */
   uint64_t delivered;        /* payload sent to its destination at the last hop */
@@ -153,8 +186,8 @@ struct node_counters {
   uint64_t in_cpu;           /* waiting for or in service now */
   uint64_t held;             /* in the delay buffer now */
   /* not outcomes */
-  uint64_t loops_sent;       /* own loop cover packets sent */
-  uint64_t loop_send_failed; /* own loop cover not sent (build or env_send refused) */
+  uint64_t loops_sent;       /* own packets sent: loop cover and control replies */
+  uint64_t loop_send_failed; /* own packets not sent (build, buffer or env_send refused) */
   uint64_t max_in_cpu;       /* deepest CPU queue seen */
   uint64_t max_held;
   uint64_t replay_tags;      /* tags in the replay filter now (its fill) */
@@ -218,6 +251,18 @@ int node_epoch_advance(node *n, const struct node_identity *next);
  * simulation (cli/mixclaves_anon.c). */
 int node_buffer_instrument(node *n, unsigned modes);
 uint64_t node_buffer_pairs(const node *n, const struct buffer_addr_pair **out);
+
+/* INSTALL_EPOCH (also callable directly): move to epoch `version` if it
+ * is the next one (the node's epoch + 1) and params.epoch_known says the
+ * node holds that digest with this hash; then node_epoch_advance with the
+ * hook's key (or a drawn one). 0, CM_ENOENT (not the next epoch, or the
+ * digest not held), CM_EINVAL (the hook's key refused; poisoned). */
+int node_ctrl_install_epoch(node *n, uint32_t version, const uint8_t hash[32]);
+
+/* The warrant canary text the operator last set (CANARY), *len bytes, not
+ * NUL-terminated; NULL (len 0) before any. Valid until the next CANARY or
+ * node_free. */
+const uint8_t *node_canary(const node *n, size_t *len);
 
 /* Check every counter identity above; false when broken (tests). */
 bool node_counters_balanced(const struct node_counters *c);

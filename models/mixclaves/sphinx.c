@@ -92,10 +92,11 @@ static size_t off_alpha(const struct sphinx_profile *p) { return 1 + p->epoch_by
 static size_t off_gamma(const struct sphinx_profile *p) { return off_alpha(p) + SPHINX_KEY_BYTES; }
 static size_t off_beta(const struct sphinx_profile *p) { return off_gamma(p) + p->mac_bytes; }
 
-/* The type a hop is sent: 0 stands for ROUTE; CTRL is reserved. */
+/* The type a hop is sent: 0 stands for ROUTE. CTRL (the control plane,
+ * ctrl.h) is carried like any other type: only the hop it names learns it. */
 static uint8_t hop_type(const struct sphinx_hop *h) { return h->type ? h->type : SPHINX_TYPE_ROUTE; }
 static bool type_ok(uint8_t t) {
-  return t == SPHINX_TYPE_ROUTE || t == SPHINX_TYPE_DROP || t == SPHINX_TYPE_LOOP;
+  return t == SPHINX_TYPE_ROUTE || t == SPHINX_TYPE_DROP || t == SPHINX_TYPE_LOOP || t == SPHINX_TYPE_CTRL;
 }
 
 /* mixclaves: command || type || delay, the start of every routing block. */
@@ -387,7 +388,7 @@ int sphinx_packet_unwrap(const struct sphinx_profile *p, const uint8_t sk[SPHINX
   if (I) {
     u->type = b[1];
     u->delay_us = mx_get_be32(b + 2);
-    if (!type_ok(u->type)) { /* CTRL (reserved) or unknown */
+    if (!type_ok(u->type)) { /* unknown */
       rc = CM_EPARSE;
       goto out;
     }

@@ -53,7 +53,7 @@ enum sphinx_type {
   SPHINX_TYPE_ROUTE = 1, /* hold delay_us, then forward (or deliver at the end) */
   SPHINX_TYPE_DROP = 2,  /* drop cover: discard */
   SPHINX_TYPE_LOOP = 3,  /* loop cover: hold, forward, back to its sender */
-  SPHINX_TYPE_CTRL = 4,  /* reserved for the control plane: refused by build and unwrap */
+  SPHINX_TYPE_CTRL = 4,  /* a control packet (ctrl.h): handled by the node it names */
 };
 
 /* A parameter profile. All lengths in bytes. */
@@ -126,7 +126,7 @@ struct sphinx_hop {
  * no epoch field and needs 0). Randomness drawn: 32 bytes (ephemeral
  * secret), then the header padding. packet: sphinx_packet_bytes(p). 0,
  * CM_EINVAL (bad arguments: hops outside 1..max_hops, smc ids not starting
- * with 0xff, a CTRL or unknown type), CM_EPARSE (a hop key that fails
+ * with 0xff, an unknown type), CM_EPARSE (a hop key that fails
  * sphinx_pk_check: refused before any randomness is drawn), CM_ERANGE
  * (message too long; or, with probability about 2^-252 per hop, a running
  * scalar of 0 mod L, whose group element is the identity: try again with

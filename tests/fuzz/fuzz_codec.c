@@ -29,11 +29,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 
 /* What an accepted unwrap into out must satisfy. */
 static void check_accepted(const struct codec_ops *c, const uint8_t *out, const struct codec_unwrapped *u) {
-  CHECK(u->type == CODEC_ROUTE || u->type == CODEC_DROP || u->type == CODEC_LOOP);
+  CHECK(u->type == CODEC_ROUTE || u->type == CODEC_DROP || u->type == CODEC_LOOP || u->type == CODEC_CTRL);
   CHECK(u->delay >= 0);
+  CHECK(u->final || u->type != CODEC_CTRL); /* CTRL names the last hop only */
+  CHECK(!u->reply || (u->final && u->type == CODEC_ROUTE));
   if (u->final) {
-    CHECK(u->payload >= out && u->payload + c->payload_bytes <= out + c->packet_bytes);
-    fz_touch(u->payload, c->payload_bytes);
+    size_t len = u->reply ? c->reply_bytes : c->payload_bytes;
+    CHECK(u->payload >= out && u->payload + len <= out + c->packet_bytes);
+    fz_touch(u->payload, len);
   } else {
     if (c->keyed) CHECK(u->next != 0); /* the full codec refuses ids that are no address */
     fz_touch(out, c->packet_bytes);

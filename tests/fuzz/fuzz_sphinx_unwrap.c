@@ -31,7 +31,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 static void check_accepted(const struct sphinx_profile *p, const uint8_t *in, const uint8_t *out,
                            const struct sphinx_unwrapped *u) {
   const size_t hb = sphinx_header_bytes(p), len = sphinx_packet_bytes(p);
-  CHECK(u->type == SPHINX_TYPE_ROUTE || u->type == SPHINX_TYPE_DROP || u->type == SPHINX_TYPE_LOOP);
+  CHECK(u->type == SPHINX_TYPE_ROUTE || u->type == SPHINX_TYPE_DROP || u->type == SPHINX_TYPE_LOOP ||
+        u->type == SPHINX_TYPE_CTRL);
   CHECK(u->epoch == (p->epoch_bytes ? mx_get_be32(in + 1) : 0));
   if (p->routing == SPHINX_ROUTING_SMC) CHECK(u->type == SPHINX_TYPE_ROUTE && u->delay_us == 0);
   switch (u->action) {

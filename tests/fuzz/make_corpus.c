@@ -4,7 +4,7 @@
  * reply, the plaintext layouts the forge mode turns into packets, and a few
  * malformed ones. For the provider adapters: HTTP answers of every outcome
  * (Lambda REPORT tails warm and cold, OpenFaaS durations, self-reports,
- * truncated ones). Deterministic (randomness from a fixed rng seed).
+ * truncated ones); control messages (fuzz_ctrl). Deterministic (randomness from a fixed rng seed).
  * Usage: make fuzz-corpus (runs make_corpus tests/fuzz/corpus). */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 
 #include "fuzz_common.h"
 #include "mixclaves/bytes.h"
+#include "mixclaves/ctrl.h"
 #include "rng.h"
 
 static const char *root;
@@ -466,6 +467,40 @@ static void store_inputs(void) {
   ptext("fuzz_store_azure_error", "list-last", "<EnumerationResults><Blobs /><NextMarker /></EnumerationResults>");
 }
 
+/* fuzz_ctrl: a signed request of every command (with and without a reply
+ * block, zero-padded as in a payload), replies, and broken ones. */
+static void ctrl_inputs(void) {
+  uint8_t seed[32] = {1}, spk[CTRL_PK_BYTES], ssk[CTRL_SK_BYTES], b[CTRL_REQUEST_MAX + 64];
+  if (crypto_sign_seed_keypair(spk, ssk, seed) != 0) die("ctrl keys");
+  size_t n;
+  char name[64];
+  for (uint8_t cmd = CTRL_READ_METRICS; cmd <= CTRL_POISON_PILL; cmd++) {
+    struct ctrl_request q = {.command = cmd, .target = 12, .epoch = 1, .seq = 1000u + cmd, .issued_at = CM_S(7)};
+    uint8_t h[CTRL_HASH_BYTES] = {9};
+    if (cmd == CTRL_SET_COVER) ctrl_args_set_cover(&q, 25);
+    if (cmd == CTRL_INSTALL_EPOCH) ctrl_args_install_epoch(&q, 2, h);
+    if (cmd == CTRL_CANARY) ctrl_args_canary(&q, "no warrants");
+    q.surb_len = cmd % 2 ? 300 : 0;
+    rng_bytes(r, q.surb, q.surb_len);
+    if (ctrl_request_sign(&q, ssk) != 0 || ctrl_request_encode(&q, b, sizeof b, &n) != 0) die("ctrl request");
+    memset(b + n, 0, 64);
+    snprintf(name, sizeof name, "request-%s", ctrl_command_name(cmd));
+    put("fuzz_ctrl", name, 0, b, n + 64);
+    b[n + 3] = 1;
+    snprintf(name, sizeof name, "request-%s-tail", ctrl_command_name(cmd));
+    put("fuzz_ctrl", name, 0, b, n + 64);
+  }
+  struct ctrl_reply p = {.command = CTRL_READ_METRICS, .node = 12, .epoch = 1, .seq = 5, .node_time = CM_S(3)};
+  struct ctrl_metrics m = {.received = 10, .discarded_drop = 3, .ctrl_accepted = 1};
+  ctrl_metrics_put(&p, &m);
+  if (ctrl_reply_sign(&p, ssk) != 0 || ctrl_reply_encode(&p, b, sizeof b, &n) != 0) die("ctrl reply");
+  put("fuzz_ctrl", "reply-metrics", 1, b, n);
+  p = (struct ctrl_reply){.command = CTRL_INSTALL_EPOCH, .status = CTRL_NACK_UNKNOWN, .node = 12, .seq = 6};
+  if (ctrl_reply_sign(&p, ssk) != 0 || ctrl_reply_encode(&p, b, sizeof b, &n) != 0) die("ctrl reply");
+  put("fuzz_ctrl", "reply-nack", 1, b, n);
+  put("fuzz_ctrl", "reply-short", 1, b, 30);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: make_corpus DIR (writes DIR/fuzz_*/)\n");
@@ -484,6 +519,7 @@ int main(int argc, char **argv) {
   cdc_packets(codec_abstract(), 0);
   cdc_packets(&codec__full_ops, FZ_SEL_ALT);
   node_inputs();
+  ctrl_inputs();
   provider_inputs();
   rng_free(r);
   printf("make_corpus: %zu files, %zu bytes under %s\n", files, bytes, root);

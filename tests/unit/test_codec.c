@@ -82,7 +82,9 @@ static void test_full_round_trip(void **state CM_UNUSED) {
                    huge[1] = {{5, CM_S(5000), CODEC_ROUTE, k.pk[0]}};
   assert_int_equal(c->build(path, 0, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
   assert_int_equal(c->build(nopk, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(ctrl, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(ctrl, 1, 0, 99, msg, 5, codec_random_rng, r, p), 0); /* CTRL at the last hop */
+  struct codec_hop ctrl2[2] = {{5, 0, CODEC_CTRL, k.pk[0]}, {6, 0, CODEC_ROUTE, k.pk[0]}};
+  assert_int_equal(c->build(ctrl2, 2, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL); /* only there */
   assert_int_equal(c->build(neg, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
   assert_int_equal(c->build(zero, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
   assert_int_equal(c->build(huge, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_ERANGE);

@@ -71,7 +71,9 @@ static void test_codec_abstract(void **state CM_UNUSED) {
   struct codec_hop bad[1] = {{0, 0, CODEC_ROUTE, NULL}}, ctrl[1] = {{5, 0, CODEC_CTRL, NULL}},
                    neg[1] = {{5, -1, CODEC_ROUTE, NULL}};
   assert_int_equal(c->build(bad, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
-  assert_int_equal(c->build(ctrl, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
+  assert_int_equal(c->build(ctrl, 1, 0, 99, msg, 5, codec_random_rng, r, p), 0); /* CTRL at the last hop */
+  struct codec_hop ctrl2[2] = {{5, 0, CODEC_CTRL, NULL}, {6, 0, CODEC_ROUTE, NULL}};
+  assert_int_equal(c->build(ctrl2, 2, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL); /* only there */
   assert_int_equal(c->build(neg, 1, 0, 99, msg, 5, codec_random_rng, r, p), CM_EINVAL);
   assert_string_equal(codec_type_name(CODEC_DROP), "drop");
   free(p);

@@ -766,8 +766,8 @@ static void test_mixclaves_bad_arguments(void **state CM_UNUSED) {
   assert_int_equal(sphinx_packet_build(M, path, 2, d, 1, big, 2048 - 20, os_random, NULL, pkt), 0);
   nodes[1].id[0] = 0x00; /* mixclaves ids are free: the command byte marks "more hops" */
   assert_int_equal(sphinx_packet_build(M, path, 2, d, 1, big, 1, os_random, NULL, pkt), 0);
-  path[1].type = SPHINX_TYPE_CTRL; /* reserved for the control plane */
-  assert_int_equal(sphinx_packet_build(M, path, 2, d, 1, big, 1, os_random, NULL, pkt), CM_EINVAL);
+  path[1].type = SPHINX_TYPE_CTRL; /* the control plane: carried like the other types */
+  assert_int_equal(sphinx_packet_build(M, path, 2, d, 1, big, 1, os_random, NULL, pkt), 0);
   path[1].type = 9;
   assert_int_equal(sphinx_packet_build(M, path, 2, d, 1, big, 1, os_random, NULL, pkt), CM_EINVAL);
   path[1].type = SPHINX_TYPE_DROP;
