@@ -5,28 +5,104 @@
  * back or counted lost; prints throughput, RTT percentiles (client_rtt's
  * histogram) and drops. Config format: cli/node.c ([client] is this
  * client; [node.NAME] the nodes; [client.NAME] other clients). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <glib.h>
 
 #include "cli.h"
+#include "env_fault.h"
 #include "hist.h"
 #include "mixclaves.h"
 #include "mixclaves/client.h"
 
-static const char *const client_keys[] = {"address", "listen", "crypto", "hops", "mean_delay_ms", "late_after_ms",
-                                          "drop_rate_per_s", "epoch", NULL};
+static const char *const client_keys[] = {"address",         "listen",        "crypto",         "hops",
+                                          "mean_delay_ms",   "late_after_ms", "drop_rate_per_s", "epoch",
+                                          "link_delay_ms",   "link_jitter_ms", "link_loss",      NULL};
 
 static double ms(int64_t ns) { return (double)ns / 1e6; }
+
+/* SIGHUP: re-read the config's nodes (cli/mixclaves_link.c); new paths
+ * draw from them. Refused when a node's key epoch is not the client's. */
+struct client_reload {
+  const char *config;
+  env *inner;
+  cm_addr self;
+  uint32_t epoch;
+  struct mixbook *book;
+  client *cl;
+};
+
+static void client_on_hup(void *arg) {
+  struct client_reload *r = arg;
+  struct mixbook fresh = {0};
+  char *err = NULL;
+  /* read into a copy first: the epoch check may refuse it */
+  if (mxr_reload(r->config, "client", client_keys, r->inner, r->self, true, &fresh, &err) != 0) {
+    printf("SIGHUP: reload refused, the old nodes stay: %s\n", err);
+    g_free(err);
+  } else {
+    size_t bad = fresh.n;
+    for (size_t i = 0; i < fresh.n && bad == fresh.n; i++)
+      if (fresh.epoch[i] != r->epoch) bad = i;
+    int rc = fresh.n == 0 ? CM_EINVAL : 0;
+    if (bad != fresh.n)
+      printf("SIGHUP: reload refused, the old nodes stay: %s: node address %u has key epoch %u; expected the "
+             "client's %u\n", r->config, fresh.nodes[bad], fresh.epoch[bad], r->epoch);
+    else if (rc || (rc = client_set_nodes(r->cl, fresh.nodes, fresh.n)) != 0)
+      printf("SIGHUP: reload refused, the old nodes stay: %s: %s\n", r->config,
+             fresh.n ? cm_strerror(rc) : "no [node.NAME] group");
+    else {
+      mixbook_free(r->book);
+      *r->book = fresh;
+      memset(&fresh, 0, sizeof fresh);
+      printf("SIGHUP: reloaded %s: %zu node(s)\n", r->config, r->book->n);
+    }
+  }
+  mixbook_free(&fresh);
+  fflush(stdout);
+}
+
+/* --series FILE: once a second, what the last second saw. */
+struct series {
+  FILE *f;
+  client *cl;
+  const struct mixbook *book;
+  struct client_counters prev;
+  hist *before; /* the RTT histogram a second ago */
+  timer_id t;
+};
+
+static void series_tick(env *e, void *arg) {
+  struct series *s = arg;
+  struct client_counters k;
+  client_counters(s->cl, &k);
+  const hist *h = client_rtt(s->cl);
+  uint64_t got = k.received + k.late - s->prev.received - s->prev.late;
+  fprintf(s->f, "%.3f,%zu,%llu,%llu,%llu,", (double)g_get_real_time() / 1e6, s->book->n,
+          (unsigned long long)(k.sent_loop + k.sent_drop - s->prev.sent_loop - s->prev.sent_drop),
+          (unsigned long long)(k.received - s->prev.received), (unsigned long long)(k.lost - s->prev.lost));
+  if (got) fprintf(s->f, "%.3f,%.3f\n", ms(hist_percentile_since(h, s->before, 0.5)),
+                   ms(hist_percentile_since(h, s->before, 0.99)));
+  else fprintf(s->f, "nan,nan\n");
+  fflush(s->f);
+  hist_reset(s->before);
+  hist_merge(s->before, h);
+  s->prev = k;
+  s->t = env_after(e, CM_S(1), series_tick, s);
+}
 
 int cli_client(int argc, char **argv) {
   gchar *config = NULL;
   gdouble rate = 100, duration = 10;
+  gchar *series_path = NULL;
   GOptionEntry entries[] = {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "The client's config (required)", "FILE"},
       {"rate", 'r', 0, G_OPTION_ARG_DOUBLE, &rate, "Loops sent per second, Poisson (default 100)", "R"},
       {"duration", 'd', 0, G_OPTION_ARG_DOUBLE, &duration, "Seconds of sending (default 10)", "S"},
+      {"series", 's', 0, G_OPTION_ARG_FILENAME, &series_path,
+       "Append one CSV line a second: unix_time_s,nodes,sent,received,lost,p50_ms,p99_ms (that second's)", "FILE"},
       {NULL, 0, 0, 0, NULL, NULL, NULL}};
   GOptionContext *ctx = g_option_context_new("- run the Mixclaves benchmark client over UDP (real mode)");
   g_option_context_add_main_entries(ctx, entries, NULL);
@@ -51,15 +127,22 @@ int cli_client(int argc, char **argv) {
       "CSPRNG: two runs of one config share no packet secret (there is no seed).\n\n"
       "Exit codes: 0 ok, 1 nothing came back or the run failed, 2 bad usage or config.");
   char *bad = mxr_parse(ctx, entries, &argc, &argv, &config);
-  if (bad) return mxr_usage("client", bad, config);
+  if (bad) {
+    g_free(series_path);
+    return mxr_usage("client", bad, config);
+  }
   if (!(rate > 0 && rate <= 1e7)) bad = g_strdup("--rate: expected loops per second in (0, 1e7]");
   else if (!(duration > 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in (0, 1e7]");
-  if (bad) return mxr_usage("client", bad, config);
+  if (bad) {
+    g_free(series_path);
+    return mxr_usage("client", bad, config);
+  }
 
   int rc = CM_EXIT_USAGE;
   struct mixcfg c;
-  env *e = NULL;
+  env *e = NULL, *ce = NULL; /* the real env; ce: the client's, e or the link's decorator over e */
   client *cl = NULL;
+  struct series ser = {0};
   struct mixbook book = {0};
   char *listen = NULL;
   const char *G = "client";
@@ -71,6 +154,8 @@ int cli_client(int argc, char **argv) {
   p.late_after = cm_time_from_s(mixcfg_double(&c, G, "late_after_ms", 1000, 1, 1e7) / 1e3);
   p.drop_rate_per_s = mixcfg_double(&c, G, "drop_rate_per_s", 0, 0, 1e7);
   mixcfg_codec(&c, G, &p.codec);
+  struct mxr_link link;
+  mxr_link_read(&c, G, &link);
   if (c.err) goto done;
   if (!mxr_start(&c, G, client_keys, NULL, true, &e, &p.addr, &listen, &book, &rc)) goto done;
   size_t nn = book.n;
@@ -90,10 +175,21 @@ int cli_client(int argc, char **argv) {
   }
   p.epoch = (uint32_t)mixcfg_uint(&c, G, "epoch", false, book.epoch[0], 0, G_MAXUINT32);
   if (c.err) goto done;
+  char *lerr = NULL;
+  if (mxr_link_wrap(&link, e, &ce, &lerr) != 0) {
+    c.err = g_strdup_printf("%s: [client] link: %s", config, lerr);
+    g_free(lerr);
+    goto done;
+  }
+  if (series_path && !(ser.f = fopen(series_path, "a"))) {
+    c.err = g_strdup_printf("--series %s: cannot open for appending: %s", series_path, g_strerror(errno));
+    rc = CM_EXIT_FAILED;
+    goto done;
+  }
   cm_time t0 = env_now(e), dur = cm_time_from_s(duration);
   p.start = t0;
   p.stop = t0 + dur;
-  cl = client_new(e, &p, book.nodes, nn);
+  cl = client_new(ce, &p, book.nodes, nn);
   if (!cl) {
     c.err = g_strdup_printf("%s: [client] listen: cannot start the client at %s (port taken, or hops beyond "
                             "the codec's)", config, listen);
@@ -102,12 +198,28 @@ int cli_client(int argc, char **argv) {
   printf("client %u on %s: %.0f loops/s for %.2f s through %zu node(s), %u hop(s), epoch %u, late after %.0f ms\n",
          p.addr, listen, rate, duration, nn, p.hops, p.epoch, ms(p.late_after));
   printf("packet secrets (ephemeral keys, padding, paths, delays, send times): OS CSPRNG\n");
+  mxr_link_print(&link, "client");
   fflush(stdout);
   struct mixsig sig;
-  mixcfg_signals_begin(&sig, e);
+  mixcfg_signals_begin(&sig, ce);
+  struct client_reload rl = {.config = config, .inner = e, .self = p.addr, .epoch = p.epoch, .book = &book, .cl = cl};
+  mixcfg_signals_on_hup(&sig, client_on_hup, &rl);
+  if (ser.f) {
+    ser.cl = cl;
+    ser.book = &book;
+    ser.before = hist_new();
+    if (!ser.before) {
+      c.err = g_strdup("out of memory");
+      rc = CM_EXIT_FAILED;
+      mixcfg_signals_end(&sig);
+      goto done;
+    }
+    ser.t = env_after(ce, CM_S(1), series_tick, &ser);
+  }
   /* sending, then late_after (+ a little) so every loop is back or lost */
-  int erc = env_run(e, p.stop + p.late_after + CM_MS(20));
+  int erc = env_run(ce, p.stop + p.late_after + CM_MS(20));
   const char *why = mixcfg_signals_end(&sig);
+  if (ser.t) env_cancel(ce, ser.t);
   double ran = (double)(env_now(e) - t0) / 1e9;
   double sending = ran < duration ? ran : duration;
   struct client_counters k;
@@ -129,12 +241,23 @@ int cli_client(int argc, char **argv) {
   printf("rtt_p95_ms          %.3f\n", ms(hist_percentile(h, 0.95)));
   printf("rtt_p99_ms          %.3f\n", ms(hist_percentile(h, 0.99)));
   printf("rtt_max_ms          %.3f\n", ms(hist_max(h)));
+  printf("nodes               %zu\n", book.n);
+  if (ce != e) {
+    struct env_fault_stats fs;
+    env_fault_stats(ce, &fs);
+    printf("link_delayed        %llu\nlink_dropped        %llu\n", (unsigned long long)fs.datagrams_delayed,
+           (unsigned long long)fs.datagrams_dropped);
+  }
   rc = mxr_outcome("client", erc,
                    k.received == 0 ? "nothing came back (is the node running at the configured address?)" : NULL);
 
 done:
   client_free(cl);
+  if (ce && ce != e) env_free(ce);
+  if (ser.f) fclose(ser.f);
+  if (ser.before) hist_free(ser.before);
   mxr_finish("client", &c, e, &book, listen);
   g_free(config);
+  g_free(series_path);
   return rc;
 }

@@ -116,4 +116,27 @@ int mxr_outcome(const char *cmd, int erc, const char *failure);
 /* Print c's problem if any, then free e (NULL ok), book, listen and c. */
 void mxr_finish(const char *cmd, struct mixcfg *c, env *e, struct mixbook *book, char *listen);
 
+/* ---- the testbed's link and reload (cli/mixclaves_link.c) ---- */
+
+/* Delay levels of a jittered link. */
+#define MXR_LINK_LEVELS 17
+struct mxr_link {
+  double delay_ms, jitter_ms, loss; /* on every datagram this process sends */
+};
+/* group's link_delay_ms, link_jitter_ms (at most the delay), link_loss
+ * (all 0 by default): 0 or CM_EINVAL (c->err set). */
+int mxr_link_read(struct mixcfg *c, const char *group, struct mxr_link *l);
+/* Whether l adds anything. */
+bool mxr_link_on(const struct mxr_link *l);
+/* *outer = a fault decorator over inner doing l (inner itself when l adds
+ * nothing); free it before inner. 0, or CM_EINVAL with *err. */
+int mxr_link_wrap(const struct mxr_link *l, env *inner, env **outer, char **err);
+/* One line on stdout saying what the link does and how. */
+void mxr_link_print(const struct mxr_link *l, const char *who);
+/* Re-read path's peers into a fresh book over inner (the real env) and
+ * swap it into *book (the old arrays freed): 0, or CM_EINVAL with *err
+ * (g_malloc'd, one line naming file, group and key), *book unchanged. */
+int mxr_reload(const char *path, const char *group, const char *const *keys, env *inner, cm_addr self,
+               bool need_pk, struct mixbook *book, char **err);
+
 #endif

@@ -31,6 +31,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "env_fault.h"
 #include "env_real.h"
 #include "keyfile.h"
 #include "mixclaves.h"
@@ -337,9 +338,24 @@ int mixcfg_codec(struct mixcfg *c, const char *group, const struct codec_ops **c
 struct sigstop {
   env *e;
   const char *why; /* set by the first signal */
-  guint ids[2];
+  guint ids[3];    /* SIGINT, SIGTERM, SIGHUP (0: not watched) */
   timer_id tick;
+  void (*on_hup)(void *arg);
+  void *hup_arg;
 };
+
+static gboolean on_signal_hup(gpointer arg) {
+  struct sigstop *s = arg;
+  if (s->on_hup && !s->why) s->on_hup(s->hup_arg);
+  return G_SOURCE_CONTINUE;
+}
+
+void mixcfg_signals_on_hup(struct mixsig *m, void (*fn)(void *arg), void *arg) {
+  struct sigstop *s = m->impl;
+  s->on_hup = fn;
+  s->hup_arg = arg;
+  if (!s->ids[2]) s->ids[2] = g_unix_signal_add(SIGHUP, on_signal_hup, s);
+}
 
 static gboolean on_signal(gpointer arg, int sig) {
   struct sigstop *s = arg;
@@ -371,8 +387,8 @@ const char *mixcfg_signals_end(struct mixsig *m) {
   struct sigstop *s = m->impl;
   const char *why = s->why;
   if (s->tick) env_cancel(s->e, s->tick);
-  g_source_remove(s->ids[0]);
-  g_source_remove(s->ids[1]);
+  for (size_t i = 0; i < G_N_ELEMENTS(s->ids); i++)
+    if (s->ids[i]) g_source_remove(s->ids[i]);
   g_free(s);
   m->impl = NULL;
   return why;
@@ -382,7 +398,48 @@ const char *mixcfg_signals_end(struct mixsig *m) {
 
 static const char *const node_keys[] = {"id", "address", "listen", "keys", "buffer", "buffer_capacity", "queue_max",
                                         "crypto", "loop_rate_per_s", "loop_hops", "max_delay_ms", "source_share",
-                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", NULL};
+                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s",
+                                        "link_delay_ms", "link_jitter_ms", "link_loss", NULL};
+
+/* The node's own address at book index *self_i (appended when the config
+ * does not list it: the node may be its own next hop, its loops come home
+ * through itself), with its pk once known. The book has room for one. */
+static size_t book_self(struct mixbook *b, cm_addr self, const uint8_t *pk) {
+  size_t i = 0;
+  while (i < b->n && b->nodes[i] != self) i++;
+  if (i == b->n) b->nodes[b->n++] = self;
+  if (pk) {
+    memcpy(b->pk[i], pk, 32);
+    b->has_pk[i] = true;
+  }
+  return i;
+}
+
+/* SIGHUP: re-read the config's peers (cli/mixclaves_link.c), new next hops. */
+struct node_reload {
+  const char *config;
+  env *inner;
+  cm_addr self;
+  bool need_pk;
+  struct mixbook *book;
+  node *n;
+  uint8_t pk[32];
+};
+
+static void node_on_hup(void *arg) {
+  struct node_reload *r = arg;
+  char *err = NULL;
+  if (mxr_reload(r->config, "node", node_keys, r->inner, r->self, r->need_pk, r->book, &err) != 0) {
+    printf("SIGHUP: reload refused, the old next hops stay: %s\n", err);
+    g_free(err);
+  } else {
+    book_self(r->book, r->self, r->pk);
+    int rc = node_set_peers(r->n, r->book->nodes, r->book->n);
+    printf("SIGHUP: reloaded %s: %zu next hops%s%s\n", r->config, r->book->n, rc ? "; refused by the node: " : "",
+           rc ? cm_strerror(rc) : "");
+  }
+  fflush(stdout);
+}
 
 static void print_counters(const struct node_counters *k, const struct env_net_stats *st) {
   const struct {
@@ -552,7 +609,7 @@ int cli_node(int argc, char **argv) {
 
   int rc = CM_EXIT_USAGE;
   struct mixcfg c;
-  env *e = NULL;
+  env *e = NULL, *ne = NULL; /* the real env; ne: the node's, e or the link's decorator over e */
   node *n = NULL;
   struct mixbook book = {0};
   struct node_identity id;
@@ -586,6 +643,8 @@ int cli_node(int argc, char **argv) {
   p.fail_burst = (uint32_t)mixcfg_uint(&c, G, "fail_burst", false, NODE_FAIL_BURST, 1, 1u << 24);
   p.fail_rate_per_s = mixcfg_double(&c, G, "fail_rate_per_s", NODE_FAIL_RATE, 1e-3, 1e7);
   mixcfg_codec(&c, G, &p.codec);
+  struct mxr_link link;
+  mxr_link_read(&c, G, &link);
   if (c.err) goto done;
   double cap = ceil(epoch_len * max_rate);
   if (cap < 1000 || cap > 4e9) {
@@ -595,13 +654,16 @@ int cli_node(int argc, char **argv) {
   }
   p.replay_capacity = (uint64_t)cap;
   if (!mxr_start(&c, G, node_keys, &desc, p.loop_rate_per_s > 0, &e, &p.addr, &listen, &book, &rc)) goto done;
-  size_t self_i = book.n;
-  for (size_t i = 0; i < book.n; i++)
-    if (book.nodes[i] == p.addr) self_i = i;
-  if (self_i == book.n) book.nodes[book.n++] = p.addr; /* the node may be its own next hop (loops home) */
+  size_t self_i = book_self(&book, p.addr, NULL);
   p.keys = mixbook_key;
   p.keys_ctx = &book;
-  n = node_new(e, &p, book.nodes, book.n);
+  char *lerr = NULL;
+  if (mxr_link_wrap(&link, e, &ne, &lerr) != 0) {
+    c.err = g_strdup_printf("%s: [node] link: %s", config, lerr);
+    g_free(lerr);
+    goto done;
+  }
+  n = node_new(ne, &p, book.nodes, book.n);
   if (!n) {
     cfg_fail(&c, G, "listen", "cannot start the node at %s (port taken or parameters refused)", listen);
     goto done;
@@ -620,30 +682,42 @@ int cli_node(int argc, char **argv) {
          (unsigned long long)p.replay_capacity, max_rate, epoch_len, cm_time_to_s(p.max_delay) * 1e3,
          p.source_share * 100, p.buffer_capacity);
   printf("attestation: %s\n", nc.attestation);
+  mxr_link_print(&link, "node");
   fflush(stdout);
 
   struct mixsig sig;
-  mixcfg_signals_begin(&sig, e);
+  mixcfg_signals_begin(&sig, ne);
+  struct node_reload rl = {.config = config, .inner = e, .self = p.addr, .need_pk = p.loop_rate_per_s > 0,
+                           .book = &book, .n = n};
+  memcpy(rl.pk, nc.pk, 32);
+  mixcfg_signals_on_hup(&sig, node_on_hup, &rl);
   struct filllog fl = {.n = n};
   fl.t = env_after(e, CM_S(1), fill_check, &fl);
   double t0 = cli_wall_s();
   cm_time until = duration > 0 ? env_now(e) + cm_time_from_s(duration) : CM_TIME_MAX;
-  int erc = env_run(e, until);
+  int erc = env_run(ne, until);
   const char *why = mixcfg_signals_end(&sig);
-  env_cancel(e, fl.t);
+  env_cancel(ne, fl.t);
   struct node_counters k;
   struct env_net_stats st;
   node_counters(n, &k);
-  env_net_stats(e, &st);
+  env_net_stats(ne, &st);
   bool balanced = node_counters_balanced(&k);
   printf("node %u stopped by %s after %.2f s\n", nc.id, why ? why : "--duration", cli_wall_s() - t0);
   print_counters(&k, &st);
+  if (ne != e) {
+    struct env_fault_stats fs;
+    env_fault_stats(ne, &fs);
+    printf("%-27s %llu\n%-27s %llu\n", "link_delayed", (unsigned long long)fs.datagrams_delayed, "link_dropped",
+           (unsigned long long)fs.datagrams_dropped);
+  }
   printf("%-27s %s\n", "balanced", balanced ? "yes" : "NO");
   rc = mxr_outcome("node", erc, balanced ? NULL : "counters do not balance (a bug)");
 
 done:
   sodium_memzero(&id, sizeof id);
   node_free(n);
+  if (ne && ne != e) env_free(ne);
   mxr_finish("node", &c, e, &book, listen);
   g_free(bufname);
   g_free(keydir);
