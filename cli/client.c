@@ -198,12 +198,12 @@ int cli_client(int argc, char **argv) {
   printf("client %u on %s: %.0f loops/s for %.2f s through %zu node(s), %u hop(s), epoch %u, late after %.0f ms\n",
          p.addr, listen, rate, duration, nn, p.hops, p.epoch, ms(p.late_after));
   printf("packet secrets (ephemeral keys, padding, paths, delays, send times): OS CSPRNG\n");
-  mxr_link_print(&link, "client");
-  fflush(stdout);
   struct mixsig sig;
   mixcfg_signals_begin(&sig, ce);
   struct client_reload rl = {.config = config, .inner = e, .self = p.addr, .epoch = p.epoch, .book = &book, .cl = cl};
   mixcfg_signals_on_hup(&sig, client_on_hup, &rl);
+  mxr_link_print(&link, "client"); /* the last start line: SIGHUP is handled from here on */
+  fflush(stdout);
   if (ser.f) {
     ser.cl = cl;
     ser.book = &book;

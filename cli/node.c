@@ -682,15 +682,14 @@ int cli_node(int argc, char **argv) {
          (unsigned long long)p.replay_capacity, max_rate, epoch_len, cm_time_to_s(p.max_delay) * 1e3,
          p.source_share * 100, p.buffer_capacity);
   printf("attestation: %s\n", nc.attestation);
-  mxr_link_print(&link, "node");
-  fflush(stdout);
-
   struct mixsig sig;
   mixcfg_signals_begin(&sig, ne);
   struct node_reload rl = {.config = config, .inner = e, .self = p.addr, .need_pk = p.loop_rate_per_s > 0,
                            .book = &book, .n = n};
   memcpy(rl.pk, nc.pk, 32);
   mixcfg_signals_on_hup(&sig, node_on_hup, &rl);
+  mxr_link_print(&link, "node"); /* the last start line: SIGHUP is handled from here on */
+  fflush(stdout);
   struct filllog fl = {.n = n};
   fl.t = env_after(e, CM_S(1), fill_check, &fl);
   double t0 = cli_wall_s();
