@@ -4,7 +4,9 @@
  * config for S seconds, then a wait of late_after so that every loop is
  * back or counted lost; prints throughput, RTT percentiles (client_rtt's
  * histogram) and drops. Config format: cli/node.c ([client] is this
- * client; [node.NAME] the nodes; [client.NAME] other clients). */
+ * client; [node.NAME] the nodes; [client.NAME] other clients). SIGHUP
+ * re-reads the nodes (cli/mixclaves_link.c); --series writes a line a
+ * second (the testbed's time series, tests/testbed/). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -118,11 +120,16 @@ int cli_client(int argc, char **argv) {
       "                 crypto = full (the only one real mode takes), hops (1),\n"
       "                 mean_delay_ms (1, per hop, exponential), late_after_ms (1000),\n"
       "                 drop_rate_per_s (0, drop cover), epoch (default: the nodes'\n"
-      "                 key epoch, which must then agree)\n"
+      "                 key epoch, which must then agree), link_delay_ms,\n"
+      "                 link_jitter_ms, link_loss (0: see `cloudmix node --help`)\n"
       "  [node.NAME]    a node (at least one): descriptor = FILE (written by\n"
       "                 `cloudmix node init`), or address, listen = HOST:PORT,\n"
       "                 pk = 64 hex digits (printed by `cloudmix node`) and epoch (0)\n"
       "  [client.NAME]  another client: address, listen = HOST:PORT\n\n"
+      "SIGHUP re-reads the config's nodes; new paths are drawn from them (refused,\n"
+      "the old nodes kept, if the config has an error or a node another epoch).\n"
+      "--series FILE appends, once a second: unix time, nodes, then that\n"
+      "second's sent, received, lost and RTT p50 and p99 in ms (nan: none back).\n\n"
       "Ephemeral keys, padding, paths, delays and send times come from the OS\n"
       "CSPRNG: two runs of one config share no packet secret (there is no seed).\n\n"
       "Exit codes: 0 ok, 1 nothing came back or the run failed, 2 bad usage or config.");

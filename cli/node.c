@@ -16,11 +16,14 @@
  *   [node]       this node: keys = DIR, id, buffer, buffer_capacity,
  *                queue_max, crypto (full), loop_rate_per_s, loop_hops,
  *                max_delay_ms, source_share, epoch_length_s,
- *                max_rate_per_s, fail_burst, fail_rate_per_s (address
- *                and listen come from the descriptor)
+ *                max_rate_per_s, fail_burst, fail_rate_per_s, link_delay_ms,
+ *                link_jitter_ms, link_loss (address and listen come from
+ *                the descriptor)
  *   [node.NAME]  another node (a next hop): descriptor = FILE, or
  *                address, listen, pk (hex) and epoch
- *   [client.NAME] a client (a destination): address, listen */
+ *   [client.NAME] a client (a destination): address, listen
+ * SIGHUP re-reads the [node.NAME] and [client.NAME] groups (the testbed's
+ * scale-out, tests/testbed/; cli/mixclaves_link.c). */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -597,10 +600,16 @@ int cli_node(int argc, char **argv) {
       "                 filter's capacity in tags (at 0.1% false positives; past it\n"
       "                 new packets are dropped as replay_filter_full), fail_burst (64)\n"
       "                 and fail_rate_per_s (16): failed unwraps a source may cause\n"
-      "                 before its packets are dropped unopened (rate_limited)\n"
+      "                 before its packets are dropped unopened (rate_limited),\n"
+      "                 link_delay_ms, link_jitter_ms (at most the delay), link_loss\n"
+      "                 (0): every datagram the node sends is delayed and dropped so\n"
+      "                 (the fault decorator, where netem is missing: tests/testbed/)\n"
       "  [node.NAME]    another node, a next hop: descriptor = FILE, or address,\n"
       "                 listen = HOST:PORT, pk (64 hex digits) and epoch\n"
       "  [client.NAME]  a client, a destination: address, listen = HOST:PORT\n\n"
+      "SIGHUP re-reads the config's [node.NAME] and [client.NAME] groups: new\n"
+      "nodes become next hops (a node added to the mixnet), new clients\n"
+      "destinations; a config with an error is refused and the old peers stay.\n\n"
       "Exit codes: 0 ok, 1 the run failed, 2 bad usage, config or keys (one line\n"
       "on stderr).");
   char *bad = mxr_parse(ctx, entries, &argc, &argv, &config);

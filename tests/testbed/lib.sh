@@ -23,6 +23,7 @@
 #   start_ns NAME I            namespace NAME on the hub, address 10.77.0.I
 #   link NAME DELAY_MS JITTER_MS LOSS [RATE]   NAME's link (RATE: tbf, e.g. 2mbit)
 #   start_node NAME...         `cloudmix node init`, configs, start in their namespaces
+#   add_client NAME I          declare a client (before the nodes start: they deliver to it)
 #   start_client NAME RATE DURATION [HOPS]     start the benchmark client in NAME's namespace
 #   reload                     rewrite every config with the current nodes; SIGHUP nodes, then clients
 #   collect                    counters of every node and client into TB_DIR/nodes.csv, clients.csv
@@ -154,8 +155,9 @@ start_node() {
 }
 
 # Clients must be declared before the nodes start (nodes deliver only to
-# the clients of their config): add_client NAME.
-add_client() { TB_CLIENTS="$TB_CLIENTS $1"; mkdir -p "$TB_DIR/$1"; }
+# the clients of their config): add_client NAME I (I: its host's index,
+# as start_ns will be given; its namespace may come later).
+add_client() { TB_CLIENTS="$TB_CLIENTS $1"; mkdir -p "$TB_DIR/$1"; eval "TB_IDX_$1=$2"; }
 
 # start_client NAME RATE DURATION [HOPS]: series in TB_DIR/NAME/series.csv
 start_client() {

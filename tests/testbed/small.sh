@@ -33,8 +33,8 @@ i=1
 for n in n1 n2 n3 n4; do start_ns $n $i || exit 1; link $n 10 2 0 || exit 1; i=$((i + 1)); done
 start_ns ca 11 && start_ns cb 12 || exit 1
 link ca 0 0 0 && link cb 20 0 0.05 || exit 1
-add_client ca
-add_client cb
+add_client ca 11
+add_client cb 12
 start_node n1 n2 n3 || exit 1
 reload # n1 and n2 learn of the nodes started after them
 start_client ca "$RATE" "$DUR" 3 && start_client cb "$RATE" "$DUR" 3 || exit 1
