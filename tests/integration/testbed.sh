@@ -16,19 +16,37 @@
 #  2. kill-node: n2 SIGKILLed mid-run, then the run fails on purpose;
 #  3. hang: SIGTERM while it runs.
 # After each: no namespace of its prefix and none of its processes is left.
-# Needs root and iproute2 (prints SKIP otherwise); CLOUDMIX; run from the
+# The first run also deletes a stale namespace of a gone run's prefix and
+# leaves a live run's and another prefix's.
+# First, without root: the link keys' bad values are refused. The rest
+# needs root and iproute2 (prints SKIP otherwise); CLOUDMIX; run from the
 # repository root. About 20 s.
 set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
 . "$(dirname "$0")/lib.sh"
-skip() { echo "SKIP testbed.sh: $1"; echo "0 passed, 0 failed"; exit 0; }
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+skip() { echo "SKIP testbed.sh (the namespace runs): $1"; echo "$pass passed, $fail failed"; [ "$fail" = 0 ]; exit; }
+# ---- 0. the link keys' refusals (no root needed) ----
+"$CLOUDMIX" node init --dir "$W/k" --address 5 --listen 127.0.0.1:47555 >/dev/null || bad "node init"
+refused() { # DESCRIPTION SUBCOMMAND EXPECTED-IN-MESSAGE CONFIG-TEXT
+  printf '%b' "$4" >"$W/bad.ini"
+  timeout 5 "$CLOUDMIX" "$2" --config "$W/bad.ini" --duration 1 >/dev/null 2>"$W/err"
+  rc=$?
+  if [ $rc = 2 ] && [ "$(wc -l <"$W/err")" = 1 ] && grep -q "$3" "$W/err"; then ok "$1: exit 2, one line: $(cut -c1-140 "$W/err")..."
+  else bad "$1: exit 2, one line naming $3" "rc=$rc $(cat "$W/err")"; fi
+}
+refused "node link jitter over its delay" node '\[node\] link_jitter_ms: 3 is more than link_delay_ms 2' \
+  "[node]\nkeys = $W/k\nlink_delay_ms = 2\nlink_jitter_ms = 3\n"
+refused "client link loss over 1" client '\[client\] link_loss: expected a number in \[0, 1\]' \
+  "[client]\naddress = 100\nlisten = 127.0.0.1:47556\nlink_loss = 1.5\n[node.n]\ndescriptor = $W/k/node.descriptor\n"
+refused "node link delay not a number" node '\[node\] link_delay_ms: expected a number' \
+  "[node]\nkeys = $W/k\nlink_delay_ms = fast\n"
 [ "$(id -u)" = 0 ] || skip "needs root (ip netns)"
 command -v ip >/dev/null || skip "needs iproute2 (make deps installs it)"
 ip netns add cmtb-probe-$$ 2>/dev/null || skip "ip netns add is refused here"
 ip netns del cmtb-probe-$$
 TB=$(dirname "$0")/../testbed
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 t0=$(date +%s)
 
 # after a run in folder $1: nothing of it is left
@@ -43,9 +61,21 @@ left_check() {
   else bad "$2: teardown left: $left (pids seen: $pids)"; fi
 }
 
+# the stale sweep: a namespace of a gone run is deleted at the next run's
+# start; one of a live run (this script's pid) and one of another prefix stay
+dead=999999; while [ -d /proc/$dead ]; do dead=$((dead - 1)); done
+ip netns add cmtb-$dead-stale && ip netns add cmtb-$$-live && ip netns add cmtbx-$$-other ||
+  bad "could not make the sweep's test namespaces"
+trap 'ip netns del cmtb-$$-live 2>/dev/null; ip netns del cmtbx-$$-other 2>/dev/null; ip netns del cmtb-$dead-stale 2>/dev/null; rm -rf "$W"' EXIT
+
 # ---- 1. ok ----
 R=$W/ok; mkdir -p $R
 OUT=$R CLOUDMIX=$CLOUDMIX sh $TB/small.sh ok >$R/run.out 2>&1; rc=$?
+have() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+! have cmtb-$dead-stale && have cmtb-$$-live && have cmtbx-$$-other && grep -q "stale namespace cmtb-$dead-stale" $R/run.out &&
+  ok "the run swept cmtb-$dead-stale (pid $dead gone), kept cmtb-$$-live (pid alive) and cmtbx-$$-other" ||
+  bad "the stale sweep" "$(ip netns list | grep cmtb) $(grep stale $R/run.out)"
+ip netns del cmtb-$$-live; ip netns del cmtbx-$$-other
 [ $rc = 0 ] && grep -q '^done' $R/state && ok "ok run: exit 0, done" || bad "ok run: exit $rc" "$(tail -20 $R/run.out)"
 method=$(sed -n 's/^delay_method //p' $R/state)
 echo "     link delay and loss from: the fault decorator ([node]/[client] link_*; netem here: $([ "$method" = netem ] && echo works || echo 'not available'))"
