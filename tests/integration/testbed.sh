@@ -18,7 +18,8 @@
 # After each: no namespace of its prefix and none of its processes is left.
 # The first run also deletes a stale namespace of a gone run's prefix and
 # leaves a live run's and another prefix's.
-# First, without root: the link keys' bad values are refused. The rest
+# First, without root: the link keys' bad values are refused, and so is a
+# SIGHUP reload of a broken config (the old peers kept). The rest
 # needs root and iproute2 (prints SKIP otherwise); CLOUDMIX; run from the
 # repository root. About 20 s.
 set -u
@@ -42,6 +43,24 @@ refused "client link loss over 1" client '\[client\] link_loss: expected a numbe
   "[client]\naddress = 100\nlisten = 127.0.0.1:47556\nlink_loss = 1.5\n[node.n]\ndescriptor = $W/k/node.descriptor\n"
 refused "node link delay not a number" node '\[node\] link_delay_ms: expected a number' \
   "[node]\nkeys = $W/k\nlink_delay_ms = fast\n"
+# a reload of a broken config is refused with the reason; the old peers stay
+printf '[node]\nkeys = %s/k\n[client.c]\naddress = 100\nlisten = 127.0.0.1:47556\n' "$W" >"$W/n.ini"
+printf '[client]\naddress = 100\nlisten = 127.0.0.1:47556\nhops = 2\n[node.n]\ndescriptor = %s/k/node.descriptor\n' "$W" >"$W/c.ini"
+"$CLOUDMIX" node --config "$W/n.ini" --duration 4 >"$W/n.out" 2>&1 &
+NP=$!
+k=0; while ! grep -q '^node link:' "$W/n.out" && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
+"$CLOUDMIX" client --config "$W/c.ini" --rate 50 --duration 2 >"$W/c.out" 2>&1 &
+CP=$!
+k=0; while ! grep -q '^client link:' "$W/c.out" && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
+printf '[node.m]\ndescriptor = %s/nothere\n' "$W" | tee -a "$W/c.ini" >>"$W/n.ini"
+kill -HUP $NP $CP
+wait $CP; crc=$?
+kill $NP; wait $NP
+grep -q "SIGHUP: reload refused, the old nodes stay: .*\[node.m\] descriptor: .*nothere" "$W/c.out" &&
+  grep -q "SIGHUP: reload refused, the old next hops stay: .*\[node.m\] descriptor: " "$W/n.out" &&
+  [ $crc = 0 ] && [ "$(sed -n 's/^lost  *//p' "$W/c.out")" = 0 ] && grep -q "^nodes  *1$" "$W/c.out" &&
+  ok "SIGHUP with a broken config: refused with the reason by node and client, 1 node kept, 0 lost" ||
+  bad "SIGHUP with a broken config" "$(cat "$W/c.out" "$W/n.out")"
 [ "$(id -u)" = 0 ] || skip "needs root (ip netns)"
 command -v ip >/dev/null || skip "needs iproute2 (make deps installs it)"
 ip netns add cmtb-probe-$$ 2>/dev/null || skip "ip netns add is refused here"
