@@ -113,6 +113,12 @@ if [ -f $R/nodes.csv ] && [ -f $R/clients.csv ]; then
       bad "$n: received '$rcv' forwarded '$fwd'"
     [ "$(col $R/nodes.csv $n balanced)" = yes ] && ok "$n's counters balance (node_counters_balanced)" || bad "$n's counters do not balance"
   done
+  # the kernel saw them cross: every host's veth carried packets both ways
+  # (a 2415-byte Sphinx datagram is two IP fragments: about 2 per datagram)
+  vbad=$(awk '/^veth / && !($3 > 20 && $4 > 20) { print $2 }' $R/state)
+  [ -z "$vbad" ] && [ "$(grep -c '^veth ' $R/state)" = 6 ] &&
+    ok "every host's veth carried packets both ways ($(awk '/^veth n1 /{ print "n1: " $3 " in, " $4 " out" }' $R/state) at the hub's end)" ||
+    bad "veth counters" "$(grep '^veth' $R/state)"
   # delay per link: a 3-hop loop crosses its client's link and 3 node links
   # (a link's delay is applied to what its host sends): ca adds 3 x 10 ms,
   # cb 20 + 3 x 10 ms. The rest of the RTT (3 exponential per-hop mix

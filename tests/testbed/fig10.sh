@@ -17,7 +17,8 @@
 # p50_ms, p99_ms: offered and delivered summed over every client per
 # second; latency: the probe's), OUT/events.csv (t_s, nodes: when a node
 # was added), OUT/nodes.csv, OUT/clients.csv, OUT/links.txt (tbf drops per
-# node link) and OUT/elasticity.png (gnuplot, tests/testbed/elasticity.gp).
+# node link), OUT/NAME.out (each node's and client's full output) and
+# OUT/elasticity.png (gnuplot, tests/testbed/elasticity.gp).
 # Env: CLOUDMIX, OUT; NODES_START (2), NODES_MAX (6), STEPS (10), STEP_S
 # (6), PROBE_RATE (10), LOAD_RATE (20), LINK_MS (2), JITTER_MS (1), RATE
 # (2mbit). Root.
@@ -98,6 +99,8 @@ for c in $TB_CLIENTS; do p=$(eval echo "\${TB_PID_$c:-}"); [ -n "$p" ] && wait "
 for n in $TB_NODES; do stop "$n"; done
 collect
 cp "$TB_DIR/nodes.csv" "$TB_DIR/clients.csv" "$OUT/"
+for n in $TB_NODES; do cp "$TB_DIR/$n/node.out" "$OUT/$n.out"; done # every counter, the reloads
+for c in $TB_CLIENTS; do cp "$TB_DIR/$c/client.out" "$OUT/$c.out"; cp "$TB_DIR/$c/series.csv" "$OUT/$c.series.csv"; done
 for n in $TB_NODES; do
   i=$(eval echo "\$TB_IDX_$n")
   echo "$n $(ip netns exec "$TB_HUB" tc -s qdisc show dev "v$i" | awk '/dropped/ { gsub(",", ""); print "tbf sent", $2, "bytes", $4, "pkts, dropped", $7 }')" >>"$OUT/links.txt"

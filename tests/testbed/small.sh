@@ -61,6 +61,11 @@ collect
 cp "$TB_DIR/nodes.csv" "$TB_DIR/clients.csv" "$OUT/"
 for n in $TB_NODES; do cp "$TB_DIR/$n/node.out" "$OUT/$n.out"; done
 for c in $TB_CLIENTS; do cp "$TB_DIR/$c/client.out" "$OUT/$c.out"; cp "$TB_DIR/$c/series.csv" "$OUT/$c.series.csv"; done
+# what crossed each host's veth, counted by the kernel at the hub's end
+for x in $TB_NODES $TB_CLIENTS; do
+  i=$(eval echo "\$TB_IDX_$x")
+  echo "veth $x $(ip netns exec "$TB_HUB" cat /sys/class/net/v$i/statistics/tx_packets /sys/class/net/v$i/statistics/rx_packets | tr '\n' ' ')" >>"$OUT/state"
+done
 # the node-side outcome lines: net_dropped_unknown_source per node
 for n in $TB_NODES; do echo "unknown_source $n $(tb_val "$TB_DIR/$n/node.out" net_dropped_unknown_source)" >>"$OUT/state"; done
 echo "done" >>"$OUT/state"
