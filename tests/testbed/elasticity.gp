@@ -16,7 +16,6 @@ set yrange [0:*]
 set y2range [0:*]
 set title 'Testbed: load ramped, a node added at each dashed line (added by the script)'
 # the dashed lines: one arrow per row of events.csv after the first
-n = 0
 stats dir.'/events.csv' using 1 skip 1 nooutput
 do for [i=1:STATS_records-1] {
   stats dir.'/events.csv' every ::i::i using 1 skip 1 nooutput

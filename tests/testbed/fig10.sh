@@ -37,7 +37,7 @@ RATE=${RATE:-2mbit}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "testbed: needs root (ip netns)" >&2; exit 2; }
-mkdir -p "$OUT" && rm -f "$OUT"/*.csv "$OUT"/*.png "$OUT"/links.txt
+mkdir -p "$OUT" && rm -f "$OUT"/*.csv "$OUT"/*.png "$OUT"/*.out "$OUT"/links.txt
 trap tb_teardown EXIT
 trap 'exit 130' INT TERM
 pause() { sleep "$1" & wait $!; }
