@@ -48,10 +48,10 @@ printf '[node]\nkeys = %s/k\n[client.c]\naddress = 100\nlisten = 127.0.0.1:47556
 printf '[client]\naddress = 100\nlisten = 127.0.0.1:47556\nhops = 2\n[node.n]\ndescriptor = %s/k/node.descriptor\n' "$W" >"$W/c.ini"
 "$CLOUDMIX" node --config "$W/n.ini" --duration 4 >"$W/n.out" 2>&1 &
 NP=$!
-k=0; while ! grep -q '^node link:' "$W/n.out" && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
+k=0; while ! grep -q '^node link:' "$W/n.out" 2>/dev/null && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
 "$CLOUDMIX" client --config "$W/c.ini" --rate 50 --duration 2 >"$W/c.out" 2>&1 &
 CP=$!
-k=0; while ! grep -q '^client link:' "$W/c.out" && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
+k=0; while ! grep -q '^client link:' "$W/c.out" 2>/dev/null && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
 printf '[node.m]\ndescriptor = %s/nothere\n' "$W" | tee -a "$W/c.ini" >>"$W/n.ini"
 kill -HUP $NP $CP
 wait $CP; crc=$?
@@ -61,6 +61,22 @@ grep -q "SIGHUP: reload refused, the old nodes stay: .*\[node.m\] descriptor: .*
   [ $crc = 0 ] && [ "$(sed -n 's/^lost  *//p' "$W/c.out")" = 0 ] && grep -q "^nodes  *1$" "$W/c.out" &&
   ok "SIGHUP with a broken config: refused with the reason by node and client, 1 node kept, 0 lost" ||
   bad "SIGHUP with a broken config" "$(cat "$W/c.out" "$W/n.out")"
+# jitter: the client's link 10 +- 10 ms, nothing else (1-hop loops, mixing
+# delay 1 us): RTTs spread uniformly over 17 levels 1.25 ms apart in [0,
+# 20] ms, plus the Sphinx work and timer slack (about a ms): p50 near 10;
+# the top level alone holds 1/17 > 5%, so p95 is 20 + that; nothing over 20
+# (+7 for a loaded machine). Without the jitter p95 would be near 10.
+printf '[client]\naddress = 100\nlisten = 127.0.0.1:47556\nmean_delay_ms = 0.001\nlink_delay_ms = 10\nlink_jitter_ms = 10\n[node.n]\ndescriptor = %s/k/node.descriptor\n' "$W" >"$W/c.ini"
+head -n 5 "$W/n.ini" >"$W/n2.ini"
+"$CLOUDMIX" node --config "$W/n2.ini" --duration 5 >"$W/n.out" 2>&1 &
+NP=$!
+k=0; while ! grep -q '^node link:' "$W/n.out" 2>/dev/null && [ $k -lt 50 ]; do sleep 0.1; k=$((k + 1)); done
+"$CLOUDMIX" client --config "$W/c.ini" --rate 100 --duration 2 >"$W/c.out" 2>&1
+kill $NP; wait $NP
+v() { sed -n "s/^$1  *//p" "$W/c.out"; }
+awk -v a="$(v rtt_p50_ms)" -v b="$(v rtt_p95_ms)" -v m="$(v rtt_max_ms)" 'BEGIN { exit !(a >= 8.5 && a <= 12 && b >= 17 && b <= 22.5 && m <= 27) }' &&
+  ok "link jitter 10 +- 10 ms: RTT p50 $(v rtt_p50_ms), p95 $(v rtt_p95_ms), max $(v rtt_max_ms) ms (uniform over [0, 20] in 17 levels)" ||
+  bad "link jitter 10 +- 10 ms: p50 '$(v rtt_p50_ms)' p95 '$(v rtt_p95_ms)' max '$(v rtt_max_ms)': expected ~10, ~20, <= 27" "$(cat "$W/c.out")"
 [ "$(id -u)" = 0 ] || skip "needs root (ip netns)"
 command -v ip >/dev/null || skip "needs iproute2 (make deps installs it)"
 ip netns add cmtb-probe-$$ 2>/dev/null || skip "ip netns add is refused here"
