@@ -25,76 +25,6 @@ static const char *const client_keys[] = {"address",         "listen",        "c
 
 static double ms(int64_t ns) { return (double)ns / 1e6; }
 
-/* SIGHUP: re-read the config's nodes (cli/mixclaves_link.c); new paths
- * draw from them. Refused when a node's key epoch is not the client's. */
-struct client_reload {
-  const char *config;
-  env *inner;
-  cm_addr self;
-  uint32_t epoch;
-  struct mixbook *book;
-  client *cl;
-};
-
-static void client_on_hup(void *arg) {
-  struct client_reload *r = arg;
-  struct mixbook fresh = {0};
-  char *err = NULL;
-  /* read into a copy first: the epoch check may refuse it */
-  if (mxr_reload(r->config, "client", client_keys, r->inner, r->self, true, &fresh, &err) != 0) {
-    printf("SIGHUP: reload refused, the old nodes stay: %s\n", err);
-    g_free(err);
-  } else {
-    size_t bad = fresh.n;
-    for (size_t i = 0; i < fresh.n && bad == fresh.n; i++)
-      if (fresh.epoch[i] != r->epoch) bad = i;
-    int rc = fresh.n == 0 ? CM_EINVAL : 0;
-    if (bad != fresh.n)
-      printf("SIGHUP: reload refused, the old nodes stay: %s: node address %u has key epoch %u; expected the "
-             "client's %u\n", r->config, fresh.nodes[bad], fresh.epoch[bad], r->epoch);
-    else if (rc || (rc = client_set_nodes(r->cl, fresh.nodes, fresh.n)) != 0)
-      printf("SIGHUP: reload refused, the old nodes stay: %s: %s\n", r->config,
-             fresh.n ? cm_strerror(rc) : "no [node.NAME] group");
-    else {
-      mixbook_free(r->book);
-      *r->book = fresh;
-      memset(&fresh, 0, sizeof fresh);
-      printf("SIGHUP: reloaded %s: %zu node(s)\n", r->config, r->book->n);
-    }
-  }
-  mixbook_free(&fresh);
-  fflush(stdout);
-}
-
-/* --series FILE: once a second, what the last second saw. */
-struct series {
-  FILE *f;
-  client *cl;
-  const struct mixbook *book;
-  struct client_counters prev;
-  hist *before; /* the RTT histogram a second ago */
-  timer_id t;
-};
-
-static void series_tick(env *e, void *arg) {
-  struct series *s = arg;
-  struct client_counters k;
-  client_counters(s->cl, &k);
-  const hist *h = client_rtt(s->cl);
-  uint64_t got = k.received + k.late - s->prev.received - s->prev.late;
-  fprintf(s->f, "%.3f,%zu,%llu,%llu,%llu,", (double)g_get_real_time() / 1e6, s->book->n,
-          (unsigned long long)(k.sent_loop + k.sent_drop - s->prev.sent_loop - s->prev.sent_drop),
-          (unsigned long long)(k.received - s->prev.received), (unsigned long long)(k.lost - s->prev.lost));
-  if (got) fprintf(s->f, "%.3f,%.3f\n", ms(hist_percentile_since(h, s->before, 0.5)),
-                   ms(hist_percentile_since(h, s->before, 0.99)));
-  else fprintf(s->f, "nan,nan\n");
-  fflush(s->f);
-  hist_reset(s->before);
-  hist_merge(s->before, h);
-  s->prev = k;
-  s->t = env_after(e, CM_S(1), series_tick, s);
-}
-
 int cli_client(int argc, char **argv) {
   gchar *config = NULL;
   gdouble rate = 100, duration = 10;
@@ -149,7 +79,7 @@ int cli_client(int argc, char **argv) {
   struct mixcfg c;
   env *e = NULL, *ce = NULL; /* the real env; ce: the client's, e or the link's decorator over e */
   client *cl = NULL;
-  struct series ser = {0};
+  struct mxr_series ser = {0};
   struct mixbook book = {0};
   char *listen = NULL;
   const char *G = "client";
@@ -207,8 +137,9 @@ int cli_client(int argc, char **argv) {
   printf("packet secrets (ephemeral keys, padding, paths, delays, send times): OS CSPRNG\n");
   struct mixsig sig;
   mixcfg_signals_begin(&sig, ce);
-  struct client_reload rl = {.config = config, .inner = e, .self = p.addr, .epoch = p.epoch, .book = &book, .cl = cl};
-  mixcfg_signals_on_hup(&sig, client_on_hup, &rl);
+  struct mxr_client_reload rl = {.config = config, .keys = client_keys, .inner = e, .self = p.addr,
+                                 .epoch = p.epoch, .book = &book, .cl = cl};
+  mixcfg_signals_on_hup(&sig, mxr_client_on_hup, &rl);
   mxr_link_print(&link, "client"); /* the last start line: SIGHUP is handled from here on */
   fflush(stdout);
   if (ser.f) {
@@ -221,7 +152,7 @@ int cli_client(int argc, char **argv) {
       mixcfg_signals_end(&sig);
       goto done;
     }
-    ser.t = env_after(ce, CM_S(1), series_tick, &ser);
+    ser.t = env_after(ce, CM_S(1), mxr_series_tick, &ser);
   }
   /* sending, then late_after (+ a little) so every loop is back or lost */
   int erc = env_run(ce, p.stop + p.late_after + CM_MS(20));

@@ -8,11 +8,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <glib.h>
 
 #include "cli.h"
 #include "mixclaves/buffer.h"
+#include "mixclaves/client.h"
 
 int run_mixclaves(struct run_ctx *c);
 int mixclaves_check(const scenario *s, char **err);
@@ -138,5 +140,54 @@ void mxr_link_print(const struct mxr_link *l, const char *who);
  * (g_malloc'd, one line naming file, group and key), *book unchanged. */
 int mxr_reload(const char *path, const char *group, const char *const *keys, env *inner, cm_addr self,
                bool need_pk, struct mixbook *book, char **err);
+/* The node's own address at its index in b (appended when the config does
+ * not list it: a node may be its own next hop, its loops come home through
+ * itself; b has room for one more), with its pk when pk is not NULL. */
+size_t mxr_book_self(struct mixbook *b, cm_addr self, const uint8_t *pk);
+
+/* SIGHUP handlers (mixcfg_signals_on_hup), all borrowed: re-read config's
+ * peers into book (mxr_reload) and give the node its next hops
+ * (node_set_peers, itself included with pk) or the client its nodes
+ * (client_set_nodes; refused if a node's key epoch is not epoch). On a
+ * refusal the old ones stay; either way one line on stdout says what
+ * happened. */
+struct node;
+struct client;
+struct mxr_node_reload {
+  const char *config;
+  const char *const *keys; /* the [node] group's keys */
+  env *inner;              /* the real env */
+  cm_addr self;
+  bool need_pk;
+  struct mixbook *book;
+  struct node *n;
+  uint8_t pk[32];
+};
+void mxr_node_on_hup(void *arg);
+struct mxr_client_reload {
+  const char *config;
+  const char *const *keys;
+  env *inner;
+  cm_addr self;
+  uint32_t epoch;
+  struct mixbook *book;
+  struct client *cl;
+};
+void mxr_client_on_hup(void *arg);
+
+/* `cloudmix client --series FILE`: every second (an env timer, t), one
+ * line appended to f: unix time, the book's node count, then that second's
+ * sent, received and lost, and the RTT p50 and p99 in ms of what came
+ * back in it (hist_percentile_since against before; nan when nothing). */
+struct hist;
+struct mxr_series {
+  FILE *f;
+  struct client *cl;
+  const struct mixbook *book;
+  struct client_counters prev;
+  struct hist *before;
+  timer_id t;
+};
+void mxr_series_tick(env *e, void *arg);
 
 #endif

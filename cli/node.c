@@ -404,46 +404,6 @@ static const char *const node_keys[] = {"id", "address", "listen", "keys", "buff
                                         "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s",
                                         "link_delay_ms", "link_jitter_ms", "link_loss", NULL};
 
-/* The node's own address at book index *self_i (appended when the config
- * does not list it: the node may be its own next hop, its loops come home
- * through itself), with its pk once known. The book has room for one. */
-static size_t book_self(struct mixbook *b, cm_addr self, const uint8_t *pk) {
-  size_t i = 0;
-  while (i < b->n && b->nodes[i] != self) i++;
-  if (i == b->n) b->nodes[b->n++] = self;
-  if (pk) {
-    memcpy(b->pk[i], pk, 32);
-    b->has_pk[i] = true;
-  }
-  return i;
-}
-
-/* SIGHUP: re-read the config's peers (cli/mixclaves_link.c), new next hops. */
-struct node_reload {
-  const char *config;
-  env *inner;
-  cm_addr self;
-  bool need_pk;
-  struct mixbook *book;
-  node *n;
-  uint8_t pk[32];
-};
-
-static void node_on_hup(void *arg) {
-  struct node_reload *r = arg;
-  char *err = NULL;
-  if (mxr_reload(r->config, "node", node_keys, r->inner, r->self, r->need_pk, r->book, &err) != 0) {
-    printf("SIGHUP: reload refused, the old next hops stay: %s\n", err);
-    g_free(err);
-  } else {
-    book_self(r->book, r->self, r->pk);
-    int rc = node_set_peers(r->n, r->book->nodes, r->book->n);
-    printf("SIGHUP: reloaded %s: %zu next hops%s%s\n", r->config, r->book->n, rc ? "; refused by the node: " : "",
-           rc ? cm_strerror(rc) : "");
-  }
-  fflush(stdout);
-}
-
 static void print_counters(const struct node_counters *k, const struct env_net_stats *st) {
   const struct {
     const char *name;
@@ -663,7 +623,7 @@ int cli_node(int argc, char **argv) {
   }
   p.replay_capacity = (uint64_t)cap;
   if (!mxr_start(&c, G, node_keys, &desc, p.loop_rate_per_s > 0, &e, &p.addr, &listen, &book, &rc)) goto done;
-  size_t self_i = book_self(&book, p.addr, NULL);
+  size_t self_i = mxr_book_self(&book, p.addr, NULL);
   p.keys = mixbook_key;
   p.keys_ctx = &book;
   char *lerr = NULL;
@@ -693,10 +653,10 @@ int cli_node(int argc, char **argv) {
   printf("attestation: %s\n", nc.attestation);
   struct mixsig sig;
   mixcfg_signals_begin(&sig, ne);
-  struct node_reload rl = {.config = config, .inner = e, .self = p.addr, .need_pk = p.loop_rate_per_s > 0,
-                           .book = &book, .n = n};
+  struct mxr_node_reload rl = {.config = config, .keys = node_keys, .inner = e, .self = p.addr,
+                               .need_pk = p.loop_rate_per_s > 0, .book = &book, .n = n};
   memcpy(rl.pk, nc.pk, 32);
-  mixcfg_signals_on_hup(&sig, node_on_hup, &rl);
+  mixcfg_signals_on_hup(&sig, mxr_node_on_hup, &rl);
   mxr_link_print(&link, "node"); /* the last start line: SIGHUP is handled from here on */
   fflush(stdout);
   struct filllog fl = {.n = n};
