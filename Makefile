@@ -5,6 +5,8 @@
 #   make figures  install missing packages, build, regenerate every seed figure into build/figures/
 #   make test     deps + unit tests + integration tests + style check
 #   make test-slurm  the Slurm sweep test (a one-node Slurm on loopback; root)
+#   make test-testbed  the multi-host testbed test (nodes and clients in network namespaces; root)
+#   make testbed  a Fig. 10-like run on the testbed: load ramped, nodes added (root; build/testbed/)
 #   make bench    the benchmarks in tests/bench (figures on stdout); make bench NAME... only those
 #   make sanitize the whole test suite under ASan + UBSan (build-san/)
 #   make check-ct Sphinx under valgrind memcheck with secrets marked undefined
@@ -13,7 +15,7 @@ PKGS      := glib-2.0 gsl libsodium sqlite3 cmocka libcurl libsoup-3.0 hiredis
 # Debian packages behind PKGS, plus programs the tests and plots run.
 DEB_PKGS  := libglib2.0-dev libgsl-dev libsodium-dev libsqlite3-dev libcmocka-dev \
              libcurl4-openssl-dev libsoup-3.0-dev libglpk-dev pkg-config gnuplot-nox sqlite3 python3-simpy wrk nghttp2-proxy \
-             libhiredis-dev redis-server redis-tools parallel
+             libhiredis-dev redis-server redis-tools parallel iproute2
 # npm peers of the storage tests (tests/integration/peers_lib.sh), kept outside the clone
 CLOUDMIX_NPM ?= $(HOME)/.cache/cloudmix/npm
 NPM_PKGS  := s3rver@3 azurite@3
@@ -45,7 +47,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo demo-real figures test test-slurm unit unit-bins integration bench sanitize fuzz check-style check-ct clean
+.PHONY: all deps demo demo-real figures test test-slurm test-testbed testbed unit unit-bins integration bench sanitize fuzz check-style check-ct clean
 all: $(BUILD)/cloudmix
 
 # Install what pkg-config (or PATH) misses; do nothing when all is present.
@@ -56,6 +58,7 @@ deps:
 	[ -f /usr/include/glpk.h ] || missing="$$missing glpk"; \
 	command -v gnuplot >/dev/null || missing="$$missing gnuplot"; \
 	command -v sqlite3 >/dev/null || missing="$$missing sqlite3"; \
+	command -v ip >/dev/null && command -v tc >/dev/null || missing="$$missing iproute2"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v nghttpx >/dev/null || [ -x /usr/sbin/nghttpx ] || missing="$$missing nghttpx"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
@@ -180,6 +183,15 @@ integration: $(BUILD)/cloudmix
 # munge with apt-get when they are missing. .ci/run runs it.
 test-slurm: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/slurm.sh
+
+# The testbed (tests/testbed/README.md): network namespaces, so root, and
+# iproute2 (deps). test-testbed is CI's (about 15 s); testbed the bigger
+# Fig. 10-like run (TB_NODES_MAX, TB_STEP_S; a few minutes), its series in
+# build/testbed/elasticity.csv and the plot beside it.
+test-testbed: $(BUILD)/cloudmix
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/testbed.sh
+testbed: deps $(BUILD)/cloudmix
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) OUT=$(abspath $(BUILD)/testbed) sh tests/testbed/fig10.sh
 
 test: deps
 	@$(MAKE) --no-print-directory check-style

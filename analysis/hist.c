@@ -127,3 +127,24 @@ int64_t hist_percentile(const hist *h, double q) {
   if (v > h->max) v = h->max;
   return v;
 }
+
+int64_t hist_percentile_since(const hist *h, const hist *before, double q) {
+  if (before->count > h->count) return CM_EINVAL;
+  uint64_t count = h->count - before->count, seen = 0;
+  for (uint32_t i = 0; i < HIST_BUCKETS; i++)
+    if (before->bucket[i] > h->bucket[i]) return CM_EINVAL;
+  if (!count) return 0;
+  double r = ceil(q * (double)count);
+  uint64_t rank = !(r >= 1) ? 1 : r > (double)count ? count : (uint64_t)r;
+  uint32_t i = 0;
+  for (; i < HIST_BUCKETS; i++) {
+    seen += h->bucket[i] - before->bucket[i];
+    if (seen >= rank) break;
+  }
+  uint64_t lo, width;
+  bucket_range(i, &lo, &width);
+  int64_t v = (int64_t)(lo + width / 2);
+  if (v < h->min) v = h->min;
+  if (v > h->max) v = h->max;
+  return v;
+}

@@ -59,4 +59,14 @@ int64_t hist_max(const hist *h);
  * 0 when empty. */
 int64_t hist_percentile(const hist *h, double q);
 
+/* The q-quantile (same definition) of the values recorded in h since it
+ * was `before`, an earlier copy of h (hist_merge of h into an empty one):
+ * the bucket-wise difference, without changing either. Returned as its
+ * bucket's midpoint clamped to h's min and max, so within HIST_REL_ERROR
+ * of the exact order statistic (exact below 128 ns), q = 0 and 1 included
+ * (the lowest and highest non-empty buckets). 0 when nothing was recorded
+ * since; CM_EINVAL (negative) if before is not an earlier state of h (a
+ * bucket of before holds more than h's). */
+int64_t hist_percentile_since(const hist *h, const hist *before, double q);
+
 #endif

@@ -180,6 +180,9 @@ struct mixsig {
   void *impl;
 };
 void mixcfg_signals_begin(struct mixsig *m, env *e);
+/* After begin: SIGHUP calls fn(arg) on the env's loop (a topology reload,
+ * cli/mixclaves_link.c), instead of ending the process. */
+void mixcfg_signals_on_hup(struct mixsig *m, void (*fn)(void *arg), void *arg);
 const char *mixcfg_signals_end(struct mixsig *m);
 
 /* The demo model's runner (cli/run_demo.c) and its schema. */

@@ -9,12 +9,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <glib.h>
 
 #include "cli.h"
 #include "env.h"
 #include "mixclaves/buffer.h"
+#include "mixclaves/client.h"
 #include "mixclaves/node.h"
 
 int run_mixclaves(struct run_ctx *c);
@@ -152,5 +154,77 @@ bool mxr_start(struct mixcfg *c, const char *group, const char *const *keys, con
 int mxr_outcome(const char *cmd, int erc, const char *failure);
 /* Print c's problem if any, then free e (NULL ok), book, listen and c. */
 void mxr_finish(const char *cmd, struct mixcfg *c, env *e, struct mixbook *book, char *listen);
+
+/* ---- the testbed's link and reload (cli/mixclaves_link.c) ---- */
+
+/* Delay levels of a jittered link. */
+#define MXR_LINK_LEVELS 17
+struct mxr_link {
+  double delay_ms, jitter_ms, loss; /* on every datagram this process sends */
+};
+/* group's link_delay_ms, link_jitter_ms (at most the delay), link_loss
+ * (all 0 by default): 0 or CM_EINVAL (c->err set). */
+int mxr_link_read(struct mixcfg *c, const char *group, struct mxr_link *l);
+/* Whether l adds anything. */
+bool mxr_link_on(const struct mxr_link *l);
+/* *outer = a fault decorator over inner doing l (inner itself when l adds
+ * nothing); free it before inner. 0, or CM_EINVAL with *err. */
+int mxr_link_wrap(const struct mxr_link *l, env *inner, env **outer, char **err);
+/* One line on stdout saying what the link does and how. */
+void mxr_link_print(const struct mxr_link *l, const char *who);
+/* Re-read path's peers into a fresh book over inner (the real env) and
+ * swap it into *book (the old arrays freed): 0, or CM_EINVAL with *err
+ * (g_malloc'd, one line naming file, group and key), *book unchanged. */
+int mxr_reload(const char *path, const char *group, const char *const *keys, env *inner, cm_addr self,
+               bool need_pk, struct mixbook *book, char **err);
+/* The node's own address at its index in b (appended when the config does
+ * not list it: a node may be its own next hop, its loops come home through
+ * itself; b has room for one more), with its pk when pk is not NULL. */
+size_t mxr_book_self(struct mixbook *b, cm_addr self, const uint8_t *pk);
+
+/* SIGHUP handlers (mixcfg_signals_on_hup), all borrowed: re-read config's
+ * peers into book (mxr_reload) and give the node its next hops
+ * (node_set_peers, itself included with pk) or the client its nodes
+ * (client_set_nodes; refused if a node's key epoch is not epoch). On a
+ * refusal the old ones stay; either way one line on stdout says what
+ * happened. */
+struct node;
+struct client;
+struct mxr_node_reload {
+  const char *config;
+  const char *const *keys; /* the [node] group's keys */
+  env *inner;              /* the real env */
+  cm_addr self;
+  bool need_pk;
+  struct mixbook *book;
+  struct node *n;
+  uint8_t pk[32];
+};
+void mxr_node_on_hup(void *arg);
+struct mxr_client_reload {
+  const char *config;
+  const char *const *keys;
+  env *inner;
+  cm_addr self;
+  uint32_t epoch;
+  struct mixbook *book;
+  struct client *cl;
+};
+void mxr_client_on_hup(void *arg);
+
+/* `cloudmix client --series FILE`: every second (an env timer, t), one
+ * line appended to f: unix time, the book's node count, then that second's
+ * sent, received and lost, and the RTT p50 and p99 in ms of what came
+ * back in it (hist_percentile_since against before; nan when nothing). */
+struct hist;
+struct mxr_series {
+  FILE *f;
+  struct client *cl;
+  const struct mixbook *book;
+  struct client_counters prev;
+  struct hist *before;
+  timer_id t;
+};
+void mxr_series_tick(env *e, void *arg);
 
 #endif

@@ -16,11 +16,14 @@
  *   [node]       this node: keys = DIR, id, buffer, buffer_capacity,
  *                queue_max, crypto (full), loop_rate_per_s, loop_hops,
  *                max_delay_ms, source_share, epoch_length_s,
- *                max_rate_per_s, fail_burst, fail_rate_per_s (address
- *                and listen come from the descriptor)
+ *                max_rate_per_s, fail_burst, fail_rate_per_s, link_delay_ms,
+ *                link_jitter_ms, link_loss (address and listen come from
+ *                the descriptor)
  *   [node.NAME]  another node (a next hop): descriptor = FILE, or
  *                address, listen, pk (hex) and epoch
- *   [client.NAME] a client (a destination): address, listen */
+ *   [client.NAME] a client (a destination): address, listen
+ * SIGHUP re-reads the [node.NAME] and [client.NAME] groups (the testbed's
+ * scale-out, tests/testbed/; cli/mixclaves_link.c). */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "env_fault.h"
 #include "env_real.h"
 #include "keyfile.h"
 #include "mixclaves.h"
@@ -337,9 +341,24 @@ int mixcfg_codec(struct mixcfg *c, const char *group, const struct codec_ops **c
 struct sigstop {
   env *e;
   const char *why; /* set by the first signal */
-  guint ids[2];
+  guint ids[3];    /* SIGINT, SIGTERM, SIGHUP (0: not watched) */
   timer_id tick;
+  void (*on_hup)(void *arg);
+  void *hup_arg;
 };
+
+static gboolean on_signal_hup(gpointer arg) {
+  struct sigstop *s = arg;
+  if (s->on_hup && !s->why) s->on_hup(s->hup_arg);
+  return G_SOURCE_CONTINUE;
+}
+
+void mixcfg_signals_on_hup(struct mixsig *m, void (*fn)(void *arg), void *arg) {
+  struct sigstop *s = m->impl;
+  s->on_hup = fn;
+  s->hup_arg = arg;
+  if (!s->ids[2]) s->ids[2] = g_unix_signal_add(SIGHUP, on_signal_hup, s);
+}
 
 static gboolean on_signal(gpointer arg, int sig) {
   struct sigstop *s = arg;
@@ -371,8 +390,8 @@ const char *mixcfg_signals_end(struct mixsig *m) {
   struct sigstop *s = m->impl;
   const char *why = s->why;
   if (s->tick) env_cancel(s->e, s->tick);
-  g_source_remove(s->ids[0]);
-  g_source_remove(s->ids[1]);
+  for (size_t i = 0; i < G_N_ELEMENTS(s->ids); i++)
+    if (s->ids[i]) g_source_remove(s->ids[i]);
   g_free(s);
   m->impl = NULL;
   return why;
@@ -382,7 +401,8 @@ const char *mixcfg_signals_end(struct mixsig *m) {
 
 static const char *const node_keys[] = {"id", "address", "listen", "keys", "buffer", "buffer_capacity", "queue_max",
                                         "crypto", "loop_rate_per_s", "loop_hops", "max_delay_ms", "source_share",
-                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", NULL};
+                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s",
+                                        "link_delay_ms", "link_jitter_ms", "link_loss", NULL};
 
 static void print_counters(const struct node_counters *k, const struct env_net_stats *st) {
   const struct {
@@ -540,10 +560,16 @@ int cli_node(int argc, char **argv) {
       "                 filter's capacity in tags (at 0.1% false positives; past it\n"
       "                 new packets are dropped as replay_filter_full), fail_burst (64)\n"
       "                 and fail_rate_per_s (16): failed unwraps a source may cause\n"
-      "                 before its packets are dropped unopened (rate_limited)\n"
+      "                 before its packets are dropped unopened (rate_limited),\n"
+      "                 link_delay_ms, link_jitter_ms (at most the delay), link_loss\n"
+      "                 (0): every datagram the node sends is delayed and dropped so\n"
+      "                 (the fault decorator, where netem is missing: tests/testbed/)\n"
       "  [node.NAME]    another node, a next hop: descriptor = FILE, or address,\n"
       "                 listen = HOST:PORT, pk (64 hex digits) and epoch\n"
       "  [client.NAME]  a client, a destination: address, listen = HOST:PORT\n\n"
+      "SIGHUP re-reads the config's [node.NAME] and [client.NAME] groups: new\n"
+      "nodes become next hops (a node added to the mixnet), new clients\n"
+      "destinations; a config with an error is refused and the old peers stay.\n\n"
       "Exit codes: 0 ok, 1 the run failed, 2 bad usage, config or keys (one line\n"
       "on stderr).");
   char *bad = mxr_parse(ctx, entries, &argc, &argv, &config);
@@ -552,7 +578,7 @@ int cli_node(int argc, char **argv) {
 
   int rc = CM_EXIT_USAGE;
   struct mixcfg c;
-  env *e = NULL;
+  env *e = NULL, *ne = NULL; /* the real env; ne: the node's, e or the link's decorator over e */
   node *n = NULL;
   struct mixbook book = {0};
   struct node_identity id;
@@ -586,6 +612,8 @@ int cli_node(int argc, char **argv) {
   p.fail_burst = (uint32_t)mixcfg_uint(&c, G, "fail_burst", false, NODE_FAIL_BURST, 1, 1u << 24);
   p.fail_rate_per_s = mixcfg_double(&c, G, "fail_rate_per_s", NODE_FAIL_RATE, 1e-3, 1e7);
   mixcfg_codec(&c, G, &p.codec);
+  struct mxr_link link;
+  mxr_link_read(&c, G, &link);
   if (c.err) goto done;
   double cap = ceil(epoch_len * max_rate);
   if (cap < 1000 || cap > 4e9) {
@@ -595,13 +623,16 @@ int cli_node(int argc, char **argv) {
   }
   p.replay_capacity = (uint64_t)cap;
   if (!mxr_start(&c, G, node_keys, &desc, p.loop_rate_per_s > 0, &e, &p.addr, &listen, &book, &rc)) goto done;
-  size_t self_i = book.n;
-  for (size_t i = 0; i < book.n; i++)
-    if (book.nodes[i] == p.addr) self_i = i;
-  if (self_i == book.n) book.nodes[book.n++] = p.addr; /* the node may be its own next hop (loops home) */
+  size_t self_i = mxr_book_self(&book, p.addr, NULL);
   p.keys = mixbook_key;
   p.keys_ctx = &book;
-  n = node_new(e, &p, book.nodes, book.n);
+  char *lerr = NULL;
+  if (mxr_link_wrap(&link, e, &ne, &lerr) != 0) {
+    c.err = g_strdup_printf("%s: [node] link: %s", config, lerr);
+    g_free(lerr);
+    goto done;
+  }
+  n = node_new(ne, &p, book.nodes, book.n);
   if (!n) {
     cfg_fail(&c, G, "listen", "cannot start the node at %s (port taken or parameters refused)", listen);
     goto done;
@@ -620,30 +651,41 @@ int cli_node(int argc, char **argv) {
          (unsigned long long)p.replay_capacity, max_rate, epoch_len, cm_time_to_s(p.max_delay) * 1e3,
          p.source_share * 100, p.buffer_capacity);
   printf("attestation: %s\n", nc.attestation);
-  fflush(stdout);
-
   struct mixsig sig;
-  mixcfg_signals_begin(&sig, e);
+  mixcfg_signals_begin(&sig, ne);
+  struct mxr_node_reload rl = {.config = config, .keys = node_keys, .inner = e, .self = p.addr,
+                               .need_pk = p.loop_rate_per_s > 0, .book = &book, .n = n};
+  memcpy(rl.pk, nc.pk, 32);
+  mixcfg_signals_on_hup(&sig, mxr_node_on_hup, &rl);
+  mxr_link_print(&link, "node"); /* the last start line: SIGHUP is handled from here on */
+  fflush(stdout);
   struct filllog fl = {.n = n};
   fl.t = env_after(e, CM_S(1), fill_check, &fl);
   double t0 = cli_wall_s();
   cm_time until = duration > 0 ? env_now(e) + cm_time_from_s(duration) : CM_TIME_MAX;
-  int erc = env_run(e, until);
+  int erc = env_run(ne, until);
   const char *why = mixcfg_signals_end(&sig);
-  env_cancel(e, fl.t);
+  env_cancel(ne, fl.t);
   struct node_counters k;
   struct env_net_stats st;
   node_counters(n, &k);
-  env_net_stats(e, &st);
+  env_net_stats(ne, &st);
   bool balanced = node_counters_balanced(&k);
   printf("node %u stopped by %s after %.2f s\n", nc.id, why ? why : "--duration", cli_wall_s() - t0);
   print_counters(&k, &st);
+  if (ne != e) {
+    struct env_fault_stats fs;
+    env_fault_stats(ne, &fs);
+    printf("%-27s %llu\n%-27s %llu\n", "link_delayed", (unsigned long long)fs.datagrams_delayed, "link_dropped",
+           (unsigned long long)fs.datagrams_dropped);
+  }
   printf("%-27s %s\n", "balanced", balanced ? "yes" : "NO");
   rc = mxr_outcome("node", erc, balanced ? NULL : "counters do not balance (a bug)");
 
 done:
   sodium_memzero(&id, sizeof id);
   node_free(n);
+  if (ne && ne != e) env_free(ne);
   mxr_finish("node", &c, e, &book, listen);
   g_free(bufname);
   g_free(keydir);

@@ -1,7 +1,9 @@
 /* The latency histogram: percentiles of 1e6 lognormal samples within the
  * stated relative error (and 1%) of the exact order statistics; merging
  * equals adding everything to one histogram; exact count, sum, min, max and
- * mean; exact small values; full int64 range; fixed size. */
+ * mean; exact small values; full int64 range; fixed size; the percentiles
+ * of a window (hist_percentile_since) match those of the window's values
+ * alone. */
 #include "cmocka_inc.h"
 
 #include <math.h>
@@ -142,11 +144,46 @@ static void test_fixed_size(void **state CM_UNUSED) {
   assert_true(hist_bytes() < 60 * 1024);
 }
 
+/* A window: the first half of the samples in h, copied to `before`, then
+ * the second half (shifted up 10x, so the two differ); the window's
+ * percentiles are those of a histogram of the second half alone. */
+static void test_percentile_since(void **state CM_UNUSED) {
+  int64_t *x = lognormal_samples();
+  hist *h = hist_new(), *before = hist_new(), *alone = hist_new();
+  for (int i = 0; i < N / 2; i++) hist_add(h, x[i]);
+  assert_int_equal(hist_percentile_since(h, h, 0.5), 0); /* nothing since */
+  hist_merge(before, h);
+  for (int i = N / 2; i < N; i++) {
+    hist_add(h, 10 * x[i]);
+    hist_add(alone, 10 * x[i]);
+  }
+  for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++) {
+    int64_t got = hist_percentile_since(h, before, qs[k]), want = hist_percentile(alone, qs[k]);
+    double rel = fabs((double)got - (double)want) / (double)want;
+    assert_true(rel <= 2 * HIST_REL_ERROR); /* both within it of the exact one */
+    /* inside: same bucket, same midpoint (at the ends alone clamps to its own min, max) */
+    if (qs[k] >= 0.001 && qs[k] <= 0.999) assert_int_equal(got, want);
+  }
+  /* the whole run is not the window: its median is 10x lower or so */
+  assert_true(hist_percentile(h, 0.25) < hist_percentile_since(h, before, 0.25) / 3);
+  /* before must be an earlier state of h */
+  assert_true(hist_percentile_since(before, h, 0.5) == CM_EINVAL);
+  hist_add(before, 1);
+  hist_reset(alone);
+  hist_add_n(alone, 2, hist_count(before) + 5);
+  assert_true(hist_percentile_since(alone, before, 0.5) == CM_EINVAL);
+  hist_free(h);
+  hist_free(before);
+  hist_free(alone);
+  free(x);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_percentiles_lognormal), cmocka_unit_test(test_exact_moments),
       cmocka_unit_test(test_merge),                 cmocka_unit_test(test_small_values_exact),
       cmocka_unit_test(test_range_and_add_n),       cmocka_unit_test(test_fixed_size),
+      cmocka_unit_test(test_percentile_since),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
