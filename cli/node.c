@@ -36,6 +36,7 @@
 #include "mixclaves.h"
 #include "mixclaves/node.h"
 #include "mixclaves/sphinx.h"
+#include "node_state.h"
 
 /* ---- the config reader (struct mixcfg, cli.h) ---- */
 
@@ -382,7 +383,8 @@ const char *mixcfg_signals_end(struct mixsig *m) {
 
 static const char *const node_keys[] = {"id", "address", "listen", "keys", "buffer", "buffer_capacity", "queue_max",
                                         "crypto", "loop_rate_per_s", "loop_hops", "max_delay_ms", "source_share",
-                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", NULL};
+                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", "state",
+                                        "operator_pk", "epoch_grace_s", NULL};
 
 static void print_counters(const struct node_counters *k, const struct env_net_stats *st) {
   const struct {
@@ -438,6 +440,33 @@ static void fill_check(env *e, void *arg) {
     f->next++;
   }
   f->t = env_after(e, CM_S(1), fill_check, f);
+}
+
+/* The epoch, its digest and the measurement, as "KEY VALUE" lines. */
+static void node_print_epoch(const struct node_config *nc, const struct node_state *ns, const char *statepath) {
+  char hex[65];
+  printf("%-27s %u\n", "epoch", nc->epoch);
+  printf("%-27s", "epochs_held");
+  for (size_t i = 0; i < nc->nepochs; i++) printf("%s%u", i ? "," : " ", nc->epochs[i]);
+  printf("\n");
+  if (nc->digest) {
+    sodium_bin2hex(hex, sizeof hex, nc->digest_hash, 32);
+    printf("%-27s %s\n", "epoch_digest", hex);
+    sodium_bin2hex(hex, sizeof hex, ns->inst.operator_pk, 32);
+    printf("%-27s %s\n", "epoch_operator_pk", hex);
+  } else {
+    printf("%-27s none\n", "epoch_digest");
+  }
+  printf("%-27s %s\n", "state", statepath);
+  sodium_bin2hex(hex, sizeof hex, nc->sign_pk, 32);
+  printf("%-27s %s\n", "sign_pk", hex);
+  sodium_bin2hex(hex, sizeof hex, nc->binary_measurement, 32);
+  printf("%-27s %s\n", "binary_blake2b", hex);
+  sodium_bin2hex(hex, sizeof hex, nc->measurement, 32);
+  printf("%-27s %s\n", "measurement", hex);
+  char q[129];
+  sodium_bin2hex(q, sizeof q, nc->quote, 64);
+  printf("%-27s %s\n", "quote", q);
 }
 
 static int node_init(int argc, char **argv) {
@@ -507,6 +536,7 @@ out:
 
 int cli_node(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "init")) return node_init(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "epoch")) return node_epoch_cmd(argc - 1, argv + 1);
   gchar *config = NULL;
   gdouble duration = 0;
   GOptionEntry entries[] = {
@@ -557,7 +587,9 @@ int cli_node(int argc, char **argv) {
   struct mixbook book = {0};
   struct node_identity id;
   struct node_descriptor desc;
-  char *listen = NULL, *bufname = NULL, *keydir = NULL;
+  char *listen = NULL, *bufname = NULL, *keydir = NULL, *statepath = NULL;
+  struct node_state ns = {0};
+  uint8_t binary[32];
   memset(&id, 0, sizeof id);
   if (!mixcfg_open(&c, config)) goto done;
   const char *G = "node";
@@ -570,7 +602,31 @@ int cli_node(int argc, char **argv) {
     g_free(kerr);
     goto done;
   }
-  struct node_params p = {.identity = &id, .epoch = desc.epoch};
+  /* the state next to the keys: the installed epoch replaces the init key */
+  statepath = mixcfg_path(&c, G, "state", false);
+  if (c.err) goto done;
+  if (!statepath) statepath = node_state_default(keydir);
+  if (node_state_open(&ns, statepath, keydir, &id, &desc, &kerr) != 0 || node_binary_measure(binary, &kerr) != 0) {
+    c.err = g_strdup_printf("%s: [node] state: %s", config, kerr);
+    g_free(kerr);
+    goto done;
+  }
+  struct node_params p = {.identity = &id, .epoch = ns.installed ? ns.inst.version : desc.epoch,
+                          .digest = ns.installed ? ns.digest : NULL, .persist = node_state_persist,
+                          .persist_arg = &ns, .binary_measurement = binary};
+  char *ophex = mixcfg_string(&c, G, "operator_pk", NULL);
+  uint8_t opk[32];
+  size_t opn = 0;
+  if (ophex && (strlen(ophex) != 64 || sodium_hex2bin(opk, 32, ophex, 64, NULL, &opn, NULL) != 0 || opn != 32))
+    cfg_fail(&c, G, "operator_pk", "expected 64 hex digits (`cloudmix node epoch operator` prints it), got '%s'", ophex);
+  else if (ophex && ns.installed && sodium_memcmp(opk, ns.inst.operator_pk, 32) != 0)
+    cfg_fail(&c, G, "operator_pk", "differs from the operator key of epoch %u installed in %s; expected the same",
+             ns.inst.version, statepath);
+  else if (ophex)
+    memcpy(ns.inst.operator_pk, opk, 32);
+  if (ophex || ns.installed) p.operator_pk = ns.inst.operator_pk;
+  g_free(ophex);
+  p.epoch_grace = cm_time_from_s(mixcfg_double(&c, G, "epoch_grace_s", 0, 0, 86400));
   p.id = (uint32_t)mixcfg_uint(&c, G, "id", false, 0, 0, G_MAXUINT32);
   bufname = mixcfg_string(&c, G, "buffer", "oblivious");
   if (!c.err && buffer_variant_parse(bufname, &p.buffer) != 0)
@@ -619,7 +675,8 @@ int cli_node(int argc, char **argv) {
          "most %.0f%% of %u slots\n",
          (unsigned long long)p.replay_capacity, max_rate, epoch_len, cm_time_to_s(p.max_delay) * 1e3,
          p.source_share * 100, p.buffer_capacity);
-  printf("attestation: %s\n", nc.attestation);
+  printf("attestation: %s (not hardware-backed: Ed25519 by the node's own key)\n", nc.attestation);
+  node_print_epoch(&nc, &ns, statepath);
   fflush(stdout);
 
   struct mixsig sig;
@@ -639,11 +696,15 @@ int cli_node(int argc, char **argv) {
   printf("node %u stopped by %s after %.2f s\n", nc.id, why ? why : "--duration", cli_wall_s() - t0);
   print_counters(&k, &st);
   printf("%-27s %s\n", "balanced", balanced ? "yes" : "NO");
+  node_config(n, &nc);
+  node_print_epoch(&nc, &ns, statepath);
   rc = mxr_outcome("node", erc, balanced ? NULL : "counters do not balance (a bug)");
 
 done:
   sodium_memzero(&id, sizeof id);
   node_free(n);
+  node_state_close(&ns);
+  g_free(statepath);
   mxr_finish("node", &c, e, &book, listen);
   g_free(bufname);
   g_free(keydir);

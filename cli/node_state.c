@@ -1,0 +1,127 @@
+/* The node's state database next to its keys, the installed epoch at
+ * start, the persist hook and the binary's measurement; see node_state.h. */
+#include "node_state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+#include <sodium.h>
+
+#include "mixclaves/sphinx.h"
+
+char *node_state_default(const char *keydir) {
+  char *trim = g_strdup(keydir);
+  size_t n = strlen(trim);
+  while (n > 1 && trim[n - 1] == '/') trim[--n] = 0;
+  char *p = g_strdup_printf("%s.state.db", trim);
+  g_free(trim);
+  return p;
+}
+
+static char *epoch_key_path(const char *keydir, uint32_t v) {
+  char name[64];
+  snprintf(name, sizeof name, "x25519.%u.key", v);
+  return g_build_filename(keydir, name, NULL);
+}
+
+int node_state_open(struct node_state *s, const char *path, const char *keydir, struct node_identity *id,
+                    const struct node_descriptor *d, char **err) {
+  memset(s, 0, sizeof *s);
+  s->keydir = g_strdup(keydir);
+  memcpy(s->id_pk, id->pk, 32);
+  s->digest = g_new0(struct epoch_digest, 1);
+  struct epochdb_identity who = {.address = d->address};
+  memcpy(who.sign_pk, id->sign_pk, 32);
+  memcpy(who.pk, id->pk, 32);
+  int rc = epochdb_open(path, &who, &s->db, err);
+  if (rc != 0) return rc;
+  rc = epochdb_installed(s->db, s->digest, &s->inst, err);
+  if (rc == CM_ENOENT) return 0;
+  if (rc != 0) return rc;
+  uint8_t sk[32], pk[32];
+  rc = keyfile_secret_read(s->inst.key_file, sk, 32, err);
+  if (rc == 0 && (crypto_scalarmult_base(pk, sk) != 0 || sodium_memcmp(pk, s->inst.key_pk, 32) != 0)) {
+    rc = CM_EINVAL;
+    *err = g_strdup_printf("%s: holds another key than the one %s records for epoch %u", s->inst.key_file, path,
+                           s->inst.version);
+  }
+  if (rc == 0) {
+    memcpy(id->pk, pk, 32);
+    memcpy(id->sk, sk, 32);
+    s->installed = true;
+  }
+  sodium_memzero(sk, sizeof sk);
+  return rc;
+}
+
+void node_state_close(struct node_state *s) {
+  epochdb_close(s->db);
+  g_free(s->keydir);
+  g_free(s->digest);
+  memset(s, 0, sizeof *s);
+}
+
+int node_state_persist(void *arg, const struct epoch_digest *d, const uint8_t pk[32], const uint8_t sk[32]) {
+  struct node_state *s = arg;
+  char *err = NULL, *path = NULL;
+  int rc = 0;
+  if (sodium_memcmp(pk, s->id_pk, 32) == 0) {
+    path = g_build_filename(s->keydir, KEYFILE_X25519, NULL);
+  } else {
+    path = epoch_key_path(s->keydir, d->version);
+    uint8_t have[32], hpk[32];
+    rc = keyfile_secret_read(path, have, 32, &err);
+    if (rc == CM_ENOENT) {
+      g_free(err), err = NULL;
+      rc = keyfile_secret_write(path, sk, 32, &err);
+    } else if (rc == 0 && (crypto_scalarmult_base(hpk, have) != 0 || sodium_memcmp(hpk, pk, 32) != 0)) {
+      rc = CM_EEXIST;
+      err = g_strdup_printf("%s: holds another key for epoch %u; refused to replace it", path, d->version);
+    }
+    sodium_memzero(have, sizeof have);
+  }
+  struct epochdb_installed inst = s->inst;
+  inst.version = d->version;
+  memcpy(inst.key_pk, pk, 32);
+  if (rc == 0 && strlen(path) >= sizeof inst.key_file) {
+    rc = CM_EINVAL;
+    err = g_strdup_printf("%s: path too long", path);
+  }
+  if (rc == 0) {
+    g_strlcpy(inst.key_file, path, sizeof inst.key_file);
+    rc = epochdb_install(s->db, d, &inst, &err);
+  }
+  if (rc == 0) {
+    s->inst = inst;
+    *s->digest = *d;
+    s->installed = true;
+  } else {
+    fprintf(stderr, "cloudmix node: epoch %u not installed: %s\n", d->version, err ? err : cm_strerror(rc));
+  }
+  g_free(err);
+  g_free(path);
+  return rc;
+}
+
+int node_binary_measure(uint8_t out[32], char **err) {
+  FILE *f = fopen("/proc/self/exe", "rb");
+  if (!f) {
+    *err = g_strdup_printf("/proc/self/exe: cannot open: %s", g_strerror(errno));
+    return CM_EIO;
+  }
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, NULL, 0, 32);
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) crypto_generichash_update(&st, buf, n);
+  bool bad = ferror(f);
+  fclose(f);
+  if (bad) {
+    *err = g_strdup("/proc/self/exe: read error");
+    return CM_EIO;
+  }
+  crypto_generichash_final(&st, out, 32);
+  return 0;
+}

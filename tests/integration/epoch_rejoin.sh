@@ -1,0 +1,109 @@
+#!/bin/sh
+# A real-mode mix node rejoins after a crash with the same identity and
+# epoch (seed 3.3: "the mix node must persist the digest before installing
+# a new configuration"), on loopback UDP:
+#  1. `node init`; an operator key made here; the node's packet key of
+#     epoch 2 made ahead (`node epoch prepare`); the committed digest of
+#     epoch 2 signed by the operator (`node epoch sign`) and installed into
+#     the node's state database (`node epoch install`);
+#  2. the daemon starts in epoch 2 with that key and publishes the digest's
+#     hash; a client on epoch 2 gets its packets through;
+#  3. SIGKILL; restarted: the same Ed25519 and packet keys, the same epoch
+#     and digest hash; a new client run still gets through;
+#  4. a corrupted state database (and a digest signed by another operator)
+#     is refused with a clear error naming the file.
+# Needs CLOUDMIX and /usr/bin/python3 (free ports).
+set -u
+: "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
+. "$(dirname "$0")/real_lib.sh"
+set -- $(free_ports 2)
+NP=$1 CP=$2
+
+timeout 10 "$CLOUDMIX" node init --dir "$T/k" --address 10 --listen "127.0.0.1:$NP" >"$T/init.out" 2>&1 ||
+  bad "node init" "$(cat "$T/init.out")"
+timeout 10 "$CLOUDMIX" node epoch operator --out "$T/operator.key" >"$T/op.out" 2>&1 || bad "epoch operator" "$(cat "$T/op.out")"
+OPK=$(val operator_pk "$T/op.out")
+timeout 10 "$CLOUDMIX" node epoch prepare --keys "$T/k" --epoch 2 >"$T/prep.out" 2>&1 || bad "epoch prepare" "$(cat "$T/prep.out")"
+PK2=$(val pk "$T/prep.out")
+timeout 10 "$CLOUDMIX" node epoch sign --operator-key "$T/operator.key" --version 2 --node "$T/k/node.descriptor=$PK2" \
+  --out "$T/e2.digest" >"$T/sign.out" 2>&1 || bad "epoch sign" "$(cat "$T/sign.out")"
+DIGEST=$(val digest "$T/sign.out")
+printf '[node]\nkeys = k\n[client.bench]\naddress = 100\nlisten = 127.0.0.1:%s\n' "$CP" >"$T/n.ini"
+if timeout 10 "$CLOUDMIX" node epoch install --config "$T/n.ini" --digest "$T/e2.digest" --operator-pk "$OPK" \
+     >"$T/inst.out" 2>&1 && [ "$(val digest "$T/inst.out")" = "$DIGEST" ] && [ -f "$T/k.state.db" ]; then
+  ok "epoch 2 installed offline into k.state.db (digest $(echo "$DIGEST" | cut -c1-16)...)"
+else bad "epoch install" "$(cat "$T/inst.out")"; fi
+
+printf '[client]\naddress = 100\nlisten = 127.0.0.1:%s\nhops = 1\nlate_after_ms = 1000\n[node.n1]\naddress = 10\nlisten = 127.0.0.1:%s\npk = %s\nepoch = 2\n' \
+  "$CP" "$NP" "$PK2" >"$T/c.ini"
+# start NAME: the daemon in the background (not under timeout: SIGKILL must
+# reach the node itself; --duration 60 bounds it), waits for "listening"
+start() {
+  "$CLOUDMIX" node --config "$T/n.ini" --duration 60 >"$T/$1.out" 2>"$T/$1.err" &
+  NODE_PID=$!
+  PIDS="$PIDS $NODE_PID"
+  i=0
+  while ! grep -q listening "$T/$1.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+  grep -q listening "$T/$1.out"
+}
+# run_through NAME: a 1 s client run at 100/s; ok if it got every packet back
+run_through() {
+  timeout 30 "$CLOUDMIX" client --config "$T/c.ini" --rate 100 --duration 1 >"$T/$1.out" 2>"$T/$1.err"
+  s=$(val sent "$T/$1.out") g=$(val received "$T/$1.out")
+  if [ "${s:-0}" -gt 20 ] && [ "$g" = "$s" ]; then ok "$1: client on epoch 2 got $g of $s packets through"
+  else bad "$1: client on epoch 2 gets through" "$(cat "$T/$1.out" "$T/$1.err")"; fi
+}
+
+for run in first restarted; do
+  if start "$run"; then
+    if [ "$(val epoch "$T/$run.out")" = 2 ] && [ "$(val epoch_digest "$T/$run.out")" = "$DIGEST" ] &&
+       [ "$(val pk "$T/$run.out")" = "$PK2" ] && [ "$(val epoch_operator_pk "$T/$run.out")" = "$OPK" ]; then
+      ok "$run node: epoch 2, digest $(echo "$DIGEST" | cut -c1-16)..., packet key of epoch 2, sign_pk $(val sign_pk "$T/$run.out" | cut -c1-16)..."
+    else bad "$run node starts in epoch 2 with its digest and key" "$(cat "$T/$run.out")"; fi
+    run_through "$run-client"
+    kill -KILL "$NODE_PID"
+    wait "$NODE_PID" 2>/dev/null
+  else bad "$run node starts" "$(cat "$T/$run.out" "$T/$run.err")"; fi
+done
+for k in sign_pk binary_blake2b measurement; do
+  if [ -n "$(val $k "$T/first.out")" ] && [ "$(val $k "$T/first.out")" = "$(val $k "$T/restarted.out")" ]; then
+    ok "after SIGKILL and restart: the same $k"
+  else bad "the same $k after restart" "$(val $k "$T/first.out") vs $(val $k "$T/restarted.out")"; fi
+done
+if grep -q "not hardware-backed" "$T/first.out"; then ok "the quote is labelled not hardware-backed"
+else bad "quote label" "$(cat "$T/first.out")"; fi
+
+# a digest signed by another operator: refused, the installed state unchanged
+timeout 10 "$CLOUDMIX" node epoch operator --out "$T/other.key" >/dev/null 2>&1
+timeout 10 "$CLOUDMIX" node epoch sign --operator-key "$T/other.key" --version 3 --node "$T/k/node.descriptor=$PK2" \
+  --out "$T/e3.digest" >/dev/null 2>&1
+timeout 10 "$CLOUDMIX" node epoch install --config "$T/n.ini" --digest "$T/e3.digest" >"$T/inst3.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q "signed by the operator key" "$T/inst3.out"; then ok "a digest of another operator: refused (exit 1)"
+else bad "another operator's digest refused" "rc=$rc $(cat "$T/inst3.out")"; fi
+
+# a corrupted state database: the node refuses to start, naming the file
+cp "$T/k.state.db" "$T/saved.db"
+$PY -c '
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+for i in range(0, len(b), 7): b[i] ^= 0x5a
+open(p, "wb").write(b)' "$T/k.state.db"
+timeout 10 "$CLOUDMIX" node --config "$T/n.ini" --duration 1 >"$T/bad.out" 2>"$T/bad.err"
+rc=$?
+if [ $rc = 2 ] && grep -q "k.state.db" "$T/bad.err" && grep -q "not a cloudmix epoch database" "$T/bad.err" &&
+   ! grep -q listening "$T/bad.out"; then ok "corrupted state db refused (exit 2): $(head -c 160 "$T/bad.err")"
+else bad "corrupted state db refused" "rc=$rc $(cat "$T/bad.out" "$T/bad.err")"; fi
+# another node's state database (another identity, the same config)
+cp "$T/saved.db" "$T/k.state.db"
+timeout 10 "$CLOUDMIX" node init --dir "$T/k2" --address 11 --listen "127.0.0.1:$NP" >/dev/null 2>&1
+cp "$T/saved.db" "$T/k2.state.db"
+printf '[node]\nkeys = k2\n' >"$T/n2.ini"
+timeout 10 "$CLOUDMIX" node --config "$T/n2.ini" --duration 1 >"$T/other.out" 2>"$T/other.err"
+rc=$?
+if [ $rc = 2 ] && grep -q "another node" "$T/other.err"; then ok "another node's state db refused (exit 2)"
+else bad "another node's state db refused" "rc=$rc $(cat "$T/other.out" "$T/other.err")"; fi
+
+echo "epoch_rejoin: $pass passed, $fail failed"
+[ $fail = 0 ]
