@@ -537,6 +537,7 @@ out:
 int cli_node(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "init")) return node_init(argc - 1, argv + 1);
   if (argc >= 2 && !strcmp(argv[1], "epoch")) return node_epoch_cmd(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "quote")) return node_quote_cmd(argc - 1, argv + 1);
   gchar *config = NULL;
   gdouble duration = 0;
   GOptionEntry entries[] = {

@@ -49,7 +49,9 @@ int node_state_persist(void *arg, const struct epoch_digest *d, const uint8_t pk
  * CM_EIO with *err. */
 int node_binary_measure(uint8_t out[32], char **err);
 
-/* `cloudmix node epoch ...` (cli/node_epoch.c). */
+/* `cloudmix node epoch ...` (cli/node_epoch.c) and `cloudmix node quote`
+ * (cli/node_quote.c). */
 int node_epoch_cmd(int argc, char **argv);
+int node_quote_cmd(int argc, char **argv);
 
 #endif

@@ -310,7 +310,9 @@ static void send_loop(env *e, void *arg) {
   path[hops] = (struct codec_hop){.addr = n->p.addr, .delay = 0, .type = CODEC_LOOP};
   uint8_t pks[CODEC_HOPS_MAX][CODEC_KEY_BYTES];
   for (size_t i = 0; n->codec->keyed && i <= hops; i++) {
-    if (n->p.keys(n->p.keys_ctx, path[i].addr, pks[i]) != 0) {
+    if (path[i].addr == n->p.addr) /* its own key of this epoch, whatever the lookup says */
+      memcpy(pks[i], n->pk, 32);
+    else if (n->p.keys(n->p.keys_ctx, path[i].addr, pks[i]) != 0) {
       n->c.loop_send_failed++;
       goto next;
     }

@@ -241,11 +241,15 @@ void node_counters(const node *n, struct node_counters *out);
 /* Replace the peer list (copied): 0 or CM_ENOMEM / CM_EINVAL. */
 int node_set_peers(node *n, const cm_addr *peers, size_t npeers);
 
-/* Start the next key epoch with a new X25519 key: next (copied; its
- * Ed25519 pair is ignored, the node's identity stays), or NULL to draw one
- * from the node's key stream. The replay filter is reset with the key,
- * and packets stamped with the old epoch are dropped from now on
- * (stale_epoch). 0, CM_EINVAL (a key sphinx_pk_check refuses). */
+/* Start the next key epoch (epoch + 1) with a new X25519 key: next
+ * (copied; its Ed25519 pair is ignored, the node's identity stays), or
+ * NULL for the key published ahead for it (node_epoch_publish_next) or,
+ * none, one drawn from the node's key stream. The new key comes with its
+ * own replay filter (a published key keeps the one it has); the old key
+ * and its filter stay for epoch_grace, then packets stamped with the old
+ * epoch are dropped (stale_epoch). 0, CM_EINVAL (a key sphinx_pk_check
+ * refuses). No digest is involved: node_epoch_install is the operator's
+ * way. */
 int node_epoch_advance(node *n, const struct node_identity *next);
 
 /* Publish the key of epoch + 1 ahead of its start: next (copied; its

@@ -10,7 +10,10 @@
 #     hash; a client on epoch 2 gets its packets through;
 #  3. SIGKILL; restarted: the same Ed25519 and packet keys, the same epoch
 #     and digest hash; a new client run still gets through;
-#  4. a corrupted state database (and a digest signed by another operator)
+#  4. the node's software quote over a client nonce verifies against the
+#     operator-signed digest and the binary, and not for another nonce or
+#     with a changed signature;
+#  5. a corrupted state database (and a digest signed by another operator)
 #     is refused with a clear error naming the file.
 # Needs CLOUDMIX and /usr/bin/python3 (free ports).
 set -u
@@ -72,6 +75,27 @@ for k in sign_pk binary_blake2b measurement; do
 done
 if grep -q "not hardware-backed" "$T/first.out"; then ok "the quote is labelled not hardware-backed"
 else bad "quote label" "$(cat "$T/first.out")"; fi
+
+# the software quote over a client nonce: made from the node's keys and
+# state, checked against the operator-signed digest and the binary
+NONCE=$($PY -c 'import os; print(os.urandom(32).hex())')
+NONCE2=$($PY -c 'import os; print(os.urandom(32).hex())')
+timeout 10 "$CLOUDMIX" node quote --config "$T/n.ini" --nonce "$NONCE" --out "$T/q" >"$T/q.out" 2>&1 ||
+  bad "node quote" "$(cat "$T/q.out")"
+if timeout 10 "$CLOUDMIX" node quote --verify "$T/q" --digest "$T/e2.digest" --nonce "$NONCE" --binary "$CLOUDMIX" \
+     >"$T/qv.out" 2>&1 && grep -q "not hardware-backed" "$T/qv.out" && grep -q "$DIGEST" "$T/qv.out" &&
+   grep -q "$(val binary_blake2b "$T/first.out")" "$T/qv.out"; then
+  ok "quote verified against the digest and the binary: $(head -c 100 "$T/qv.out")..."
+else bad "quote verifies" "$(cat "$T/qv.out")"; fi
+timeout 10 "$CLOUDMIX" node quote --verify "$T/q" --digest "$T/e2.digest" --nonce "$NONCE2" >"$T/qn.out" 2>&1
+rc1=$?
+sed 's/^quote_sig=\(.\)/quote_sig=0/' "$T/q" >"$T/qt"
+[ "$(grep ^quote_sig "$T/q")" = "$(grep ^quote_sig "$T/qt")" ] && sed 's/^quote_sig=\(.\)/quote_sig=1/' "$T/q" >"$T/qt"
+timeout 10 "$CLOUDMIX" node quote --verify "$T/qt" --digest "$T/e2.digest" --nonce "$NONCE" >"$T/qx.out" 2>&1
+rc2=$?
+if [ $rc1 = 1 ] && grep -q "another nonce" "$T/qn.out" && [ $rc2 = 1 ] && grep -q "quote_sig fails" "$T/qx.out"; then
+  ok "quote refused for another nonce and with a changed signature"
+else bad "bad quotes refused" "$rc1 $(cat "$T/qn.out") / $rc2 $(cat "$T/qx.out")"; fi
 
 # a digest signed by another operator: refused, the installed state unchanged
 timeout 10 "$CLOUDMIX" node epoch operator --out "$T/other.key" >/dev/null 2>&1
