@@ -16,8 +16,10 @@
  *   [node]       this node: keys = DIR, id, buffer, buffer_capacity,
  *                queue_max, crypto (full), loop_rate_per_s, loop_hops,
  *                max_delay_ms, source_share, epoch_length_s,
- *                max_rate_per_s, fail_burst, fail_rate_per_s (address
- *                and listen come from the descriptor)
+ *                max_rate_per_s, fail_burst, fail_rate_per_s, state,
+ *                operator_pk, epoch_grace_s (address and listen come
+ *                from the descriptor; the epoch from the state database
+ *                when one is installed, cli/node_state.h)
  *   [node.NAME]  another node (a next hop): descriptor = FILE, or
  *                address, listen, pk (hex) and epoch
  *   [client.NAME] a client (a destination): address, listen */
@@ -571,12 +573,22 @@ int cli_node(int argc, char **argv) {
       "                 filter's capacity in tags (at 0.1% false positives; past it\n"
       "                 new packets are dropped as replay_filter_full), fail_burst (64)\n"
       "                 and fail_rate_per_s (16): failed unwraps a source may cause\n"
-      "                 before its packets are dropped unopened (rate_limited)\n"
+      "                 before its packets are dropped unopened (rate_limited),\n"
+      "                 state = FILE (default: <keys>.state.db, next to the keys\n"
+      "                 folder): the state database; the installed epoch (digest,\n"
+      "                 packet key) is loaded from it at start, and an epoch is\n"
+      "                 written to it before it is installed; operator_pk (64 hex:\n"
+      "                 installed digests must carry its signature; default: the\n"
+      "                 installed epoch's operator), epoch_grace_s (0: how long\n"
+      "                 the previous epoch's key still accepts packets)\n"
       "  [node.NAME]    another node, a next hop: descriptor = FILE, or address,\n"
       "                 listen = HOST:PORT, pk (64 hex digits) and epoch\n"
       "  [client.NAME]  a client, a destination: address, listen = HOST:PORT\n\n"
-      "Exit codes: 0 ok, 1 the run failed, 2 bad usage, config or keys (one line\n"
-      "on stderr).");
+      "Epochs: `cloudmix node epoch --help` (operator key, a coming epoch's key, a\n"
+      "signed digest, its install into the state database); `cloudmix node quote\n"
+      "--help` (a software quote over a client's nonce, not hardware-backed).\n\n"
+      "Exit codes: 0 ok, 1 the run failed, 2 bad usage, config, keys or state (one\n"
+      "line on stderr).");
   char *bad = mxr_parse(ctx, entries, &argc, &argv, &config);
   if (!bad && !(duration >= 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in [0, 1e7]");
   if (bad) return mxr_usage("node", bad, config);
