@@ -677,6 +677,19 @@ int cli_node(int argc, char **argv) {
   }
   struct node_config nc;
   node_config(n, &nc);
+  /* the next epoch's key made ahead (`node epoch prepare`): published now */
+  struct node_identity nextk;
+  int nrc = node_state_epoch_key(&ns, nc.epoch + 1, &nextk, &kerr);
+  if (nrc == 0) nrc = node_epoch_publish_next(n, &nextk);
+  sodium_memzero(&nextk, sizeof nextk);
+  if (nrc != 0 && nrc != CM_ENOENT) {
+    cfg_fail(&c, G, "keys", "the key of epoch %u: %s", nc.epoch + 1, kerr ? kerr : cm_strerror(nrc));
+    g_free(kerr);
+    goto done;
+  }
+  g_free(kerr);
+  kerr = NULL;
+  node_config(n, &nc);
   memcpy(book.pk[self_i], nc.pk, 32); /* its own loops come home through itself */
   book.has_pk[self_i] = true;
   char pk[65];

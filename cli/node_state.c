@@ -105,6 +105,17 @@ int node_state_persist(void *arg, const struct epoch_digest *d, const uint8_t pk
   return rc;
 }
 
+int node_state_epoch_key(const struct node_state *s, uint32_t v, struct node_identity *k, char **err) {
+  char *path = epoch_key_path(s->keydir, v);
+  int rc = keyfile_secret_read(path, k->sk, 32, err);
+  if (rc == 0 && (crypto_scalarmult_base(k->pk, k->sk) != 0 || sphinx_pk_check(k->pk) != 0)) {
+    rc = CM_EINVAL;
+    *err = g_strdup_printf("%s: not a valid X25519 packet key", path);
+  }
+  g_free(path);
+  return rc;
+}
+
 int node_binary_measure(uint8_t out[32], char **err) {
   FILE *f = fopen("/proc/self/exe", "rb");
   if (!f) {

@@ -45,6 +45,11 @@ void node_state_close(struct node_state *s);
  * printed on stderr. */
 int node_state_persist(void *arg, const struct epoch_digest *d, const uint8_t pk[32], const uint8_t sk[32]);
 
+/* The packet key of epoch v made ahead by `cloudmix node epoch prepare`
+ * (keydir/x25519.V.key) into k->pk / k->sk: 0, CM_ENOENT (none), or
+ * another CM_E* code with *err. */
+int node_state_epoch_key(const struct node_state *s, uint32_t v, struct node_identity *k, char **err);
+
 /* BLAKE2b-256 of the running binary (/proc/self/exe, streamed). 0 or
  * CM_EIO with *err. */
 int node_binary_measure(uint8_t out[32], char **err);

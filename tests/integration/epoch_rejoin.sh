@@ -7,7 +7,9 @@
 #     epoch 2 signed by the operator (`node epoch sign`) and installed into
 #     the node's state database (`node epoch install`);
 #  2. the daemon starts in epoch 2 with that key and publishes the digest's
-#     hash; a client on epoch 2 gets its packets through;
+#     hash; a client on epoch 2 gets its packets through; the key of epoch
+#     3, made ahead, is published at start and a client on epoch 3 gets
+#     through too, before epoch 3 is installed;
 #  3. SIGKILL; restarted: the same Ed25519 and packet keys, the same epoch
 #     and digest hash; a new client run still gets through;
 #  4. the node's software quote over a client nonce verifies against the
@@ -37,8 +39,16 @@ if timeout 10 "$CLOUDMIX" node epoch install --config "$T/n.ini" --digest "$T/e2
   ok "epoch 2 installed offline into k.state.db (digest $(echo "$DIGEST" | cut -c1-16)...)"
 else bad "epoch install" "$(cat "$T/inst.out")"; fi
 
-printf '[client]\naddress = 100\nlisten = 127.0.0.1:%s\nhops = 1\nlate_after_ms = 1000\n[node.n1]\naddress = 10\nlisten = 127.0.0.1:%s\npk = %s\nepoch = 2\n' \
-  "$CP" "$NP" "$PK2" >"$T/c.ini"
+# the key of epoch 3 made ahead: the node publishes it at start
+timeout 10 "$CLOUDMIX" node epoch prepare --keys "$T/k" --epoch 3 >"$T/prep3.out" 2>&1 || bad "epoch prepare 3" "$(cat "$T/prep3.out")"
+PK3=$(val pk "$T/prep3.out")
+# client_ini FILE PK EPOCH
+client_ini() {
+  printf '[client]\naddress = 100\nlisten = 127.0.0.1:%s\nhops = 1\nlate_after_ms = 1000\n[node.n1]\naddress = 10\nlisten = 127.0.0.1:%s\npk = %s\nepoch = %s\n' \
+    "$CP" "$NP" "$2" "$3" >"$1"
+}
+client_ini "$T/c.ini" "$PK2" 2
+client_ini "$T/c3.ini" "$PK3" 3
 # start NAME: the daemon in the background (not under timeout: SIGKILL must
 # reach the node itself; --duration 60 bounds it), waits for "listening"
 start() {
@@ -49,12 +59,12 @@ start() {
   while ! grep -q listening "$T/$1.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
   grep -q listening "$T/$1.out"
 }
-# run_through NAME: a 1 s client run at 100/s; ok if it got every packet back
+# run_through NAME [CONFIG EPOCH]: a 1 s client run at 100/s; ok if it got every packet back
 run_through() {
-  timeout 30 "$CLOUDMIX" client --config "$T/c.ini" --rate 100 --duration 1 >"$T/$1.out" 2>"$T/$1.err"
+  timeout 30 "$CLOUDMIX" client --config "${2:-$T/c.ini}" --rate 100 --duration 1 >"$T/$1.out" 2>"$T/$1.err"
   s=$(val sent "$T/$1.out") g=$(val received "$T/$1.out")
-  if [ "${s:-0}" -gt 20 ] && [ "$g" = "$s" ]; then ok "$1: client on epoch 2 got $g of $s packets through"
-  else bad "$1: client on epoch 2 gets through" "$(cat "$T/$1.out" "$T/$1.err")"; fi
+  if [ "${s:-0}" -gt 20 ] && [ "$g" = "$s" ]; then ok "$1: client on epoch ${3:-2} got $g of $s packets through"
+  else bad "$1: client on epoch ${3:-2} gets through" "$(cat "$T/$1.out" "$T/$1.err")"; fi
 }
 
 for run in first restarted; do
@@ -64,6 +74,9 @@ for run in first restarted; do
       ok "$run node: epoch 2, digest $(echo "$DIGEST" | cut -c1-16)..., packet key of epoch 2, sign_pk $(val sign_pk "$T/$run.out" | cut -c1-16)..."
     else bad "$run node starts in epoch 2 with its digest and key" "$(cat "$T/$run.out")"; fi
     run_through "$run-client"
+    if [ "$(val epochs_held "$T/$run.out")" = 2,3 ]; then ok "$run node holds the keys of epochs 2 and 3 (3 published ahead)"
+    else bad "$run node holds epochs 2,3" "$(cat "$T/$run.out")"; fi
+    [ $run = restarted ] && run_through "$run-client3" "$T/c3.ini" 3
     kill -KILL "$NODE_PID"
     wait "$NODE_PID" 2>/dev/null
   else bad "$run node starts" "$(cat "$T/$run.out" "$T/$run.err")"; fi
