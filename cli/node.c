@@ -444,33 +444,6 @@ static void fill_check(env *e, void *arg) {
   f->t = env_after(e, CM_S(1), fill_check, f);
 }
 
-/* The epoch, its digest and the measurement, as "KEY VALUE" lines. */
-static void node_print_epoch(const struct node_config *nc, const struct node_state *ns, const char *statepath) {
-  char hex[65];
-  printf("%-27s %u\n", "epoch", nc->epoch);
-  printf("%-27s", "epochs_held");
-  for (size_t i = 0; i < nc->nepochs; i++) printf("%s%u", i ? "," : " ", nc->epochs[i]);
-  printf("\n");
-  if (nc->digest) {
-    sodium_bin2hex(hex, sizeof hex, nc->digest_hash, 32);
-    printf("%-27s %s\n", "epoch_digest", hex);
-    sodium_bin2hex(hex, sizeof hex, ns->inst.operator_pk, 32);
-    printf("%-27s %s\n", "epoch_operator_pk", hex);
-  } else {
-    printf("%-27s none\n", "epoch_digest");
-  }
-  printf("%-27s %s\n", "state", statepath);
-  sodium_bin2hex(hex, sizeof hex, nc->sign_pk, 32);
-  printf("%-27s %s\n", "sign_pk", hex);
-  sodium_bin2hex(hex, sizeof hex, nc->binary_measurement, 32);
-  printf("%-27s %s\n", "binary_blake2b", hex);
-  sodium_bin2hex(hex, sizeof hex, nc->measurement, 32);
-  printf("%-27s %s\n", "measurement", hex);
-  char q[129];
-  sodium_bin2hex(q, sizeof q, nc->quote, 64);
-  printf("%-27s %s\n", "quote", q);
-}
-
 static int node_init(int argc, char **argv) {
   gchar *dir = NULL, *listen = NULL;
   gint64 address = 0, epoch = 0;
@@ -702,7 +675,7 @@ int cli_node(int argc, char **argv) {
          (unsigned long long)p.replay_capacity, max_rate, epoch_len, cm_time_to_s(p.max_delay) * 1e3,
          p.source_share * 100, p.buffer_capacity);
   printf("attestation: %s (not hardware-backed: Ed25519 by the node's own key)\n", nc.attestation);
-  node_print_epoch(&nc, &ns, statepath);
+  node_state_print(&nc, &ns, statepath);
   fflush(stdout);
 
   struct mixsig sig;
@@ -723,7 +696,7 @@ int cli_node(int argc, char **argv) {
   print_counters(&k, &st);
   printf("%-27s %s\n", "balanced", balanced ? "yes" : "NO");
   node_config(n, &nc);
-  node_print_epoch(&nc, &ns, statepath);
+  node_state_print(&nc, &ns, statepath);
   rc = mxr_outcome("node", erc, balanced ? NULL : "counters do not balance (a bug)");
 
 done:

@@ -116,6 +116,33 @@ int node_state_epoch_key(const struct node_state *s, uint32_t v, struct node_ide
   return rc;
 }
 
+/* The epoch, its digest and the measurement, as "KEY VALUE" lines. */
+void node_state_print(const struct node_config *nc, const struct node_state *ns, const char *statepath) {
+  char hex[65];
+  printf("%-27s %u\n", "epoch", nc->epoch);
+  printf("%-27s", "epochs_held");
+  for (size_t i = 0; i < nc->nepochs; i++) printf("%s%u", i ? "," : " ", nc->epochs[i]);
+  printf("\n");
+  if (nc->digest) {
+    sodium_bin2hex(hex, sizeof hex, nc->digest_hash, 32);
+    printf("%-27s %s\n", "epoch_digest", hex);
+    sodium_bin2hex(hex, sizeof hex, ns->inst.operator_pk, 32);
+    printf("%-27s %s\n", "epoch_operator_pk", hex);
+  } else {
+    printf("%-27s none\n", "epoch_digest");
+  }
+  printf("%-27s %s\n", "state", statepath);
+  sodium_bin2hex(hex, sizeof hex, nc->sign_pk, 32);
+  printf("%-27s %s\n", "sign_pk", hex);
+  sodium_bin2hex(hex, sizeof hex, nc->binary_measurement, 32);
+  printf("%-27s %s\n", "binary_blake2b", hex);
+  sodium_bin2hex(hex, sizeof hex, nc->measurement, 32);
+  printf("%-27s %s\n", "measurement", hex);
+  char q[129];
+  sodium_bin2hex(q, sizeof q, nc->quote, 64);
+  printf("%-27s %s\n", "quote", q);
+}
+
 int node_binary_measure(uint8_t out[32], char **err) {
   FILE *f = fopen("/proc/self/exe", "rb");
   if (!f) {

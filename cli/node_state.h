@@ -50,6 +50,12 @@ int node_state_persist(void *arg, const struct epoch_digest *d, const uint8_t pk
  * another CM_E* code with *err. */
 int node_state_epoch_key(const struct node_state *s, uint32_t v, struct node_identity *k, char **err);
 
+/* The node's epoch, epochs held, installed digest's hash and operator,
+ * state file, Ed25519 key, binary hash, measurement and quote, as
+ * "KEY VALUE" lines on stdout (the daemon, at start and after its
+ * counters). */
+void node_state_print(const struct node_config *nc, const struct node_state *ns, const char *statepath);
+
 /* BLAKE2b-256 of the running binary (/proc/self/exe, streamed). 0 or
  * CM_EIO with *err. */
 int node_binary_measure(uint8_t out[32], char **err);
