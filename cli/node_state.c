@@ -123,6 +123,10 @@ void node_state_print(const struct node_config *nc, const struct node_state *ns,
   printf("%-27s", "epochs_held");
   for (size_t i = 0; i < nc->nepochs; i++) printf("%s%u", i ? "," : " ", nc->epochs[i]);
   printf("\n");
+  if (nc->has_next) {
+    sodium_bin2hex(hex, sizeof hex, nc->next_pk, 32);
+    printf("%-27s %s\n", "next_pk", hex);
+  }
   if (nc->digest) {
     sodium_bin2hex(hex, sizeof hex, nc->digest_hash, 32);
     printf("%-27s %s\n", "epoch_digest", hex);

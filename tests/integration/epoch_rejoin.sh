@@ -74,7 +74,7 @@ for run in first restarted; do
       ok "$run node: epoch 2, digest $(echo "$DIGEST" | cut -c1-16)..., packet key of epoch 2, sign_pk $(val sign_pk "$T/$run.out" | cut -c1-16)..."
     else bad "$run node starts in epoch 2 with its digest and key" "$(cat "$T/$run.out")"; fi
     run_through "$run-client"
-    if [ "$(val epochs_held "$T/$run.out")" = 2,3 ]; then ok "$run node holds the keys of epochs 2 and 3 (3 published ahead)"
+    if [ "$(val epochs_held "$T/$run.out")" = 2,3 ] && [ "$(val next_pk "$T/$run.out")" = "$PK3" ]; then ok "$run node holds the keys of epochs 2 and 3 (3 published ahead)"
     else bad "$run node holds epochs 2,3" "$(cat "$T/$run.out")"; fi
     [ $run = restarted ] && run_through "$run-client3" "$T/c3.ini" 3
     kill -KILL "$NODE_PID"
