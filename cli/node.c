@@ -599,7 +599,8 @@ int cli_node(int argc, char **argv) {
   }
   struct node_params p = {.identity = &id, .epoch = ns.installed ? ns.inst.version : desc.epoch,
                           .digest = ns.installed ? ns.digest : NULL, .persist = node_state_persist,
-                          .persist_arg = &ns, .binary_measurement = binary};
+                          .persist_arg = &ns, .binary_measurement = binary, .replay_log = node_state_tag_log,
+                          .replay_log_arg = &ns};
   char *ophex = mixcfg_string(&c, G, "operator_pk", NULL);
   uint8_t opk[32];
   size_t opn = 0;
@@ -662,6 +663,12 @@ int cli_node(int argc, char **argv) {
   }
   g_free(kerr);
   kerr = NULL;
+  uint64_t restored = 0;
+  if (node_state_tags_restore(&ns, n, &restored, &kerr) != 0) {
+    cfg_fail(&c, G, "state", "%s", kerr);
+    g_free(kerr);
+    goto done;
+  }
   node_config(n, &nc);
   memcpy(book.pk[self_i], nc.pk, 32); /* its own loops come home through itself */
   book.has_pk[self_i] = true;
@@ -676,6 +683,7 @@ int cli_node(int argc, char **argv) {
          p.source_share * 100, p.buffer_capacity);
   printf("attestation: %s (not hardware-backed: Ed25519 by the node's own key)\n", nc.attestation);
   node_state_print(&nc, &ns, statepath);
+  printf("%-27s %llu\n", "replay_tags_restored", (unsigned long long)restored);
   fflush(stdout);
 
   struct mixsig sig;

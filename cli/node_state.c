@@ -3,6 +3,8 @@
 #include "node_state.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +31,8 @@ static char *epoch_key_path(const char *keydir, uint32_t v) {
 int node_state_open(struct node_state *s, const char *path, const char *keydir, struct node_identity *id,
                     const struct node_descriptor *d, char **err) {
   memset(s, 0, sizeof *s);
+  for (int i = 0; i < 3; i++) s->tag_fd[i] = -1;
+  s->path = g_strdup(path);
   s->keydir = g_strdup(keydir);
   memcpy(s->id_pk, id->pk, 32);
   s->digest = g_new0(struct epoch_digest, 1);
@@ -57,6 +61,9 @@ int node_state_open(struct node_state *s, const char *path, const char *keydir, 
 }
 
 void node_state_close(struct node_state *s) {
+  for (int i = 0; i < 3; i++)
+    if (s->path && s->tag_fd[i] >= 0) close(s->tag_fd[i]); /* (path: opened, the fds set) */
+  g_free(s->path);
   epochdb_close(s->db);
   g_free(s->keydir);
   g_free(s->digest);
@@ -145,6 +152,88 @@ void node_state_print(const struct node_config *nc, const struct node_state *ns,
   char q[129];
   sodium_bin2hex(q, sizeof q, nc->quote, 64);
   printf("%-27s %s\n", "quote", q);
+}
+
+static char *tags_path(const struct node_state *s, uint32_t epoch) {
+  return g_strdup_printf("%s.tags.%u", s->path, epoch);
+}
+
+void node_state_tag_log(void *arg, uint32_t epoch, const uint8_t tag[32]) {
+  struct node_state *s = arg;
+  int slot = -1;
+  for (int i = 0; i < 3 && slot < 0; i++)
+    if (s->tag_fd[i] >= 0 && s->tag_epoch[i] == epoch) slot = i;
+  if (slot < 0) { /* a free slot, else the lowest epoch's */
+    slot = 0;
+    for (int i = 0; i < 3; i++)
+      if (s->tag_fd[i] < 0 || (s->tag_fd[slot] >= 0 && s->tag_epoch[i] < s->tag_epoch[slot])) slot = i;
+    if (s->tag_fd[slot] >= 0) close(s->tag_fd[slot]);
+    char *p = tags_path(s, epoch);
+    s->tag_fd[slot] = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    s->tag_epoch[slot] = epoch;
+    if (s->tag_fd[slot] < 0 && !s->tag_warned) {
+      fprintf(stderr, "cloudmix node: %s: cannot open the replay journal: %s; replays are checked in memory only\n", p,
+              g_strerror(errno));
+      s->tag_warned = true;
+    }
+    g_free(p);
+  }
+  if (s->tag_fd[slot] >= 0 && write(s->tag_fd[slot], tag, 32) != 32 && !s->tag_warned) {
+    fprintf(stderr, "cloudmix node: the replay journal of epoch %u: write failed: %s; a restart may accept this "
+                    "packet again\n", epoch, g_strerror(errno));
+    s->tag_warned = true;
+  }
+}
+
+int node_state_tags_restore(struct node_state *s, node *n, uint64_t *restored, char **err) {
+  *restored = 0;
+  struct node_config nc;
+  node_config(n, &nc);
+  char *dir = g_path_get_dirname(s->path), *base = g_path_get_basename(s->path);
+  char *prefix = g_strdup_printf("%s.tags.", base);
+  GDir *d = g_dir_open(dir, 0, NULL);
+  int rc = 0;
+  for (const char *name; d && rc == 0 && (name = g_dir_read_name(d));) {
+    guint64 epoch = 0;
+    if (!g_str_has_prefix(name, prefix) ||
+        !g_ascii_string_to_unsigned(name + strlen(prefix), 10, 0, G_MAXUINT32, &epoch, NULL))
+      continue;
+    char *p = g_build_filename(dir, name, NULL);
+    bool held = false;
+    for (size_t i = 0; i < nc.nepochs; i++) held = held || nc.epochs[i] == epoch;
+    if (!held) { /* an epoch the node no longer holds: its key and filter are gone */
+      if (unlink(p) != 0) {
+        *err = g_strdup_printf("%s: cannot remove the journal of a dropped epoch: %s", p, g_strerror(errno));
+        rc = CM_EIO;
+      }
+      g_free(p);
+      continue;
+    }
+    FILE *f = fopen(p, "rb");
+    if (!f) {
+      *err = g_strdup_printf("%s: cannot read the replay journal: %s", p, g_strerror(errno));
+      rc = CM_EIO;
+    }
+    static uint8_t buf[32 * 2048];
+    size_t got;
+    uint64_t total = 0;
+    while (f && (got = fread(buf, 1, sizeof buf, f)) > 0) {
+      total += got;
+      for (size_t off = 0; off + 32 <= got; off += 32, (*restored)++) node_replay_restore(n, (uint32_t)epoch, buf + off);
+    }
+    if (f) fclose(f);
+    /* a torn last record (a write cut short): dropped, so later appends stay aligned */
+    if (f && total % 32 != 0 && truncate(p, (off_t)(total - total % 32)) != 0) {
+      *err = g_strdup_printf("%s: cannot cut its torn last record: %s", p, g_strerror(errno));
+      rc = CM_EIO;
+    }
+    g_free(p);
+  }
+  if (d) g_dir_close(d);
+  g_free(prefix);
+  g_free(base);
+  g_free(dir);
+  return rc;
 }
 
 int node_binary_measure(uint8_t out[32], char **err) {

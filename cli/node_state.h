@@ -28,6 +28,10 @@ struct node_state {
   bool installed;                 /* an epoch is installed: digest and inst are set */
   struct epoch_digest *digest;    /* owned */
   struct epochdb_installed inst;
+  char *path;                     /* the database's path (owned) */
+  int tag_fd[3];                  /* open replay journals (-1: none), of epochs tag_epoch */
+  uint32_t tag_epoch[3];
+  bool tag_warned;                /* a journal write failed (said once) */
 };
 
 /* Open (or make) path for the node of keydir's identity id / descriptor d.
@@ -55,6 +59,18 @@ int node_state_epoch_key(const struct node_state *s, uint32_t v, struct node_ide
  * "KEY VALUE" lines on stdout (the daemon, at start and after its
  * counters). */
 void node_state_print(const struct node_config *nc, const struct node_state *ns, const char *statepath);
+
+/* Replay journals, so a restarted node still refuses packets it saw
+ * before a crash: "<state>.tags.EPOCH", every new replay tag of that
+ * epoch appended (32 bytes, one write() each: they survive a killed
+ * process, not a power loss; max_rate_per_s x epoch_length_s x 32 bytes
+ * per epoch at most). node_state_tag_log is the node's params.replay_log
+ * (arg: struct node_state *). node_state_tags_restore puts the journals of
+ * the epochs n holds back into their filters (*restored: how many tags; a
+ * torn last record is skipped) and deletes the journals of epochs it no
+ * longer holds. 0 or a CM_E* code with *err. */
+void node_state_tag_log(void *arg, uint32_t epoch, const uint8_t tag[32]);
+int node_state_tags_restore(struct node_state *s, node *n, uint64_t *restored, char **err);
 
 /* BLAKE2b-256 of the running binary (/proc/self/exe, streamed). 0 or
  * CM_EIO with *err. */

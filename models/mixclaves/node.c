@@ -203,6 +203,7 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
     else n->c.malformed++;
     goto drop;
   }
+  if (n->p.replay_log) n->p.replay_log(n->p.replay_log_arg, epoch, u.tag); /* the tag is in key->replay now */
   if (u.type == CODEC_DROP) {
     n->c.discarded_drop++;
     goto drop;
@@ -639,4 +640,12 @@ int node_epoch_attest(const node *n, const uint8_t nonce[EPOCH_NONCE_BYTES], uin
   if (!n || !nonce || !sig) return CM_EINVAL;
   if (!n->es->has_committed) return CM_ENOENT;
   return epoch_node_sign(&n->es->committed, n->sign_sk, nonce, sig);
+}
+
+int node_replay_restore(node *n, uint32_t epoch, const uint8_t tag[CODEC_TAG_BYTES]) {
+  if (!n || !tag) return CM_EINVAL;
+  struct keyring_key *key = keyring_find(n->ring, epoch, env_now(n->e));
+  if (!key) return CM_ENOENT;
+  sphinx_replay_check_insert(key->replay, tag);
+  return 0;
 }

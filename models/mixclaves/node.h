@@ -45,9 +45,10 @@
  * replay filter, which is dropped only with its key, never reset while the
  * key accepts packets, and is sized for replay_capacity tags (real mode:
  * max rate x epoch length); at that fill new packets are dropped as
- * replay_filter_full instead of being falsely rejected. The replay filters
- * live in memory only: a restarted node (same keys, same epoch) starts them
- * empty.
+ * replay_filter_full instead of being falsely rejected. The filters live
+ * in memory; params.replay_log hands every new tag to a journal, and
+ * node_replay_restore puts a journal back after a restart (same keys, same
+ * epoch), so a packet seen before a crash stays a replay after it.
  *
  * The epoch digest (epoch.h, epoch_state.h): node_epoch_install takes an
  * operator-committed digest listing this node (its Ed25519 key and the
@@ -110,6 +111,11 @@ struct node_identity {
  * before the node installs it; 0, or an error that aborts the install. */
 typedef int (*node_persist_fn)(void *arg, const struct epoch_digest *d, const uint8_t pk[32], const uint8_t sk[32]);
 
+/* params.replay_log: the tag of a packet of epoch just entered into that
+ * epoch's replay filter (after a successful unwrap), for a journal that
+ * survives a restart (node_replay_restore). */
+typedef void (*node_tag_fn)(void *arg, uint32_t epoch, const uint8_t tag[CODEC_TAG_BYTES]);
+
 /* Per-packet CPU time (ns) of processing a packet of len bytes. */
 typedef cm_time (*node_service_fn)(void *arg, size_t len);
 
@@ -152,6 +158,8 @@ struct node_params {
   const struct epoch_digest *digest; /* restored at start (borrowed during node_new): committed, of version epoch,
                                         listing this node with identity's keys; NULL: none yet */
   const uint8_t *binary_measurement; /* 32 bytes (copied): BLAKE2b-256 of the running binary, in the measurement */
+  node_tag_fn replay_log;        /* NULL: tags are kept in memory only */
+  void *replay_log_arg;
 };
 
 /* Every accepted datagram ends in exactly one of the outcome fields:
@@ -274,6 +282,10 @@ int node_epoch_install(node *n, const struct epoch_digest *d, const struct node_
 /* The node's signature over (installed digest's hash, the client's nonce)
  * (epoch_node_sign). 0, CM_ENOENT (no digest installed), CM_EINVAL. */
 int node_epoch_attest(const node *n, const uint8_t nonce[EPOCH_NONCE_BYTES], uint8_t sig[EPOCH_SIG_BYTES]);
+
+/* Put tag into epoch's replay filter (a restarted node reloading its
+ * journal, params.replay_log). 0, CM_ENOENT (no key of that epoch held). */
+int node_replay_restore(node *n, uint32_t epoch, const uint8_t tag[CODEC_TAG_BYTES]);
 
 /* Check every counter identity above; false when broken (tests). */
 bool node_counters_balanced(const struct node_counters *c);

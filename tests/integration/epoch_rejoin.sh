@@ -12,17 +12,20 @@
 #     through too, before epoch 3 is installed;
 #  3. SIGKILL; restarted: the same Ed25519 and packet keys, the same epoch
 #     and digest hash; a new client run still gets through;
-#  4. the node's software quote over a client nonce verifies against the
+#  4. packets captured before the crash are refused as replays after the
+#     restart (the replay journal, whose torn last record is cut off); with
+#     the journal deleted they are accepted again;
+#  5. the node's software quote over a client nonce verifies against the
 #     operator-signed digest and the binary, and not for another nonce or
 #     with a changed signature;
-#  5. a corrupted state database (and a digest signed by another operator)
+#  6. a corrupted state database (and a digest signed by another operator)
 #     is refused with a clear error naming the file.
 # Needs CLOUDMIX and /usr/bin/python3 (free ports).
 set -u
 : "${CLOUDMIX:?set CLOUDMIX to build/cloudmix}"
 . "$(dirname "$0")/real_lib.sh"
-set -- $(free_ports 2)
-NP=$1 CP=$2
+set -- $(free_ports 3)
+NP=$1 CP=$2 RELAY=$3
 
 timeout 10 "$CLOUDMIX" node init --dir "$T/k" --address 10 --listen "127.0.0.1:$NP" >"$T/init.out" 2>&1 ||
   bad "node init" "$(cat "$T/init.out")"
@@ -49,10 +52,10 @@ client_ini() {
 }
 client_ini "$T/c.ini" "$PK2" 2
 client_ini "$T/c3.ini" "$PK3" 3
-# start NAME: the daemon in the background (not under timeout: SIGKILL must
+# start NAME [CONFIG]: the daemon in the background (not under timeout: SIGKILL must
 # reach the node itself; --duration 60 bounds it), waits for "listening"
 start() {
-  "$CLOUDMIX" node --config "$T/n.ini" --duration 60 >"$T/$1.out" 2>"$T/$1.err" &
+  "$CLOUDMIX" node --config "${2:-$T/n.ini}" --duration 60 >"$T/$1.out" 2>"$T/$1.err" &
   NODE_PID=$!
   PIDS="$PIDS $NODE_PID"
   i=0
@@ -88,6 +91,79 @@ for k in sign_pk binary_blake2b measurement; do
 done
 if grep -q "not hardware-backed" "$T/first.out"; then ok "the quote is labelled not hardware-backed"
 else bad "quote label" "$(cat "$T/first.out")"; fi
+
+# replays across the crash: a relay on the client's path captures its
+# packets (all delivered); SIGKILL; restarted, the node refuses every one
+# of them resent from the relay's address (replay), from its journal
+# (<state>.tags.2); with the journal deleted, the same packets are
+# accepted once more, which is what the journal prevents
+cat >"$T/relay.py" <<'EOF2'
+import socket, sys
+relay, node, cli = (("127.0.0.1", int(p)) for p in sys.argv[1:4])
+cap = open(sys.argv[4], "wb")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(relay)
+print("ready", flush=True)
+while True:
+    d, a = s.recvfrom(65536)
+    if a == cli:
+        cap.write(len(d).to_bytes(4, "big") + d); cap.flush(); s.sendto(d, node)
+    else:
+        s.sendto(d, cli)
+EOF2
+cat >"$T/resend.py" <<'EOF2'
+import socket, sys, time
+relay, node = (("127.0.0.1", int(p)) for p in sys.argv[1:3])
+b = open(sys.argv[3], "rb").read()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(relay)
+i = n = 0
+while i < len(b):
+    k = int.from_bytes(b[i:i + 4], "big"); s.sendto(b[i + 4:i + 4 + k], node); i += 4 + k; n += 1; time.sleep(0.001)
+print("resent", n)
+EOF2
+# (fail_burst high: each replay costs the source a token of its failure
+# budget, and past 64 they would be counted rate_limited instead)
+printf '[node]\nkeys = k\nfail_burst = 100000\n[client.bench]\naddress = 100\nlisten = 127.0.0.1:%s\n' "$RELAY" >"$T/nr.ini"
+printf '[client]\naddress = 100\nlisten = 127.0.0.1:%s\nhops = 1\nlate_after_ms = 1000\n[node.n1]\naddress = 10\nlisten = 127.0.0.1:%s\npk = %s\nepoch = 2\n' \
+  "$CP" "$RELAY" "$PK2" >"$T/cr.ini"
+$PY "$T/relay.py" "$RELAY" "$NP" "$CP" "$T/cap.bin" >"$T/relay.out" 2>&1 &
+RPID=$!
+PIDS="$PIDS $RPID"
+i=0
+while ! grep -q ready "$T/relay.out" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if start pre "$T/nr.ini"; then
+  run_through pre-client "$T/cr.ini"
+  kill -KILL "$NODE_PID"
+  wait "$NODE_PID" 2>/dev/null
+fi
+kill "$RPID"
+wait "$RPID" 2>/dev/null
+NCAP=$(val sent "$T/pre-client.out")
+# resend_after NAME: restart, resend the captured packets, stop (SIGTERM)
+resend_after() {
+  if start "$1" "$T/nr.ini"; then
+    $PY "$T/resend.py" "$RELAY" "$NP" "$T/cap.bin" >"$T/$1.resend" 2>&1
+    sleep 0.3
+    kill -TERM "$NODE_PID"
+    wait "$NODE_PID"
+  else bad "$1 node starts" "$(cat "$T/$1.out" "$T/$1.err")"; fi
+}
+printf 'torn!!!' >>"$T/k.state.db.tags.2" # a record cut short by the kill: skipped and cut off
+resend_after post
+sz=$(wc -c <"$T/k.state.db.tags.2")
+if [ $((sz % 32)) = 0 ]; then ok "the journal's torn last record was cut ($sz bytes, whole 32-byte tags)"
+else bad "torn journal record cut" "size $sz"; fi
+if [ "${NCAP:-0}" -gt 20 ] && [ "$(val received "$T/post.out")" = "$NCAP" ] && [ "$(val replay "$T/post.out")" = "$NCAP" ] &&
+   [ "$(val delivered "$T/post.out")" = 0 ] && [ "$(val balanced "$T/post.out")" = yes ] &&
+   [ "$(val replay_tags_restored "$T/post.out")" -ge "$NCAP" ]; then
+  ok "after SIGKILL and restart: all $NCAP packets seen before the crash refused as replays ($(val replay_tags_restored "$T/post.out") tags restored from the journal)"
+else bad "replays refused after the restart" "captured $NCAP; $(cat "$T/post.out" "$T/post.resend")"; fi
+rm -f "$T"/k.state.db.tags.*
+resend_after nojournal
+if [ "$(val delivered "$T/nojournal.out")" = "$NCAP" ] && [ "$(val replay "$T/nojournal.out")" = 0 ]; then
+  ok "control: with the journal deleted the same $NCAP packets are accepted again (delivered)"
+else bad "control without the journal" "$(cat "$T/nojournal.out")"; fi
 
 # the software quote over a client nonce: made from the node's keys and
 # state, checked against the operator-signed digest and the binary
