@@ -16,9 +16,11 @@
  *   [node]       this node: keys = DIR, id, buffer, buffer_capacity,
  *                queue_max, crypto (full), loop_rate_per_s, loop_hops,
  *                max_delay_ms, source_share, epoch_length_s,
- *                max_rate_per_s, fail_burst, fail_rate_per_s, link_delay_ms,
+ *                max_rate_per_s, fail_burst, fail_rate_per_s, state,
+ *                operator_pk, epoch_grace_s, link_delay_ms,
  *                link_jitter_ms, link_loss (address and listen come from
- *                the descriptor)
+ *                the descriptor; the epoch from the state database when
+ *                one is installed, cli/node_state.h)
  *   [node.NAME]  another node (a next hop): descriptor = FILE, or
  *                address, listen, pk (hex) and epoch
  *   [client.NAME] a client (a destination): address, listen
@@ -40,6 +42,7 @@
 #include "mixclaves.h"
 #include "mixclaves/node.h"
 #include "mixclaves/sphinx.h"
+#include "node_state.h"
 
 /* ---- the config reader (struct mixcfg, cli.h) ---- */
 
@@ -401,8 +404,9 @@ const char *mixcfg_signals_end(struct mixsig *m) {
 
 static const char *const node_keys[] = {"id", "address", "listen", "keys", "buffer", "buffer_capacity", "queue_max",
                                         "crypto", "loop_rate_per_s", "loop_hops", "max_delay_ms", "source_share",
-                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s",
-                                        "link_delay_ms", "link_jitter_ms", "link_loss", NULL};
+                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", "state",
+                                        "operator_pk", "epoch_grace_s", "link_delay_ms", "link_jitter_ms", "link_loss",
+                                        NULL};
 
 static void print_counters(const struct node_counters *k, const struct env_net_stats *st) {
   const struct {
@@ -527,6 +531,8 @@ out:
 
 int cli_node(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "init")) return node_init(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "epoch")) return node_epoch_cmd(argc - 1, argv + 1);
+  if (argc >= 2 && !strcmp(argv[1], "quote")) return node_quote_cmd(argc - 1, argv + 1);
   gchar *config = NULL;
   gdouble duration = 0;
   GOptionEntry entries[] = {
@@ -561,6 +567,13 @@ int cli_node(int argc, char **argv) {
       "                 new packets are dropped as replay_filter_full), fail_burst (64)\n"
       "                 and fail_rate_per_s (16): failed unwraps a source may cause\n"
       "                 before its packets are dropped unopened (rate_limited),\n"
+      "                 state = FILE (default: <keys>.state.db, next to the keys\n"
+      "                 folder): the state database; the installed epoch (digest,\n"
+      "                 packet key) is loaded from it at start, and an epoch is\n"
+      "                 written to it before it is installed; operator_pk (64 hex:\n"
+      "                 installed digests must carry its signature; default: the\n"
+      "                 installed epoch's operator), epoch_grace_s (0: how long\n"
+      "                 the previous epoch's key still accepts packets)\n"
       "                 link_delay_ms, link_jitter_ms (at most the delay), link_loss\n"
       "                 (0): every datagram the node sends is delayed and dropped so\n"
       "                 (the fault decorator, where netem is missing: tests/testbed/)\n"
@@ -570,8 +583,11 @@ int cli_node(int argc, char **argv) {
       "SIGHUP re-reads the config's [node.NAME] and [client.NAME] groups: new\n"
       "nodes become next hops (a node added to the mixnet), new clients\n"
       "destinations; a config with an error is refused and the old peers stay.\n\n"
-      "Exit codes: 0 ok, 1 the run failed, 2 bad usage, config or keys (one line\n"
-      "on stderr).");
+      "Epochs: `cloudmix node epoch --help` (operator key, a coming epoch's key, a\n"
+      "signed digest, its install into the state database); `cloudmix node quote\n"
+      "--help` (a software quote over a client's nonce, not hardware-backed).\n\n"
+      "Exit codes: 0 ok, 1 the run failed, 2 bad usage, config, keys or state (one\n"
+      "line on stderr).");
   char *bad = mxr_parse(ctx, entries, &argc, &argv, &config);
   if (!bad && !(duration >= 0 && duration <= 1e7)) bad = g_strdup("--duration: expected seconds in [0, 1e7]");
   if (bad) return mxr_usage("node", bad, config);
@@ -583,7 +599,9 @@ int cli_node(int argc, char **argv) {
   struct mixbook book = {0};
   struct node_identity id;
   struct node_descriptor desc;
-  char *listen = NULL, *bufname = NULL, *keydir = NULL;
+  char *listen = NULL, *bufname = NULL, *keydir = NULL, *statepath = NULL;
+  struct node_state ns = {0};
+  uint8_t binary[32];
   memset(&id, 0, sizeof id);
   if (!mixcfg_open(&c, config)) goto done;
   const char *G = "node";
@@ -596,7 +614,32 @@ int cli_node(int argc, char **argv) {
     g_free(kerr);
     goto done;
   }
-  struct node_params p = {.identity = &id, .epoch = desc.epoch};
+  /* the state next to the keys: the installed epoch replaces the init key */
+  statepath = mixcfg_path(&c, G, "state", false);
+  if (c.err) goto done;
+  if (!statepath) statepath = node_state_default(keydir);
+  if (node_state_open(&ns, statepath, keydir, &id, &desc, &kerr) != 0 || node_binary_measure(binary, &kerr) != 0) {
+    c.err = g_strdup_printf("%s: [node] state: %s", config, kerr);
+    g_free(kerr);
+    goto done;
+  }
+  struct node_params p = {.identity = &id, .epoch = ns.installed ? ns.inst.version : desc.epoch,
+                          .digest = ns.installed ? ns.digest : NULL, .persist = node_state_persist,
+                          .persist_arg = &ns, .binary_measurement = binary, .replay_log = node_state_tag_log,
+                          .replay_log_arg = &ns};
+  char *ophex = mixcfg_string(&c, G, "operator_pk", NULL);
+  uint8_t opk[32];
+  size_t opn = 0;
+  if (ophex && (strlen(ophex) != 64 || sodium_hex2bin(opk, 32, ophex, 64, NULL, &opn, NULL) != 0 || opn != 32))
+    cfg_fail(&c, G, "operator_pk", "expected 64 hex digits (`cloudmix node epoch operator` prints it), got '%s'", ophex);
+  else if (ophex && ns.installed && sodium_memcmp(opk, ns.inst.operator_pk, 32) != 0)
+    cfg_fail(&c, G, "operator_pk", "differs from the operator key of epoch %u installed in %s; expected the same",
+             ns.inst.version, statepath);
+  else if (ophex)
+    memcpy(ns.inst.operator_pk, opk, 32);
+  if (ophex || ns.installed) p.operator_pk = ns.inst.operator_pk;
+  g_free(ophex);
+  p.epoch_grace = cm_time_from_s(mixcfg_double(&c, G, "epoch_grace_s", 0, 0, 86400));
   p.id = (uint32_t)mixcfg_uint(&c, G, "id", false, 0, 0, G_MAXUINT32);
   bufname = mixcfg_string(&c, G, "buffer", "oblivious");
   if (!c.err && buffer_variant_parse(bufname, &p.buffer) != 0)
@@ -639,6 +682,25 @@ int cli_node(int argc, char **argv) {
   }
   struct node_config nc;
   node_config(n, &nc);
+  /* the next epoch's key made ahead (`node epoch prepare`): published now */
+  struct node_identity nextk;
+  int nrc = node_state_epoch_key(&ns, nc.epoch + 1, &nextk, &kerr);
+  if (nrc == 0) nrc = node_epoch_publish_next(n, &nextk);
+  sodium_memzero(&nextk, sizeof nextk);
+  if (nrc != 0 && nrc != CM_ENOENT) {
+    cfg_fail(&c, G, "keys", "the key of epoch %u: %s", nc.epoch + 1, kerr ? kerr : cm_strerror(nrc));
+    g_free(kerr);
+    goto done;
+  }
+  g_free(kerr);
+  kerr = NULL;
+  uint64_t restored = 0;
+  if (node_state_tags_restore(&ns, n, &restored, &kerr) != 0) {
+    cfg_fail(&c, G, "state", "%s", kerr);
+    g_free(kerr);
+    goto done;
+  }
+  node_config(n, &nc);
   memcpy(book.pk[self_i], nc.pk, 32); /* its own loops come home through itself */
   book.has_pk[self_i] = true;
   char pk[65];
@@ -650,7 +712,11 @@ int cli_node(int argc, char **argv) {
          "most %.0f%% of %u slots\n",
          (unsigned long long)p.replay_capacity, max_rate, epoch_len, cm_time_to_s(p.max_delay) * 1e3,
          p.source_share * 100, p.buffer_capacity);
-  printf("attestation: %s\n", nc.attestation);
+  printf("attestation: %s (not hardware-backed: Ed25519 by the node's own key)\n", nc.attestation);
+  node_state_print(&nc, &ns, statepath);
+  printf("%-27s %llu\n", "replay_tags_restored", (unsigned long long)restored);
+  fflush(stdout);
+
   struct mixsig sig;
   mixcfg_signals_begin(&sig, ne);
   struct mxr_node_reload rl = {.config = config, .keys = node_keys, .inner = e, .self = p.addr,
@@ -680,12 +746,16 @@ int cli_node(int argc, char **argv) {
            (unsigned long long)fs.datagrams_dropped);
   }
   printf("%-27s %s\n", "balanced", balanced ? "yes" : "NO");
+  node_config(n, &nc);
+  node_state_print(&nc, &ns, statepath);
   rc = mxr_outcome("node", erc, balanced ? NULL : "counters do not balance (a bug)");
 
 done:
   sodium_memzero(&id, sizeof id);
   node_free(n);
   if (ne && ne != e) env_free(ne);
+  node_state_close(&ns);
+  g_free(statepath);
   mxr_finish("node", &c, e, &book, listen);
   g_free(bufname);
   g_free(keydir);

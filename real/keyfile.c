@@ -77,6 +77,14 @@ static int read_secret(const char *path, uint8_t *out, size_t n, char **err) {
   return rc;
 }
 
+int keyfile_secret_write(const char *path, const uint8_t *bytes, size_t n, char **err) {
+  return n > 128 ? fail(err, CM_EINVAL, "%s: a secret of %zu bytes; at most 128", path, n) : write_secret(path, bytes, n, err);
+}
+
+int keyfile_secret_read(const char *path, uint8_t *out, size_t n, char **err) {
+  return n > 128 ? fail(err, CM_EINVAL, "%s: a secret of %zu bytes; at most 128", path, n) : read_secret(path, out, n, err);
+}
+
 static char *join(const char *dir, const char *name) { return g_build_filename(dir, name, NULL); }
 
 int keyfile_init(const char *dir, struct node_descriptor *d, char **err) {

@@ -15,6 +15,7 @@
 #ifndef CM_KEYFILE_H
 #define CM_KEYFILE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mixclaves/node.h"
@@ -48,6 +49,14 @@ int keyfile_init(const char *dir, struct node_descriptor *d, char **err);
  * keys against the secret ones. 0, or CM_ENOENT (no identity: the message
  * names `cloudmix node init`) or another CM_E* code, with *err. */
 int keyfile_load(const char *dir, struct node_identity *id, struct node_descriptor *d, char **err);
+
+/* One secret (n bytes, hex and a newline) in a new owner-only file
+ * (O_EXCL, 0600; CM_EEXIST if it exists), and read back from an
+ * owner-only regular file (CM_ENOENT when missing). 0 or a CM_E* code with
+ * *err naming the file. Used for per-epoch packet keys
+ * (x25519.EPOCH.key) and the operator's Ed25519 key. */
+int keyfile_secret_write(const char *path, const uint8_t *bytes, size_t n, char **err);
+int keyfile_secret_read(const char *path, uint8_t *out, size_t n, char **err);
 
 /* Read a descriptor file: every key present and well formed, pk passing
  * sphinx_pk_check. 0 or a CM_E* code with *err (naming the file and key). */

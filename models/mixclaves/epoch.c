@@ -177,10 +177,9 @@ bool epoch_digest_equal(const struct epoch_digest *a, const struct epoch_digest 
   return la == lb && memcmp(ea, eb, la) == 0;
 }
 
-/* -1, 0, 1 as rank(a) (version, then committed) is below, equal to, above rank(b). */
+/* -1, 0, 1 as a's version is below, equal to, above b's. */
 static int rank_cmp(const struct epoch_digest *a, const struct epoch_digest *b) {
   if (a->version != b->version) return a->version < b->version ? -1 : 1;
-  if (a->committed != b->committed) return a->committed ? 1 : -1;
   return 0;
 }
 
@@ -226,7 +225,7 @@ static int unite(const struct epoch_digest *a, const struct epoch_digest *b, str
 }
 
 int epoch_digest_merge(const struct epoch_digest *a, const struct epoch_digest *b, struct epoch_digest *out) {
-  if (!valid(a) || !valid(b) || !out) return CM_EINVAL;
+  if (!valid(a) || !valid(b) || !out || a->committed != b->committed) return CM_EINVAL;
   int c = rank_cmp(a, b);
   if (c != 0) {
     if (out != (c > 0 ? a : b)) *out = c > 0 ? *a : *b;

@@ -22,28 +22,26 @@
  * flag, padding, role or node order (CM_EPARSE), so decode(encode(d)) == d
  * and encode(decode(b)) == b for every b it accepts.
  *
- * The merge (epoch_digest_merge) is the join of a semilattice whose order
- * is the lexicographic sum below; it is commutative, associative and
+ * The merge (epoch_digest_merge) joins digests of one kind (both
+ * committed or both proposals); it is commutative, associative and
  * idempotent, so replicas that exchange digests in any order and any
  * grouping end alike (seed 3.3: "concurrent reconfigurations have a
  * deterministic merge function"):
- *   1. rank(d) = (version, committed), compared lexicographically
- *      (committed > uncommitted). The higher rank wins outright: the result
- *      is that input, byte for byte, signature included.
- *   2. Equal rank (concurrent reconfigurations of the same epoch, both
- *      committed or both not): the node lists are united by address; for
- *      an address in both, the entry whose 70-byte encoding is smaller
- *      (memcmp) is kept. The timestamp is the later one.
+ *   1. The higher version wins outright: the result is that input, byte
+ *      for byte, signature included.
+ *   2. Equal versions (concurrent reconfigurations of the same epoch):
+ *      the node lists are united by address; for an address in both, the
+ *      entry whose 70-byte encoding is smaller (memcmp) is kept. The
+ *      timestamp is the later one.
  *   3. The operator signature: the smallest (memcmp) non-zero signature
  *      among the inputs whose body equals the result's body; none (all
  *      zero) when the merge made a new body. A merged concurrent
  *      reconfiguration must be re-signed (epoch_digest_sign) by the
  *      operator before it is published.
- * Committed is never retracted: for a committed c and any x, merge(c, x)
- * has a version >= c's, and at c's version it is committed and holds every
- * address of c. An uncommitted proposal of a higher epoch does win (the
- * epoch counter only rises, seed 4.1); a lower one, or an uncommitted one
- * of the same epoch, never changes a committed digest.
+ * A committed digest and a proposal are not merged into one digest (a
+ * proposal of a higher epoch would hide the committed one): the lattice
+ * element is the pair (last committed, pending proposal) of
+ * epoch_state.h, which merges each kind here and never retracts a commit.
  *
  * Ownership: every function takes borrowed pointers and copies into the
  * caller's struct or buffer; struct epoch_digest holds no pointers (it is
@@ -138,7 +136,8 @@ int epoch_node_verify(const struct epoch_digest *d, cm_addr addr, const uint8_t 
                       const uint8_t sig[EPOCH_SIG_BYTES]);
 
 /* out = a ⊔ b, the join defined above (out may alias a or b). 0,
- * CM_EINVAL (an input encode refuses), CM_ERANGE (the union of two
+ * CM_EINVAL (an input encode refuses, or one is committed and the other
+ * not: epoch_state_merge), CM_ERANGE (the union of two
  * equal-rank lists exceeds EPOCH_MAX_NODES; out unchanged). */
 int epoch_digest_merge(const struct epoch_digest *a, const struct epoch_digest *b, struct epoch_digest *out);
 

@@ -19,6 +19,8 @@
 #include <glib.h>
 #include <sodium.h>
 
+#include "mixclaves/epoch_state.h"
+#include "mixclaves/keyring.h"
 #include "mixclaves/node_impl.h"
 #include "mixclaves/sphinx.h"
 
@@ -145,7 +147,8 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
     n->c.malformed++;
     return;
   }
-  if (epoch != n->p.epoch) {
+  struct keyring_key *key = keyring_find(n->ring, epoch, env_now(n->e)); /* this epoch's key and filter */
+  if (!key) {
     n->c.stale_epoch++;
     return;
   }
@@ -154,13 +157,13 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
     n->c.rate_limited++;
     return;
   }
-  if (sphinx_replay_full(n->replay)) {
+  if (sphinx_replay_full(key->replay)) {
     n->c.replay_filter_full++;
     return;
   }
   struct block *out = node__block_get(n);
   struct codec_unwrapped u;
-  struct codec_node self = {.addr = n->p.addr, .sk = n->sk, .replay = n->replay};
+  struct codec_node self = {.addr = n->p.addr, .sk = key->sk, .replay = key->replay};
   int rc = n->codec->unwrap(&self, in, len, out->data, &u);
   if (rc == 0 && u.epoch != epoch) rc = CM_EPARSE; /* the authenticated epoch must be the one peeked */
   if (rc != 0) {
@@ -169,6 +172,7 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
     else n->c.malformed++;
     goto drop;
   }
+  if (n->p.replay_log) n->p.replay_log(n->p.replay_log_arg, epoch, u.tag); /* the tag is in key->replay now */
   if (u.type == CODEC_DROP) {
     n->c.discarded_drop++;
     goto drop;
@@ -285,7 +289,9 @@ static void send_loop(env *e, void *arg) {
   path[hops] = (struct codec_hop){.addr = n->p.addr, .delay = 0, .type = CODEC_LOOP};
   uint8_t pks[CODEC_HOPS_MAX][CODEC_KEY_BYTES];
   for (size_t i = 0; n->codec->keyed && i <= hops; i++) {
-    if (n->p.keys(n->p.keys_ctx, path[i].addr, pks[i]) != 0) {
+    if (path[i].addr == n->p.addr) /* its own key of this epoch, whatever the lookup says */
+      memcpy(pks[i], n->pk, 32);
+    else if (n->p.keys(n->p.keys_ctx, path[i].addr, pks[i]) != 0) {
       n->c.loop_send_failed++;
       goto next;
     }
@@ -344,10 +350,15 @@ static bool make_identity(node *n) {
     crypto_sign_seed_keypair(n->sign_pk, n->sign_sk, sseed);
     sodium_memzero(sseed, sizeof sseed);
   }
-  char desc[256];
+  char desc[256 + 8 + 64];
   snprintf(desc, sizeof desc, "cloudmix-mixnode-v1|%s|codec=%s|buffer=%s|cap=%u|queue=%u|id=%u|addr=%u",
            cm_version, n->codec->name, buffer_variant_name(n->p.buffer), n->p.buffer_capacity, n->p.queue_max,
            n->p.id, (unsigned)n->p.addr);
+  if (n->has_binary) { /* the running binary's BLAKE2b-256 (the daemon measures it) */
+    size_t l = strlen(desc);
+    memcpy(desc + l, "|binary=", 8);
+    sodium_bin2hex(desc + l + 8, sizeof desc - l - 8, n->binary, 32);
+  }
   crypto_generichash(n->measurement, 32, (const uint8_t *)desc, strlen(desc), NULL, 0);
   make_quote(n);
   return true;
@@ -372,6 +383,9 @@ int node_set_peers(node *n, const cm_addr *peers, size_t npeers) {
   n->npeers = npeers;
   return 0;
 }
+
+static int digest_restore(node *n, const struct epoch_digest *d);
+static void config_epochs(const node *n, struct node_config *out);
 
 node *node_new(env *e, const struct node_params *params, const cm_addr *peers, size_t npeers) {
   if (!e || !params || params->addr == 0 || (!peers && npeers)) return NULL;
@@ -401,18 +415,14 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   if (n->codec->keyed && n->p.loop_rate_per_s > 0 && !n->p.keys) goto fail;
   if (!n->p.ctrl_window) n->p.ctrl_window = NODE_CTRL_WINDOW;
   if (n->p.ctrl_window < 0) goto fail;
-  if (params->operator_pk) {
-    memcpy(n->operator_pk, params->operator_pk, 32);
-    n->has_operator = true;
-    n->p.operator_pk = NULL; /* copied */
-  }
   n->r_loop = stream(e, params->addr, "loop");
   n->r_slots = stream(e, params->addr, "slots");
   n->r_nonce = stream(e, params->addr, "nonce");
   n->buf = buffer_new(n->p.buffer, n->p.buffer_capacity, n->r_slots);
   /* sized for 90% of the design rate: the measured rate of a full filter
    * then stays under replay_fp despite sampling noise (tests/unit/test_replay.c) */
-  n->replay = sphinx_replay_new(n->p.replay_capacity, n->p.replay_fp * NODE_REPLAY_MARGIN);
+  n->ring = keyring_new(n->p.replay_capacity, n->p.replay_fp * NODE_REPLAY_MARGIN, n->p.epoch_grace);
+  n->es = calloc(1, sizeof *n->es);
   n->slots = calloc(n->p.buffer_capacity, sizeof *n->slots);
   n->sources = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
   if (n->p.service_time) {
@@ -420,10 +430,15 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
     n->q_from = calloc(n->p.queue_max, sizeof *n->q_from);
     if (!n->q || !n->q_from) goto fail;
   }
-  if (!n->buf || !n->replay || !n->slots || node_set_peers(n, peers, npeers) != 0) goto fail;
+  if (!n->buf || !n->ring || !n->es || !n->slots || node_set_peers(n, peers, npeers) != 0) goto fail;
   for (uint32_t i = 0; i < n->p.buffer_capacity; i++) n->slots[i].next_free = i + 1 < n->p.buffer_capacity ? i + 1 : NO_SLOT;
   n->free_slot = 0;
-  if (!make_identity(n)) goto fail;
+  if ((n->has_operator = params->operator_pk != NULL)) memcpy(n->operator_pk, params->operator_pk, 32);
+  if ((n->has_binary = params->binary_measurement != NULL)) memcpy(n->binary, params->binary_measurement, 32);
+  n->p.operator_pk = n->p.binary_measurement = NULL; /* copied */
+  n->p.digest = NULL;
+  if (!make_identity(n) || keyring_switch(n->ring, n->p.epoch, n->pk, n->sk, env_now(e)) != 0) goto fail;
+  if (params->digest && digest_restore(n, params->digest) != 0) goto fail;
   if (env_bind(e, n->p.addr, on_datagram, n) != 0) goto fail;
   if (n->p.loop_rate_per_s > 0) schedule_loop(n);
   return n;
@@ -456,7 +471,8 @@ void node_free(node *n) {
   sodium_memzero(n->sk, sizeof n->sk);
   sodium_memzero(n->sign_sk, sizeof n->sign_sk);
   buffer_free(n->buf);
-  sphinx_replay_free(n->replay);
+  keyring_free(n->ring);
+  free(n->es);
   free(n->slots);
   free(n->q);
   free(n->q_from);
@@ -467,8 +483,9 @@ void node_free(node *n) {
 
 void node_counters(const node *n, struct node_counters *out) {
   *out = n->c;
-  out->replay_tags = sphinx_replay_count(n->replay);
-  out->replay_capacity = sphinx_replay_capacity(n->replay);
+  const struct keyring_key *cur = keyring_current(n->ring);
+  out->replay_tags = cur ? sphinx_replay_count(cur->replay) : 0;
+  out->replay_capacity = cur ? sphinx_replay_capacity(cur->replay) : 0;
 }
 
 void node_config(const node *n, struct node_config *out) {
@@ -487,6 +504,7 @@ void node_config(const node *n, struct node_config *out) {
   out->attestation = "software quote, no hardware enclave";
   memcpy(out->measurement, n->measurement, 32);
   memcpy(out->quote, n->quote, 64);
+  config_epochs(n, out);
 }
 
 int node_epoch_advance(node *n, const struct node_identity *next) {
@@ -497,17 +515,22 @@ int node_epoch_advance(node *n, const struct node_identity *next) {
         sphinx_pk_check(next->pk) != 0)
       return CM_EINVAL;
     memcpy(sk, next->sk, 32);
+  } else if (keyring_next(n->ring) && keyring_next(n->ring)->epoch == n->p.epoch + 1) {
+    memcpy(pk, keyring_next(n->ring)->pk, 32); /* the key published ahead */
+    memcpy(sk, keyring_next(n->ring)->sk, 32);
   } else {
     draw_key(n, pk, sk);
   }
-  /* the filter goes only with the key it protected */
-  memcpy(n->pk, pk, 32);
-  memcpy(n->sk, sk, 32);
+  /* the filter goes only with the key it protected (keyring.h) */
+  int rc = keyring_switch(n->ring, n->p.epoch + 1, pk, sk, env_now(n->e));
+  if (rc == 0) {
+    memcpy(n->pk, pk, 32);
+    memcpy(n->sk, sk, 32);
+    n->p.epoch++;
+    make_quote(n);
+  }
   sodium_memzero(sk, sizeof sk);
-  sphinx_replay_reset(n->replay);
-  n->p.epoch++;
-  make_quote(n);
-  return 0;
+  return rc;
 }
 
 bool node_counters_balanced(const struct node_counters *c) {
@@ -521,4 +544,101 @@ int node_buffer_instrument(node *n, unsigned modes) { return n ? buffer_instrume
 
 uint64_t node_buffer_pairs(const node *n, const struct buffer_addr_pair **out) {
   return n && out ? buffer_addr_pairs(n->buf, out) : 0;
+}
+
+/* ---- epochs: the key published ahead, the committed digest ---- */
+
+/* Is d a committed digest this node may serve with packet key pk? 0,
+ * CM_EINVAL (not committed, operator signature, the node's Ed25519 key),
+ * CM_ENOENT (the node is not in it), CM_EPARSE (pk is not its key). */
+static int digest_check(const node *n, const struct epoch_digest *d, const uint8_t pk[32]) {
+  if (!d || !d->committed) return CM_EINVAL;
+  if (n->has_operator && epoch_digest_verify(d, n->operator_pk) != 0) return CM_EINVAL;
+  int i = epoch_digest_find(d, n->p.addr);
+  if (i < 0) return CM_ENOENT;
+  if (sodium_memcmp(d->nodes[i].sign_pk, n->sign_pk, 32) != 0) return CM_EINVAL;
+  if (sodium_memcmp(d->nodes[i].sphinx_pk, pk, 32) != 0) return CM_EPARSE;
+  return 0;
+}
+
+/* At start: the digest persisted with the node's epoch and key. */
+static int digest_restore(node *n, const struct epoch_digest *d) {
+  if (d->version != n->p.epoch) return CM_EINVAL;
+  int rc = digest_check(n, d, n->pk);
+  return rc < 0 ? rc : epoch_state_add(n->es, d);
+}
+
+static void config_epochs(const node *n, struct node_config *out) {
+  out->nepochs = keyring_epochs(n->ring, env_now(n->e), out->epochs);
+  const struct keyring_key *next = keyring_next(n->ring);
+  if ((out->has_next = next != NULL)) memcpy(out->next_pk, next->pk, 32);
+  out->digest = n->es->has_committed ? &n->es->committed : NULL;
+  if (out->digest) epoch_digest_hash(out->digest, out->digest_hash);
+  if ((out->has_binary = n->has_binary)) memcpy(out->binary_measurement, n->binary, 32);
+}
+
+/* pk/sk from key (checked), else the key published ahead for epoch. */
+static int key_for(node *n, uint32_t epoch, const struct node_identity *key, uint8_t pk[32], uint8_t sk[32]) {
+  const struct keyring_key *next = keyring_next(n->ring), *cur = keyring_current(n->ring);
+  if (key) {
+    if (crypto_scalarmult_base(pk, key->sk) != 0 || sodium_memcmp(pk, key->pk, 32) != 0 || sphinx_pk_check(key->pk) != 0)
+      return CM_EINVAL;
+    memcpy(sk, key->sk, 32);
+  } else if (next && next->epoch == epoch) {
+    memcpy(pk, next->pk, 32);
+    memcpy(sk, next->sk, 32);
+  } else if (cur && cur->epoch == epoch) {
+    memcpy(pk, cur->pk, 32);
+    memcpy(sk, cur->sk, 32);
+  } else {
+    return CM_ENOENT;
+  }
+  return 0;
+}
+
+int node_epoch_publish_next(node *n, const struct node_identity *next) {
+  uint8_t pk[32], sk[32];
+  if (!n) return CM_EINVAL;
+  int rc = next ? key_for(n, n->p.epoch + 1, next, pk, sk) : 0;
+  if (!next) draw_key(n, pk, sk);
+  if (rc == 0) rc = keyring_publish_next(n->ring, n->p.epoch + 1, pk, sk);
+  sodium_memzero(sk, sizeof sk);
+  return rc;
+}
+
+int node_epoch_install(node *n, const struct epoch_digest *d, const struct node_identity *key) {
+  uint8_t pk[32], sk[32];
+  if (!n || !d || !d->committed) return CM_EINVAL;
+  const struct epoch_digest *have = n->es->has_committed ? &n->es->committed : NULL;
+  if (have && d->version < have->version) return CM_ERANGE;
+  if (have && d->version == have->version) return epoch_digest_equal(d, have) ? 0 : CM_EEXIST;
+  if (d->version < n->p.epoch) return CM_ERANGE;
+  int rc = key_for(n, d->version, key, pk, sk);
+  if (rc == 0) rc = digest_check(n, d, pk);
+  if (rc == 0 && d->version == n->p.epoch && sodium_memcmp(pk, n->pk, 32) != 0) rc = CM_EEXIST; /* another key now */
+  if (rc == 0 && n->p.persist) rc = n->p.persist(n->p.persist_arg, d, pk, sk); /* seed 3.3: persist, then install */
+  if (rc == 0 && d->version > n->p.epoch) rc = keyring_switch(n->ring, d->version, pk, sk, env_now(n->e));
+  if (rc == 0) rc = epoch_state_add(n->es, d);
+  if (rc == 0 && d->version > n->p.epoch) {
+    memcpy(n->pk, pk, 32);
+    memcpy(n->sk, sk, 32);
+    n->p.epoch = d->version;
+    make_quote(n);
+  }
+  sodium_memzero(sk, sizeof sk);
+  return rc;
+}
+
+int node_epoch_attest(const node *n, const uint8_t nonce[EPOCH_NONCE_BYTES], uint8_t sig[EPOCH_SIG_BYTES]) {
+  if (!n || !nonce || !sig) return CM_EINVAL;
+  if (!n->es->has_committed) return CM_ENOENT;
+  return epoch_node_sign(&n->es->committed, n->sign_sk, nonce, sig);
+}
+
+int node_replay_restore(node *n, uint32_t epoch, const uint8_t tag[CODEC_TAG_BYTES]) {
+  if (!n || !tag) return CM_EINVAL;
+  struct keyring_key *key = keyring_find(n->ring, epoch, env_now(n->e));
+  if (!key) return CM_ENOENT;
+  sphinx_replay_check_insert(key->replay, tag);
+  return 0;
 }

@@ -37,11 +37,26 @@
  * Sent directly (not through the buffer). Counted in loops_sent.
  *
  * Epochs and replay (Katzenpost and Nym practice): one X25519 key per key
- * epoch; packets of another epoch are dropped before any crypto; the
- * replay filter is reset only with a key change (node_epoch_advance), never
- * while the same key accepts packets, and is sized for replay_capacity tags
- * (real mode: max rate x epoch length); at that fill new packets are
- * dropped as replay_filter_full instead of being falsely rejected.
+ * epoch, held in a ring (keyring.h): the current key, the next one
+ * published ahead (node_epoch_publish_next: clients may build packets for
+ * epoch e+1 before it starts) and the previous one for epoch_grace after a
+ * switch. Packets of an epoch the ring holds no key for are dropped before
+ * any crypto (stale_epoch); the others are checked against THEIR epoch's
+ * replay filter, which is dropped only with its key, never reset while the
+ * key accepts packets, and is sized for replay_capacity tags (real mode:
+ * max rate x epoch length); at that fill new packets are dropped as
+ * replay_filter_full instead of being falsely rejected. The filters live
+ * in memory; params.replay_log hands every new tag to a journal, and
+ * node_replay_restore puts a journal back after a restart (same keys, same
+ * epoch), so a packet seen before a crash stays a replay after it.
+ *
+ * The epoch digest (epoch.h, epoch_state.h): node_epoch_install takes an
+ * operator-committed digest listing this node (its Ed25519 key and the
+ * epoch's packet key), calls params.persist first (seed 3.3: "the mix node
+ * must persist the digest before installing a new configuration"; an error
+ * there aborts the install, nothing changes), then switches the ring to the
+ * epoch's key. config() reports the digest and the epochs held;
+ * node_epoch_attest signs (digest hash, client nonce).
  *
  * Control packets (ctrl.h, node_ctrl.c): a packet whose last hop here has
  * type CTRL carries an operator-signed request. Whatever becomes of it
@@ -70,6 +85,7 @@
 #include "env.h"
 #include "mixclaves/buffer.h"
 #include "mixclaves/codec.h"
+#include "mixclaves/epoch.h"
 
 typedef struct node node;
 
@@ -115,6 +131,15 @@ struct node_identity {
 typedef int (*node_epoch_known_fn)(void *ctx, uint32_t version, const uint8_t hash[32],
                                    struct node_identity *next);
 
+/* params.persist: store d (and the epoch's packet key pk / sk) durably
+ * before the node installs it; 0, or an error that aborts the install. */
+typedef int (*node_persist_fn)(void *arg, const struct epoch_digest *d, const uint8_t pk[32], const uint8_t sk[32]);
+
+/* params.replay_log: the tag of a packet of epoch just entered into that
+ * epoch's replay filter (after a successful unwrap), for a journal that
+ * survives a restart (node_replay_restore). */
+typedef void (*node_tag_fn)(void *arg, uint32_t epoch, const uint8_t tag[CODEC_TAG_BYTES]);
+
 /* Per-packet CPU time (ns) of processing a packet of len bytes. */
 typedef cm_time (*node_service_fn)(void *arg, size_t len);
 
@@ -149,14 +174,25 @@ struct node_params {
    * loop_rate_per_s > 0; a lookup failure counts loop_send_failed. */
   codec_key_fn keys;
   void *keys_ctx;
-  /* The control plane: the operator's Ed25519 public key (32 bytes,
-   * copied; NULL: every CTRL is refused), the issued-at window (0:
-   * NODE_CTRL_WINDOW), and INSTALL_EPOCH's hook (NULL: no digest known). */
+  /* The operator's Ed25519 public key (32 bytes, copied): CTRL packets
+   * must be signed by it (NULL: every CTRL is refused), and so must every
+   * digest the node installs (NULL: unchecked). */
   const uint8_t *operator_pk;
+  /* The control plane: the issued-at window (0: NODE_CTRL_WINDOW), and
+   * INSTALL_EPOCH's hook (NULL: no digest known). */
   cm_time ctrl_window;
   cm_time ctrl_clock_base; /* issued-at times are on clock_base + env_now (ctrl_client.h) */
   node_epoch_known_fn epoch_known;
   void *epoch_ctx;
+  /* Epochs. */
+  cm_time epoch_grace;           /* the previous key accepts packets this long after a switch; 0: not at all */
+  node_persist_fn persist;       /* NULL: nothing persisted (simulation) */
+  void *persist_arg;
+  const struct epoch_digest *digest; /* restored at start (borrowed during node_new): committed, of version epoch,
+                                        listing this node with identity's keys; NULL: none yet */
+  const uint8_t *binary_measurement; /* 32 bytes (copied): BLAKE2b-256 of the running binary, in the measurement */
+  node_tag_fn replay_log;        /* NULL: tags are kept in memory only */
+  void *replay_log_arg;
 };
 
 /* Every accepted datagram ends in exactly one of the outcome fields:
@@ -210,8 +246,18 @@ struct node_config {
   struct node_counters counters;
   /* DESIGN.md "What is honest about enclaves": there is no SGX / SEV here. */
   const char *attestation;   /* "software quote, no hardware enclave" */
-  uint8_t measurement[32];   /* BLAKE2b-256 over the node's code version and configuration */
+  uint8_t measurement[32];   /* BLAKE2b-256 over the node's code version, configuration and (has_binary)
+                                the binary's own BLAKE2b-256 */
   uint8_t quote[64];         /* Ed25519 over measurement || pk, by sign_pk */
+  bool has_binary;
+  uint8_t binary_measurement[32];
+  /* Epochs: the keys held (ascending: previous in its grace, current, next) */
+  uint32_t epochs[3];
+  size_t nepochs;
+  bool has_next;
+  uint8_t next_pk[32];       /* the key published for epoch + 1 */
+  const struct epoch_digest *digest; /* the committed digest installed, or NULL; valid until the next install */
+  uint8_t digest_hash[32];   /* its BLAKE2b-256 (epoch_digest_hash) */
 };
 
 /* A node listening at params->addr (bound here). peers[0..n) are the nodes
@@ -237,11 +283,15 @@ void node_counters(const node *n, struct node_counters *out);
 /* Replace the peer list (copied): 0 or CM_ENOMEM / CM_EINVAL. */
 int node_set_peers(node *n, const cm_addr *peers, size_t npeers);
 
-/* Start the next key epoch with a new X25519 key: next (copied; its
- * Ed25519 pair is ignored, the node's identity stays), or NULL to draw one
- * from the node's key stream. The replay filter is reset with the key,
- * and packets stamped with the old epoch are dropped from now on
- * (stale_epoch). 0, CM_EINVAL (a key sphinx_pk_check refuses). */
+/* Start the next key epoch (epoch + 1) with a new X25519 key: next
+ * (copied; its Ed25519 pair is ignored, the node's identity stays), or
+ * NULL for the key published ahead for it (node_epoch_publish_next) or,
+ * none, one drawn from the node's key stream. The new key comes with its
+ * own replay filter (a published key keeps the one it has); the old key
+ * and its filter stay for epoch_grace, then packets stamped with the old
+ * epoch are dropped (stale_epoch). 0, CM_EINVAL (a key sphinx_pk_check
+ * refuses). No digest is involved: node_epoch_install is the operator's
+ * way. */
 int node_epoch_advance(node *n, const struct node_identity *next);
 
 /* Instrument the node's delay buffer (buffer_instrument's modes, e.g.
@@ -263,6 +313,33 @@ int node_ctrl_install_epoch(node *n, uint32_t version, const uint8_t hash[32]);
  * NUL-terminated; NULL (len 0) before any. Valid until the next CANARY or
  * node_free. */
 const uint8_t *node_canary(const node *n, size_t *len);
+
+/* Publish the key of epoch + 1 ahead of its start: next (copied; its
+ * Ed25519 pair is ignored), or NULL to draw one from the node's key
+ * stream. Packets of that epoch are accepted from now on, against its own
+ * filter. 0, CM_EINVAL. */
+int node_epoch_publish_next(node *n, const struct node_identity *next);
+
+/* Install the committed digest d: the node's packet key for d->version is
+ * key (copied; Ed25519 ignored), or, NULL, the one published ahead for it
+ * (or the current key, for the current epoch). d must be committed, carry
+ * the operator's signature when params.operator_pk is set, and list the
+ * node at its address with its Ed25519 key and that packet key. Then
+ * params.persist, then the switch (the old key keeps epoch_grace). The
+ * installed digest again: 0, nothing done. Errors, nothing changed:
+ * CM_EINVAL (not committed, bad signature or key), CM_ENOENT (the node is
+ * not listed, or no key for the epoch), CM_EPARSE (the digest lists
+ * another packet key), CM_ERANGE (an epoch below the installed one),
+ * CM_EEXIST (another digest of the installed epoch), or persist's error. */
+int node_epoch_install(node *n, const struct epoch_digest *d, const struct node_identity *key);
+
+/* The node's signature over (installed digest's hash, the client's nonce)
+ * (epoch_node_sign). 0, CM_ENOENT (no digest installed), CM_EINVAL. */
+int node_epoch_attest(const node *n, const uint8_t nonce[EPOCH_NONCE_BYTES], uint8_t sig[EPOCH_SIG_BYTES]);
+
+/* Put tag into epoch's replay filter (a restarted node reloading its
+ * journal, params.replay_log). 0, CM_ENOENT (no key of that epoch held). */
+int node_replay_restore(node *n, uint32_t epoch, const uint8_t tag[CODEC_TAG_BYTES]);
 
 /* Check every counter identity above; false when broken (tests). */
 bool node_counters_balanced(const struct node_counters *c);

@@ -56,7 +56,7 @@ static void metrics(const node *n, struct ctrl_metrics *m) {
       .discarded_drop = c->discarded_drop, .loop_returned = c->loop_returned,
       .ctrl_accepted = n->ctrl.accepted, .ctrl_bad_signature = n->ctrl.bad_signature,
       .ctrl_replay = n->ctrl.replay, .ctrl_stale = n->ctrl.stale, .ctrl_malformed = n->ctrl.malformed,
-      .replay_tags = sphinx_replay_count(n->replay),
+      .replay_tags = keyring_current(n->ring) ? sphinx_replay_count(keyring_current(n->ring)->replay) : 0,
       .loop_rate_ups = (uint64_t)(n->p.loop_rate_per_s * 1e6 + 0.5)};
 }
 

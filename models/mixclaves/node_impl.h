@@ -6,6 +6,8 @@
 #include <glib.h>
 
 #include "mixclaves/ctrl.h"
+#include "mixclaves/epoch_state.h"
+#include "mixclaves/keyring.h"
 #include "mixclaves/node.h"
 
 /* Operator-only counts of control packets (all of them are also in the
@@ -46,7 +48,8 @@ struct node {
   cm_addr *peers;
   size_t npeers;
   buffer *buf;
-  sphinx_replay *replay;
+  keyring *ring;            /* per-epoch keys, each with its replay filter (keyring.h) */
+  struct epoch_state *es;   /* the committed digest installed (and a proposal), node_epoch_install */
   rng *r_loop, *r_slots, *r_nonce;
   uint8_t pk[32], sk[32], sign_pk[32], sign_sk[64];
   uint8_t measurement[32], quote[64];
@@ -61,8 +64,8 @@ struct node {
   timer_id cpu_timer, loop_timer;
   struct node_counters c;
   /* the control plane (node_ctrl.c) */
-  uint8_t operator_pk[32];
-  bool has_operator;
+  uint8_t operator_pk[32], binary[32]; /* copied from params (has_*: given) */
+  bool has_operator, has_binary;
   bool poisoned;               /* POISON_PILL: keys erased, every packet dropped */
   struct { uint64_t seq; cm_time issued_at; } ctrl_seen[NODE__CTRL_SEEN]; /* accepted, still in the window */
   uint32_t ctrl_nseen;
