@@ -121,8 +121,13 @@ static void start(struct updater_ctrl *s, struct req *q, struct ctrl_request *r)
   cm_addr via[CODEC_HOPS_MAX], back[CODEC_HOPS_MAX];
   if (hops > CODEC_HOPS_MAX) hops = CODEC_HOPS_MAX;
   draw_relays(s, stamp, q->node, via, hops - 1);
-  draw_relays(s, stamp, q->node, back, hops);
-  struct ctrl_route route = {.via = via, .nvia = hops - 1, .back = back, .nback = hops};
+  /* an install's reply comes back through relays at the epoch installed
+   * (the target among them once it moved): drawn among the nodes known
+   * there, else the target itself */
+  uint32_t back_epoch = q->kind == X_INSTALL && q->version > stamp ? q->version : stamp;
+  draw_relays(s, back_epoch, q->node, back, hops);
+  struct ctrl_route route = {.via = via, .nvia = hops - 1, .back = back, .nback = hops,
+                             .back_epoch_set = true, .back_epoch = back_epoch};
   r->target = q->node;
   ctrl_client_set_epoch(s->c, stamp);
   if (ctrl_client_send(s->c, r, &route, on_reply, q) != 0) {

@@ -33,7 +33,15 @@
  * keeps the epoch each node last reported (every reply carries it; nodes
  * not heard from yet: the last committed version), stamps each request
  * with the target's, and draws relays only among nodes believed at that
- * epoch (none: the target relays its own reply). After an install sent
+ * epoch (none: the target relays its own reply). An install's reply
+ * block is stamped with the epoch being installed and its relays drawn
+ * among the nodes known to be there (none yet: the target itself, which
+ * has moved when it replies): relays at the old epoch may move while the
+ * reply is on its way. With the full codec that reply block is sealed to
+ * the relays' keys at send time, and a node draws its new key at the
+ * install, so the reply cannot be opened on the way (the digest does not
+ * carry next-epoch keys yet): simulation runs this with the abstract codec.
+ * After an install sent
  * but not answered the node is either at its old epoch or at the new one;
  * its requests then alternate the two stamps, so a lost ACK does not lock
  * the node out (the wrong stamp is dropped as stale_epoch by the node,
