@@ -539,8 +539,10 @@ int mxc__elastic_run(struct run_ctx *c, const struct mxc_config *cfg, struct ela
     struct node_counters k;
     node_counters(w.nodes[i], &k);
     out->ctrl_queue_full_nodes += k.queue_full;
+    out->stale_nodes += k.stale_epoch;
   }
   out->refresh_max = w.refresh_max;
+  out->transport = x.ctrl ? "ctrl" : "loop";
   out->unaccounted = unaccounted(&w);
   out->provisioned = w.nn;
   memcpy(out->thresholds, x.thresholds, sizeof x.thresholds);

@@ -19,6 +19,8 @@ struct elastic_result {
   struct updater_counters uk;
   struct updater_loop_counters ck;
   uint64_t ctrl_queue_full_nodes;    /* queue_full over all nodes (every packet kind) */
+  uint64_t stale_nodes;              /* stale_epoch over all nodes (packets of another key epoch) */
+  const char *transport;             /* "ctrl" or "loop" */
   cm_time refresh_max;               /* longest time from a commit to a client's refresh */
   uint64_t unaccounted;
   uint32_t provisioned;

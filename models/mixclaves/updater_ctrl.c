@@ -13,8 +13,7 @@ enum { X_METRICS = 0, X_INSTALL, X_COMMIT };
 
 struct nstate {
   uint32_t epoch;   /* last reported (or assumed) key epoch */
-  uint32_t pending; /* an install to this version sent, not answered: 0 none */
-  bool flip;        /* the next request takes the other stamp */
+  uint32_t pending; /* the highest install sent, not answered: 0 none */
 };
 
 struct req {
@@ -105,18 +104,16 @@ static void draw_relays(struct updater_ctrl *s, uint32_t stamp, cm_addr target, 
 
 static void start(struct updater_ctrl *s, struct req *q, struct ctrl_request *r) {
   struct nstate *st = state_of(s, q->node);
+  /* unsure (an install unanswered): the node is at one of [epoch, pending];
+   * a uniform draw, so no request kind keeps one stamp (a strict
+   * alternation did: metrics and installs interleaved and each kind kept
+   * the wrong stamp) */
   uint32_t stamp = st->epoch;
-  if (st->pending && st->pending != st->epoch) {
-    if (st->flip) {
-      stamp = st->pending;
-      s->k.alt_stamps++;
-    }
-    st->flip = !st->flip;
+  if (st->pending > st->epoch) {
+    stamp = st->epoch + (uint32_t)rng_below(s->r_route, st->pending - st->epoch + 1);
+    if (stamp != st->epoch) s->k.alt_stamps++;
   }
-  if (q->kind == X_INSTALL && q->version > st->epoch && q->version > st->pending) {
-    st->pending = q->version;
-    st->flip = false;
-  }
+  if (q->kind == X_INSTALL && q->version > st->epoch && q->version > st->pending) st->pending = q->version;
   uint32_t hops = s->p.hops ? s->p.hops : 1;
   cm_addr via[CODEC_HOPS_MAX], back[CODEC_HOPS_MAX];
   if (hops > CODEC_HOPS_MAX) hops = CODEC_HOPS_MAX;

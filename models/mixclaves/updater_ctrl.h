@@ -41,11 +41,12 @@
  * the relays' keys at send time, and a node draws its new key at the
  * install, so the reply cannot be opened on the way (the digest does not
  * carry next-epoch keys yet): simulation runs this with the abstract codec.
- * After an install sent
- * but not answered the node is either at its old epoch or at the new one;
- * its requests then alternate the two stamps, so a lost ACK does not lock
- * the node out (the wrong stamp is dropped as stale_epoch by the node,
- * before any crypto, like any stale packet).
+ * After an install sent but not answered the node is at its old epoch,
+ * the new one, or (it jumps, node_ctrl_install_epoch) one between; its
+ * requests then draw their stamp uniformly from that range until a reply
+ * says where it is, so a lost ACK does not lock the node out (a wrong
+ * stamp is dropped by the node as stale_epoch, before any crypto, like any
+ * stale packet).
  *
  * Random streams: the ctrl_client's ("ctrl:<addr>:delay", ":nonce") and
  * "updater_ctrl:<addr>:route" (env_secret_rng). Ownership: params copied
@@ -85,7 +86,7 @@ struct updater_ctrl_counters {
   uint64_t timed_out;          /* no reply within the client's timeout */
   uint64_t malformed;          /* datagrams at the operator that are no pending reply (late ones too) */
   uint64_t outstanding;        /* sent, neither replied nor timed out */
-  uint64_t alt_stamps;         /* requests stamped with a node's possible new epoch */
+  uint64_t alt_stamps;         /* requests stamped with a node's possible newer epoch (unsure) */
 };
 
 /* NULL on a bad argument or if addr is taken. */
