@@ -1,6 +1,7 @@
 /* The elasticity experiment (`[mixclaves] experiment = elasticity`, seed
  * 5.3 and Fig. 10): the world and its run (mixclaves_elastic.c), its
- * control transport (models/mixclaves/updater_loop.h), and its tables and summary
+ * control transport (models/mixclaves/updater_ctrl.h, or updater_loop.h
+ * with `transport = loop`), and its tables and summary
  * (mixclaves_elastic_out.c). Internal to cli/. */
 #ifndef CM_CLI_MIXCLAVES_ELASTIC_H
 #define CM_CLI_MIXCLAVES_ELASTIC_H
