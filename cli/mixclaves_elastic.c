@@ -3,7 +3,12 @@
  * ([network]), benchmark clients sending 1-hop self-addressed loops whose
  * number grows with a load ramp ([elastic] rate_start -> rate_end over
  * ramp_s), and the updater (models/mixclaves/updater.h) talking to the
- * nodes through control packets (models/mixclaves/updater_loop.h). The updater's
+ * nodes through CTRL packets (models/mixclaves/updater_ctrl.h; `[elastic]
+ * transport = loop`: the earlier model, updater_loop.h). With ctrl the
+ * nodes start at key epoch 1 (the first digest's version), hold the
+ * digests through this world's digest_store, trust the operator key drawn
+ * here, and move their key epoch at each INSTALL_EPOCH; clients learn the
+ * new epoch when they poll the commit. The updater's
  * provisioning call is answered by this world after provision_s with a new
  * node; its committed digests are published here, and every client polls
  * them every poll_s (each at its own phase) and refreshes its node list.
@@ -25,7 +30,9 @@
 #include "mixclaves.h"
 #include "mixclaves/client.h"
 #include "mixclaves/node.h"
+#include "mixclaves/digest_store.h"
 #include "mixclaves/updater.h"
+#include "mixclaves/updater_ctrl.h"
 #include "mixclaves/updater_loop.h"
 #include "mixclaves_elastic.h"
 #include "mixhost.h"
@@ -39,6 +46,7 @@ struct ecfg {
   uint32_t initial, max_nodes, max_attempts;
   double thresholds[UPDATER_MAX_THRESHOLDS];
   uint32_t nth;
+  bool ctrl; /* transport = ctrl */
   double rate_start, rate_end, client_rate;
   cm_time ramp, duration, sample, provision, poll, reply_timeout, converge_timeout, bin;
 };
@@ -68,8 +76,11 @@ struct ew {
   cm_time commit_at;
   cm_time refresh_max; /* longest commit -> client refresh */
   updater *u;
-  struct updater_loop *cs;
-  struct updater_ops cops; /* the control transport's ops (updater_loop) */
+  struct updater_loop *cs;  /* transport = loop */
+  struct updater_ctrl *cc;  /* transport = ctrl */
+  struct digest_store *store; /* the digests the nodes hold (ctrl) */
+  uint8_t op_pk[EPOCH_PK_BYTES];
+  struct updater_ops cops; /* the control transport's ops */
   updater_provision_fn prov_done;
   void *prov_arg;
   /* the time series */
@@ -86,6 +97,34 @@ static int key_lookup(void *ctx, cm_addr addr, uint8_t pk[CODEC_KEY_BYTES]) {
   node_config(w->nodes[addr - NODE0], &nc);
   memcpy(pk, nc.pk, CODEC_KEY_BYTES);
   return 0;
+}
+
+static int sign_lookup(void *ctx, cm_addr addr, uint8_t pk[CODEC_KEY_BYTES]) {
+  struct ew *w = ctx;
+  if (addr < NODE0 || addr - NODE0 >= w->nn || !w->nodes[addr - NODE0]) return CM_ENOENT;
+  struct node_config nc;
+  node_config(w->nodes[addr - NODE0], &nc);
+  memcpy(pk, nc.sign_pk, CODEC_KEY_BYTES);
+  return 0;
+}
+
+/* The transport's counters as the time series, summary and accounting
+ * use them: sent, replies matched (returned), late or bad datagrams at the
+ * operator (malformed), and not back (outstanding: after the drain,
+ * dropped). */
+static void ctrl_counts(struct ew *w, struct updater_loop_counters *out) {
+  memset(out, 0, sizeof *out);
+  if (w->cs) {
+    updater_loop_counters(w->cs, out);
+    return;
+  }
+  struct updater_ctrl_counters k;
+  updater_ctrl_counters(w->cc, &k);
+  out->sent = k.sent;
+  out->returned = k.acked + k.nacked;
+  out->outstanding = k.sent - out->returned - k.malformed;
+  out->build_failed = k.send_failed;
+  out->malformed = k.malformed;
 }
 
 static node *node_at(void *ctx, cm_addr addr) {
@@ -116,6 +155,13 @@ static int node_add(struct ew *w) {
                           .buffer_capacity = w->cfg->buffer_capacity, .queue_max = w->cfg->queue_max,
                           .loop_mean_delay = w->cfg->mean_delay, .service_time = mixhost_service_time,
                           .service_arg = &w->hosts[i], .keys = key_lookup, .keys_ctx = w};
+  if (w->x->ctrl) { /* a new node starts at the committed epoch and installs the next */
+    p.epoch = w->pub_version;
+    p.operator_pk = w->op_pk;
+    p.epoch_known = digest_store_known;
+    p.epoch_peers = digest_store_peers;
+    p.epoch_ctx = w->store;
+  }
   if (!(w->nodes[i] = node_new(w->e, &p, peers, w->pub_n + 1))) return CM_EINVAL;
   w->nn++;
   return 0;
@@ -181,6 +227,7 @@ static void client_poll(env *e, void *arg) {
   struct ew *w = s->w;
   if (w->cl_epoch[s->k] < w->pub_version && client_set_nodes(w->clients[s->k], w->pub, w->pub_n) == 0) {
     w->cl_epoch[s->k] = w->pub_version;
+    if (w->x->ctrl) client_set_epoch(w->clients[s->k], w->pub_version);
     if (env_now(e) - w->commit_at > w->refresh_max) w->refresh_max = env_now(e) - w->commit_at;
   }
   if (env_now(e) + w->x->poll < w->x->duration) env_after(e, w->x->poll, client_poll, s);
@@ -193,7 +240,7 @@ static void client_start(env *e, void *arg) {
                             .loop_rate_per_s = w->x->client_rate, .drop_rate_per_s = w->cfg->drop_rate,
                             .mean_delay = w->cfg->mean_delay, .late_after = w->cfg->late_after,
                             .start = env_now(e), .stop = w->x->duration, .experiment = 1, .keys = key_lookup,
-                            .keys_ctx = w};
+                            .keys_ctx = w, .epoch = w->x->ctrl ? w->pub_version : 0};
   if (!(w->clients[s->k] = client_new(e, &p, w->pub, w->pub_n))) {
     if (!w->err) w->err = g_strdup_printf("client %u refused its parameters", s->k);
     env_stop(e);
@@ -224,7 +271,7 @@ static void bin_tick(env *e, void *arg) {
   struct updater_counters uk;
   updater_counters(w->u, &uk);
   struct updater_loop_counters ck;
-  updater_loop_counters(w->cs, &ck);
+  ctrl_counts(w, &ck);
   double bs = cm_time_to_s(w->x->bin);
   bool any = hist_count(w->bin_rtt) > 0;
   struct tab_mixclaves_elastic_row r = {
@@ -262,7 +309,13 @@ static bool quiet_now(struct ew *w) {
   }
   struct updater_counters k;
   updater_counters(w->u, &k);
-  return k.pending == 0 && k.running == 0;
+  bool ctrl_quiet = true;
+  if (w->cc) {
+    struct updater_ctrl_counters t;
+    updater_ctrl_counters(w->cc, &t);
+    ctrl_quiet = t.outstanding == 0; /* every request replied or timed out at the client */
+  }
+  return k.pending == 0 && k.running == 0 && ctrl_quiet;
 }
 
 static uint64_t absdiff(uint64_t a, uint64_t b) { return a > b ? a - b : b - a; }
@@ -272,7 +325,7 @@ static uint64_t unaccounted(struct ew *w) {
   struct env_net_stats ns;
   env_net_stats(w->e, &ns);
   struct updater_loop_counters ck;
-  updater_loop_counters(w->cs, &ck);
+  ctrl_counts(w, &ck);
   uint64_t bad = ns.in_flight + absdiff(ns.sent, ns.delivered + ns.lost + ns.dropped_unbound + ns.dropped_oversize);
   uint64_t sent = ck.sent, arrived = ck.returned + ck.malformed;
   for (uint32_t i = 0; i < w->nn; i++) {
@@ -313,6 +366,7 @@ static int ecfg_read(const scenario *s, struct ecfg *x, char **err) {
   x->reply_timeout = cm_time_from_s(scenario_double(s, "elastic", "reply_timeout_ms") / 1e3);
   x->converge_timeout = cm_time_from_s(scenario_double(s, "elastic", "converge_timeout_s"));
   x->bin = cm_time_from_s(scenario_double(s, "elastic", "bin_s"));
+  x->ctrl = strcmp(scenario_string(s, "elastic", "transport"), "ctrl") == 0;
   if (scenario_bool(s, "elastic", "scale_in")) {
     *err = g_strdup_printf("%s: [elastic] scale_in: %s", path, UPDATER_SCALE_IN_REFUSED);
     return -1;
@@ -360,8 +414,16 @@ static int world_build(struct ew *w, uint64_t seed, uint8_t op_sk[EPOCH_SK_BYTES
                          .loss = w->cfg->link_loss};
   if (env_sim_set_link(w->e, 0, 0, &m) != 0) return CM_EINVAL;
   w->r_poll = env_rng(w->e, "elastic:poll");
+  /* the operator's key: drawn per run from the secret stream (simulation:
+   * reproducible, not secret); the nodes are configured with its public key */
+  uint8_t seed32[32];
+  rng_bytes(env_secret_rng(w->e, "updater:operator"), seed32, sizeof seed32);
+  crypto_sign_seed_keypair(w->op_pk, op_sk, seed32);
+  sodium_memzero(seed32, sizeof seed32);
+  if (w->x->ctrl && !(w->store = digest_store_new())) return CM_ENOMEM;
   struct epoch_digest *d = g_new(struct epoch_digest, 1);
   epoch_digest_init(d, 1, 0);
+  w->pub_version = 1;
   int rc = 0;
   for (uint32_t i = 0; i < w->x->initial && rc == 0; i++) {
     rc = node_add(w);
@@ -372,16 +434,23 @@ static int world_build(struct ew *w, uint64_t seed, uint8_t op_sk[EPOCH_SK_BYTES
   }
   for (uint32_t i = 0; i < w->nn && rc == 0; i++) rc = node_set_peers(w->nodes[i], w->pub, w->pub_n);
   d->committed = true;
-  w->pub_version = 1;
-  /* the operator's key: drawn per run (simulation: reproducible, not secret) */
-  uint8_t seed32[32], pk[EPOCH_PK_BYTES];
-  rng_bytes(env_secret_rng(w->e, "updater:operator"), seed32, sizeof seed32);
-  crypto_sign_seed_keypair(pk, op_sk, seed32);
   if (rc == 0) rc = epoch_digest_sign(d, op_sk);
-  if (rc == 0 && !(w->cs = updater_loop_new(w->e, UPDATER_ADDR, w->codec, key_lookup, w, node_at, w, w->cfg->mean_delay)))
-    rc = CM_EINVAL;
+  if (rc == 0 && w->x->ctrl) {
+    rc = digest_store_put(w->store, d);
+    /* the client's reply wait: past the updater's own timeout, so a late
+     * reply still reaches it (counted late) */
+    struct updater_ctrl_params cp = {.addr = UPDATER_ADDR, .codec = w->codec, .operator_sk = op_sk, .initial = d,
+                                     .store = w->store, .hops = 1, .mean_delay = w->cfg->mean_delay,
+                                     .timeout = 4 * w->x->reply_timeout, .keys = key_lookup, .keys_ctx = w,
+                                     .sign_keys = sign_lookup, .sign_ctx = w};
+    if (rc == 0 && !(w->cc = updater_ctrl_new(w->e, &cp))) rc = CM_EINVAL;
+    if (rc == 0) updater_ctrl_ops(w->cc, &w->cops);
+  } else if (rc == 0) {
+    if (!(w->cs = updater_loop_new(w->e, UPDATER_ADDR, w->codec, key_lookup, w, node_at, w, w->cfg->mean_delay)))
+      rc = CM_EINVAL;
+    if (rc == 0) updater_loop_ops(w->cs, &w->cops);
+  }
   if (rc == 0) {
-    updater_loop_ops(w->cs, &w->cops);
     struct updater_ops ops = {.ctx = w, .read_metrics = fw_metrics, .install_epoch = fw_install,
                               .commit = fw_commit, .provision = op_provision, .committed = op_committed};
     struct updater_params p = {.sample_interval = w->x->sample, .reply_timeout = w->x->reply_timeout,
@@ -416,8 +485,10 @@ static int world_build(struct ew *w, uint64_t seed, uint8_t op_sk[EPOCH_SK_BYTES
 static void world_free(struct ew *w) {
   updater_free(w->u);
   updater_loop_free(w->cs);
+  updater_ctrl_free(w->cc);
   for (uint32_t j = 0; j < w->nc_plan; j++) client_free(w->clients[j]);
   for (uint32_t i = 0; i < w->nn; i++) node_free(w->nodes[i]);
+  digest_store_free(w->store);
   g_free(w->clients);
   g_free(w->slots);
   g_free(w->cl_epoch);
@@ -463,13 +534,15 @@ int mxc__elastic_run(struct run_ctx *c, const struct mxc_config *cfg, struct ela
   const struct updater_attempt *a = updater_attempts(w.u, &out->nattempts);
   out->attempts = g_memdup2(a, out->nattempts * sizeof *a);
   updater_counters(w.u, &out->uk);
-  updater_loop_counters(w.cs, &out->ck);
+  ctrl_counts(&w, &out->ck);
   for (uint32_t i = 0; i < w.nn; i++) {
     struct node_counters k;
     node_counters(w.nodes[i], &k);
     out->ctrl_queue_full_nodes += k.queue_full;
+    out->stale_nodes += k.stale_epoch;
   }
   out->refresh_max = w.refresh_max;
+  out->transport = x.ctrl ? "ctrl" : "loop";
   out->unaccounted = unaccounted(&w);
   out->provisioned = w.nn;
   memcpy(out->thresholds, x.thresholds, sizeof x.thresholds);

@@ -1,6 +1,7 @@
 /* The elasticity experiment (`[mixclaves] experiment = elasticity`, seed
  * 5.3 and Fig. 10): the world and its run (mixclaves_elastic.c), its
- * control transport (models/mixclaves/updater_loop.h), and its tables and summary
+ * control transport (models/mixclaves/updater_ctrl.h, or updater_loop.h
+ * with `transport = loop`), and its tables and summary
  * (mixclaves_elastic_out.c). Internal to cli/. */
 #ifndef CM_CLI_MIXCLAVES_ELASTIC_H
 #define CM_CLI_MIXCLAVES_ELASTIC_H
@@ -19,6 +20,8 @@ struct elastic_result {
   struct updater_counters uk;
   struct updater_loop_counters ck;
   uint64_t ctrl_queue_full_nodes;    /* queue_full over all nodes (every packet kind) */
+  uint64_t stale_nodes;              /* stale_epoch over all nodes (packets of another key epoch) */
+  const char *transport;             /* "ctrl" or "loop" */
   cm_time refresh_max;               /* longest time from a commit to a client's refresh */
   uint64_t unaccounted;
   uint32_t provisioned;

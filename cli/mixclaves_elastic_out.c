@@ -63,10 +63,12 @@ static void summary(const struct elastic_result *r, double d_end, double p50, do
          (unsigned long long)k->attempts, (unsigned long long)k->committed, (unsigned long long)k->retried,
          (unsigned long long)k->abandoned, (unsigned long long)k->running, (unsigned long long)k->scale_outs,
          (unsigned long long)k->provision_failed);
-  printf("control packets: %llu sent, %llu back, %llu dropped in the network (node queues: %llu queue_full, all "
-         "packets); requests timed out: metrics %llu, install %llu, commit %llu; late replies %llu\n",
-         (unsigned long long)r->ck.sent, (unsigned long long)r->ck.returned, (unsigned long long)r->ck.outstanding,
-         (unsigned long long)r->ctrl_queue_full_nodes, (unsigned long long)k->metrics_timed_out,
+  printf("control packets (%s): %llu sent, %llu back, %llu dropped in the network (node queues: %llu queue_full, "
+         "%llu stale_epoch, all packets); requests timed out: metrics %llu, install %llu, commit %llu; late replies "
+         "%llu\n",
+         r->transport, (unsigned long long)r->ck.sent, (unsigned long long)r->ck.returned, (unsigned long long)r->ck.outstanding,
+         (unsigned long long)r->ctrl_queue_full_nodes, (unsigned long long)r->stale_nodes,
+         (unsigned long long)k->metrics_timed_out,
          (unsigned long long)k->install_timed_out, (unsigned long long)k->commit_timed_out,
          (unsigned long long)k->late);
   printf("clients: longest commit -> refresh %.0f ms\n", cm_time_to_s(r->refresh_max) * 1e3);
@@ -107,6 +109,7 @@ int mxc__elastic_write(struct run_ctx *c, const struct elastic_result *r) {
            {"attempts_abandoned", (double)k->abandoned},
            {"ctrl_sent", (double)r->ck.sent},
            {"ctrl_dropped", (double)r->ck.outstanding},
+           {"stale_epoch", (double)r->stale_nodes},
            {"refresh_max_s", cm_time_to_s(r->refresh_max)},
            {"unaccounted", (double)r->unaccounted}};
   for (size_t i = 0; ok && i < G_N_ELEMENTS(m); i++) ok = results_metric(c->db, c->run_id, m[i].name, m[i].v) == 0;

@@ -247,6 +247,8 @@ static void on_datagram(env *e, void *arg, cm_addr from CM_UNUSED, cm_addr to CM
 
 static bool rate_ok(double r) { return r >= 0 && isfinite(r); }
 
+void client_set_epoch(client *c, uint32_t epoch) { c->p.epoch = epoch; }
+
 int client_set_nodes(client *c, const cm_addr *nodes, size_t nnodes) {
   if (!c || !nodes || nnodes == 0) return CM_EINVAL;
   if (c->p.topology == CLIENT_STRATIFIED && nnodes % c->p.layers) return CM_EINVAL;

@@ -97,6 +97,8 @@ void client_rtt_take(client *c, hist *into);
 
 /* New node list (an epoch change): 0, CM_EINVAL, CM_ENOMEM. */
 int client_set_nodes(client *c, const cm_addr *nodes, size_t nnodes);
+/* The nodes' new key epoch: stamped on packets built from now on. */
+void client_set_epoch(client *c, uint32_t epoch);
 
 /* tracked == received + lost + outstanding, late <= lost. */
 bool client_counters_balanced(const struct client_counters *k);

@@ -19,7 +19,8 @@ static bool args_len_ok(uint8_t command, size_t len) {
   case CTRL_READ_METRICS:
   case CTRL_POISON_PILL: return len == 0;
   case CTRL_SET_COVER: return len == 8;
-  case CTRL_INSTALL_EPOCH: return len == 4 + CTRL_HASH_BYTES;
+  case CTRL_INSTALL_EPOCH:
+  case CTRL_COMMIT: return len == 4 + CTRL_HASH_BYTES;
   case CTRL_CANARY: return len >= 1 && len <= CTRL_CANARY_MAX;
   }
   return false;
@@ -191,6 +192,18 @@ int ctrl_args_install_parse(const struct ctrl_request *r, uint32_t *version, uin
   return 0;
 }
 
+void ctrl_args_commit(struct ctrl_request *r, uint32_t version, const uint8_t hash[CTRL_HASH_BYTES]) {
+  ctrl_args_install_epoch(r, version, hash);
+  r->command = CTRL_COMMIT;
+}
+
+int ctrl_args_commit_parse(const struct ctrl_request *r, uint32_t *version, uint8_t hash[CTRL_HASH_BYTES]) {
+  if (!r || r->command != CTRL_COMMIT || r->args_len != 4 + CTRL_HASH_BYTES) return CM_EPARSE;
+  *version = mx_get_be32(r->args);
+  memcpy(hash, r->args + 4, CTRL_HASH_BYTES);
+  return 0;
+}
+
 int ctrl_args_canary(struct ctrl_request *r, const char *text) {
   size_t n = text ? strlen(text) : 0;
   if (!r || n < 1 || n > CTRL_CANARY_MAX) return CM_EINVAL;
@@ -220,6 +233,7 @@ const char *ctrl_command_name(uint8_t command) {
   case CTRL_INSTALL_EPOCH: return "install_epoch";
   case CTRL_CANARY: return "canary";
   case CTRL_POISON_PILL: return "poison_pill";
+  case CTRL_COMMIT: return "commit";
   }
   return NULL;
 }

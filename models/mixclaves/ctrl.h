@@ -21,8 +21,9 @@
  *   ..  64 Ed25519 signature by the operator over every byte before it
  * Args: READ_METRICS and POISON_PILL none; SET_COVER 8 (loop cover rate
  * in micro-packets per second, u64, at most CTRL_RATE_MAX_UPS);
- * INSTALL_EPOCH 36 (epoch version u32, BLAKE2b-256 hash of that epoch's
- * digest, epoch.h); CANARY 1..CTRL_CANARY_MAX bytes of canary text.
+ * INSTALL_EPOCH and COMMIT 36 (epoch version u32, BLAKE2b-256 hash of that
+ * epoch's digest, epoch.h; for COMMIT the committed digest's hash); CANARY
+ * 1..CTRL_CANARY_MAX bytes of canary text.
  *
  * Reply, CTRL_HEADER_BYTES + body + 64 bytes:
  *   0   4  magic "CMCR"
@@ -74,12 +75,13 @@ enum ctrl_command {
   CTRL_INSTALL_EPOCH = 3, /* move to an epoch whose digest the node holds locally */
   CTRL_CANARY = 4,        /* set the warrant canary text; reply: its hash, node-signed */
   CTRL_POISON_PILL = 5,   /* erase the keys and stop: every later packet dropped */
+  CTRL_COMMIT = 6,        /* the node's epoch is committed: peers set to its committed node list */
 };
 
 enum ctrl_status {
   CTRL_ACK = 0,
   CTRL_NACK_ARGS = 1,     /* arguments the node cannot apply */
-  CTRL_NACK_UNKNOWN = 2,  /* INSTALL_EPOCH: digest not held locally, or not the next epoch */
+  CTRL_NACK_UNKNOWN = 2,  /* INSTALL_EPOCH / COMMIT: digest not held locally, or not an epoch it can take */
   CTRL_NACK_FAILED = 3,   /* the node tried and failed (e.g. a key it refused) */
 };
 
@@ -145,6 +147,9 @@ int ctrl_args_set_cover(struct ctrl_request *r, double loop_rate_per_s); /* CM_E
 int ctrl_args_cover_parse(const struct ctrl_request *r, double *loop_rate_per_s);
 void ctrl_args_install_epoch(struct ctrl_request *r, uint32_t version, const uint8_t hash[CTRL_HASH_BYTES]);
 int ctrl_args_install_parse(const struct ctrl_request *r, uint32_t *version, uint8_t hash[CTRL_HASH_BYTES]);
+/* COMMIT: the same two fields; parse refuses another command. */
+void ctrl_args_commit(struct ctrl_request *r, uint32_t version, const uint8_t hash[CTRL_HASH_BYTES]);
+int ctrl_args_commit_parse(const struct ctrl_request *r, uint32_t *version, uint8_t hash[CTRL_HASH_BYTES]);
 int ctrl_args_canary(struct ctrl_request *r, const char *text); /* CM_EINVAL: empty or too long */
 void ctrl_metrics_put(struct ctrl_reply *r, const struct ctrl_metrics *m);
 int ctrl_metrics_parse(const struct ctrl_reply *r, struct ctrl_metrics *m);

@@ -166,7 +166,8 @@ int ctrl_client_send(ctrl_client *c, struct ctrl_request *req, const struct ctrl
   if (route->nback) {
     p = calloc(1, sizeof *p);
     if (!p) return CM_ENOMEM;
-    rc = c->codec->surb_create(back, route->nback, c->p.epoch, c->p.addr, codec_random_rng, c->r_nonce, req->surb,
+    uint32_t be = route->back_epoch_set ? route->back_epoch : c->p.epoch;
+    rc = c->codec->surb_create(back, route->nback, be, c->p.addr, codec_random_rng, c->r_nonce, req->surb,
                                p->keys);
     req->surb_len = (uint16_t)c->codec->surb_bytes;
   }

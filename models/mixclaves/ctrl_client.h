@@ -53,12 +53,17 @@ struct ctrl_client_params {
 };
 
 /* The path of one request (addresses borrowed for the call). nback 0: no
- * reply block, no callback. */
+ * reply block, no callback. back_epoch, when set, is the key epoch the
+ * reply block is stamped with (default: the client's epoch): a request
+ * that moves its relays to a new epoch (INSTALL_EPOCH) wants its reply
+ * through them at that one. */
 struct ctrl_route {
   const cm_addr *via;
   size_t nvia;
   const cm_addr *back;
   size_t nback;
+  bool back_epoch_set;
+  uint32_t back_epoch;
 };
 
 enum ctrl_outcome { CTRL_REPLIED = 0, CTRL_TIMEOUT = 1 };

@@ -140,6 +140,13 @@ typedef int (*node_persist_fn)(void *arg, const struct epoch_digest *d, const ui
  * survives a restart (node_replay_restore). */
 typedef void (*node_tag_fn)(void *arg, uint32_t epoch, const uint8_t tag[CODEC_TAG_BYTES]);
 
+/* COMMIT's hook (the same digest store, params.epoch_ctx): when the node
+ * holds the committed digest of epoch `version` whose hash is `hash`, its
+ * node addresses into peers[0, cap) (*n set) and 0; a negative CM_E* when
+ * it does not hold it (or more than cap). */
+typedef int (*node_epoch_peers_fn)(void *ctx, uint32_t version, const uint8_t hash[32], cm_addr *peers,
+                                   size_t cap, size_t *n);
+
 /* Per-packet CPU time (ns) of processing a packet of len bytes. */
 typedef cm_time (*node_service_fn)(void *arg, size_t len);
 
@@ -176,13 +183,14 @@ struct node_params {
   void *keys_ctx;
   /* The operator's Ed25519 public key (32 bytes, copied): CTRL packets
    * must be signed by it (NULL: every CTRL is refused), and so must every
-   * digest the node installs (NULL: unchecked). */
+   * digest the node installs (NULL: unchecked). Then the control plane:
+   * the issued-at window (0: NODE_CTRL_WINDOW), INSTALL_EPOCH's and
+   * COMMIT's hooks (NULL: no digest known). */
   const uint8_t *operator_pk;
-  /* The control plane: the issued-at window (0: NODE_CTRL_WINDOW), and
-   * INSTALL_EPOCH's hook (NULL: no digest known). */
   cm_time ctrl_window;
   cm_time ctrl_clock_base; /* issued-at times are on clock_base + env_now (ctrl_client.h) */
   node_epoch_known_fn epoch_known;
+  node_epoch_peers_fn epoch_peers;
   void *epoch_ctx;
   /* Epochs. */
   cm_time epoch_grace;           /* the previous key accepts packets this long after a switch; 0: not at all */
@@ -303,11 +311,23 @@ int node_buffer_instrument(node *n, unsigned modes);
 uint64_t node_buffer_pairs(const node *n, const struct buffer_addr_pair **out);
 
 /* INSTALL_EPOCH (also callable directly): move to epoch `version` if it
- * is the next one (the node's epoch + 1) and params.epoch_known says the
- * node holds that digest with this hash; then node_epoch_advance with the
- * hook's key (or a drawn one). 0, CM_ENOENT (not the next epoch, or the
+ * is above the node's epoch and params.epoch_known says the node holds
+ * that digest with this hash; then node_epoch_advance with the hook's key
+ * (or a drawn one). An epoch more than one ahead (the node missed an
+ * attempt that was retried at the next epoch, seed 4.3: "If the mix node
+ * is at an epoch below the threshold, it will attempt to load the database
+ * for that epoch") advances through the skipped ones with drawn keys that
+ * are never used. `version` equal to the node's epoch with a held digest
+ * is a resend: 0, nothing changes. 0, CM_ENOENT (an epoch below, or the
  * digest not held), CM_EINVAL (the hook's key refused; poisoned). */
 int node_ctrl_install_epoch(node *n, uint32_t version, const uint8_t hash[32]);
+/* COMMIT (also callable directly): `version` must be the node's epoch and
+ * params.epoch_peers must give its committed node list; the node's peers
+ * become that list and the epoch is marked committed (a resend changes
+ * nothing). 0, CM_ENOENT, CM_EINVAL (poisoned), CM_ENOMEM. */
+int node_ctrl_commit(node *n, uint32_t version, const uint8_t hash[32]);
+/* The last epoch committed through COMMIT (0: none). */
+uint32_t node_committed_epoch(const node *n);
 
 /* The warrant canary text the operator last set (CANARY), *len bytes, not
  * NUL-terminated; NULL (len 0) before any. Valid until the next CANARY or

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "mixclaves/epoch.h"
 #include "mixclaves/node_impl.h"
 #include "mixclaves/sphinx.h"
 
@@ -97,6 +98,14 @@ static void execute(node *n, const struct ctrl_request *r, struct ctrl_reply *re
     rep->status = rc == 0 ? CTRL_ACK : rc == CM_ENOENT ? CTRL_NACK_UNKNOWN : CTRL_NACK_FAILED;
     break;
   }
+  case CTRL_COMMIT: {
+    uint32_t version;
+    uint8_t hash[CTRL_HASH_BYTES];
+    int rc = ctrl_args_commit_parse(r, &version, hash);
+    if (rc == 0) rc = node_ctrl_commit(n, version, hash);
+    rep->status = rc == 0 ? CTRL_ACK : rc == CM_ENOENT ? CTRL_NACK_UNKNOWN : CTRL_NACK_FAILED;
+    break;
+  }
   case CTRL_CANARY:
     memcpy(n->canary, r->args, r->args_len);
     n->canary_len = r->args_len;
@@ -158,14 +167,30 @@ void node__ctrl_counters(const node *n, struct node__ctrl_counters *out) { *out 
 
 int node_ctrl_install_epoch(node *n, uint32_t version, const uint8_t hash[32]) {
   if (!n || !hash || n->poisoned) return CM_EINVAL;
-  if (version != n->p.epoch + 1 || !n->p.epoch_known) return CM_ENOENT;
+  if (version < n->p.epoch || !n->p.epoch_known) return CM_ENOENT;
   struct node_identity next;
   memset(&next, 0, sizeof next);
   int k = n->p.epoch_known(n->p.epoch_ctx, version, hash, &next);
-  int rc = k < 0 ? CM_ENOENT : node_epoch_advance(n, k == 0 ? &next : NULL);
+  int rc = k < 0 ? CM_ENOENT : 0;
+  /* skipped epochs: keys drawn and dropped at once (no packet is built for them) */
+  while (rc == 0 && n->p.epoch + 1 < version) rc = node_epoch_advance(n, NULL);
+  if (rc == 0 && n->p.epoch + 1 == version) rc = node_epoch_advance(n, k == 0 ? &next : NULL);
   sodium_memzero(&next, sizeof next);
   return rc;
 }
+
+int node_ctrl_commit(node *n, uint32_t version, const uint8_t hash[32]) {
+  if (!n || !hash || n->poisoned) return CM_EINVAL;
+  if (version != n->p.epoch || !n->p.epoch_peers) return CM_ENOENT;
+  cm_addr peers[EPOCH_MAX_NODES];
+  size_t np = 0;
+  if (n->p.epoch_peers(n->p.epoch_ctx, version, hash, peers, EPOCH_MAX_NODES, &np) < 0) return CM_ENOENT;
+  int rc = node_set_peers(n, peers, np);
+  if (rc == 0) n->ctrl_committed = version;
+  return rc;
+}
+
+uint32_t node_committed_epoch(const node *n) { return n->ctrl_committed; }
 
 const uint8_t *node_canary(const node *n, size_t *len) {
   *len = n->canary_len;

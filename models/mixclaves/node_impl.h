@@ -73,6 +73,7 @@ struct node {
   struct node__ctrl_counters ctrl;
   uint8_t canary[CTRL_CANARY_MAX];
   size_t canary_len;
+  uint32_t ctrl_committed;     /* the last epoch committed through COMMIT */
 };
 
 #define NO_SLOT UINT32_MAX

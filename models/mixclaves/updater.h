@@ -3,8 +3,8 @@
  * it passes a threshold, and installs the new node list as the next epoch.
  * Written only against the seam (env timers); it reaches the nodes through
  * struct updater_ops, so the same logic runs over any control transport
- * (updater_loop.h today: one packet through the node per exchange; the CTRL
- * packets of the control-plane issue later).
+ * (updater_ctrl.h: CTRL packets; updater_loop.h: the earlier model, one
+ * packet through the node per exchange).
  *
  * One sampling round every sample_interval: read_metrics to every node of
  * the committed epoch; each reply carries the node's cumulative count of

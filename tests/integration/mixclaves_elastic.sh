@@ -8,7 +8,9 @@
 # made. reconfig-overload.ini shows control packets dropped and attempts
 # retried at the next epoch, then a commit. fig5-epoch-skew.ini counts
 # what a client at epoch Y can send through a provider at epoch X (seed
-# Fig. 5) and what reaches the new node. A scale-in request and bad
+# Fig. 5) and what reaches the new node. The updater's default transport is
+# CTRL packets ([elastic] transport = ctrl); transport = loop, the earlier
+# model, is run once for comparison. A scale-in request and bad
 # thresholds exit 2 naming the key and the reason. Needs CLOUDMIX; run
 # from the repository root.
 #
@@ -60,6 +62,18 @@ u=$(m "$T/f10.db" unaccounted)
 [ "${u%.*}" = 0 ] && ok "fig10: every packet accounted for, control packets included" || bad "fig10 accounting" "unaccounted=$u"
 grep -q "^reconfiguration attempts:" "$T/out" && grep -q "committed" "$T/out" && ok "fig10: summary lists the attempts" \
   || bad "fig10 summary" "$(cat "$T/out")"
+# the default transport is CTRL packets: INSTALL_EPOCH moves the nodes' key epoch, so client packets of the
+# old epoch are refused (stale_epoch) until clients poll the commit; the loop model never moves it
+st=$(m "$T/f10.db" stale_epoch)
+if grep -q "^control packets (ctrl):" "$T/out" && awk "BEGIN{exit !($st > 0)}"; then
+  ok "fig10 (transport ctrl): nodes changed key epoch; $st client packets refused as stale_epoch meanwhile"
+else bad "fig10 ctrl transport" "stale_epoch=$st $(grep '^control' "$T/out")"; fi
+if $CLOUDMIX run $S/fig10-elasticity.ini --set elastic.transport=loop --out "$T/f10l.db" >"$T/out" 2>"$T/err"; then
+  cl=$(m "$T/f10l.db" attempts_committed); stl=$(m "$T/f10l.db" stale_epoch); ul=$(m "$T/f10l.db" unaccounted)
+  if grep -q "^control packets (loop):" "$T/out" && [ "${cl%.*}" = 4 ] && [ "${stl%.*}" = 0 ] && [ "${ul%.*}" = 0 ]; then
+    ok "fig10 (transport loop, the earlier model): 4 committed, no stale_epoch, every packet accounted for"
+  else bad "fig10 loop transport" "committed=$cl stale=$stl unaccounted=$ul"; fi
+else bad "fig10 transport loop runs" "$(cat "$T/err")"; fi
 if $CLOUDMIX plot "$T/f10.db" --out "$T/f10.png" >"$T/pout" 2>&1 && grep -q "mx-fig10" "$T/pout" && [ -s "$T/f10.png" ]; then
   ok "fig10: plot mx-fig10 made"
 else bad "fig10 plot" "$(cat "$T/pout")"; fi

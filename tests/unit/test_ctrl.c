@@ -51,6 +51,7 @@ static void sample_request(struct ctrl_request *r, uint8_t command) {
   switch (command) {
   case CTRL_SET_COVER: assert_int_equal(ctrl_args_set_cover(r, 12.5), 0); break;
   case CTRL_INSTALL_EPOCH: ctrl_args_install_epoch(r, 4, h); break;
+  case CTRL_COMMIT: ctrl_args_commit(r, 4, h); break;
   case CTRL_CANARY: assert_int_equal(ctrl_args_canary(r, "no warrants as of today"), 0); break;
   default: break;
   }
@@ -62,7 +63,7 @@ static void test_request_encoding(void **state CM_UNUSED) {
   struct keys op, other;
   op_keys(1, &op);
   op_keys(2, &other);
-  for (uint8_t cmd = CTRL_READ_METRICS; cmd <= CTRL_POISON_PILL; cmd++) {
+  for (uint8_t cmd = CTRL_READ_METRICS; cmd <= CTRL_COMMIT; cmd++) {
     struct ctrl_request r, d;
     sample_request(&r, cmd);
     assert_int_equal(ctrl_request_verify(&r, op.pk), CM_EINVAL); /* unsigned */
@@ -97,7 +98,7 @@ static void test_request_encoding(void **state CM_UNUSED) {
     static const struct {
       size_t off;
       uint8_t v;
-    } bad[] = {{0, 'X'}, {4, 2}, {5, 0}, {5, 6}, {6, 1}, {34, 1}, {39, 1}, {32, 0x7f}};
+    } bad[] = {{0, 'X'}, {4, 2}, {5, 0}, {5, 7}, {6, 1}, {34, 1}, {39, 1}, {32, 0x7f}};
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
       uint8_t save = b[bad[k].off];
       b[bad[k].off] = bad[k].v;
@@ -126,7 +127,26 @@ static void test_request_encoding(void **state CM_UNUSED) {
   memset(r.args, 0xff, 8); /* past CTRL_RATE_MAX_UPS */
   assert_int_equal(ctrl_args_cover_parse(&r, &rate), CM_EPARSE);
   assert_string_equal(ctrl_command_name(CTRL_POISON_PILL), "poison_pill");
+  assert_string_equal(ctrl_command_name(CTRL_COMMIT), "commit");
   assert_null(ctrl_command_name(0));
+  assert_null(ctrl_command_name(7));
+  /* COMMIT: version and hash, exactly 36 bytes; not parsed as an install (nor the reverse) */
+  uint32_t v;
+  uint8_t h[32], h2[32];
+  memset(h, 0x5c, sizeof h);
+  sample_request(&r, CTRL_READ_METRICS);
+  ctrl_args_commit(&r, 9, h);
+  assert_int_equal(r.command, CTRL_COMMIT);
+  assert_int_equal(r.args_len, 36);
+  assert_int_equal(ctrl_args_commit_parse(&r, &v, h2), 0);
+  assert_int_equal(v, 9);
+  assert_memory_equal(h, h2, 32);
+  assert_int_equal(ctrl_args_install_parse(&r, &v, h2), CM_EPARSE);
+  r.args_len = 35;
+  assert_int_equal(ctrl_args_commit_parse(&r, &v, h2), CM_EPARSE);
+  assert_int_equal(ctrl_request_encode(&r, b, sizeof b, &n), CM_EINVAL);
+  ctrl_args_install_epoch(&r, 9, h);
+  assert_int_equal(ctrl_args_commit_parse(&r, &v, h2), CM_EPARSE);
 }
 
 static void test_reply_encoding(void **state CM_UNUSED) {
