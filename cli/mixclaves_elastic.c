@@ -161,6 +161,9 @@ static int node_add(struct ew *w) {
     p.epoch_known = digest_store_known;
     p.epoch_peers = digest_store_peers;
     p.epoch_ctx = w->store;
+    /* the old key stays after a commit until every client has polled it
+     * (poll_s) and its packets built before are through (late_after) */
+    p.epoch_grace = w->x->poll + w->cfg->late_after;
   }
   if (!(w->nodes[i] = node_new(w->e, &p, peers, w->pub_n + 1))) return CM_EINVAL;
   w->nn++;

@@ -118,7 +118,7 @@ const struct scn_key mixclaves_keys[] = {
     {"elastic", "max_attempts", SCN_INT, 1, 1e6, NULL, "10", "install attempts per scale-out before it is abandoned"},
     {"elastic", "transport", SCN_ENUM, 0, 0, "ctrl|loop", "ctrl",
      "the updater's exchanges: ctrl, operator-signed CTRL packets with reply blocks through the mixnet (nodes hold "
-     "the digest, install moves their key epoch); loop, the earlier model (one 1-hop packet through the node, the "
+     "the digest; install publishes the next key, commit switches to it); loop, the earlier model (one 1-hop packet through the node, the "
      "effect applied in memory when it returns), kept for comparison"},
     {"elastic", "bin_s", SCN_DOUBLE, 1e-3, 1e6, NULL, "1", "width of a time-series row"},
     {"elastic", "scale_in", SCN_BOOL, 0, 0, NULL, "false",

@@ -596,12 +596,34 @@ static int key_for(node *n, uint32_t epoch, const struct node_identity *key, uin
   return 0;
 }
 
-int node_epoch_publish_next(node *n, const struct node_identity *next) {
+int node_epoch_publish(node *n, uint32_t version, const struct node_identity *key) {
   uint8_t pk[32], sk[32];
-  if (!n) return CM_EINVAL;
-  int rc = next ? key_for(n, n->p.epoch + 1, next, pk, sk) : 0;
-  if (!next) draw_key(n, pk, sk);
-  if (rc == 0) rc = keyring_publish_next(n->ring, n->p.epoch + 1, pk, sk);
+  if (!n || n->poisoned || version <= n->p.epoch) return CM_EINVAL;
+  int rc = key ? key_for(n, version, key, pk, sk) : 0;
+  if (!key) draw_key(n, pk, sk);
+  if (rc == 0) rc = keyring_publish_next(n->ring, version, pk, sk);
+  sodium_memzero(sk, sizeof sk);
+  return rc;
+}
+
+int node_epoch_publish_next(node *n, const struct node_identity *next) {
+  return n ? node_epoch_publish(n, n->p.epoch + 1, next) : CM_EINVAL;
+}
+
+int node_epoch_switch(node *n, uint32_t version) {
+  if (!n || n->poisoned) return CM_EINVAL;
+  const struct keyring_key *next = keyring_next(n->ring);
+  if (!next || next->epoch != version) return CM_ENOENT;
+  uint8_t pk[32], sk[32];
+  memcpy(pk, next->pk, 32);
+  memcpy(sk, next->sk, 32);
+  int rc = keyring_switch(n->ring, version, pk, sk, env_now(n->e)); /* next becomes current, with its filter */
+  if (rc == 0) {
+    memcpy(n->pk, pk, 32);
+    memcpy(n->sk, sk, 32);
+    n->p.epoch = version;
+    make_quote(n);
+  }
   sodium_memzero(sk, sizeof sk);
   return rc;
 }

@@ -310,21 +310,28 @@ int node_epoch_advance(node *n, const struct node_identity *next);
 int node_buffer_instrument(node *n, unsigned modes);
 uint64_t node_buffer_pairs(const node *n, const struct buffer_addr_pair **out);
 
-/* INSTALL_EPOCH (also callable directly): move to epoch `version` if it
- * is above the node's epoch and params.epoch_known says the node holds
- * that digest with this hash; then node_epoch_advance with the hook's key
- * (or a drawn one). An epoch more than one ahead (the node missed an
- * attempt that was retried at the next epoch, seed 4.3: "If the mix node
- * is at an epoch below the threshold, it will attempt to load the database
- * for that epoch") advances through the skipped ones with drawn keys that
- * are never used. `version` equal to the node's epoch with a held digest
- * is a resend: 0, nothing changes. 0, CM_ENOENT (an epoch below, or the
- * digest not held), CM_EINVAL (the hook's key refused; poisoned). */
+/* Two phases, as the updater's install then commit (seed 4.3): the node
+ * keeps serving its current epoch until the commit, so an attempt that
+ * does not converge (and is retried at the next epoch) never leaves a node
+ * on a key the clients do not use.
+ * INSTALL_EPOCH (also callable directly): params.epoch_known must say the
+ * node holds the digest of `version` (above the node's epoch) with this
+ * hash; the hook's key for it (or a drawn one) is published ahead
+ * (node_epoch_publish): packets of that epoch are accepted from now on,
+ * the node's epoch does not change. A later version replaces a key
+ * published for an attempt that was abandoned (seed 4.3: "retry adding
+ * its nodes at the next-highest epoch"). `version` equal to the node's
+ * epoch or to the key already published is a resend: 0, nothing changes.
+ * 0, CM_ENOENT (an epoch below, or the digest not held), CM_EINVAL (the
+ * hook's key refused; poisoned). */
 int node_ctrl_install_epoch(node *n, uint32_t version, const uint8_t hash[32]);
-/* COMMIT (also callable directly): `version` must be the node's epoch and
- * params.epoch_peers must give its committed node list; the node's peers
- * become that list and the epoch is marked committed (a resend changes
- * nothing). 0, CM_ENOENT, CM_EINVAL (poisoned), CM_ENOMEM. */
+/* COMMIT (also callable directly): params.epoch_peers must give the
+ * committed node list of `version`; above the node's epoch, the key
+ * INSTALL_EPOCH published for it becomes current (node_epoch_switch; the
+ * old one stays for params.epoch_grace); the node's peers become that list
+ * and the epoch is marked committed (a resend changes nothing). 0,
+ * CM_ENOENT (below the node's epoch, the list not held, or no key
+ * published for it), CM_EINVAL (poisoned), CM_ENOMEM. */
 int node_ctrl_commit(node *n, uint32_t version, const uint8_t hash[32]);
 /* The last epoch committed through COMMIT (0: none). */
 uint32_t node_committed_epoch(const node *n);
@@ -338,6 +345,15 @@ const uint8_t *node_canary(const node *n, size_t *len);
  * Ed25519 pair is ignored), or NULL to draw one from the node's key
  * stream. Packets of that epoch are accepted from now on, against its own
  * filter. 0, CM_EINVAL. */
+/* The same for any later epoch `version`: 0, CM_EINVAL (not above the
+ * node's epoch, a bad key, poisoned). */
+int node_epoch_publish(node *n, uint32_t version, const struct node_identity *key);
+
+/* Make the key published ahead for `version` current (its filter kept;
+ * the current key stays for params.epoch_grace). 0, CM_ENOENT (no key
+ * published for version), CM_EINVAL (poisoned). */
+int node_epoch_switch(node *n, uint32_t version);
+
 int node_epoch_publish_next(node *n, const struct node_identity *next);
 
 /* Install the committed digest d: the node's packet key for d->version is

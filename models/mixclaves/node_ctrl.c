@@ -145,7 +145,9 @@ void node__ctrl(node *n, const struct codec_unwrapped *u) {
     return;
   }
   cm_time now = cm_time_add_sat(n->p.ctrl_clock_base, env_now(n->e)), w = n->p.ctrl_window;
-  if (r.epoch != n->p.epoch || r.issued_at < cm_time_add_sat(now, -w) || r.issued_at > cm_time_add_sat(now, w)) {
+  /* stale: an epoch whose key the node does not hold now (current, the
+   * one published ahead by INSTALL_EPOCH, the previous in its grace) */
+  if (!keyring_find(n->ring, r.epoch, env_now(n->e)) || r.issued_at < cm_time_add_sat(now, -w) || r.issued_at > cm_time_add_sat(now, w)) {
     n->ctrl.stale++;
     return;
   }
@@ -168,24 +170,28 @@ void node__ctrl_counters(const node *n, struct node__ctrl_counters *out) { *out 
 int node_ctrl_install_epoch(node *n, uint32_t version, const uint8_t hash[32]) {
   if (!n || !hash || n->poisoned) return CM_EINVAL;
   if (version < n->p.epoch || !n->p.epoch_known) return CM_ENOENT;
-  struct node_identity next;
-  memset(&next, 0, sizeof next);
-  int k = n->p.epoch_known(n->p.epoch_ctx, version, hash, &next);
+  struct node_identity key;
+  memset(&key, 0, sizeof key);
+  int k = n->p.epoch_known(n->p.epoch_ctx, version, hash, &key);
   int rc = k < 0 ? CM_ENOENT : 0;
-  /* skipped epochs: keys drawn and dropped at once (no packet is built for them) */
-  while (rc == 0 && n->p.epoch + 1 < version) rc = node_epoch_advance(n, NULL);
-  if (rc == 0 && n->p.epoch + 1 == version) rc = node_epoch_advance(n, k == 0 ? &next : NULL);
-  sodium_memzero(&next, sizeof next);
+  const struct keyring_key *next = keyring_next(n->ring);
+  /* a resend: the epoch already current, or its key already published */
+  bool have = version == n->p.epoch || (next && next->epoch == version);
+  if (rc == 0 && !have) rc = node_epoch_publish(n, version, k == 0 ? &key : NULL);
+  sodium_memzero(&key, sizeof key);
   return rc;
 }
 
 int node_ctrl_commit(node *n, uint32_t version, const uint8_t hash[32]) {
   if (!n || !hash || n->poisoned) return CM_EINVAL;
-  if (version != n->p.epoch || !n->p.epoch_peers) return CM_ENOENT;
+  if (version < n->p.epoch || !n->p.epoch_peers) return CM_ENOENT;
   cm_addr peers[EPOCH_MAX_NODES];
   size_t np = 0;
   if (n->p.epoch_peers(n->p.epoch_ctx, version, hash, peers, EPOCH_MAX_NODES, &np) < 0) return CM_ENOENT;
-  int rc = node_set_peers(n, peers, np);
+  /* the key published by INSTALL_EPOCH becomes current; the old one keeps
+   * params.epoch_grace for the packets built before the clients learn */
+  int rc = version > n->p.epoch ? node_epoch_switch(n, version) : 0;
+  if (rc == 0) rc = node_set_peers(n, peers, np);
   if (rc == 0) n->ctrl_committed = version;
   return rc;
 }

@@ -117,11 +117,12 @@ static void start(struct updater_ctrl *s, struct req *q, struct ctrl_request *r)
   uint32_t hops = s->p.hops ? s->p.hops : 1;
   cm_addr via[CODEC_HOPS_MAX], back[CODEC_HOPS_MAX];
   if (hops > CODEC_HOPS_MAX) hops = CODEC_HOPS_MAX;
+  /* a node keeps its epoch until COMMIT (node.h, two phases), and after
+   * the switch its old key stays for its epoch_grace: every request goes
+   * and comes back at the node's epoch (a commit's reply block too: the
+   * world must give the nodes a grace longer than a reply's trip) */
   draw_relays(s, stamp, q->node, via, hops - 1);
-  /* an install's reply comes back through relays at the epoch installed
-   * (the target among them once it moved): drawn among the nodes known
-   * there, else the target itself */
-  uint32_t back_epoch = q->kind == X_INSTALL && q->version > stamp ? q->version : stamp;
+  uint32_t back_epoch = stamp;
   draw_relays(s, back_epoch, q->node, back, hops);
   struct ctrl_route route = {.via = via, .nvia = hops - 1, .back = back, .nback = hops,
                              .back_epoch_set = true, .back_epoch = back_epoch};

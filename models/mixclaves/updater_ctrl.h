@@ -29,24 +29,19 @@
  * the reply through one drawn node.
  *
  * Key epochs: a packet and every hop of its path carry one key epoch
- * (codec.h), and INSTALL_EPOCH moves a node to a new one. The transport
- * keeps the epoch each node last reported (every reply carries it; nodes
- * not heard from yet: the last committed version), stamps each request
- * with the target's, and draws relays only among nodes believed at that
- * epoch (none: the target relays its own reply). An install's reply
- * block is stamped with the epoch being installed and its relays drawn
- * among the nodes known to be there (none yet: the target itself, which
- * has moved when it replies): relays at the old epoch may move while the
- * reply is on its way. With the full codec that reply block is sealed to
- * the relays' keys at send time, and a node draws its new key at the
- * install, so the reply cannot be opened on the way (the digest does not
- * carry next-epoch keys yet): simulation runs this with the abstract codec.
- * After an install sent but not answered the node is at its old epoch,
- * the new one, or (it jumps, node_ctrl_install_epoch) one between; its
- * requests then draw their stamp uniformly from that range until a reply
- * says where it is, so a lost ACK does not lock the node out (a wrong
- * stamp is dropped by the node as stale_epoch, before any crypto, like any
- * stale packet).
+ * (codec.h). A node changes its epoch only at COMMIT, in two phases
+ * (node.h): INSTALL_EPOCH publishes the next key ahead, COMMIT switches to
+ * it and keeps the old key for the node's epoch_grace. The transport keeps
+ * the epoch each node last reported (every reply carries it; nodes not
+ * heard from yet: the last committed version), stamps each request and its
+ * reply block with the target's, and draws relays only among nodes believed
+ * at that epoch (none: the target relays its own reply). A commit's reply
+ * comes back at the old epoch through nodes that may have switched: the
+ * world gives the nodes a grace longer than a reply's trip. After an
+ * install sent but not answered a request's stamp is drawn uniformly from
+ * [epoch, pending] (the node accepts both: the pending one is published
+ * ahead); a stamp a later attempt replaced is dropped by the node as
+ * stale_epoch, before any crypto, like any stale packet.
  *
  * Random streams: the ctrl_client's ("ctrl:<addr>:delay", ":nonce") and
  * "updater_ctrl:<addr>:route" (env_secret_rng). Ownership: params copied

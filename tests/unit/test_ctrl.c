@@ -574,8 +574,15 @@ static void end_to_end(const struct codec_ops *codec) {
   ctrl_args_install_epoch(&req, 1, w.known_hash);
   call(&w, c, &req, CM_S(8));
   assert_int_equal(w.got.status, CTRL_ACK);
-  assert_int_equal(w.got.epoch, 1);
+  /* two phases (node.h): the install publishes epoch 1's key ahead, the
+   * node stays at epoch 0 until a commit */
+  assert_int_equal(w.got.epoch, 0);
   struct node_config cfg;
+  node_config(w.nodes[2], &cfg);
+  assert_int_equal(cfg.epoch, 0);
+  assert_int_equal(cfg.nepochs, 2);
+  assert_int_equal(cfg.epochs[1], 1);
+  assert_int_equal(node_epoch_switch(w.nodes[2], 1), 0); /* what COMMIT does (test_updater_ctrl.c) */
   node_config(w.nodes[2], &cfg);
   assert_int_equal(cfg.epoch, 1);
   assert_int_equal(w.timeouts, 0);

@@ -54,12 +54,14 @@ static int sign_lookup(void *ctx, cm_addr a, uint8_t pk[CODEC_KEY_BYTES]) {
   return 0;
 }
 
-/* Node i at key epoch 1, peers itself only; wrong_key: another operator's. */
+/* Node i at key epoch 1, peers itself only; wrong_key: another operator's;
+ * the old key kept 2 s after a commit (node.h). */
 static void add_node(struct w *w, uint32_t queue_max, bool wrong_key) {
   cm_addr self = NODE0 + w->nn;
   struct node_params p = {.addr = self, .queue_max = queue_max, .service_time = svc, .epoch = 1,
                           .operator_pk = wrong_key ? w->other_pk : w->op_pk, .epoch_known = digest_store_known,
-                          .epoch_peers = digest_store_peers, .epoch_ctx = w->store};
+                          .epoch_peers = digest_store_peers, .epoch_ctx = w->store,
+                          .epoch_grace = CM_S(2)}; /* the old key outlives a commit's reply trip */
   w->n[w->nn] = node_new(w->e, &p, &self, 1);
   assert_non_null(w->n[w->nn]);
   w->nn++;
@@ -122,6 +124,15 @@ static uint32_t epoch_of(node *n) {
   return c.epoch;
 }
 
+/* Does n hold a key for epoch (current, published ahead, or in grace)? */
+static bool holds(node *n, uint32_t epoch) {
+  struct node_config c;
+  node_config(n, &c);
+  for (size_t i = 0; i < c.nepochs; i++)
+    if (c.epochs[i] == epoch) return true;
+  return false;
+}
+
 static void test_exchanges(void **state) {
   (void)state;
   struct w w;
@@ -138,27 +149,34 @@ static void test_exchanges(void **state) {
   assert_int_equal(w.last_processed, 1); /* the node counts the request itself as discarded_drop */
   assert_true(w.last_at > 0 && w.last_at < CM_S(1));
 
-  /* install epoch 2 at every node: each holds the digest (the store) and moves */
+  /* install epoch 2 at every node: each holds the digest (the store) and
+   * publishes its key ahead; it stays at epoch 1 until the commit */
   digest_of(&w, d, 2, 3, false);
   for (uint32_t i = 0; i < 3; i++) ops.install_epoch(ops.ctx, NODE0 + i, d, on_ack, &w, 10 + i);
   env_run(w.e, CM_S(2));
   assert_int_equal(w.acks, 3);
   for (uint32_t i = 0; i < 3; i++) {
-    assert_int_equal(epoch_of(w.n[i]), 2);
-    assert_int_equal(updater_ctrl_node_epoch(s, NODE0 + i), 2);
+    assert_int_equal(epoch_of(w.n[i]), 1);
+    assert_true(holds(w.n[i], 2));
+    assert_int_equal(updater_ctrl_node_epoch(s, NODE0 + i), 1);
     assert_int_equal(node_committed_epoch(w.n[i]), 0);
   }
   /* a resend of the same install is acknowledged and changes nothing */
   ops.install_epoch(ops.ctx, NODE0, d, on_ack, &w, 20);
   env_run(w.e, CM_S(3));
   assert_int_equal(w.acks, 4);
-  assert_int_equal(epoch_of(w.n[0]), 2);
-  /* commit: the committed digest is another entry of the store; peers set */
+  assert_int_equal(epoch_of(w.n[0]), 1);
+  /* commit: the committed digest is another entry of the store; the key
+   * published becomes current, peers set */
   digest_of(&w, d, 2, 3, true);
   for (uint32_t i = 0; i < 3; i++) ops.commit(ops.ctx, NODE0 + i, d, on_ack, &w, 30 + i);
   env_run(w.e, CM_S(4));
   assert_int_equal(w.acks, 7);
-  for (uint32_t i = 0; i < 3; i++) assert_int_equal(node_committed_epoch(w.n[i]), 2);
+  for (uint32_t i = 0; i < 3; i++) {
+    assert_int_equal(node_committed_epoch(w.n[i]), 2);
+    assert_int_equal(epoch_of(w.n[i]), 2);
+    assert_int_equal(updater_ctrl_node_epoch(s, NODE0 + i), 2);
+  }
   /* a commit of an epoch the node is not at: NACK, never acknowledged */
   digest_of(&w, d, 3, 3, true);
   ops.commit(ops.ctx, NODE0 + 1, d, on_ack, &w, 40);
