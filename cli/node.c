@@ -382,7 +382,8 @@ const char *mixcfg_signals_end(struct mixsig *m) {
 
 static const char *const node_keys[] = {"id", "address", "listen", "keys", "buffer", "buffer_capacity", "queue_max",
                                         "crypto", "loop_rate_per_s", "loop_hops", "max_delay_ms", "source_share",
-                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", NULL};
+                                        "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", "operator",
+                                        "operator_pk", NULL};
 
 static void print_counters(const struct node_counters *k, const struct env_net_stats *st) {
   const struct {
@@ -400,6 +401,7 @@ static void print_counters(const struct node_counters *k, const struct env_net_s
               {"buffer_full", k->buffer_full},
               {"unknown_next_hop", k->unknown_next_hop},
               {"discarded_drop", k->discarded_drop},
+              {"poisoned", k->poisoned},
               {"loop_returned", k->loop_returned},
               {"forwarded", k->forwarded},
               {"delivered", k->delivered},
@@ -438,6 +440,24 @@ static void fill_check(env *e, void *arg) {
     f->next++;
   }
   f->t = env_after(e, CM_S(1), fill_check, f);
+}
+
+/* The control plane (models/mixclaves/ctrl.h): the operator's key from
+ * [node] operator / operator_pk into p (pk is the storage), or none:
+ * every CTRL refused. Issued-at times are wall-clock ns on both sides:
+ * the base is the wall clock at the env's start (env_now counts from it). */
+static bool node_ctrl_setup(struct mixcfg *c, const char *group, struct node_params *p, uint8_t pk[32], env *e) {
+  bool has = mixcfg_operator(c, group, pk);
+  p->operator_pk = has ? pk : NULL;
+  p->ctrl_clock_base = (cm_time)g_get_real_time() * 1000 - env_now(e);
+  return has;
+}
+
+static void node_ctrl_print(bool has, const uint8_t pk[32]) {
+  char hex[65];
+  if (has) sodium_bin2hex(hex, sizeof hex, pk, 32);
+  if (has) printf("operator key %s: control packets signed by it are obeyed\n", hex);
+  else printf("operator key: none; every control packet is refused (counted as DROP cover)\n");
 }
 
 static int node_init(int argc, char **argv) {
@@ -540,7 +560,10 @@ int cli_node(int argc, char **argv) {
       "                 filter's capacity in tags (at 0.1% false positives; past it\n"
       "                 new packets are dropped as replay_filter_full), fail_burst (64)\n"
       "                 and fail_rate_per_s (16): failed unwraps a source may cause\n"
-      "                 before its packets are dropped unopened (rate_limited)\n"
+      "                 before its packets are dropped unopened (rate_limited),\n"
+      "                 operator = FILE (`cloudmix operator init`'s operator.pub) or\n"
+      "                 operator_pk = 64 hex digits: the key `cloudmix ctrl` signs\n"
+      "                 with (none: every control packet is refused)\n"
       "  [node.NAME]    another node, a next hop: descriptor = FILE, or address,\n"
       "                 listen = HOST:PORT, pk (64 hex digits) and epoch\n"
       "  [client.NAME]  a client, a destination: address, listen = HOST:PORT\n\n"
@@ -601,6 +624,9 @@ int cli_node(int argc, char **argv) {
   if (self_i == book.n) book.nodes[book.n++] = p.addr; /* the node may be its own next hop (loops home) */
   p.keys = mixbook_key;
   p.keys_ctx = &book;
+  uint8_t operator_pk[32];
+  bool has_operator = node_ctrl_setup(&c, G, &p, operator_pk, e);
+  if (c.err) goto done;
   n = node_new(e, &p, book.nodes, book.n);
   if (!n) {
     cfg_fail(&c, G, "listen", "cannot start the node at %s (port taken or parameters refused)", listen);
@@ -620,6 +646,7 @@ int cli_node(int argc, char **argv) {
          (unsigned long long)p.replay_capacity, max_rate, epoch_len, cm_time_to_s(p.max_delay) * 1e3,
          p.source_share * 100, p.buffer_capacity);
   printf("attestation: %s\n", nc.attestation);
+  node_ctrl_print(has_operator, operator_pk);
   fflush(stdout);
 
   struct mixsig sig;
