@@ -176,6 +176,11 @@ static void on_reply(void *arg, enum ctrl_outcome outcome, const struct ctrl_rep
   }
 }
 
+static void ignore(env *e CM_UNUSED, void *arg, cm_addr from CM_UNUSED, cm_addr to CM_UNUSED,
+                   const uint8_t *pkt CM_UNUSED, size_t len CM_UNUSED) {
+  (*(uint64_t *)arg)++;
+}
+
 /* DROP cover along via + target: what a refused CTRL must look like. */
 static int send_drop(env *e, const struct codec_ops *codec, struct mixbook *book, cm_addr self, uint32_t epoch,
                      cm_time mean_delay, const cm_addr *via, size_t nvia, cm_addr target) {
@@ -321,7 +326,9 @@ int cli_ctrl(int argc, char **argv) {
   fflush(stdout);
   rc = CM_EXIT_FAILED;
   int src = 0;
+  uint64_t unexpected = 0;
   if (!commands[cmd].command) {
+    src = env_bind(e, self, ignore, &unexpected);
     for (gint64 i = 0; i < count && src == 0; i++)
       src = send_drop(e, save ? &saving_ops : codec, &book, self, epoch, mean_delay, via, nvia, req.target);
     if (src == 0) env_run(e, env_now(e) + CM_MS(50)); /* let the sockets drain */
@@ -354,7 +361,8 @@ int cli_ctrl(int argc, char **argv) {
   if (src != 0) fprintf(stderr, "cloudmix ctrl: cannot send: %s (are --via, --back and the target nodes of the config?)\n",
                         cm_strerror(src));
   else if (!commands[cmd].command) {
-    printf("sent %lld drop packet(s)\n", (long long)count);
+    printf("sent %lld drop packet(s); %llu datagram(s) came back (expected 0)\n", (long long)count,
+           (unsigned long long)unexpected);
     rc = CM_EXIT_OK;
   }
   if (src == 0 && save) {
