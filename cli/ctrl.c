@@ -356,6 +356,9 @@ int cli_ctrl(int argc, char **argv) {
            (unsigned long long)k.replied, run.acked, (unsigned long long)k.timed_out, (unsigned long long)k.malformed);
     if (src == 0 && k.timed_out) fprintf(stderr, "cloudmix ctrl: %llu of %lld got no reply within %.3g s\n",
                                          (unsigned long long)k.timed_out, (long long)count, timeout);
+    if (src == 0 && k.replied > run.acked)
+      fprintf(stderr, "cloudmix ctrl: %llu repl%s not ack (the node could not apply the command)\n",
+              (unsigned long long)(k.replied - run.acked), k.replied - run.acked == 1 ? "y was" : "ies were");
     if (src == 0 && run.acked == (uint32_t)count) rc = CM_EXIT_OK;
   }
   if (src != 0) fprintf(stderr, "cloudmix ctrl: cannot send: %s (are --via, --back and the target nodes of the config?)\n",

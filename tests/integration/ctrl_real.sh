@@ -172,6 +172,14 @@ if [ "$rate0" = 5000000 ] && [ "$(val loop_rate_ups "$C2")" = 200000000 ] && [ $
   ok "n3's loop rate 5/s -> 200/s: loops_sent $l1 -> $l2 in ~2 s"
 else bad "set_cover changes the loop rate" "rate0=$rate0 l1=$l1 $(cat "$C2")"; fi
 
+ctrl --config "$T/op.ini" --target 3 --via 2 --back 1 canary "no warrants served" >"$T/can.out" 2>&1
+want=$($PY -c 'import hashlib; print(hashlib.blake2b(b"no warrants served", digest_size=32).hexdigest())')
+[ "$(val canary_hash "$T/can.out")" = "$want" ] && ok "canary (via n2, back via n1): the node signs BLAKE2b-256 of the text" ||
+  bad "canary" "want $want $(cat "$T/can.out")"
+ctrl --config "$T/op.ini" --target 3 --via 1,2 install_epoch 1 "$want" >"$T/ie.out" 2>&1
+rc=$?
+[ $rc = 1 ] && grep -q '^reply nack_unknown' "$T/ie.out" && ok "install_epoch of a digest the node does not hold: nack_unknown, exit 1" ||
+  bad "install_epoch unknown" "rc=$rc $(cat "$T/ie.out")"
 if ctrl --config "$T/op.ini" --target 3 --via 1,2 poison_pill >"$T/pp.out" 2>&1 && grep -q '^reply ack' "$T/pp.out"; then
   ok "poison_pill: ack"
 else bad "poison_pill" "$(cat "$T/pp.out")"; fi
