@@ -209,7 +209,8 @@ int cli_ctrl(int argc, char **argv) {
       {"config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "The operator's config (required)", "FILE"},
       {"target", 't', 0, G_OPTION_ARG_INT64, &target, "The node's address (required)", "N"},
       {"via", 'v', 0, G_OPTION_ARG_STRING, &via_s, "Nodes before the target, in order (default none)", "A,B,..."},
-      {"back", 'b', 0, G_OPTION_ARG_STRING, &back_s, "The reply's nodes (default: --via reversed)", "A,B,..."},
+      {"back", 'b', 0, G_OPTION_ARG_STRING, &back_s, "The reply's nodes (default: --via reversed, else the target)",
+       "A,B,..."},
       {"timeout", 'w', 0, G_OPTION_ARG_DOUBLE, &timeout, "Seconds to wait for the reply (default 5)", "S"},
       {"count", 'n', 0, G_OPTION_ARG_INT64, &count, "Send the command N times, fresh each time (default 1)", "N"},
       {"save", 's', 0, G_OPTION_ARG_FILENAME, &save, "Write the last datagram sent to FILE (to test replays)", "FILE"},
@@ -267,6 +268,8 @@ int cli_ctrl(int argc, char **argv) {
     bad = g_strdup("--back: expected addresses A,B,...");
   if (!bad && !back_s)
     for (size_t i = 0; i < nvia; i++) back[nback++] = via[nvia - 1 - i];
+  if (!bad && !back_s && nback == 0) back[nback++] = (cm_addr)target; /* the reply leaves through the target */
+  if (!bad && nback == 0) bad = g_strdup("--back: expected at least one node (a reply block needs a hop)");
   struct ctrl_request req = {.target = (cm_addr)target};
   if (!bad && commands[cmd].command) {
     req.command = (uint8_t)commands[cmd].command;

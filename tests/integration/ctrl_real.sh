@@ -110,12 +110,12 @@ timeout 5 "$CLOUDMIX" ctrl --help >"$T/help" 2>&1 && grep -q 'read_metrics' "$T/
 usage_bad=""
 for args in "--target 3 read_metrics" "--config $T/op.ini read_metrics" "--config $T/op.ini --target 3 frobnicate" \
             "--config $T/op.ini --target 3 set_cover" "--config $T/op.ini --target 3 set_cover fast" \
-            "--config $T/op.ini --target 3 --via 1,x read_metrics"; do
+            "--config $T/op.ini --target 3 --via 1,x read_metrics" "--config $T/op.ini --target 3 --back none read_metrics"; do
   ctrl $args >/dev/null 2>"$T/err"
   rc=$?
   if [ $rc != 2 ] || [ "$(wc -l <"$T/err")" != 2 ]; then usage_bad="$usage_bad; $args: rc=$rc $(cat "$T/err")"; fi
 done
-[ -z "$usage_bad" ] && ok "ctrl refuses 6 bad usages with exit 2, the problem and the --help hint" ||
+[ -z "$usage_bad" ] && ok "ctrl refuses 7 bad usages with exit 2, the problem and the --help hint" ||
   bad "ctrl bad usage: exit 2" "$usage_bad"
 ctrl --config "$T/op.ini" --target 99 read_metrics >/dev/null 2>"$T/err"
 rc=$?
@@ -172,6 +172,9 @@ if [ "$rate0" = 5000000 ] && [ "$(val loop_rate_ups "$C2")" = 200000000 ] && [ $
   ok "n3's loop rate 5/s -> 200/s: loops_sent $l1 -> $l2 in ~2 s"
 else bad "set_cover changes the loop rate" "rate0=$rate0 l1=$l1 $(cat "$C2")"; fi
 
+ctrl --config "$T/op.ini" --target 3 read_metrics >"$T/one.out" 2>&1 && grep -q '^reply ack from node 3' "$T/one.out" &&
+  ok "read_metrics with no --via: the reply block leaves through the target itself" ||
+  bad "read_metrics, 1 hop" "$(cat "$T/one.out")"
 ctrl --config "$T/op.ini" --target 3 --via 2 --back 1 canary "no warrants served" >"$T/can.out" 2>&1
 want=$($PY -c 'import hashlib; print(hashlib.blake2b(b"no warrants served", digest_size=32).hexdigest())')
 [ "$(val canary_hash "$T/can.out")" = "$want" ] && ok "canary (via n2, back via n1): the node signs BLAKE2b-256 of the text" ||
@@ -189,7 +192,7 @@ rc=$?
   bad "poisoned node answers nothing" "rc=$rc $(cat "$T/after.out")"
 
 # --- the twins ----------------------------------------------------------------------------
-ctrl --config "$T/op2.ini" --target 11 --back 11 --count 5 --timeout 1 --save "$T/t1.pkt" read_metrics >"$T/c1.out" 2>&1
+ctrl --config "$T/op2.ini" --target 11 --count 5 --timeout 1 --save "$T/t1.pkt" read_metrics >"$T/c1.out" 2>&1
 rc1=$?
 ctrl --config "$T/op.ini" --target 12 --count 5 --save "$T/t2.pkt" drop >"$T/c2.out" 2>&1
 rc2=$?
