@@ -109,6 +109,9 @@ int cli_merge(int argc, char **argv);
  * client (cli/client.c) over UDP. */
 int cli_node(int argc, char **argv);
 int cli_client(int argc, char **argv);
+/* The operator's key (cli/operator.c) and control tool (cli/ctrl.c). */
+int cli_operator(int argc, char **argv);
+int cli_ctrl(int argc, char **argv);
 /* Real mode, Cloudless: the provider emulator (cli/emulate.c). */
 int cli_emulate(int argc, char **argv);
 int cli_store(int argc, char **argv);

@@ -24,6 +24,8 @@ static const struct subcommand subs[] = {
     {"plot", cli_plot, "draw a results database's figure as a PNG, PDF or SVG with gnuplot"},
     {"node", cli_node, "run a Mixclaves mix node over UDP until SIGINT/SIGTERM (real mode)"},
     {"client", cli_client, "run the Mixclaves benchmark client over UDP: throughput, RTT, drops"},
+    {"operator", cli_operator, "make the Mixclaves operator's key pair once (real mode's control plane)"},
+    {"ctrl", cli_ctrl, "send one signed control command to a real mix node through the mixnet; print the reply"},
     {"agree", cli_agree, "run a live cloudless scenario in simulation and against the emulator; compare the two"},
     {"emulate", cli_emulate, "serve a cloudless scenario's providers over HTTP on loopback, from the sim's models"},
     {"store", cli_store, "put, get, delete or list objects in a real store of a real-mode profile"},

@@ -154,6 +154,10 @@ bool mxr_start(struct mixcfg *c, const char *group, const char *const *keys, con
 int mxr_outcome(const char *cmd, int erc, const char *failure);
 /* Print c's problem if any, then free e (NULL ok), book, listen and c. */
 void mxr_finish(const char *cmd, struct mixcfg *c, env *e, struct mixbook *book, char *listen);
+/* group's operator key (cli/operator.c): operator = FILE (`cloudmix
+ * operator init`'s operator.pub) or operator_pk = 64 hex digits: true and
+ * pk set; false when neither is given or on a problem (c->err set). */
+bool mixcfg_operator(struct mixcfg *c, const char *group, uint8_t pk[32]);
 
 /* ---- the testbed's link and reload (cli/mixclaves_link.c) ---- */
 

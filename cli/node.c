@@ -405,8 +405,8 @@ const char *mixcfg_signals_end(struct mixsig *m) {
 static const char *const node_keys[] = {"id", "address", "listen", "keys", "buffer", "buffer_capacity", "queue_max",
                                         "crypto", "loop_rate_per_s", "loop_hops", "max_delay_ms", "source_share",
                                         "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", "state",
-                                        "operator_pk", "epoch_grace_s", "link_delay_ms", "link_jitter_ms", "link_loss",
-                                        NULL};
+                                        "operator", "operator_pk", "epoch_grace_s", "link_delay_ms", "link_jitter_ms",
+                                        "link_loss", NULL};
 
 static void print_counters(const struct node_counters *k, const struct env_net_stats *st) {
   const struct {
@@ -424,6 +424,7 @@ static void print_counters(const struct node_counters *k, const struct env_net_s
               {"buffer_full", k->buffer_full},
               {"unknown_next_hop", k->unknown_next_hop},
               {"discarded_drop", k->discarded_drop},
+              {"poisoned", k->poisoned},
               {"loop_returned", k->loop_returned},
               {"forwarded", k->forwarded},
               {"delivered", k->delivered},
@@ -462,6 +463,21 @@ static void fill_check(env *e, void *arg) {
     f->next++;
   }
   f->t = env_after(e, CM_S(1), fill_check, f);
+}
+
+/* The control plane (models/mixclaves/ctrl.h): issued-at times are
+ * wall-clock ns on both sides: the base is the wall clock at the env's
+ * start (env_now counts from it). The operator's key is read with the
+ * state (node_run). */
+static void node_ctrl_setup(struct node_params *p, env *e) {
+  p->ctrl_clock_base = (cm_time)g_get_real_time() * 1000 - env_now(e);
+}
+
+static void node_ctrl_print(bool has, const uint8_t pk[32]) {
+  char hex[65];
+  if (has) sodium_bin2hex(hex, sizeof hex, pk, 32);
+  if (has) printf("operator key %s: control packets signed by it are obeyed\n", hex);
+  else printf("operator key: none; every control packet is refused (counted as DROP cover)\n");
 }
 
 static int node_init(int argc, char **argv) {
@@ -570,10 +586,13 @@ int cli_node(int argc, char **argv) {
       "                 state = FILE (default: <keys>.state.db, next to the keys\n"
       "                 folder): the state database; the installed epoch (digest,\n"
       "                 packet key) is loaded from it at start, and an epoch is\n"
-      "                 written to it before it is installed; operator_pk (64 hex:\n"
-      "                 installed digests must carry its signature; default: the\n"
-      "                 installed epoch's operator), epoch_grace_s (0: how long\n"
-      "                 the previous epoch's key still accepts packets)\n"
+      "                 written to it before it is installed; epoch_grace_s (0: how\n"
+      "                 long the previous epoch's key still accepts packets)\n"
+      "                 operator = FILE (`cloudmix operator init`'s operator.pub) or\n"
+      "                 operator_pk = 64 hex digits: the key `cloudmix ctrl` signs\n"
+      "                 with and installed digests must carry (default: the\n"
+      "                 installed epoch's operator; none: every control packet is\n"
+      "                 refused)\n"
       "                 link_delay_ms, link_jitter_ms (at most the delay), link_loss\n"
       "                 (0): every datagram the node sends is delayed and dropped so\n"
       "                 (the fault decorator, where netem is missing: tests/testbed/)\n"
@@ -627,18 +646,17 @@ int cli_node(int argc, char **argv) {
                           .digest = ns.installed ? ns.digest : NULL, .persist = node_state_persist,
                           .persist_arg = &ns, .binary_measurement = binary, .replay_log = node_state_tag_log,
                           .replay_log_arg = &ns};
-  char *ophex = mixcfg_string(&c, G, "operator_pk", NULL);
+  /* the operator's key: [node] operator = FILE or operator_pk = hex
+   * (cli/operator.c), else the installed epoch's; it signs control
+   * packets and the digests the node installs */
   uint8_t opk[32];
-  size_t opn = 0;
-  if (ophex && (strlen(ophex) != 64 || sodium_hex2bin(opk, 32, ophex, 64, NULL, &opn, NULL) != 0 || opn != 32))
-    cfg_fail(&c, G, "operator_pk", "expected 64 hex digits (`cloudmix node epoch operator` prints it), got '%s'", ophex);
-  else if (ophex && ns.installed && sodium_memcmp(opk, ns.inst.operator_pk, 32) != 0)
-    cfg_fail(&c, G, "operator_pk", "differs from the operator key of epoch %u installed in %s; expected the same",
+  bool has_op = mixcfg_operator(&c, G, opk);
+  if (has_op && ns.installed && sodium_memcmp(opk, ns.inst.operator_pk, 32) != 0)
+    cfg_fail(&c, G, "operator", "differs from the operator key of epoch %u installed in %s; expected the same",
              ns.inst.version, statepath);
-  else if (ophex)
+  else if (has_op)
     memcpy(ns.inst.operator_pk, opk, 32);
-  if (ophex || ns.installed) p.operator_pk = ns.inst.operator_pk;
-  g_free(ophex);
+  if (has_op || ns.installed) p.operator_pk = ns.inst.operator_pk;
   p.epoch_grace = cm_time_from_s(mixcfg_double(&c, G, "epoch_grace_s", 0, 0, 86400));
   p.id = (uint32_t)mixcfg_uint(&c, G, "id", false, 0, 0, G_MAXUINT32);
   bufname = mixcfg_string(&c, G, "buffer", "oblivious");
@@ -675,6 +693,7 @@ int cli_node(int argc, char **argv) {
     g_free(lerr);
     goto done;
   }
+  node_ctrl_setup(&p, e);
   n = node_new(ne, &p, book.nodes, book.n);
   if (!n) {
     cfg_fail(&c, G, "listen", "cannot start the node at %s (port taken or parameters refused)", listen);
@@ -713,6 +732,7 @@ int cli_node(int argc, char **argv) {
          (unsigned long long)p.replay_capacity, max_rate, epoch_len, cm_time_to_s(p.max_delay) * 1e3,
          p.source_share * 100, p.buffer_capacity);
   printf("attestation: %s (not hardware-backed: Ed25519 by the node's own key)\n", nc.attestation);
+  node_ctrl_print(p.operator_pk != NULL, ns.inst.operator_pk);
   node_state_print(&nc, &ns, statepath);
   printf("%-27s %llu\n", "replay_tags_restored", (unsigned long long)restored);
   fflush(stdout);

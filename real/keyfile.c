@@ -242,3 +242,87 @@ out:
   g_free(pd);
   return rc;
 }
+
+/* ---- the operator's key pair (`cloudmix operator init`) ---- */
+
+int keyfile_operator_init(const char *dir, uint8_t pk[32], char **err) {
+  if (!dir || !*dir || !pk) return fail(err, CM_EINVAL, "keyfile_operator_init: bad arguments");
+  if (sodium_init() < 0) return fail(err, CM_EIO, "libsodium failed to start");
+  char *sk_path = join(dir, KEYFILE_OPERATOR_SK), *pk_path = join(dir, KEYFILE_OPERATOR_PK);
+  uint8_t sk[64];
+  int rc = 0;
+  if (g_mkdir_with_parents(dir, 0700) != 0) {
+    rc = fail(err, CM_EIO, "%s: cannot create the directory: %s", dir, g_strerror(errno));
+  } else if (g_file_test(sk_path, G_FILE_TEST_EXISTS) || g_file_test(sk_path, G_FILE_TEST_IS_SYMLINK) ||
+             g_file_test(pk_path, G_FILE_TEST_EXISTS) || g_file_test(pk_path, G_FILE_TEST_IS_SYMLINK)) {
+    rc = fail(err, CM_EEXIST, "%s: an operator key exists; refusing to overwrite it (move the directory away first)",
+              dir);
+  } else {
+    crypto_sign_keypair(pk, sk); /* the OS CSPRNG (libsodium) */
+    rc = write_secret(sk_path, sk, 64, err);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, pk, 32);
+    char *text = g_strdup_printf("%s\n", hex);
+    GError *ge = NULL;
+    if (rc == 0 && !g_file_set_contents(pk_path, text, -1, &ge)) {
+      rc = fail(err, CM_EIO, "%s: cannot write: %s", pk_path, ge->message);
+      g_error_free(ge);
+    }
+    g_free(text);
+  }
+  sodium_memzero(sk, sizeof sk);
+  g_free(sk_path);
+  g_free(pk_path);
+  return rc;
+}
+
+int keyfile_operator_pk_read(const char *path, uint8_t pk[32], char **err) {
+  char *text = NULL;
+  gsize len = 0;
+  GError *ge = NULL;
+  if (!g_file_get_contents(path, &text, &len, &ge)) {
+    int rc = fail(err, ge->code == G_FILE_ERROR_NOENT ? CM_ENOENT : CM_EIO, "%s: cannot read: %s", path, ge->message);
+    g_error_free(ge);
+    return rc;
+  }
+  g_strstrip(text);
+  int rc = keyfile_operator_pk_parse(text, pk) == 0
+               ? 0
+               : fail(err, CM_EPARSE, "%s: expected 64 hex digits (an Ed25519 public key, as `cloudmix operator "
+                                      "init` writes), got '%.80s'", path, text);
+  g_free(text);
+  return rc;
+}
+
+int keyfile_operator_pk_parse(const char *hex, uint8_t pk[32]) {
+  size_t got = 0;
+  uint8_t point[32];
+  if (!hex || strlen(hex) != 64 || sodium_hex2bin(point, 32, hex, 64, NULL, &got, NULL) != 0 || got != 32)
+    return CM_EPARSE;
+  /* a usable Ed25519 key: on the curve, not of small order */
+  if (sodium_init() < 0 || crypto_core_ed25519_is_valid_point(point) != 1) return CM_EPARSE;
+  memcpy(pk, point, 32);
+  return 0;
+}
+
+int keyfile_operator_load(const char *dir, uint8_t sk[64], uint8_t pk[32], char **err) {
+  char *sk_path = join(dir, KEYFILE_OPERATOR_SK);
+  int rc = read_secret(sk_path, sk, 64, err);
+  if (rc == CM_ENOENT) {
+    g_free(*err);
+    rc = fail(err, CM_ENOENT, "%s: missing; make the operator key once with `cloudmix operator init --dir %s`",
+              sk_path, dir);
+  }
+  if (rc == 0) {
+    crypto_sign_ed25519_sk_to_pk(pk, sk);
+    uint8_t seed[32], pk2[32], sk2[64];
+    crypto_sign_ed25519_sk_to_seed(seed, sk);
+    crypto_sign_seed_keypair(pk2, sk2, seed);
+    if (sodium_memcmp(sk2, sk, 64) != 0) rc = fail(err, CM_EPARSE, "%s: the public half does not match the secret", sk_path);
+    sodium_memzero(seed, sizeof seed);
+    sodium_memzero(sk2, sizeof sk2);
+  }
+  if (rc != 0) sodium_memzero(sk, 64);
+  g_free(sk_path);
+  return rc;
+}

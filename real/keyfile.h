@@ -62,4 +62,20 @@ int keyfile_secret_read(const char *path, uint8_t *out, size_t n, char **err);
  * sphinx_pk_check. 0 or a CM_E* code with *err (naming the file and key). */
 int keyfile_descriptor_read(const char *path, struct node_descriptor *d, char **err);
 
+/* The operator's Ed25519 key pair (the control plane, models/mixclaves/ctrl.h),
+ * made once by `cloudmix operator init --dir DIR`:
+ *   operator.key  secret: 128 hex digits (libsodium's seed || pk), mode 0600
+ *   operator.pub  public: 64 hex digits; nodes load it ([node] operator = FILE)
+ * keyfile_operator_init: a fresh pair from the OS CSPRNG (DIR made 0700;
+ * CM_EEXIST if either file exists; pk set). keyfile_operator_load: the
+ * secret key, owner-only as for a node's keys, and its public half.
+ * keyfile_operator_pk_read / _parse: a public key file / 64 hex digits
+ * (a valid Ed25519 point, else CM_EPARSE). 0 or a CM_E* code with *err. */
+#define KEYFILE_OPERATOR_SK "operator.key"
+#define KEYFILE_OPERATOR_PK "operator.pub"
+int keyfile_operator_init(const char *dir, uint8_t pk[32], char **err);
+int keyfile_operator_load(const char *dir, uint8_t sk[64], uint8_t pk[32], char **err);
+int keyfile_operator_pk_read(const char *path, uint8_t pk[32], char **err);
+int keyfile_operator_pk_parse(const char *hex, uint8_t pk[32]);
+
 #endif
