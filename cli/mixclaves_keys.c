@@ -66,6 +66,11 @@ const struct scn_key mixclaves_keys[] = {
      "offered and delivered rates are measured over [warmup_s, step_s): sends, and loops back in time, per second"},
     {"network", "late_after_s", SCN_DOUBLE, 1e-6, 1e6, NULL, "1",
      "a packet not back within this is dropped (seed 5.1 benchmark client; no number given: client.h default 1 s)"},
+    {"network", "max_delay_ms", SCN_DOUBLE, 1e-3, 1e12, NULL, "10000",
+     "a node drops a packet whose hop delay is longer (delay_too_long; node.h NODE_MAX_DELAY: 10 s)"},
+    {"network", "drain_s", SCN_DOUBLE, 0, 1e9, NULL, "3600",
+     "after step_s + late_after_s, the drain runs at most this long; packets a node still queues or holds "
+     "then are counted held at end"},
     {"network", "node_loop_rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "each node's own loop cover (Loopix); 0 = none"},
     {"network", "drop_rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "each client's drop cover; 0 = none"},
     /* network configurations run side by side */

@@ -37,7 +37,7 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
     return CM_EXIT_FAILED;
   }
   int rc = 0;
-  uint64_t sent = 0, received = 0, dropped = 0, late = 0, qfull = 0, other = 0, link = 0, unacc = 0;
+  uint64_t sent = 0, received = 0, dropped = 0, late = 0, qfull = 0, other = 0, link = 0, unacc = 0, held = 0;
   double peak[MXC_MAX_CONFIGS] = {0};
   for (uint32_t i = 0; i < cfg->nconfigs; i++) {
     const struct mxc_net_config *n = &cfg->configs[i];
@@ -57,6 +57,7 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
       other += st->other_drops;
       link += st->link_lost;
       unacc += st->unaccounted;
+      held += st->held_end;
       struct tab_mixclaves_load_row row = {
           .run_id = c->run_id, .config = n->label, .topology = n->loopix ? "loopix" : "mixclaves",
           .nodes = n->nodes, .hops = n->hops, .enclave = n->enclave, .oblivious = n->oblivious, .rate = st->rate,
@@ -100,7 +101,7 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
   const struct { const char *name; uint64_t v; } m[] = {
       {"packets_sent", sent},         {"packets_received", received}, {"packets_dropped", dropped},
       {"packets_late", late},         {"drops_queue_full", qfull},    {"drops_other", other},
-      {"link_lost", link},            {"packets_unaccounted", unacc},
+      {"link_lost", link},            {"packets_unaccounted", unacc}, {"packets_held_at_end", held},
       /* simulation: keys, padding, paths and delays come from the named
        * reproducible streams (env_secret_rng in sim), so they are not secret */
       {"secrets_reproducible", 1},
@@ -113,10 +114,10 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
   }
   if (!c->quiet)
     printf("\npackets: %llu sent = %llu back in time + %llu dropped (%llu of them late); node drops: %llu CPU queue "
-           "full, %llu other; %llu lost on links; %llu unaccounted\n",
+           "full, %llu other; %llu lost on links; %llu held in a node at the end of the drain; %llu unaccounted\n",
            (unsigned long long)sent, (unsigned long long)received, (unsigned long long)dropped,
            (unsigned long long)late, (unsigned long long)qfull, (unsigned long long)other, (unsigned long long)link,
-           (unsigned long long)unacc);
+           (unsigned long long)held, (unsigned long long)unacc);
   if (!c->quiet)
     printf("packet secrets (keys, padding, paths, delays): reproducible from (scenario, seed, version); a "
            "simulation, not secret\n");

@@ -24,11 +24,17 @@ struct block {
   uint8_t data[];
 };
 
-/* What the node keeps per source address. */
+/* What the node keeps per source address. A source holding no packet with
+ * its whole failure budget is the same as one never seen, so it is
+ * forgotten (its record back to a free list): the table holds only the
+ * sources with packets held or failures to remember, however many clients
+ * the network has. */
 struct source {
   uint32_t held;    /* packets from it in the delay buffer now */
   double tokens;    /* failure budget left, at most fail_burst */
   cm_time refilled; /* when tokens were last brought up to date */
+  cm_addr addr;
+  struct source *next_free;
 };
 
 struct slot {
@@ -53,9 +59,13 @@ struct node {
   uint8_t pk[32], sk[32], sign_pk[32], sign_sk[64];
   uint8_t measurement[32], quote[64];
   struct block *free_blocks;
-  struct slot *slots;       /* buffer_capacity of them */
+  struct slot *slots;       /* buffer_capacity of them, zero pages until used */
   uint32_t free_slot;       /* head of the free slot list; UINT32_MAX: none */
-  GHashTable *sources;      /* cm_addr -> struct source *, owned */
+  uint32_t slots_touched;   /* slots [slots_touched, capacity) were never used: free too */
+  cm_addr *peers_sorted;    /* the peers, ascending, for is_peer */
+  bool peers_range;         /* they are exactly peers_sorted[0] .. + npeers - 1 */
+  GHashTable *sources;      /* cm_addr -> struct source * (records owned by the node) */
+  struct source *free_sources;
   uint32_t share_slots;     /* slots one source may hold */
   struct block **q;         /* CPU queue: ring of queue_max, each packet_bytes long */
   cm_addr *q_from;          /* the sender of each queued packet */
@@ -84,10 +94,28 @@ static void block_put(node *n, struct block *b) {
   n->free_blocks = b;
 }
 
+/* O(1) for a contiguous block of addresses (the worlds number their nodes
+ * so), else a binary search: a 1,000-node network must not scan its peers
+ * at every packet. */
 static bool is_peer(const node *n, cm_addr a) {
-  for (size_t i = 0; i < n->npeers; i++)
-    if (n->peers[i] == a) return true;
-  return false;
+  if (!n->npeers) return false;
+  if (n->peers_range) return a >= n->peers_sorted[0] && a - n->peers_sorted[0] < n->npeers;
+  size_t lo = 0, hi = n->npeers;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (n->peers_sorted[mid] < a)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n->npeers && n->peers_sorted[lo] == a;
+}
+
+static void source_forget_if_idle(node *n, struct source *s) {
+  if (s->held || s->tokens < n->p.fail_burst) return;
+  g_hash_table_remove(n->sources, GUINT_TO_POINTER(s->addr));
+  s->next_free = n->free_sources;
+  n->free_sources = s;
 }
 
 /* The buffer released slot rel->id: send it on. */
@@ -97,6 +125,7 @@ static void on_release(void *arg, const struct buffer_release *rel) {
   env_cancel(n->e, s->timer); /* false when it is the timer firing now */
   n->c.held--;
   s->src->held--;
+  source_forget_if_idle(n, s->src);
   if (env_send(n->e, n->p.addr, s->to, s->b->data + s->off, s->len) != 0)
     n->c.send_failed++;
   else if (s->deliver)
@@ -120,24 +149,30 @@ static void on_due(env *e, void *arg) {
 static void hold(node *n, struct source *src, struct block *b, size_t off, size_t len, cm_addr to, bool deliver,
                  cm_time delay) {
   uint32_t i = n->free_slot;
+  if (i == NO_SLOT && n->slots_touched < n->p.buffer_capacity) i = n->slots_touched;
   cm_time release = cm_time_add_sat(env_now(n->e), delay);
   if (i == NO_SLOT) {
     n->c.buffer_full++;
     block_put(n, b);
+    source_forget_if_idle(n, src);
     return;
   }
   if (src->held >= n->share_slots) {
     n->c.source_share_full++;
     block_put(n, b);
-    return;
+    return; /* src holds packets: kept */
   }
   if (!buffer_put(n->buf, i, release)) {
     n->c.buffer_full++;
     block_put(n, b);
+    source_forget_if_idle(n, src);
     return;
   }
   struct slot *s = &n->slots[i];
-  n->free_slot = s->next_free;
+  if (i == n->slots_touched)
+    n->slots_touched++;
+  else
+    n->free_slot = s->next_free;
   *s = (struct slot){.b = b, .off = off, .len = len, .src = src, .to = to, .deliver = deliver, .next_free = NO_SLOT};
   s->timer = env_after(n->e, delay, on_due, n);
   src->held++;
@@ -147,9 +182,12 @@ static void hold(node *n, struct source *src, struct block *b, size_t off, size_
 static struct source *source_of(node *n, cm_addr from) {
   struct source *s = g_hash_table_lookup(n->sources, GUINT_TO_POINTER(from));
   if (s) return s;
-  s = g_new0(struct source, 1);
-  s->tokens = n->p.fail_burst;
-  s->refilled = env_now(n->e);
+  s = n->free_sources;
+  if (s)
+    n->free_sources = s->next_free;
+  else if (!(s = malloc(sizeof *s)))
+    cm_fatal(CM_LOC, "node: out of memory for a source record");
+  *s = (struct source){.tokens = n->p.fail_burst, .refilled = env_now(n->e), .addr = from};
   g_hash_table_insert(n->sources, GUINT_TO_POINTER(from), s);
   return s;
 }
@@ -184,6 +222,7 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
   }
   if (sphinx_replay_full(n->replay)) {
     n->c.replay_filter_full++;
+    source_forget_if_idle(n, src);
     return;
   }
   struct block *out = block_get(n);
@@ -225,6 +264,7 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
   return;
 drop:
   block_put(n, out);
+  source_forget_if_idle(n, src);
 }
 
 static void start_service(node *n);
@@ -372,17 +412,34 @@ static bool make_identity(node *n) {
   return true;
 }
 
+static int addr_cmp(const void *a, const void *b) {
+  cm_addr x = *(const cm_addr *)a, y = *(const cm_addr *)b;
+  return x < y ? -1 : x > y;
+}
+
 int node_set_peers(node *n, const cm_addr *peers, size_t npeers) {
   if (!n || (!peers && npeers)) return CM_EINVAL;
-  cm_addr *p = NULL;
+  cm_addr *p = NULL, *sorted = NULL;
   if (npeers) {
     p = malloc(npeers * sizeof *p);
-    if (!p) return CM_ENOMEM;
+    sorted = malloc(npeers * sizeof *sorted);
+    if (!p || !sorted) {
+      free(p);
+      free(sorted);
+      return CM_ENOMEM;
+    }
     memcpy(p, peers, npeers * sizeof *p);
+    memcpy(sorted, peers, npeers * sizeof *sorted);
+    qsort(sorted, npeers, sizeof *sorted, addr_cmp);
   }
   free(n->peers);
+  free(n->peers_sorted);
   n->peers = p;
+  n->peers_sorted = sorted;
   n->npeers = npeers;
+  n->peers_range = npeers && sorted[npeers - 1] - sorted[0] == npeers - 1;
+  for (size_t i = 1; n->peers_range && i < npeers; i++)
+    if (sorted[i] == sorted[i - 1]) n->peers_range = false; /* a repeat: not one of each */
   return 0;
 }
 
@@ -420,15 +477,14 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
    * then stays under replay_fp despite sampling noise (tests/unit/test_replay.c) */
   n->replay = sphinx_replay_new(n->p.replay_capacity, n->p.replay_fp * NODE_REPLAY_MARGIN);
   n->slots = calloc(n->p.buffer_capacity, sizeof *n->slots);
-  n->sources = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  n->sources = g_hash_table_new(g_direct_hash, g_direct_equal);
   if (n->p.service_time) {
     n->q = calloc(n->p.queue_max, sizeof *n->q);
     n->q_from = calloc(n->p.queue_max, sizeof *n->q_from);
     if (!n->q || !n->q_from) goto fail;
   }
   if (!n->buf || !n->replay || !n->slots || node_set_peers(n, peers, npeers) != 0) goto fail;
-  for (uint32_t i = 0; i < n->p.buffer_capacity; i++) n->slots[i].next_free = i + 1 < n->p.buffer_capacity ? i + 1 : NO_SLOT;
-  n->free_slot = 0;
+  n->free_slot = NO_SLOT; /* and slots_touched 0: every slot free, none touched */
   if (!make_identity(n)) goto fail;
   if (env_bind(e, n->p.addr, on_datagram, n) != 0) goto fail;
   if (n->p.loop_rate_per_s > 0) schedule_loop(n);
@@ -447,7 +503,7 @@ void node_free(node *n) {
     if (n->cpu_timer) env_cancel(n->e, n->cpu_timer);
   }
   if (n->slots) {
-    for (uint32_t i = 0; i < n->p.buffer_capacity; i++) {
+    for (uint32_t i = 0; i < n->slots_touched; i++) {
       if (!n->slots[i].b) continue;
       if (n->e) env_cancel(n->e, n->slots[i].timer);
       free(n->slots[i].b);
@@ -466,8 +522,20 @@ void node_free(node *n) {
   free(n->slots);
   free(n->q);
   free(n->q_from);
-  if (n->sources) g_hash_table_destroy(n->sources);
+  if (n->sources) {
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, n->sources);
+    while (g_hash_table_iter_next(&it, &k, &v)) free(v);
+    g_hash_table_destroy(n->sources);
+  }
+  while (n->free_sources) {
+    struct source *s = n->free_sources;
+    n->free_sources = s->next_free;
+    free(s);
+  }
   free(n->peers);
+  free(n->peers_sorted);
   free(n);
 }
 
