@@ -89,8 +89,9 @@ struct mxc_step {
  * printing why. */
 int mxc__net_run(struct run_ctx *c, const struct mxc_config *cfg, struct mxc_step *steps);
 
-/* Per node-month price of a node of this mixnet (rounded to cents). */
-double mxc__node_month_usd(const struct mxc_price *p, bool mixclaves);
+/* Per node-month price of a node, with the enclave premium when enclave
+ * (rounded to cents). */
+double mxc__node_month_usd(const struct mxc_price *p, bool enclave);
 /* Write mixclaves_load and mixclaves_cost, metrics; print the summary. */
 int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct mxc_step *steps);
 

@@ -60,15 +60,22 @@ static int key_lookup(void *ctx, cm_addr addr, uint8_t pk[CODEC_KEY_BYTES]) {
  * time) times the longest anything of the run can be served: traffic
  * starts only before step (clients and node loops stop there), and a packet
  * of h hops lives at most h x (queue wait + max_delay + 1 s of link) after
- * that. x1.5 + 1024 covers exponential service times. Never more than the
+ * that. x1.5 + 1024 covers exponential service times. Nor more than all
+ * the packet-hops of the run (x1.2 + 1024: Poisson counts). Never more than the
  * node's default 1 M: the simulated nodes of a 1,000-node network must not
  * each map the filter of a real node's whole epoch (1.8 MB). Should it
  * still fill, the packets past it are counted (replay_filter_full). */
-static uint64_t replay_capacity(const struct mxc_config *cfg, const struct mxc_net_config *n, double per_packet_s) {
+static uint64_t replay_capacity(const struct mxc_config *cfg, const struct mxc_net_config *n, double rate,
+                                double per_packet_s) {
   double hops = n->hops > 2 ? n->hops : 2; /* node loops: 2 */
   double max_delay_s = cm_time_to_s(cfg->max_delay ? cfg->max_delay : NODE_MAX_DELAY);
   double live_s = hops * (cfg->queue_max * per_packet_s + max_delay_s + cm_time_to_s(cfg->link_latency) + 1.0);
   double tags = (cm_time_to_s(cfg->step) + cm_time_to_s(cfg->late_after) + live_s) / per_packet_s * 1.5 + 1024;
+  /* nor more than every packet of the run at every hop: the clients'
+   * loops and drops and the nodes' own loops, sent before step */
+  double packets = (rate + cfg->clients * cfg->drop_rate + n->nodes * cfg->node_loop_rate) * cm_time_to_s(cfg->step);
+  double all = packets * hops * 1.2 + 1024;
+  if (all < tags) tags = all;
   return tags < 1e6 ? (uint64_t)tags : 1000000;
 }
 
@@ -105,7 +112,7 @@ static int world_build(struct world *w, const struct mxc_config *cfg, const stru
                             .loop_rate_per_s = cfg->node_loop_rate, .loop_mean_delay = cfg->mean_delay,
                             .loop_until = cfg->step, .service_time = mixhost_service_time,
                             .service_arg = &w->hosts[i], .keys = key_lookup, .keys_ctx = w,
-                            .replay_capacity = replay_capacity(cfg, n, w->hosts[i].per_packet_s),
+                            .replay_capacity = replay_capacity(cfg, n, rate, w->hosts[i].per_packet_s),
                             .max_delay = cfg->max_delay};
     if (!(w->nodes[i] = node_new(w->e, &p, peers, w->nn))) {
       *err = g_strdup_printf("node %u refused its parameters", i);
