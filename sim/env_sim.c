@@ -166,13 +166,14 @@ static bool model_random(const struct link_model *m) { return m->loss > 0 || m->
 static const struct link_model *link_get(env *e, cm_addr from, cm_addr to, rng **r) {
   struct sim *s = S(e);
   *r = NULL;
+  static const struct link_model ideal = {0};
   if (s->only && !model_random(s->only)) return s->only;
+  if (!g_hash_table_size(s->links)) return &ideal;
   struct pair *p = g_hash_table_lookup(s->pairs, key(from, to));
   if (p) {
     *r = p->r;
     return &p->m;
   }
-  static const struct link_model ideal = {0};
   const struct link_model *m = g_hash_table_lookup(s->links, key(from, to));
   if (!m) m = g_hash_table_lookup(s->links, key(from, 0));
   if (!m) m = g_hash_table_lookup(s->links, key(0, to));
