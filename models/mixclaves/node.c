@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <sodium.h>
 
+#include "mixclaves/node_sources.h"
 #include "mixclaves/sphinx.h"
 
 struct block {
@@ -24,23 +25,15 @@ struct block {
   uint8_t data[];
 };
 
-/* What the node keeps per source address. A source holding no packet with
- * its whole failure budget is the same as one never seen, so it is
- * forgotten (its record back to a free list): the table holds only the
- * sources with packets held or failures to remember, however many clients
- * the network has. */
-struct source {
-  uint32_t held;    /* packets from it in the delay buffer now */
-  double tokens;    /* failure budget left, at most fail_burst */
-  cm_time refilled; /* when tokens were last brought up to date */
-  cm_addr addr;
-  struct source *next_free;
-};
+/* What the node keeps per source address (node_sources.h). A source
+ * holding no packet with its whole failure budget is the same as one never
+ * seen, so it is forgotten: the table holds only the sources with packets
+ * held or failures to remember, however many clients the network has. */
 
 struct slot {
   struct block *b; /* NULL when free */
   size_t off, len; /* the bytes to send: b->data[off, off + len) */
-  struct source *src; /* whose share it counts against */
+  cm_addr src;     /* whose share it counts against (a key of the sources table) */
   cm_addr to;
   bool deliver;    /* last hop: to is the destination */
   timer_id timer;
@@ -64,8 +57,9 @@ struct node {
   uint32_t slots_touched;   /* slots [slots_touched, capacity) were never used: free too */
   cm_addr *peers_sorted;    /* the peers, ascending, for is_peer */
   bool peers_range;         /* they are exactly peers_sorted[0] .. + npeers - 1 */
-  GHashTable *sources;      /* cm_addr -> struct source * (records owned by the node) */
-  struct source *free_sources;
+  struct srctab sources;
+  struct source src0;       /* sender address 0 (only a direct node_accept can say so), outside the table */
+  bool src0_live;
   uint32_t share_slots;     /* slots one source may hold */
   struct block **q;         /* CPU queue: ring of queue_max, each packet_bytes long */
   cm_addr *q_from;          /* the sender of each queued packet */
@@ -113,9 +107,15 @@ static bool is_peer(const node *n, cm_addr a) {
 
 static void source_forget_if_idle(node *n, struct source *s) {
   if (s->held || s->tokens < n->p.fail_burst) return;
-  g_hash_table_remove(n->sources, GUINT_TO_POINTER(s->addr));
-  s->next_free = n->free_sources;
-  n->free_sources = s;
+  if (s == &n->src0)
+    n->src0_live = false;
+  else
+    srctab_del(&n->sources, s);
+}
+
+static struct source *source_find(node *n, cm_addr a) {
+  if (a == 0) return n->src0_live ? &n->src0 : NULL;
+  return srctab_find(&n->sources, a);
 }
 
 /* The buffer released slot rel->id: send it on. */
@@ -124,8 +124,10 @@ static void on_release(void *arg, const struct buffer_release *rel) {
   struct slot *s = &n->slots[rel->id];
   env_cancel(n->e, s->timer); /* false when it is the timer firing now */
   n->c.held--;
-  s->src->held--;
-  source_forget_if_idle(n, s->src);
+  struct source *src = source_find(n, s->src);
+  if (!src) cm_fatal(CM_LOC, "node: a held packet's source is not in the table");
+  src->held--;
+  source_forget_if_idle(n, src);
   if (env_send(n->e, n->p.addr, s->to, s->b->data + s->off, s->len) != 0)
     n->c.send_failed++;
   else if (s->deliver)
@@ -173,22 +175,27 @@ static void hold(node *n, struct source *src, struct block *b, size_t off, size_
     n->slots_touched++;
   else
     n->free_slot = s->next_free;
-  *s = (struct slot){.b = b, .off = off, .len = len, .src = src, .to = to, .deliver = deliver, .next_free = NO_SLOT};
+  *s = (struct slot){.b = b, .off = off, .len = len, .src = src->addr, .to = to, .deliver = deliver,
+                     .next_free = NO_SLOT};
   s->timer = env_after(n->e, delay, on_due, n);
   src->held++;
   if (++n->c.held > n->c.max_held) n->c.max_held = n->c.held;
 }
 
+/* The source's entry, made when new. Valid until the next source is
+ * added or forgotten (node_sources.h). */
 static struct source *source_of(node *n, cm_addr from) {
-  struct source *s = g_hash_table_lookup(n->sources, GUINT_TO_POINTER(from));
+  struct source *s = source_find(n, from);
   if (s) return s;
-  s = n->free_sources;
-  if (s)
-    n->free_sources = s->next_free;
-  else if (!(s = malloc(sizeof *s)))
-    cm_fatal(CM_LOC, "node: out of memory for a source record");
-  *s = (struct source){.tokens = n->p.fail_burst, .refilled = env_now(n->e), .addr = from};
-  g_hash_table_insert(n->sources, GUINT_TO_POINTER(from), s);
+  if (from == 0) {
+    s = &n->src0;
+    n->src0_live = true;
+  } else if (!(s = srctab_add(&n->sources, from))) {
+    cm_fatal(CM_LOC, "node: out of memory for the sources table");
+  }
+  s->held = 0;
+  s->tokens = n->p.fail_burst;
+  s->refilled = env_now(n->e);
   return s;
 }
 
@@ -477,7 +484,7 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
    * then stays under replay_fp despite sampling noise (tests/unit/test_replay.c) */
   n->replay = sphinx_replay_new(n->p.replay_capacity, n->p.replay_fp * NODE_REPLAY_MARGIN);
   n->slots = calloc(n->p.buffer_capacity, sizeof *n->slots);
-  n->sources = g_hash_table_new(g_direct_hash, g_direct_equal);
+  if (srctab_init(&n->sources) != 0) goto fail;
   if (n->p.service_time) {
     n->q = calloc(n->p.queue_max, sizeof *n->q);
     n->q_from = calloc(n->p.queue_max, sizeof *n->q_from);
@@ -522,18 +529,7 @@ void node_free(node *n) {
   free(n->slots);
   free(n->q);
   free(n->q_from);
-  if (n->sources) {
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, n->sources);
-    while (g_hash_table_iter_next(&it, &k, &v)) free(v);
-    g_hash_table_destroy(n->sources);
-  }
-  while (n->free_sources) {
-    struct source *s = n->free_sources;
-    n->free_sources = s->next_free;
-    free(s);
-  }
+  srctab_fini(&n->sources);
   free(n->peers);
   free(n->peers_sorted);
   free(n);

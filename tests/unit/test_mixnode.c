@@ -17,6 +17,7 @@
 #include "env_sim.h"
 #include "mixclaves/client.h"
 #include "mixclaves/node.h"
+#include "mixclaves/node_sources.h"
 #include "mixclaves/sphinx.h"
 #include "rng.h"
 #include "mixhost.h"
@@ -788,6 +789,45 @@ static void test_saturation(void **state CM_UNUSED) {
   assert_int_equal(c.delivered, done);
 }
 
+/* ---- the sources table: random adds and deletes against a plain list ---- */
+
+static void test_source_table(void **state CM_UNUSED) {
+  struct srctab t;
+  assert_int_equal(srctab_init(&t), 0);
+  rng *r = rng_new(9, "srctab");
+  enum { KEYS = 300 };
+  bool in[KEYS + 1] = {false};
+  uint32_t held[KEYS + 1] = {0}, n = 0;
+  /* keys that collide a lot: multiples of 64 and a few near UINT32_MAX */
+  cm_addr key[KEYS + 1];
+  for (int k = 1; k <= KEYS; k++) key[k] = k <= 290 ? (cm_addr)k * 64 : UINT32_MAX - (cm_addr)(k - 290);
+  for (int step = 0; step < 200000; step++) {
+    int k = 1 + (int)rng_below(r, KEYS);
+    struct source *s = srctab_find(&t, key[k]);
+    assert_true((s != NULL) == in[k]);
+    if (s) assert_int_equal(s->held, held[k]);
+    if (!in[k]) {
+      assert_non_null(s = srctab_add(&t, key[k]));
+      assert_int_equal(s->addr, key[k]);
+      s->held = held[k] = (uint32_t)rng_below(r, 1000);
+      in[k] = true;
+      n++;
+    } else if (rng_below(r, 2)) {
+      srctab_del(&t, s);
+      in[k] = false;
+      n--;
+    }
+    assert_int_equal(t.n, n);
+  }
+  for (int k = 1; k <= KEYS; k++) {
+    struct source *s = srctab_find(&t, key[k]);
+    assert_true((s != NULL) == in[k]);
+    if (s) assert_int_equal(s->held, held[k]);
+  }
+  srctab_fini(&t);
+  rng_free(r);
+}
+
 /* ---- reproducibility, config ---- */
 
 static void run_small(uint64_t seed, struct node_counters nc[3], struct client_counters *kc, double *rtt_sum) {
@@ -911,6 +951,7 @@ int main(void) {
       cmocka_unit_test(test_real_loopback),
       cmocka_unit_test(test_hops_indistinguishable), cmocka_unit_test(test_surb_hops_indistinguishable),
       cmocka_unit_test(test_delay_bounds),           cmocka_unit_test(test_source_share_and_budget),
+      cmocka_unit_test(test_source_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
