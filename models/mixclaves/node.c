@@ -49,8 +49,6 @@ struct node {
   buffer *buf;
   sphinx_replay *replay;
   rng *r_loop, *r_slots, *r_nonce;
-  uint8_t pk[32], sk[32], sign_pk[32], sign_sk[64];
-  uint8_t measurement[32], quote[64];
   struct block *free_blocks;
   struct slot *slots;       /* buffer_capacity of them, zero pages until used */
   uint32_t free_slot;       /* head of the free slot list; UINT32_MAX: none */
@@ -66,6 +64,10 @@ struct node {
   uint32_t q_head, q_n;     /* the CPU is busy exactly when q_n > 0 */
   timer_id cpu_timer, loop_timer;
   struct node_counters c;
+  /* cold: read at config() and key changes, not per packet (the hot fields
+   * above share fewer cache lines without them) */
+  uint8_t pk[32], sk[32], sign_pk[32], sign_sk[64];
+  uint8_t measurement[32], quote[64];
 };
 
 #define NO_SLOT UINT32_MAX
