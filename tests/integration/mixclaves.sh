@@ -4,7 +4,9 @@
 # correlations (|R(c)| <= 0.01, R(a) > R(b)); one Twisted node saturates at
 # a few hundred to ~1000 msg/s and the enclave lowers its peak (Fig. 8);
 # three Mixclaves nodes carry more than six Loopix nodes (Fig. 9); the cost
-# rows equal the seed's dollars (Table 1); every packet is accounted for;
+# rows equal the seed's dollars (Table 1) and the enclave premium follows
+# enclave = true; every packet is accounted for, one held past the drain as
+# its own outcome; a 1,000-node network runs and balances;
 # the same seed gives identical tables; malformed scenarios exit 2 with one
 # line. Needs CLOUDMIX; run from the repository root.
 set -u
