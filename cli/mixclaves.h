@@ -27,7 +27,7 @@ extern const size_t mixclaves_nkeys;
 #define MXC_LABEL_MAX 64
 #define MXC_MAX_CONFIGS 64
 #define MXC_MAX_RATES 256
-#define MXC_MAX_NODES 64
+#define MXC_MAX_NODES 4096
 #define MXC_MAX_DOMAINS 64
 
 /* One network configuration: a [config.NAME] group, or [network] alone. */
@@ -65,6 +65,7 @@ struct mxc_config {
   double rates[MXC_MAX_RATES];
   uint32_t nrates;
   cm_time step, warmup, late_after, mean_delay, link_latency, link_jitter;
+  cm_time max_delay, drain; /* node max_delay; the drain's bound past step + late_after */
   double link_loss;
   char host[32], host_enclave[32];
   double oblivious_extra_s;
@@ -89,6 +90,7 @@ struct mxc_step {
   uint64_t queue_full, other_drops;  /* node drops: CPU queue full; every other reason */
   uint64_t link_lost;
   double p50_s, p99_s;               /* RTT of the packets back (NAN: none) */
+  uint64_t held_end;                 /* still in a node (queued or held) when the drain ended */
   uint64_t unaccounted;              /* packets missing from the accounting identities */
   uint64_t win_sent, win_received; /* in the measurement window */
   uint64_t events;
@@ -126,8 +128,9 @@ int mxc__anon_write(struct run_ctx *c, const struct mxc_config *cfg, const struc
  * printing why. */
 int mxc__net_run(struct run_ctx *c, const struct mxc_config *cfg, struct mxc_step *steps);
 
-/* Per node-month price of a node of this mixnet (rounded to cents). */
-double mxc__node_month_usd(const struct mxc_price *p, bool mixclaves);
+/* Per node-month price of a node, with the enclave premium when enclave
+ * (rounded to cents). */
+double mxc__node_month_usd(const struct mxc_price *p, bool enclave);
 /* Write mixclaves_load and mixclaves_cost, metrics; print the summary. */
 int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct mxc_step *steps);
 

@@ -139,6 +139,8 @@ struct mxc_config *mxc_config_new(const scenario *s, char **err) {
     goto bad;
   }
   c->late_after = cm_time_from_s(scenario_double(s, "network", "late_after_s"));
+  c->max_delay = cm_time_from_s(scenario_double(s, "network", "max_delay_ms") / 1e3);
+  c->drain = cm_time_from_s(scenario_double(s, "network", "drain_s"));
   c->mean_delay = cm_time_from_s(scenario_double(s, "network", "mean_delay_ms") / 1e3);
   c->link_latency = cm_time_from_s(scenario_double(s, "network", "link_latency_ms") / 1e3);
   c->link_jitter = cm_time_from_s(scenario_double(s, "network", "link_jitter_ms") / 1e3);

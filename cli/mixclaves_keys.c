@@ -36,7 +36,7 @@ const struct scn_key mixclaves_keys[] = {
     {"network", "layers", SCN_INT, 1, MXC_MAX_NODES, NULL, "3", "without [config.*]: loopix layers (Loopix paper: 3)"},
     {"network", "hops", SCN_INT, 1, 16, NULL, "1",
      "without [config.*]: hops per message (seed Fig. 9: 1 for Mixclaves, 3 for Loopix)"},
-    {"network", "enclave", SCN_BOOL, 0, 0, NULL, "false", "without [config.*]: nodes use the host_enclave CPU profile"},
+    {"network", "enclave", SCN_BOOL, 0, 0, NULL, "false", "without [config.*]: nodes run in enclaves: the host_enclave CPU profile, priced with the enclave premium ([cost])"},
     {"network", "oblivious", SCN_BOOL, 0, 0, NULL, "false",
      "without [config.*]: nodes use the oblivious buffer (c) instead of [network] buffer"},
     {"network", "buffer", SCN_ENUM, 0, 0, "append|random", "append",
@@ -48,9 +48,9 @@ const struct scn_key mixclaves_keys[] = {
     {"network", "link_jitter_ms", SCN_DOUBLE, 0, 1e6, NULL, "0", "sd of extra link delay (assumption: none)"},
     {"network", "link_loss", SCN_DOUBLE, 0, 1, NULL, "0", "datagram loss probability per link (assumption: none)"},
     {"network", "host", SCN_STRING, 0, 0, NULL, "twisted",
-     "CPU service-time profile of a node without enclave (sim/mixhost.h; twisted: seed Table 1, < 800 msg/s)"},
+     "CPU service-time profile of a node without enclave (sim/mixhost.h; twisted: 1000 msg/s, seed Table 1 + Fig. 8)"},
     {"network", "host_enclave", SCN_STRING, 0, 0, NULL, "twisted-enclave",
-     "CPU profile with enclave = true (sim/mixhost.h; seed Fig. 8: about 200 msg/s lower peak)"},
+     "CPU profile with enclave = true (sim/mixhost.h; twisted-enclave: seed Table 1, a Mixclaves node < 800 msg/s)"},
     {"network", "oblivious_extra_us", SCN_DOUBLE, 0, 1e9, NULL, "0",
      "CPU added per packet by the oblivious buffer; the seed gives no number (5.1.2), so 0 by default"},
     {"network", "service", SCN_ENUM, 0, 0, "fixed|exponential", "fixed",
@@ -67,6 +67,11 @@ const struct scn_key mixclaves_keys[] = {
      "offered and delivered rates are measured over [warmup_s, step_s): sends, and loops back in time, per second"},
     {"network", "late_after_s", SCN_DOUBLE, 1e-6, 1e6, NULL, "1",
      "a packet not back within this is dropped (seed 5.1 benchmark client; no number given: client.h default 1 s)"},
+    {"network", "max_delay_ms", SCN_DOUBLE, 1e-3, 1e12, NULL, "10000",
+     "a node drops a packet whose hop delay is longer (delay_too_long; node.h NODE_MAX_DELAY: 10 s)"},
+    {"network", "drain_s", SCN_DOUBLE, 0, 1e9, NULL, "3600",
+     "after step_s + late_after_s, the drain runs at most this long; packets a node still queues or holds "
+     "then are counted held at end"},
     {"network", "node_loop_rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "each node's own loop cover (Loopix); 0 = none"},
     {"network", "drop_rate_per_s", SCN_DOUBLE, 0, 1e9, NULL, "0", "each client's drop cover; 0 = none"},
     {"network", "anonymity", SCN_BOOL, 0, 0, NULL, "false",
@@ -91,8 +96,8 @@ const struct scn_key mixclaves_keys[] = {
     {"config.*", "path", SCN_ENUM, 0, 0, "within|across", "within", "as [network] path"},
     /* the elasticity experiment (cli/mixclaves_elastic.c); the network's
      * hosts, links, delays and queues are [network]'s */
-    {"elastic", "initial_nodes", SCN_INT, 1, MXC_MAX_NODES, NULL, "1", "nodes of the committed epoch at start"},
-    {"elastic", "max_nodes", SCN_INT, 1, MXC_MAX_NODES, NULL, "8", "the updater provisions no node past this many"},
+    {"elastic", "initial_nodes", SCN_INT, 1, 256, NULL, "1", "nodes of the committed epoch at start (at most 256, an epoch digest's EPOCH_MAX_NODES)"},
+    {"elastic", "max_nodes", SCN_INT, 1, 256, NULL, "8", "the updater provisions no node past this many (at most 256, an epoch digest's EPOCH_MAX_NODES)"},
     {"elastic", "thresholds", SCN_STRING, 0, 0, NULL, "600,1200,1800,2400",
      "aggregate msg/s at which 1, 2, ... nodes scale out by one (seed 4.3: a table from Section 5's measured "
      "saturation): 0.75 x the measured fig9-scalability.ini peaks of 1-4 Mixclaves nodes, 800.5, 1599.5, 2400, "

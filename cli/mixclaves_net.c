@@ -28,9 +28,11 @@ struct world {
   env *e;
   node **nodes;
   struct mixhost *hosts;
+  cm_addr *peers; /* the nodes' addresses, shared by every client (borrowed) */
   uint32_t nn;
   client **clients;
   uint32_t nc;
+  hist *rtt; /* every client's round-trip times (shared) */
 };
 
 static void world_free(struct world *w) {
@@ -39,6 +41,8 @@ static void world_free(struct world *w) {
   g_free(w->clients);
   g_free(w->nodes);
   g_free(w->hosts);
+  g_free(w->peers);
+  hist_free(w->rtt);
   env_free(w->e);
 }
 
@@ -53,6 +57,30 @@ static int key_lookup(void *ctx, cm_addr addr, uint8_t pk[CODEC_KEY_BYTES]) {
   return 0;
 }
 
+/* The replay filter of a node sized for the tags it can see in this run:
+ * at most one per packet its CPU serves, so its peak rate (1 / per packet
+ * time) times the longest anything of the run can be served: traffic
+ * starts only before step (clients and node loops stop there), and a packet
+ * of h hops lives at most h x (queue wait + max_delay + 1 s of link) after
+ * that. x1.5 + 1024 covers exponential service times. Nor more than all
+ * the packet-hops of the run (x1.2 + 1024: Poisson counts). Never more than the
+ * node's default 1 M: the simulated nodes of a 1,000-node network must not
+ * each map the filter of a real node's whole epoch (1.8 MB). Should it
+ * still fill, the packets past it are counted (replay_filter_full). */
+static uint64_t replay_capacity(const struct mxc_config *cfg, const struct mxc_net_config *n, double rate,
+                                double per_packet_s) {
+  double hops = n->hops > 2 ? n->hops : 2; /* node loops: 2 */
+  double max_delay_s = cm_time_to_s(cfg->max_delay ? cfg->max_delay : NODE_MAX_DELAY);
+  double live_s = hops * (cfg->queue_max * per_packet_s + max_delay_s + cm_time_to_s(cfg->link_latency) + 1.0);
+  double tags = (cm_time_to_s(cfg->step) + cm_time_to_s(cfg->late_after) + live_s) / per_packet_s * 1.5 + 1024;
+  /* nor more than every packet of the run at every hop: the clients'
+   * loops and drops and the nodes' own loops, sent before step */
+  double packets = (rate + cfg->clients * cfg->drop_rate + n->nodes * cfg->node_loop_rate) * cm_time_to_s(cfg->step);
+  double all = packets * hops * 1.2 + 1024;
+  if (all < tags) tags = all;
+  return tags < 1e6 ? (uint64_t)tags : 1000000;
+}
+
 static int world_build(struct world *w, const struct mxc_config *cfg, const struct mxc_net_config *n,
                        const struct codec_ops *codec, double rate, uint64_t seed, char **err) {
   w->e = env_sim_new(seed);
@@ -65,7 +93,9 @@ static int world_build(struct world *w, const struct mxc_config *cfg, const stru
   w->nn = n->nodes;
   w->nodes = g_new0(node *, w->nn);
   w->hosts = g_new0(struct mixhost, w->nn);
-  cm_addr peers[MXC_MAX_NODES];
+  w->peers = g_new(cm_addr, w->nn);
+  if (!(w->rtt = hist_new())) return CM_ENOMEM;
+  cm_addr *peers = w->peers;
   for (uint32_t i = 0; i < w->nn; i++) peers[i] = NODE0 + i;
   for (uint32_t i = 0; i < w->nn; i++) {
     char name[48];
@@ -83,7 +113,9 @@ static int world_build(struct world *w, const struct mxc_config *cfg, const stru
                             .buffer_capacity = cfg->buffer_capacity, .queue_max = cfg->queue_max,
                             .loop_rate_per_s = cfg->node_loop_rate, .loop_mean_delay = cfg->mean_delay,
                             .loop_until = cfg->step, .service_time = mixhost_service_time,
-                            .service_arg = &w->hosts[i], .keys = key_lookup, .keys_ctx = w};
+                            .service_arg = &w->hosts[i], .keys = key_lookup, .keys_ctx = w,
+                            .replay_capacity = replay_capacity(cfg, n, rate, w->hosts[i].per_packet_s),
+                            .max_delay = cfg->max_delay};
     if (!(w->nodes[i] = node_new(w->e, &p, peers, w->nn))) {
       *err = g_strdup_printf("node %u refused its parameters", i);
       return CM_EINVAL;
@@ -97,7 +129,7 @@ static int world_build(struct world *w, const struct mxc_config *cfg, const stru
                               .layers = n->layers, .loop_rate_per_s = rate / w->nc,
                               .drop_rate_per_s = cfg->drop_rate, .mean_delay = cfg->mean_delay,
                               .late_after = cfg->late_after, .stop = cfg->step, .experiment = 1,
-                              .keys = key_lookup, .keys_ctx = w};
+                              .keys = key_lookup, .keys_ctx = w, .borrow_nodes = true, .rtt = w->rtt};
     if (!(w->clients[j] = client_new(w->e, &p, peers, w->nn))) {
       *err = g_strdup_printf("client %u refused its parameters (codec %s, hops %u, %u nodes in %u layers)", j,
                              codec->name, n->hops, n->nodes, n->layers);
@@ -148,13 +180,13 @@ static void collect(struct world *w, const struct mxc_config *cfg, struct mxc_st
     struct node_counters k;
     node_counters(w->nodes[i], &k);
     if (!node_counters_balanced(&k)) bad++;
-    bad += k.in_cpu + k.held;
+    st->held_end += k.in_cpu + k.held; /* their own outcome: still in a node when the drain ends */
     sent += k.loops_sent + k.forwarded + k.delivered;
     arrived += k.received;
     st->queue_full += k.queue_full;
-    st->other_drops += k.malformed + k.replay + k.buffer_full + k.unknown_next_hop + k.send_failed;
+    st->other_drops += k.malformed + k.replay + k.replay_filter_full + k.buffer_full + k.unknown_next_hop +
+                       k.send_failed;
   }
-  hist *rtt = hist_new();
   for (uint32_t j = 0; j < w->nc; j++) {
     struct client_counters k;
     client_counters(w->clients[j], &k);
@@ -166,8 +198,8 @@ static void collect(struct world *w, const struct mxc_config *cfg, struct mxc_st
     st->received += k.received;
     st->lost += k.lost;
     st->late += k.late;
-    hist_merge(rtt, client_rtt(w->clients[j]));
   }
+  const hist *rtt = w->rtt; /* every client's, shared */
   bad += absdiff(sent, ns.sent) + absdiff(arrived, ns.delivered);
   st->link_lost = ns.lost;
   st->unaccounted = bad;
@@ -176,7 +208,6 @@ static void collect(struct world *w, const struct mxc_config *cfg, struct mxc_st
   st->delivered_per_s = (double)st->win_received / secs;
   st->p50_s = hist_count(rtt) ? cm_time_to_s(hist_percentile(rtt, 0.50)) : NAN;
   st->p99_s = hist_count(rtt) ? cm_time_to_s(hist_percentile(rtt, 0.99)) : NAN;
-  hist_free(rtt);
   st->events = engine_events(env_sim_engine(w->e));
   st->sim_time = engine_now(env_sim_engine(w->e));
 }
@@ -221,9 +252,16 @@ int mxc__net_run(struct run_ctx *c, const struct mxc_config *cfg, struct mxc_ste
       st->win_sent = s1 - s0;
       st->win_received = r1 - r0;
       /* drain: every queued, held and travelling packet reaches its end,
-       * every tracked one is back or past late_after */
-      cm_time limit = cfg->step + cfg->late_after + CM_S(3600);
-      while (!quiet_now(&w) && env_now(w.e) < limit) env_run(w.e, env_now(w.e) + CM_MS(100));
+       * every tracked one is back or past late_after; what a node still
+       * holds at the limit is counted held at end (collect) */
+      cm_time limit = cfg->step + cfg->late_after + cfg->drain;
+      while (!quiet_now(&w) && env_now(w.e) < limit) {
+        /* 100 ms at a time, or straight to the next event when it is later
+         * (a packet held for minutes) */
+        cm_time next = env_sim_next_event(w.e), to = env_now(w.e) + CM_MS(100);
+        if (next > to) to = next;
+        env_run(w.e, to < limit ? to : limit);
+      }
       collect(&w, cfg, st);
       mxc__anon_finish(obs, st);
       world_free(&w);

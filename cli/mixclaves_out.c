@@ -4,10 +4,13 @@
  * the run's metrics and the printed summary.
  *
  * The price model: a node-month costs usd_per_hour x hours_per_month x
- * (1 - sustained_use_discount), for a Mixclaves node (always in an enclave:
- * a Confidential VM) with enclave_usd_per_hour added to the hourly price
- * first (premium_model = surcharge) or the month multiplied by 1 +
- * enclave_premium (fraction); rounded to cents, then times the nodes. The
+ * (1 - sustained_use_discount), for a node with enclave = true (a
+ * Confidential VM; the seed's Mixclaves nodes) with enclave_usd_per_hour
+ * added to the hourly price first (premium_model = surcharge) or the month
+ * multiplied by 1 + enclave_premium (fraction); rounded to cents, then
+ * times the nodes. The premium follows the machine (enclave), not the
+ * topology: a node priced as an enclave machine also runs the enclave CPU
+ * profile (host_enclave). The
  * seed rounds the same way: 296.04 = 6 x 49.34, while 6 x 49.3433 = 296.06. */
 #include <math.h>
 #include <stdio.h>
@@ -15,16 +18,18 @@
 #include "mixclaves.h"
 #include "tab_mixclaves.h"
 
-double mxc__node_month_usd(const struct mxc_price *p, bool mixclaves) {
-  double hourly = p->usd_per_hour + (mixclaves && p->surcharge ? p->enclave_usd_per_hour : 0);
+double mxc__node_month_usd(const struct mxc_price *p, bool enclave) {
+  double hourly = p->usd_per_hour + (enclave && p->surcharge ? p->enclave_usd_per_hour : 0);
   double month = hourly * p->hours_per_month * (1 - p->discount);
-  if (mixclaves && !p->surcharge) month *= 1 + p->enclave_fraction;
+  if (enclave && !p->surcharge) month *= 1 + p->enclave_fraction;
   return round(month * 100) / 100;
 }
 
-/* Table 1 of the seed, for the rows it has (NAN otherwise). */
+/* Table 1 of the seed, for the rows it has (NAN otherwise): Loopix on
+ * non-enclave machines, Mixclaves in enclaves. */
 static double seed_monthly(const struct mxc_net_config *n) {
-  if (n->loopix) return n->nodes == 6 ? 296.04 : NAN;
+  if (n->loopix) return n->nodes == 6 && !n->enclave ? 296.04 : NAN;
+  if (!n->enclave) return NAN;
   static const double mx[] = {53.34, 106.68, 160.02, 213.36};
   return n->nodes >= 1 && n->nodes <= 4 ? mx[n->nodes - 1] : NAN;
 }
@@ -37,7 +42,7 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
     return CM_EXIT_FAILED;
   }
   int rc = 0;
-  uint64_t sent = 0, received = 0, dropped = 0, late = 0, qfull = 0, other = 0, link = 0, unacc = 0;
+  uint64_t sent = 0, received = 0, dropped = 0, late = 0, qfull = 0, other = 0, link = 0, unacc = 0, held = 0;
   double peak[MXC_MAX_CONFIGS] = {0};
   for (uint32_t i = 0; i < cfg->nconfigs; i++) {
     const struct mxc_net_config *n = &cfg->configs[i];
@@ -57,6 +62,7 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
       other += st->other_drops;
       link += st->link_lost;
       unacc += st->unaccounted;
+      held += st->held_end;
       struct tab_mixclaves_load_row row = {
           .run_id = c->run_id, .config = n->label, .topology = n->loopix ? "loopix" : "mixclaves",
           .nodes = n->nodes, .hops = n->hops, .enclave = n->enclave, .oblivious = n->oblivious, .rate = st->rate,
@@ -74,14 +80,15 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
     }
   }
   if (!c->quiet)
-    printf("\nTable 1 (price: %.6f $/h x %.0f h x (1 - %.2f); Mixclaves in an enclave: %s)\n"
+    printf("\nTable 1 (price: %.6f $/h x %.0f h x (1 - %.2f); a node with enclave on: %s)\n"
            "%-14s %-10s %6s %14s %14s %14s %14s\n",
            cfg->price.usd_per_hour, cfg->price.hours_per_month, cfg->price.discount,
            cfg->price.surcharge ? "+ surcharge per hour" : "x (1 + premium)", "config", "mixnet", "nodes",
            "peak msg/s", "$/node-month", "monthly $", "seed monthly $");
   for (uint32_t i = 0; i < cfg->nconfigs; i++) {
     const struct mxc_net_config *n = &cfg->configs[i];
-    double per = mxc__node_month_usd(&cfg->price, !n->loopix), month = per * n->nodes, seed = seed_monthly(n);
+    /* the enclave premium on enclave machines only (issue 15) */
+    double per = mxc__node_month_usd(&cfg->price, n->enclave), month = per * n->nodes, seed = seed_monthly(n);
     struct tab_mixclaves_cost_row row = {.run_id = c->run_id, .config = n->label,
                                          .mixnet = n->loopix ? "Loopix" : "Mixclaves", .nodes = n->nodes,
                                          .hops = n->hops, .peak_per_s = peak[i], .node_month_usd = per,
@@ -100,7 +107,7 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
   const struct { const char *name; uint64_t v; } m[] = {
       {"packets_sent", sent},         {"packets_received", received}, {"packets_dropped", dropped},
       {"packets_late", late},         {"drops_queue_full", qfull},    {"drops_other", other},
-      {"link_lost", link},            {"packets_unaccounted", unacc},
+      {"link_lost", link},            {"packets_unaccounted", unacc}, {"packets_held_at_end", held},
       /* simulation: keys, padding, paths and delays come from the named
        * reproducible streams (env_secret_rng in sim), so they are not secret */
       {"secrets_reproducible", 1},
@@ -113,10 +120,10 @@ int mxc__net_write(struct run_ctx *c, const struct mxc_config *cfg, const struct
   }
   if (!c->quiet)
     printf("\npackets: %llu sent = %llu back in time + %llu dropped (%llu of them late); node drops: %llu CPU queue "
-           "full, %llu other; %llu lost on links; %llu unaccounted\n",
+           "full, %llu other; %llu lost on links; %llu held in a node at the end of the drain; %llu unaccounted\n",
            (unsigned long long)sent, (unsigned long long)received, (unsigned long long)dropped,
            (unsigned long long)late, (unsigned long long)qfull, (unsigned long long)other, (unsigned long long)link,
-           (unsigned long long)unacc);
+           (unsigned long long)held, (unsigned long long)unacc);
   if (!c->quiet)
     printf("packet secrets (keys, padding, paths, delays): reproducible from (scenario, seed, version); a "
            "simulation, not secret\n");

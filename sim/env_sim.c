@@ -29,9 +29,16 @@ struct pkt {
 };
 
 struct binding {
-  env_datagram_fn fn;
+  env_datagram_fn fn; /* NULL: not bound */
   void *arg;
 };
+
+/* Bindings of addresses below 2^24 are kept in pages of 4,096, indexed
+ * directly: a delivery and a send each look their address up, and with
+ * 100,000 clients bound a hash table costs several cache misses a lookup.
+ * Other addresses go to the hash table. */
+#define BIND_PAGE_BITS 12
+#define BIND_DIRECT_MAX ((cm_addr)1 << 24)
 
 struct pair {
   struct link_model m;
@@ -40,9 +47,12 @@ struct pair {
 
 struct sim {
   engine *en;
-  GHashTable *binds;  /* addr -> struct binding* */
+  GHashTable *binds;  /* addr -> struct binding*, for addresses from BIND_DIRECT_MAX on */
+  struct binding **pages; /* below BIND_DIRECT_MAX: pages[addr >> BIND_PAGE_BITS][addr & mask] */
+  size_t npages;
   GHashTable *links;  /* (from << 32 | to) -> struct link_model*, wildcards 0 */
-  GHashTable *pairs;  /* (from << 32 | to) -> struct pair*, resolved cache */
+  GHashTable *pairs;  /* (from << 32 | to) -> struct pair*, resolved cache of the random links */
+  const struct link_model *only; /* the one model when links holds just (0, 0); else NULL */
   GPtrArray *chunks;  /* timer_rec chunks, freed at the end */
   struct timer_rec *free_timers;
   struct pkt *free_pkts;     /* SMALL_PKT-capacity buffers */
@@ -109,35 +119,77 @@ static bool sim_cancel(env *e, timer_id id) {
   return true;
 }
 
+/* The binding of a, or NULL. */
+static inline struct binding *bind_find(struct sim *s, cm_addr a) {
+  if (a >= BIND_DIRECT_MAX) return g_hash_table_lookup(s->binds, GUINT_TO_POINTER(a));
+  size_t pg = a >> BIND_PAGE_BITS;
+  if (pg >= s->npages || !s->pages[pg]) return NULL;
+  struct binding *b = &s->pages[pg][a & ((1u << BIND_PAGE_BITS) - 1)];
+  return b->fn ? b : NULL;
+}
+
 static int sim_bind(env *e, cm_addr self, env_datagram_fn fn, void *arg) {
   struct sim *s = S(e);
-  if (g_hash_table_contains(s->binds, GUINT_TO_POINTER(self))) return CM_EEXIST;
-  struct binding *b = g_new(struct binding, 1);
-  *b = (struct binding){fn, arg};
-  g_hash_table_insert(s->binds, GUINT_TO_POINTER(self), b);
+  if (!fn) return CM_EINVAL;
+  if (bind_find(s, self)) return CM_EEXIST;
+  if (self >= BIND_DIRECT_MAX) {
+    struct binding *b = g_new(struct binding, 1);
+    *b = (struct binding){fn, arg};
+    g_hash_table_insert(s->binds, GUINT_TO_POINTER(self), b);
+    return CM_OK;
+  }
+  size_t pg = self >> BIND_PAGE_BITS;
+  if (pg >= s->npages) {
+    s->pages = g_renew(struct binding *, s->pages, pg + 1);
+    memset(s->pages + s->npages, 0, (pg + 1 - s->npages) * sizeof *s->pages);
+    s->npages = pg + 1;
+  }
+  if (!s->pages[pg]) s->pages[pg] = g_new0(struct binding, (size_t)1 << BIND_PAGE_BITS);
+  s->pages[pg][self & ((1u << BIND_PAGE_BITS) - 1)] = (struct binding){fn, arg};
   return CM_OK;
 }
 
 static int sim_unbind(env *e, cm_addr self) {
-  return g_hash_table_remove(S(e)->binds, GUINT_TO_POINTER(self)) ? CM_OK : CM_ENOENT;
+  struct sim *s = S(e);
+  if (self >= BIND_DIRECT_MAX) return g_hash_table_remove(s->binds, GUINT_TO_POINTER(self)) ? CM_OK : CM_ENOENT;
+  struct binding *b = bind_find(s, self);
+  if (!b) return CM_ENOENT;
+  *b = (struct binding){0};
+  return CM_OK;
 }
 
-static struct pair *pair_get(env *e, cm_addr from, cm_addr to) {
+static bool model_random(const struct link_model *m) { return m->loss > 0 || m->jitter_sd > 0; }
+
+/* The link from -> to: its model and, when the model draws (loss or
+ * jitter), its own stream "link:from->to", cached per pair. A link that
+ * draws nothing needs neither: no entry is made for it, so a world of
+ * 100,000 clients and 1,000 nodes keeps no table of every pair that ever
+ * talked (*r NULL then). */
+static const struct link_model *link_get(env *e, cm_addr from, cm_addr to, rng **r) {
   struct sim *s = S(e);
-  struct pair *p = g_hash_table_lookup(s->pairs, key(from, to));
-  if (p) return p;
+  *r = NULL;
   static const struct link_model ideal = {0};
+  if (s->only && !model_random(s->only)) return s->only;
+  if (!g_hash_table_size(s->links)) return &ideal;
+  struct pair *p = g_hash_table_lookup(s->pairs, key(from, to));
+  if (p) {
+    *r = p->r;
+    return &p->m;
+  }
   const struct link_model *m = g_hash_table_lookup(s->links, key(from, to));
   if (!m) m = g_hash_table_lookup(s->links, key(from, 0));
   if (!m) m = g_hash_table_lookup(s->links, key(0, to));
   if (!m) m = g_hash_table_lookup(s->links, key(0, 0));
+  if (!m) m = &ideal;
+  if (!model_random(m)) return m; /* the model lives in links until it changes */
   p = g_new(struct pair, 1);
-  p->m = m ? *m : ideal;
+  p->m = *m;
   char name[48];
   snprintf(name, sizeof name, "link:%u->%u", from, to);
   p->r = env_rng(e, name);
   g_hash_table_insert(s->pairs, key(from, to), p);
-  return p;
+  *r = p->r;
+  return &p->m;
 }
 
 static void pkt_release(struct sim *s, struct pkt *p) {
@@ -157,7 +209,7 @@ static void pkt_deliver(engine *en CM_UNUSED, void *arg) {
   env *e = p->e;
   struct sim *s = S(e);
   s->st.in_flight--;
-  struct binding *b = g_hash_table_lookup(s->binds, GUINT_TO_POINTER(p->to));
+  struct binding *b = bind_find(s, p->to);
   if (!b) {
     s->st.dropped_unbound++;
   } else {
@@ -170,17 +222,18 @@ static void pkt_deliver(engine *en CM_UNUSED, void *arg) {
 
 static int sim_send(env *e, cm_addr from, cm_addr to, const uint8_t *data, size_t len) {
   struct sim *s = S(e);
-  if (!g_hash_table_contains(s->binds, GUINT_TO_POINTER(from))) return CM_ENOENT;
+  if (!bind_find(s, from)) return CM_ENOENT;
   if (len > CM_DATAGRAM_MAX) return CM_EINVAL;
   s->st.sent++;
-  struct pair *pr = pair_get(e, from, to);
-  if (pr->m.loss > 0 && rng_uniform(pr->r) < pr->m.loss) {
+  rng *r;
+  const struct link_model *lm = link_get(e, from, to, &r);
+  if (lm->loss > 0 && rng_uniform(r) < lm->loss) {
     s->st.lost++;
     return CM_OK;
   }
-  cm_time d = pr->m.latency;
-  if (pr->m.jitter_sd > 0) d += (cm_time)fabs(rng_normal(pr->r, 0, (double)pr->m.jitter_sd));
-  if (pr->m.bandwidth_bps > 0) d += cm_time_from_s((double)len * 8.0 / pr->m.bandwidth_bps);
+  cm_time d = lm->latency;
+  if (lm->jitter_sd > 0) d += (cm_time)fabs(rng_normal(r, 0, (double)lm->jitter_sd));
+  if (lm->bandwidth_bps > 0) d += cm_time_from_s((double)len * 8.0 / lm->bandwidth_bps);
   struct pkt *p;
   if (len <= SMALL_PKT && s->free_pkts) {
     p = s->free_pkts;
@@ -267,6 +320,8 @@ static void sim_free(env *e) {
   }
   g_ptr_array_free(s->chunks, TRUE);
   g_hash_table_destroy(s->binds);
+  for (size_t i = 0; i < s->npages; i++) g_free(s->pages[i]);
+  g_free(s->pages);
   g_hash_table_destroy(s->links);
   g_hash_table_destroy(s->pairs);
   reqtab_free(s->reqs);
@@ -326,6 +381,7 @@ int env_sim_set_link(env *e, cm_addr from, cm_addr to, const struct link_model *
   *c = *m;
   g_hash_table_insert(S(e)->links, key(from, to), c);
   g_hash_table_remove_all(S(e)->pairs); /* re-resolve on next send */
+  S(e)->only = g_hash_table_size(S(e)->links) == 1 ? g_hash_table_lookup(S(e)->links, key(0, 0)) : NULL;
   return CM_OK;
 }
 

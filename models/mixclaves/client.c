@@ -28,13 +28,14 @@ struct client {
   env *e;
   struct client_params p;
   const struct codec_ops *codec;
-  cm_addr *nodes;
+  const cm_addr *nodes;
   size_t nnodes;
+  cm_addr *nodes_owned; /* nodes when copied; NULL when borrowed */
   rng *r_stream[NSTREAMS], *r_path, *r_delay, *r_nonce;
   double rate[NSTREAMS];
   timer_id stream_timer[NSTREAMS];
   cm_time due[NSTREAMS]; /* when the pending send of each stream is due */
-  uint8_t *pkt; /* codec packet_bytes scratch */
+  uint8_t *pkt; /* codec packet_bytes scratch when over STACK_PKT, else NULL */
   uint64_t real_seq;
   /* tracker: seq base + i is ring[(head + i) & mask], i < count */
   cm_time *sent_at;
@@ -42,8 +43,13 @@ struct client {
   uint64_t base, count, mask, head;
   timer_id late_timer;
   hist *rtt;
+  bool own_rtt;
   struct client_counters k;
 };
+
+/* A packet of at most this many bytes is built on the stack (the codecs'
+ * are 2348 and 2415): no scratch per client. */
+#define STACK_PKT 4096
 
 static const uint8_t MAGIC[4] = {'C', 'M', 'X', 'C'};
 #define PAYLOAD_VERSION 2 /* 1 had a BLAKE2b-128 check */
@@ -169,8 +175,9 @@ static void send_one(client *c, int s) {
   /* the sequence number is taken only once the packet is surely sent */
   m.seq = tracked ? c->base + c->count : (s == S_REAL ? c->real_seq : 0);
   client_payload_encode(&m, pl);
-  int rc = c->codec->build(path, hops, c->p.epoch, dest, pl, sizeof pl, codec_random_rng, c->r_nonce, c->pkt);
-  if (rc == 0) rc = env_send(c->e, c->p.addr, path[0].addr, c->pkt, c->codec->packet_bytes);
+  uint8_t stack_pkt[STACK_PKT], *pkt = c->pkt ? c->pkt : stack_pkt;
+  int rc = c->codec->build(path, hops, c->p.epoch, dest, pl, sizeof pl, codec_random_rng, c->r_nonce, pkt);
+  if (rc == 0) rc = env_send(c->e, c->p.addr, path[0].addr, pkt, c->codec->packet_bytes);
   if (rc != 0) {
     c->k.send_failed++;
     return;
@@ -257,8 +264,8 @@ int client_set_nodes(client *c, const cm_addr *nodes, size_t nnodes) {
   cm_addr *n = malloc(nnodes * sizeof *n);
   if (!n) return CM_ENOMEM;
   memcpy(n, nodes, nnodes * sizeof *n);
-  free(c->nodes);
-  c->nodes = n;
+  free(c->nodes_owned);
+  c->nodes = c->nodes_owned = n;
   c->nnodes = nnodes;
   return 0;
 }
@@ -296,9 +303,19 @@ client *client_new(env *e, const struct client_params *params, const cm_addr *no
   c->r_path = stream(e, c->p.addr, "path");
   c->r_delay = stream(e, c->p.addr, "delay");
   c->r_nonce = stream(e, c->p.addr, "nonce");
-  c->pkt = malloc(c->codec->packet_bytes);
-  c->rtt = hist_new();
-  if (!c->pkt || !c->rtt || client_set_nodes(c, nodes, nnodes) != 0) goto fail;
+  if (c->codec->packet_bytes > STACK_PKT && !(c->pkt = malloc(c->codec->packet_bytes))) goto fail;
+  c->own_rtt = !params->rtt;
+  c->rtt = params->rtt ? params->rtt : hist_new();
+  if (!c->rtt) goto fail;
+  if (params->borrow_nodes) {
+    if (c->p.topology == CLIENT_STRATIFIED && nnodes % c->p.layers) goto fail;
+    for (size_t i = 0; i < nnodes; i++)
+      if (nodes[i] == 0) goto fail;
+    c->nodes = nodes;
+    c->nnodes = nnodes;
+  } else if (client_set_nodes(c, nodes, nnodes) != 0) {
+    goto fail;
+  }
   if (env_bind(e, c->p.addr, on_datagram, c) != 0) goto fail;
   /* one reading of the clock: outside a callback the real backend's
    * env_now moves between two calls */
@@ -323,11 +340,11 @@ void client_free(client *c) {
       if (c->stream_timer[s]) env_cancel(c->e, c->stream_timer[s]);
     if (c->late_timer) env_cancel(c->e, c->late_timer);
   }
-  hist_free(c->rtt);
+  if (c->own_rtt) hist_free(c->rtt);
   free(c->pkt);
   free(c->sent_at);
   free(c->got);
-  free(c->nodes);
+  free(c->nodes_owned);
   free(c);
 }
 

@@ -63,6 +63,14 @@ struct client_params {
    * (required then; a lookup failure counts send_failed). */
   codec_key_fn keys;
   void *keys_ctx;
+  /* Worlds of many clients (100,000 over 1,000 nodes): share instead of
+   * copying. borrow_nodes: client_new keeps nodes[] itself, which must stay
+   * unchanged and outlive the client (client_set_nodes copies as usual).
+   * rtt: NULL, the client's own histogram (58 KB); else round-trip times go
+   * to this one, borrowed, shared with other clients, and client_rtt
+   * returns it. */
+  bool borrow_nodes;
+  hist *rtt;
 };
 
 struct client_counters {
@@ -89,7 +97,8 @@ void client_free(client *c);
 
 void client_counters(const client *c, struct client_counters *out);
 /* Round-trip times (ns) of every tracked packet that came back, late ones
- * included. Owned by c, valid until client_free. */
+ * included. Owned by c, valid until client_free; params.rtt when that was
+ * given (then every sharing client's times). */
 const hist *client_rtt(const client *c);
 /* Merge the round-trip times recorded so far into `into`, then forget them
  * (so client_rtt holds only later ones): per-interval percentiles. */

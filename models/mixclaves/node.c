@@ -42,10 +42,37 @@ void node__block_put(node *n, struct block *b) {
   n->free_blocks = b;
 }
 
+/* O(1) for a contiguous block of addresses (the worlds number their nodes
+ * so), else a binary search: a 1,000-node network must not scan its peers
+ * at every packet. */
 static bool is_peer(const node *n, cm_addr a) {
-  for (size_t i = 0; i < n->npeers; i++)
-    if (n->peers[i] == a) return true;
-  return false;
+  if (!n->npeers) return false;
+  if (n->peers_range) return a >= n->peers_sorted[0] && a - n->peers_sorted[0] < n->npeers;
+  size_t lo = 0, hi = n->npeers;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (n->peers_sorted[mid] < a)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n->npeers && n->peers_sorted[lo] == a;
+}
+
+/* A source holding no packet with its whole failure budget is the same as
+ * one never seen: forgotten (node_sources.h), so the table holds only the
+ * sources with packets held or failures to remember. */
+static void source_forget_if_idle(node *n, struct source *s) {
+  if (s->held || s->tokens < n->p.fail_burst) return;
+  if (s == &n->src0)
+    n->src0_live = false;
+  else
+    srctab_del(&n->sources, s);
+}
+
+static struct source *source_find(node *n, cm_addr a) {
+  if (a == 0) return n->src0_live ? &n->src0 : NULL;
+  return srctab_find(&n->sources, a);
 }
 
 /* The buffer released slot rel->id: send it on. */
@@ -54,7 +81,7 @@ static void on_release(void *arg, const struct buffer_release *rel) {
   struct slot *s = &n->slots[rel->id];
   env_cancel(n->e, s->timer); /* false when it is the timer firing now */
   int rc = env_send(n->e, n->p.addr, s->to, s->b->data + s->off, s->len);
-  if (!s->src) { /* the node's own packet (a control reply), counted with its loop cover */
+  if (s->own) { /* the node's own packet (a control reply), counted with its loop cover */
     if (rc == 0) {
       n->c.loops_sent++;
       n->ctrl.replies_sent++;
@@ -64,7 +91,10 @@ static void on_release(void *arg, const struct buffer_release *rel) {
     }
   } else {
     n->c.held--;
-    s->src->held--;
+    struct source *src = source_find(n, s->src);
+    if (!src) cm_fatal(CM_LOC, "node: a held packet's source is not in the table");
+    src->held--;
+    source_forget_if_idle(n, src);
     if (rc != 0)
       n->c.send_failed++;
     else if (s->deliver)
@@ -91,6 +121,7 @@ static void on_due(env *e, void *arg) {
 void node__hold(node *n, struct source *src, struct block *b, size_t off, size_t len, cm_addr to, bool deliver,
                 cm_time delay) {
   uint32_t i = n->free_slot;
+  if (i == NO_SLOT && n->slots_touched < n->p.buffer_capacity) i = n->slots_touched;
   cm_time release = cm_time_add_sat(env_now(n->e), delay);
   uint64_t *refused = NULL; /* the counter of a refusal */
   if (i == NO_SLOT)
@@ -103,24 +134,36 @@ void node__hold(node *n, struct source *src, struct block *b, size_t off, size_t
     (*refused)++;
     if (!src) n->ctrl.replies_failed++;
     node__block_put(n, b);
+    if (src) source_forget_if_idle(n, src); /* src holds packets when share_full: kept */
     return;
   }
   struct slot *s = &n->slots[i];
-  n->free_slot = s->next_free;
-  *s = (struct slot){.b = b, .off = off, .len = len, .src = src, .to = to, .deliver = deliver, .next_free = NO_SLOT};
+  if (i == n->slots_touched)
+    n->slots_touched++;
+  else
+    n->free_slot = s->next_free;
+  *s = (struct slot){.b = b, .off = off, .len = len, .src = src ? src->addr : 0, .own = !src, .to = to,
+                     .deliver = deliver, .next_free = NO_SLOT};
   s->timer = env_after(n->e, delay, on_due, n);
   if (!src) return;
   src->held++;
   if (++n->c.held > n->c.max_held) n->c.max_held = n->c.held;
 }
 
+/* The source's entry, made when new. Valid until the next source is
+ * added or forgotten (node_sources.h). */
 static struct source *source_of(node *n, cm_addr from) {
-  struct source *s = g_hash_table_lookup(n->sources, GUINT_TO_POINTER(from));
+  struct source *s = source_find(n, from);
   if (s) return s;
-  s = g_new0(struct source, 1);
+  if (from == 0) {
+    s = &n->src0;
+    n->src0_live = true;
+  } else if (!(s = srctab_add(&n->sources, from))) {
+    cm_fatal(CM_LOC, "node: out of memory for the sources table");
+  }
+  s->held = 0;
   s->tokens = n->p.fail_burst;
   s->refilled = env_now(n->e);
-  g_hash_table_insert(n->sources, GUINT_TO_POINTER(from), s);
   return s;
 }
 
@@ -159,6 +202,7 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
   }
   if (sphinx_replay_full(key->replay)) {
     n->c.replay_filter_full++;
+    source_forget_if_idle(n, src);
     return;
   }
   struct block *out = node__block_get(n);
@@ -206,6 +250,7 @@ static void process(node *n, cm_addr from, const uint8_t *in, size_t len) {
   return;
 drop:
   node__block_put(n, out);
+  source_forget_if_idle(n, src);
 }
 
 static void start_service(node *n);
@@ -370,17 +415,34 @@ void node__loops_restart(node *n) {
   if (n->p.loop_rate_per_s > 0 && !n->poisoned) schedule_loop(n);
 }
 
+static int addr_cmp(const void *a, const void *b) {
+  cm_addr x = *(const cm_addr *)a, y = *(const cm_addr *)b;
+  return x < y ? -1 : x > y;
+}
+
 int node_set_peers(node *n, const cm_addr *peers, size_t npeers) {
   if (!n || (!peers && npeers)) return CM_EINVAL;
-  cm_addr *p = NULL;
+  cm_addr *p = NULL, *sorted = NULL;
   if (npeers) {
     p = malloc(npeers * sizeof *p);
-    if (!p) return CM_ENOMEM;
+    sorted = malloc(npeers * sizeof *sorted);
+    if (!p || !sorted) {
+      free(p);
+      free(sorted);
+      return CM_ENOMEM;
+    }
     memcpy(p, peers, npeers * sizeof *p);
+    memcpy(sorted, peers, npeers * sizeof *sorted);
+    qsort(sorted, npeers, sizeof *sorted, addr_cmp);
   }
   free(n->peers);
+  free(n->peers_sorted);
   n->peers = p;
+  n->peers_sorted = sorted;
   n->npeers = npeers;
+  n->peers_range = npeers && sorted[npeers - 1] - sorted[0] == npeers - 1;
+  for (size_t i = 1; n->peers_range && i < npeers; i++)
+    if (sorted[i] == sorted[i - 1]) n->peers_range = false; /* a repeat: not one of each */
   return 0;
 }
 
@@ -424,15 +486,14 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   n->ring = keyring_new(n->p.replay_capacity, n->p.replay_fp * NODE_REPLAY_MARGIN, n->p.epoch_grace);
   n->es = calloc(1, sizeof *n->es);
   n->slots = calloc(n->p.buffer_capacity, sizeof *n->slots);
-  n->sources = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  if (srctab_init(&n->sources) != 0) goto fail;
   if (n->p.service_time) {
     n->q = calloc(n->p.queue_max, sizeof *n->q);
     n->q_from = calloc(n->p.queue_max, sizeof *n->q_from);
     if (!n->q || !n->q_from) goto fail;
   }
   if (!n->buf || !n->ring || !n->es || !n->slots || node_set_peers(n, peers, npeers) != 0) goto fail;
-  for (uint32_t i = 0; i < n->p.buffer_capacity; i++) n->slots[i].next_free = i + 1 < n->p.buffer_capacity ? i + 1 : NO_SLOT;
-  n->free_slot = 0;
+  n->free_slot = NO_SLOT; /* and slots_touched 0: every slot free, none touched */
   if ((n->has_operator = params->operator_pk != NULL)) memcpy(n->operator_pk, params->operator_pk, 32);
   if ((n->has_binary = params->binary_measurement != NULL)) memcpy(n->binary, params->binary_measurement, 32);
   n->p.operator_pk = n->p.binary_measurement = NULL; /* copied */
@@ -456,7 +517,7 @@ void node_free(node *n) {
     if (n->cpu_timer) env_cancel(n->e, n->cpu_timer);
   }
   if (n->slots) {
-    for (uint32_t i = 0; i < n->p.buffer_capacity; i++) {
+    for (uint32_t i = 0; i < n->slots_touched; i++) {
       if (!n->slots[i].b) continue;
       if (n->e) env_cancel(n->e, n->slots[i].timer);
       free(n->slots[i].b);
@@ -476,7 +537,8 @@ void node_free(node *n) {
   free(n->slots);
   free(n->q);
   free(n->q_from);
-  if (n->sources) g_hash_table_destroy(n->sources);
+  srctab_fini(&n->sources);
+  free(n->peers_sorted);
   free(n->peers);
   free(n);
 }

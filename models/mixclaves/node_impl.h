@@ -9,6 +9,7 @@
 #include "mixclaves/epoch_state.h"
 #include "mixclaves/keyring.h"
 #include "mixclaves/node.h"
+#include "mixclaves/node_sources.h"
 
 /* Operator-only counts of control packets (all of them are also in the
  * public discarded_drop): returned only inside READ_METRICS replies. */
@@ -24,17 +25,17 @@ struct block {
   uint8_t data[];
 };
 
-/* What the node keeps per source address. */
-struct source {
-  uint32_t held;    /* packets from it in the delay buffer now */
-  double tokens;    /* failure budget left, at most fail_burst */
-  cm_time refilled; /* when tokens were last brought up to date */
-};
+/* What the node keeps per source address: struct source, in the table of
+ * node_sources.h. A source holding no packet with its whole failure budget
+ * is the same as one never seen, so it is forgotten: the table holds only
+ * the sources with packets held or failures to remember, however many
+ * clients the network has. */
 
 struct slot {
   struct block *b; /* NULL when free */
   size_t off, len; /* the bytes to send: b->data[off, off + len) */
-  struct source *src; /* whose share it counts against; NULL: the node's own (a CTRL reply) */
+  cm_addr src;     /* whose share it counts against (a key of the sources table) */
+  bool own;        /* the node's own packet (a CTRL reply): no source, no share */
   cm_addr to;
   bool deliver;    /* last hop: to is the destination */
   timer_id timer;
@@ -54,9 +55,14 @@ struct node {
   uint8_t pk[32], sk[32], sign_pk[32], sign_sk[64];
   uint8_t measurement[32], quote[64];
   struct block *free_blocks;
-  struct slot *slots;       /* buffer_capacity of them */
+  struct slot *slots;       /* buffer_capacity of them, zero pages until used */
   uint32_t free_slot;       /* head of the free slot list; UINT32_MAX: none */
-  GHashTable *sources;      /* cm_addr -> struct source *, owned */
+  uint32_t slots_touched;   /* slots [slots_touched, capacity) were never used: free too */
+  cm_addr *peers_sorted;    /* the peers, ascending, for is_peer */
+  bool peers_range;         /* they are exactly peers_sorted[0] .. + npeers - 1 */
+  struct srctab sources;
+  struct source src0;       /* sender address 0 (only a direct node_accept can say so), outside the table */
+  bool src0_live;
   uint32_t share_slots;     /* slots one source may hold */
   struct block **q;         /* CPU queue: ring of queue_max, each packet_bytes long */
   cm_addr *q_from;          /* the sender of each queued packet */

@@ -59,8 +59,21 @@ double sphinx_replay_predicted_fp(uint64_t bits, unsigned hashes, uint64_t tags)
   return fp;
 }
 
+/* The last sizing, per thread: a world builds hundreds of nodes with the
+ * same (capacity, fp), and the search costs about 10 ms of pow(). */
+static _Thread_local struct {
+  uint64_t capacity, bits;
+  double fp;
+  unsigned hashes;
+} last_size;
+
 int sphinx_replay_size(uint64_t capacity, double fp, uint64_t *bits, unsigned *hashes) {
   if (capacity == 0 || !(fp > 0 && fp < 1) || !bits || !hashes) return CM_EINVAL;
+  if (last_size.capacity == capacity && last_size.fp == fp) {
+    *bits = last_size.bits;
+    *hashes = last_size.hashes;
+    return 0;
+  }
   uint64_t best_blocks = 0;
   unsigned best_k = 0;
   for (unsigned k = 1; k <= K_MAX; k++) {
@@ -87,6 +100,10 @@ int sphinx_replay_size(uint64_t capacity, double fp, uint64_t *bits, unsigned *h
   if (!best_blocks) return CM_ERANGE;
   *bits = best_blocks * BLOCK_BITS;
   *hashes = best_k;
+  last_size.capacity = capacity;
+  last_size.fp = fp;
+  last_size.bits = *bits;
+  last_size.hashes = best_k;
   return 0;
 }
 

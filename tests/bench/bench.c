@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -42,7 +43,9 @@ static const struct bench_def benches[] = {
    "      (unwrap rate over x25519/2); goals >= 0.85 and create under 250 us"},
   {"mixnet-sim", bench_mixnet_sim,
    "simulated packet-hops per wall second, Loopix-like network (6 nodes, 3 layers,\n"
-   "      3 hops, many clients), abstract codec (goal 2 M), then the full codec"},
+   "      3 hops, many clients), abstract codec (goal 2 M); growth: 10, 100, 1,000 nodes\n"
+   "      with 100 clients a node (wall time, peak RSS each); then the full codec.\n"
+   "      --nodes N [--clients M]: that one size instead"},
   {"buffer", bench_buffer,
    "the mix node's delay buffer per variant (append, random, oblivious), capacity\n"
    "      4096, one put per packet and a take at each release, mean occupancy 16 and\n"
@@ -78,7 +81,7 @@ static const struct bench_def benches[] = {
 #define NBENCH (sizeof(benches) / sizeof(benches[0]))
 
 static void usage(FILE *f) {
-  fprintf(f, "usage: cloudmix bench [--quick] [NAME...]\n"
+  fprintf(f, "usage: cloudmix bench [--quick] [--nodes N [--clients M]] [NAME...]\n"
              "Runs the named benchmarks (default: all) and prints one line per figure group,\n"
              "`bench NAME key=value ...`, on stdout; progress goes to stderr. Every figure is\n"
              "measured in this run. --quick uses small sizes (a few seconds; checks that the\n"
@@ -88,11 +91,25 @@ static void usage(FILE *f) {
 
 int bench_main(int argc, char **argv) {
   bool quick = false, any = false;
+  uint32_t nodes = 0, clients = 0;
   bool sel[NBENCH] = {false};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--quick") == 0) {
       quick = true;
+    } else if (strcmp(a, "--nodes") == 0 || strcmp(a, "--clients") == 0) {
+      /* mixnet-sim's size */
+      char *end = NULL;
+      unsigned long v = i + 1 < argc ? strtoul(argv[i + 1], &end, 10) : 0;
+      bool is_nodes = a[2] == 'n';
+      if (i + 1 >= argc || !end || *end || v < 1 || v > (is_nodes ? 100000UL : 10000000UL)) {
+        fprintf(stderr, "cloudmix bench: %s: expected a whole number from 1 to %s, got '%s'\n", a,
+                is_nodes ? "100000" : "10000000", i + 1 < argc ? argv[i + 1] : "");
+        return 2;
+      }
+      if (is_nodes) nodes = (uint32_t)v;
+      else clients = (uint32_t)v;
+      i++;
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
       return 0;
@@ -102,15 +119,15 @@ int bench_main(int argc, char **argv) {
       if (k == NBENCH) {
         /* The nearest option or benchmark name (scenario_word_suggest),
          * then the full list. */
-        char *names[NBENCH + 3];
+        char *names[NBENCH + 5];
         size_t n = 0;
-        if (a[0] == '-') names[n++] = "--quick", names[n++] = "--help";
+        if (a[0] == '-') names[n++] = "--quick", names[n++] = "--nodes", names[n++] = "--clients", names[n++] = "--help";
         else
           for (size_t j = 0; j < NBENCH; j++) names[n++] = (char *)benches[j].name;
         names[n] = NULL;
         char *hint = scenario_word_suggest(a, names, a[0] == '-' ? "" : "'", a[0] == '-' ? "" : "'", NULL);
         fprintf(stderr, "cloudmix bench: unknown %s '%s'%s%s (benchmarks: engine-hold, mm1, results-store, cloudless-live, sphinx, mixnet-sim, buffer, mixnode-udp, dag-placement, real-invoke, real-storage, replay; "
-                        "options: --quick, --help)\n", a[0] == '-' ? "option" : "benchmark", a, *hint ? "; " : "", hint);
+                        "options: --quick, --nodes, --clients, --help)\n", a[0] == '-' ? "option" : "benchmark", a, *hint ? "; " : "", hint);
         g_free(hint);
         return 2;
       }
@@ -118,6 +135,11 @@ int bench_main(int argc, char **argv) {
       any = true;
     }
   }
+  if (clients && !nodes) {
+    fprintf(stderr, "cloudmix bench: --clients needs --nodes (the size of mixnet-sim's one row)\n");
+    return 2;
+  }
+  if (nodes) bench_mixnet_sim_size(nodes, clients);
   int rc = 0;
   for (size_t k = 0; k < NBENCH; k++) {
     if (any && !sel[k]) continue;

@@ -31,6 +31,9 @@ int bench_results_store(bool quick);
 int bench_cloudless_live(bool quick);
 int bench_sphinx(bool quick);
 int bench_mixnet_sim(bool quick);
+/* `bench mixnet-sim --nodes N [--clients M]`: run that one size (clients
+ * default 100 a node) instead of the table. */
+void bench_mixnet_sim_size(uint32_t nodes, uint32_t clients);
 int bench_buffer(bool quick);
 int bench_mixnode_udp(bool quick);
 int bench_dag_placement(bool quick);

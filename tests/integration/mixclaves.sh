@@ -4,7 +4,9 @@
 # correlations (|R(c)| <= 0.01, R(a) > R(b)); one Twisted node saturates at
 # a few hundred to ~1000 msg/s and the enclave lowers its peak (Fig. 8);
 # three Mixclaves nodes carry more than six Loopix nodes (Fig. 9); the cost
-# rows equal the seed's dollars (Table 1); every packet is accounted for;
+# rows equal the seed's dollars (Table 1) and the enclave premium follows
+# enclave = true; every packet is accounted for, one held past the drain as
+# its own outcome; a 1,000-node network runs and balances;
 # the same seed gives identical tables; malformed scenarios exit 2 with one
 # line. Needs CLOUDMIX; run from the repository root.
 set -u
@@ -46,8 +48,8 @@ else bad "fig1: R(a) > R(b)" "a=$ra b=$rb"; fi
 pk() { q "$1" "SELECT peak_per_s FROM mixclaves_cost WHERE config='$2'"; }
 plain=$(pk "$T/fig8-single-node.db" plain)
 encl=$(pk "$T/fig8-single-node.db" enclave)
-if awk "BEGIN{exit !($plain >= 300 && $plain <= 1000 && $encl < $plain)}"; then
-  ok "fig8: one Twisted node peaks at $plain msg/s (seed < 800), $encl in an enclave (seed: about 200 less)"
+if awk "BEGIN{exit !($plain >= 300 && $plain <= 1100 && $encl < $plain && $encl <= 801)}"; then
+  ok "fig8: one Twisted node peaks at $plain msg/s out of an enclave, $encl in one (seed: < 800 in one, Table 1; about 200 less than out, Fig. 8)"
 else bad "fig8: saturation" "plain=$plain enclave=$encl"; fi
 sat=$(q "$T/fig8-single-node.db" "SELECT sum(dropped) > 0 FROM mixclaves_load WHERE config='plain' AND rate > 1000")
 lo=$(q "$T/fig8-single-node.db" "SELECT sum(dropped) FROM mixclaves_load WHERE config='plain' AND rate <= 600")
@@ -65,8 +67,8 @@ lx=$(pk "$T/fig9-scalability.db" loopix-6x3)
 m3=$(pk "$T/fig9-scalability.db" mixclaves-3)
 m1=$(pk "$T/fig9-scalability.db" mixclaves-1)
 m4=$(pk "$T/fig9-scalability.db" mixclaves-4)
-if awk "BEGIN{exit !($m3 > $lx && $m4 > $m3 && $m3 > $m1)}"; then
-  ok "fig9: Mixclaves 3 nodes $m3 msg/s > Loopix 6 nodes $lx msg/s; 1 node $m1, 4 nodes $m4"
+if awk "BEGIN{exit !($m3 > $lx && $m4 > $m3 && $m3 > $m1 && $lx < 2400 && $m1 <= 801)}"; then
+  ok "fig9: Mixclaves 3 nodes (enclave) $m3 msg/s > Loopix 6 nodes (no enclave) $lx msg/s (seed < 2400); 1 node $m1 (seed < 800), 4 nodes $m4"
 else bad "fig9: Mixclaves 3 > Loopix 6" "loopix=$lx m1=$m1 m3=$m3 m4=$m4"; fi
 
 # --- Table 1: the seed's dollars ----------------------------------------------------
@@ -77,6 +79,45 @@ $CLOUDMIX run $S/table1-cost.ini --quiet --set network.rates=800 --set cost.prem
   bad "fraction premium run"
 fr=$(q "$T/frac.db" "SELECT printf('%.2f', node_month_usd) FROM mixclaves_cost WHERE mixnet='Mixclaves' LIMIT 1")
 [ "$fr" = 53.29 ] && ok "table1: premium_model = fraction (seed's 8%) gives 53.29 a node-month" || bad "fraction premium" "got $fr"
+
+# the premium follows the machine: Mixclaves nodes out of an enclave are
+# priced as Loopix nodes, and Loopix nodes in one as Mixclaves nodes
+$CLOUDMIX run $S/table1-cost.ini --quiet --set network.rates=800 --set config.mixclaves-1.enclave=false \
+  --set config.loopix-6x3.enclave=true --out "$T/swap.db" || bad "enclave swap run"
+sw=$(q "$T/swap.db" "SELECT printf('%.2f', node_month_usd) FROM mixclaves_cost WHERE config IN ('loopix-6x3', 'mixclaves-1') ORDER BY config" | tr '\n' ' ')
+[ "$sw" = "53.34 49.34 " ] && ok "table1: the enclave premium goes with enclave = true, not the topology ($sw)" ||
+  bad "premium follows enclave" "got $sw"
+
+# --- a packet held past the drain is its own outcome (issue 15) ----------------------
+# per-hop delays of mean 1000 s, held up to 10,000 s, a drain of 1 s past
+# step + late_after: most packets are still in the node at the end
+$CLOUDMIX run $S/fig8-single-node.ini --set network.rates=200 --set network.mean_delay_ms=1e6 \
+  --set network.max_delay_ms=1e7 --set network.drain_s=1 --out "$T/held.db" >"$T/held.out" 2>"$T/err"
+code=$?
+h=$(q "$T/held.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='packets_held_at_end'")
+u=$(q "$T/held.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='packets_unaccounted'")
+if [ "$code" = 0 ] && [ "${h:-0}" -gt 0 ] && [ "$u" = 0 ] && grep -q "$h held in a node at the end of the drain" "$T/held.out"; then
+  ok "mean_delay_ms = 1e6: $h packets held at the end of the drain, reported, 0 unaccounted, exit 0"
+else bad "held at end" "exit $code held=$h unaccounted=$u: $(cat "$T/err")"; fi
+# the default drain (3600 s) releases every packet held under max_delay 10 s
+$CLOUDMIX run $S/fig8-single-node.ini --quiet --set network.rates=200 --set network.mean_delay_ms=1e6 \
+  --out "$T/held2.db" 2>"$T/err"
+code=$?
+h=$(q "$T/held2.db" "SELECT CAST(value AS INTEGER) FROM run_metrics WHERE name='packets_held_at_end'")
+[ "$code" = 0 ] && [ "$h" = 0 ] && ok "mean_delay_ms = 1e6, default drain: nothing held at the end, exit 0" ||
+  bad "default drain" "exit $code held=$h: $(cat "$T/err")"
+
+# --- a 1,000-node network runs and balances (small simulated time; speed is
+# measured by bench mixnet-sim, not here) --------------------------------------------
+$CLOUDMIX run $S/fig8-single-node.ini --quiet --set network.rates=2000 --set network.step_s=0.3 \
+  --set network.warmup_s=0.1 --set config.plain.nodes=1000 --set config.plain.hops=3 --set network.clients=2000 \
+  --set network.host=c-node --out "$T/big.db" 2>"$T/err"
+code=$?
+r=$(q "$T/big.db" "SELECT nodes || ' ' || sent || ' ' || (sent = received + dropped) || ' ' || unaccounted FROM mixclaves_load WHERE config='plain'")
+set -- $r
+if [ "$code" = 0 ] && [ "${1:-}" = 1000 ] && [ "${2:-0}" -gt 0 ] && [ "${3:-}" = 1 ] && [ "${4:-}" = 0 ]; then
+  ok "1,000 nodes, 2,000 clients: $2 tracked packets, sent = back + dropped, 0 unaccounted"
+else bad "1,000-node network" "exit $code row=$r: $(cat "$T/err")"; fi
 
 # --- same seed, same tables ----------------------------------------------------------
 for i in 1 2; do

@@ -105,6 +105,50 @@ static void test_sim_link_delay(void **state CM_UNUSED) {
   env_free(e);
 }
 
+/* Bindings below 2^24 (direct pages) and above (the hash table) behave
+ * alike: bind, refuse a second bind, deliver, unbind, drop as unbound,
+ * bind again. A link that draws nothing (no loss, no jitter) and one that
+ * draws keep their own behaviour side by side. */
+static void test_sim_bindings(void **state CM_UNUSED) {
+  const cm_addr addrs[] = {1, 4095, 4096, 100000, (1u << 24) - 1, 1u << 24, 0xfffffff0u};
+  const size_t n = sizeof addrs / sizeof addrs[0];
+  env *e = env_sim_new(3);
+  struct link_model m = {.latency = CM_MS(1)};
+  assert_int_equal(env_sim_set_link(e, 0, 0, &m), 0);
+  for (size_t i = 0; i < n; i++) assert_int_equal(env_bind(e, addrs[i], on_dgram, NULL), 0);
+  for (size_t i = 0; i < n; i++) assert_int_equal(env_bind(e, addrs[i], on_dgram, NULL), CM_EEXIST);
+  got = 0;
+  uint8_t b = 0;
+  for (size_t i = 0; i < n; i++) assert_int_equal(env_send(e, addrs[i], addrs[(i + 1) % n], &b, 1), 0);
+  assert_int_equal(env_send(e, 2, 1, &b, 1), CM_ENOENT); /* 2 is not bound */
+  env_run(e, CM_TIME_MAX);
+  assert_int_equal(got, (int)n);
+  for (size_t i = 0; i < n; i++) assert_int_equal(env_unbind(e, addrs[i]), 0);
+  for (size_t i = 0; i < n; i++) assert_int_equal(env_unbind(e, addrs[i]), CM_ENOENT);
+  assert_int_equal(env_bind(e, 1, on_dgram, NULL), 0);
+  assert_int_equal(env_bind(e, 1u << 24, on_dgram, NULL), 0);
+  assert_int_equal(env_send(e, 1, 4096, &b, 1), 0);     /* unbound now */
+  assert_int_equal(env_send(e, 1u << 24, 1, &b, 1), 0); /* bound again */
+  env_run(e, CM_TIME_MAX);
+  struct env_net_stats st;
+  env_net_stats(e, &st);
+  assert_int_equal(got, (int)n + 1);
+  assert_int_equal(st.dropped_unbound, 1);
+  /* a lossy link beside the lossless default: only it loses */
+  struct link_model lossy = {.latency = CM_MS(1), .loss = 0.5};
+  assert_int_equal(env_sim_set_link(e, 1u << 24, 0, &lossy), 0);
+  for (int i = 0; i < 200; i++) {
+    assert_int_equal(env_send(e, 1, 1u << 24, &b, 1), 0);
+    assert_int_equal(env_send(e, 1u << 24, 1, &b, 1), 0);
+  }
+  env_run(e, CM_TIME_MAX);
+  env_net_stats(e, &st);
+  assert_true(st.lost > 60 && st.lost < 140);
+  assert_int_equal(st.delivered, (uint64_t)got);
+  assert_int_equal(got, (int)n + 1 + 400 - (int)st.lost);
+  env_free(e);
+}
+
 static int fired;
 static void tick(env *e CM_UNUSED, void *arg CM_UNUSED) { fired++; }
 
@@ -157,7 +201,7 @@ int main(void) {
       cmocka_unit_test(test_pingpong_sim),   cmocka_unit_test(test_pingpong_real),
       cmocka_unit_test(test_pingpong_sim_lossy), cmocka_unit_test(test_sim_link_delay),
       cmocka_unit_test(test_sim_timers),     cmocka_unit_test(test_rng_same_in_both),
-      cmocka_unit_test(test_sim_next_event),
+      cmocka_unit_test(test_sim_next_event), cmocka_unit_test(test_sim_bindings),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,6 +245,70 @@ static void test_real_between_clients(void **state CM_UNUSED) {
   env_free(e);
 }
 
+/* Many clients sharing one node list (borrowed) and one RTT histogram:
+ * the same sends, paths and counters as clients that copy their own; the
+ * shared histogram holds every client's times and outlives them. */
+static void run_shared(bool share, uint64_t *tracked, uint64_t *received, uint64_t *rtt_count, double *rtt_sum) {
+  env *e = env_sim_new(11);
+  struct link_model m = {.latency = CM_MS(1)};
+  env_sim_set_link(e, 0, 0, &m);
+  cm_addr nodes[4] = {NODE0, NODE0 + 1, NODE0 + 2, NODE0 + 3};
+  node *n[4];
+  for (int i = 0; i < 4; i++) {
+    struct node_params np = {.addr = nodes[i]};
+    assert_non_null(n[i] = node_new(e, &np, nodes, 4));
+  }
+  hist *shared = hist_new();
+  client *c[8];
+  for (int j = 0; j < 8; j++) {
+    struct client_params p = {.addr = CLIENT0 + j, .hops = 3, .loop_rate_per_s = 50, .stop = CM_S(1),
+                              .borrow_nodes = share, .rtt = share ? shared : NULL};
+    assert_non_null(c[j] = client_new(e, &p, nodes, 4));
+    assert_true((client_rtt(c[j]) == shared) == share);
+  }
+  env_run(e, CM_S(3));
+  *tracked = *received = *rtt_count = 0;
+  *rtt_sum = 0;
+  for (int j = 0; j < 8; j++) {
+    struct client_counters k;
+    client_counters(c[j], &k);
+    assert_true(client_counters_balanced(&k));
+    *tracked += k.tracked;
+    *received += k.received;
+    if (!share) {
+      *rtt_count += hist_count(client_rtt(c[j]));
+      *rtt_sum += hist_sum(client_rtt(c[j]));
+    }
+  }
+  for (int j = 0; j < 8; j++) client_free(c[j]);
+  if (share) { /* the clients are gone, the histogram is the caller's */
+    *rtt_count = hist_count(shared);
+    *rtt_sum = hist_sum(shared);
+  }
+  hist_free(shared);
+  for (int i = 0; i < 4; i++) node_free(n[i]);
+  env_free(e);
+}
+
+static void test_shared_nodes_and_rtt(void **state CM_UNUSED) {
+  uint64_t t1, r1, n1, t2, r2, n2;
+  double s1, s2;
+  run_shared(false, &t1, &r1, &n1, &s1);
+  run_shared(true, &t2, &r2, &n2, &s2);
+  assert_true(t1 > 300);
+  assert_int_equal(t1, t2);
+  assert_int_equal(r1, r2);
+  assert_int_equal(n1, r1); /* every packet back, one time each */
+  assert_int_equal(n2, n1);
+  assert_true(s2 == s1);
+  /* a borrowed list is checked like a copied one */
+  env *e = env_sim_new(1);
+  cm_addr bad[2] = {NODE0, 0};
+  struct client_params p = {.addr = CLIENT0, .borrow_nodes = true};
+  assert_null(client_new(e, &p, bad, 2));
+  env_free(e);
+}
+
 /* ---- the two kinds of randomness ---- */
 
 #define CAP 256
@@ -329,6 +393,7 @@ int main(void) {
       cmocka_unit_test(test_payload),          cmocka_unit_test(test_rates_and_domain_paths),
       cmocka_unit_test(test_stratified_paths), cmocka_unit_test(test_late_threshold),
       cmocka_unit_test(test_real_between_clients), cmocka_unit_test(test_secrets_from_the_os),
+      cmocka_unit_test(test_shared_nodes_and_rtt),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
