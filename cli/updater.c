@@ -162,6 +162,7 @@ static void set_env_epoch(struct upd *s) {
 static bool spawn(const char *cmd, GPid *pid, int *out, char **why) {
   char *argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
   GError *ge = NULL;
+  /* out NULL: the command's stdout is the updater's */
   bool ok = g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, pid, NULL, out, NULL,
                                      &ge);
   if (!ok) *why = g_strdup(ge->message), g_error_free(ge);
@@ -285,15 +286,13 @@ static void op_committed(void *ctx, const struct epoch_digest *d) {
   }
   if (s->commit_cmd) {
     GPid pid;
-    int out = -1;
     char *why = NULL;
     char v[32];
     snprintf(v, sizeof v, "%u", d->version);
     set_env_epoch(s);
     g_setenv("CM_EPOCH", v, TRUE);
     s->commit_cmds++;
-    if (spawn(s->commit_cmd, &pid, &out, &why)) {
-      close(out);
+    if (spawn(s->commit_cmd, &pid, NULL, &why)) {
       g_child_watch_add(pid, on_commit_cmd, s);
     } else {
       s->commit_cmd_failed++;
