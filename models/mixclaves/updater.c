@@ -43,7 +43,7 @@ struct updater {
   timer_id round_timer;
   uint32_t round;
   bool round_open;
-  uint32_t round_outstanding, round_rates;
+  uint32_t round_outstanding, round_rates, round_first;
   double round_sum;
   /* scale-out */
   enum state st;
@@ -136,8 +136,11 @@ static void finish_round(updater *u) {
     u->k.decisions_skipped++;
     return;
   }
+  /* nodes without a reply are assumed as loaded as those with a rate; a
+   * node on its first reply (just added: no rate yet) is not: the load
+   * the others measured is the whole load, so it counts as carrying none */
   uint32_t n = u->committed->n;
-  double agg = u->round_sum * n / u->round_rates;
+  double agg = u->round_sum * (n - u->round_first) / u->round_rates;
   u->k.last_throughput = agg;
   if (u->st == ST_IDLE && n - 1 < u->p.nthresholds && agg > u->thresholds[n - 1] && n < u->p.max_nodes)
     scale_out(u);
@@ -153,6 +156,7 @@ static void round_tick(env *e, void *arg) {
   u->round_open = true;
   u->round_outstanding = u->committed->n;
   u->round_rates = 0;
+  u->round_first = 0;
   u->round_sum = 0;
   cm_time next = env_now(u->e) + u->p.sample_interval;
   if (!u->p.stop || next < u->p.stop) u->round_timer = env_after(u->e, u->p.sample_interval, round_tick, u);
@@ -178,6 +182,7 @@ static void on_metrics(void *arg, uint64_t token, const struct updater_metrics *
     u->round_sum += (double)(m->processed - s->processed) / cm_time_to_s(m->at - s->at);
     u->round_rates++;
   }
+  if (m && !s->have && !r->timed_out && r->tag == u->round && u->round_open) u->round_first++;
   if (m && (!s->have || m->at > s->at)) *s = (struct sample){.have = true, .processed = m->processed, .at = m->at};
   if (!r->timed_out) round_answered(u, r->tag);
   g_free(r);

@@ -11,9 +11,12 @@
  * packets it processed and the node's time, and the rate since that node's
  * previous reply is its throughput. When the round ends (every request
  * answered or timed out) the aggregate throughput is the sum over the
- * nodes with a rate, scaled by nodes / nodes-with-a-rate (a node that did
- * not answer is assumed as loaded as those that did; no decision when none
- * did). If it passes thresholds[n - 1] (n nodes; the table is the measured
+ * nodes with a rate, scaled by (nodes - nodes on their first reply) /
+ * nodes-with-a-rate (a node that did not answer is assumed as loaded as
+ * those that did; a node on its first reply, just added, has no rate and
+ * counts as carrying none: the others measured the whole load, and
+ * counting it as loaded made the round after each commit pass the next
+ * threshold at once; no decision when no node has a rate). If it passes thresholds[n - 1] (n nodes; the table is the measured
  * saturation, seed 4.3 "We use the throughput measured in Section 5 to
  * populate a table for scaling thresholds"), the updater scales out:
  *   provision (the world decides how long it takes; it may refuse)
