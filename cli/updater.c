@@ -37,7 +37,7 @@
 #include "node_digests.h"
 
 static const char *const upd_keys[] = {"address", "listen", "operator", "digests", "thresholds", "sample_s",
-                                       "reply_timeout_ms", "converge_timeout_s", "max_attempts", "max_nodes",
+                                       "reply_timeout_ms", "converge_timeout_s", "max_attempts", "max_nodes", "settle_s",
                                        "hops", "mean_delay_ms", "duration_s", "provision_cmd", "commit_cmd",
                                        "topology", "crypto", NULL};
 
@@ -350,6 +350,7 @@ static void print_end(struct upd *s, struct updater_ctrl *uc) {
     const char *name;
     uint64_t v;
   } rows[] = {{"epoch", k.epoch}, {"nodes", k.nodes}, {"rounds", k.rounds}, {"decisions_skipped", k.decisions_skipped},
+              {"settling", k.settling},
               {"scale_outs", k.scale_outs}, {"provisioned", k.provisioned}, {"provision_failed", k.provision_failed},
               {"attempts", k.attempts}, {"committed", k.committed}, {"retried", k.retried},
               {"abandoned", k.abandoned}, {"running", k.running}, {"metrics_sent", k.metrics_sent},
@@ -397,6 +398,7 @@ int cli_updater(int argc, char **argv) {
       "                 thresholds = R1, R2, ... (msg/s at which 1, 2, ... nodes scale\n"
       "                 out; required), sample_s (1), reply_timeout_ms (500),\n"
       "                 converge_timeout_s (5), max_attempts (10), max_nodes (64),\n"
+      "                 settle_s (0: after a commit, rounds decide nothing this long),\n"
       "                 hops (1: a request's path length), mean_delay_ms (1),\n"
       "                 duration_s (0: until a signal), provision_cmd, commit_cmd,\n"
       "                 topology = FILE, crypto = full\n"
@@ -445,6 +447,7 @@ int cli_updater(int argc, char **argv) {
   up.converge_timeout = cm_time_from_s(mixcfg_double(&c, G, "converge_timeout_s", 5, 0.01, 86400));
   up.max_attempts = (uint32_t)mixcfg_uint(&c, G, "max_attempts", false, 10, 1, 1000);
   up.max_nodes = (uint32_t)mixcfg_uint(&c, G, "max_nodes", false, EPOCH_MAX_NODES, 1, EPOCH_MAX_NODES);
+  up.settle = cm_time_from_s(mixcfg_double(&c, G, "settle_s", 0, 0, 86400));
   uint32_t hops = (uint32_t)mixcfg_uint(&c, G, "hops", false, 1, 1, CODEC_HOPS_MAX - 1);
   cm_time mean_delay = cm_time_from_s(mixcfg_double(&c, G, "mean_delay_ms", 1, 1e-3, 1e6) / 1e3);
   double dur = mixcfg_double(&c, G, "duration_s", 0, 0, 1e7);

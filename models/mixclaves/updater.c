@@ -53,6 +53,7 @@ struct updater {
   bool acked[EPOCH_MAX_NODES], commit_acked[EPOCH_MAX_NODES];
   timer_id converge_timer;
   cm_time commit_until;
+  cm_time settle_until; /* rounds decide nothing before this (params.settle after a commit) */
   struct updater_counters k;
 };
 
@@ -142,6 +143,10 @@ static void finish_round(updater *u) {
   uint32_t n = u->committed->n;
   double agg = u->round_sum * (n - u->round_first) / u->round_rates;
   u->k.last_throughput = agg;
+  if (env_now(u->e) < u->settle_until) { /* the load right after a commit is a transient */
+    u->k.settling++;
+    return;
+  }
   if (u->st == ST_IDLE && n - 1 < u->p.nthresholds && agg > u->thresholds[n - 1] && n < u->p.max_nodes)
     scale_out(u);
 }
@@ -206,6 +211,7 @@ static void converged(updater *u, struct updater_attempt *a) {
   u->k.epoch = u->committed->version;
   u->k.nodes = u->committed->n;
   u->commit_until = env_now(u->e) + u->p.converge_timeout;
+  u->settle_until = env_now(u->e) + u->p.settle;
   memset(u->commit_acked, 0, sizeof u->commit_acked);
   for (uint32_t i = 0; i < u->committed->n; i++)
     send(u, REQ_COMMIT, u->committed->nodes[i].addr, u->committed->version);

@@ -35,6 +35,7 @@ LINK_MS=${LINK_MS:-2}
 JITTER_MS=${JITTER_MS:-1}
 RATE=${RATE:-2mbit}
 UPDATER=${UPDATER:-1}
+SETTLE_S=${SETTLE_S:-3}
 THRESHOLDS=${THRESHOLDS:-300, 230, 290, 360, 430, 500, 570, 640}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -69,7 +70,7 @@ T0=$(date +%s.%N)
 if [ "$UPDATER" = 1 ]; then
   { printf '[updater]\naddress = %s\nlisten = %s.99:%s\noperator = %s/op\ndigests = %s/digests\n' $((1000 + 99)) \
       "$TB_SUBNET" "$TB_CLIENT_PORT" "$TB_DIR" "$TB_DIR"
-    printf 'thresholds = %s\nsample_s = 1\nreply_timeout_ms = 1000\nconverge_timeout_s = 5\nmax_attempts = 3\n' "$THRESHOLDS"
+    printf 'thresholds = %s\nsample_s = 1\nreply_timeout_ms = 1000\nconverge_timeout_s = 5\nmax_attempts = 3\nsettle_s = %s\n' "$THRESHOLDS" "$SETTLE_S"
     printf 'max_nodes = %s\ntopology = %s/topology.ini\n' "$NODES_MAX" "$TB_DIR"
     printf 'provision_cmd = sh %s/tb_request.sh %s provision\ncommit_cmd = sh %s/tb_request.sh %s commit\n' "$HERE" "$TB_DIR" "$HERE" "$TB_DIR"
     tb_peers; } >"$TB_DIR/updater.ini"

@@ -206,6 +206,30 @@ static void test_new_node_first_reply(void **state) {
   finish(&f, u);
 }
 
+/* params.settle: after a commit, rounds measure but decide nothing; 1300
+ * msg/s passes both thresholds, but the second scale-out waits the 6 s. */
+static void test_settle_after_commit(void **state) {
+  (void)state;
+  struct fake f, g;
+  uint8_t sk[EPOCH_SK_BYTES];
+  struct updater_params p = {0}, q = {.settle = CM_S(6)};
+  updater *u = setup(&f, 1300, &p, sk);
+  updater *v = setup(&g, 1300, &q, sk);
+  env_run(f.e, CM_S(20));
+  env_run(g.e, CM_S(20));
+  size_t nu, nv;
+  const struct updater_attempt *a = updater_attempts(u, &nu), *b = updater_attempts(v, &nv);
+  assert_int_equal(nu, 2);
+  assert_int_equal(nv, 2);
+  assert_true(b[1].started - b[0].ended >= CM_S(6));
+  assert_true(a[1].started - a[0].ended < CM_S(6));
+  struct updater_counters k;
+  updater_counters(v, &k);
+  assert_true(k.settling >= 5);
+  finish(&f, u);
+  finish(&g, v);
+}
+
 static void test_scale_out_and_table_end(void **state) {
   (void)state;
   struct fake f;
@@ -393,7 +417,7 @@ int main(void) {
       cmocka_unit_test(test_retry_next_epoch),  cmocka_unit_test(test_no_commit_without_all_acks),
       cmocka_unit_test(test_scale_in_refused),  cmocka_unit_test(test_late_and_provision_failure),
       cmocka_unit_test(test_late_acks_count),   cmocka_unit_test(test_bad_params),
-      cmocka_unit_test(test_new_node_first_reply),
+      cmocka_unit_test(test_new_node_first_reply), cmocka_unit_test(test_settle_after_commit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
