@@ -5,23 +5,31 @@
 # node saturates on its link, not on this machine's 2 cores). A probe
 # client sends PROBE_RATE loops/s for the whole run (its RTT is the series'
 # latency); every STEP_S seconds a load client joins with LOAD_RATE
-# loops/s (the offered load ramps up). After each step the script looks
-# at the last STEP_S/2 seconds: if the delivered share fell under 95% or
-# the probe's p99 rose over 2x that of the first step, it adds a node (a
-# new namespace, `cloudmix node init`, configs rewritten, SIGHUP: nodes
-# first, then clients), up to NODES_MAX. The script decides and drives
-# the scale-out, not the updater (models/mixclaves/updater), which is not
-# joined to real mode yet.
+# loops/s (the offered load ramps up). UPDATER=1 (the default): `cloudmix
+# updater` decides, in a namespace of its own, from the nodes' metrics
+# read by CTRL packets (thresholds THRESHOLDS, settle SETTLE_S); this
+# script only answers its provision_cmd and commit_cmd (tb_request.sh):
+# start the next node at the committed epoch and reload the nodes'
+# configs; after a commit, the clients' configs from the updater's
+# topology, SIGHUP (tests/testbed/README.md, "Scale-out by the updater").
+# UPDATER=0: after each step the script looks at the last STEP_S/2
+# seconds: if the delivered share fell under 95% or the probe's p99 rose
+# over 2x that of the first step, it adds a node (a new namespace, `cloudmix
+# node init`, configs rewritten, SIGHUP: nodes first, then clients), up to
+# NODES_MAX.
 #
 # Writes OUT/elasticity.csv (t_s, nodes, offered_per_s, delivered_per_s,
 # p50_ms, p99_ms: offered and delivered summed over every client per
-# second; latency: the probe's), OUT/events.csv (t_s, nodes: when a node
-# was added), OUT/nodes.csv, OUT/clients.csv, OUT/links.txt (tbf drops per
+# second; latency: the probe's), OUT/events.csv (t_s, nodes, event: a node
+# provisioned / an epoch committed / added by the script), OUT/updater.out,
+# OUT/attempts.txt and OUT/updater_events.txt (the updater's output, its
+# attempts, its decisions), OUT/epochs.txt (each node's epoch at its end),
+# OUT/nodes.csv, OUT/clients.csv, OUT/links.txt (tbf drops per
 # node link), OUT/NAME.out (each node's and client's full output) and
 # OUT/elasticity.png (gnuplot, tests/testbed/elasticity.gp).
 # Env: CLOUDMIX, OUT; NODES_START (2), NODES_MAX (6), STEPS (10), STEP_S
 # (6), PROBE_RATE (10), LOAD_RATE (20), LINK_MS (2), JITTER_MS (1), RATE
-# (2mbit). Root.
+# (2mbit), UPDATER (1), THRESHOLDS, SETTLE_S (3). Root.
 set -u
 : "${CLOUDMIX:?set CLOUDMIX}"
 : "${OUT:?set OUT}"
@@ -179,7 +187,7 @@ echo "t_s,nodes,offered_per_s,delivered_per_s,p50_ms,p99_ms" >"$OUT/elasticity.c
 cat "$OUT/nodes.csv" "$OUT/clients.csv" "$OUT/links.txt"
 echo "testbed: series $OUT/elasticity.csv ($(($(wc -l <"$OUT/elasticity.csv") - 1)) s), node additions $OUT/events.csv"
 if command -v gnuplot >/dev/null; then
-  gnuplot -e "dir='$OUT'" "$HERE/elasticity.gp" && echo "testbed: plot $OUT/elasticity.png"
+  gnuplot -e "dir='$OUT'; who='$([ "$UPDATER" = 1 ] && echo 'cloudmix updater' || echo 'the script')'" "$HERE/elasticity.gp" && echo "testbed: plot $OUT/elasticity.png"
 fi
 # every node's key epoch at its end (the last "epoch" line it printed)
 for n in $TB_NODES; do echo "$n $(awk '$1 == "epoch" && NF == 2 { e = $2 } END { print e }' "$TB_DIR/$n/node.out")"; done >"$OUT/epochs.txt"
