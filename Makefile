@@ -188,7 +188,7 @@ test-slurm: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/slurm.sh
 
 # The testbed (tests/testbed/README.md): network namespaces, so root, and
-# iproute2 (deps). test-testbed is CI's (about 15 s); testbed the bigger
+# iproute2 (deps). test-testbed is CI's (about 50 s); testbed the bigger
 # Fig. 10-like run (TB_NODES_MAX, TB_STEP_S; a few minutes), its series in
 # build/testbed/elasticity.csv and the plot beside it.
 test-testbed: $(BUILD)/cloudmix
