@@ -167,6 +167,7 @@ integration: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/security.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/epoch_rejoin.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/ctrl_real.sh
+	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/updater_real.sh
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/http2.sh
 	@if [ "$(AGREE_SKIP)" = 1 ]; then echo "agreement.sh: not run (AGREE_SKIP=1, make sanitize: a sim/real timing comparison; the real path runs under the sanitizers in emulate.sh, realcloud.sh and workflow_real.sh)"; \
 	else CLOUDMIX=$(abspath $(BUILD)/cloudmix) AGREE_TIMING=$(AGREE_TIMING) sh tests/integration/agreement.sh; fi
@@ -187,7 +188,7 @@ test-slurm: $(BUILD)/cloudmix
 	@CLOUDMIX=$(abspath $(BUILD)/cloudmix) sh tests/integration/slurm.sh
 
 # The testbed (tests/testbed/README.md): network namespaces, so root, and
-# iproute2 (deps). test-testbed is CI's (about 15 s); testbed the bigger
+# iproute2 (deps). test-testbed is CI's (about 50 s); testbed the bigger
 # Fig. 10-like run (TB_NODES_MAX, TB_STEP_S; a few minutes), its series in
 # build/testbed/elasticity.csv and the plot beside it.
 test-testbed: $(BUILD)/cloudmix

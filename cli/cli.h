@@ -111,6 +111,8 @@ int cli_node(int argc, char **argv);
 int cli_client(int argc, char **argv);
 /* The operator's key (cli/operator.c) and control tool (cli/ctrl.c). */
 int cli_operator(int argc, char **argv);
+/* `cloudmix updater` (cli/updater.c). */
+int cli_updater(int argc, char **argv);
 int cli_ctrl(int argc, char **argv);
 /* Real mode, Cloudless: the provider emulator (cli/emulate.c). */
 int cli_emulate(int argc, char **argv);

@@ -26,6 +26,7 @@ static const struct subcommand subs[] = {
     {"client", cli_client, "run the Mixclaves benchmark client over UDP: throughput, RTT, drops"},
     {"operator", cli_operator, "make the Mixclaves operator's key pair once (real mode's control plane)"},
     {"ctrl", cli_ctrl, "send one signed control command to a real mix node through the mixnet; print the reply"},
+    {"updater", cli_updater, "the Mixclaves updater over real nodes: metrics, scale-out by epochs, commit"},
     {"agree", cli_agree, "run a live cloudless scenario in simulation and against the emulator; compare the two"},
     {"emulate", cli_emulate, "serve a cloudless scenario's providers over HTTP on loopback, from the sim's models"},
     {"store", cli_store, "put, get, delete or list objects in a real store of a real-mode profile"},

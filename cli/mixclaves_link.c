@@ -135,13 +135,19 @@ void mxr_client_on_hup(void *arg) {
     printf("SIGHUP: reload refused, the old nodes stay: %s\n", err);
     g_free(err);
   } else {
+    /* every node at one later epoch (the updater committed it): the
+     * client moves to it; packets built before stay valid for the nodes'
+     * epoch_grace */
+    uint32_t to = r->epoch;
+    if (fresh.n && fresh.epoch[0] > r->epoch) to = fresh.epoch[0];
     size_t bad = fresh.n;
     for (size_t i = 0; i < fresh.n && bad == fresh.n; i++)
-      if (fresh.epoch[i] != r->epoch) bad = i;
+      if (fresh.epoch[i] != to) bad = i;
     int rc = fresh.n == 0 ? CM_EINVAL : 0;
     if (bad != fresh.n)
-      printf("SIGHUP: reload refused, the old nodes stay: %s: node address %u has key epoch %u; expected the "
-             "client's %u\n", r->config, fresh.nodes[bad], fresh.epoch[bad], r->epoch);
+      printf("SIGHUP: reload refused, the old nodes stay: %s: node address %u has key epoch %u; expected %u "
+             "(every node at one epoch, not below the client's %u)\n", r->config, fresh.nodes[bad], fresh.epoch[bad], to,
+             r->epoch);
     else if (rc || (rc = client_set_nodes(r->cl, fresh.nodes, fresh.n)) != 0)
       printf("SIGHUP: reload refused, the old nodes stay: %s: %s\n", r->config,
              fresh.n ? cm_strerror(rc) : "no [node.NAME] group");
@@ -149,7 +155,10 @@ void mxr_client_on_hup(void *arg) {
       mixbook_free(r->book);
       *r->book = fresh;
       memset(&fresh, 0, sizeof fresh);
-      printf("SIGHUP: reloaded %s: %zu node(s)\n", r->config, r->book->n);
+      if (to != r->epoch) client_set_epoch(r->cl, to);
+      printf("SIGHUP: reloaded %s: %zu node(s), epoch %u%s\n", r->config, r->book->n, to,
+             to != r->epoch ? " (new)" : "");
+      r->epoch = to;
     }
   }
   mixbook_free(&fresh);

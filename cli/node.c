@@ -42,6 +42,7 @@
 #include "mixclaves.h"
 #include "mixclaves/node.h"
 #include "mixclaves/sphinx.h"
+#include "node_digests.h"
 #include "node_state.h"
 
 /* ---- the config reader (struct mixcfg, cli.h) ---- */
@@ -406,7 +407,7 @@ static const char *const node_keys[] = {"id", "address", "listen", "keys", "buff
                                         "crypto", "loop_rate_per_s", "loop_hops", "max_delay_ms", "source_share",
                                         "epoch_length_s", "max_rate_per_s", "fail_burst", "fail_rate_per_s", "state",
                                         "operator", "operator_pk", "epoch_grace_s", "link_delay_ms", "link_jitter_ms",
-                                        "link_loss", NULL};
+                                        "link_loss", "digests", NULL};
 
 static void print_counters(const struct node_counters *k, const struct env_net_stats *st) {
   const struct {
@@ -593,6 +594,9 @@ int cli_node(int argc, char **argv) {
       "                 with and installed digests must carry (default: the\n"
       "                 installed epoch's operator; none: every control packet is\n"
       "                 refused)\n"
+      "                 digests = DIR: the updater's digest files (`cloudmix updater`):\n"
+      "                 INSTALL_EPOCH and COMMIT name one; a commit is persisted in\n"
+      "                 the state database before the node switches\n"
       "                 link_delay_ms, link_jitter_ms (at most the delay), link_loss\n"
       "                 (0): every datagram the node sends is delayed and dropped so\n"
       "                 (the fault decorator, where netem is missing: tests/testbed/)\n"
@@ -618,7 +622,7 @@ int cli_node(int argc, char **argv) {
   struct mixbook book = {0};
   struct node_identity id;
   struct node_descriptor desc;
-  char *listen = NULL, *bufname = NULL, *keydir = NULL, *statepath = NULL;
+  char *listen = NULL, *bufname = NULL, *keydir = NULL, *statepath = NULL, *digdir = NULL;
   struct node_state ns = {0};
   uint8_t binary[32];
   memset(&id, 0, sizeof id);
@@ -657,6 +661,14 @@ int cli_node(int argc, char **argv) {
   else if (has_op)
     memcpy(ns.inst.operator_pk, opk, 32);
   if (has_op || ns.installed) p.operator_pk = ns.inst.operator_pk;
+  /* the updater's digests (cli/node_digests.h): INSTALL_EPOCH and COMMIT */
+  digdir = mixcfg_path(&c, G, "digests", false);
+  struct node_digests nd = {.dir = digdir, .ns = &ns, .id = &id, .operator_pk = p.operator_pk};
+  if (digdir) {
+    p.epoch_known = node_digests_known;
+    p.epoch_peers = node_digests_peers;
+    p.epoch_ctx = &nd;
+  }
   p.epoch_grace = cm_time_from_s(mixcfg_double(&c, G, "epoch_grace_s", 0, 0, 86400));
   p.id = (uint32_t)mixcfg_uint(&c, G, "id", false, 0, 0, G_MAXUINT32);
   bufname = mixcfg_string(&c, G, "buffer", "oblivious");
@@ -694,6 +706,7 @@ int cli_node(int argc, char **argv) {
     goto done;
   }
   node_ctrl_setup(&p, e);
+  nd.self = p.addr;
   n = node_new(ne, &p, book.nodes, book.n);
   if (!n) {
     cfg_fail(&c, G, "listen", "cannot start the node at %s (port taken or parameters refused)", listen);
@@ -776,6 +789,7 @@ done:
   if (ne && ne != e) env_free(ne);
   node_state_close(&ns);
   g_free(statepath);
+  g_free(digdir);
   mxr_finish("node", &c, e, &book, listen);
   g_free(bufname);
   g_free(keydir);

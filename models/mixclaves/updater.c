@@ -43,7 +43,7 @@ struct updater {
   timer_id round_timer;
   uint32_t round;
   bool round_open;
-  uint32_t round_outstanding, round_rates;
+  uint32_t round_outstanding, round_rates, round_first;
   double round_sum;
   /* scale-out */
   enum state st;
@@ -53,6 +53,7 @@ struct updater {
   bool acked[EPOCH_MAX_NODES], commit_acked[EPOCH_MAX_NODES];
   timer_id converge_timer;
   cm_time commit_until;
+  cm_time settle_until; /* rounds decide nothing before this (params.settle after a commit) */
   struct updater_counters k;
 };
 
@@ -136,9 +137,16 @@ static void finish_round(updater *u) {
     u->k.decisions_skipped++;
     return;
   }
+  /* nodes without a reply are assumed as loaded as those with a rate; a
+   * node on its first reply (just added: no rate yet) is not: the load
+   * the others measured is the whole load, so it counts as carrying none */
   uint32_t n = u->committed->n;
-  double agg = u->round_sum * n / u->round_rates;
+  double agg = u->round_sum * (n - u->round_first) / u->round_rates;
   u->k.last_throughput = agg;
+  if (env_now(u->e) < u->settle_until) { /* the load right after a commit is a transient */
+    u->k.settling++;
+    return;
+  }
   if (u->st == ST_IDLE && n - 1 < u->p.nthresholds && agg > u->thresholds[n - 1] && n < u->p.max_nodes)
     scale_out(u);
 }
@@ -153,6 +161,7 @@ static void round_tick(env *e, void *arg) {
   u->round_open = true;
   u->round_outstanding = u->committed->n;
   u->round_rates = 0;
+  u->round_first = 0;
   u->round_sum = 0;
   cm_time next = env_now(u->e) + u->p.sample_interval;
   if (!u->p.stop || next < u->p.stop) u->round_timer = env_after(u->e, u->p.sample_interval, round_tick, u);
@@ -178,6 +187,7 @@ static void on_metrics(void *arg, uint64_t token, const struct updater_metrics *
     u->round_sum += (double)(m->processed - s->processed) / cm_time_to_s(m->at - s->at);
     u->round_rates++;
   }
+  if (m && !s->have && !r->timed_out && r->tag == u->round && u->round_open) u->round_first++;
   if (m && (!s->have || m->at > s->at)) *s = (struct sample){.have = true, .processed = m->processed, .at = m->at};
   if (!r->timed_out) round_answered(u, r->tag);
   g_free(r);
@@ -201,6 +211,7 @@ static void converged(updater *u, struct updater_attempt *a) {
   u->k.epoch = u->committed->version;
   u->k.nodes = u->committed->n;
   u->commit_until = env_now(u->e) + u->p.converge_timeout;
+  u->settle_until = env_now(u->e) + u->p.settle;
   memset(u->commit_acked, 0, sizeof u->commit_acked);
   for (uint32_t i = 0; i < u->committed->n; i++)
     send(u, REQ_COMMIT, u->committed->nodes[i].addr, u->committed->version);

@@ -11,9 +11,12 @@
  * packets it processed and the node's time, and the rate since that node's
  * previous reply is its throughput. When the round ends (every request
  * answered or timed out) the aggregate throughput is the sum over the
- * nodes with a rate, scaled by nodes / nodes-with-a-rate (a node that did
- * not answer is assumed as loaded as those that did; no decision when none
- * did). If it passes thresholds[n - 1] (n nodes; the table is the measured
+ * nodes with a rate, scaled by (nodes - nodes on their first reply) /
+ * nodes-with-a-rate (a node that did not answer is assumed as loaded as
+ * those that did; a node on its first reply, just added, has no rate and
+ * counts as carrying none: the others measured the whole load, and
+ * counting it as loaded made the round after each commit pass the next
+ * threshold at once; no decision when no node has a rate). If it passes thresholds[n - 1] (n nodes; the table is the measured
  * saturation, seed 4.3 "We use the throughput measured in Section 5 to
  * populate a table for scaling thresholds"), the updater scales out:
  *   provision (the world decides how long it takes; it may refuse)
@@ -93,6 +96,8 @@ struct updater_params {
   cm_time converge_timeout;  /* an attempt not fully acked within this is retried; 0: 5 s */
   uint32_t max_attempts;     /* per scale-out; 0: 10 */
   uint32_t max_nodes;        /* no scale-out past this many; 0: EPOCH_MAX_NODES */
+  cm_time settle;            /* after a commit, rounds measure but decide nothing for this long (the
+                                reconfiguration's backlog and catch-up are a transient); 0: none */
   cm_time stop;              /* no rounds at or after this; 0: never */
   /* thresholds[i]: aggregate msg/s at which i + 1 nodes scale out; past
    * the table, no scale-out. At least one, each > 0. */
@@ -123,6 +128,7 @@ struct updater_attempt {
 
 struct updater_counters {
   uint64_t rounds, decisions_skipped; /* rounds; of them, with no node answering */
+  uint64_t settling;                  /* rounds with a rate that decided nothing (params.settle) */
   uint64_t scale_outs, provisioned, provision_failed, scale_in_refused;
   uint64_t attempts, committed, retried, abandoned, running;
   uint64_t metrics_sent, metrics_acked, metrics_timed_out;

@@ -192,7 +192,7 @@ struct updater_ctrl *updater_ctrl_new(env *e, const struct updater_ctrl_params *
   struct ctrl_client_params cp = {.addr = p->addr, .codec = p->codec, .operator_sk = p->operator_sk,
                                   .epoch = p->initial->version, .mean_delay = p->mean_delay, .timeout = p->timeout,
                                   .keys = p->keys, .keys_ctx = p->keys_ctx, .sign_keys = p->sign_keys,
-                                  .sign_ctx = p->sign_ctx};
+                                  .sign_ctx = p->sign_ctx, .clock_base = p->clock_base};
   ctrl_client *c = ctrl_client_new(e, &cp);
   if (!c) return NULL;
   struct updater_ctrl *s = g_new0(struct updater_ctrl, 1);

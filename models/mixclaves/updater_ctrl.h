@@ -73,6 +73,8 @@ struct updater_ctrl_params {
   void *keys_ctx;
   codec_key_fn sign_keys;        /* the nodes' Ed25519 keys; NULL: replies not verified */
   void *sign_ctx;
+  cm_time clock_base;            /* issued-at = clock_base + env_now (ctrl_client.h); real mode: the wall clock
+                                    at env start; simulation: 0 */
 };
 
 struct updater_ctrl_counters {

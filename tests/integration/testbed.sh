@@ -200,6 +200,36 @@ wait $RUN; rc=$?
 [ $rc = 130 ] && ok "hang run: SIGTERM ended it (exit 130) within $((k / 10)) s" || bad "hang run: exit $rc after SIGTERM"
 left_check $R "SIGTERM run"
 
+# ---- 4. the updater drives a scale-out (tests/testbed/fig10.sh, CI-sized) ----
+# 2 nodes, tbf 2 Mbit/s into each; a probe at 10 loops/s and a load client
+# of 25 loops/s joining every 5 s for 25 s; `cloudmix updater` reads the
+# nodes' metrics by CTRL packets, passes its 2-node threshold (230 msg/s of
+# node processing, ~75% of two nodes' link-bound saturation) and adds n3:
+# provision_cmd (the script starts n3, reloads the nodes), INSTALL_EPOCH,
+# COMMIT, commit_cmd (clients reload and move to the epoch).
+R=$W/upd; mkdir -p $R
+OUT=$R CLOUDMIX=$CLOUDMIX STEPS=5 STEP_S=5 NODES_MAX=3 LOAD_RATE=25 sh $TB/fig10.sh >$R/run.out 2>&1; rc=$?
+[ $rc = 0 ] && ok "updater run: exit 0, every node's counters balance" || bad "updater run: exit $rc" "$(tail -30 $R/run.out)"
+uv() { awk -v k="$1" '$1 == k && NF == 2 { print $2 }' $R/updater.out; }
+ue=$(uv epoch)
+[ "$(uv committed)" -ge 1 ] 2>/dev/null && [ "$(uv balanced)" = yes ] && grep -q 'outcome committed' $R/attempts.txt &&
+  ok "the updater committed $(uv committed) scale-out(s) (epoch $ue, $(uv nodes) nodes; every attempt and request accounted)" ||
+  bad "updater: no committed scale-out" "$(cat $R/updater.out | tail -50)"
+[ -n "$ue" ] && [ "$(awk -v e="$ue" '$2 != e' $R/epochs.txt)" = "" ] && [ "$(wc -l <$R/epochs.txt)" = "$(uv nodes)" ] &&
+  ok "every node (old and added) ends at the committed epoch $ue: $(tr '\n' ' ' <$R/epochs.txt)" ||
+  bad "nodes' epochs vs the committed $ue" "$(cat $R/epochs.txt)"
+# delivered after the commit above the plateau before the provisioning
+tp=$(awk -F, '$3 == "provisioned" { print $1; exit }' $R/events.csv)
+tc=$(awk -F, '$3 ~ /^committed/ { print $1; exit }' $R/events.csv)
+pre=$(awk -F, -v t="$tp" 'NR > 1 && $1 <= t { if ($4 > m) m = $4 } END { print m + 0 }' $R/elasticity.csv)
+post=$(awk -F, -v t="$tc" 'NR > 1 && $1 > t + 1 { if ($4 > m) m = $4 } END { print m + 0 }' $R/elasticity.csv)
+[ -n "$tc" ] && [ "$post" -gt "$pre" ] 2>/dev/null &&
+  ok "delivered after the commit (t=$tc s) up to $post/s, over the $pre/s before the provisioning (t=$tp s)" ||
+  bad "delivered after the scale-out '$post' vs before '$pre'" "$(cat $R/events.csv $R/elasticity.csv)"
+grep -q "epoch $ue (new)" $R/probe.out && ok "the probe client moved to epoch $ue at the commit's reload" ||
+  bad "probe did not move to epoch $ue" "$(grep SIGHUP $R/probe.out)"
+left_check $R "updater run"
+
 echo "testbed.sh: $(($(date +%s) - t0)) s"
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

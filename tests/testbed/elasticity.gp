@@ -1,8 +1,11 @@
 # The testbed's Fig. 10-like plot (tests/testbed/fig10.sh): offered and
 # delivered loops/s over time, the probe client's p50 and p99 RTT on the
-# right axis, a dashed line where the script added a node.
+# right axis, a dashed line at each row of events.csv after the first (with
+# the updater: a node provisioned, then its epoch committed; `who` names who
+# decided).
 #   gnuplot -e "dir='build/testbed'" tests/testbed/elasticity.gp
 if (!exists("dir")) dir = 'build/testbed'
+if (!exists("who")) who = 'the script'
 set terminal pngcairo size 900,500 noenhanced
 set output dir.'/elasticity.png'
 set datafile separator ','
@@ -14,7 +17,7 @@ set ytics nomirror
 set y2tics
 set yrange [0:*]
 set y2range [0:*]
-set title 'Testbed: load ramped, a node added at each dashed line (added by the script)'
+set title 'Testbed: load ramped; dashed: a node provisioned, its epoch committed (decided by '.who.')'
 # the dashed lines: one arrow per row of events.csv after the first
 stats dir.'/events.csv' using 1 skip 1 nooutput
 do for [i=1:STATS_records-1] {

@@ -103,25 +103,36 @@ tb_link_keys() { # NAME: the link keys of its config
   printf 'link_delay_ms = %s\nlink_jitter_ms = %s\nlink_loss = %s\n' "$1" "$2" "$3"
 }
 
-tb_peers() { # the [node.NAME] and [client.NAME] groups of every config
-  for n in $TB_NODES; do printf '\n[node.%s]\ndescriptor = %s/%s/keys/node.descriptor\n' "$n" "$TB_DIR" "$n"; done
+tb_client_groups() { # the [client.NAME] groups (and the updater's, when there is one)
   for c in $TB_CLIENTS; do
     i=$(eval echo "\$TB_IDX_$c")
     printf '\n[client.%s]\naddress = %s\nlisten = %s.%s:%s\n' "$c" $((1000 + i)) "$TB_SUBNET" "$i" "$TB_CLIENT_PORT"
   done
+  [ -n "${TB_UPD_IDX:-}" ] && printf '\n[client.updater]\naddress = %s\nlisten = %s.%s:%s\n' $((1000 + TB_UPD_IDX)) \
+    "$TB_SUBNET" "$TB_UPD_IDX" "$TB_CLIENT_PORT"
+  return 0
+}
+
+tb_peers() { # the [node.NAME] and [client.NAME] groups of every config
+  for n in $TB_NODES; do printf '\n[node.%s]\ndescriptor = %s/%s/keys/node.descriptor\n' "$n" "$TB_DIR" "$n"; done
+  tb_client_groups
 }
 
 tb_write_node() { # NAME
-  { printf '[node]\nkeys = %s/%s/keys\n' "$TB_DIR" "$1"; tb_link_keys "$1"; tb_peers; } >"$TB_DIR/$1/node.ini.new" &&
+  { printf '[node]\nkeys = %s/%s/keys\n' "$TB_DIR" "$1"; tb_link_keys "$1"
+    # with the updater: its operator key, the digest folder, the old key kept while clients move
+    [ -n "${TB_UPD_IDX:-}" ] && printf 'operator = %s/op/operator.pub\ndigests = %s/digests\nepoch_grace_s = 60\n' "$TB_DIR" "$TB_DIR"
+    tb_peers; } >"$TB_DIR/$1/node.ini.new" &&
     mv "$TB_DIR/$1/node.ini.new" "$TB_DIR/$1/node.ini"
 }
 
-tb_write_client() { # NAME HOPS
+tb_write_client() { # NAME HOPS: the nodes from TB_TOPOLOGY (the updater's, at its epoch) when set
   i=$(eval echo "\$TB_IDX_$1")
   { printf '[client]\naddress = %s\nlisten = %s.%s:%s\nhops = %s\nlate_after_ms = 1000\n' $((1000 + i)) \
       "$TB_SUBNET" "$i" "$TB_CLIENT_PORT" "$2"
     tb_link_keys "$1"
-    tb_peers; } >"$TB_DIR/$1/client.ini.new" && mv "$TB_DIR/$1/client.ini.new" "$TB_DIR/$1/client.ini"
+    if [ -n "${TB_TOPOLOGY:-}" ]; then cat "$TB_TOPOLOGY"; tb_client_groups; else tb_peers; fi
+  } >"$TB_DIR/$1/client.ini.new" && mv "$TB_DIR/$1/client.ini.new" "$TB_DIR/$1/client.ini"
 }
 
 tb_wait_line() { # FILE PATTERN TENTHS: wait for a line, false on timeout
@@ -139,7 +150,7 @@ start_node() {
   for nm in "$@"; do
     i=$(eval echo "\$TB_IDX_$nm")
     mkdir -p "$TB_DIR/$nm"
-    "$CLOUDMIX" node init --dir "$TB_DIR/$nm/keys" --address "$i" --listen "$TB_SUBNET.$i:$TB_NODE_PORT" \
+    "$CLOUDMIX" node init --dir "$TB_DIR/$nm/keys" --address "$i" --listen "$TB_SUBNET.$i:$TB_NODE_PORT" --epoch "${TB_EPOCH:-0}" \
       >"$TB_DIR/$nm/init.out" 2>&1 || { cat "$TB_DIR/$nm/init.out"; return 1; }
     TB_NODES="$TB_NODES $nm"
   done
@@ -179,6 +190,22 @@ reload() {
   for c in $TB_CLIENTS; do [ -f "$TB_DIR/$c/client.ini" ] && tb_write_client "$c" "$(sed -n 's/^hops = //p' "$TB_DIR/$c/client.ini")"; done
   for n in $TB_NODES; do p=$(eval echo "\${TB_PID_$n:-}"); [ -n "$p" ] && tb_alive "$p" && kill -HUP "$p"; done
   sleep 0.2
+  for c in $TB_CLIENTS; do p=$(eval echo "\${TB_PID_$c:-}"); [ -n "$p" ] && tb_alive "$p" && kill -HUP "$p"; done
+  return 0
+}
+
+# reload_nodes: the nodes' configs only (with the updater: a provisioned
+# node joins the books before the updater installs an epoch listing it)
+reload_nodes() {
+  for n in $TB_NODES; do tb_write_node "$n"; done
+  for n in $TB_NODES; do p=$(eval echo "\${TB_PID_$n:-}"); [ -n "$p" ] && tb_alive "$p" && kill -HUP "$p"; done
+  return 0
+}
+
+# reload_clients: the clients' configs from TB_TOPOLOGY (the committed
+# epoch's nodes), then SIGHUP: they move to the epoch
+reload_clients() {
+  for c in $TB_CLIENTS; do [ -f "$TB_DIR/$c/client.ini" ] && tb_write_client "$c" "$(sed -n 's/^hops = //p' "$TB_DIR/$c/client.ini")"; done
   for c in $TB_CLIENTS; do p=$(eval echo "\${TB_PID_$c:-}"); [ -n "$p" ] && tb_alive "$p" && kill -HUP "$p"; done
   return 0
 }

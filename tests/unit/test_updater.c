@@ -32,12 +32,14 @@ struct fake {
   bool published_signed;
   uint8_t op_pk[EPOCH_PK_BYTES];
   uint64_t replies;
+  bool old_carry_all;          /* node 1 keeps the whole load; added nodes carry none (just joined) */
 };
 
 struct pend {
   struct fake *f;
   int kind; /* 0 metrics, 1 ack, 2 provision */
   uint64_t token;
+  cm_addr node;
   updater_metrics_fn mfn;
   updater_ack_fn afn;
   updater_provision_fn pfn;
@@ -48,8 +50,8 @@ static void fire(env *e, void *arg) {
   struct pend *p = arg;
   p->f->replies++;
   if (p->kind == 0) {
-    struct updater_metrics m = {.processed = (uint64_t)(p->f->load / p->f->n * cm_time_to_s(env_now(e))),
-                                .at = env_now(e)};
+    double per = p->f->old_carry_all ? (p->node == 1 ? p->f->load : 0) : p->f->load / p->f->n;
+    struct updater_metrics m = {.processed = (uint64_t)(per * cm_time_to_s(env_now(e))), .at = env_now(e)};
     p->mfn(p->arg, p->token, &m);
   } else if (p->kind == 1) {
     p->afn(p->arg, p->token);
@@ -70,8 +72,8 @@ static void later(struct fake *f, cm_time delay, struct pend p) {
 }
 
 static void f_metrics(void *ctx, cm_addr node, updater_metrics_fn done, void *arg, uint64_t token) {
-  (void)node;
-  later(ctx, ((struct fake *)ctx)->delay, (struct pend){.kind = 0, .token = token, .mfn = done, .arg = arg});
+  later(ctx, ((struct fake *)ctx)->delay,
+        (struct pend){.kind = 0, .token = token, .node = node, .mfn = done, .arg = arg});
 }
 
 static void f_install(void *ctx, cm_addr node, const struct epoch_digest *d, updater_ack_fn done, void *arg,
@@ -181,6 +183,51 @@ static void test_below_threshold(void **state) {
   assert_int_equal(k.epoch, 1);
   assert_true(k.last_throughput > 540 && k.last_throughput < 560);
   finish(&f, u);
+}
+
+/* The round after a commit: the added node answers for the first time
+ * (no rate yet) and the old node measured the whole load. Counted as
+ * loaded as the old one, 900 msg/s would read as 1800 > 1200 and scale out
+ * again at once; counted as carrying none, it stays at 900: one scale-out. */
+static void test_new_node_first_reply(void **state) {
+  (void)state;
+  struct fake f;
+  uint8_t sk[EPOCH_SK_BYTES];
+  struct updater_params p = {0};
+  updater *u = setup(&f, 900, &p, sk);
+  f.old_carry_all = true;
+  env_run(f.e, CM_S(20));
+  struct updater_counters k;
+  updater_counters(u, &k);
+  assert_int_equal(k.scale_outs, 1);
+  assert_int_equal(k.committed, 1);
+  assert_int_equal(k.nodes, 2);
+  assert_true(k.last_throughput > 890 && k.last_throughput < 910);
+  finish(&f, u);
+}
+
+/* params.settle: after a commit, rounds measure but decide nothing; 1300
+ * msg/s passes both thresholds, but the second scale-out waits the 6 s. */
+static void test_settle_after_commit(void **state) {
+  (void)state;
+  struct fake f, g;
+  uint8_t sk[EPOCH_SK_BYTES];
+  struct updater_params p = {0}, q = {.settle = CM_S(6)};
+  updater *u = setup(&f, 1300, &p, sk);
+  updater *v = setup(&g, 1300, &q, sk);
+  env_run(f.e, CM_S(20));
+  env_run(g.e, CM_S(20));
+  size_t nu, nv;
+  const struct updater_attempt *a = updater_attempts(u, &nu), *b = updater_attempts(v, &nv);
+  assert_int_equal(nu, 2);
+  assert_int_equal(nv, 2);
+  assert_true(b[1].started - b[0].ended >= CM_S(6));
+  assert_true(a[1].started - a[0].ended < CM_S(6));
+  struct updater_counters k;
+  updater_counters(v, &k);
+  assert_true(k.settling >= 5);
+  finish(&f, u);
+  finish(&g, v);
 }
 
 static void test_scale_out_and_table_end(void **state) {
@@ -370,6 +417,7 @@ int main(void) {
       cmocka_unit_test(test_retry_next_epoch),  cmocka_unit_test(test_no_commit_without_all_acks),
       cmocka_unit_test(test_scale_in_refused),  cmocka_unit_test(test_late_and_provision_failure),
       cmocka_unit_test(test_late_acks_count),   cmocka_unit_test(test_bad_params),
+      cmocka_unit_test(test_new_node_first_reply), cmocka_unit_test(test_settle_after_commit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
