@@ -64,8 +64,10 @@ grep -q "SIGHUP: reload refused, the old nodes stay: .*\[node.m\] descriptor: .*
 # jitter: the client's link 10 +- 10 ms, nothing else (1-hop loops, mixing
 # delay 1 us): RTTs spread uniformly over 17 levels 1.25 ms apart in [0,
 # 20] ms, plus the Sphinx work and timer slack (about a ms): p50 near 10;
-# the top level alone holds 1/17 > 5%, so p95 is 20 + that; nothing over 20
-# (+7 for a loaded machine). Without the jitter p95 would be near 10.
+# the top level alone holds 1/17 > 5%, so p95 is 20 + that. Without the
+# jitter p95 would be near p50. Checked: p50 in [8.5, 14] and p95 at least
+# 7 ms above it (the spread), p95 <= 30; not the max, which a loaded
+# machine's scheduling alone can push past 40 ms (seen under parallel builds).
 printf '[client]\naddress = 100\nlisten = 127.0.0.1:47556\nmean_delay_ms = 0.001\nlink_delay_ms = 10\nlink_jitter_ms = 10\n[node.n]\ndescriptor = %s/k/node.descriptor\n' "$W" >"$W/c.ini"
 head -n 5 "$W/n.ini" >"$W/n2.ini"
 "$CLOUDMIX" node --config "$W/n2.ini" --duration 5 >"$W/n.out" 2>&1 &
@@ -74,9 +76,9 @@ k=0; while ! grep -q '^node link:' "$W/n.out" 2>/dev/null && [ $k -lt 50 ]; do s
 "$CLOUDMIX" client --config "$W/c.ini" --rate 100 --duration 2 >"$W/c.out" 2>&1
 kill $NP; wait $NP
 v() { sed -n "s/^$1  *//p" "$W/c.out"; }
-awk -v a="$(v rtt_p50_ms)" -v b="$(v rtt_p95_ms)" -v m="$(v rtt_max_ms)" 'BEGIN { exit !(a >= 8.5 && a <= 12 && b >= 17 && b <= 22.5 && m <= 27) }' &&
+awk -v a="$(v rtt_p50_ms)" -v b="$(v rtt_p95_ms)" 'BEGIN { exit !(a >= 8.5 && a <= 14 && b - a >= 7 && b <= 30) }' &&
   ok "link jitter 10 +- 10 ms: RTT p50 $(v rtt_p50_ms), p95 $(v rtt_p95_ms), max $(v rtt_max_ms) ms (uniform over [0, 20] in 17 levels)" ||
-  bad "link jitter 10 +- 10 ms: p50 '$(v rtt_p50_ms)' p95 '$(v rtt_p95_ms)' max '$(v rtt_max_ms)': expected ~10, ~20, <= 27" "$(cat "$W/c.out")"
+  bad "link jitter 10 +- 10 ms: p50 '$(v rtt_p50_ms)' p95 '$(v rtt_p95_ms)' max '$(v rtt_max_ms)': expected p50 8.5-14, p95 >= p50 + 7 and <= 30" "$(cat "$W/c.out")"
 [ "$(id -u)" = 0 ] || skip "needs root (ip netns)"
 command -v ip >/dev/null || skip "needs iproute2 (make deps installs it)"
 ip netns add cmtb-probe-$$ 2>/dev/null || skip "ip netns add is refused here"
