@@ -47,7 +47,7 @@ LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps demo demo-real figures test test-slurm test-testbed testbed unit unit-bins integration bench sanitize fuzz check-style check-ct clean
+.PHONY: all deps demo demo-real figures test test-slurm test-testbed testbed unit unit-bins integration bench sanitize sanitize-build fuzz check-style check-ct clean
 all: $(BUILD)/cloudmix
 
 # Install what pkg-config (or PATH) misses; do nothing when all is present.
@@ -213,8 +213,12 @@ bench: deps
 
 SAN_BUILD = BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined"
-sanitize: deps
+# sanitize-build: the instrumented build alone (CI builds it on every core
+# before it starts the fuzz pass beside the tests).
+sanitize-build: deps
 	@$(MAKE) --no-print-directory -j$(NPROC) $(SAN_BUILD) all unit-bins
+
+sanitize: sanitize-build
 	@$(MAKE) --no-print-directory $(SAN_BUILD) AGREE_SKIP=1 RSS_CHECK=0 SCAN_SIZES=1B,1K,64K,1M unit integration
 
 # libFuzzer targets (clang), each built with -fsanitize=fuzzer,address,undefined
