@@ -33,11 +33,13 @@ struct world {
   client **clients;
   uint32_t nc;
   hist *rtt; /* every client's round-trip times (shared) */
+  node_pool *pool; /* the nodes' free packet blocks (shared) */
 };
 
 static void world_free(struct world *w) {
   for (uint32_t i = 0; i < w->nc; i++) client_free(w->clients[i]);
   for (uint32_t i = 0; i < w->nn; i++) node_free(w->nodes[i]);
+  node_pool_free(w->pool);
   g_free(w->clients);
   g_free(w->nodes);
   g_free(w->hosts);
@@ -94,7 +96,7 @@ static int world_build(struct world *w, const struct mxc_config *cfg, const stru
   w->nodes = g_new0(node *, w->nn);
   w->hosts = g_new0(struct mixhost, w->nn);
   w->peers = g_new(cm_addr, w->nn);
-  if (!(w->rtt = hist_new())) return CM_ENOMEM;
+  if (!(w->rtt = hist_new()) || !(w->pool = node_pool_new())) return CM_ENOMEM;
   cm_addr *peers = w->peers;
   for (uint32_t i = 0; i < w->nn; i++) peers[i] = NODE0 + i;
   for (uint32_t i = 0; i < w->nn; i++) {
@@ -115,7 +117,7 @@ static int world_build(struct world *w, const struct mxc_config *cfg, const stru
                             .loop_until = cfg->step, .service_time = mixhost_service_time,
                             .service_arg = &w->hosts[i], .keys = key_lookup, .keys_ctx = w,
                             .replay_capacity = replay_capacity(cfg, n, rate, w->hosts[i].per_packet_s),
-                            .max_delay = cfg->max_delay};
+                            .max_delay = cfg->max_delay, .pool = w->pool};
     if (!(w->nodes[i] = node_new(w->e, &p, peers, w->nn))) {
       *err = g_strdup_printf("node %u refused its parameters", i);
       return CM_EINVAL;

@@ -26,10 +26,22 @@
 
 _Static_assert(CODEC_TAG_BYTES == SPHINX_TAG_BYTES, "codec tags feed the sphinx replay filter");
 
+node_pool *node_pool_new(void) { return calloc(1, sizeof(node_pool)); }
+
+void node_pool_free(node_pool *pool) {
+  if (!pool) return;
+  while (pool->free) {
+    struct block *b = pool->free;
+    pool->free = b->next;
+    free(b);
+  }
+  free(pool);
+}
+
 struct block *node__block_get(node *n) {
-  struct block *b = n->free_blocks;
+  struct block *b = *n->free_blocks;
   if (b) {
-    n->free_blocks = b->next;
+    *n->free_blocks = b->next;
     return b;
   }
   b = malloc(sizeof *b + n->codec->packet_bytes);
@@ -38,8 +50,8 @@ struct block *node__block_get(node *n) {
 }
 
 void node__block_put(node *n, struct block *b) {
-  b->next = n->free_blocks;
-  n->free_blocks = b;
+  b->next = *n->free_blocks;
+  *n->free_blocks = b;
 }
 
 /* O(1) for a contiguous block of addresses (the worlds number their nodes
@@ -460,6 +472,11 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   n->e = e;
   n->p = *params;
   n->codec = params->codec ? params->codec : codec_abstract();
+  n->free_blocks = &n->own_blocks;
+  node_pool *pool = params->pool;
+  n->p.pool = NULL; /* only through free_blocks */
+  if (pool && !pool->bytes) pool->bytes = n->codec->packet_bytes;
+  if (pool && pool->bytes == n->codec->packet_bytes) n->free_blocks = &pool->free;
   if (!n->p.buffer_capacity) n->p.buffer_capacity = 4096;
   if (!n->p.queue_max) n->p.queue_max = 1024;
   if (!n->p.replay_capacity) n->p.replay_capacity = 1000000;
@@ -524,9 +541,9 @@ void node_free(node *n) {
     }
   }
   for (uint32_t k = 0; k < n->q_n; k++) free(n->q[(n->q_head + k) % n->p.queue_max]);
-  while (n->free_blocks) {
-    struct block *b = n->free_blocks;
-    n->free_blocks = b->next;
+  while (n->own_blocks) {
+    struct block *b = n->own_blocks;
+    n->own_blocks = b->next;
     free(b);
   }
   sodium_memzero(n->sk, sizeof n->sk);

@@ -87,6 +87,13 @@
 #include "mixclaves/codec.h"
 #include "mixclaves/epoch.h"
 
+/* A free list of packet blocks that the nodes of one world share (see
+ * node_params.pool). Owned by the world; free it after its nodes. Not for
+ * nodes running in different threads. */
+typedef struct node_pool node_pool;
+node_pool *node_pool_new(void);
+void node_pool_free(node_pool *pool);
+
 typedef struct node node;
 
 /* A node's long-term keys: X25519 for packets, Ed25519 for its quote. */
@@ -201,6 +208,12 @@ struct node_params {
   const uint8_t *binary_measurement; /* 32 bytes (copied): BLAKE2b-256 of the running binary, in the measurement */
   node_tag_fn replay_log;        /* NULL: tags are kept in memory only */
   void *replay_log_arg;
+  /* Free packet blocks shared with the other nodes of a single-threaded
+   * world (node_pool_new; borrowed, outlives the node; used only when its
+   * blocks are of this node's packet size). NULL: the node's own free
+   * list. Shared, a block a node just sent from is the next one any node
+   * unwraps into, while it is still in the cache. */
+  node_pool *pool;
 };
 
 /* Every accepted datagram ends in exactly one of the outcome fields:

@@ -25,6 +25,11 @@ struct block {
   uint8_t data[];
 };
 
+struct node_pool {
+  struct block *free; /* free blocks of `bytes` data bytes */
+  size_t bytes;       /* 0: none made yet */
+};
+
 /* What the node keeps per source address: struct source, in the table of
  * node_sources.h. A source holding no packet with its whole failure budget
  * is the same as one never seen, so it is forgotten: the table holds only
@@ -54,7 +59,8 @@ struct node {
   rng *r_loop, *r_slots, *r_nonce;
   uint8_t pk[32], sk[32], sign_pk[32], sign_sk[64];
   uint8_t measurement[32], quote[64];
-  struct block *free_blocks;
+  struct block *own_blocks;  /* the node's own free blocks */
+  struct block **free_blocks; /* &own_blocks, or the shared pool's list (params.pool) */
   struct slot *slots;       /* buffer_capacity of them, zero pages until used */
   uint32_t free_slot;       /* head of the free slot list; UINT32_MAX: none */
   uint32_t slots_touched;   /* slots [slots_touched, capacity) were never used: free too */

@@ -95,14 +95,15 @@ static int run_row(const struct simrow *z) {
   client **cl = calloc(z->clients, sizeof *cl);
   hist *rtt = hist_new();
   env *e = env_sim_new(42);
+  node_pool *pool = node_pool_new();
   struct link_model m = {.latency = CM_MS(2)};
-  if (!w.nodes || !w.pk || !addrs || !cl || !rtt || !e || env_sim_set_link(e, 0, 0, &m) != 0) goto out;
+  if (!w.nodes || !w.pk || !addrs || !cl || !rtt || !e || !pool || env_sim_set_link(e, 0, 0, &m) != 0) goto out;
   for (uint32_t i = 0; i < z->nodes; i++) addrs[i] = NODE0 + i;
   /* packet-hops a node should see: loops 3 hops, drops 1 */
   double per_node = (double)z->clients * (z->loop_per_s * 3 + z->drop_per_s) * z->sim_s / z->nodes;
   for (uint32_t i = 0; i < z->nodes; i++) {
     struct node_params p = {.id = i, .addr = addrs[i], .codec = z->codec, .buffer = BUFFER_APPEND,
-                            .buffer_capacity = 8192, .replay_capacity = (uint64_t)(2 * per_node) + 10000};
+                            .buffer_capacity = 8192, .replay_capacity = (uint64_t)(2 * per_node) + 10000, .pool = pool};
     if (!(w.nodes[i] = node_new(e, &p, addrs, z->nodes))) goto out;
     struct node_config cfg;
     node_config(w.nodes[i], &cfg);
@@ -146,6 +147,7 @@ out:
   if (rc) fprintf(stderr, "bench mixnet-sim: set-up failed (%s, %u nodes)\n", z->codec->name, z->nodes);
   for (uint32_t i = 0; cl && i < z->clients; i++) client_free(cl[i]);
   for (uint32_t i = 0; w.nodes && i < z->nodes; i++) node_free(w.nodes[i]);
+  node_pool_free(pool);
   free(cl);
   free(w.nodes);
   free(w.pk);
