@@ -374,13 +374,13 @@ static rng *stream(env *e, cm_addr a, const char *what) {
 }
 
 /* An X25519 key pair from the node's key stream. */
-static void draw_key(node *n, uint8_t pk[32], uint8_t sk[32]) {
+void node__draw_key(node *n, uint8_t pk[32], uint8_t sk[32]) {
   rng_bytes(stream(n->e, n->p.addr, "keys"), sk, 32);
   crypto_scalarmult_base(pk, sk); /* libsodium clamps the scalar */
 }
 
 /* The quote: Ed25519 over measurement || pk (DESIGN.md). */
-static void make_quote(node *n) {
+void node__make_quote(node *n) {
   uint8_t msg[64];
   memcpy(msg, n->measurement, 32);
   memcpy(msg + 32, n->pk, 32);
@@ -402,7 +402,7 @@ static bool make_identity(node *n) {
     n->p.identity = NULL; /* copied; the caller's may go */
   } else {
     uint8_t sseed[32];
-    draw_key(n, n->pk, n->sk);
+    node__draw_key(n, n->pk, n->sk);
     rng_bytes(stream(n->e, n->p.addr, "keys"), sseed, sizeof sseed);
     crypto_sign_seed_keypair(n->sign_pk, n->sign_sk, sseed);
     sodium_memzero(sseed, sizeof sseed);
@@ -417,7 +417,7 @@ static bool make_identity(node *n) {
     sodium_bin2hex(desc + l + 8, sizeof desc - l - 8, n->binary, 32);
   }
   crypto_generichash(n->measurement, 32, (const uint8_t *)desc, strlen(desc), NULL, 0);
-  make_quote(n);
+  node__make_quote(n);
   return true;
 }
 
@@ -458,8 +458,6 @@ int node_set_peers(node *n, const cm_addr *peers, size_t npeers) {
   return 0;
 }
 
-static int digest_restore(node *n, const struct epoch_digest *d);
-static void config_epochs(const node *n, struct node_config *out);
 
 node *node_new(env *e, const struct node_params *params, const cm_addr *peers, size_t npeers) {
   if (!e || !params || params->addr == 0 || (!peers && npeers)) return NULL;
@@ -516,7 +514,7 @@ node *node_new(env *e, const struct node_params *params, const cm_addr *peers, s
   n->p.operator_pk = n->p.binary_measurement = NULL; /* copied */
   n->p.digest = NULL;
   if (!make_identity(n) || keyring_switch(n->ring, n->p.epoch, n->pk, n->sk, env_now(e)) != 0) goto fail;
-  if (params->digest && digest_restore(n, params->digest) != 0) goto fail;
+  if (params->digest && node__digest_restore(n, params->digest) != 0) goto fail;
   if (env_bind(e, n->p.addr, on_datagram, n) != 0) goto fail;
   if (n->p.loop_rate_per_s > 0) schedule_loop(n);
   return n;
@@ -583,33 +581,7 @@ void node_config(const node *n, struct node_config *out) {
   out->attestation = "software quote, no hardware enclave";
   memcpy(out->measurement, n->measurement, 32);
   memcpy(out->quote, n->quote, 64);
-  config_epochs(n, out);
-}
-
-int node_epoch_advance(node *n, const struct node_identity *next) {
-  uint8_t pk[32], sk[32];
-  if (!n || n->poisoned) return CM_EINVAL;
-  if (next) {
-    if (crypto_scalarmult_base(pk, next->sk) != 0 || sodium_memcmp(pk, next->pk, 32) != 0 ||
-        sphinx_pk_check(next->pk) != 0)
-      return CM_EINVAL;
-    memcpy(sk, next->sk, 32);
-  } else if (keyring_next(n->ring) && keyring_next(n->ring)->epoch == n->p.epoch + 1) {
-    memcpy(pk, keyring_next(n->ring)->pk, 32); /* the key published ahead */
-    memcpy(sk, keyring_next(n->ring)->sk, 32);
-  } else {
-    draw_key(n, pk, sk);
-  }
-  /* the filter goes only with the key it protected (keyring.h) */
-  int rc = keyring_switch(n->ring, n->p.epoch + 1, pk, sk, env_now(n->e));
-  if (rc == 0) {
-    memcpy(n->pk, pk, 32);
-    memcpy(n->sk, sk, 32);
-    n->p.epoch++;
-    make_quote(n);
-  }
-  sodium_memzero(sk, sizeof sk);
-  return rc;
+  node__config_epochs(n, out);
 }
 
 bool node_counters_balanced(const struct node_counters *c) {
@@ -623,123 +595,4 @@ int node_buffer_instrument(node *n, unsigned modes) { return n ? buffer_instrume
 
 uint64_t node_buffer_pairs(const node *n, const struct buffer_addr_pair **out) {
   return n && out ? buffer_addr_pairs(n->buf, out) : 0;
-}
-
-/* ---- epochs: the key published ahead, the committed digest ---- */
-
-/* Is d a committed digest this node may serve with packet key pk? 0,
- * CM_EINVAL (not committed, operator signature, the node's Ed25519 key),
- * CM_ENOENT (the node is not in it), CM_EPARSE (pk is not its key). */
-static int digest_check(const node *n, const struct epoch_digest *d, const uint8_t pk[32]) {
-  if (!d || !d->committed) return CM_EINVAL;
-  if (n->has_operator && epoch_digest_verify(d, n->operator_pk) != 0) return CM_EINVAL;
-  int i = epoch_digest_find(d, n->p.addr);
-  if (i < 0) return CM_ENOENT;
-  if (sodium_memcmp(d->nodes[i].sign_pk, n->sign_pk, 32) != 0) return CM_EINVAL;
-  if (sodium_memcmp(d->nodes[i].sphinx_pk, pk, 32) != 0) return CM_EPARSE;
-  return 0;
-}
-
-/* At start: the digest persisted with the node's epoch and key. */
-static int digest_restore(node *n, const struct epoch_digest *d) {
-  if (d->version != n->p.epoch) return CM_EINVAL;
-  int rc = digest_check(n, d, n->pk);
-  return rc < 0 ? rc : epoch_state_add(n->es, d);
-}
-
-static void config_epochs(const node *n, struct node_config *out) {
-  out->nepochs = keyring_epochs(n->ring, env_now(n->e), out->epochs);
-  const struct keyring_key *next = keyring_next(n->ring);
-  if ((out->has_next = next != NULL)) memcpy(out->next_pk, next->pk, 32);
-  out->digest = n->es->has_committed ? &n->es->committed : NULL;
-  if (out->digest) epoch_digest_hash(out->digest, out->digest_hash);
-  if ((out->has_binary = n->has_binary)) memcpy(out->binary_measurement, n->binary, 32);
-}
-
-/* pk/sk from key (checked), else the key published ahead for epoch. */
-static int key_for(node *n, uint32_t epoch, const struct node_identity *key, uint8_t pk[32], uint8_t sk[32]) {
-  const struct keyring_key *next = keyring_next(n->ring), *cur = keyring_current(n->ring);
-  if (key) {
-    if (crypto_scalarmult_base(pk, key->sk) != 0 || sodium_memcmp(pk, key->pk, 32) != 0 || sphinx_pk_check(key->pk) != 0)
-      return CM_EINVAL;
-    memcpy(sk, key->sk, 32);
-  } else if (next && next->epoch == epoch) {
-    memcpy(pk, next->pk, 32);
-    memcpy(sk, next->sk, 32);
-  } else if (cur && cur->epoch == epoch) {
-    memcpy(pk, cur->pk, 32);
-    memcpy(sk, cur->sk, 32);
-  } else {
-    return CM_ENOENT;
-  }
-  return 0;
-}
-
-int node_epoch_publish(node *n, uint32_t version, const struct node_identity *key) {
-  uint8_t pk[32], sk[32];
-  if (!n || n->poisoned || version <= n->p.epoch) return CM_EINVAL;
-  int rc = key ? key_for(n, version, key, pk, sk) : 0;
-  if (!key) draw_key(n, pk, sk);
-  if (rc == 0) rc = keyring_publish_next(n->ring, version, pk, sk);
-  sodium_memzero(sk, sizeof sk);
-  return rc;
-}
-
-int node_epoch_publish_next(node *n, const struct node_identity *next) {
-  return n ? node_epoch_publish(n, n->p.epoch + 1, next) : CM_EINVAL;
-}
-
-int node_epoch_switch(node *n, uint32_t version) {
-  if (!n || n->poisoned) return CM_EINVAL;
-  const struct keyring_key *next = keyring_next(n->ring);
-  if (!next || next->epoch != version) return CM_ENOENT;
-  uint8_t pk[32], sk[32];
-  memcpy(pk, next->pk, 32);
-  memcpy(sk, next->sk, 32);
-  int rc = keyring_switch(n->ring, version, pk, sk, env_now(n->e)); /* next becomes current, with its filter */
-  if (rc == 0) {
-    memcpy(n->pk, pk, 32);
-    memcpy(n->sk, sk, 32);
-    n->p.epoch = version;
-    make_quote(n);
-  }
-  sodium_memzero(sk, sizeof sk);
-  return rc;
-}
-
-int node_epoch_install(node *n, const struct epoch_digest *d, const struct node_identity *key) {
-  uint8_t pk[32], sk[32];
-  if (!n || !d || !d->committed) return CM_EINVAL;
-  const struct epoch_digest *have = n->es->has_committed ? &n->es->committed : NULL;
-  if (have && d->version < have->version) return CM_ERANGE;
-  if (have && d->version == have->version) return epoch_digest_equal(d, have) ? 0 : CM_EEXIST;
-  if (d->version < n->p.epoch) return CM_ERANGE;
-  int rc = key_for(n, d->version, key, pk, sk);
-  if (rc == 0) rc = digest_check(n, d, pk);
-  if (rc == 0 && d->version == n->p.epoch && sodium_memcmp(pk, n->pk, 32) != 0) rc = CM_EEXIST; /* another key now */
-  if (rc == 0 && n->p.persist) rc = n->p.persist(n->p.persist_arg, d, pk, sk); /* seed 3.3: persist, then install */
-  if (rc == 0 && d->version > n->p.epoch) rc = keyring_switch(n->ring, d->version, pk, sk, env_now(n->e));
-  if (rc == 0) rc = epoch_state_add(n->es, d);
-  if (rc == 0 && d->version > n->p.epoch) {
-    memcpy(n->pk, pk, 32);
-    memcpy(n->sk, sk, 32);
-    n->p.epoch = d->version;
-    make_quote(n);
-  }
-  sodium_memzero(sk, sizeof sk);
-  return rc;
-}
-
-int node_epoch_attest(const node *n, const uint8_t nonce[EPOCH_NONCE_BYTES], uint8_t sig[EPOCH_SIG_BYTES]) {
-  if (!n || !nonce || !sig) return CM_EINVAL;
-  if (!n->es->has_committed) return CM_ENOENT;
-  return epoch_node_sign(&n->es->committed, n->sign_sk, nonce, sig);
-}
-
-int node_replay_restore(node *n, uint32_t epoch, const uint8_t tag[CODEC_TAG_BYTES]) {
-  if (!n || !tag) return CM_EINVAL;
-  struct keyring_key *key = keyring_find(n->ring, epoch, env_now(n->e));
-  if (!key) return CM_ENOENT;
-  sphinx_replay_check_insert(key->replay, tag);
-  return 0;
 }

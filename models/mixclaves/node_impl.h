@@ -97,6 +97,14 @@ void node__block_put(node *n, struct block *b);
  * src NULL: the node's own packet (a reply), counted as loops_sent. */
 void node__hold(node *n, struct source *src, struct block *b, size_t off, size_t len, cm_addr to, bool deliver,
                 cm_time delay);
+/* node.c: a fresh packet key from the node's key stream; the node's
+ * quote over its measurement and current key, made again. */
+void node__draw_key(node *n, uint8_t pk[32], uint8_t sk[32]);
+void node__make_quote(node *n);
+/* node_epoch.c: at start, the digest persisted with the node's epoch and
+ * key (0, or CM_E*); the epochs the node holds, for config(). */
+int node__digest_restore(node *n, const struct epoch_digest *d);
+void node__config_epochs(const node *n, struct node_config *out);
 /* node.c: (re)start the own loop cover at p.loop_rate_per_s. */
 void node__loops_restart(node *n);
 /* node_ctrl.c: a packet unwrapped here with type CTRL (u->payload its
