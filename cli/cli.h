@@ -133,6 +133,8 @@ struct mixcfg {
   void *kf;         /* GKeyFile */
   char *err;        /* g_malloc'd; NULL while all is well */
 };
+/* The first problem only, as "FILE: [GROUP] KEY: what" (key NULL: no key). */
+void mixcfg_fail(struct mixcfg *c, const char *group, const char *key, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 bool mixcfg_open(struct mixcfg *c, const char *path);
 void mixcfg_close(struct mixcfg *c);
 uint64_t mixcfg_uint(struct mixcfg *c, const char *group, const char *key, bool required, uint64_t def,
