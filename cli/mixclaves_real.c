@@ -22,7 +22,7 @@ char *mxr_parse(GOptionContext *ctx, const GOptionEntry *entries, int *argc, cha
 }
 
 int mxr_usage(const char *cmd, char *bad, char *config) {
-  fprintf(stderr, "cloudmix %s: %s\nRun 'cloudmix %s --help' for usage.\n", cmd, bad, cmd);
+  cli_usage_error(cmd, NULL, bad);
   g_free(bad);
   g_free(config);
   return CM_EXIT_USAGE;

@@ -157,7 +157,7 @@ static int node_init(int argc, char **argv) {
   g_option_context_free(ctx);
   int rc = CM_EXIT_OK;
   if (bad) {
-    fprintf(stderr, "cloudmix node init: %s\nRun 'cloudmix node init --help' for usage.\n", bad);
+    cli_usage_error("node init", NULL, bad);
     rc = CM_EXIT_USAGE;
     goto out;
   }

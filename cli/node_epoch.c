@@ -23,9 +23,11 @@
 #include "mixclaves/sphinx.h"
 
 static int usage(const char *sub, char *bad) {
-  fprintf(stderr, "cloudmix node epoch %s: %s\nRun 'cloudmix node epoch %s --help' for usage.\n", sub, bad, sub);
+  char *cmd = g_strdup_printf("node epoch %s", sub);
+  int rc = cli_usage_error(cmd, NULL, bad);
+  g_free(cmd);
   g_free(bad);
-  return CM_EXIT_USAGE;
+  return rc;
 }
 
 /* GOption parse of a subcommand: NULL or the problem (g_malloc'd). */

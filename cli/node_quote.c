@@ -211,7 +211,7 @@ int node_quote_cmd(int argc, char **argv) {
   if (!bad && !verify && (!config || !out)) bad = g_strdup("expected --config FILE --out FILE, or --verify STATEMENT");
   int rc;
   if (bad) {
-    fprintf(stderr, "cloudmix node quote: %s\nRun 'cloudmix node quote --help' for usage.\n", bad);
+    cli_usage_error("node quote", NULL, bad);
     rc = CM_EXIT_USAGE;
   } else {
     rc = verify ? verify_quote(verify, dfile, nonce, binary) : make_quote(config, nonce, out);

@@ -77,7 +77,7 @@ int cli_operator(int argc, char **argv) {
   g_option_context_free(ctx);
   int rc = CM_EXIT_OK;
   if (bad) {
-    fprintf(stderr, "cloudmix operator init: %s\nRun 'cloudmix operator init --help' for usage.\n", bad);
+    cli_usage_error("operator init", NULL, bad);
     g_free(bad);
     g_free(dir);
     return CM_EXIT_USAGE;

@@ -3,7 +3,10 @@
  * cloudless-live, ...: the table below). */
 #include "bench.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,4 +154,24 @@ int bench_main(int argc, char **argv) {
     fflush(stdout);
   }
   return rc;
+}
+
+int bench_isolated(const char *name, int (*fn)(const void *), const void *arg) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) {
+    fprintf(stderr, "bench %s: fork: %s\n", name, g_strerror(errno));
+    return 1;
+  }
+  if (pid == 0) {
+    int rc = fn(arg);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return 1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }

@@ -157,26 +157,8 @@ out:
   return rc;
 }
 
-/* Run the row in a child process: its exit status (0 ok), or 1. */
-static int isolated(const struct simrow *z) {
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) {
-    fprintf(stderr, "bench mixnet-sim: fork: %s\n", g_strerror(errno));
-    return 1;
-  }
-  if (pid == 0) {
-    int rc = run_row(z);
-    fflush(stdout);
-    fflush(stderr);
-    _exit(rc);
-  }
-  int st;
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) return 1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
-}
+/* run_row for bench_isolated. */
+static int run_row_any(const void *z) { return run_row(z); }
 
 static uint32_t opt_nodes, opt_clients;
 
@@ -202,22 +184,22 @@ int bench_mixnet_sim(bool quick) {
     uint32_t clients = opt_clients ? opt_clients : GROWTH_CLIENTS_PER_NODE * opt_nodes;
     fprintf(stderr, "bench mixnet-sim: %u nodes, %u clients...\n", opt_nodes, clients);
     struct simrow z = growth(opt_nodes, clients, hops);
-    return isolated(&z);
+    return bench_isolated("mixnet-sim", run_row_any, &z);
   }
   int rc = 0;
   fprintf(stderr, "bench mixnet-sim: abstract, 6 nodes...\n");
   struct simrow six = {.codec = codec_abstract(), .stratified = true, .nodes = 6, .clients = quick ? 20 : 200,
                        .loop_per_s = 200, .drop_per_s = 20, .sim_s = quick ? 0.5 : 10.0};
-  rc |= isolated(&six);
+  rc |= bench_isolated("mixnet-sim", run_row_any, &six);
   static const uint32_t sizes[] = {10, 100, 1000};
   for (size_t i = 0; i < (quick ? 2 : sizeof sizes / sizeof sizes[0]); i++) {
     fprintf(stderr, "bench mixnet-sim: abstract, %u nodes...\n", sizes[i]);
     struct simrow z = growth(sizes[i], GROWTH_CLIENTS_PER_NODE * sizes[i], hops);
-    rc |= isolated(&z);
+    rc |= bench_isolated("mixnet-sim", run_row_any, &z);
   }
   fprintf(stderr, "bench mixnet-sim: full, 6 nodes...\n");
   struct simrow full = {.codec = &codec__full_ops, .stratified = true, .nodes = 6, .clients = quick ? 5 : 50,
                         .loop_per_s = 200, .drop_per_s = 20, .sim_s = quick ? 0.2 : 2.0};
-  rc |= isolated(&full);
+  rc |= bench_isolated("mixnet-sim", run_row_any, &full);
   return rc;
 }

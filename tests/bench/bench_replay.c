@@ -245,26 +245,6 @@ static double cpu_s(void) {
   return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
-/* Run fn(arg) in a child process: its exit status (0 ok), or 1. */
-static int isolated(int (*fn)(const void *), const void *arg) {
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid < 0) {
-    fprintf(stderr, "bench replay: fork: %s\n", g_strerror(errno));
-    return 1;
-  }
-  if (pid == 0) {
-    int rc = fn(arg);
-    fflush(stdout);
-    fflush(stderr);
-    _exit(rc);
-  }
-  int st;
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) return 1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
-}
 
 struct part {
   const char *format, *path, *label;
@@ -519,13 +499,13 @@ int bench_replay(bool quick) {
   struct part a19u = a19;
   a19u.spread = TRACE_SPREAD_UNIFORM;
   fprintf(stderr, "bench replay: writing the traces into %s...\n", dir);
-  if (rc == 0) rc = isolated(part_write21, &a21);
-  if (rc == 0) rc = isolated(part_import, &a21);
-  if (rc == 0) rc = isolated(part_replay, &a21);
-  if (rc == 0) rc = isolated(part_write19, &a19);
-  if (rc == 0) rc = isolated(part_import, &a19);
-  if (rc == 0) rc = isolated(part_replay, &a19);
-  if (rc == 0) rc = isolated(part_replay, &a19u);
+  if (rc == 0) rc = bench_isolated("replay", part_write21, &a21);
+  if (rc == 0) rc = bench_isolated("replay", part_import, &a21);
+  if (rc == 0) rc = bench_isolated("replay", part_replay, &a21);
+  if (rc == 0) rc = bench_isolated("replay", part_write19, &a19);
+  if (rc == 0) rc = bench_isolated("replay", part_import, &a19);
+  if (rc == 0) rc = bench_isolated("replay", part_replay, &a19);
+  if (rc == 0) rc = bench_isolated("replay", part_replay, &a19u);
   g_unlink(p21);
   remove_tree(d19);
   g_rmdir(dir);

@@ -24,6 +24,10 @@ static inline double bench_median3(double a, double b, double c) {
   return a > b ? a : b;
 }
 
+/* Run fn(arg) in a child process (its peak RSS its own): its exit status
+ * (0 ok), or 1; name is the benchmark's, for a fork failure. bench.c. */
+int bench_isolated(const char *name, int (*fn)(const void *), const void *arg);
+
 /* The benchmarks; 0 on success, 1 on failure (reported on stderr). */
 int bench_engine_hold(bool quick);
 int bench_mm1(bool quick);
