@@ -128,6 +128,11 @@ int mxc__anon_write(struct run_ctx *c, const struct mxc_config *cfg, const struc
  * printing why. */
 int mxc__net_run(struct run_ctx *c, const struct mxc_config *cfg, struct mxc_step *steps);
 
+/* No datagram in flight, nothing in a node's CPU queue or buffer, no
+ * client packet outstanding (clients[j] NULL: not started): a world
+ * drained. */
+bool mxc__quiet(env *e, node *const *nodes, uint32_t nn, client *const *clients, uint32_t nc);
+
 /* Per node-month price of a node, with the enclave premium when enclave
  * (rounded to cents). */
 double mxc__node_month_usd(const struct mxc_price *p, bool enclave);

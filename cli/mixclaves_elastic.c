@@ -296,20 +296,7 @@ static void bin_tick(env *e, void *arg) {
 }
 
 static bool quiet_now(struct ew *w) {
-  struct env_net_stats st;
-  env_net_stats(w->e, &st);
-  if (st.in_flight) return false;
-  for (uint32_t i = 0; i < w->nn; i++) {
-    struct node_counters k;
-    node_counters(w->nodes[i], &k);
-    if (k.in_cpu || k.held) return false;
-  }
-  for (uint32_t j = 0; j < w->nc_plan; j++) {
-    struct client_counters k;
-    if (!w->clients[j]) continue;
-    client_counters(w->clients[j], &k);
-    if (k.outstanding) return false;
-  }
+  if (!mxc__quiet(w->e, w->nodes, w->nn, w->clients, w->nc_plan)) return false;
   struct updater_counters k;
   updater_counters(w->u, &k);
   bool ctrl_quiet = true;

@@ -141,22 +141,25 @@ static int world_build(struct world *w, const struct mxc_config *cfg, const stru
   return 0;
 }
 
-static bool quiet_now(struct world *w) {
+bool mxc__quiet(env *e, node *const *nodes, uint32_t nn, client *const *clients, uint32_t nc) {
   struct env_net_stats st;
-  env_net_stats(w->e, &st);
+  env_net_stats(e, &st);
   if (st.in_flight) return false;
-  for (uint32_t i = 0; i < w->nn; i++) {
+  for (uint32_t i = 0; i < nn; i++) {
     struct node_counters k;
-    node_counters(w->nodes[i], &k);
+    node_counters(nodes[i], &k);
     if (k.in_cpu || k.held) return false;
   }
-  for (uint32_t j = 0; j < w->nc; j++) {
+  for (uint32_t j = 0; j < nc; j++) {
     struct client_counters k;
-    client_counters(w->clients[j], &k);
+    if (!clients[j]) continue;
+    client_counters(clients[j], &k);
     if (k.outstanding) return false;
   }
   return true;
 }
+
+static bool quiet_now(struct world *w) { return mxc__quiet(w->e, w->nodes, w->nn, w->clients, w->nc); }
 
 /* Tracked packets sent, and back in time, so far (all clients). */
 static void tracked_now(struct world *w, uint64_t *sent, uint64_t *received) {
